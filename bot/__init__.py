@@ -1,0 +1,1 @@
+"""smsdesk: Slack as an SMS/MMS contact-center agent desktop."""

@@ -1,0 +1,122 @@
+"""The `smsdesk` console script: serve, socket, db upgrade, segments, manifest."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from bot.config import ConfigError, Env, Settings
+
+
+def _load(socket_mode: bool) -> tuple[Env, Settings]:
+    env = Env.from_environ()
+    problems = env.problems(socket_mode=socket_mode)
+    if problems:
+        print("smsdesk cannot start yet:", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        print("Create the Slack app from manifests/ (see manifests/README.md), then set "
+              "these variables. Nothing was started.", file=sys.stderr)
+        raise SystemExit(2)
+    try:
+        settings = Settings.load(env.settings_file)
+    except ConfigError as error:
+        print(f"smsdesk cannot start: {error}", file=sys.stderr)
+        raise SystemExit(2) from error
+    if not settings.desk_channel:
+        print("smsdesk cannot start: no desk channel. Set SMSDESK_DESK_CHANNEL (or desk.channel "
+              f"in {env.settings_file}) to the id of the channel where interaction threads "
+              "live, e.g. C0123456789, and invite the app there.", file=sys.stderr)
+        raise SystemExit(2)
+    return env, settings
+
+
+def serve(args: argparse.Namespace) -> None:
+    from waitress import serve as waitress_serve
+
+    from bot.runtime import build_runtime
+
+    env, settings = _load(socket_mode=False)
+    runtime = build_runtime(env, settings)
+    runtime.worker.start()
+    logging.getLogger(__name__).info("smsdesk listening on port %s", env.port)
+    try:
+        waitress_serve(runtime.web, host=args.host, port=env.port, threads=8)
+    finally:
+        runtime.close()
+
+
+def socket(args: argparse.Namespace) -> None:
+    import threading
+
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from waitress import serve as waitress_serve
+
+    from bot.runtime import build_runtime
+
+    env, settings = _load(socket_mode=True)
+    runtime = build_runtime(env, settings, socket_mode=True)
+    runtime.worker.start()
+    # SMS webhooks and the simulator still arrive over HTTP; Slack comes over the socket.
+    threading.Thread(target=waitress_serve, args=(runtime.web,),
+                     kwargs={"host": args.host, "port": env.port, "threads": 8},
+                     daemon=True).start()
+    try:
+        SocketModeHandler(runtime.bolt, env.slack_app_token).start()
+    finally:
+        runtime.close()
+
+
+def db_upgrade(args: argparse.Namespace) -> None:
+    from storage.db import Database
+
+    env = Env.from_environ()
+    Database(env.database_url).upgrade()
+    print(f"database at {env.database_url.split('@')[-1]} is up to date")
+
+
+def segments(args: argparse.Namespace) -> None:
+    from bot.sms.segments import count_segments
+
+    text = " ".join(args.text) if args.text else sys.stdin.read()
+    print(json.dumps(count_segments(text).as_dict(), ensure_ascii=False))
+
+
+def manifest(args: argparse.Namespace) -> None:
+    from bot.slack.manifest import build_manifest, render
+
+    sys.stdout.write(render(build_manifest(args.mode, public_url=args.url)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="smsdesk", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("serve", help="run over HTTP (Slack events at /slack/events)")
+    p.add_argument("--host", default="0.0.0.0")
+    p.set_defaults(run=serve)
+    p = commands.add_parser("socket", help="run with Slack Socket Mode (SMS webhooks on HTTP)")
+    p.add_argument("--host", default="0.0.0.0")
+    p.set_defaults(run=socket)
+    p = commands.add_parser("db", help="database tasks")
+    db_commands = p.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply migrations").set_defaults(run=db_upgrade)
+    p = commands.add_parser("segments", help="SMS segments a text costs, as JSON")
+    p.add_argument("text", nargs="*", help="the text (read from stdin when omitted)")
+    p.set_defaults(run=segments)
+    p = commands.add_parser("manifest", help="print the Slack app manifest")
+    p.add_argument("mode", choices=["http", "socket"])
+    p.add_argument("--url", default="https://smsdesk.example.com",
+                   help="public https URL of this app (HTTP mode)")
+    p.set_defaults(run=manifest)
+
+    args = parser.parse_args(argv)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Configuration: secrets and endpoints from the environment, desk settings from one TOML file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from storage.db import DEFAULT_URL
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
+DEFAULT_SETTINGS_FILE = "smsdesk.toml"
+
+
+class ConfigError(Exception):
+    """Raised with a message an admin can act on: what is missing and where to get it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Desk settings (the TOML file). Defaults give a working page-mode desk."""
+
+    desk_channel: str | None = None
+    offer_timeout_seconds: int = 60
+    agent_capacity: int = 3
+    default_country: str = "US"
+    business_numbers: tuple[str, ...] = ()
+
+    @classmethod
+    def load(cls, path: str | os.PathLike | None, env: dict[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        data: dict = {}
+        if path is not None and Path(path).exists():
+            try:
+                data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as error:
+                raise ConfigError(f"{path}: {error}") from error
+        elif path is not None and Path(path).name != DEFAULT_SETTINGS_FILE:
+            raise ConfigError(f"settings file {path} does not exist")
+        desk = data.get("desk", {})
+        timeout = int(desk.get("offer_timeout_seconds", cls.offer_timeout_seconds))
+        capacity = int(desk.get("agent_capacity", cls.agent_capacity))
+        if timeout < 5:
+            raise ConfigError(f"{path}: desk.offer_timeout_seconds must be at least 5")
+        if capacity < 1:
+            raise ConfigError(f"{path}: desk.agent_capacity must be at least 1")
+        return cls(
+            desk_channel=env.get("SMSDESK_DESK_CHANNEL") or desk.get("channel"),
+            offer_timeout_seconds=timeout,
+            agent_capacity=capacity,
+            default_country=str(desk.get("default_country", cls.default_country)).upper(),
+            business_numbers=tuple(desk.get("business_numbers", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Env:
+    """Everything read from environment variables (documented in the README)."""
+
+    slack_bot_token: str | None
+    slack_signing_secret: str | None
+    slack_app_token: str | None
+    slack_api_url: str
+    database_url: str
+    sms_provider: str
+    twilio_account_sid: str | None
+    twilio_auth_token: str | None
+    twilio_api_url: str
+    twilio_from_number: str | None
+    public_url: str | None
+    port: int
+    settings_file: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_environ(cls, environ: dict[str, str] | None = None) -> Env:
+        e = os.environ if environ is None else environ
+        provider = e.get("SMS_PROVIDER", "simulator").strip().lower()
+        return cls(
+            slack_bot_token=e.get("SLACK_BOT_TOKEN") or None,
+            slack_signing_secret=e.get("SLACK_SIGNING_SECRET") or None,
+            slack_app_token=e.get("SLACK_APP_TOKEN") or None,
+            slack_api_url=e.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL,
+            database_url=e.get("DATABASE_URL") or DEFAULT_URL,
+            sms_provider=provider,
+            twilio_account_sid=e.get("TWILIO_ACCOUNT_SID") or None,
+            twilio_auth_token=e.get("TWILIO_AUTH_TOKEN") or None,
+            twilio_api_url=(e.get("TWILIO_API_URL") or DEFAULT_TWILIO_API_URL).rstrip("/"),
+            twilio_from_number=e.get("TWILIO_FROM_NUMBER") or None,
+            public_url=(e.get("SMSDESK_PUBLIC_URL") or "").rstrip("/") or None,
+            port=int(e.get("PORT") or 3000),
+            settings_file=e.get("SMSDESK_SETTINGS") or DEFAULT_SETTINGS_FILE,
+        )
+
+    def problems(self, *, socket_mode: bool) -> list[str]:
+        """What is missing for this mode, each with where to find it. Empty means ready."""
+        found: list[str] = []
+        if not self.slack_bot_token:
+            found.append(
+                "SLACK_BOT_TOKEN is not set: install the app to your workspace and copy the "
+                "Bot User OAuth Token (xoxb-...) from OAuth & Permissions at "
+                "https://api.slack.com/apps"
+            )
+        elif not self.slack_bot_token.startswith("xoxb-"):
+            found.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+        if not self.slack_signing_secret and not socket_mode:
+            found.append(
+                "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from Basic "
+                "Information > App Credentials at https://api.slack.com/apps"
+            )
+        if socket_mode:
+            if not self.slack_app_token:
+                found.append(
+                    "SLACK_APP_TOKEN is not set (Socket Mode): create an app-level token with "
+                    "the connections:write scope under Basic Information > App-Level Tokens"
+                )
+            elif not self.slack_app_token.startswith("xapp-"):
+                found.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+        if self.sms_provider not in ("twilio", "simulator"):
+            found.append(f"SMS_PROVIDER={self.sms_provider!r} is unknown: use twilio or simulator")
+        if self.sms_provider == "twilio":
+            if not self.twilio_account_sid or not self.twilio_auth_token:
+                found.append(
+                    "SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN "
+                    "(Twilio Console > Account Info)"
+                )
+            if not self.public_url:
+                found.append(
+                    "SMS_PROVIDER=twilio needs SMSDESK_PUBLIC_URL, the https address Twilio "
+                    "calls (it signs that exact URL, so it must match what you set in Twilio)"
+                )
+        return found

@@ -1,0 +1,80 @@
+"""Use cases of agent state: Ready / Not Ready for the SMS channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.config import Settings
+from bot.desk import effects, routing
+from bot.desk.lifecycle import ACCEPTED, OFFERED, QUEUED
+from storage.db import Database
+from storage.models import Agent, Interaction, utcnow
+
+
+def _agent(s, team_id: str, user_id: str) -> Agent:
+    agent = s.scalars(select(Agent).where(Agent.team_id == team_id,
+                                          Agent.user_id == user_id)).first()
+    if agent is None:
+        agent = Agent(team_id=team_id, user_id=user_id, ready=False)
+        s.add(agent)
+        s.flush()
+    return agent
+
+
+def set_ready(db: Database, settings: Settings, team_id: str, user_id: str, ready: bool,
+              reason: str | None = None) -> int:
+    """Returns how many waiting interactions were offered as a result."""
+    for attempt in range(2):
+        try:
+            with db.transaction() as s:
+                agent = _agent(s, team_id, user_id)
+                if agent.ready != ready:
+                    agent.state_changed_at = utcnow()
+                agent.ready = ready
+                agent.not_ready_reason = None if ready else (reason or None)
+                offered = routing.dispatch_waiting(s, settings, team_id) if ready else 0
+                effects.publish_home(s, team_id, user_id)
+                return offered
+        except IntegrityError:
+            if attempt:
+                raise  # a concurrent first toggle created the row; the retry finds it
+    return 0
+
+
+@dataclass(frozen=True)
+class AgentDesk:
+    """What the Home tab shows one agent."""
+
+    ready: bool
+    not_ready_reason: str | None
+    in_progress: list[Interaction]
+    waiting: int
+
+
+def agent_desk(db: Database, team_id: str, user_id: str) -> AgentDesk:
+    with db.transaction() as s:
+        agent = s.scalars(select(Agent).where(Agent.team_id == team_id,
+                                              Agent.user_id == user_id)).first()
+        in_progress = list(s.scalars(
+            select(Interaction).where(
+                Interaction.team_id == team_id,
+                ((Interaction.agent_user_id == user_id) & (Interaction.state == ACCEPTED))
+                | ((Interaction.offered_to == user_id) & (Interaction.state == OFFERED)),
+            ).order_by(Interaction.created_at)
+        ))
+        waiting = s.scalar(select(func.count()).select_from(Interaction).where(
+            Interaction.team_id == team_id, Interaction.state == QUEUED)) or 0
+        return AgentDesk(
+            ready=bool(agent and agent.ready),
+            not_ready_reason=agent.not_ready_reason if agent else None,
+            in_progress=in_progress,
+            waiting=waiting,
+        )
+
+
+def refresh_home(db: Database, team_id: str, user_id: str) -> None:
+    with db.transaction() as s:
+        effects.publish_home(s, team_id, user_id)

@@ -1,0 +1,82 @@
+"""The side effects the desk asks for, written as outbox jobs in the caller's transaction.
+
+Jobs of one interaction share a lane so Slack shows them in the order they happened; SMS
+sends have their own lane so a Slack outage never holds a reply back from the phone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from storage.outbox import enqueue
+
+POST_PREVIEW = "slack.post_preview"
+UPDATE_PREVIEW = "slack.update_preview"
+OPEN_THREAD = "slack.open_thread"
+SYNC_TRANSCRIPT = "slack.sync_transcript"
+UPDATE_CARD = "slack.update_card"
+SHOW_DELIVERY = "slack.show_delivery"
+NOTIFY_AGENT = "slack.notify_agent"
+PUBLISH_HOME = "slack.publish_home"
+SEND_SMS = "sms.send"
+EXPIRE_OFFER = "timer.expire_offer"
+
+
+def interaction_lane(interaction_id: int) -> str:
+    return f"interaction:{interaction_id}"
+
+
+def sms_lane(interaction_id: int) -> str:
+    return f"sms:{interaction_id}"
+
+
+def post_preview(s: Session, team_id: str, offer_id: int, interaction_id: int) -> None:
+    enqueue(s, team_id, POST_PREVIEW, {"offer_id": offer_id},
+            lane=interaction_lane(interaction_id))
+
+
+def update_preview(s: Session, team_id: str, offer_id: int, interaction_id: int) -> None:
+    enqueue(s, team_id, UPDATE_PREVIEW, {"offer_id": offer_id},
+            lane=interaction_lane(interaction_id))
+
+
+def expire_offer_at(s: Session, team_id: str, offer_id: int, due_at: datetime) -> None:
+    enqueue(s, team_id, EXPIRE_OFFER, {"offer_id": offer_id}, due_at=due_at)
+
+
+def open_thread(s: Session, team_id: str, interaction_id: int) -> None:
+    lane = interaction_lane(interaction_id)
+    enqueue(s, team_id, OPEN_THREAD, {"interaction_id": interaction_id}, lane=lane)
+    enqueue(s, team_id, SYNC_TRANSCRIPT, {"interaction_id": interaction_id}, lane=lane)
+
+
+def sync_transcript(s: Session, team_id: str, interaction_id: int) -> None:
+    enqueue(s, team_id, SYNC_TRANSCRIPT, {"interaction_id": interaction_id},
+            lane=interaction_lane(interaction_id))
+
+
+def update_card(s: Session, team_id: str, interaction_id: int) -> None:
+    enqueue(s, team_id, UPDATE_CARD, {"interaction_id": interaction_id},
+            lane=interaction_lane(interaction_id))
+
+
+def send_sms(s: Session, team_id: str, message_id: int, interaction_id: int) -> None:
+    enqueue(s, team_id, SEND_SMS, {"message_id": message_id}, lane=sms_lane(interaction_id))
+
+
+def show_delivery(s: Session, team_id: str, message_id: int, interaction_id: int) -> None:
+    enqueue(s, team_id, SHOW_DELIVERY, {"message_id": message_id},
+            lane=interaction_lane(interaction_id))
+
+
+def notify_agent(s: Session, team_id: str, user_id: str, text: str, *,
+                 channel: str | None = None, thread_ts: str | None = None) -> None:
+    """An ephemeral note to one person (in the thread when given, else their DM)."""
+    enqueue(s, team_id, NOTIFY_AGENT,
+            {"user_id": user_id, "text": text, "channel": channel, "thread_ts": thread_ts})
+
+
+def publish_home(s: Session, team_id: str, user_id: str) -> None:
+    enqueue(s, team_id, PUBLISH_HOME, {"user_id": user_id}, lane=f"home:{team_id}:{user_id}")

@@ -1,0 +1,102 @@
+"""Use case: a customer's SMS arrives. Stored first; everything else is an outbox job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.config import Settings
+from bot.desk import effects, routing, timeline
+from bot.desk.contacts import find_or_create_locked
+from bot.desk.lifecycle import ACCEPTED, OFFER_PENDING, OFFERED, OPEN_STATES, QUEUED
+from bot.sms.messages import InboundMessage
+from storage.db import Database
+from storage.models import Interaction, Message, Offer
+
+
+@dataclass(frozen=True)
+class InboundReceipt:
+    message_id: int
+    interaction_id: int
+    duplicate: bool
+    new_interaction: bool
+
+
+def _existing(s, inbound: InboundMessage) -> Message | None:
+    return s.scalars(select(Message).where(
+        Message.provider == inbound.provider, Message.provider_sid == inbound.provider_sid
+    )).first()
+
+
+def receive_inbound(db: Database, settings: Settings, team_id: str,
+                    inbound: InboundMessage) -> InboundReceipt:
+    try:
+        return _receive(db, settings, team_id, inbound)
+    except IntegrityError:
+        # The same MessageSid raced in on another connection: that one stored it.
+        with db.transaction() as s:
+            message = _existing(s, inbound)
+            if message is None:
+                raise
+            return InboundReceipt(message.id, message.interaction_id, True, False)
+
+
+def _receive(db: Database, settings: Settings, team_id: str,
+             inbound: InboundMessage) -> InboundReceipt:
+    with db.transaction() as s:
+        contact = find_or_create_locked(s, team_id, inbound.from_number)
+        message = _existing(s, inbound)
+        if message is not None:
+            return InboundReceipt(message.id, message.interaction_id, True, False)
+
+        # A contact's second SMS joins the interaction already open for them, so an agent
+        # answers one conversation, not a pile of previews.
+        interaction = s.scalars(
+            select(Interaction)
+            .where(Interaction.team_id == team_id, Interaction.contact_id == contact.id,
+                   Interaction.state.in_(OPEN_STATES))
+            .order_by(Interaction.id.desc())
+            .limit(1)
+        ).first()
+        new_interaction = interaction is None
+        if new_interaction:
+            interaction = Interaction(
+                team_id=team_id,
+                contact_id=contact.id,
+                business_number=inbound.to_number,
+                media="SMS",
+                mode="page",
+                state=QUEUED,
+                case_data=dict(inbound.case_data),
+                desk_channel=settings.desk_channel,
+            )
+            s.add(interaction)
+            s.flush()
+        message = Message(
+            team_id=team_id,
+            interaction_id=interaction.id,
+            direction="inbound",
+            body=inbound.body,
+            provider=inbound.provider,
+            provider_sid=inbound.provider_sid,
+            from_number=inbound.from_number,
+            to_number=inbound.to_number,
+            delivery_state="received",
+        )
+        s.add(message)
+        s.flush()
+        timeline.record(s, team_id, interaction.id, timeline.RECEIVED)
+
+        if new_interaction:
+            routing.route(s, settings, interaction)
+        elif interaction.state == ACCEPTED:
+            effects.sync_transcript(s, team_id, interaction.id)
+        elif interaction.state == OFFERED:
+            pending = s.scalars(select(Offer.id).where(
+                Offer.interaction_id == interaction.id, Offer.state == OFFER_PENDING
+            )).first()
+            if pending is not None:
+                effects.update_preview(s, team_id, pending, interaction.id)
+        return InboundReceipt(message.id, interaction.id, False, new_interaction)

@@ -1,0 +1,100 @@
+"""The conversation lifecycle: which state an interaction and an offer may move to.
+
+Every state change in the desk goes through `check_transition`, so an illegal move raises
+instead of quietly happening. The storage layer then makes the move a conditional update
+(`WHERE state = <from>`), which is what makes it safe between threads and instances.
+"""
+
+from __future__ import annotations
+
+QUEUED = "queued"
+OFFERED = "offered"
+ACCEPTED = "accepted"
+DONE = "done"
+STATES = (QUEUED, OFFERED, ACCEPTED, DONE)
+OPEN_STATES = (QUEUED, OFFERED, ACCEPTED)
+
+TRANSITIONS: set[tuple[str, str]] = {
+    (QUEUED, OFFERED),  # routed to a Ready agent
+    (OFFERED, QUEUED),  # rejected or timed out, nobody else Ready
+    (OFFERED, OFFERED),  # rejected or timed out, offered to the next agent
+    (OFFERED, ACCEPTED),
+    (ACCEPTED, DONE),
+}
+
+# How an offer (one preview to one agent) ended.
+OFFER_PENDING = "pending"
+OFFER_ACCEPTED = "accepted"
+OFFER_REJECTED = "rejected"
+OFFER_TIMED_OUT = "timed_out"
+OFFER_WITHDRAWN = "withdrawn"  # taken by someone else or otherwise no longer offered
+OFFER_TRANSITIONS: set[tuple[str, str]] = {
+    (OFFER_PENDING, OFFER_ACCEPTED),
+    (OFFER_PENDING, OFFER_REJECTED),
+    (OFFER_PENDING, OFFER_TIMED_OUT),
+    (OFFER_PENDING, OFFER_WITHDRAWN),
+}
+
+# Outbound delivery states, in the order they can only move forward.
+DELIVERY_ORDER = {
+    "pending": 0,
+    "sending": 1,
+    "queued": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+}
+
+
+class IllegalTransition(Exception):
+    pass
+
+
+def check_transition(from_state: str, to_state: str) -> None:
+    if (from_state, to_state) not in TRANSITIONS:
+        raise IllegalTransition(f"interaction cannot go from {from_state} to {to_state}")
+
+
+def check_offer_transition(from_state: str, to_state: str) -> None:
+    if (from_state, to_state) not in OFFER_TRANSITIONS:
+        raise IllegalTransition(f"offer cannot go from {from_state} to {to_state}")
+
+
+def delivery_moves_forward(current: str, new: str) -> bool:
+    """Provider callbacks arrive out of order; a late 'sent' must not undo 'delivered'."""
+    return DELIVERY_ORDER.get(new, -1) > DELIVERY_ORDER.get(current, -1)
+
+
+def move_interaction(session, interaction_id: int, from_state: str, to_state: str,
+                     **values) -> bool:
+    """Conditional update: True only for the one caller that found the interaction in
+    `from_state`. Two clicks, two agents or two instances cannot both win."""
+    from sqlalchemy import update
+
+    from storage.models import Interaction
+
+    check_transition(from_state, to_state)
+    result = session.execute(
+        update(Interaction)
+        .where(Interaction.id == interaction_id, Interaction.state == from_state)
+        .where(*[getattr(Interaction, k) == v for k, v in values.pop("_where", {}).items()])
+        .values(state=to_state, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def move_offer(session, offer_id: int, to_state: str, **values) -> bool:
+    from sqlalchemy import update
+
+    from storage.models import Offer
+
+    check_offer_transition(OFFER_PENDING, to_state)
+    result = session.execute(
+        update(Offer)
+        .where(Offer.id == offer_id, Offer.state == OFFER_PENDING)
+        .values(state=to_state, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

@@ -1,0 +1,110 @@
+"""Use cases on a preview: Accept, Reject, and the offer timing out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.desk import effects, routing, timeline
+from bot.desk.lifecycle import (
+    ACCEPTED,
+    OFFER_ACCEPTED,
+    OFFER_REJECTED,
+    OFFER_TIMED_OUT,
+    OFFERED,
+    move_interaction,
+    move_offer,
+)
+from storage.db import Database
+from storage.models import Interaction, Offer, utcnow
+
+
+class OfferNotFound(Exception):
+    pass
+
+
+class NotYourOffer(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class OfferAnswer:
+    """`won` is False when the offer had already ended (another click, a timeout...)."""
+
+    won: bool
+    offer_state: str
+    interaction_id: int
+
+
+def _load_offer(s, team_id: str, offer_id: int) -> Offer:
+    offer = s.get(Offer, offer_id)
+    if offer is None or offer.team_id != team_id:
+        raise OfferNotFound(offer_id)
+    return offer
+
+
+class _LostRace(Exception):
+    pass
+
+
+def accept_offer(db: Database, settings: Settings, team_id: str, offer_id: int,
+                 user_id: str) -> OfferAnswer:
+    try:
+        with db.transaction() as s:
+            offer = _load_offer(s, team_id, offer_id)
+            if offer.agent_user_id != user_id:
+                raise NotYourOffer(offer_id)
+            now = utcnow()
+            if not move_interaction(
+                s, offer.interaction_id, OFFERED, ACCEPTED,
+                _where={"offered_to": user_id},
+                agent_user_id=user_id, offered_to=None, accepted_at=now,
+                desk_channel=settings.desk_channel,
+            ):
+                raise _LostRace
+            if not move_offer(s, offer.id, OFFER_ACCEPTED, answered_at=now):
+                raise _LostRace  # rolls the interaction back too
+            timeline.record(s, team_id, offer.interaction_id, timeline.ACCEPTED, actor=user_id)
+            # Thread first, so the updated preview can link to it.
+            effects.open_thread(s, team_id, offer.interaction_id)
+            effects.update_preview(s, team_id, offer.id, offer.interaction_id)
+            effects.publish_home(s, team_id, user_id)
+            return OfferAnswer(True, OFFER_ACCEPTED, offer.interaction_id)
+    except _LostRace:
+        with db.transaction() as s:
+            offer = _load_offer(s, team_id, offer_id)
+            if offer.state != OFFER_ACCEPTED:  # a double click on Accept needs no answer
+                effects.notify_agent(s, team_id, user_id,
+                                     "That interaction is no longer offered to you.")
+            return OfferAnswer(False, offer.state, offer.interaction_id)
+
+
+def _decline(db: Database, settings: Settings, team_id: str, offer_id: int,
+             outcome: str, user_id: str | None) -> OfferAnswer:
+    with db.transaction() as s:
+        offer = _load_offer(s, team_id, offer_id)
+        if user_id is not None and offer.agent_user_id != user_id:
+            raise NotYourOffer(offer_id)
+        now = utcnow()
+        if outcome == OFFER_TIMED_OUT and now < offer.expires_at:
+            return OfferAnswer(False, offer.state, offer.interaction_id)
+        if not move_offer(s, offer.id, outcome, answered_at=now):
+            s.refresh(offer)
+            return OfferAnswer(False, offer.state, offer.interaction_id)
+        interaction = s.get(Interaction, offer.interaction_id, with_for_update=True,
+                            populate_existing=True)
+        kind = timeline.REJECTED if outcome == OFFER_REJECTED else timeline.OFFER_TIMED_OUT
+        timeline.record(s, team_id, interaction.id, kind, actor=offer.agent_user_id)
+        effects.update_preview(s, team_id, offer.id, interaction.id)
+        if interaction.state == OFFERED and interaction.offered_to == offer.agent_user_id:
+            routing.route(s, settings, interaction, now)
+        return OfferAnswer(True, outcome, interaction.id)
+
+
+def reject_offer(db: Database, settings: Settings, team_id: str, offer_id: int,
+                 user_id: str) -> OfferAnswer:
+    return _decline(db, settings, team_id, offer_id, OFFER_REJECTED, user_id)
+
+
+def expire_offer(db: Database, settings: Settings, team_id: str, offer_id: int) -> OfferAnswer:
+    return _decline(db, settings, team_id, offer_id, OFFER_TIMED_OUT, None)

@@ -1,0 +1,217 @@
+"""Use cases of the open interaction: the agent replies, the provider reports, Done."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.config import Settings
+from bot.desk import effects, routing, timeline
+from bot.desk.lifecycle import ACCEPTED, DONE, delivery_moves_forward, move_interaction
+from bot.sms.messages import DeliveryStatus, SendResult
+from storage.db import Database
+from storage.models import Contact, Interaction, Message, SlackEventReceipt, utcnow
+
+
+class ReplyOutcome(enum.Enum):
+    RELAYED = "relayed"  # stored, and an SMS send job is committed
+    INTERNAL = "internal"  # someone other than the owner: stays in Slack
+    CLOSED = "closed"  # owner wrote after Done: not sent, told so
+    NOT_A_DESK_THREAD = "not_a_desk_thread"
+    DUPLICATE = "duplicate"  # Slack retried an event we already have
+
+
+@dataclass(frozen=True)
+class ThreadReply:
+    team_id: str
+    channel: str
+    thread_ts: str
+    ts: str
+    user_id: str
+    slack_text: str
+    event_id: str | None = None
+
+
+def find_by_thread(s, team_id: str, channel: str, thread_ts: str) -> Interaction | None:
+    return s.scalars(select(Interaction).where(
+        Interaction.team_id == team_id,
+        Interaction.desk_channel == channel,
+        Interaction.thread_ts == thread_ts,
+    )).first()
+
+
+def record_agent_reply(db: Database, reply: ThreadReply) -> ReplyOutcome:
+    try:
+        return _record_agent_reply(db, reply)
+    except IntegrityError:
+        return ReplyOutcome.DUPLICATE
+
+
+def _record_agent_reply(db: Database, reply: ThreadReply) -> ReplyOutcome:
+    with db.transaction() as s:
+        interaction = find_by_thread(s, reply.team_id, reply.channel, reply.thread_ts)
+        if interaction is None:
+            return ReplyOutcome.NOT_A_DESK_THREAD
+        if reply.event_id:
+            seen = s.scalars(select(SlackEventReceipt.id).where(
+                SlackEventReceipt.team_id == reply.team_id,
+                SlackEventReceipt.event_id == reply.event_id)).first()
+            if seen is not None:
+                return ReplyOutcome.DUPLICATE
+            s.add(SlackEventReceipt(team_id=reply.team_id, event_id=reply.event_id))
+        already = s.scalars(select(Message.id).where(
+            Message.team_id == reply.team_id, Message.slack_channel == reply.channel,
+            Message.slack_ts == reply.ts)).first()
+        if already is not None:
+            return ReplyOutcome.DUPLICATE
+
+        if reply.user_id != interaction.agent_user_id:
+            owner = f"<@{interaction.agent_user_id}>" if interaction.agent_user_id else "the owner"
+            effects.notify_agent(
+                s, reply.team_id, reply.user_id,
+                f"Internal note: not sent to the customer. Only {owner}'s replies in this "
+                "thread reach the phone.",
+                channel=reply.channel, thread_ts=reply.thread_ts,
+            )
+            return ReplyOutcome.INTERNAL
+        if interaction.state != ACCEPTED:
+            effects.notify_agent(
+                s, reply.team_id, reply.user_id,
+                "This interaction is closed, so your message was not sent to the customer. "
+                "Start a new SMS to write to them again.",
+                channel=reply.channel, thread_ts=reply.thread_ts,
+            )
+            return ReplyOutcome.CLOSED
+
+        contact = s.get(Contact, interaction.contact_id)
+        message = Message(
+            team_id=reply.team_id,
+            interaction_id=interaction.id,
+            direction="outbound",
+            slack_text=reply.slack_text,
+            body="",
+            author_user_id=reply.user_id,
+            provider="",
+            from_number=interaction.business_number,
+            to_number=contact.phone,
+            delivery_state="pending",
+            slack_channel=reply.channel,
+            slack_ts=reply.ts,
+        )
+        s.add(message)
+        s.flush()
+        effects.send_sms(s, reply.team_id, message.id, interaction.id)
+        effects.show_delivery(s, reply.team_id, message.id, interaction.id)
+        return ReplyOutcome.RELAYED
+
+
+def save_plain_body(db: Database, message_id: int, body: str, provider: str) -> None:
+    """Keep exactly what goes to the phone before it goes (store first)."""
+    with db.transaction() as s:
+        message = s.get(Message, message_id)
+        message.body = body
+        message.provider = provider
+        message.delivery_state = "sending"
+
+
+def record_send_result(db: Database, settings: Settings, message_id: int,
+                       result: SendResult) -> None:
+    with db.transaction() as s:
+        message = s.get(Message, message_id)
+        message.provider_sid = result.provider_sid
+        message.segments = result.segments
+        if delivery_moves_forward(message.delivery_state, result.status):
+            message.delivery_state = result.status
+        interaction = s.get(Interaction, message.interaction_id)
+        timeline.record(s, message.team_id, interaction.id, timeline.SENT,
+                        actor=message.author_user_id)
+        effects.show_delivery(s, message.team_id, message.id, interaction.id)
+        if interaction.mode == "page":
+            # Page mode: one reply answers the customer, so sending it ends the interaction.
+            _close(s, settings, interaction, message.author_user_id, reason="reply sent")
+
+
+def record_send_failure(db: Database, message_id: int, error: str) -> None:
+    with db.transaction() as s:
+        message = s.get(Message, message_id)
+        message.delivery_state = "failed"
+        message.error = error[:300]
+        timeline.record(s, message.team_id, message.interaction_id, timeline.SEND_FAILED,
+                        actor=message.author_user_id, detail=error)
+        effects.show_delivery(s, message.team_id, message.id, message.interaction_id)
+        effects.sync_transcript(s, message.team_id, message.interaction_id)
+
+
+def apply_delivery_status(db: Database, status: DeliveryStatus) -> bool:
+    """False when the provider reports on a message we never sent (nothing to update)."""
+    with db.transaction() as s:
+        message = s.scalars(select(Message).where(
+            Message.provider == status.provider, Message.provider_sid == status.provider_sid
+        )).first()
+        if message is None or message.direction != "outbound":
+            return False
+        if not delivery_moves_forward(message.delivery_state, status.status):
+            return True
+        message.delivery_state = status.status
+        if status.status in ("failed", "undelivered"):
+            message.error = f"error {status.error_code}" if status.error_code else status.status
+            timeline.record(s, message.team_id, message.interaction_id, timeline.NOT_DELIVERED,
+                            detail=message.error)
+            effects.sync_transcript(s, message.team_id, message.interaction_id)
+        effects.show_delivery(s, message.team_id, message.id, message.interaction_id)
+        return True
+
+
+def mark_done(db: Database, settings: Settings, team_id: str, interaction_id: int,
+              user_id: str) -> bool:
+    """Done from the card. False when it was already closed or the clicker may not close it."""
+    with db.transaction() as s:
+        interaction = s.get(Interaction, interaction_id)
+        if interaction is None or interaction.team_id != team_id:
+            return False
+        if interaction.agent_user_id != user_id:
+            effects.notify_agent(
+                s, team_id, user_id,
+                f"Only <@{interaction.agent_user_id}>, who holds this interaction, can mark "
+                "it Done.",
+                channel=interaction.desk_channel, thread_ts=interaction.thread_ts)
+            return False
+        return _close(s, settings, interaction, user_id, reason="marked Done")
+
+
+def _close(s, settings: Settings, interaction: Interaction, user_id: str | None,
+           reason: str) -> bool:
+    if not move_interaction(s, interaction.id, ACCEPTED, DONE,
+                            closed_at=utcnow(), closed_by=user_id):
+        return False
+    timeline.record(s, interaction.team_id, interaction.id, timeline.CLOSED, actor=user_id,
+                    detail=reason)
+    effects.update_card(s, interaction.team_id, interaction.id)
+    effects.sync_transcript(s, interaction.team_id, interaction.id)
+    if interaction.agent_user_id:
+        effects.publish_home(s, interaction.team_id, interaction.agent_user_id)
+    # A slot just freed up: whoever waits in the queue can be offered now.
+    routing.dispatch_waiting(s, settings, interaction.team_id)
+    return True
+
+
+def warn_if_relayed_changed(db: Database, team_id: str, channel: str, ts: str, user_id: str,
+                            *, deleted: bool) -> bool:
+    """An SMS cannot be unsent: if the edited/deleted Slack message was relayed, say so."""
+    with db.transaction() as s:
+        message = s.scalars(select(Message).where(
+            Message.team_id == team_id, Message.slack_channel == channel,
+            Message.slack_ts == ts, Message.direction == "outbound")).first()
+        if message is None:
+            return False
+        interaction = s.get(Interaction, message.interaction_id)
+        change = "Deleting" if deleted else "Editing"
+        effects.notify_agent(
+            s, team_id, user_id,
+            f"{change} your message in Slack does not change the SMS: the customer already "
+            "has (or is about to get) the original text. Reply again to correct it.",
+            channel=channel, thread_ts=interaction.thread_ts)
+        return True

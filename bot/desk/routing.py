@@ -1,0 +1,107 @@
+"""Routing: offer an interaction to the Ready agent who has waited longest, or queue it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.desk import effects, timeline
+from bot.desk.lifecycle import (
+    ACCEPTED,
+    OFFER_REJECTED,
+    OFFER_TIMED_OUT,
+    OFFERED,
+    QUEUED,
+    check_transition,
+)
+from storage.models import Agent, Interaction, Offer, utcnow
+
+
+def _declined_by(s: Session, interaction_id: int) -> set[str]:
+    return set(s.scalars(
+        select(Offer.agent_user_id).where(
+            Offer.interaction_id == interaction_id,
+            Offer.state.in_((OFFER_REJECTED, OFFER_TIMED_OUT)),
+        )
+    ))
+
+
+def _load(s: Session, team_id: str) -> dict[str, int]:
+    """How many interactions each agent holds or is being offered."""
+    holder = func.coalesce(Interaction.agent_user_id, Interaction.offered_to)
+    rows = s.execute(
+        select(holder, func.count())
+        .where(Interaction.team_id == team_id, Interaction.state.in_((OFFERED, ACCEPTED)))
+        .group_by(holder)
+    )
+    return {user: count for user, count in rows}
+
+
+def pick_agent(s: Session, settings: Settings, interaction: Interaction) -> Agent | None:
+    query = (
+        select(Agent)
+        .where(Agent.team_id == interaction.team_id, Agent.ready.is_(True))
+        .order_by(Agent.last_offer_at.asc().nulls_first(), Agent.state_changed_at, Agent.id)
+    )
+    if s.get_bind().dialect.name == "postgresql":
+        # Two instances routing at once must not both fill one agent's last free slot.
+        query = query.with_for_update()
+    ready = list(s.scalars(query))
+    declined = _declined_by(s, interaction.id)
+    load = _load(s, interaction.team_id)
+    for agent in ready:
+        if agent.user_id not in declined and load.get(agent.user_id, 0) < settings.agent_capacity:
+            return agent
+    return None
+
+
+def route(s: Session, settings: Settings, interaction: Interaction,
+          now: datetime | None = None) -> Offer | None:
+    """Offer to the next agent, or leave it waiting in the queue. Caller holds the row."""
+    now = now or utcnow()
+    agent = pick_agent(s, settings, interaction)
+    if agent is None:
+        if interaction.state != QUEUED:
+            check_transition(interaction.state, QUEUED)
+            interaction.state = QUEUED
+            interaction.offered_to = None
+            timeline.record(s, interaction.team_id, interaction.id, timeline.QUEUED)
+        return None
+    check_transition(interaction.state, OFFERED)
+    interaction.state = OFFERED
+    interaction.offered_to = agent.user_id
+    agent.last_offer_at = now
+    offer = Offer(
+        team_id=interaction.team_id,
+        interaction_id=interaction.id,
+        agent_user_id=agent.user_id,
+        offered_at=now,
+        expires_at=now + timedelta(seconds=settings.offer_timeout_seconds),
+    )
+    s.add(offer)
+    s.flush()
+    timeline.record(s, interaction.team_id, interaction.id, timeline.OFFERED,
+                    actor=agent.user_id)
+    effects.post_preview(s, interaction.team_id, offer.id, interaction.id)
+    effects.expire_offer_at(s, interaction.team_id, offer.id, offer.expires_at)
+    return offer
+
+
+def dispatch_waiting(s: Session, settings: Settings, team_id: str, limit: int = 100) -> int:
+    """Offer waiting interactions, oldest first, to whoever is Ready now."""
+    query = (
+        select(Interaction)
+        .where(Interaction.team_id == team_id, Interaction.state == QUEUED)
+        .order_by(Interaction.created_at, Interaction.id)
+        .limit(limit)
+    )
+    if s.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    offered = 0
+    for interaction in s.scalars(query):
+        if route(s, settings, interaction) is not None:
+            offered += 1
+    return offered

@@ -1,0 +1,29 @@
+"""Recording what happened to an interaction: the system lines of its transcript."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from storage.models import TimelineEvent
+
+RECEIVED = "received"
+OFFERED = "offered"
+ACCEPTED = "accepted"
+REJECTED = "rejected"
+OFFER_TIMED_OUT = "offer_timed_out"
+QUEUED = "queued"
+SENT = "sent"
+SEND_FAILED = "send_failed"
+NOT_DELIVERED = "not_delivered"
+CLOSED = "closed"
+
+# Lines shown in the Slack thread; the rest stay in the history for supervisors.
+SHOWN_IN_THREAD = {ACCEPTED, SEND_FAILED, NOT_DELIVERED, CLOSED}
+
+
+def record(s: Session, team_id: str, interaction_id: int, kind: str, *,
+           actor: str | None = None, detail: str | None = None) -> TimelineEvent:
+    event = TimelineEvent(team_id=team_id, interaction_id=interaction_id, kind=kind,
+                          actor_user_id=actor, detail=detail)
+    s.add(event)
+    return event

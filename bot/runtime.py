@@ -1,0 +1,79 @@
+"""Assembly: from configuration to a running desk (database, Slack client, worker, web app)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import Flask
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+
+from bot.config import Env, Settings
+from bot.services import Services, SmsSender
+from bot.slack.app import build_bolt_app
+from bot.sms.simulator import SimulatorSender
+from bot.sms.twilio import TwilioSender
+from bot.web.app import WebContext, create_web_app
+from bot.worker.handlers import HANDLERS
+from bot.worker.runner import Worker
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    services: Services
+    team_id: str
+    bolt: App
+    web: Flask
+    worker: Worker
+
+    def close(self) -> None:
+        self.worker.stop()
+        self.services.sender.close()
+        self.services.db.dispose()
+
+
+def _sender(env: Env, public_url: str) -> SmsSender:
+    if env.sms_provider == "twilio":
+        return TwilioSender(env.twilio_account_sid, env.twilio_auth_token, env.twilio_api_url,
+                            status_callback_url=f"{public_url}/sms/twilio/status")
+    return SimulatorSender()
+
+
+def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
+                  worker_threads: int = 4, migrate: bool = True) -> Runtime:
+    db = Database(env.database_url)
+    if migrate:
+        db.upgrade()
+    client = WebClient(token=env.slack_bot_token, base_url=env.slack_api_url, timeout=15,
+                       retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2)])
+    auth = client.auth_test()
+    team_id = auth["team_id"]
+    public_url = env.public_url or f"http://localhost:{env.port}"
+    simulator_url = f"{public_url}/simulator" if env.sms_provider == "simulator" else None
+    services = Services(
+        db=db,
+        settings=settings,
+        slack_client=lambda _team_id: client,
+        sender=_sender(env, public_url),
+        simulator_url=simulator_url,
+    )
+    bolt = build_bolt_app(services, client,
+                          None if socket_mode else env.slack_signing_secret)
+    web = create_web_app(
+        WebContext(services, team_id, public_url,
+                   env.twilio_auth_token if env.sms_provider == "twilio" else None),
+        None if socket_mode else bolt,
+    )
+    worker = Worker(services, HANDLERS, threads=worker_threads)
+    if simulator_url:
+        log.warning("SMS_PROVIDER=simulator: no real SMS are being sent. The customer's "
+                    "phone is at %s", simulator_url)
+    if not settings.desk_channel:
+        log.warning("No desk channel set (desk.channel in %s or SMSDESK_DESK_CHANNEL): "
+                    "accepted interactions cannot open a thread", env.settings_file)
+    return Runtime(services, team_id, bolt, web, worker)

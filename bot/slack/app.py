@@ -1,0 +1,36 @@
+"""The bolt app: one App, listeners registered per kind, one error handler."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.services import Services
+from bot.slack.listeners import actions, commands, events
+
+log = logging.getLogger(__name__)
+
+
+def build_bolt_app(services: Services, client: WebClient, signing_secret: str | None) -> App:
+    app = App(
+        client=client,
+        token=client.token,
+        signing_secret=signing_secret or "unused-in-socket-mode",
+        # Socket Mode requests are authenticated by the socket itself.
+        request_verification_enabled=signing_secret is not None,
+        name="smsdesk",
+        logger=log,
+    )
+
+    @app.error
+    def on_error(error: Exception, body: dict) -> None:
+        # Listeners ack first, so the user already has an answer; the failure is logged with
+        # what Slack sent so it can be replayed. Domain outcomes never reach here.
+        log.exception("listener failed for %s", body.get("type"), exc_info=error)
+
+    actions.register(app, services)
+    commands.register(app, services)
+    events.register(app, services)
+    return app

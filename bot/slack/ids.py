@@ -1,0 +1,39 @@
+"""Every Slack identifier the app answers to, defined once.
+
+Listeners register against these names and the manifest generator reads the same
+lists, so the manifest can never promise a command the code does not handle.
+"""
+
+# Block Kit action_ids
+ACCEPT_OFFER = "interaction.accept"
+REJECT_OFFER = "interaction.reject"
+MARK_DONE = "interaction.done"
+SET_READY = "agent.set_ready"
+SET_NOT_READY = "agent.set_not_ready"
+
+# Slash commands: name -> manifest description and usage hint
+COMMAND_READY = "/sms-ready"
+COMMAND_NOT_READY = "/sms-notready"
+SLASH_COMMANDS = {
+    COMMAND_READY: ("Go Ready for SMS interactions", ""),
+    COMMAND_NOT_READY: ("Go Not Ready for SMS interactions", "[reason]"),
+}
+
+# Events the app subscribes to (bot events)
+BOT_EVENTS = [
+    "app_home_opened",
+    "message.channels",
+    "message.groups",
+]
+
+# OAuth bot scopes, each with the reason it is needed
+BOT_SCOPES = {
+    "chat:write": "post previews, interaction cards and transcript lines",
+    "chat:write.customize": "post a customer's messages under the contact's name",
+    "channels:history": "read agent replies in desk-channel threads (public channel)",
+    "groups:history": "read agent replies in desk-channel threads (private channel)",
+    "channels:join": "join the configured public desk channel on first use",
+    "commands": "/sms-ready and /sms-notready",
+    "reactions:write": "show delivery state on the agent's relayed message",
+    "users:read": "turn @mentions into names before text goes to a phone",
+}

@@ -1,0 +1,42 @@
+"""Button clicks: Accept / Reject on a preview, Done on a card, Ready / Not Ready on Home."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.desk import agents, offers, replies
+from bot.services import Services
+from bot.slack import ids
+
+
+def _value(body: dict) -> int:
+    return int(body["actions"][0]["value"])
+
+
+def register(app: App, services: Services) -> None:
+    db, settings = services.db, services.settings
+
+    @app.action(ids.ACCEPT_OFFER)
+    def accept(ack: Ack, body: dict, context: BoltContext) -> None:
+        ack()
+        offers.accept_offer(db, settings, context.team_id, _value(body), context.user_id)
+
+    @app.action(ids.REJECT_OFFER)
+    def reject(ack: Ack, body: dict, context: BoltContext) -> None:
+        ack()
+        offers.reject_offer(db, settings, context.team_id, _value(body), context.user_id)
+
+    @app.action(ids.MARK_DONE)
+    def done(ack: Ack, body: dict, context: BoltContext) -> None:
+        ack()
+        replies.mark_done(db, settings, context.team_id, _value(body), context.user_id)
+
+    @app.action(ids.SET_READY)
+    def go_ready(ack: Ack, context: BoltContext) -> None:
+        ack()
+        agents.set_ready(db, settings, context.team_id, context.user_id, True)
+
+    @app.action(ids.SET_NOT_READY)
+    def go_not_ready(ack: Ack, context: BoltContext) -> None:
+        ack()
+        agents.set_ready(db, settings, context.team_id, context.user_id, False)

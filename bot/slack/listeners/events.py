@@ -1,0 +1,47 @@
+"""Events: the Home tab opening, and messages in desk threads (agent replies, edits)."""
+
+from __future__ import annotations
+
+from slack_bolt import App, BoltContext
+
+from bot.desk import agents, replies
+from bot.services import Services
+
+# Message subtypes that are a person writing in a thread; everything else is housekeeping.
+PERSON_SUBTYPES = {None, "thread_broadcast", "file_share"}
+
+
+def register(app: App, services: Services) -> None:
+    db = services.db
+
+    @app.event("app_home_opened")
+    def home_opened(event: dict, context: BoltContext) -> None:
+        if event.get("tab", "home") == "home":
+            agents.refresh_home(db, context.team_id, event["user"])
+
+    @app.event("message")
+    def message(event: dict, body: dict, context: BoltContext) -> None:
+        subtype = event.get("subtype")
+        if event.get("bot_id") or subtype == "bot_message":
+            return  # our own posts (and other bots') never loop back to a phone
+        if subtype in ("message_changed", "message_deleted"):
+            previous = event.get("previous_message") or {}
+            if previous.get("user") and previous.get("ts"):
+                replies.warn_if_relayed_changed(
+                    db, context.team_id, event["channel"], previous["ts"], previous["user"],
+                    deleted=subtype == "message_deleted")
+            return
+        if subtype not in PERSON_SUBTYPES:
+            return
+        thread_ts = event.get("thread_ts")
+        if not thread_ts or thread_ts == event.get("ts") or not event.get("user"):
+            return
+        replies.record_agent_reply(db, replies.ThreadReply(
+            team_id=context.team_id,
+            channel=event["channel"],
+            thread_ts=thread_ts,
+            ts=event["ts"],
+            user_id=event["user"],
+            slack_text=event.get("text") or "",
+            event_id=body.get("event_id"),
+        ))

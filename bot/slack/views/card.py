@@ -1,0 +1,70 @@
+"""The live interaction card: the root message of the thread that is the SMS conversation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.desk.lifecycle import ACCEPTED, DONE
+from bot.slack import ids
+from bot.slack.mrkdwn import escape
+from bot.slack.views.common import case_fields, contact_label, when
+from bot.sms.phone import display
+
+STATE_LABELS = {
+    "queued": ":hourglass_flowing_sand: Waiting",
+    "offered": ":bell: Offered",
+    ACCEPTED: ":speech_balloon: In progress",
+    DONE: ":white_check_mark: Done",
+}
+
+
+@dataclass(frozen=True)
+class CardData:
+    interaction_id: int
+    state: str
+    contact_name: str | None
+    contact_phone: str
+    business_number: str
+    media: str
+    mode: str
+    agent_user_id: str | None
+    started_at: datetime
+    closed_at: datetime | None
+    closed_by: str | None
+    case_data: dict[str, str]
+
+
+def build_card(c: CardData) -> dict:
+    who = escape(contact_label(c.contact_name, c.contact_phone))
+    state = STATE_LABELS.get(c.state, c.state)
+    agent = f"<@{c.agent_user_id}>" if c.agent_user_id else "nobody yet"
+    fallback = f"{c.media} interaction with {who}, {c.mode} mode: {state.split(' ', 1)[1]}, "
+    fallback += f"agent {agent}."
+    blocks: list[dict] = [
+        {"type": "section", "text": {"type": "mrkdwn",
+                                     "text": f"*{c.media} · {c.mode.capitalize()}* with *{who}*"}},
+        {"type": "section", "fields": [
+            {"type": "mrkdwn", "text": f"*State*\n{state}"},
+            {"type": "mrkdwn", "text": f"*Agent*\n{agent}"},
+            {"type": "mrkdwn", "text": f"*Contact number*\n{escape(display(c.contact_phone))}"},
+            {"type": "mrkdwn", "text": f"*Business number*\n{escape(display(c.business_number))}"},
+        ]},
+    ]
+    if c.case_data:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Case information*"},
+                       "fields": case_fields(c.case_data)})
+    context = f"Started {when(c.started_at)}"
+    if c.state == DONE and c.closed_at:
+        by = f" by <@{c.closed_by}>" if c.closed_by else ""
+        context += f" · Done{by} {when(c.closed_at)}"
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
+    if c.state == ACCEPTED:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
+                       "Reply in this thread to text the customer. Only the agent's replies "
+                       "are sent; anyone else's stay internal."}]})
+        blocks.append({"type": "actions", "elements": [
+            {"type": "button", "action_id": ids.MARK_DONE, "value": str(c.interaction_id),
+             "text": {"type": "plain_text", "text": "Done"}},
+        ]})
+    return {"text": fallback, "blocks": blocks}

@@ -1,0 +1,48 @@
+"""The app's Home tab: the agent's SMS state, what they hold, what waits."""
+
+from __future__ import annotations
+
+from bot.desk.agents import AgentDesk
+from bot.slack import ids
+from bot.slack.mrkdwn import escape
+
+
+def build_home(desk: AgentDesk, *, simulator_url: str | None, labels: dict[int, str],
+               links: dict[int, str]) -> dict:
+    """A `home` view. `labels` names each interaction's contact; `links` its thread."""
+    blocks: list[dict] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "SMS desk"}},
+    ]
+    if simulator_url is not None:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": (
+            ":warning: *Simulator mode: no real SMS are being sent.* Play the customer's "
+            f"phone at {simulator_url}")}})
+    if desk.ready:
+        state, button = ":large_green_circle: You are *Ready* for SMS.", (
+            ids.SET_NOT_READY, "Go Not Ready")
+    else:
+        reason = f" ({escape(desk.not_ready_reason)})" if desk.not_ready_reason else ""
+        state, button = f":red_circle: You are *Not Ready* for SMS{reason}.", (
+            ids.SET_READY, "Go Ready")
+    blocks.append({
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": state},
+        "accessory": {"type": "button", "action_id": button[0],
+                      "text": {"type": "plain_text", "text": button[1]},
+                      **({"style": "primary"} if not desk.ready else {})},
+    })
+    blocks.append({"type": "divider"})
+    if desk.in_progress:
+        lines = []
+        for interaction in desk.in_progress[:40]:
+            label = escape(labels.get(interaction.id, "contact"))
+            link = links.get(interaction.id)
+            shown = f"<{link}|{label}>" if link else label
+            lines.append(f"• {interaction.media} with {shown} ({interaction.state})")
+        text = "*Your interactions in progress*\n" + "\n".join(lines)
+    else:
+        text = "*Your interactions in progress*\nNone right now."
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
+                   f"Waiting in the queue: *{desk.waiting}*"}]})
+    return {"type": "home", "blocks": blocks}

@@ -1,0 +1,89 @@
+"""The interaction preview an agent gets in their DM: who, what, Accept / Reject."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.desk.lifecycle import (
+    OFFER_ACCEPTED,
+    OFFER_PENDING,
+    OFFER_REJECTED,
+    OFFER_TIMED_OUT,
+)
+from bot.slack import ids
+from bot.slack.mrkdwn import escape
+from bot.slack.views.common import case_fields, contact_label, quoted, when
+from bot.sms.phone import display
+
+
+@dataclass(frozen=True)
+class PreviewData:
+    offer_id: int
+    offer_state: str
+    expires_at: datetime
+    contact_name: str | None
+    contact_phone: str
+    business_number: str
+    media: str  # SMS | MMS
+    mode: str  # page | session
+    messages: list[str]  # the customer's texts so far, oldest first
+    case_data: dict[str, str]
+    thread_link: str | None = None
+    taken_by_other: bool = False
+
+
+def _outcome_line(p: PreviewData) -> str:
+    if p.offer_state == OFFER_ACCEPTED:
+        where = f" <{p.thread_link}|Open the conversation>" if p.thread_link else ""
+        return f":white_check_mark: You accepted this interaction.{where}"
+    if p.offer_state == OFFER_REJECTED:
+        return ":leftwards_arrow_with_hook: You rejected this; it was offered to someone else."
+    if p.offer_state == OFFER_TIMED_OUT:
+        return ":hourglass: Not answered in time; it was redirected to someone else."
+    return ":information_source: Taken by someone else; no action needed."
+
+
+def build_preview(p: PreviewData) -> dict:
+    """chat.postMessage / chat.update arguments (text + blocks) for one offer."""
+    who = contact_label(p.contact_name, p.contact_phone)
+    mode = p.mode.capitalize()
+    latest = p.messages[-1] if p.messages else ""
+    # The fallback is what notifications and screen readers speak; it is mrkdwn too.
+    fallback = escape(f"New {p.media} from {who} ({mode} mode): {latest}") + " Accept or Reject."
+    blocks: list[dict] = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"New {p.media} interaction"}},
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*Contact*\n{escape(who)}"},
+                {"type": "mrkdwn", "text": f"*Type*\n{p.media}"},
+                {"type": "mrkdwn", "text": f"*Mode*\n{mode}"},
+                {"type": "mrkdwn", "text": f"*To*\n{escape(display(p.business_number))}"},
+            ],
+        },
+        {"type": "section", "text": {"type": "mrkdwn",
+                                     "text": quoted("\n".join(p.messages[-5:]))}},
+    ]
+    if p.case_data:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Case information*"},
+                       "fields": case_fields(p.case_data)})
+    if p.offer_state == OFFER_PENDING:
+        blocks.append({"type": "context", "elements": [{
+            "type": "mrkdwn",
+            "text": f"Answer by {when(p.expires_at)} or it goes to the next agent.",
+        }]})
+        blocks.append({
+            "type": "actions",
+            "elements": [
+                {"type": "button", "action_id": ids.ACCEPT_OFFER, "style": "primary",
+                 "text": {"type": "plain_text", "text": "Accept"}, "value": str(p.offer_id)},
+                {"type": "button", "action_id": ids.REJECT_OFFER, "style": "danger",
+                 "text": {"type": "plain_text", "text": "Reject"}, "value": str(p.offer_id)},
+            ],
+        })
+    else:
+        line = _outcome_line(p)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line}})
+        fallback = escape(f"{p.media} from {who}: ") + line.split(" ", 1)[1]
+    return {"text": fallback, "blocks": blocks}

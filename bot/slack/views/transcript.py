@@ -1,0 +1,67 @@
+"""Lines of the transcript thread: the customer's messages and the system's notes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.desk import timeline
+from bot.slack.mrkdwn import escape
+from bot.slack.views.common import SECTION_LIMIT, clip, contact_label, when
+
+CUSTOMER_ICON = ":iphone:"
+SYSTEM_ICON = ":gear:"
+
+
+def build_customer_line(name: str | None, phone: str, body: str, at: datetime) -> dict:
+    """Posted under the contact's name (chat:write.customize), so it reads like a chat."""
+    who = contact_label(name, phone)
+    text = escape(body) if body else "_(empty message)_"
+    blocks: list[dict] = []
+    # A long SMS (up to 1600 characters, more once escaped) may need two sections.
+    for start in range(0, len(text), SECTION_LIMIT):
+        blocks.append({"type": "section",
+                       "text": {"type": "mrkdwn", "text": text[start:start + SECTION_LIMIT]}})
+    blocks.append({"type": "context", "elements": [
+        {"type": "mrkdwn", "text": f"{CUSTOMER_ICON} Customer · {when(at)}"}]})
+    return {
+        "text": escape(f"{who} (customer): {clip(body, 3000)}"),
+        "blocks": blocks,
+        "username": clip(who, 80),
+        "icon_emoji": CUSTOMER_ICON,
+    }
+
+
+def describe_event(kind: str, actor: str | None, detail: str | None) -> str:
+    who = f"<@{actor}>" if actor else "the desk"
+    safe_detail = escape(detail) if detail else ""
+    if kind == timeline.ACCEPTED:
+        return f"Accepted by {who}."
+    if kind == timeline.CLOSED:
+        why = f" ({safe_detail})" if safe_detail else ""
+        return f"Closed as Done by {who}{why}. The transcript is kept in the contact's history."
+    if kind == timeline.SEND_FAILED:
+        return f"The reply could not be sent: {safe_detail}. It was not delivered."
+    if kind == timeline.NOT_DELIVERED:
+        return f"The carrier reports the reply was not delivered ({safe_detail})."
+    return escape(kind.replace("_", " "))
+
+
+def build_system_line(kind: str, actor: str | None, detail: str | None, at: datetime) -> dict:
+    sentence = describe_event(kind, actor, detail)
+    return {
+        "text": f"System: {sentence}",
+        "blocks": [{"type": "context", "elements": [
+            {"type": "mrkdwn", "text": f"{SYSTEM_ICON} {when(at)} · {sentence}"}]}],
+    }
+
+
+# Delivery state of an agent's relayed message, shown as a reaction on it.
+DELIVERY_REACTIONS = {
+    "pending": "hourglass_flowing_sand",
+    "sending": "hourglass_flowing_sand",
+    "queued": "outbox_tray",
+    "sent": "outbox_tray",
+    "delivered": "white_check_mark",
+    "undelivered": "x",
+    "failed": "x",
+}

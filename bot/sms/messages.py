@@ -1,0 +1,39 @@
+"""What the SMS adapters hand the desk: provider-neutral inbound messages and delivery states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    provider: str
+    provider_sid: str
+    from_number: str  # E.164
+    to_number: str  # E.164, the business number
+    body: str
+    case_data: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    provider: str
+    provider_sid: str
+    status: str  # queued, sending, sent, delivered, undelivered, failed
+    error_code: str | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_sid: str
+    status: str
+    segments: int | None = None
+
+
+class SendError(Exception):
+    """A send the provider refused. `permanent` ones are not retried (e.g. opted-out number)."""
+
+    def __init__(self, message: str, *, code: str | None = None, permanent: bool = False):
+        super().__init__(message)
+        self.code = code
+        self.permanent = permanent

@@ -1,0 +1,78 @@
+"""The simulated customer phone at /simulator: text the desk and read its replies locally.
+
+Registered only when SMS_PROVIDER=simulator (elsewhere /simulator is a 404). It needs no
+signature, which is fine for a desk that sends no real SMS; that is exactly why it is off
+in every other mode.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy import select
+
+from bot.desk import inbound as inbound_use_case
+from bot.sms import simulator
+from bot.sms.messages import InboundMessage
+from bot.sms.phone import InvalidNumber, to_e164
+from storage.models import Contact, Interaction, Message
+
+blueprint = Blueprint("simulator", __name__)
+DEFAULT_BUSINESS_NUMBER = "+15005550006"
+MAX_SMS_CHARS = 1600  # what carriers (and Twilio) take in one concatenated message
+
+
+def _business_number() -> str:
+    numbers = current_app.config["SMSDESK"].services.settings.business_numbers
+    return numbers[0] if numbers else DEFAULT_BUSINESS_NUMBER
+
+
+@blueprint.get("/simulator")
+def page() -> Response:
+    html = resources.files("bot.web").joinpath("simulator_page.html").read_text("utf-8")
+    return Response(html.replace("{{BUSINESS_NUMBER}}", _business_number()),
+                    mimetype="text/html")
+
+
+@blueprint.post("/simulator/api/messages")
+def send() -> Response:
+    web = current_app.config["SMSDESK"]
+    data = request.get_json(silent=True) or {}
+    body = data.get("body")
+    if not isinstance(body, str) or not body.strip():
+        return jsonify(error="write a message first"), 400
+    if len(body) > MAX_SMS_CHARS:
+        return jsonify(error=f"an SMS carries at most {MAX_SMS_CHARS} characters"), 400
+    try:
+        phone = to_e164(str(data.get("from", "")), web.services.settings.default_country)
+    except InvalidNumber as error:
+        return jsonify(error=str(error)), 400
+    message = InboundMessage(simulator.PROVIDER, simulator.new_inbound_sid(), phone,
+                             _business_number(), body, {"Channel": "Simulator"})
+    receipt = inbound_use_case.receive_inbound(web.services.db, web.services.settings,
+                                               web.team_id, message)
+    return jsonify(message_id=receipt.message_id, interaction_id=receipt.interaction_id), 201
+
+
+@blueprint.get("/simulator/api/messages")
+def conversation() -> Response:
+    web = current_app.config["SMSDESK"]
+    try:
+        phone = to_e164(request.args.get("phone", ""), web.services.settings.default_country)
+    except InvalidNumber as error:
+        return jsonify(error=str(error)), 400
+    with web.services.db.transaction() as s:
+        rows = s.execute(
+            select(Message.direction, Message.body, Message.delivery_state, Message.created_at)
+            .join(Interaction, Interaction.id == Message.interaction_id)
+            .join(Contact, Contact.id == Interaction.contact_id)
+            .where(Contact.team_id == web.team_id, Contact.phone == phone,
+                   # The phone only ever sees what was actually handed to the provider.
+                   (Message.direction == "inbound") | Message.provider_sid.is_not(None))
+            .order_by(Message.created_at, Message.id)
+            .limit(500)
+        ).all()
+    return jsonify(phone=phone, messages=[
+        {"direction": d, "body": b, "state": st, "at": at.isoformat()} for d, b, st, at in rows
+    ])

@@ -1,0 +1,27 @@
+"""Which function runs each outbox job kind."""
+
+from __future__ import annotations
+
+from bot.desk import effects, offers
+from bot.services import Services
+from bot.worker import slack_jobs, sms_jobs
+from bot.worker.runner import Handler
+from storage.outbox import ClaimedJob
+
+
+def expire_offer(services: Services, job: ClaimedJob) -> None:
+    offers.expire_offer(services.db, services.settings, job.team_id, job.payload["offer_id"])
+
+
+HANDLERS: dict[str, Handler] = {
+    effects.POST_PREVIEW: slack_jobs.post_preview,
+    effects.UPDATE_PREVIEW: slack_jobs.update_preview,
+    effects.OPEN_THREAD: slack_jobs.open_thread,
+    effects.SYNC_TRANSCRIPT: slack_jobs.sync_transcript,
+    effects.UPDATE_CARD: slack_jobs.update_card,
+    effects.SHOW_DELIVERY: slack_jobs.show_delivery,
+    effects.NOTIFY_AGENT: slack_jobs.notify_agent,
+    effects.PUBLISH_HOME: slack_jobs.publish_home,
+    effects.SEND_SMS: sms_jobs.send_sms,
+    effects.EXPIRE_OFFER: expire_offer,
+}

@@ -1,0 +1,126 @@
+"""The outbox worker: claims due jobs, runs them, retries with backoff.
+
+It wakes at once when a job is committed in this process (so the happy path never waits
+for a poll) and polls once a second for jobs other instances wrote and for timers.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+from slack_sdk.errors import SlackApiError
+
+from bot.services import Services
+from storage import outbox
+from storage.outbox import ClaimedJob
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Services, ClaimedJob], None]
+MAX_ATTEMPTS = 12
+POLL_SECONDS = 1.0
+
+
+class RetryLater(Exception):
+    """A handler asks to be run again after `delay` without it counting as a failure."""
+
+    def __init__(self, reason: str, delay: float):
+        super().__init__(reason)
+        self.delay = delay
+
+
+def backoff(attempts: int) -> timedelta:
+    base = min(2 ** max(attempts - 1, 0), 300)
+    return timedelta(seconds=base * random.uniform(0.8, 1.2))
+
+
+class Worker:
+    def __init__(self, services: Services, handlers: dict[str, Handler], threads: int = 4):
+        self.services = services
+        self.handlers = handlers
+        self.threads = threads
+        self._wake = threading.Condition()
+        self._pending_wakeups = 0
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        services.db.on_jobs_committed(self.wake)
+
+    def wake(self) -> None:
+        with self._wake:
+            self._pending_wakeups += self.threads
+            self._wake.notify_all()
+
+    def start(self) -> Worker:
+        for number in range(self.threads):
+            thread = threading.Thread(target=self._loop, name=f"smsdesk-worker-{number}",
+                                      daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        self.wake()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                ran = self.run_once()
+            except Exception:  # the database may be briefly away; keep the worker alive
+                log.exception("worker: claiming jobs failed")
+                ran = 0
+            if ran:
+                continue
+            with self._wake:
+                if self._pending_wakeups == 0:
+                    self._wake.wait(POLL_SECONDS)
+                self._pending_wakeups = max(0, self._pending_wakeups - 1)
+
+    def run_once(self, limit: int = 1) -> int:
+        jobs = outbox.claim(self.services.db, limit=limit)
+        for job in jobs:
+            self._run(job)
+        return len(jobs)
+
+    def _run(self, job: ClaimedJob) -> None:
+        db = self.services.db
+        handler = self.handlers.get(job.kind)
+        if handler is None:
+            outbox.give_up(db, job.id, f"no handler for job kind {job.kind}")
+            log.error("no handler for job kind %s (job %s)", job.kind, job.id)
+            return
+        try:
+            handler(self.services, job)
+        except RetryLater as wait:
+            outbox.retry_later(db, job.id, str(wait), timedelta(seconds=wait.delay),
+                               count_attempt=False)
+            return
+        except SlackApiError as error:
+            status = error.response.status_code
+            if status == 429:
+                retry_after = float(error.response.headers.get("Retry-After", 1) or 1)
+                outbox.retry_later(db, job.id, "rate limited by Slack",
+                                   timedelta(seconds=retry_after), count_attempt=False)
+                return
+            self._failed(job, f"Slack {error.response.get('error') or status}")
+            return
+        except Exception as error:  # noqa: BLE001 - every failure is retried, then recorded
+            self._failed(job, f"{error.__class__.__name__}: {error}")
+            return
+        outbox.complete(db, job.id)
+
+    def _failed(self, job: ClaimedJob, reason: str) -> None:
+        if job.attempts >= MAX_ATTEMPTS:
+            log.error("job %s (%s) gave up after %s attempts: %s", job.id, job.kind,
+                      job.attempts, reason)
+            outbox.give_up(self.services.db, job.id, reason)
+        else:
+            log.warning("job %s (%s) attempt %s failed: %s", job.id, job.kind, job.attempts,
+                        reason)
+            outbox.retry_later(self.services.db, job.id, reason, backoff(job.attempts))

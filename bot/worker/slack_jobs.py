@@ -1,0 +1,180 @@
+"""Jobs that show the desk in Slack. Each is idempotent: a job that runs twice posts once."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.desk import agents, timeline
+from bot.desk.lifecycle import OFFER_PENDING
+from bot.services import Services
+from bot.slack.views.card import CardData, build_card
+from bot.slack.views.common import contact_label
+from bot.slack.views.home import build_home
+from bot.slack.views.preview import PreviewData, build_preview
+from bot.slack.views.transcript import (
+    DELIVERY_REACTIONS,
+    build_customer_line,
+    build_system_line,
+)
+from storage import queries
+from storage.outbox import ClaimedJob
+
+
+def _preview_data(services: Services, offer_id: int, client: WebClient) -> PreviewData:
+    offer = queries.offer(services.db, offer_id)
+    view = queries.interaction_view(services.db, offer.interaction_id)
+    interaction = view.interaction
+    link = None
+    if interaction.thread_ts and interaction.agent_user_id == offer.agent_user_id:
+        link = _permalink(client, interaction.desk_channel, interaction.thread_ts)
+    return PreviewData(
+        offer_id=offer.id,
+        offer_state=offer.state,
+        expires_at=offer.expires_at,
+        contact_name=view.contact.name,
+        contact_phone=view.contact.phone,
+        business_number=interaction.business_number,
+        media=interaction.media,
+        mode=interaction.mode,
+        messages=view.inbound_texts,
+        case_data=interaction.case_data or {},
+        thread_link=link,
+    )
+
+
+def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
+    try:
+        return client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
+    except SlackApiError as error:
+        if error.response.status_code == 429:
+            raise
+        return None  # the preview still says it was accepted, just without the link
+
+
+def post_preview(services: Services, job: ClaimedJob) -> None:
+    offer = queries.offer(services.db, job.payload["offer_id"])
+    if offer.preview_ts or offer.state != OFFER_PENDING:
+        return
+    client = services.slack_client(job.team_id)
+    message = build_preview(_preview_data(services, offer.id, client))
+    response = client.chat_postMessage(channel=offer.agent_user_id, **message)
+    queries.remember_preview(services.db, offer.id, response["channel"], response["ts"])
+
+
+def update_preview(services: Services, job: ClaimedJob) -> None:
+    offer = queries.offer(services.db, job.payload["offer_id"])
+    if not offer.preview_ts:
+        return  # never shown (it ended before Slack could be reached): nothing to correct
+    client = services.slack_client(job.team_id)
+    message = build_preview(_preview_data(services, offer.id, client))
+    client.chat_update(channel=offer.preview_channel, ts=offer.preview_ts, **message)
+
+
+def _card_data(services: Services, interaction_id: int) -> CardData:
+    view = queries.interaction_view(services.db, interaction_id)
+    i = view.interaction
+    return CardData(
+        interaction_id=i.id, state=i.state, contact_name=view.contact.name,
+        contact_phone=view.contact.phone, business_number=i.business_number, media=i.media,
+        mode=i.mode, agent_user_id=i.agent_user_id, started_at=i.created_at,
+        closed_at=i.closed_at, closed_by=i.closed_by, case_data=i.case_data or {},
+    )
+
+
+def open_thread(services: Services, job: ClaimedJob) -> None:
+    interaction_id = job.payload["interaction_id"]
+    interaction = queries.interaction_view(services.db, interaction_id).interaction
+    if interaction.thread_ts:
+        return
+    channel = interaction.desk_channel or services.settings.desk_channel
+    client = services.slack_client(job.team_id)
+    card = build_card(_card_data(services, interaction_id))
+    try:
+        response = client.chat_postMessage(channel=channel, **card)
+    except SlackApiError as error:
+        if error.response.get("error") != "not_in_channel":
+            raise
+        # The admin named a public channel but never invited the app: join it ourselves.
+        client.conversations_join(channel=channel)
+        response = client.chat_postMessage(channel=channel, **card)
+    queries.remember_thread(services.db, interaction_id, response["channel"], response["ts"])
+
+
+def update_card(services: Services, job: ClaimedJob) -> None:
+    interaction = queries.interaction_view(services.db, job.payload["interaction_id"]).interaction
+    if not interaction.thread_ts:
+        return
+    card = build_card(_card_data(services, interaction.id))
+    services.slack_client(job.team_id).chat_update(
+        channel=interaction.desk_channel, ts=interaction.thread_ts, **card)
+
+
+def sync_transcript(services: Services, job: ClaimedJob) -> None:
+    """Post every transcript line not yet in the thread, oldest first, remembering each."""
+    view = queries.interaction_view(services.db, job.payload["interaction_id"])
+    interaction, contact = view.interaction, view.contact
+    if not interaction.thread_ts:
+        return  # not accepted yet: the lines are posted when the thread opens
+    client = services.slack_client(job.team_id)
+    channel, thread_ts = interaction.desk_channel, interaction.thread_ts
+    for item in queries.unposted_transcript(services.db, interaction.id,
+                                            timeline.SHOWN_IN_THREAD):
+        if item.message is not None:
+            line = build_customer_line(contact.name, contact.phone, item.message.body, item.at)
+            response = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **line)
+            queries.remember_posted_message(services.db, item.message.id, channel,
+                                            response["ts"])
+        else:
+            event = item.event
+            line = build_system_line(event.kind, event.actor_user_id, event.detail, event.at)
+            response = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **line)
+            queries.remember_posted_event(services.db, event.id, response["ts"])
+
+
+def show_delivery(services: Services, job: ClaimedJob) -> None:
+    message = queries.message(services.db, job.payload["message_id"])
+    wanted = DELIVERY_REACTIONS.get(message.delivery_state)
+    if not message.slack_ts or wanted is None or wanted == message.delivery_shown:
+        return
+    client = services.slack_client(job.team_id)
+    if message.delivery_shown:
+        _ignore(("no_reaction",), client.reactions_remove, channel=message.slack_channel,
+                timestamp=message.slack_ts, name=message.delivery_shown)
+    _ignore(("already_reacted",), client.reactions_add, channel=message.slack_channel,
+            timestamp=message.slack_ts, name=wanted)
+    queries.remember_delivery_shown(services.db, message.id, wanted)
+
+
+def _ignore(errors: tuple[str, ...], call, **kwargs) -> None:
+    try:
+        call(**kwargs)
+    except SlackApiError as error:
+        if error.response.get("error") not in errors:
+            raise
+
+
+def notify_agent(services: Services, job: ClaimedJob) -> None:
+    p = job.payload
+    client = services.slack_client(job.team_id)
+    if p.get("channel"):
+        client.chat_postEphemeral(channel=p["channel"], user=p["user_id"], text=p["text"],
+                                  thread_ts=p.get("thread_ts"))
+    else:
+        client.chat_postMessage(channel=p["user_id"], text=p["text"])
+
+
+def publish_home(services: Services, job: ClaimedJob) -> None:
+    user_id = job.payload["user_id"]
+    desk = agents.agent_desk(services.db, job.team_id, user_id)
+    client = services.slack_client(job.team_id)
+    labels, links = {}, {}
+    for interaction in desk.in_progress:
+        view = queries.interaction_view(services.db, interaction.id)
+        labels[interaction.id] = contact_label(view.contact.name, view.contact.phone)
+        if interaction.thread_ts:
+            link = _permalink(client, interaction.desk_channel, interaction.thread_ts)
+            if link:
+                links[interaction.id] = link
+    view = build_home(desk, simulator_url=services.simulator_url, labels=labels, links=links)
+    client.views_publish(user_id=user_id, view=view)

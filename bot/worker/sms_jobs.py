@@ -1,0 +1,55 @@
+"""Jobs that reach the phone: relay an agent's reply through the SMS provider."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from bot.desk import replies
+from bot.services import Services
+from bot.slack.mrkdwn import mentioned_user_ids, to_plain_text
+from bot.sms.messages import SendError
+from storage import queries
+from storage.outbox import ClaimedJob
+
+log = logging.getLogger(__name__)
+SEND_ATTEMPTS = 6
+
+
+def _names(services: Services, team_id: str, slack_text: str) -> dict[str, str]:
+    client = services.slack_client(team_id)
+    names: dict[str, str] = {}
+    for user_id in mentioned_user_ids(slack_text):
+        try:
+            user = client.users_info(user=user_id)["user"]
+        except SlackApiError as error:
+            if error.response.status_code == 429:
+                raise
+            continue
+        profile = user.get("profile") or {}
+        names[user_id] = (profile.get("display_name") or user.get("real_name")
+                          or user.get("name") or "a colleague")
+    return names
+
+
+def send_sms(services: Services, job: ClaimedJob) -> None:
+    message = queries.message(services.db, job.payload["message_id"])
+    if message.provider_sid or message.delivery_state in ("failed", "delivered"):
+        return  # already sent (or given up): a second run must not text the customer twice
+    if message.slack_text is not None:
+        names = _names(services, job.team_id, message.slack_text)
+        body = to_plain_text(message.slack_text, lambda uid: names.get(uid, "a colleague"))
+    else:
+        body = message.body
+    replies.save_plain_body(services.db, message.id, body, services.sender.name)
+    try:
+        result = services.sender.send(from_number=message.from_number,
+                                      to_number=message.to_number, body=body)
+    except SendError as error:
+        if error.permanent or job.attempts >= SEND_ATTEMPTS:
+            log.warning("SMS %s not sent: %s", message.id, error)
+            replies.record_send_failure(services.db, message.id, str(error))
+            return
+        raise
+    replies.record_send_result(services.db, services.settings, message.id, result)

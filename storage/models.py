@@ -1,0 +1,215 @@
+"""SQLAlchemy models: the desk's truth. Slack and the SMS provider are only views of these rows.
+
+Every row that belongs to a Slack workspace carries `team_id`, and every query filters on it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on SQLite too (SQLite drops tzinfo on the way back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+# BIGINT autoincrement is not rowid on SQLite; the variant keeps both databases happy.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("team_id", "phone", name="uq_contacts_team_phone"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Agent(Base):
+    """A Slack user's state on the SMS channel."""
+
+    __tablename__ = "agents"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", name="uq_agents_team_user"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    ready: Mapped[bool] = mapped_column(default=False)
+    not_ready_reason: Mapped[str | None] = mapped_column(String(200))
+    state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Routing offers to the agent who has waited longest since their last offer.
+    last_offer_at: Mapped[datetime | None] = mapped_column()
+
+
+class Interaction(Base):
+    __tablename__ = "interactions"
+    __table_args__ = (
+        Index("ix_interactions_team_state", "team_id", "state", "created_at"),
+        Index("ix_interactions_thread", "team_id", "desk_channel", "thread_ts"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    business_number: Mapped[str] = mapped_column(String(32))
+    media: Mapped[str] = mapped_column(String(8), default="SMS")  # SMS | MMS
+    mode: Mapped[str] = mapped_column(String(8), default="page")  # page | session
+    state: Mapped[str] = mapped_column(String(16))  # see bot.desk.lifecycle.STATES
+    agent_user_id: Mapped[str | None] = mapped_column(String(32))
+    offered_to: Mapped[str | None] = mapped_column(String(32))
+    case_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    desk_channel: Mapped[str | None] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
+    closed_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class Offer(Base):
+    """One preview shown to one agent; its message is updated to tell how it ended."""
+
+    __tablename__ = "offers"
+    __table_args__ = (Index("ix_offers_interaction", "interaction_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    interaction_id: Mapped[int] = mapped_column(ForeignKey("interactions.id"))
+    agent_user_id: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    offered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    answered_at: Mapped[datetime | None] = mapped_column()
+    preview_channel: Mapped[str | None] = mapped_column(String(32))
+    preview_ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class Message(Base):
+    """One SMS either way. Inbound rows are committed before the webhook answers 200."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_sid", name="uq_messages_provider_sid"),
+        UniqueConstraint("team_id", "slack_channel", "slack_ts", name="uq_messages_slack_ts"),
+        Index("ix_messages_interaction", "interaction_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    interaction_id: Mapped[int] = mapped_column(ForeignKey("interactions.id"))
+    direction: Mapped[str] = mapped_column(String(8))  # inbound | outbound
+    body: Mapped[str] = mapped_column(Text, default="")
+    # The agent's text as Slack sent it; converted to plain text when relayed.
+    slack_text: Mapped[str | None] = mapped_column(Text)
+    author_user_id: Mapped[str | None] = mapped_column(String(32))
+    provider: Mapped[str] = mapped_column(String(16))
+    provider_sid: Mapped[str | None] = mapped_column(String(64))
+    from_number: Mapped[str] = mapped_column(String(32))
+    to_number: Mapped[str] = mapped_column(String(32))
+    # inbound: received | outbound: pending, sending, sent, delivered, undelivered, failed
+    delivery_state: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(String(300))
+    segments: Mapped[int | None] = mapped_column()
+    # Where the message shows in Slack: the customer's line we posted, or the agent's own reply.
+    slack_channel: Mapped[str | None] = mapped_column(String(32))
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
+    # The delivery reaction currently on the agent's message, so a change removes only it.
+    delivery_shown: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TimelineEvent(Base):
+    """System lines of the transcript: offered, accepted, sent, closed..."""
+
+    __tablename__ = "timeline_events"
+    __table_args__ = (Index("ix_timeline_interaction", "interaction_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    interaction_id: Mapped[int] = mapped_column(ForeignKey("interactions.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_user_id: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class Job(Base):
+    """The transactional outbox and the timer table in one.
+
+    Jobs sharing a `lane` run strictly one after another in id order, which is how
+    the messages of one interaction reach Slack in the order they happened.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_due", "state", "due_at"),
+        Index("ix_jobs_lane", "lane", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(48))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    lane: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|running|done|dead
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class SlackEventReceipt(Base):
+    """Slack retries events it thinks failed; the event_id makes a retry a no-op."""
+
+    __tablename__ = "slack_event_receipts"
+    __table_args__ = (UniqueConstraint("team_id", "event_id", name="uq_slack_event"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

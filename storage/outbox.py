@@ -1,0 +1,131 @@
+"""The outbox/timer table: write jobs in the caller's transaction, claim them exactly once.
+
+A job is claimable when it is pending and due (or running with an expired lease, which is
+how work of a crashed process is picked up again) and no earlier job of its lane is still
+unfinished. Claiming is a conditional update, so two workers (or two instances on one
+PostgreSQL database) never both win a job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from storage.db import Database
+from storage.models import Job, utcnow
+
+UNFINISHED = ("pending", "running")
+
+
+def enqueue(
+    session: Session,
+    team_id: str,
+    kind: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    lane: str | None = None,
+    due_at: datetime | None = None,
+) -> Job:
+    job = Job(
+        team_id=team_id,
+        kind=kind,
+        payload=payload or {},
+        lane=lane,
+        due_at=due_at or utcnow(),
+        state="pending",
+    )
+    session.add(job)
+    session.info["jobs_added"] = True
+    return job
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: int
+    team_id: str
+    kind: str
+    payload: dict[str, Any]
+    lane: str | None
+    attempts: int
+
+
+def _claimable(now: datetime):
+    earlier = aliased(Job)
+    blocked_by_lane = exists().where(
+        earlier.lane == Job.lane,
+        earlier.id < Job.id,
+        earlier.state.in_(UNFINISHED),
+    )
+    runnable = or_(
+        and_(Job.state == "pending", Job.due_at <= now),
+        and_(Job.state == "running", Job.locked_until < now),
+    )
+    return and_(runnable, or_(Job.lane.is_(None), ~blocked_by_lane))
+
+
+def claim(
+    db: Database, *, limit: int = 10, lease: timedelta = timedelta(seconds=60)
+) -> list[ClaimedJob]:
+    now = utcnow()
+    claimed: list[ClaimedJob] = []
+    with db.transaction() as session:
+        query = select(Job.id).where(_claimable(now)).order_by(Job.due_at, Job.id).limit(limit)
+        if not db.is_sqlite:
+            query = query.with_for_update(skip_locked=True, of=Job)
+        candidate_ids = list(session.scalars(query))
+        for job_id in candidate_ids:
+            result = session.execute(
+                update(Job)
+                .where(Job.id == job_id, _claimable(now))
+                .values(state="running", locked_until=now + lease, attempts=Job.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                continue
+            job = session.get(Job, job_id, populate_existing=True)
+            claimed.append(
+                ClaimedJob(job.id, job.team_id, job.kind, dict(job.payload), job.lane, job.attempts)
+            )
+    return claimed
+
+
+def complete(db: Database, job_id: int) -> None:
+    with db.transaction() as session:
+        session.execute(
+            update(Job).where(Job.id == job_id).values(state="done", finished_at=utcnow(),
+                                                       locked_until=None)
+        )
+
+
+def retry_later(db: Database, job_id: int, error: str, delay: timedelta, *,
+                count_attempt: bool = True) -> None:
+    values: dict[str, Any] = {
+        "state": "pending",
+        "due_at": utcnow() + delay,
+        "last_error": error[:2000],
+        "locked_until": None,
+    }
+    if not count_attempt:
+        # A rate limit is Slack pacing us, not the job failing.
+        values["attempts"] = Job.attempts - 1
+    with db.transaction() as session:
+        session.execute(update(Job).where(Job.id == job_id).values(**values))
+
+
+def give_up(db: Database, job_id: int, error: str) -> None:
+    with db.transaction() as session:
+        session.execute(
+            update(Job).where(Job.id == job_id).values(state="dead", last_error=error[:2000],
+                                                       finished_at=utcnow(), locked_until=None)
+        )
+
+
+def next_due_at(db: Database) -> datetime | None:
+    with db.transaction() as session:
+        return session.scalar(
+            select(Job.due_at).where(Job.state == "pending").order_by(Job.due_at).limit(1)
+        )

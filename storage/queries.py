@@ -1,0 +1,95 @@
+"""Reads the Slack views need, and the bookkeeping of what was already posted where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from storage.db import Database
+from storage.models import Contact, Interaction, Message, Offer, TimelineEvent
+
+
+@dataclass(frozen=True)
+class InteractionView:
+    interaction: Interaction
+    contact: Contact
+    inbound_texts: list[str]
+
+
+def interaction_view(db: Database, interaction_id: int) -> InteractionView:
+    with db.transaction() as s:
+        interaction = s.get(Interaction, interaction_id)
+        contact = s.get(Contact, interaction.contact_id)
+        texts = list(s.scalars(
+            select(Message.body)
+            .where(Message.interaction_id == interaction_id, Message.direction == "inbound")
+            .order_by(Message.id)
+        ))
+        return InteractionView(interaction, contact, texts)
+
+
+def offer(db: Database, offer_id: int) -> Offer:
+    with db.transaction() as s:
+        return s.get(Offer, offer_id)
+
+
+def message(db: Database, message_id: int) -> Message:
+    with db.transaction() as s:
+        return s.get(Message, message_id)
+
+
+def remember_preview(db: Database, offer_id: int, channel: str, ts: str) -> None:
+    with db.transaction() as s:
+        s.execute(update(Offer).where(Offer.id == offer_id)
+                  .values(preview_channel=channel, preview_ts=ts))
+
+
+def remember_thread(db: Database, interaction_id: int, channel: str, ts: str) -> None:
+    with db.transaction() as s:
+        s.execute(update(Interaction).where(Interaction.id == interaction_id)
+                  .values(desk_channel=channel, thread_ts=ts))
+
+
+@dataclass(frozen=True)
+class TranscriptItem:
+    """One line still to post in the thread: an inbound SMS or a system event."""
+
+    at: datetime
+    message: Message | None = None
+    event: TimelineEvent | None = None
+
+
+def unposted_transcript(db: Database, interaction_id: int,
+                        shown_kinds: set[str]) -> list[TranscriptItem]:
+    with db.transaction() as s:
+        messages = s.scalars(select(Message).where(
+            Message.interaction_id == interaction_id, Message.direction == "inbound",
+            Message.slack_ts.is_(None)).order_by(Message.id))
+        events = s.scalars(select(TimelineEvent).where(
+            TimelineEvent.interaction_id == interaction_id,
+            TimelineEvent.kind.in_(shown_kinds),
+            TimelineEvent.slack_ts.is_(None)).order_by(TimelineEvent.id))
+        items = [TranscriptItem(m.created_at, message=m) for m in messages]
+        items += [TranscriptItem(e.at, event=e) for e in events]
+    # Stable sort: same-instant items keep message-before-event order.
+    return sorted(items, key=lambda item: item.at)
+
+
+def remember_posted_message(db: Database, message_id: int, channel: str, ts: str) -> None:
+    with db.transaction() as s:
+        s.execute(update(Message).where(Message.id == message_id)
+                  .values(slack_channel=channel, slack_ts=ts))
+
+
+def remember_posted_event(db: Database, event_id: int, ts: str) -> None:
+    with db.transaction() as s:
+        s.execute(update(TimelineEvent).where(TimelineEvent.id == event_id)
+                  .values(slack_ts=ts))
+
+
+def remember_delivery_shown(db: Database, message_id: int, reaction: str) -> None:
+    with db.transaction() as s:
+        s.execute(update(Message).where(Message.id == message_id)
+                  .values(delivery_shown=reaction))

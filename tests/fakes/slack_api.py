@@ -1,0 +1,743 @@
+"""A fake Slack Web API on loopback HTTP: records every call and answers the way Slack does.
+
+Point `slack_sdk.WebClient(base_url=fake.url)` at it. It keeps just enough state (channels,
+users, messages, views, trigger ids) to give back real-looking `ts` and `channel` values and to
+refuse what Slack refuses, so a test fails here rather than in production.
+
+Where the fake deliberately differs from Slack:
+- A `thread_ts` that matches no message is refused with `thread_not_found` (Slack may quietly
+  post a top-level message instead, which is never what the app meant).
+- `conversations.open` takes exactly one user: the desk never opens group DMs.
+- `chat.postEphemeral` checks the user's membership only for channels given `members`.
+- A private channel without the bot answers `not_in_channel`, like a public one (Slack says
+  `channel_not_found`, since the bot cannot see it); either way the fix is to invite the bot.
+"""
+
+import copy
+import itertools
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from tests.fakes import wait_until
+from tests.fakes._http import HttpRequest, HttpResponse, LoopbackServer
+from tests.fakes.slack_rules import (
+    MAX_VIEW_BLOCKS,
+    Refusal,
+    check_blocks,
+    check_message_content,
+    check_modal,
+)
+
+API_PREFIX = "/api/"
+FIRST_TS_MICROS = 1_700_000_000_000_100
+TRIGGER_LIFETIME = 3.0
+# Form posts carry these as JSON text; JSON posts may too, since slack_sdk accepts strings.
+JSON_ENCODED_PARAMS = ("blocks", "attachments", "view", "metadata")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received. `at` is time.monotonic(), for measuring pacing."""
+
+    method: str
+    params: dict[str, Any]
+    token: str
+    at: float
+    failed: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class _Bot:
+    team_id: str
+    bot_user_id: str
+    bot_id: str
+
+
+@dataclass
+class _Channel:
+    id: str
+    name: str
+    is_private: bool = False
+    members: set[str] = field(default_factory=set)
+    bot_is_member: bool = True
+    dm_user: str | None = None
+
+    def as_slack(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "is_channel": self.dm_user is None and not self.is_private,
+            "is_group": self.is_private,
+            "is_im": self.dm_user is not None,
+            "is_private": self.is_private or self.dm_user is not None,
+            "is_member": self.bot_is_member,
+            **({"user": self.dm_user} if self.dm_user else {}),
+        }
+
+
+@dataclass(frozen=True)
+class _Fault:
+    status: int
+    retry_after: int
+    error: str | None
+
+    def answer(self) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if self.error is not None:
+            return 200, {"ok": False, "error": self.error}, {}
+        if self.status == 429:
+            headers = {"Retry-After": str(self.retry_after)}
+            return 429, {"ok": False, "error": "ratelimited"}, headers
+        return self.status, {"ok": False, "error": "internal_error"}, {}
+
+
+class FakeSlack:
+    """The Slack Web API for one or more workspaces, in memory, behind a loopback server."""
+
+    def __init__(
+        self,
+        team_id: str = "T0001",
+        bot_user_id: str = "UBOT",
+        bot_id: str = "BBOT",
+        bot_token: str = "xoxb-test",
+    ) -> None:
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.bot_token = bot_token
+        self._lock = threading.RLock()
+        self._server = LoopbackServer(self._handle)
+        self._bots = {bot_token: _Bot(team_id, bot_user_id, bot_id)}
+        self._calls: list[Call] = []
+        self._users: dict[str, dict[str, Any]] = {}
+        self._channels: dict[str, _Channel] = {}
+        self._messages: dict[str, list[dict[str, Any]]] = {}
+        self._ephemerals: list[dict[str, Any]] = []
+        self._home_views: dict[str, str] = {}  # user id -> view id
+        self._views: dict[str, dict[str, Any]] = {}
+        self._modal_ids: list[str] = []
+        self._triggers: dict[str, float] = {}
+        self._used_triggers: set[str] = set()
+        self._faults: dict[str, deque[_Fault]] = {}
+        self._down = False
+        self._ts_micros = FIRST_TS_MICROS
+        self._serial = itertools.count(1)
+        self._methods: dict[str, Callable[[_Bot, dict[str, Any]], dict[str, Any]]] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._chat_post_message,
+            "chat.update": self._chat_update,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.delete": self._chat_delete,
+            "chat.getPermalink": self._chat_get_permalink,
+            "reactions.add": self._reactions_add,
+            "reactions.remove": self._reactions_remove,
+            "users.info": self._users_info,
+            "conversations.join": self._conversations_join,
+            "conversations.open": self._conversations_open,
+            "views.publish": self._views_publish,
+            "views.open": self._views_open,
+            "views.push": self._views_push,
+            "views.update": self._views_update,
+        }
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> "FakeSlack":
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> "FakeSlack":
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """Base URL for `WebClient(base_url=...)`; ends with `/api/` as slack_sdk expects."""
+        return self._server.base_url + API_PREFIX
+
+    # -- arranging a workspace -------------------------------------------------------------
+
+    def add_token(
+        self, token: str, team_id: str, bot_user_id: str | None = None, bot_id: str | None = None
+    ) -> None:
+        with self._lock:
+            self._bots[token] = _Bot(
+                team_id, bot_user_id or self.bot_user_id, bot_id or self.bot_id
+            )
+
+    def add_user(
+        self, user_id: str, name: str, real_name: str | None = None, team_id: str | None = None
+    ) -> None:
+        real_name = real_name or name
+        with self._lock:
+            self._users[user_id] = {
+                "id": user_id,
+                "team_id": team_id or self.team_id,
+                "name": name,
+                "real_name": real_name,
+                "deleted": False,
+                "is_bot": False,
+                "tz": "America/New_York",
+                "profile": {"real_name": real_name, "display_name": name},
+            }
+
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        is_private: bool = False,
+        members: Iterable[str] = (),
+        bot_is_member: bool = True,
+    ) -> None:
+        with self._lock:
+            self._channels[channel_id] = _Channel(
+                channel_id, name, is_private, set(members), bot_is_member
+            )
+
+    def new_trigger_id(self, age: float = 0.0) -> str:
+        """Issue a trigger id as an interaction payload would carry; `age` backdates it."""
+        with self._lock:
+            trigger_id = f"{13345224609 + next(self._serial)}.738474920.{uuid.uuid4().hex[:20]}"
+            self._triggers[trigger_id] = time.monotonic() - age
+            return trigger_id
+
+    # -- fault injection -------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        method: str,
+        times: int = 1,
+        status: int = 429,
+        retry_after: int = 1,
+        error: str | None = None,
+    ) -> None:
+        """Make the next `times` calls of `method` fail.
+
+        With `error`, Slack's usual HTTP 200 `{"ok": false}`; otherwise HTTP 429 with
+        Retry-After, or an HTTP 5xx.
+        """
+        if error is None and status != 429 and status < 500:
+            raise ValueError("status must be 429 or 5xx unless an error code is given")
+        with self._lock:
+            self._faults.setdefault(method, deque()).extend(
+                [_Fault(status, retry_after, error)] * times
+            )
+
+    def set_down(self, down: bool = True) -> None:
+        """While down, every call answers HTTP 503, as during a Slack outage."""
+        with self._lock:
+            self._down = down
+
+    # -- what happened ---------------------------------------------------------------------
+
+    @property
+    def calls(self) -> list[Call]:
+        with self._lock:
+            return list(self._calls)
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [call for call in self._calls if call.method == method]
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        """Top-level messages of a channel (or of the DM with a user id), oldest first.
+
+        Like conversations.history, thread replies are left out: see `thread()`.
+        """
+        with self._lock:
+            found = self._messages.get(self._channel_id(channel), [])
+            return copy.deepcopy([m for m in found if m["thread_ts"] in (None, m["ts"])])
+
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """Replies in the thread under `ts`, oldest first, without the parent."""
+        with self._lock:
+            found = self._messages.get(self._channel_id(channel), [])
+            return copy.deepcopy([m for m in found if m["thread_ts"] == ts and m["ts"] != ts])
+
+    def message(self, channel: str, ts: str) -> dict[str, Any]:
+        with self._lock:
+            found = self._find_message(self._channel_id(channel), ts)
+            if found is None:
+                raise KeyError(f"no message {ts} in {channel}")
+            return copy.deepcopy(found)
+
+    def reactions(self, channel: str, ts: str) -> set[str]:
+        return self.message(channel, ts)["reactions"]
+
+    def ephemerals(self, channel: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            wanted = None if channel is None else self._channel_id(channel)
+            return copy.deepcopy(
+                [e for e in self._ephemerals if wanted is None or e["channel"] == wanted]
+            )
+
+    def home_view(self, user_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            view_id = self._home_views.get(user_id)
+            return None if view_id is None else copy.deepcopy(self._views[view_id])
+
+    def view(self, view_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._views.get(view_id)
+            return None if found is None else copy.deepcopy(found)
+
+    def modals(self) -> list[dict[str, Any]]:
+        """Every modal opened or pushed, in that order, each as last updated."""
+        with self._lock:
+            return copy.deepcopy([self._views[view_id] for view_id in self._modal_ids])
+
+    def dm_channel(self, user_id: str) -> str:
+        return "D" + user_id[1:]
+
+    def wait_for(
+        self, predicate: Callable[["FakeSlack"], Any], timeout: float = 5.0, message: str = ""
+    ) -> Any:
+        return wait_until(
+            lambda: predicate(self), timeout, lambda: f"{message}\n{self._describe_recent()}"
+        )
+
+    def _describe_recent(self, count: int = 15) -> str:
+        calls = self.calls
+        lines = [f"recent Slack calls ({min(count, len(calls))} of {len(calls)}):"]
+        for call in calls[-count:]:
+            target = next(
+                (
+                    f" {key}={call.params[key]}"
+                    for key in ("channel", "user", "user_id")
+                    if key in call.params
+                ),
+                "",
+            )
+            outcome = f"failed: {call.error}" if call.failed else "ok"
+            lines.append(f"  {call.method}{target} -> {outcome}")
+        return "\n".join(lines)
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def _handle(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(API_PREFIX):
+            return HttpResponse(404, b"Not Found", {"Content-Type": "text/plain"})
+        method = request.path[len(API_PREFIX) :]
+        at = time.monotonic()
+        try:
+            params = _parse_params(request)
+        except ValueError:
+            params, parse_failed = {}, True
+        else:
+            parse_failed = False
+        token = _bearer_token(request) or str(params.pop("token", ""))
+        with self._lock:
+            if parse_failed:
+                status, payload, headers = 200, {"ok": False, "error": "invalid_json"}, {}
+            else:
+                status, payload, headers = self._answer(method, params, token)
+            self._calls.append(
+                Call(
+                    method=method,
+                    params=params,
+                    token=token,
+                    at=at,
+                    failed=status != 200 or not payload.get("ok"),
+                    error=payload.get("error"),
+                )
+            )
+        return HttpResponse.json(status, payload, headers)
+
+    def _answer(
+        self, method: str, params: dict[str, Any], token: str
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if self._down:
+            return 503, {"ok": False, "error": "service_unavailable"}, {}
+        faults = self._faults.get(method)
+        if faults:
+            return faults.popleft().answer()
+        bot = self._bots.get(token)
+        if bot is None:
+            return 200, {"ok": False, "error": "invalid_auth" if token else "not_authed"}, {}
+        handler = self._methods.get(method)
+        if handler is None:
+            return 200, {"ok": False, "error": "unknown_method", "req_method": method}, {}
+        try:
+            return 200, {"ok": True, **handler(bot, params)}, {}
+        except Refusal as refusal:
+            return 200, {"ok": False, "error": refusal.error, **refusal.extra}, {}
+
+    # -- methods ---------------------------------------------------------------------------
+
+    def _auth_test(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": f"https://{bot.team_id.lower()}.slack.com/",
+            "team": f"Team {bot.team_id}",
+            "user": "smsdesk",
+            "team_id": bot.team_id,
+            "user_id": bot.bot_user_id,
+            "bot_id": bot.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def _chat_post_message(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._resolve_channel(params.get("channel"), allow_user=True)
+        _require_member(channel)
+        check_message_content(params)
+        thread_ts = self._thread_root(channel.id, params.get("thread_ts"))
+        message = {
+            "type": "message",
+            "channel": channel.id,
+            "ts": self._new_ts(),
+            "text": str(params.get("text") or ""),
+            "blocks": params.get("blocks") or [],
+            "attachments": params.get("attachments") or [],
+            "thread_ts": thread_ts,
+            "username": params.get("username"),
+            "icon_emoji": params.get("icon_emoji"),
+            "icon_url": params.get("icon_url"),
+            "metadata": params.get("metadata"),
+            "user": bot.bot_user_id,
+            "bot_id": bot.bot_id,
+            "team": bot.team_id,
+            "reply_count": 0,
+            "reactions": set(),
+            "edits": [],  # earlier versions, oldest first, each {"text", "blocks", "at"}
+        }
+        if thread_ts is not None:
+            root = self._find_message(channel.id, thread_ts)
+            assert root is not None  # _thread_root found it
+            root["thread_ts"] = thread_ts
+            root["reply_count"] += 1
+        self._messages.setdefault(channel.id, []).append(message)
+        return {"channel": channel.id, "ts": message["ts"], "message": _as_slack(message)}
+
+    def _chat_update(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._resolve_channel(params.get("channel"))
+        message = self._require_message(channel.id, params.get("ts"))
+        # Slack keeps whichever of text/blocks/attachments an update leaves out.
+        merged = {
+            key: params[key] if params.get(key) is not None else message[key]
+            for key in ("text", "blocks", "attachments")
+        }
+        check_message_content({**params, **merged})
+        message["edits"].append(
+            {"text": message["text"], "blocks": message["blocks"], "at": time.monotonic()}
+        )
+        message["text"] = str(merged["text"] or "")
+        message["blocks"] = merged["blocks"] or []
+        message["attachments"] = merged["attachments"] or []
+        return {
+            "channel": channel.id,
+            "ts": message["ts"],
+            "text": message["text"],
+            "message": _as_slack(message),
+        }
+
+    def _chat_post_ephemeral(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._resolve_channel(params.get("channel"), allow_user=True)
+        user = params.get("user")
+        if user not in self._users:
+            raise Refusal("user_not_found")
+        _require_member(channel)
+        if channel.members and user not in channel.members:
+            raise Refusal("user_not_in_channel")
+        check_message_content(params)
+        ts = self._new_ts()
+        self._ephemerals.append(
+            {
+                "channel": channel.id,
+                "user": user,
+                "ts": ts,
+                "text": str(params.get("text") or ""),
+                "blocks": params.get("blocks") or [],
+                "thread_ts": params.get("thread_ts"),
+            }
+        )
+        return {"message_ts": ts}
+
+    def _chat_delete(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._resolve_channel(params.get("channel"))
+        message = self._require_message(channel.id, params.get("ts"))
+        self._messages[channel.id].remove(message)
+        return {"channel": channel.id, "ts": message["ts"]}
+
+    def _chat_get_permalink(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._resolve_channel(params.get("channel"))
+        message = self._require_message(channel.id, params.get("message_ts"))
+        link = (
+            f"https://{bot.team_id.lower()}.slack.com/archives/{channel.id}/"
+            f"p{message['ts'].replace('.', '')}"
+        )
+        if message["thread_ts"] not in (None, message["ts"]):
+            link += f"?thread_ts={message['thread_ts']}&cid={channel.id}"
+        return {"channel": channel.id, "permalink": link}
+
+    def _reactions_add(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        message, name = self._reaction_target(params)
+        if name in message["reactions"]:
+            raise Refusal("already_reacted")
+        message["reactions"].add(name)
+        return {}
+
+    def _reactions_remove(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        message, name = self._reaction_target(params)
+        if name not in message["reactions"]:
+            raise Refusal("no_reaction")
+        message["reactions"].discard(name)
+        return {}
+
+    def _users_info(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        user = self._users.get(str(params.get("user", "")))
+        if user is None:
+            raise Refusal("user_not_found")
+        return {"user": copy.deepcopy(user)}
+
+    def _conversations_join(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._resolve_channel(params.get("channel"))
+        if channel.is_private or channel.dm_user is not None:
+            raise Refusal("method_not_supported_for_channel_type")
+        already = channel.bot_is_member
+        channel.bot_is_member = True
+        return {
+            "channel": channel.as_slack(),
+            **({"warning": "already_in_channel"} if already else {}),
+        }
+
+    def _conversations_open(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("channel"):
+            return {"channel": self._resolve_channel(params["channel"]).as_slack()}
+        users = params.get("users") or []
+        if isinstance(users, str):
+            users = [u for u in users.split(",") if u]
+        if len(users) != 1:
+            raise Refusal("invalid_arguments", detail="the fake opens one-to-one DMs only")
+        if users[0] not in self._users:
+            raise Refusal("user_not_found")
+        already_open = self.dm_channel(users[0]) in self._channels
+        channel = self._open_dm(users[0])
+        return {"channel": {"id": channel.id}, "already_open": already_open, "no_op": already_open}
+
+    def _views_publish(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        user_id = str(params.get("user_id") or "")
+        if not user_id:
+            raise Refusal("invalid_arguments")
+        view = _view_param(params, expected_type="home")
+        check_blocks(view.get("blocks", []), MAX_VIEW_BLOCKS)
+        view_id = self._home_views.get(user_id)
+        if view_id is not None:
+            _check_hash(params, self._views[view_id])
+        stored = self._store_view(bot, view, view_id)
+        self._home_views[user_id] = stored["id"]
+        return {"view": copy.deepcopy(stored)}
+
+    def _views_open(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        return self._open_modal(bot, params)
+
+    def _views_push(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        return self._open_modal(bot, params)
+
+    def _views_update(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        # Like Slack, an update names the view (id or external_id), not a trigger.
+        view_id = params.get("view_id")
+        if not view_id and params.get("external_id"):
+            view_id = next(
+                (
+                    v["id"]
+                    for v in self._views.values()
+                    if v.get("external_id") == params["external_id"]
+                ),
+                None,
+            )
+        existing = self._views.get(str(view_id or ""))
+        if existing is None:
+            raise Refusal("not_found")
+        _check_hash(params, existing)
+        view = _view_param(params, expected_type=existing["type"])
+        if view["type"] == "modal":
+            check_modal(view)
+        check_blocks(view.get("blocks", []), MAX_VIEW_BLOCKS)
+        stored = self._store_view(bot, view, existing["id"])
+        return {"view": copy.deepcopy(stored)}
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _open_modal(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        trigger_id = str(params.get("trigger_id") or "")
+        issued = self._triggers.get(trigger_id)
+        if issued is None:
+            raise Refusal("invalid_trigger_id")
+        if trigger_id in self._used_triggers:
+            raise Refusal("exchanged_trigger_id")
+        if time.monotonic() - issued >= TRIGGER_LIFETIME:
+            raise Refusal("expired_trigger_id")
+        view = _view_param(params, expected_type="modal")
+        check_modal(view)
+        check_blocks(view.get("blocks", []), MAX_VIEW_BLOCKS)
+        self._used_triggers.add(trigger_id)
+        stored = self._store_view(bot, view, None)
+        self._modal_ids.append(stored["id"])
+        return {"view": copy.deepcopy(stored)}
+
+    def _store_view(self, bot: _Bot, view: dict[str, Any], view_id: str | None) -> dict[str, Any]:
+        view_id = view_id or f"V{next(self._serial):010d}"
+        stored = {
+            "id": view_id,
+            "team_id": bot.team_id,
+            "app_id": "AFAKEAPP",
+            "bot_id": bot.bot_id,
+            "blocks": [],
+            "private_metadata": "",
+            "callback_id": "",
+            "external_id": "",
+            "state": {"values": {}},
+            "root_view_id": view_id,
+            "previous_view_id": None,
+            **copy.deepcopy(view),
+            "hash": f"{FIRST_TS_MICROS // 1_000_000}.{uuid.uuid4().hex[:8]}",
+        }
+        self._views[view_id] = stored
+        return stored
+
+    def _resolve_channel(self, value: Any, allow_user: bool = False) -> _Channel:
+        value = str(value or "")
+        if allow_user and value[:1] in ("U", "W"):
+            if value not in self._users:
+                raise Refusal("channel_not_found")
+            return self._open_dm(value)
+        channel = self._channels.get(value)
+        if channel is None:
+            name = value.removeprefix("#")
+            channel = next((c for c in self._channels.values() if c.name == name), None)
+        if channel is None:
+            raise Refusal("channel_not_found")
+        return channel
+
+    def _open_dm(self, user_id: str) -> _Channel:
+        channel_id = self.dm_channel(user_id)
+        if channel_id not in self._channels:
+            self._channels[channel_id] = _Channel(
+                channel_id, channel_id, members={user_id}, dm_user=user_id
+            )
+        return self._channels[channel_id]
+
+    def _channel_id(self, channel: str) -> str:
+        return self.dm_channel(channel) if channel[:1] in ("U", "W") else channel
+
+    def _find_message(self, channel_id: str, ts: Any) -> dict[str, Any] | None:
+        return next((m for m in self._messages.get(channel_id, []) if m["ts"] == ts), None)
+
+    def _require_message(self, channel_id: str, ts: Any) -> dict[str, Any]:
+        found = self._find_message(channel_id, ts)
+        if found is None:
+            raise Refusal("message_not_found")
+        return found
+
+    def _thread_root(self, channel_id: str, thread_ts: Any) -> str | None:
+        if not thread_ts:
+            return None
+        parent = self._find_message(channel_id, thread_ts)
+        if parent is None:
+            raise Refusal("thread_not_found")
+        # Replying to a reply lands in the parent's thread, as in Slack.
+        return parent["thread_ts"] or parent["ts"]
+
+    def _reaction_target(self, params: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        channel = self._resolve_channel(params.get("channel"))
+        message = self._require_message(channel.id, params.get("timestamp"))
+        name = str(params.get("name") or "")
+        if not name:
+            raise Refusal("invalid_name")
+        return message, name
+
+    def _new_ts(self) -> str:
+        seconds, micros = divmod(self._ts_micros, 1_000_000)
+        self._ts_micros += 100
+        return f"{seconds}.{micros:06d}"
+
+
+def _bearer_token(request: HttpRequest) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _parse_params(request: HttpRequest) -> dict[str, Any]:
+    """Request arguments from query, form or JSON body; raises ValueError on a bad JSON body."""
+    params: dict[str, Any] = {key: values[-1] for key, values in request.query.items()}
+    if request.content_type == "application/json":
+        body = json.loads(request.body or b"{}")
+        if not isinstance(body, dict):
+            raise ValueError("JSON body must be an object")
+        params.update(body)
+    elif request.body:
+        form = parse_qs(request.body.decode(), keep_blank_values=True)
+        params.update({key: values[-1] for key, values in form.items()})
+    for key in JSON_ENCODED_PARAMS:
+        value = params.get(key)
+        if isinstance(value, str) and value.strip()[:1] in ("[", "{"):
+            try:
+                params[key] = json.loads(value)
+            except json.JSONDecodeError:
+                pass  # left as a string, which validation refuses as malformed
+    return params
+
+
+def _require_member(channel: _Channel) -> None:
+    if not channel.bot_is_member:
+        raise Refusal("not_in_channel")
+
+
+def _view_param(params: dict[str, Any], expected_type: str) -> dict[str, Any]:
+    view = params.get("view")
+    if not isinstance(view, dict):
+        raise Refusal("invalid_arguments", response_metadata={"messages": ["[ERROR] view"]})
+    if view.get("type") != expected_type:
+        raise Refusal(
+            "invalid_arguments",
+            response_metadata={
+                "messages": [f"[ERROR] must be {expected_type} [json-pointer:/view/type]"]
+            },
+        )
+    return view
+
+
+def _check_hash(params: dict[str, Any], existing: dict[str, Any]) -> None:
+    # A stale hash means someone else changed the view since it was read: Slack refuses.
+    if params.get("hash") and params["hash"] != existing["hash"]:
+        raise Refusal("hash_conflict")
+
+
+def _as_slack(message: dict[str, Any]) -> dict[str, Any]:
+    """A stored message as Slack returns it in API answers."""
+    shown: dict[str, Any] = {
+        "type": "message",
+        "text": message["text"],
+        "user": message["user"],
+        "bot_id": message["bot_id"],
+        "team": message["team"],
+        "ts": message["ts"],
+    }
+    for key in ("blocks", "attachments"):
+        if message[key]:
+            shown[key] = copy.deepcopy(message[key])
+    if message["thread_ts"]:
+        shown["thread_ts"] = message["thread_ts"]
+    if message["username"]:
+        shown["subtype"] = "bot_message"
+        shown["username"] = message["username"]
+    icons = {"emoji": message["icon_emoji"], "image_48": message["icon_url"]}
+    if any(icons.values()):
+        shown["icons"] = {key: value for key, value in icons.items() if value}
+    if message["reactions"]:
+        shown["reactions"] = [
+            {"name": name, "users": [message["user"]], "count": 1}
+            for name in sorted(message["reactions"])
+        ]
+    return shown

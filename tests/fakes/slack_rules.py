@@ -1,0 +1,125 @@
+"""What Slack refuses in a message or view: Block Kit limits and required fields.
+
+The fake Slack applies these before storing anything, so a card that grows past a limit (a long
+SMS in a section, one block too many in a transcript) fails in tests with Slack's own error code
+instead of in front of an agent. The numbers are Slack's documented limits.
+"""
+
+from typing import Any
+
+MAX_TEXT_CHARS = 40_000
+MAX_MESSAGE_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+MAX_SECTION_TEXT = 3000
+MAX_SECTION_FIELDS = 10
+MAX_FIELD_TEXT = 2000
+MAX_HEADER_TEXT = 150
+MAX_BLOCK_ID = 255
+MAX_ACTIONS_ELEMENTS = 25
+MAX_CONTEXT_ELEMENTS = 10
+MAX_VIEW_TITLE = 24
+MAX_PRIVATE_METADATA = 3000
+
+
+class Refusal(Exception):
+    """Slack's HTTP 200 `{"ok": false, "error": ...}`; `extra` joins the answer's other keys."""
+
+    def __init__(self, error: str, **extra: Any) -> None:
+        super().__init__(error)
+        self.error = error
+        self.extra = extra
+
+
+def check_message_content(params: dict[str, Any]) -> None:
+    text = params.get("text")
+    blocks = params.get("blocks")
+    if blocks is not None and blocks != "":
+        check_blocks(blocks, MAX_MESSAGE_BLOCKS)
+    if not text and not blocks and not params.get("attachments"):
+        raise Refusal("no_text")
+    if text and len(str(text)) > MAX_TEXT_CHARS:
+        raise Refusal("msg_too_long")
+
+
+def check_blocks(blocks: Any, limit: int) -> None:
+    if not isinstance(blocks, list):
+        raise Refusal("invalid_blocks_format")
+    problems = []
+    if len(blocks) > limit:
+        problems.append(f"no more than {limit} items allowed [json-pointer:/blocks]")
+    for index, block in enumerate(blocks):
+        problems.extend(_block_problems(f"/blocks/{index}", block))
+    if problems:
+        raise Refusal(
+            "invalid_blocks",
+            errors=problems,
+            response_metadata={"messages": [f"[ERROR] {p}" for p in problems]},
+        )
+
+
+def _block_problems(pointer: str, block: Any) -> list[str]:
+    if not isinstance(block, dict) or not block.get("type"):
+        return [f"missing required field: type [json-pointer:{pointer}]"]
+    problems = []
+    if len(str(block.get("block_id", ""))) > MAX_BLOCK_ID:
+        problems.append(_too_long(MAX_BLOCK_ID, f"{pointer}/block_id"))
+    kind = block["type"]
+    if kind == "section":
+        if "text" not in block and "fields" not in block:
+            problems.append(f"must provide text or fields [json-pointer:{pointer}]")
+        if "text" in block:
+            problems.extend(_text_problems(f"{pointer}/text", block["text"], MAX_SECTION_TEXT))
+        fields = block.get("fields", [])
+        if len(fields) > MAX_SECTION_FIELDS:
+            problems.append(
+                f"no more than {MAX_SECTION_FIELDS} items allowed [json-pointer:{pointer}/fields]"
+            )
+        for index, text in enumerate(fields):
+            problems.extend(_text_problems(f"{pointer}/fields/{index}", text, MAX_FIELD_TEXT))
+    elif kind == "header":
+        problems.extend(_text_problems(f"{pointer}/text", block.get("text"), MAX_HEADER_TEXT))
+    elif kind in ("actions", "context"):
+        limit = MAX_ACTIONS_ELEMENTS if kind == "actions" else MAX_CONTEXT_ELEMENTS
+        if len(block.get("elements", [])) > limit:
+            problems.append(f"no more than {limit} items allowed [json-pointer:{pointer}/elements]")
+    return problems
+
+
+def _text_problems(pointer: str, text: Any, limit: int) -> list[str]:
+    if not isinstance(text, dict) or not isinstance(text.get("text"), str):
+        return [f"must be a text object [json-pointer:{pointer}]"]
+    if not text["text"]:
+        return [f"must be more than 0 characters [json-pointer:{pointer}/text]"]
+    if len(text["text"]) > limit:
+        return [_too_long(limit, f"{pointer}/text")]
+    return []
+
+
+def _too_long(limit: int, pointer: str) -> str:
+    return f"must be less than {limit + 1} characters [json-pointer:{pointer}]"
+
+
+def check_modal(view: dict[str, Any]) -> None:
+    problems = []
+    for key in ("title", "submit", "close"):
+        if key not in view:
+            continue
+        text = view[key]
+        if not isinstance(text, dict) or not text.get("text"):
+            problems.append(f"must be a plain_text object [json-pointer:/view/{key}]")
+        elif len(text["text"]) > MAX_VIEW_TITLE:
+            problems.append(_too_long(MAX_VIEW_TITLE, f"/view/{key}/text"))
+    if "title" not in view:
+        problems.append("missing required field: title [json-pointer:/view]")
+    blocks = view.get("blocks", [])
+    has_input = isinstance(blocks, list) and any(
+        isinstance(b, dict) and b.get("type") == "input" for b in blocks
+    )
+    if has_input and "submit" not in view:
+        problems.append("submit is required when an input block is used [json-pointer:/view]")
+    if len(str(view.get("private_metadata", ""))) > MAX_PRIVATE_METADATA:
+        problems.append(_too_long(MAX_PRIVATE_METADATA, "/view/private_metadata"))
+    if problems:
+        raise Refusal(
+            "invalid_arguments", response_metadata={"messages": [f"[ERROR] {p}" for p in problems]}
+        )
