@@ -16,7 +16,6 @@ log = logging.getLogger(__name__)
 def build_bolt_app(services: Services, client: WebClient, signing_secret: str | None) -> App:
     app = App(
         client=client,
-        token=client.token,
         signing_secret=signing_secret or "unused-in-socket-mode",
         # Socket Mode requests are authenticated by the socket itself.
         request_verification_enabled=signing_secret is not None,

@@ -28,8 +28,9 @@ def _names(services: Services, team_id: str, slack_text: str) -> dict[str, str]:
                 raise
             continue
         profile = user.get("profile") or {}
-        names[user_id] = (profile.get("display_name") or user.get("real_name")
-                          or user.get("name") or "a colleague")
+        # A customer should read a person's name, not their Slack handle.
+        names[user_id] = (profile.get("real_name") or user.get("real_name")
+                          or profile.get("display_name") or user.get("name") or "a colleague")
     return names
 
 

@@ -298,6 +298,31 @@ class FakeSlack:
         with self._lock:
             return copy.deepcopy([self._views[view_id] for view_id in self._modal_ids])
 
+    def user_posts(
+        self, channel: str, user_id: str, text: str, thread_ts: str | None = None
+    ) -> str:
+        """A person (not the app) writes a message, as a Slack client would; returns its ts.
+
+        The test then sends the matching `message` event to the app.
+        """
+        with self._lock:
+            channel_id = self._channel_id(channel)
+            message = {
+                "type": "message", "channel": channel_id, "ts": self._new_ts(), "text": text,
+                "blocks": [], "attachments": [], "thread_ts": thread_ts, "username": None,
+                "icon_emoji": None, "icon_url": None, "metadata": None, "user": user_id,
+                "bot_id": None, "team": self.team_id, "reply_count": 0, "reactions": set(),
+                "edits": [],
+            }
+            if thread_ts is not None:
+                root = self._find_message(channel_id, thread_ts)
+                if root is None:
+                    raise KeyError(f"no message {thread_ts} in {channel_id} to reply to")
+                root["thread_ts"] = thread_ts
+                root["reply_count"] += 1
+            self._messages.setdefault(channel_id, []).append(message)
+            return message["ts"]
+
     def dm_channel(self, user_id: str) -> str:
         return "D" + user_id[1:]
 

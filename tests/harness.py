@@ -1,0 +1,200 @@
+"""A running desk for flow tests: the real app on loopback HTTP, wired to the fakes.
+
+Tests drive it the way Slack and Twilio do: signed HTTP requests with real payload shapes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import httpx
+from waitress.server import create_server
+
+from bot.config import Env, Settings
+from bot.runtime import Runtime, build_runtime
+from bot.sms.twilio import expected_signature
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.twilio_api import FakeTwilio
+
+SIGNING_SECRET = "test-signing-secret"
+BUSINESS_NUMBER = "+15005550006"
+DESK_CHANNEL = "CDESK"
+
+
+@dataclass
+class Desk:
+    """The app under test plus the fake Slack and Twilio it talks to."""
+
+    runtime: Runtime
+    slack: FakeSlack
+    twilio: FakeTwilio
+    url: str
+    team_id: str
+    http: httpx.Client
+    _server: object = None
+    _sids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    # --- as Twilio -------------------------------------------------------------------
+    def _twilio_post(self, path: str, params: dict[str, str], *, sign: bool = True,
+                     signature: str | None = None) -> httpx.Response:
+        headers = {}
+        if sign:
+            headers["X-Twilio-Signature"] = signature or expected_signature(
+                self.twilio.auth_token, self.url + path, {k: [v] for k, v in params.items()})
+        return self.http.post(self.url + path, content=urlencode(params), headers={
+            "Content-Type": "application/x-www-form-urlencoded", **headers})
+
+    def customer_texts(self, from_number: str, body: str, *, sid: str | None = None,
+                       **extra: str) -> httpx.Response:
+        sid = sid or f"SM{next(self._sids):032x}"
+        params = {"MessageSid": sid, "AccountSid": self.twilio.account_sid,
+                  "From": from_number, "To": BUSINESS_NUMBER, "Body": body, "NumMedia": "0",
+                  **extra}
+        return self._twilio_post("/sms/twilio/inbound", params)
+
+    def carrier_reports(self, sms, status: str, error_code: str | None = None) -> httpx.Response:
+        _url, params = self.twilio.status_callback(sms, status, error_code)
+        return self._twilio_post("/sms/twilio/status", params)
+
+    # --- as Slack ----------------------------------------------------------------------
+    def _slack_post(self, body: str, content_type: str,
+                    headers: dict[str, str] | None = None) -> httpx.Response:
+        timestamp = str(int(time.time()))
+        base = f"v0:{timestamp}:{body}".encode()
+        signature = "v0=" + hmac.new(SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
+        return self.http.post(self.url + "/slack/events", content=body, headers={
+            "Content-Type": content_type, "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": signature, **(headers or {})})
+
+    def click(self, user_id: str, action_id: str, value: str, *, channel: str | None = None,
+              message_ts: str | None = None) -> httpx.Response:
+        payload = {
+            "type": "block_actions",
+            "team": {"id": self.team_id, "domain": "test"},
+            "user": {"id": user_id, "team_id": self.team_id, "name": user_id.lower()},
+            "api_app_id": "A0SMSDESK",
+            "token": "legacy",
+            "trigger_id": self.slack.new_trigger_id(),
+            "container": {"type": "message", "message_ts": message_ts or "1.0",
+                          "channel_id": channel or "D0", "is_ephemeral": False},
+            "channel": {"id": channel or "D0"},
+            "actions": [{"type": "button", "action_id": action_id, "block_id": "b",
+                         "value": value, "action_ts": str(time.time())}],
+        }
+        return self._slack_post(urlencode({"payload": json.dumps(payload)}),
+                                "application/x-www-form-urlencoded")
+
+    def slash(self, user_id: str, command: str, text: str = "") -> httpx.Response:
+        form = {"token": "legacy", "team_id": self.team_id, "team_domain": "test",
+                "channel_id": "D0", "user_id": user_id, "user_name": user_id.lower(),
+                "command": command, "text": text, "api_app_id": "A0SMSDESK",
+                "response_url": self.url + "/unused", "trigger_id": self.slack.new_trigger_id()}
+        return self._slack_post(urlencode(form), "application/x-www-form-urlencoded")
+
+    def event(self, event: dict, *, event_id: str | None = None,
+              retry_num: int | None = None) -> httpx.Response:
+        envelope = {
+            "token": "legacy", "team_id": self.team_id, "api_app_id": "A0SMSDESK",
+            "type": "event_callback", "event": event,
+            "event_id": event_id or "Ev" + uuid.uuid4().hex[:10].upper(),
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": self.team_id, "user_id": self.slack.bot_user_id,
+                                "is_bot": True}],
+        }
+        headers = {}
+        if retry_num is not None:
+            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "timeout"}
+        return self._slack_post(json.dumps(envelope), "application/json", headers)
+
+    def agent_writes_in_thread(self, user_id: str, thread_ts: str, text: str, *,
+                               channel: str = DESK_CHANNEL, event_id: str | None = None,
+                               retry_num: int | None = None) -> tuple[str, httpx.Response]:
+        """Posts the agent's message into the fake (so it has a ts) and sends its event."""
+        client_ts = self.slack.user_posts(channel, user_id, text, thread_ts=thread_ts)
+        event = {"type": "message", "channel": channel, "user": user_id, "text": text,
+                 "ts": client_ts, "thread_ts": thread_ts, "channel_type": "channel",
+                 "event_ts": client_ts}
+        return client_ts, self.event(event, event_id=event_id, retry_num=retry_num)
+
+    # --- reading Slack back ------------------------------------------------------------
+    def previews_for(self, user_id: str) -> list[dict]:
+        return self.slack.messages(self.slack.dm_channel(user_id))
+
+    def wait_for_preview(self, user_id: str, count: int = 1, timeout: float = 5.0) -> dict:
+        return self.slack.wait_for(
+            lambda s: len(self.previews_for(user_id)) >= count and self.previews_for(user_id),
+            timeout, f"no preview #{count} for {user_id}")[count - 1]
+
+    def cards(self) -> list[dict]:
+        return self.slack.messages(DESK_CHANNEL)
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Until no outbox job is due (timers far in the future do not count)."""
+        from sqlalchemy import func, select
+
+        from storage.models import Job, utcnow
+
+        def idle() -> bool:
+            with self.runtime.services.db.transaction() as s:
+                return not s.scalar(select(func.count()).select_from(Job).where(
+                    Job.state.in_(("pending", "running")), Job.due_at <= utcnow()))
+        self.slack.wait_for(lambda _s: idle(), timeout, "outbox never went idle")
+
+    def close(self) -> None:
+        self.http.close()
+        self._server.close()
+        self.runtime.close()
+
+
+def action_value(message: dict, action_id: str) -> str:
+    for block in message.get("blocks") or []:
+        for element in block.get("elements", []) if block["type"] == "actions" else []:
+            if element.get("action_id") == action_id:
+                return element["value"]
+    raise AssertionError(f"no {action_id} button in {json.dumps(message, default=str)[:500]}")
+
+
+def has_button(message: dict, action_id: str) -> bool:
+    try:
+        action_value(message, action_id)
+    except AssertionError:
+        return False
+    return True
+
+
+def start_desk(database_url: str, *, settings: Settings | None = None,
+               agents: tuple[str, ...] = ("UAGENT1", "UAGENT2")) -> Desk:
+    slack = FakeSlack().start()
+    twilio = FakeTwilio().start()
+    for user in agents:
+        slack.add_user(user, user.lower(), real_name=f"Agent {user[-1]}")
+    slack.add_channel(DESK_CHANNEL, "sms-desk")
+    # Bind first so the public URL (which Twilio signs) is known before the app is built.
+    holder: dict = {}
+
+    def app(environ, start_response):
+        return holder["web"](environ, start_response)
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=8)
+    url = f"http://127.0.0.1:{server.effective_port}"
+    env = Env.from_environ({
+        "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.url, "DATABASE_URL": database_url, "SMS_PROVIDER": "twilio",
+        "TWILIO_ACCOUNT_SID": twilio.account_sid, "TWILIO_AUTH_TOKEN": twilio.auth_token,
+        "TWILIO_API_URL": twilio.url, "SMSDESK_PUBLIC_URL": url,
+    })
+    settings = settings or Settings(desk_channel=DESK_CHANNEL, offer_timeout_seconds=30)
+    runtime = build_runtime(env, settings, worker_threads=3)
+    holder["web"] = runtime.web
+    threading.Thread(target=server.run, daemon=True).start()
+    runtime.worker.start()
+    return Desk(runtime, slack, twilio, url, runtime.team_id,
+                httpx.Client(timeout=10), server)

@@ -1,0 +1,114 @@
+"""The foundation story end to end over HTTP: a customer's SMS reaches an agent in Slack and
+the agent's reply reaches the phone."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.slack import ids
+from tests.harness import DESK_CHANNEL, action_value, has_button
+
+CUSTOMER = "+14155550100"
+pytestmark = pytest.mark.postgres
+
+
+def _ready(desk, *agents: str) -> None:
+    for agent in agents:
+        response = desk.slash(agent, ids.COMMAND_READY)
+        assert response.status_code == 200
+        assert "Ready" in response.text
+
+
+def test_customer_text_reaches_agent_and_reply_reaches_phone(desk):
+    _ready(desk, "UAGENT1")
+    response = desk.customer_texts(CUSTOMER, "Hi, is my order 1234 shipped?")
+    assert response.status_code == 200
+    assert "<Response>" in response.text
+
+    preview = desk.wait_for_preview("UAGENT1")
+    assert "Hi, is my order 1234 shipped?" in str(preview["blocks"])
+    assert "+1 415-555-0100" in str(preview["blocks"])
+    assert "Page" in str(preview["blocks"]) and "SMS" in str(preview["blocks"])
+    assert preview["text"].startswith("New SMS from +1 415-555-0100")
+
+    desk.click("UAGENT1", ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
+    card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
+    assert "<@UAGENT1>" in str(card["blocks"]) and has_button(card, ids.MARK_DONE)
+    thread = desk.slack.wait_for(
+        lambda s: len(s.thread(DESK_CHANNEL, card["ts"])) >= 2
+        and s.thread(DESK_CHANNEL, card["ts"]), 5, "thread not filled")
+    customer_line = next(m for m in thread if m["username"])
+    assert customer_line["username"] == "+1 415-555-0100"
+    assert "Hi, is my order 1234 shipped?" in str(customer_line["blocks"])
+    assert any("Accepted by <@UAGENT1>" in m["text"] for m in thread)
+
+    # The preview now says what happened.
+    updated = desk.slack.wait_for(
+        lambda s: not has_button(s.message(preview["channel"], preview["ts"]),
+                                 ids.ACCEPT_OFFER) and s.message(preview["channel"],
+                                                                 preview["ts"]),
+        5, "preview not updated")
+    assert "You accepted" in str(updated["blocks"])
+
+    reply_ts, response = desk.agent_writes_in_thread(
+        "UAGENT1", card["ts"], "Yes &amp; it ships today, <@UAGENT2> will follow up")
+    assert response.status_code == 200
+    sms = desk.twilio.wait_for(lambda t: t.sent_to(CUSTOMER) and t.sent_to(CUSTOMER)[0],
+                               5, "no SMS sent")
+    assert sms.body == "Yes & it ships today, Agent 2 will follow up"
+    assert sms.from_ == "+15005550006"
+    assert sms.status_callback == desk.url + "/sms/twilio/status"
+
+    # Page mode: the reply closes the interaction and the card says so.
+    desk.slack.wait_for(lambda s: "Done" in str(s.message(DESK_CHANNEL, card["ts"])["blocks"])
+                        and not has_button(s.message(DESK_CHANNEL, card["ts"]), ids.MARK_DONE),
+                        5, "card not closed")
+    desk.slack.wait_for(lambda s: "outbox_tray" in s.reactions(DESK_CHANNEL, reply_ts),
+                        5, "no sent mark on the reply")
+
+    assert desk.carrier_reports(sms, "delivered").status_code == 204
+    desk.slack.wait_for(lambda s: s.reactions(DESK_CHANNEL, reply_ts) == {"white_check_mark"},
+                        5, "delivered not shown")
+
+
+def test_rejected_offer_goes_to_the_next_ready_agent(desk):
+    _ready(desk, "UAGENT1", "UAGENT2")
+    desk.customer_texts(CUSTOMER, "Can someone call me?")
+    first = None
+    for agent in ("UAGENT1", "UAGENT2"):
+        if desk.previews_for(agent) or first is None:
+            pass
+    first_agent = desk.slack.wait_for(
+        lambda s: next((a for a in ("UAGENT1", "UAGENT2") if desk.previews_for(a)), None),
+        5, "nobody got a preview")
+    second_agent = "UAGENT2" if first_agent == "UAGENT1" else "UAGENT1"
+    first = desk.previews_for(first_agent)[0]
+    desk.click(first_agent, ids.REJECT_OFFER, action_value(first, ids.REJECT_OFFER))
+
+    second = desk.wait_for_preview(second_agent)
+    desk.slack.wait_for(lambda s: "rejected" in str(s.message(first["channel"],
+                                                              first["ts"])["blocks"]),
+                        5, "first preview not updated")
+    desk.click(second_agent, ids.ACCEPT_OFFER, action_value(second, ids.ACCEPT_OFFER))
+    card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
+    assert f"<@{second_agent}>" in str(card["blocks"])
+
+
+def test_a_retried_webhook_creates_nothing_new(desk):
+    _ready(desk, "UAGENT1")
+    for _ in range(3):
+        assert desk.customer_texts(CUSTOMER, "hello", sid="SM" + "1" * 32).status_code == 200
+    desk.wait_for_preview("UAGENT1")
+    desk.wait_idle()
+    assert len(desk.previews_for("UAGENT1")) == 1
+
+
+def test_a_bad_signature_is_refused_and_nothing_is_stored(desk):
+    _ready(desk, "UAGENT1")
+    params = {"MessageSid": "SM" + "2" * 32, "From": CUSTOMER, "To": "+15005550006",
+              "Body": "forged"}
+    response = desk._twilio_post("/sms/twilio/inbound", params, signature="bm90IHJpZ2h0")
+    assert response.status_code == 403
+    assert desk._twilio_post("/sms/twilio/inbound", params, sign=False).status_code == 403
+    desk.wait_idle()
+    assert desk.previews_for("UAGENT1") == []
