@@ -150,6 +150,7 @@ class Desk:
 
     def close(self) -> None:
         self.http.close()
+        self._server.smsdesk_closing = True
         self._server.close()
         self.runtime.close()
 
@@ -168,6 +169,16 @@ def has_button(message: dict, action_id: str) -> bool:
     except AssertionError:
         return False
     return True
+
+
+def _serve(server) -> None:
+    try:
+        server.run()
+    except OSError:
+        # close() from the test thread pulls the socket out from under select(); that is
+        # how waitress stops when it is not the main loop of the process.
+        if not getattr(server, "smsdesk_closing", False):
+            raise
 
 
 def start_desk(database_url: str, *, settings: Settings | None = None,
@@ -194,7 +205,7 @@ def start_desk(database_url: str, *, settings: Settings | None = None,
     settings = settings or Settings(desk_channel=DESK_CHANNEL, offer_timeout_seconds=30)
     runtime = build_runtime(env, settings, worker_threads=3)
     holder["web"] = runtime.web
-    threading.Thread(target=server.run, daemon=True).start()
+    threading.Thread(target=_serve, args=(server,), daemon=True).start()
     runtime.worker.start()
     return Desk(runtime, slack, twilio, url, runtime.team_id,
                 httpx.Client(timeout=10), server)

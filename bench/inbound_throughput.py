@@ -1,0 +1,236 @@
+"""Benchmark: many customers text at once; how fast are webhooks answered and previews shown?
+
+Runs the real desk (tests/harness.py: waitress on loopback, fake Slack and Twilio), makes a
+pool of agents Ready with room for every interaction, then posts N signed Twilio inbound
+webhooks, each from a different customer, from a thread pool. It measures the webhook
+(store-first) latency and, per customer, the time from sending the webhook to the fake Slack
+receiving that customer's preview (chat.postMessage to an agent). Both clocks are
+time.monotonic() in this one process.
+
+    .venv/bin/python bench/inbound_throughput.py [--n 500] [--concurrency 8]
+        [--database-url URL | --postgres]
+
+Exits 1 if any webhook did not answer 200 or any customer's preview never appeared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # `tests` is not an installed package
+
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+
+from bot.config import Settings  # noqa: E402
+from bot.slack import ids  # noqa: E402
+from bot.sms.phone import display, to_e164  # noqa: E402
+from storage.db import normalise_url  # noqa: E402
+from storage.models import Job, Message  # noqa: E402
+from tests.harness import DESK_CHANNEL, Desk, start_desk  # noqa: E402
+
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# 555-0100..0199 is reserved for fiction in every North American area code.
+AREA_CODES = ("415", "212", "646", "312", "617", "206", "303", "512", "202", "305",
+              "404", "503", "602", "702", "713", "718", "720", "773", "818", "917")
+# How the preview's fallback text shows a number: "+1 415-555-0100".
+SHOWN_NUMBER = re.compile(r"\+\d[\d -]*\d")
+
+
+@dataclass
+class Sent:
+    number: str
+    sent_at: float
+    answered_at: float
+    status: int
+
+
+def customer_number(i: int) -> str:
+    if i < 100 * len(AREA_CODES):
+        return f"+1{AREA_CODES[i // 100]}5550{100 + i % 100}"
+    return f"+1415{2_000_000 + i}"  # +1 415-2xx-xxxx: possible, and not a 555 number
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile; nan for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def fresh_postgres(url: str) -> str:
+    """Empty the public schema, as tests/conftest.py does, so migrations start from zero."""
+    url = normalise_url(url)
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+def make_agents_ready(desk: Desk, agents: tuple[str, ...]) -> None:
+    for agent in agents:
+        response = desk.slash(agent, ids.COMMAND_READY)
+        if response.status_code != 200:
+            raise SystemExit(f"/sms-ready for {agent} answered {response.status_code}")
+    desk.wait_idle(timeout=30)  # Home tab publishes done before the clock starts
+
+
+def send_all(desk: Desk, numbers: list[str], concurrency: int) -> list[Sent]:
+    run = os.getpid()
+
+    def send(i: int) -> Sent:
+        number = numbers[i]
+        sent_at = time.monotonic()
+        try:
+            status = desk.customer_texts(number, f"Hello, customer {i} here",
+                                         sid=f"SM{run:08x}{i:024x}").status_code
+        except Exception:  # noqa: BLE001 - a transport failure counts as a failed webhook
+            status = 0
+        return Sent(number, sent_at, time.monotonic(), status)
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        return list(pool.map(send, range(len(numbers))))
+
+
+def wait_for_previews(desk: Desk, wanted: set[str], timeout: float) -> tuple[dict, int]:
+    """Shown number -> Call.at of its first preview; and how many previews were duplicates."""
+    shown: dict[str, float] = {}
+    duplicates = seen = 0
+    deadline = time.monotonic() + timeout
+    while True:
+        calls = desk.slack.calls_to("chat.postMessage")
+        for call in calls[seen:]:
+            channel = str(call.params.get("channel", ""))
+            if call.failed or channel[:1] not in ("U", "W", "D"):
+                continue  # desk-channel cards and threads, or refused posts
+            for number in SHOWN_NUMBER.findall(str(call.params.get("text", ""))):
+                if number not in wanted:
+                    continue
+                if number in shown:
+                    duplicates += 1
+                else:
+                    shown[number] = call.at
+        seen = len(calls)
+        if len(shown) == len(wanted) or time.monotonic() >= deadline:
+            return shown, duplicates
+        time.sleep(0.01)
+
+
+def stored_inbound(desk: Desk) -> tuple[int, int]:
+    with desk.runtime.services.db.transaction() as s:
+        messages = s.scalar(select(func.count()).select_from(Message)
+                            .where(Message.direction == "inbound")) or 0
+        dead = s.scalar(select(func.count()).select_from(Job).where(Job.state == "dead")) or 0
+    return messages, dead
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=500, help="inbound SMS, one per customer")
+    parser.add_argument("--concurrency", type=int, default=8, help="webhook sender threads")
+    parser.add_argument("--agents", type=int, default=20, help="Ready agents")
+    parser.add_argument("--timeout", type=float, default=60.0,
+                        help="seconds to wait for the last preview after the last webhook")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--database-url", help="default: a temporary SQLite file")
+    where.add_argument("--postgres", action="store_true",
+                       help="SMSDESK_TEST_POSTGRES_URL or " + DEFAULT_POSTGRES_URL
+                            + " (its public schema is dropped first)")
+    args = parser.parse_args(argv)
+    if args.n < 1 or args.concurrency < 1 or args.agents < 1:
+        parser.error("--n, --concurrency and --agents must be at least 1")
+
+    with tempfile.TemporaryDirectory(prefix="smsdesk-bench-") as tmp:
+        if args.postgres:
+            url = fresh_postgres(os.environ.get("SMSDESK_TEST_POSTGRES_URL")
+                                 or DEFAULT_POSTGRES_URL)
+        else:
+            url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        return run(url, args)
+
+
+def run(url: str, args: argparse.Namespace) -> int:
+    numbers = [customer_number(i) for i in range(args.n)]
+    assert all(to_e164(n) == n for n in numbers) and len(set(numbers)) == args.n
+    agents = tuple(f"UAGENT{i:03d}" for i in range(1, args.agents + 1))
+    capacity = math.ceil(args.n / args.agents) + 1  # room for all: nothing waits in the queue
+    settings = Settings(desk_channel=DESK_CHANNEL, offer_timeout_seconds=600,
+                        agent_capacity=capacity)
+    desk = start_desk(url, settings=settings, agents=agents)
+    try:
+        make_agents_ready(desk, agents)
+        sent = send_all(desk, numbers, args.concurrency)
+        shown_number = {display(s.number): s for s in sent}
+        previews, duplicates = wait_for_previews(desk, set(shown_number), args.timeout)
+        stored, dead_jobs = stored_inbound(desk)
+    finally:
+        desk.close()
+        desk.slack.stop()
+        desk.twilio.stop()
+
+    failed = [s for s in sent if s.status != 200]
+    missing = sorted(set(shown_number) - set(previews))
+    first_sent = min(s.sent_at for s in sent)
+    send_phase = max(s.answered_at for s in sent) - first_sent
+    webhook_ms = [(s.answered_at - s.sent_at) * 1000 for s in sent]
+    e2e_ms = [(at - shown_number[n].sent_at) * 1000 for n, at in previews.items()]
+    last_preview = max(previews.values(), default=first_sent)
+    database = url.split(":", 1)[0].split("+", 1)[0]
+    result = {
+        "n": args.n,
+        "concurrency": args.concurrency,
+        "agents": args.agents,
+        "agent_capacity": capacity,
+        "database": database,
+        "webhook_rps": round(args.n / send_phase, 1),
+        "webhook_p50_ms": round(percentile(webhook_ms, 50), 1),
+        "webhook_p99_ms": round(percentile(webhook_ms, 99), 1),
+        "e2e_p50_ms": round(percentile(e2e_ms, 50), 1),
+        "e2e_p99_ms": round(percentile(e2e_ms, 99), 1),
+        "e2e_max_ms": round(max(e2e_ms, default=math.nan), 1),
+        "previews_per_s": round(len(previews) / max(last_preview - first_sent, 1e-9), 1),
+        "send_phase_s": round(send_phase, 2),
+        "all_previews_s": round(last_preview - first_sent, 2),
+        "webhooks_failed": len(failed),
+        "inbound_stored": stored,
+        "previews_missing": len(missing),
+        "previews_duplicated": duplicates,
+        "dead_jobs": dead_jobs,
+    }
+    r = result
+    print(f"inbound throughput: n={r['n']} concurrency={r['concurrency']} "
+          f"database={r['database']} agents={r['agents']}x{r['agent_capacity']}")
+    print(f"  webhooks   {r['webhook_rps']:8.1f} req/s over {r['send_phase_s']:.2f} s   "
+          f"p50 {r['webhook_p50_ms']:.1f} ms  p99 {r['webhook_p99_ms']:.1f} ms  "
+          f"failed {r['webhooks_failed']}")
+    print(f"  previews   {r['previews_per_s']:8.1f} /s    all shown after "
+          f"{r['all_previews_s']:.2f} s   sent->preview p50 {r['e2e_p50_ms']:.1f} ms  "
+          f"p99 {r['e2e_p99_ms']:.1f} ms  max {r['e2e_max_ms']:.1f} ms")
+    print(f"  integrity  stored {r['inbound_stored']}/{r['n']}  missing previews "
+          f"{r['previews_missing']}  duplicates {r['previews_duplicated']}  "
+          f"dead jobs {r['dead_jobs']}")
+    for s in failed[:5]:
+        print(f"  ! webhook from {s.number} answered {s.status}", file=sys.stderr)
+    for number in missing[:5]:
+        print(f"  ! no preview for {number}", file=sys.stderr)
+    print(json.dumps(result))
+    ok = not failed and not missing and stored == args.n
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
