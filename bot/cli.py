@@ -33,13 +33,29 @@ def _load(socket_mode: bool) -> tuple[Env, Settings]:
     return env, settings
 
 
-def serve(args: argparse.Namespace) -> None:
-    from waitress import serve as waitress_serve
+def _build(env: Env, settings: Settings, socket_mode: bool):
+    from slack_sdk.errors import SlackApiError
 
     from bot.runtime import build_runtime
 
+    try:
+        return build_runtime(env, settings, socket_mode=socket_mode)
+    except SlackApiError as error:
+        reason = error.response.get("error") or error.response.status_code
+        print(f"smsdesk cannot start: Slack refused SLACK_BOT_TOKEN ({reason}). Copy the "
+              "Bot User OAuth Token again from OAuth & Permissions, and reinstall the app "
+              "if its scopes changed.", file=sys.stderr)
+    except OSError as error:
+        print(f"smsdesk cannot start: Slack is unreachable at {env.slack_api_url} ({error}).",
+              file=sys.stderr)
+    raise SystemExit(2)
+
+
+def serve(args: argparse.Namespace) -> None:
+    from waitress import serve as waitress_serve
+
     env, settings = _load(socket_mode=False)
-    runtime = build_runtime(env, settings)
+    runtime = _build(env, settings, socket_mode=False)
     runtime.worker.start()
     logging.getLogger(__name__).info("smsdesk listening on port %s", env.port)
     try:
@@ -54,10 +70,8 @@ def socket(args: argparse.Namespace) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from waitress import serve as waitress_serve
 
-    from bot.runtime import build_runtime
-
     env, settings = _load(socket_mode=True)
-    runtime = build_runtime(env, settings, socket_mode=True)
+    runtime = _build(env, settings, socket_mode=True)
     runtime.worker.start()
     # SMS webhooks and the simulator still arrive over HTTP; Slack comes over the socket.
     threading.Thread(target=waitress_serve, args=(runtime.web,),

@@ -21,7 +21,8 @@ def _ready(desk, *agents: str) -> None:
 
 def test_customer_text_reaches_agent_and_reply_reaches_phone(desk):
     _ready(desk, "UAGENT1")
-    response = desk.customer_texts(CUSTOMER, "Hi, is my order 1234 shipped?")
+    response = desk.customer_texts(CUSTOMER, "Hi, is my order 1234 shipped?",
+                                   FromCity="SAN FRANCISCO", FromState="CA")
     assert response.status_code == 200
     assert "<Response>" in response.text
 
@@ -30,6 +31,8 @@ def test_customer_text_reaches_agent_and_reply_reaches_phone(desk):
     assert "+1 415-555-0100" in str(preview["blocks"])
     assert "Page" in str(preview["blocks"]) and "SMS" in str(preview["blocks"])
     assert preview["text"].startswith("New SMS from +1 415-555-0100")
+    assert "Case information" in str(preview["blocks"])
+    assert "SAN FRANCISCO" in str(preview["blocks"])
 
     desk.click("UAGENT1", ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
     card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
@@ -65,6 +68,11 @@ def test_customer_text_reaches_agent_and_reply_reaches_phone(desk):
                         5, "card not closed")
     desk.slack.wait_for(lambda s: "outbox_tray" in s.reactions(DESK_CHANNEL, reply_ts),
                         5, "no sent mark on the reply")
+
+    thread = desk.slack.wait_for(
+        lambda s: any("Closed as Done" in m["text"] for m in s.thread(DESK_CHANNEL, card["ts"]))
+        and s.thread(DESK_CHANNEL, card["ts"]), 5, "no closing line")
+    assert any("Reply from <@UAGENT1> sent as 1 SMS (GSM-7)" in m["text"] for m in thread)
 
     assert desk.carrier_reports(sms, "delivered").status_code == 204
     desk.slack.wait_for(lambda s: s.reactions(DESK_CHANNEL, reply_ts) == {"white_check_mark"},
@@ -112,3 +120,15 @@ def test_a_bad_signature_is_refused_and_nothing_is_stored(desk):
     assert desk._twilio_post("/sms/twilio/inbound", params, sign=False).status_code == 403
     desk.wait_idle()
     assert desk.previews_for("UAGENT1") == []
+
+
+def test_a_long_reply_tells_the_agent_how_many_segments_it_cost(desk):
+    _ready(desk, "UAGENT1")
+    desk.customer_texts(CUSTOMER, "Tell me everything")
+    preview = desk.wait_for_preview("UAGENT1")
+    desk.click("UAGENT1", ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
+    card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
+    desk.agent_writes_in_thread("UAGENT1", card["ts"], "Thanks for waiting! " * 10 + "\U0001F600")
+    desk.slack.wait_for(
+        lambda s: any("sent as 4 SMS segments (UCS-2)" in m["text"]
+                      for m in s.thread(DESK_CHANNEL, card["ts"])), 5, "segments not shown")

@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.desk import effects, routing, timeline
 from bot.desk.lifecycle import ACCEPTED, DONE, delivery_moves_forward, move_interaction
 from bot.sms.messages import DeliveryStatus, SendResult
+from bot.sms.segments import count_segments
 from storage.db import Database
 from storage.models import Contact, Interaction, Message, SlackEventReceipt, utcnow
 
@@ -122,12 +123,15 @@ def record_send_result(db: Database, settings: Settings, message_id: int,
     with db.transaction() as s:
         message = s.get(Message, message_id)
         message.provider_sid = result.provider_sid
-        message.segments = result.segments
         if delivery_moves_forward(message.delivery_state, result.status):
             message.delivery_state = result.status
         interaction = s.get(Interaction, message.interaction_id)
+        # What the reply cost, so the agent learns when a message runs to several parts.
+        report = count_segments(message.body)
+        message.segments = result.segments or report.segments
         timeline.record(s, message.team_id, interaction.id, timeline.SENT,
-                        actor=message.author_user_id)
+                        actor=message.author_user_id,
+                        detail=f"{message.segments} {report.encoding}")
         effects.show_delivery(s, message.team_id, message.id, interaction.id)
         if interaction.mode == "page":
             # Page mode: one reply answers the customer, so sending it ends the interaction.

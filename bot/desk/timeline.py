@@ -18,7 +18,7 @@ NOT_DELIVERED = "not_delivered"
 CLOSED = "closed"
 
 # Lines shown in the Slack thread; the rest stay in the history for supervisors.
-SHOWN_IN_THREAD = {ACCEPTED, SEND_FAILED, NOT_DELIVERED, CLOSED}
+SHOWN_IN_THREAD = {ACCEPTED, SENT, SEND_FAILED, NOT_DELIVERED, CLOSED}
 
 
 def record(s: Session, team_id: str, interaction_id: int, kind: str, *,

@@ -39,6 +39,13 @@ def describe_event(kind: str, actor: str | None, detail: str | None) -> str:
     if kind == timeline.CLOSED:
         why = f" ({safe_detail})" if safe_detail else ""
         return f"Closed as Done by {who}{why}. The transcript is kept in the contact's history."
+    if kind == timeline.SENT:
+        parts, _, encoding = (detail or "").partition(" ")
+        cost = ""
+        if parts.isdigit():
+            noun = "SMS" if parts == "1" else "SMS segments"
+            cost = f" as {parts} {noun}" + (f" ({escape(encoding)})" if encoding else "")
+        return f"Reply from {who} sent{cost}."
     if kind == timeline.SEND_FAILED:
         return f"The reply could not be sent: {safe_detail}. It was not delivered."
     if kind == timeline.NOT_DELIVERED:

@@ -1,0 +1,80 @@
+"""The `smsdesk` command as an admin meets it: clear refusals, segment counts, manifests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.fakes.slack_api import FakeSlack
+
+SMSDESK = [sys.executable, "-m", "bot.cli"]
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(Path(__file__).parents[1])}
+    return subprocess.run(SMSDESK + args, env={**base, **env}, cwd=cwd, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_serve_without_slack_credentials_says_what_is_missing_and_starts_nothing(tmp_path):
+    result = _run(["serve"], {}, tmp_path)
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN is not set" in result.stderr
+    assert "SLACK_SIGNING_SECRET is not set" in result.stderr
+    assert "OAuth & Permissions" in result.stderr and "Nothing was started" in result.stderr
+    assert not (tmp_path / "smsdesk.sqlite3").exists()
+
+
+def test_socket_mode_also_asks_for_the_app_token(tmp_path):
+    result = _run(["socket"], {"SLACK_BOT_TOKEN": "xoxb-1"}, tmp_path)
+    assert result.returncode == 2
+    assert "SLACK_APP_TOKEN is not set" in result.stderr and "connections:write" in result.stderr
+    assert "SLACK_SIGNING_SECRET" not in result.stderr
+
+
+def test_twilio_mode_needs_its_credentials_and_public_url(tmp_path):
+    result = _run(["serve"], {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
+                              "SMS_PROVIDER": "twilio"}, tmp_path)
+    assert result.returncode == 2
+    assert "TWILIO_ACCOUNT_SID" in result.stderr and "SMSDESK_PUBLIC_URL" in result.stderr
+
+
+def test_a_token_slack_refuses_is_reported_plainly(tmp_path):
+    with FakeSlack() as slack:
+        result = _run(["serve"], {"SLACK_BOT_TOKEN": "xoxb-wrong", "SLACK_SIGNING_SECRET": "s",
+                                  "SLACK_API_URL": slack.url, "SMSDESK_DESK_CHANNEL": "C1",
+                                  "DATABASE_URL": f"sqlite:///{tmp_path / 'd.sqlite3'}"},
+                      tmp_path)
+    assert result.returncode == 2
+    assert "Slack refused SLACK_BOT_TOKEN (invalid_auth)" in result.stderr
+
+
+def test_a_missing_desk_channel_is_explained(tmp_path):
+    result = _run(["serve"], {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"},
+                  tmp_path)
+    assert result.returncode == 2
+    assert "SMSDESK_DESK_CHANNEL" in result.stderr
+
+
+def test_segments_prints_encoding_count_and_parts_as_json(tmp_path):
+    result = _run(["segments", "Your order ships today {tracking}"], {}, tmp_path)
+    assert result.returncode == 0
+    report = json.loads(result.stdout)
+    assert report["encoding"] == "GSM-7" and report["segments"] == 1
+    assert report["parts"] == ["Your order ships today {tracking}"]
+
+    result = _run(["segments", "é" * 10 + "☕" * 70], {}, tmp_path)
+    report = json.loads(result.stdout)
+    assert report["encoding"] == "UCS-2" and report["segments"] == 2
+    assert "".join(report["parts"]) == "é" * 10 + "☕" * 70
+
+
+def test_db_upgrade_creates_the_schema(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    result = _run(["db", "upgrade"], {"DATABASE_URL": url}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
+    assert (tmp_path / "fresh.sqlite3").stat().st_size > 0

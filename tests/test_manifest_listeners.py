@@ -1,0 +1,65 @@
+"""Every slash command and event in the manifests has a listener, and every listener is in
+the manifests: an admin never installs a command that answers "dispatch_failed"."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.slack import ids
+
+ROOT = Path(__file__).parents[1]
+LISTENERS = ROOT / "bot" / "slack" / "listeners"
+
+
+def _decorated(kind: str) -> set[str]:
+    """Arguments of @app.<kind>(...) decorators in the listener modules, resolved."""
+    found: set[str] = set()
+    for path in LISTENERS.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == kind and node.args):
+                continue
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant):
+                found.add(arg.value)
+            elif isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) \
+                    and arg.value.id == "ids":
+                found.add(getattr(ids, arg.attr))
+    return found
+
+
+def _manifest(mode: str) -> dict:
+    return json.loads((ROOT / "manifests" / f"{mode}.json").read_text())
+
+
+@pytest.mark.parametrize("mode", ["http", "socket"])
+def test_manifest_commands_and_listeners_match(mode):
+    manifest = _manifest(mode)
+    in_manifest = {c["command"] for c in manifest["features"].get("slash_commands", [])}
+    assert in_manifest == _decorated("command")
+
+
+@pytest.mark.parametrize("mode", ["http", "socket"])
+def test_manifest_events_and_listeners_match(mode):
+    events = set(_manifest(mode)["settings"]["event_subscriptions"]["bot_events"])
+    # message.channels / message.groups all arrive as the one "message" event type.
+    subscribed = {event.split(".")[0] for event in events}
+    assert subscribed == _decorated("event")
+
+
+def test_every_button_the_views_render_has_a_listener():
+    rendered = {ids.ACCEPT_OFFER, ids.REJECT_OFFER, ids.MARK_DONE, ids.SET_READY,
+                ids.SET_NOT_READY}
+    assert rendered <= _decorated("action")
+
+
+def test_every_manifest_command_is_answered_by_the_running_app(desk):
+    for command in _manifest("http")["features"]["slash_commands"]:
+        response = desk.slash("UAGENT1", command["command"])
+        assert response.status_code == 200, command["command"]
+    # The check can fail: a command the app does not know is refused.
+    assert desk.slash("UAGENT1", "/sms-unknown").status_code == 404
