@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot.desk import timeline
 from bot.slack.mrkdwn import escape
-from bot.slack.views.common import SECTION_LIMIT, clip, contact_label, when
+from bot.slack.views.common import clip, contact_label, escaped_chunks, when
 
 CUSTOMER_ICON = ":iphone:"
 SYSTEM_ICON = ":gear:"
@@ -15,12 +15,11 @@ SYSTEM_ICON = ":gear:"
 def build_customer_line(name: str | None, phone: str, body: str, at: datetime) -> dict:
     """Posted under the contact's name (chat:write.customize), so it reads like a chat."""
     who = contact_label(name, phone)
-    text = escape(body) if body else "_(empty message)_"
-    blocks: list[dict] = []
-    # A long SMS (up to 1600 characters, more once escaped) may need two sections.
-    for start in range(0, len(text), SECTION_LIMIT):
-        blocks.append({"type": "section",
-                       "text": {"type": "mrkdwn", "text": text[start:start + SECTION_LIMIT]}})
+    # A long SMS (up to 1600 characters, up to five times that once escaped) may need
+    # several sections.
+    chunks = escaped_chunks(body) if body else ["_(empty message)_"]
+    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
+                          for chunk in chunks]
     blocks.append({"type": "context", "elements": [
         {"type": "mrkdwn", "text": f"{CUSTOMER_ICON} Customer · {when(at)}"}]})
     return {

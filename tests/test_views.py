@@ -1,0 +1,86 @@
+"""Block Kit views as pure functions: what an agent reads, with no Slack involved."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.slack import ids
+from bot.slack.views.card import CardData, build_card
+from bot.slack.views.common import SECTION_LIMIT, escaped_chunks
+from bot.slack.views.preview import PreviewData, build_preview
+from bot.slack.views.transcript import build_customer_line, build_system_line
+
+AT = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+
+
+def _preview(**overrides) -> PreviewData:
+    values = dict(offer_id=7, offer_state="pending", expires_at=AT, contact_name=None,
+                  contact_phone="+14155550100", business_number="+15005550006", media="SMS",
+                  mode="page", messages=["Where is my order?"], case_data={"City": "Oakland"})
+    values.update(overrides)
+    return PreviewData(**values)
+
+
+def _section_texts(view: dict) -> list[str]:
+    texts = []
+    for block in view["blocks"]:
+        if block["type"] == "section":
+            if "text" in block:
+                texts.append(block["text"]["text"])
+            texts += [field["text"] for field in block.get("fields", [])]
+    return texts
+
+
+def test_a_pending_preview_reads_well_aloud_and_offers_accept_and_reject():
+    view = build_preview(_preview())
+    assert view["text"] == ("New SMS from +1 415-555-0100 (Page mode): Where is my order? "
+                            "Accept or Reject.")
+    buttons = [e["action_id"] for b in view["blocks"] if b["type"] == "actions"
+               for e in b["elements"]]
+    assert buttons == [ids.ACCEPT_OFFER, ids.REJECT_OFFER]
+
+
+def test_an_answered_preview_loses_its_buttons_and_says_what_happened():
+    for state, words in [("accepted", "You accepted"), ("rejected", "You rejected"),
+                         ("timed_out", "Not answered in time"), ("withdrawn", "Taken by")]:
+        view = build_preview(_preview(offer_state=state))
+        assert not any(b["type"] == "actions" for b in view["blocks"])
+        assert words in view["text"] and words in str(view["blocks"])
+
+
+def test_case_information_from_outside_is_escaped_too():
+    view = build_preview(_preview(case_data={"<!here>": "<http://x|y>"}))
+    shown = str(view["blocks"])
+    assert "<!here>" not in shown and "&lt;!here&gt;" in shown
+    assert "<http://x|y>" not in shown
+
+
+def test_the_card_offers_done_only_while_in_progress():
+    card = CardData(1, "accepted", "Ana", "+14155550100", "+15005550006", "SMS", "page",
+                    "UAGENT1", AT, None, None, {})
+    assert ids.MARK_DONE in str(build_card(card)["blocks"])
+    assert "In progress" in build_card(card)["text"]
+    done = CardData(1, "done", "Ana", "+14155550100", "+15005550006", "SMS", "page",
+                    "UAGENT1", AT, AT, "UAGENT1", {})
+    assert ids.MARK_DONE not in str(build_card(done)["blocks"])
+    assert "Done by <@UAGENT1>" in str(build_card(done)["blocks"])
+
+
+def test_system_lines_have_a_plain_fallback():
+    line = build_system_line("accepted", "UAGENT1", None, AT)
+    assert line["text"] == "System: Accepted by <@UAGENT1>."
+
+
+@settings(max_examples=150)
+@given(st.text(alphabet=st.sampled_from("a<>&\n é😀"), max_size=1600))
+def test_any_customer_sms_fits_slacks_section_limit_without_splitting_an_entity(body):
+    line = build_customer_line(None, "+14155550100", body, AT)
+    preview = build_preview(_preview(messages=[body]))
+    for text in _section_texts(line) + _section_texts(preview):
+        assert len(text) <= SECTION_LIMIT
+    joined = "".join(escaped_chunks(body))
+    assert joined == body.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert len(line["blocks"]) <= 50
