@@ -182,7 +182,9 @@ def _serve(server) -> None:
 
 
 def start_desk(database_url: str, *, settings: Settings | None = None,
-               agents: tuple[str, ...] = ("UAGENT1", "UAGENT2")) -> Desk:
+               agents: tuple[str, ...] = ("UAGENT1", "UAGENT2"),
+               sms_provider: str = "twilio") -> Desk:
+    """`sms_provider="simulator"` runs the desk with no Twilio at all (the fake stays idle)."""
     slack = FakeSlack().start()
     twilio = FakeTwilio().start()
     for user in agents:
@@ -196,12 +198,15 @@ def start_desk(database_url: str, *, settings: Settings | None = None,
 
     server = create_server(app, host="127.0.0.1", port=0, threads=8)
     url = f"http://127.0.0.1:{server.effective_port}"
-    env = Env.from_environ({
+    environ = {
         "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.url, "DATABASE_URL": database_url, "SMS_PROVIDER": "twilio",
-        "TWILIO_ACCOUNT_SID": twilio.account_sid, "TWILIO_AUTH_TOKEN": twilio.auth_token,
-        "TWILIO_API_URL": twilio.url, "SMSDESK_PUBLIC_URL": url,
-    })
+        "SLACK_API_URL": slack.url, "DATABASE_URL": database_url,
+        "SMS_PROVIDER": sms_provider, "SMSDESK_PUBLIC_URL": url,
+    }
+    if sms_provider == "twilio":
+        environ.update({"TWILIO_ACCOUNT_SID": twilio.account_sid,
+                        "TWILIO_AUTH_TOKEN": twilio.auth_token, "TWILIO_API_URL": twilio.url})
+    env = Env.from_environ(environ)
     settings = settings or Settings(desk_channel=DESK_CHANNEL, offer_timeout_seconds=30)
     runtime = build_runtime(env, settings, worker_threads=3)
     holder["web"] = runtime.web

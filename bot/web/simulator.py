@@ -38,7 +38,9 @@ def page() -> Response:
 @blueprint.post("/simulator/api/messages")
 def send() -> Response:
     web = current_app.config["SMSDESK"]
-    data = request.get_json(silent=True) or {}
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        data = {}  # not JSON, or JSON but not an object: answered below like an empty form
     body = data.get("body")
     if not isinstance(body, str) or not body.strip():
         return jsonify(error="write a message first"), 400

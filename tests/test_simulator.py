@@ -1,0 +1,264 @@
+"""The simulator: an admin plays the customer's phone at /simulator and no real SMS is sent.
+
+Over HTTP against the fakes like every flow test, plus one test that drives the real page in
+headless Chromium, the way an admin trying the desk out would.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.slack import ids
+from tests.fakes import wait_until
+from tests.harness import DESK_CHANNEL, action_value, has_button, start_desk
+
+CUSTOMER = "+14155550123"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+@pytest.fixture
+def simulator_desk(database_url):
+    running = start_desk(database_url, sms_provider="simulator")
+    yield running
+    running.close()
+
+
+def _ready(desk, agent: str = "UAGENT1") -> None:
+    response = desk.slash(agent, ids.COMMAND_READY)
+    assert response.status_code == 200 and "Ready" in response.text
+
+
+def _phone_texts(desk, from_number: str, body: str):
+    return desk.http.post(desk.url + "/simulator/api/messages",
+                          json={"from": from_number, "body": body})
+
+
+def _phone_shows(desk, phone: str) -> list[dict]:
+    response = desk.http.get(desk.url + "/simulator/api/messages", params={"phone": phone})
+    assert response.status_code == 200, response.text
+    return response.json()["messages"]
+
+
+def _accept_first_offer(desk, agent: str = "UAGENT1") -> dict:
+    """The agent clicks Accept on the preview in their DM; returns the card in the desk.
+
+    Returns once the thread says "Accepted by": that is what the agent sees before typing,
+    and it is posted only after the desk has recorded which thread is the card's.
+    """
+    preview = desk.wait_for_preview(agent)
+    desk.click(agent, ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
+    card = desk.slack.wait_for(
+        lambda s: desk.cards() and has_button(desk.cards()[0], ids.MARK_DONE) and desk.cards()[0],
+        5, "no card in the desk channel")
+    desk.slack.wait_for(
+        lambda s: any(f"Accepted by <@{agent}>" in m["text"]
+                      for m in s.thread(DESK_CHANNEL, card["ts"])),
+        5, "the thread never said who accepted")
+    return card
+
+
+# --- the conversation over the simulator API ----------------------------------------------
+
+
+@pytest.mark.postgres
+def test_a_simulated_text_reaches_the_agent_and_the_reply_reaches_the_simulated_phone(
+        simulator_desk):
+    desk = simulator_desk
+    _ready(desk)
+
+    response = _phone_texts(desk, "(415) 555-0123", "Hi, is my order 1234 shipped?")
+    assert response.status_code == 201
+
+    preview = desk.wait_for_preview("UAGENT1")
+    assert "Hi, is my order 1234 shipped?" in str(preview["blocks"])
+    assert "+1 415-555-0123" in str(preview["blocks"])
+
+    card = _accept_first_offer(desk)
+    _ts, response = desk.agent_writes_in_thread(
+        "UAGENT1", card["ts"], "Yes &amp; it ships today")
+    assert response.status_code == 200
+
+    shown = wait_until(lambda: len(_phone_shows(desk, CUSTOMER)) >= 2
+                       and _phone_shows(desk, CUSTOMER), 5, "the reply never reached the phone")
+    assert [(m["direction"], m["body"]) for m in shown] == [
+        ("inbound", "Hi, is my order 1234 shipped?"),
+        ("outbound", "Yes & it ships today"),
+    ]
+    assert shown[1]["state"] == "delivered"
+
+    desk.wait_idle()
+    assert desk.twilio.sent == [] and desk.twilio.calls == []
+
+
+def test_the_phone_only_shows_its_own_conversation(simulator_desk):
+    desk = simulator_desk
+    assert _phone_texts(desk, CUSTOMER, "mine").status_code == 201
+    assert _phone_texts(desk, "+14155550999", "someone else's").status_code == 201
+
+    assert [m["body"] for m in _phone_shows(desk, "415-555-0123")] == ["mine"]
+    assert [m["body"] for m in _phone_shows(desk, "+14155550100")] == []
+
+
+def test_the_home_tab_says_no_real_sms_are_being_sent(simulator_desk):
+    desk = simulator_desk
+    response = desk.event({"type": "app_home_opened", "user": "UAGENT1",
+                           "channel": "DAGENT1", "tab": "home", "event_ts": "1.0"})
+    assert response.status_code == 200
+
+    home = desk.slack.wait_for(lambda s: s.home_view("UAGENT1"), 5, "no Home tab published")
+    assert "no real SMS are being sent" in str(home["blocks"])
+    assert desk.url + "/simulator" in str(home["blocks"])
+
+
+def test_the_home_tab_says_nothing_about_a_simulator_when_twilio_sends(desk):
+    desk.event({"type": "app_home_opened", "user": "UAGENT1", "channel": "DAGENT1",
+                "tab": "home", "event_ts": "1.0"})
+
+    home = desk.slack.wait_for(lambda s: s.home_view("UAGENT1"), 5, "no Home tab published")
+    assert "simulator" not in str(home["blocks"]).lower()
+
+
+def test_there_is_no_simulator_when_twilio_sends(desk):
+    _ready(desk)
+
+    assert desk.http.get(desk.url + "/simulator").status_code == 404
+    assert _phone_texts(desk, CUSTOMER, "let me in").status_code == 404
+    assert desk.http.get(desk.url + "/simulator/api/messages",
+                         params={"phone": CUSTOMER}).status_code == 404
+
+    desk.wait_idle()
+    assert desk.previews_for("UAGENT1") == []
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("sent", "error_says"), [
+    ({"from": CUSTOMER, "body": ""}, "write a message"),
+    ({"from": CUSTOMER, "body": "   \n"}, "write a message"),
+    ({"from": CUSTOMER}, "write a message"),
+    ({"from": "not a number", "body": "hello"}, "not a phone number"),
+    ({"from": "12", "body": "hello"}, "not a possible phone number"),
+    ({"body": "hello"}, "not a phone number"),
+    ({"from": CUSTOMER, "body": "x" * 1601}, "at most 1600 characters"),
+    (["not", "an", "object"], "write a message"),
+], ids=["empty body", "blank body", "no body", "words for a number", "too short a number",
+        "no number", "over 1600 characters", "not a JSON object"])
+def test_a_bad_simulated_text_is_refused_with_a_reason_and_nothing_is_offered(
+        simulator_desk, sent, error_says):
+    desk = simulator_desk
+    _ready(desk)
+
+    response = desk.http.post(desk.url + "/simulator/api/messages", json=sent)
+
+    assert response.status_code == 400
+    assert error_says in response.json()["error"]
+    desk.wait_idle()
+    assert desk.previews_for("UAGENT1") == []
+    assert _phone_shows(desk, CUSTOMER) == []
+
+
+def test_a_simulated_text_of_exactly_1600_characters_is_taken(simulator_desk):
+    desk = simulator_desk
+    _ready(desk)
+
+    assert _phone_texts(desk, CUSTOMER, "x" * 1600).status_code == 201
+    desk.wait_for_preview("UAGENT1")
+
+
+def test_reading_the_conversation_of_a_bad_number_is_refused_with_a_reason(simulator_desk):
+    response = simulator_desk.http.get(simulator_desk.url + "/simulator/api/messages",
+                                       params={"phone": "nope"})
+    assert response.status_code == 400
+    assert "not a phone number" in response.json()["error"]
+
+
+# --- the page in a real browser ---------------------------------------------------------------
+
+
+def _require_browser() -> None:
+    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
+    if not missing:
+        return
+    reason = (f"{' and '.join(missing)} not installed "
+              "(apt-get install -y chromium chromium-driver)")
+    if os.environ.get("SMSDESK_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"SMSDESK_REQUIRE_BROWSER=1 but {reason}")
+    pytest.skip(f"browser test needs Chromium: {reason}")
+
+
+@pytest.fixture
+def browser(tmp_path):
+    _require_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", f"--user-data-dir={tmp_path / 'chromium-profile'}",
+                     "--window-size=800,900"):
+        options.add_argument(argument)
+    # An explicit driver path: selenium-manager never looks for (or downloads) one.
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)),
+                              options=options)
+    driver.set_page_load_timeout(15)
+    yield driver
+    driver.quit()
+    shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
+
+
+def test_an_admin_texts_from_the_simulator_page_and_sees_the_agents_reply(
+        simulator_desk, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as shown
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    desk = simulator_desk
+    _ready(desk)
+    browser.get(desk.url + "/simulator")
+    wait = WebDriverWait(browser, 10)
+    assert "no real SMS are sent" in browser.find_element(By.CSS_SELECTOR, ".banner").text
+
+    phone = browser.find_element(By.ID, "phone")
+    body = browser.find_element(By.ID, "body")
+    error = browser.find_element(By.ID, "error")
+
+    # A mistyped number: the page says why, and the message is still there to send again.
+    phone.clear()
+    phone.send_keys("12")
+    body.send_keys("Where is my parcel?")
+    browser.find_element(By.ID, "send").click()
+    wait.until(lambda _b: "not a possible phone number" in error.text)
+    assert body.get_attribute("value") == "Where is my parcel?"
+
+    phone.clear()
+    phone.send_keys("+1 415 555 0123")
+    browser.find_element(By.ID, "send").click()
+    wait.until(shown.text_to_be_present_in_element(
+        (By.CSS_SELECTOR, "#log .bubble.inbound"), "Where is my parcel?"))
+    assert error.text == ""
+    assert body.get_attribute("value") == ""
+
+    card = _accept_first_offer(desk)
+    # The agent typed `<img src=x onerror=alert(1)>`; Slack escapes it in the event text.
+    desk.agent_writes_in_thread(
+        "UAGENT1", card["ts"], "It left today. You wrote &lt;img src=x onerror=alert(1)&gt;?")
+
+    reply = wait.until(lambda b: next(
+        (e for e in b.find_elements(By.CSS_SELECTOR, "#log .bubble.outbound")
+         if "It left today." in e.text), None))
+    assert "You wrote <img src=x onerror=alert(1)>?" in reply.text
+    assert "from the desk" in reply.text
+    assert browser.find_elements(By.CSS_SELECTOR, "#log img") == []
+    assert [e.get_attribute("class") for e in
+            browser.find_elements(By.CSS_SELECTOR, "#log .bubble")] == [
+        "bubble inbound", "bubble outbound"]
+    assert desk.twilio.sent == []
