@@ -114,3 +114,44 @@ def test_the_same_webhook_delivered_concurrently_is_stored_once(db):
     assert sum(not r.duplicate for r in receipts) == 1
     with db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Message)) == 1
+
+
+def test_a_reply_that_beats_the_thread_bookkeeping_is_still_relayed(db):
+    from bot.desk import replies
+    from bot.worker.handlers import recheck_reply
+    from storage import outbox, queries
+
+    agents.set_ready(db, SETTINGS, "T1", "UAGENT1", True)
+    inbound.receive_inbound(db, SETTINGS, "T1", _sms("SM1"))
+    with db.transaction() as s:
+        offer_id, interaction_id = s.execute(select(Offer.id, Offer.interaction_id)).one()
+    offers.accept_offer(db, SETTINGS, "T1", offer_id, "UAGENT1")
+    reply = replies.ThreadReply("T1", "CDESK", "1700000000.000100", "1700000000.000200",
+                                "UAGENT1", "On it", "Ev1")
+    # The card is in Slack, but the job has not yet written down its ts.
+    outcome = replies.record_agent_reply(db, reply, desk_channel="CDESK")
+    assert outcome == replies.ReplyOutcome.DEFERRED
+    queries.remember_thread(db, interaction_id, "CDESK", "1700000000.000100")
+
+    with db.transaction() as s:
+        s.execute(update(Job).where(Job.kind == "timer.recheck_reply")
+                  .values(due_at=Job.created_at))
+    [job] = [j for j in outbox.claim(db, limit=50) if j.kind == "timer.recheck_reply"]
+    recheck_reply(type("S", (), {"db": db, "settings": SETTINGS})(), job)
+    with db.transaction() as s:
+        relayed = s.scalars(select(Message).where(Message.direction == "outbound")).one()
+        assert relayed.slack_text == "On it"
+        assert s.scalar(select(func.count()).select_from(Job)
+                        .where(Job.kind == "sms.send")) == 1
+
+
+def test_a_thread_that_is_no_interaction_is_let_go_after_a_few_looks(db):
+    from bot.desk import replies
+
+    reply = replies.ThreadReply("T1", "CDESK", "1.1", "1.2", "UAGENT1", "lunch?", None)
+    outcomes = [replies.record_agent_reply(db, reply, desk_channel="CDESK", recheck=n)
+                for n in range(replies.RECHECKS + 1)]
+    assert outcomes[-1] == replies.ReplyOutcome.NOT_A_DESK_THREAD
+    assert set(outcomes[:-1]) == {replies.ReplyOutcome.DEFERRED}
+    assert replies.record_agent_reply(db, reply, desk_channel="COTHER") == \
+        replies.ReplyOutcome.NOT_A_DESK_THREAD

@@ -6,10 +6,11 @@ sends have their own lane so a Slack outage never holds a reply back from the ph
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from storage.models import utcnow
 from storage.outbox import enqueue
 
 POST_PREVIEW = "slack.post_preview"
@@ -22,6 +23,7 @@ NOTIFY_AGENT = "slack.notify_agent"
 PUBLISH_HOME = "slack.publish_home"
 SEND_SMS = "sms.send"
 EXPIRE_OFFER = "timer.expire_offer"
+RECHECK_REPLY = "timer.recheck_reply"
 
 
 def interaction_lane(interaction_id: int) -> str:
@@ -80,3 +82,8 @@ def notify_agent(s: Session, team_id: str, user_id: str, text: str, *,
 
 def publish_home(s: Session, team_id: str, user_id: str) -> None:
     enqueue(s, team_id, PUBLISH_HOME, {"user_id": user_id}, lane=f"home:{team_id}:{user_id}")
+
+
+def recheck_reply(s: Session, team_id: str, reply: dict, recheck: int) -> None:
+    enqueue(s, team_id, RECHECK_REPLY, {"reply": reply, "recheck": recheck},
+            due_at=utcnow() + timedelta(seconds=1))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +22,7 @@ class ReplyOutcome(enum.Enum):
     INTERNAL = "internal"  # someone other than the owner: stays in Slack
     CLOSED = "closed"  # owner wrote after Done: not sent, told so
     NOT_A_DESK_THREAD = "not_a_desk_thread"
+    DEFERRED = "deferred"  # a desk-channel thread we may not have recorded yet: look again
     DUPLICATE = "duplicate"  # Slack retried an event we already have
 
 
@@ -44,17 +45,29 @@ def find_by_thread(s, team_id: str, channel: str, thread_ts: str) -> Interaction
     )).first()
 
 
-def record_agent_reply(db: Database, reply: ThreadReply) -> ReplyOutcome:
+# How often a reply in an unknown desk-channel thread is looked at again, one second apart.
+RECHECKS = 5
+
+
+def record_agent_reply(db: Database, reply: ThreadReply, *, desk_channel: str | None = None,
+                       recheck: int = 0) -> ReplyOutcome:
     try:
-        return _record_agent_reply(db, reply)
+        return _record_agent_reply(db, reply, desk_channel, recheck)
     except IntegrityError:
         return ReplyOutcome.DUPLICATE
 
 
-def _record_agent_reply(db: Database, reply: ThreadReply) -> ReplyOutcome:
+def _record_agent_reply(db: Database, reply: ThreadReply, desk_channel: str | None,
+                        recheck: int) -> ReplyOutcome:
     with db.transaction() as s:
         interaction = find_by_thread(s, reply.team_id, reply.channel, reply.thread_ts)
         if interaction is None:
+            if reply.channel == desk_channel and recheck < RECHECKS:
+                # The card is in Slack a moment before its ts is in the database; a reply
+                # landing in that gap must not be lost. Most such threads are colleagues
+                # chatting under some other message, and after a few looks we let them be.
+                effects.recheck_reply(s, reply.team_id, asdict(reply), recheck + 1)
+                return ReplyOutcome.DEFERRED
             return ReplyOutcome.NOT_A_DESK_THREAD
         if reply.event_id:
             seen = s.scalars(select(SlackEventReceipt.id).where(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.desk import effects, offers
+from bot.desk import effects, offers, replies
 from bot.services import Services
 from bot.worker import slack_jobs, sms_jobs
 from bot.worker.runner import Handler
@@ -11,6 +11,12 @@ from storage.outbox import ClaimedJob
 
 def expire_offer(services: Services, job: ClaimedJob) -> None:
     offers.expire_offer(services.db, services.settings, job.team_id, job.payload["offer_id"])
+
+
+def recheck_reply(services: Services, job: ClaimedJob) -> None:
+    replies.record_agent_reply(services.db, replies.ThreadReply(**job.payload["reply"]),
+                               desk_channel=services.settings.desk_channel,
+                               recheck=job.payload["recheck"])
 
 
 HANDLERS: dict[str, Handler] = {
@@ -24,4 +30,5 @@ HANDLERS: dict[str, Handler] = {
     effects.PUBLISH_HOME: slack_jobs.publish_home,
     effects.SEND_SMS: sms_jobs.send_sms,
     effects.EXPIRE_OFFER: expire_offer,
+    effects.RECHECK_REPLY: recheck_reply,
 }

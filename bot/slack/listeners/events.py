@@ -44,4 +44,4 @@ def register(app: App, services: Services) -> None:
             user_id=event["user"],
             slack_text=event.get("text") or "",
             event_id=body.get("event_id"),
-        ))
+        ), desk_channel=services.settings.desk_channel)
