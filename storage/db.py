@@ -55,6 +55,10 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._commit_listeners: list[Callable[[], None]] = []
         self._lock = threading.Lock()
+        # SQLite's busy handler sleeps and retries with no queue, so under a burst one
+        # thread can lose the write lock for a second or more. Inside one process a plain
+        # lock hands it over at once; BEGIN IMMEDIATE still guards against other processes.
+        self._sqlite_writer = threading.RLock() if self.is_sqlite else None
         event.listen(self._sessions, "after_commit", self._after_commit)
 
     @property
@@ -73,7 +77,11 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with self._sessions.begin() as session:
+        if self._sqlite_writer is None:
+            with self._sessions.begin() as session:
+                yield session
+            return
+        with self._sqlite_writer, self._sessions.begin() as session:
             yield session
 
     def upgrade(self) -> None:

@@ -30,6 +30,7 @@ def set_ready(db: Database, settings: Settings, team_id: str, user_id: str, read
     for attempt in range(2):
         try:
             with db.transaction() as s:
+                routing.lock_team_routing(s, team_id)  # before the agent row: see there
                 agent = _agent(s, team_id, user_id)
                 if agent.ready != ready:
                     agent.state_changed_at = utcnow()

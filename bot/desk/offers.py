@@ -88,11 +88,13 @@ def _decline(db: Database, settings: Settings, team_id: str, offer_id: int,
         now = utcnow()
         if outcome == OFFER_TIMED_OUT and now < offer.expires_at:
             return OfferAnswer(False, offer.state, offer.interaction_id)
+        # Interaction row first, then the offer: the order Accept takes them in, so an
+        # Accept racing a Reject or a timeout waits instead of deadlocking.
+        interaction = s.get(Interaction, offer.interaction_id, with_for_update=True,
+                            populate_existing=True)
         if not move_offer(s, offer.id, outcome, answered_at=now):
             s.refresh(offer)
             return OfferAnswer(False, offer.state, offer.interaction_id)
-        interaction = s.get(Interaction, offer.interaction_id, with_for_update=True,
-                            populate_existing=True)
         kind = timeline.REJECTED if outcome == OFFER_REJECTED else timeline.OFFER_TIMED_OUT
         timeline.record(s, team_id, interaction.id, kind, actor=offer.agent_user_id)
         effects.update_preview(s, team_id, offer.id, interaction.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -40,15 +40,27 @@ def _load(s: Session, team_id: str) -> dict[str, int]:
     return {user: count for user, count in rows}
 
 
+def lock_team_routing(s: Session, team_id: str) -> None:
+    """Serialise routing decisions of one workspace across threads and instances.
+
+    Two transactions routing at once must not both fill one agent's last free slot. Row
+    locks on the Ready agents deadlocked under load (each route moves last_offer_at, so
+    they were taken in changing orders); one transaction-scoped advisory lock per team
+    cannot. Take it before touching agent rows. SQLite's BEGIN IMMEDIATE already
+    serialises every writer.
+    """
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                  {"key": f"smsdesk-routing:{team_id}"})
+
+
 def pick_agent(s: Session, settings: Settings, interaction: Interaction) -> Agent | None:
+    lock_team_routing(s, interaction.team_id)
     query = (
         select(Agent)
         .where(Agent.team_id == interaction.team_id, Agent.ready.is_(True))
         .order_by(Agent.last_offer_at.asc().nulls_first(), Agent.state_changed_at, Agent.id)
     )
-    if s.get_bind().dialect.name == "postgresql":
-        # Two instances routing at once must not both fill one agent's last free slot.
-        query = query.with_for_update()
     ready = list(s.scalars(query))
     declined = _declined_by(s, interaction.id)
     load = _load(s, interaction.team_id)
@@ -92,6 +104,7 @@ def route(s: Session, settings: Settings, interaction: Interaction,
 
 def dispatch_waiting(s: Session, settings: Settings, team_id: str, limit: int = 100) -> int:
     """Offer waiting interactions, oldest first, to whoever is Ready now."""
+    lock_team_routing(s, team_id)
     query = (
         select(Interaction)
         .where(Interaction.team_id == team_id, Interaction.state == QUEUED)

@@ -50,9 +50,10 @@ class Worker:
         services.db.on_jobs_committed(self.wake)
 
     def wake(self) -> None:
+        """One thread looks for work; a thread that finds some wakes the next (_loop)."""
         with self._wake:
-            self._pending_wakeups += self.threads
-            self._wake.notify_all()
+            self._pending_wakeups = min(self._pending_wakeups + 1, self.threads)
+            self._wake.notify()
 
     def start(self) -> Worker:
         for number in range(self.threads):
@@ -64,7 +65,8 @@ class Worker:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()
-        self.wake()
+        with self._wake:
+            self._wake.notify_all()
         for thread in self._threads:
             thread.join(timeout)
 
@@ -76,6 +78,8 @@ class Worker:
                 log.exception("worker: claiming jobs failed")
                 ran = 0
             if ran:
+                # There may be more due work than one thread can take: pass the baton on.
+                self.wake()
                 continue
             with self._wake:
                 if self._pending_wakeups == 0:

@@ -18,11 +18,11 @@ from bot.slack.views.transcript import (
     build_system_line,
 )
 from storage import queries
+from storage.models import Offer
 from storage.outbox import ClaimedJob
 
 
-def _preview_data(services: Services, offer_id: int, client: WebClient) -> PreviewData:
-    offer = queries.offer(services.db, offer_id)
+def _preview_data(services: Services, offer: Offer, client: WebClient) -> PreviewData:
     view = queries.interaction_view(services.db, offer.interaction_id)
     interaction = view.interaction
     link = None
@@ -57,7 +57,7 @@ def post_preview(services: Services, job: ClaimedJob) -> None:
     if offer.preview_ts or offer.state != OFFER_PENDING:
         return
     client = services.slack_client(job.team_id)
-    message = build_preview(_preview_data(services, offer.id, client))
+    message = build_preview(_preview_data(services, offer, client))
     response = client.chat_postMessage(channel=offer.agent_user_id, **message)
     queries.remember_preview(services.db, offer.id, response["channel"], response["ts"])
 
@@ -67,7 +67,7 @@ def update_preview(services: Services, job: ClaimedJob) -> None:
     if not offer.preview_ts:
         return  # never shown (it ended before Slack could be reached): nothing to correct
     client = services.slack_client(job.team_id)
-    message = build_preview(_preview_data(services, offer.id, client))
+    message = build_preview(_preview_data(services, offer, client))
     client.chat_update(channel=offer.preview_channel, ts=offer.preview_ts, **message)
 
 
