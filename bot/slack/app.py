@@ -13,6 +13,17 @@ from bot.slack.listeners import actions, commands, events
 log = logging.getLogger(__name__)
 
 
+class _SameTokenNotice(logging.Filter):
+    """bolt reads SLACK_BOT_TOKEN itself and warns that our client (built from that same
+    token) wins; the warning would send an admin hunting for a problem that isn't there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+log.addFilter(_SameTokenNotice())
+
+
 def build_bolt_app(services: Services, client: WebClient, signing_secret: str | None) -> App:
     app = App(
         client=client,
