@@ -34,14 +34,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # `tests` is not an installed package
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
 from bot.slack import ids  # noqa: E402
 from bot.sms.phone import display, to_e164  # noqa: E402
-from storage.db import normalise_url  # noqa: E402
 from storage.models import Job, Message  # noqa: E402
-from tests.harness import DESK_CHANNEL, Desk, start_desk  # noqa: E402
+from tests.harness import DESK_CHANNEL, Desk, fresh_postgres, start_desk  # noqa: E402
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 # 555-0100..0199 is reserved for fiction in every North American area code.
@@ -98,17 +97,6 @@ def percentile(values: list[float], p: float) -> float:
         return math.nan
     ordered = sorted(values)
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
-def fresh_postgres(url: str) -> str:
-    """Empty the public schema, as tests/conftest.py does, so migrations start from zero."""
-    url = normalise_url(url)
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
 
 
 def make_agents_ready(desk: Desk, agents: tuple[str, ...]) -> None:

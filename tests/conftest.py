@@ -9,9 +9,6 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import create_engine, text
-
-from storage.db import normalise_url
 
 POSTGRES_URL = os.environ.get("SMSDESK_TEST_POSTGRES_URL")
 
@@ -28,14 +25,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def database_url(backend: str, tmp_path) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'desk.sqlite3'}"
-    url = normalise_url(POSTGRES_URL)
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        # One schema per test run keeps tests independent without a database per test.
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
+    from tests.harness import fresh_postgres
+
+    return fresh_postgres(POSTGRES_URL)
+
+
+@pytest.fixture
+def db(database_url):
+    """A migrated database for storage and use-case tests (no Slack, no HTTP)."""
+    from storage.db import Database
+
+    database = Database(database_url)
+    database.upgrade()
+    yield database
+    database.dispose()
 
 
 @pytest.fixture

@@ -171,6 +171,24 @@ def has_button(message: dict, action_id: str) -> bool:
     return True
 
 
+def fresh_postgres(url: str) -> str:
+    """Empty the public schema so migrations start from zero; returns the psycopg URL.
+
+    One schema reset per test keeps tests independent without a database per test.
+    """
+    from sqlalchemy import create_engine, text
+
+    from storage.db import normalise_url
+
+    url = normalise_url(url)
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
 def _serve(server) -> None:
     try:
         server.run()

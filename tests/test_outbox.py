@@ -9,18 +9,9 @@ import pytest
 from sqlalchemy import select, update
 
 from storage import outbox
-from storage.db import Database
 from storage.models import Job, utcnow
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def db(database_url):
-    database = Database(database_url)
-    database.upgrade()
-    yield database
-    database.dispose()
 
 
 def _enqueue(db, count: int, lane=None, kind="k") -> list[int]:

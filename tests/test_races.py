@@ -13,20 +13,11 @@ from bot.config import Settings
 from bot.desk import agents, inbound, offers
 from bot.slack import ids
 from bot.sms.messages import InboundMessage
-from storage.db import Database
 from storage.models import Interaction, Job, Message, Offer
 from tests.harness import action_value
 
 pytestmark = pytest.mark.postgres
 SETTINGS = Settings(desk_channel="CDESK", offer_timeout_seconds=30)
-
-
-@pytest.fixture
-def db(database_url):
-    database = Database(database_url)
-    database.upgrade()
-    yield database
-    database.dispose()
 
 
 def _sms(sid: str, body: str = "hi", phone: str = "+14155550100") -> InboundMessage:
