@@ -27,6 +27,18 @@ class Settings:
     agent_capacity: int = 3
     default_country: str = "US"
     business_numbers: tuple[str, ...] = ()
+    session_numbers: tuple[str, ...] = ()
+    session_keywords: tuple[str, ...] = ()
+    session_expiry_minutes: int = 30
+
+    def mode_for(self, business_number: str, body: str) -> str:
+        """Page mode unless the number or the message's first word is set up for sessions."""
+        if business_number in self.session_numbers:
+            return "session"
+        first_word = body.strip().split(maxsplit=1)[0].upper() if body.strip() else ""
+        if first_word and first_word in self.session_keywords:
+            return "session"
+        return "page"
 
     @classmethod
     def load(cls, path: str | os.PathLike | None, env: dict[str, str] | None = None) -> Settings:
@@ -40,6 +52,10 @@ class Settings:
         elif path is not None and Path(path).name != DEFAULT_SETTINGS_FILE:
             raise ConfigError(f"settings file {path} does not exist")
         desk = data.get("desk", {})
+        session = data.get("session", {})
+        expiry = int(session.get("expiry_minutes", cls.session_expiry_minutes))
+        if expiry < 1:
+            raise ConfigError(f"{path}: session.expiry_minutes must be at least 1")
         timeout = int(desk.get("offer_timeout_seconds", cls.offer_timeout_seconds))
         capacity = int(desk.get("agent_capacity", cls.agent_capacity))
         if timeout < 5:
@@ -52,6 +68,9 @@ class Settings:
             agent_capacity=capacity,
             default_country=str(desk.get("default_country", cls.default_country)).upper(),
             business_numbers=tuple(desk.get("business_numbers", ())),
+            session_numbers=tuple(session.get("numbers", ())),
+            session_keywords=tuple(str(k).upper() for k in session.get("keywords", ())),
+            session_expiry_minutes=expiry,
         )
 
 

@@ -22,9 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from storage.clock import utcnow
 
 
 class UTCDateTime(TypeDecorator):
@@ -102,6 +100,8 @@ class Interaction(Base):
     case_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     desk_channel: Mapped[str | None] = mapped_column(String(32))
     thread_ts: Mapped[str | None] = mapped_column(String(32))
+    # Session mode: no message either way until then closes the session for messaging.
+    session_expires_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -120,7 +121,7 @@ def test_a_reply_that_beats_the_thread_bookkeeping_is_still_relayed(db):
     reply = replies.ThreadReply("T1", "CDESK", "1700000000.000100", "1700000000.000200",
                                 "UAGENT1", "On it", "Ev1")
     # The card is in Slack, but the job has not yet written down its ts.
-    outcome = replies.record_agent_reply(db, reply, desk_channel="CDESK")
+    outcome = replies.record_agent_reply(db, SETTINGS, reply)
     assert outcome == replies.ReplyOutcome.DEFERRED
     queries.remember_thread(db, interaction_id, "CDESK", "1700000000.000100")
 
@@ -140,9 +141,10 @@ def test_a_thread_that_is_no_interaction_is_let_go_after_a_few_looks(db):
     from bot.desk import replies
 
     reply = replies.ThreadReply("T1", "CDESK", "1.1", "1.2", "UAGENT1", "lunch?", None)
-    outcomes = [replies.record_agent_reply(db, reply, desk_channel="CDESK", recheck=n)
+    outcomes = [replies.record_agent_reply(db, SETTINGS, reply, recheck=n)
                 for n in range(replies.RECHECKS + 1)]
     assert outcomes[-1] == replies.ReplyOutcome.NOT_A_DESK_THREAD
     assert set(outcomes[:-1]) == {replies.ReplyOutcome.DEFERRED}
-    assert replies.record_agent_reply(db, reply, desk_channel="COTHER") == \
+    elsewhere = dataclasses.replace(SETTINGS, desk_channel="COTHER")
+    assert replies.record_agent_reply(db, elsewhere, reply) == \
         replies.ReplyOutcome.NOT_A_DESK_THREAD

@@ -24,6 +24,7 @@ PUBLISH_HOME = "slack.publish_home"
 SEND_SMS = "sms.send"
 EXPIRE_OFFER = "timer.expire_offer"
 RECHECK_REPLY = "timer.recheck_reply"
+EXPIRE_SESSION = "timer.expire_session"
 
 
 def interaction_lane(interaction_id: int) -> str:
@@ -87,3 +88,8 @@ def publish_home(s: Session, team_id: str, user_id: str) -> None:
 def recheck_reply(s: Session, team_id: str, reply: dict, recheck: int) -> None:
     enqueue(s, team_id, RECHECK_REPLY, {"reply": reply, "recheck": recheck},
             due_at=utcnow() + timedelta(seconds=1))
+
+
+def expire_session_at(s: Session, team_id: str, interaction_id: int, due_at: datetime) -> None:
+    """One timer per session; it re-arms itself while messages keep the session alive."""
+    enqueue(s, team_id, EXPIRE_SESSION, {"interaction_id": interaction_id}, due_at=due_at)

@@ -8,12 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
-from bot.desk import effects, routing, timeline
+from bot.desk import effects, routing, sessions, timeline
 from bot.desk.contacts import find_or_create_locked
 from bot.desk.lifecycle import ACCEPTED, OFFER_PENDING, OFFERED, OPEN_STATES, QUEUED
 from bot.sms.messages import InboundMessage
 from storage.db import Database
-from storage.models import Interaction, Message, Offer
+from storage.models import Interaction, Message, Offer, utcnow
 
 
 @dataclass(frozen=True)
@@ -61,19 +61,24 @@ def _receive(db: Database, settings: Settings, team_id: str,
             .limit(1)
         ).first()
         new_interaction = interaction is None
+        now = utcnow()
         if new_interaction:
             interaction = Interaction(
                 team_id=team_id,
                 contact_id=contact.id,
                 business_number=inbound.to_number,
                 media="SMS",
-                mode="page",
+                mode=settings.mode_for(inbound.to_number, inbound.body),
                 state=QUEUED,
                 case_data=dict(inbound.case_data),
                 desk_channel=settings.desk_channel,
             )
             s.add(interaction)
             s.flush()
+            if interaction.mode == "session":
+                sessions.start(s, settings, interaction, now)
+        else:
+            sessions.keep_alive(s, settings, interaction.id, now)
         message = Message(
             team_id=team_id,
             interaction_id=interaction.id,

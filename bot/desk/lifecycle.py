@@ -10,9 +10,13 @@ from __future__ import annotations
 QUEUED = "queued"
 OFFERED = "offered"
 ACCEPTED = "accepted"
+EXPIRED = "expired"  # a session closed for messaging; the agent can only mark it Done
 DONE = "done"
-STATES = (QUEUED, OFFERED, ACCEPTED, DONE)
+STATES = (QUEUED, OFFERED, ACCEPTED, EXPIRED, DONE)
+# States in which a new text from the contact joins the interaction instead of opening one.
 OPEN_STATES = (QUEUED, OFFERED, ACCEPTED)
+# States in which an agent holds the interaction (and it counts against their capacity).
+HELD_STATES = (ACCEPTED, EXPIRED)
 
 TRANSITIONS: set[tuple[str, str]] = {
     (QUEUED, OFFERED),  # routed to a Ready agent
@@ -20,6 +24,8 @@ TRANSITIONS: set[tuple[str, str]] = {
     (OFFERED, OFFERED),  # rejected or timed out, offered to the next agent
     (OFFERED, ACCEPTED),
     (ACCEPTED, DONE),
+    (ACCEPTED, EXPIRED),  # session: no message either way for the expiry interval
+    (EXPIRED, DONE),
 }
 
 # How an offer (one preview to one agent) ended.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config import Settings
-from bot.desk import effects, routing, timeline
+from bot.desk import effects, routing, sessions, timeline
 from bot.desk.lifecycle import (
     ACCEPTED,
     OFFER_ACCEPTED,
@@ -65,6 +65,7 @@ def accept_offer(db: Database, settings: Settings, team_id: str, offer_id: int,
             if not move_offer(s, offer.id, OFFER_ACCEPTED, answered_at=now):
                 raise _LostRace  # rolls the interaction back too
             timeline.record(s, team_id, offer.interaction_id, timeline.ACCEPTED, actor=user_id)
+            sessions.keep_alive(s, settings, offer.interaction_id, now)
             # Thread first, so the updated preview can link to it.
             effects.open_thread(s, team_id, offer.interaction_id)
             effects.update_preview(s, team_id, offer.id, offer.interaction_id)

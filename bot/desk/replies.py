@@ -9,8 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
-from bot.desk import effects, routing, timeline
-from bot.desk.lifecycle import ACCEPTED, DONE, delivery_moves_forward, move_interaction
+from bot.desk import effects, routing, sessions, timeline
+from bot.desk.lifecycle import (
+    ACCEPTED,
+    DONE,
+    EXPIRED,
+    delivery_moves_forward,
+    move_interaction,
+)
 from bot.sms.messages import DeliveryStatus, SendResult
 from bot.sms.segments import count_segments
 from storage.db import Database
@@ -22,6 +28,7 @@ class ReplyOutcome(enum.Enum):
     INTERNAL = "internal"  # someone other than the owner: stays in Slack
     CLOSED = "closed"  # owner wrote after Done: not sent, told so
     NOT_A_DESK_THREAD = "not_a_desk_thread"
+    NOT_SENDABLE = "not_sendable"  # a file upload: there is no outbound MMS
     DEFERRED = "deferred"  # a desk-channel thread we may not have recorded yet: look again
     DUPLICATE = "duplicate"  # Slack retried an event we already have
 
@@ -35,6 +42,7 @@ class ThreadReply:
     user_id: str
     slack_text: str
     event_id: str | None = None
+    has_files: bool = False
 
 
 def find_by_thread(s, team_id: str, channel: str, thread_ts: str) -> Interaction | None:
@@ -49,16 +57,17 @@ def find_by_thread(s, team_id: str, channel: str, thread_ts: str) -> Interaction
 RECHECKS = 5
 
 
-def record_agent_reply(db: Database, reply: ThreadReply, *, desk_channel: str | None = None,
+def record_agent_reply(db: Database, settings: Settings, reply: ThreadReply, *,
                        recheck: int = 0) -> ReplyOutcome:
     try:
-        return _record_agent_reply(db, reply, desk_channel, recheck)
+        return _record_agent_reply(db, settings, reply, recheck)
     except IntegrityError:
         return ReplyOutcome.DUPLICATE
 
 
-def _record_agent_reply(db: Database, reply: ThreadReply, desk_channel: str | None,
+def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply,
                         recheck: int) -> ReplyOutcome:
+    desk_channel = settings.desk_channel
     with db.transaction() as s:
         interaction = find_by_thread(s, reply.team_id, reply.channel, reply.thread_ts)
         if interaction is None:
@@ -92,13 +101,25 @@ def _record_agent_reply(db: Database, reply: ThreadReply, desk_channel: str | No
             )
             return ReplyOutcome.INTERNAL
         if interaction.state != ACCEPTED:
+            if interaction.state == EXPIRED:
+                why = ("The session expired (no message either way for "
+                       f"{settings.session_expiry_minutes} minutes), so your message was not "
+                       "sent. Mark it Done; the customer's next text starts a new interaction.")
+            else:
+                why = ("This interaction is closed, so your message was not sent to the "
+                       "customer. Start a new SMS to write to them again.")
+            effects.notify_agent(s, reply.team_id, reply.user_id, why,
+                                 channel=reply.channel, thread_ts=reply.thread_ts)
+            return ReplyOutcome.CLOSED
+        if reply.has_files:
+            # No outbound MMS: rather than send the words without the picture they refer to,
+            # send nothing and say so.
             effects.notify_agent(
                 s, reply.team_id, reply.user_id,
-                "This interaction is closed, so your message was not sent to the customer. "
-                "Start a new SMS to write to them again.",
-                channel=reply.channel, thread_ts=reply.thread_ts,
-            )
-            return ReplyOutcome.CLOSED
+                "Files and images cannot be sent by SMS, so this message was not sent. Write "
+                "the text again without the attachment (a link works).",
+                channel=reply.channel, thread_ts=reply.thread_ts)
+            return ReplyOutcome.NOT_SENDABLE
 
         contact = s.get(Contact, interaction.contact_id)
         message = Message(
@@ -117,6 +138,7 @@ def _record_agent_reply(db: Database, reply: ThreadReply, desk_channel: str | No
         )
         s.add(message)
         s.flush()
+        sessions.keep_alive(s, settings, interaction.id)
         effects.send_sms(s, reply.team_id, message.id, interaction.id)
         effects.show_delivery(s, reply.team_id, message.id, interaction.id)
         return ReplyOutcome.RELAYED
@@ -201,8 +223,10 @@ def mark_done(db: Database, settings: Settings, team_id: str, interaction_id: in
 
 def _close(s, settings: Settings, interaction: Interaction, user_id: str | None,
            reason: str) -> bool:
-    if not move_interaction(s, interaction.id, ACCEPTED, DONE,
-                            closed_at=utcnow(), closed_by=user_id):
+    closed = any(move_interaction(s, interaction.id, from_state, DONE,
+                                  closed_at=utcnow(), closed_by=user_id)
+                 for from_state in (ACCEPTED, EXPIRED))
+    if not closed:
         return False
     timeline.record(s, interaction.team_id, interaction.id, timeline.CLOSED, actor=user_id,
                     detail=reason)

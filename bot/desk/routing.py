@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.desk import effects, timeline
 from bot.desk.lifecycle import (
-    ACCEPTED,
+    HELD_STATES,
     OFFER_REJECTED,
     OFFER_TIMED_OUT,
     OFFERED,
@@ -34,7 +34,8 @@ def _load(s: Session, team_id: str) -> dict[str, int]:
     holder = func.coalesce(Interaction.agent_user_id, Interaction.offered_to)
     rows = s.execute(
         select(holder, func.count())
-        .where(Interaction.team_id == team_id, Interaction.state.in_((OFFERED, ACCEPTED)))
+        .where(Interaction.team_id == team_id,
+               Interaction.state.in_((OFFERED, *HELD_STATES)))
         .group_by(holder)
     )
     return {user: count for user, count in rows}

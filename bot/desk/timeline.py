@@ -16,9 +16,11 @@ SENT = "sent"
 SEND_FAILED = "send_failed"
 NOT_DELIVERED = "not_delivered"
 CLOSED = "closed"
+SESSION_EXPIRED = "session_expired"
+FILE_NOT_SENT = "file_not_sent"
 
 # Lines shown in the Slack thread; the rest stay in the history for supervisors.
-SHOWN_IN_THREAD = {ACCEPTED, SENT, SEND_FAILED, NOT_DELIVERED, CLOSED}
+SHOWN_IN_THREAD = {ACCEPTED, SENT, SEND_FAILED, NOT_DELIVERED, CLOSED, SESSION_EXPIRED}
 
 
 def record(s: Session, team_id: str, interaction_id: int, kind: str, *,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from bot.desk import effects, offers, replies
+from bot.desk import effects, offers, replies, sessions
 from bot.services import Services
 from bot.worker import slack_jobs, sms_jobs
-from bot.worker.runner import Handler
+from bot.worker.runner import Handler, RetryLater
+from storage.models import utcnow
 from storage.outbox import ClaimedJob
 
 
@@ -14,9 +15,17 @@ def expire_offer(services: Services, job: ClaimedJob) -> None:
 
 
 def recheck_reply(services: Services, job: ClaimedJob) -> None:
-    replies.record_agent_reply(services.db, replies.ThreadReply(**job.payload["reply"]),
-                               desk_channel=services.settings.desk_channel,
+    replies.record_agent_reply(services.db, services.settings,
+                               replies.ThreadReply(**job.payload["reply"]),
                                recheck=job.payload["recheck"])
+
+
+def expire_session(services: Services, job: ClaimedJob) -> None:
+    look_again = sessions.expire_if_due(services.db, services.settings, job.team_id,
+                                        job.payload["interaction_id"])
+    if look_again is not None:
+        delay = max((look_again - utcnow()).total_seconds(), 0.0)
+        raise RetryLater("session still active", delay)
 
 
 HANDLERS: dict[str, Handler] = {
@@ -31,4 +40,5 @@ HANDLERS: dict[str, Handler] = {
     effects.SEND_SMS: sms_jobs.send_sms,
     effects.EXPIRE_OFFER: expire_offer,
     effects.RECHECK_REPLY: recheck_reply,
+    effects.EXPIRE_SESSION: expire_session,
 }

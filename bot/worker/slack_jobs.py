@@ -79,6 +79,7 @@ def _card_data(services: Services, interaction_id: int) -> CardData:
         contact_phone=view.contact.phone, business_number=i.business_number, media=i.media,
         mode=i.mode, agent_user_id=i.agent_user_id, started_at=i.created_at,
         closed_at=i.closed_at, closed_by=i.closed_by, case_data=i.case_data or {},
+        session_expiry_minutes=services.settings.session_expiry_minutes,
     )
 
 

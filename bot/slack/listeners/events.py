@@ -36,7 +36,7 @@ def register(app: App, services: Services) -> None:
         thread_ts = event.get("thread_ts")
         if not thread_ts or thread_ts == event.get("ts") or not event.get("user"):
             return
-        replies.record_agent_reply(db, replies.ThreadReply(
+        replies.record_agent_reply(db, services.settings, replies.ThreadReply(
             team_id=context.team_id,
             channel=event["channel"],
             thread_ts=thread_ts,
@@ -44,4 +44,5 @@ def register(app: App, services: Services) -> None:
             user_id=event["user"],
             slack_text=event.get("text") or "",
             event_id=body.get("event_id"),
-        ), desk_channel=services.settings.desk_channel)
+            has_files=bool(event.get("files")) or subtype == "file_share",
+        ))

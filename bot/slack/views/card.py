@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.desk.lifecycle import ACCEPTED, DONE
+from bot.desk.lifecycle import ACCEPTED, DONE, EXPIRED, HELD_STATES
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import case_fields, contact_label, when
@@ -15,6 +15,7 @@ STATE_LABELS = {
     "queued": ":hourglass_flowing_sand: Waiting",
     "offered": ":bell: Offered",
     ACCEPTED: ":speech_balloon: In progress",
+    EXPIRED: ":zzz: Session expired",
     DONE: ":white_check_mark: Done",
 }
 
@@ -33,6 +34,7 @@ class CardData:
     closed_at: datetime | None
     closed_by: str | None
     case_data: dict[str, str]
+    session_expiry_minutes: int | None = None
 
 
 def build_card(c: CardData) -> dict:
@@ -58,11 +60,19 @@ def build_card(c: CardData) -> dict:
     if c.state == DONE and c.closed_at:
         by = f" by <@{c.closed_by}>" if c.closed_by else ""
         context += f" · Done{by} {when(c.closed_at)}"
+    if c.mode == "session" and c.state == ACCEPTED and c.session_expiry_minutes:
+        # A fixed rule, not a deadline: the card is not rewritten on every message.
+        context += f" · Closes after {c.session_expiry_minutes} minutes without a message"
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
     if c.state == ACCEPTED:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
                        "Reply in this thread to text the customer. Only the agent's replies "
                        "are sent; anyone else's stay internal."}]})
+    elif c.state == EXPIRED:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
+                       "The session is closed for messaging. Mark it Done when you have "
+                       "wrapped up; the customer's next text starts a new interaction."}]})
+    if c.state in HELD_STATES:
         blocks.append({"type": "actions", "elements": [
             {"type": "button", "action_id": ids.MARK_DONE, "value": str(c.interaction_id),
              "text": {"type": "plain_text", "text": "Done"}},

@@ -45,6 +45,10 @@ def describe_event(kind: str, actor: str | None, detail: str | None) -> str:
             noun = "SMS" if parts == "1" else "SMS segments"
             cost = f" as {parts} {noun}" + (f" ({escape(encoding)})" if encoding else "")
         return f"Reply from {who} sent{cost}."
+    if kind == timeline.SESSION_EXPIRED:
+        minutes = f"{safe_detail} minutes" if safe_detail else "a while"
+        return (f"No message either way for {minutes}: the session is closed for messaging. "
+                "Mark it Done; the customer's next text starts a new interaction.")
     if kind == timeline.SEND_FAILED:
         return f"The reply could not be sent: {safe_detail}. It was not delivered."
     if kind == timeline.NOT_DELIVERED:
