@@ -103,9 +103,14 @@ def complete(db: Database, job_id: int) -> None:
 
 def retry_later(db: Database, job_id: int, error: str, delay: timedelta, *,
                 count_attempt: bool = True) -> None:
+    retry_at(db, job_id, error, utcnow() + delay, count_attempt=count_attempt)
+
+
+def retry_at(db: Database, job_id: int, error: str, due_at: datetime, *,
+             count_attempt: bool = True) -> None:
     values: dict[str, Any] = {
         "state": "pending",
-        "due_at": utcnow() + delay,
+        "due_at": due_at,
         "last_error": error[:2000],
         "locked_until": None,
     }

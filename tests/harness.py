@@ -9,10 +9,16 @@ import hashlib
 import hmac
 import itertools
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
@@ -143,10 +149,14 @@ class Desk:
         from storage.models import Job, utcnow
 
         def idle() -> bool:
-            with self.runtime.services.db.transaction() as s:
+            with self.db.transaction() as s:
                 return not s.scalar(select(func.count()).select_from(Job).where(
                     Job.state.in_(("pending", "running")), Job.due_at <= utcnow()))
         self.slack.wait_for(lambda _s: idle(), timeout, "outbox never went idle")
+
+    @property
+    def db(self):
+        return self.runtime.services.db
 
     def close(self) -> None:
         self.http.close()
@@ -232,3 +242,96 @@ def start_desk(database_url: str, *, settings: Settings | None = None,
     runtime.worker.start()
     return Desk(runtime, slack, twilio, url, runtime.team_id,
                 httpx.Client(timeout=10), server)
+
+
+@dataclass
+class DeskProcess(Desk):
+    """The app as its own process (`smsdesk serve`), for tests that kill and restart it."""
+
+    database_url: str = ""
+    env: dict = field(default_factory=dict)
+    process: subprocess.Popen | None = None
+    _db: object = None
+
+    @property
+    def db(self):
+        from storage.db import Database
+
+        if self._db is None:
+            self._db = Database(self.database_url)
+        return self._db
+
+    def start(self) -> DeskProcess:
+        log = open(self.env["SMSDESK_LOG_FILE"], "a")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError("smsdesk exited at start:\n" + self.log())
+            try:
+                if self.http.get(self.url + "/healthz", timeout=0.5).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise AssertionError("smsdesk did not come up:\n" + self.log())
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as when a machine dies."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def log(self) -> str:
+        return Path(self.env["SMSDESK_LOG_FILE"]).read_text(errors="replace")
+
+    def close(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.http.close()
+        if self._db is not None:
+            self._db.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def desk_process(database_url: str, workdir: Path, settings_toml: str,
+                 agents: tuple[str, ...] = ("UAGENT1", "UAGENT2")) -> DeskProcess:
+    """Fakes in this process, the app in another; not started yet (call .start())."""
+    slack = FakeSlack().start()
+    twilio = FakeTwilio().start()
+    for user in agents:
+        slack.add_user(user, user.lower(), real_name=f"Agent {user[-1]}")
+    slack.add_channel(DESK_CHANNEL, "sms-desk")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings_file = workdir / "smsdesk.toml"
+    settings_file.write_text(settings_toml)
+    env = {
+        "PATH": os.environ["PATH"], "PYTHONPATH": str(Path(__file__).parents[1]),
+        "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.url, "DATABASE_URL": database_url, "SMS_PROVIDER": "twilio",
+        "TWILIO_ACCOUNT_SID": twilio.account_sid, "TWILIO_AUTH_TOKEN": twilio.auth_token,
+        "TWILIO_API_URL": twilio.url, "SMSDESK_PUBLIC_URL": url, "PORT": str(port),
+        "SMSDESK_SETTINGS": str(settings_file),
+        "SMSDESK_CLOCK_OFFSET_FILE": str(workdir / "clock-offset"),
+        "SMSDESK_LOG_FILE": str(workdir / "smsdesk.log"),
+    }
+    return DeskProcess(runtime=None, slack=slack, twilio=twilio, url=url, team_id=slack.team_id,
+                       http=httpx.Client(timeout=10), database_url=database_url, env=env)
+
+
+def move_process_clock(desk: DeskProcess, seconds: float) -> None:
+    """Shift the app process's clock (it reads the offset file on every tick)."""
+    path = Path(desk.env["SMSDESK_CLOCK_OFFSET_FILE"])
+    current = float(path.read_text()) if path.exists() else 0.0
+    path.write_text(str(current + seconds))

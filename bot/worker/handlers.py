@@ -6,7 +6,6 @@ from bot.desk import effects, offers, replies, sessions
 from bot.services import Services
 from bot.worker import slack_jobs, sms_jobs
 from bot.worker.runner import Handler, RetryLater
-from storage.models import utcnow
 from storage.outbox import ClaimedJob
 
 
@@ -24,8 +23,7 @@ def expire_session(services: Services, job: ClaimedJob) -> None:
     look_again = sessions.expire_if_due(services.db, services.settings, job.team_id,
                                         job.payload["interaction_id"])
     if look_again is not None:
-        delay = max((look_again - utcnow()).total_seconds(), 0.0)
-        raise RetryLater("session still active", delay)
+        raise RetryLater("session still active", look_again)
 
 
 HANDLERS: dict[str, Handler] = {

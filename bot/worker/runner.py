@@ -10,7 +10,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 
@@ -26,11 +26,11 @@ POLL_SECONDS = 1.0
 
 
 class RetryLater(Exception):
-    """A handler asks to be run again after `delay` without it counting as a failure."""
+    """A handler asks to be run again at `at` without it counting as a failure."""
 
-    def __init__(self, reason: str, delay: float):
+    def __init__(self, reason: str, at: datetime):
         super().__init__(reason)
-        self.delay = delay
+        self.at = at
 
 
 def backoff(attempts: int) -> timedelta:
@@ -102,8 +102,7 @@ class Worker:
         try:
             handler(self.services, job)
         except RetryLater as wait:
-            outbox.retry_later(db, job.id, str(wait), timedelta(seconds=wait.delay),
-                               count_attempt=False)
+            outbox.retry_at(db, job.id, str(wait), wait.at, count_attempt=False)
             return
         except SlackApiError as error:
             status = error.response.status_code
