@@ -30,6 +30,10 @@ class Settings:
     session_numbers: tuple[str, ...] = ()
     session_keywords: tuple[str, ...] = ()
     session_expiry_minutes: int = 30
+    supervisors: tuple[str, ...] = ()
+    admins: tuple[str, ...] = ()
+    # Who may download MMS files: agent (everyone), owner, supervisor, admin.
+    media_save_roles: tuple[str, ...] = ("supervisor", "admin")
 
     def mode_for(self, business_number: str, body: str) -> str:
         """Page mode unless the number or the message's first word is set up for sessions."""
@@ -53,6 +57,13 @@ class Settings:
             raise ConfigError(f"settings file {path} does not exist")
         desk = data.get("desk", {})
         session = data.get("session", {})
+        roles = data.get("roles", {})
+        media = data.get("media", {})
+        save_roles = tuple(media.get("save_roles", cls.media_save_roles))
+        unknown = set(save_roles) - {"agent", "owner", "supervisor", "admin"}
+        if unknown:
+            raise ConfigError(f"{path}: media.save_roles has unknown roles {sorted(unknown)}: "
+                              "use agent, owner, supervisor or admin")
         expiry = int(session.get("expiry_minutes", cls.session_expiry_minutes))
         if expiry < 1:
             raise ConfigError(f"{path}: session.expiry_minutes must be at least 1")
@@ -71,6 +82,9 @@ class Settings:
             session_numbers=tuple(session.get("numbers", ())),
             session_keywords=tuple(str(k).upper() for k in session.get("keywords", ())),
             session_expiry_minutes=expiry,
+            supervisors=tuple(roles.get("supervisors", ())),
+            admins=tuple(roles.get("admins", ())),
+            media_save_roles=save_roles,
         )
 
 

@@ -16,6 +16,7 @@ from bot.slack.app import build_bolt_app
 from bot.sms.simulator import SimulatorSender
 from bot.sms.twilio import TwilioSender
 from bot.web.app import WebContext, create_web_app
+from bot.web.media_links import MediaLinks, link_secret
 from bot.worker.handlers import HANDLERS
 from bot.worker.runner import Worker
 from storage.db import Database
@@ -55,18 +56,21 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
     team_id = auth["team_id"]
     public_url = env.public_url or f"http://localhost:{env.port}"
     simulator_url = f"{public_url}/simulator" if env.sms_provider == "simulator" else None
+    links = MediaLinks(link_secret(env.slack_signing_secret, env.slack_app_token,
+                                   env.slack_bot_token), public_url)
     services = Services(
         db=db,
         settings=settings,
         slack_client=lambda _team_id: client,
         sender=_sender(env, public_url),
         simulator_url=simulator_url,
+        media_link=links.url_for,
     )
     bolt = build_bolt_app(services, client,
                           None if socket_mode else env.slack_signing_secret)
     web = create_web_app(
         WebContext(services, team_id, public_url,
-                   env.twilio_auth_token if env.sms_provider == "twilio" else None),
+                   env.twilio_auth_token if env.sms_provider == "twilio" else None, links),
         None if socket_mode else bolt,
     )
     worker = Worker(services, HANDLERS, threads=worker_threads)

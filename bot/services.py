@@ -18,6 +18,8 @@ class SmsSender(Protocol):
 
     def send(self, *, from_number: str, to_number: str, body: str) -> SendResult: ...
 
+    def fetch_media(self, url: str, max_bytes: int) -> tuple[bytes, str | None]: ...
+
     def close(self) -> None: ...
 
 
@@ -28,3 +30,4 @@ class Services:
     slack_client: Callable[[str], WebClient]  # team_id -> a client with that team's token
     sender: SmsSender
     simulator_url: str | None = None  # set only when SMS_PROVIDER=simulator
+    media_link: Callable[[str, int, str], str] | None = None  # (team, media id, purpose) -> URL

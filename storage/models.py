@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -157,6 +158,34 @@ class Message(Base):
     slack_ts: Mapped[str | None] = mapped_column(String(32))
     # The delivery reaction currently on the agent's message, so a change removes only it.
     delivery_shown: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Media(Base):
+    """One file of an inbound MMS. The original bytes are kept whatever becomes of them."""
+
+    __tablename__ = "media"
+    __table_args__ = (Index("ix_media_message", "message_id", "position"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    interaction_id: Mapped[int] = mapped_column(ForeignKey("interactions.id"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    position: Mapped[int] = mapped_column()  # 1-based, as the customer sent them
+    provider_url: Mapped[str | None] = mapped_column(Text)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    # pending (not fetched or not processed yet), ready, rejected (kept, not shown), failed
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    note: Mapped[str | None] = mapped_column(String(300))
+    original: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    original_size: Mapped[int | None] = mapped_column()
+    display: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    display_content_type: Mapped[str | None] = mapped_column(String(50))
+    thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    width: Mapped[int | None] = mapped_column()
+    height: Mapped[int | None] = mapped_column()
+    # Where it shows in the thread: set once posted, so a retried job posts once.
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from storage.db import Database
-from storage.models import Contact, Interaction, Message, Offer, TimelineEvent
+from storage.models import Contact, Interaction, Media, Message, Offer, TimelineEvent
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,7 @@ class InteractionView:
     interaction: Interaction
     contact: Contact
     inbound_texts: list[str]
+    pictures: int = 0
 
 
 def interaction_view(db: Database, interaction_id: int) -> InteractionView:
@@ -27,7 +28,9 @@ def interaction_view(db: Database, interaction_id: int) -> InteractionView:
             .where(Message.interaction_id == interaction_id, Message.direction == "inbound")
             .order_by(Message.id)
         ))
-        return InteractionView(interaction, contact, texts)
+        pictures = s.scalar(select(func.count()).select_from(Media)
+                            .where(Media.interaction_id == interaction_id)) or 0
+        return InteractionView(interaction, contact, texts, pictures)
 
 
 def offer(db: Database, offer_id: int) -> Offer:
@@ -53,12 +56,35 @@ def remember_thread(db: Database, interaction_id: int, channel: str, ts: str) ->
 
 
 @dataclass(frozen=True)
+class MediaItem:
+    id: int
+    message_id: int
+    position: int
+    state: str
+    note: str | None
+    content_type: str | None
+    original_size: int | None
+    width: int | None
+    height: int | None
+
+
+@dataclass(frozen=True)
 class TranscriptItem:
-    """One line still to post in the thread: an inbound SMS or a system event."""
+    """One line still to post in the thread: an inbound SMS, one of its files, or an event."""
 
     at: datetime
     message: Message | None = None
     event: TimelineEvent | None = None
+    media: MediaItem | None = None
+
+    @property
+    def order(self) -> tuple:
+        # Same instant: the text, then its files in the order sent, then system lines.
+        if self.message is not None:
+            return (self.at, 0, 0)
+        if self.media is not None:
+            return (self.at, 1, self.media.position)
+        return (self.at, 2, 0)
 
 
 def unposted_transcript(db: Database, interaction_id: int,
@@ -71,10 +97,27 @@ def unposted_transcript(db: Database, interaction_id: int,
             TimelineEvent.interaction_id == interaction_id,
             TimelineEvent.kind.in_(shown_kinds),
             TimelineEvent.slack_ts.is_(None)).order_by(TimelineEvent.id))
+        files = s.execute(
+            select(Message.created_at, Media.id, Media.message_id, Media.position, Media.state,
+                   Media.note, Media.content_type, Media.original_size, Media.width,
+                   Media.height)
+            .join(Message, Message.id == Media.message_id)
+            .where(Media.interaction_id == interaction_id, Media.slack_ts.is_(None))
+        ).all()
         items = [TranscriptItem(m.created_at, message=m) for m in messages]
         items += [TranscriptItem(e.at, event=e) for e in events]
-    # Stable sort: same-instant items keep message-before-event order.
-    return sorted(items, key=lambda item: item.at)
+        items += [TranscriptItem(row[0], media=MediaItem(*row[1:])) for row in files]
+    return sorted(items, key=lambda item: item.order)
+
+
+def media_thumbnail(db: Database, media_id: int) -> bytes | None:
+    with db.transaction() as s:
+        return s.scalar(select(Media.thumbnail).where(Media.id == media_id))
+
+
+def remember_posted_media(db: Database, media_id: int, ts: str) -> None:
+    with db.transaction() as s:
+        s.execute(update(Media).where(Media.id == media_id).values(slack_ts=ts))
 
 
 def remember_posted_message(db: Database, message_id: int, channel: str, ts: str) -> None:
@@ -93,3 +136,9 @@ def remember_delivery_shown(db: Database, message_id: int, reaction: str) -> Non
     with db.transaction() as s:
         s.execute(update(Message).where(Message.id == message_id)
                   .values(delivery_shown=reaction))
+
+
+def picture_count(db: Database, message_id: int) -> int:
+    with db.transaction() as s:
+        return s.scalar(select(func.count()).select_from(Media)
+                        .where(Media.message_id == message_id)) or 0

@@ -1,13 +1,14 @@
 """The fake Slack and Twilio servers answer our real HTTP clients the way the real services do."""
 
 import time
+import urllib.error
 
 import httpx
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import UPLOAD, FakeSlack
 from tests.fakes.twilio_api import FakeTwilio, count_segments
 
 CUSTOMER = "+15005550006"
@@ -237,6 +238,152 @@ def test_wait_for_names_the_recent_calls_when_it_gives_up(client, slack):
 
     with pytest.raises(AssertionError, match=r"no card posted(.|\n)*auth.test -> ok"):
         slack.wait_for(lambda fake: fake.calls_to("chat.postMessage"), 0.05, "no card posted")
+
+
+# -- Slack files ------------------------------------------------------------------------------
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) + b"\xff\xd9"
+
+
+def start_upload(client, length: int = 5) -> tuple[str, str]:
+    answer = client.files_getUploadURLExternal(filename="a.txt", length=length)
+    return answer["file_id"], answer["upload_url"]
+
+
+def test_files_upload_v2_lands_in_the_thread_with_the_file(client, slack):
+    parent = client.chat_postMessage(channel="C0QUEUE", text="card")["ts"]
+
+    answer = client.files_upload_v2(
+        channel="C0QUEUE",
+        thread_ts=parent,
+        file=JPEG,
+        filename="a.jpg",
+        title="Photo 1",
+        initial_comment="MMS from +1 500-555-0006",
+    )
+
+    [reply] = slack.thread("C0QUEUE", parent)
+    [shown] = reply["files"]
+    assert (reply["text"], reply["user"], reply["bot_id"]) == (
+        "MMS from +1 500-555-0006",
+        "UBOT",
+        "BBOT",
+    )
+    assert (shown["id"], shown["name"], shown["title"], shown["mimetype"], shown["size"]) == (
+        answer["file"]["id"],
+        "a.jpg",
+        "Photo 1",
+        "image/jpeg",
+        len(JPEG),
+    )
+    assert shown["url_private"].startswith("https://files.slack.com/")
+    stored = slack.file(shown["id"])
+    assert stored["content"] == JPEG
+    assert stored["shares"] == [("C0QUEUE", parent)]
+    assert [call.method for call in slack.calls[1:]] == [
+        "files.getUploadURLExternal",
+        UPLOAD,
+        "files.completeUploadExternal",
+    ]
+
+
+def test_two_file_uploads_make_one_message_with_two_files(client, slack):
+    client.files_upload_v2(
+        channel="C0QUEUE",
+        file_uploads=[
+            {"file": JPEG, "filename": "a.jpg", "title": "Photo 1"},
+            {"content": "hello", "filename": "note.txt"},
+        ],
+    )
+
+    [message] = slack.messages("C0QUEUE")
+    assert [(f["name"], f["title"]) for f in message["files"]] == [
+        ("a.jpg", "Photo 1"),
+        ("note.txt", "note.txt"),
+    ]
+    assert [f["content"] for f in slack.files()] == [JPEG, b"hello"]
+
+
+def test_a_file_upload_to_an_unknown_thread_is_thread_not_found(client, slack):
+    refused = slack_error(
+        lambda: client.files_upload_v2(
+            channel="C0QUEUE", thread_ts="1700000000.999999", file=JPEG, filename="a.jpg"
+        )
+    )
+
+    assert refused.response["error"] == "thread_not_found"
+    assert slack.files() == [] and slack.messages("C0QUEUE") == []
+
+
+def test_an_injected_upload_failure_surfaces_from_files_upload_v2(client, slack):
+    slack.fail_next(UPLOAD, status=500)
+
+    # slack_sdk POSTs the bytes with urllib, which raises on any non-2xx answer.
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        client.files_upload_v2(channel="C0QUEUE", file=JPEG, filename="a.jpg")
+
+    assert caught.value.code == 500
+    assert slack.calls_to(UPLOAD)[-1].failed
+    assert slack.calls_to("files.completeUploadExternal") == []
+    assert slack.files() == [] and slack.messages("C0QUEUE") == []
+
+
+@pytest.mark.parametrize(
+    "arguments", [{"filename": "", "length": 5}, {"filename": "a.jpg", "length": 0}]
+)
+def test_an_upload_url_needs_a_filename_and_a_positive_length(client, arguments):
+    refused = slack_error(lambda: client.files_getUploadURLExternal(**arguments))
+
+    assert refused.response["error"] == "invalid_arguments"
+
+
+def test_an_upload_url_takes_the_declared_bytes_once(client, slack):
+    file_id, url = start_upload(client, length=5)
+    assert url.startswith(slack.url.removesuffix("api/") + "upload/v1/")
+
+    short = httpx.post(url, content=b"abc")
+    first = httpx.post(url, content=b"abcde")
+    second = httpx.post(url, content=b"abcde")
+    unknown = httpx.post(url + "x", content=b"abcde")
+
+    assert short.status_code == 400
+    assert (first.status_code, first.text) == (200, "OK - 5")
+    assert (second.status_code, unknown.status_code) == (404, 404)
+    client.files_completeUploadExternal(files=[{"id": file_id}])
+    assert slack.file(file_id)["content"] == b"abcde"
+
+
+def test_completing_a_file_never_uploaded_is_refused(client):
+    file_id, _ = start_upload(client)
+
+    missing = slack_error(lambda: client.files_completeUploadExternal(files=[{"id": file_id}]))
+    unknown = slack_error(lambda: client.files_completeUploadExternal(files=[{"id": "FNOPE"}]))
+
+    assert missing.response["error"] == "invalid_arguments"
+    assert unknown.response["error"] == "file_not_found"
+
+
+def test_a_file_completed_without_a_channel_is_kept_private(client, slack):
+    answer = client.files_upload_v2(content="transcript", filename="transcript.txt")
+
+    assert slack.file(answer["file"]["id"])["shares"] == []
+    assert slack.messages("C0QUEUE") == []
+
+
+def test_files_info_describes_the_file_and_delete_leaves_a_tombstone(client, slack):
+    file_id = client.files_upload_v2(channel="C0QUEUE", file=JPEG, filename="a.jpg")["file"]["id"]
+
+    info = client.files_info(file=file_id)["file"]
+    client.files_delete(file=file_id)
+    gone = slack_error(lambda: client.files_info(file=file_id))
+
+    assert "content" not in info and info["size"] == len(JPEG)
+    assert info["channels"] == ["C0QUEUE"]
+    [share] = info["shares"]["public"]["C0QUEUE"]
+    assert share["ts"] == slack.messages("C0QUEUE")[0]["ts"]
+    assert gone.response["error"] == "file_deleted"
+    assert slack.messages("C0QUEUE")[0]["files"] == [{"id": file_id, "mode": "tombstone"}]
+    assert slack.files() == []
 
 
 # -- Twilio -----------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ SEND_SMS = "sms.send"
 EXPIRE_OFFER = "timer.expire_offer"
 RECHECK_REPLY = "timer.recheck_reply"
 EXPIRE_SESSION = "timer.expire_session"
+PROCESS_MEDIA = "media.process"
 
 
 def interaction_lane(interaction_id: int) -> str:
@@ -93,3 +94,8 @@ def recheck_reply(s: Session, team_id: str, reply: dict, recheck: int) -> None:
 def expire_session_at(s: Session, team_id: str, interaction_id: int, due_at: datetime) -> None:
     """One timer per session; it re-arms itself while messages keep the session alive."""
     enqueue(s, team_id, EXPIRE_SESSION, {"interaction_id": interaction_id}, due_at=due_at)
+
+
+def process_media(s: Session, team_id: str, media_id: int) -> None:
+    """Fetch (if need be) and check one MMS file; no lane, so files download side by side."""
+    enqueue(s, team_id, PROCESS_MEDIA, {"media_id": media_id})

@@ -13,7 +13,7 @@ from bot.desk.contacts import find_or_create_locked
 from bot.desk.lifecycle import ACCEPTED, OFFER_PENDING, OFFERED, OPEN_STATES, QUEUED
 from bot.sms.messages import InboundMessage
 from storage.db import Database
-from storage.models import Interaction, Message, Offer, utcnow
+from storage.models import Interaction, Media, Message, Offer, utcnow
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,10 @@ def _receive(db: Database, settings: Settings, team_id: str,
                 team_id=team_id,
                 contact_id=contact.id,
                 business_number=inbound.to_number,
-                media="SMS",
-                mode=settings.mode_for(inbound.to_number, inbound.body),
+                media="MMS" if inbound.media else "SMS",
+                # MMS always arrive in page mode.
+                mode="page" if inbound.media else settings.mode_for(inbound.to_number,
+                                                                    inbound.body),
                 state=QUEUED,
                 case_data=dict(inbound.case_data),
                 desk_channel=settings.desk_channel,
@@ -92,6 +94,13 @@ def _receive(db: Database, settings: Settings, team_id: str,
         )
         s.add(message)
         s.flush()
+        for position, ref in enumerate(inbound.media, start=1):
+            media = Media(team_id=team_id, interaction_id=interaction.id, message_id=message.id,
+                          position=position, provider_url=ref.url, content_type=ref.content_type,
+                          original=ref.data, original_size=len(ref.data) if ref.data else None)
+            s.add(media)
+            s.flush()
+            effects.process_media(s, team_id, media.id)
         timeline.record(s, team_id, interaction.id, timeline.RECEIVED)
 
         if new_interaction:

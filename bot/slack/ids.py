@@ -10,6 +10,7 @@ REJECT_OFFER = "interaction.reject"
 MARK_DONE = "interaction.done"
 SET_READY = "agent.set_ready"
 SET_NOT_READY = "agent.set_not_ready"
+OPEN_MEDIA = "media.open"
 
 # Slash commands: name -> manifest description and usage hint
 COMMAND_READY = "/sms-ready"
@@ -36,4 +37,5 @@ BOT_SCOPES = {
     "commands": "/sms-ready and /sms-notready",
     "reactions:write": "show delivery state on the agent's relayed message",
     "users:read": "turn @mentions into names before text goes to a phone",
+    "files:write": "show MMS pictures from customers as thumbnails in the thread",
 }

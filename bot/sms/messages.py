@@ -6,6 +6,15 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class MediaRef:
+    """One file of an MMS: where the provider keeps it, or (simulator) the bytes themselves."""
+
+    url: str | None
+    content_type: str | None
+    data: bytes | None = None
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     provider: str
     provider_sid: str
@@ -13,6 +22,7 @@ class InboundMessage:
     to_number: str  # E.164, the business number
     body: str
     case_data: dict[str, str] = field(default_factory=dict)
+    media: tuple[MediaRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,14 @@ class SendResult:
     provider_sid: str
     status: str
     segments: int | None = None
+
+
+class MediaFetchError(Exception):
+    """The provider would not hand over a media file (yet); `permanent` ones are not retried."""
+
+    def __init__(self, message: str, *, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class SendError(Exception):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from bot.sms.messages import SendResult
+from bot.sms.messages import MediaFetchError, SendResult
 from bot.sms.segments import count_segments
 
 PROVIDER = "simulator"
@@ -23,6 +23,10 @@ class SimulatorSender:
             status="delivered",
             segments=count_segments(body).segments,
         )
+
+    def fetch_media(self, url: str, max_bytes: int) -> tuple[bytes, str | None]:
+        # The simulator stores the bytes with the message; nothing is ever fetched.
+        raise MediaFetchError("simulated media has no URL to fetch", permanent=True)
 
     def close(self) -> None:
         pass

@@ -14,12 +14,20 @@ from collections.abc import Mapping
 
 import httpx
 
-from bot.sms.messages import DeliveryStatus, InboundMessage, SendError, SendResult
+from bot.sms.messages import (
+    DeliveryStatus,
+    InboundMessage,
+    MediaFetchError,
+    MediaRef,
+    SendError,
+    SendResult,
+)
 from bot.sms.phone import InvalidNumber, to_e164
 
 PROVIDER = "twilio"
 # Twilio error codes that retrying cannot fix.
 PERMANENT_ERRORS = {"21610", "21211", "21612", "21614", "21408", "30004", "30006", "30007"}
+MAX_MEDIA = 10  # Twilio's limit of files in one MMS
 # Extra Twilio fields worth showing an agent as case information.
 CASE_FIELDS = {
     "FromCity": "City",
@@ -69,7 +77,21 @@ def parse_inbound(params: Mapping[str, list[str]], default_country: str) -> Inbo
     except InvalidNumber as error:
         raise WebhookError(str(error)) from error
     case_data = {label: v for f, label in CASE_FIELDS.items() if (v := _one(params, f))}
-    return InboundMessage(PROVIDER, sid, from_number, to_number, body, case_data)
+    return InboundMessage(PROVIDER, sid, from_number, to_number, body, case_data,
+                          _media(params))
+
+
+def _media(params: Mapping[str, list[str]]) -> tuple[MediaRef, ...]:
+    raw = _one(params, "NumMedia") or "0"
+    if not raw.isdigit() or int(raw) > MAX_MEDIA:
+        raise WebhookError(f"NumMedia must be a number from 0 to {MAX_MEDIA}")
+    media = []
+    for index in range(int(raw)):
+        url = _one(params, f"MediaUrl{index}")
+        if not url or not url.startswith(("https://", "http://")):
+            raise WebhookError(f"MediaUrl{index} is missing or not a URL")
+        media.append(MediaRef(url, _one(params, f"MediaContentType{index}")))
+    return tuple(media)
 
 
 def parse_status(params: Mapping[str, list[str]]) -> DeliveryStatus:
@@ -118,6 +140,30 @@ class TwilioSender:
             status=data.get("status") or "queued",
             segments=int(segments) if segments not in (None, "") else None,
         )
+
+    def fetch_media(self, url: str, max_bytes: int) -> tuple[bytes, str | None]:
+        """Download one MMS file with the account's credentials, refusing oversized ones.
+
+        Twilio answers with a redirect to its storage; httpx drops the credentials when a
+        redirect leaves the origin, so they never reach the storage host.
+        """
+        try:
+            with self._client.stream("GET", url, follow_redirects=True) as response:
+                if response.status_code == 404:
+                    raise MediaFetchError("the provider no longer has this file",
+                                          permanent=True)
+                if response.status_code >= 400:
+                    raise MediaFetchError(f"the provider answered {response.status_code}")
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise MediaFetchError(
+                            f"file is over {max_bytes // (1024 * 1024)} MB", permanent=True)
+                    chunks.append(chunk)
+                return b"".join(chunks), response.headers.get("content-type")
+        except httpx.HTTPError as error:
+            raise MediaFetchError(f"provider unreachable: {error.__class__.__name__}") from error
 
     def close(self) -> None:
         self._client.close()

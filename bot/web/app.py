@@ -9,7 +9,8 @@ from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
 
 from bot.services import Services
-from bot.web import simulator, twilio_routes
+from bot.web import media_routes, simulator, twilio_routes
+from bot.web.media_links import MediaLinks
 
 # Twilio's largest webhook (an MMS with ten media URLs) is a few KB; Slack's payloads are
 # well under this too.
@@ -22,6 +23,7 @@ class WebContext:
     team_id: str
     public_url: str
     twilio_auth_token: str | None
+    media_links: MediaLinks
 
 
 def create_web_app(context: WebContext, bolt_app: App | None) -> Flask:
@@ -30,6 +32,7 @@ def create_web_app(context: WebContext, bolt_app: App | None) -> Flask:
     web.config["SMSDESK"] = context
     web.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     web.register_blueprint(twilio_routes.blueprint)
+    web.register_blueprint(media_routes.blueprint)
     if context.services.simulator_url is not None:
         web.register_blueprint(simulator.blueprint)
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 from importlib import resources
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.desk import inbound as inbound_use_case
+from bot.media.images import MAX_BYTES
 from bot.sms import simulator
-from bot.sms.messages import InboundMessage
+from bot.sms.messages import InboundMessage, MediaRef
 from bot.sms.phone import InvalidNumber, to_e164
-from storage.models import Contact, Interaction, Message
+from storage.models import Contact, Interaction, Media, Message
 
 blueprint = Blueprint("simulator", __name__)
 DEFAULT_BUSINESS_NUMBER = "+15005550006"
@@ -38,11 +39,22 @@ def page() -> Response:
 @blueprint.post("/simulator/api/messages")
 def send() -> Response:
     web = current_app.config["SMSDESK"]
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        data = {}  # not JSON, or JSON but not an object: answered below like an empty form
-    body = data.get("body")
-    if not isinstance(body, str) or not body.strip():
+    media: tuple[MediaRef, ...] = ()
+    if request.mimetype == "multipart/form-data":
+        # The page sends a picture this way, as a phone sends an MMS.
+        data = request.form.to_dict()
+        upload = request.files.get("image")
+        if upload is not None and upload.filename:
+            content = upload.read(MAX_BYTES + 1)
+            if len(content) > MAX_BYTES:
+                return jsonify(error="a picture message carries at most 5 MB"), 400
+            media = (MediaRef(None, upload.mimetype or None, content),)
+    else:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            data = {}  # not JSON, or JSON but not an object: answered below like an empty form
+    body = data.get("body", "" if media else None)
+    if not isinstance(body, str) or (not body.strip() and not media):
         return jsonify(error="write a message first"), 400
     if len(body) > MAX_SMS_CHARS:
         return jsonify(error=f"an SMS carries at most {MAX_SMS_CHARS} characters"), 400
@@ -51,7 +63,7 @@ def send() -> Response:
     except InvalidNumber as error:
         return jsonify(error=str(error)), 400
     message = InboundMessage(simulator.PROVIDER, simulator.new_inbound_sid(), phone,
-                             _business_number(), body, {"Channel": "Simulator"})
+                             _business_number(), body, {"Channel": "Simulator"}, media)
     receipt = inbound_use_case.receive_inbound(web.services.db, web.services.settings,
                                                web.team_id, message)
     return jsonify(message_id=receipt.message_id, interaction_id=receipt.interaction_id), 201
@@ -65,8 +77,11 @@ def conversation() -> Response:
     except InvalidNumber as error:
         return jsonify(error=str(error)), 400
     with web.services.db.transaction() as s:
+        pictures = (select(func.count()).select_from(Media)
+                    .where(Media.message_id == Message.id).scalar_subquery())
         rows = s.execute(
-            select(Message.direction, Message.body, Message.delivery_state, Message.created_at)
+            select(Message.direction, Message.body, Message.delivery_state, Message.created_at,
+                   pictures)
             .join(Interaction, Interaction.id == Message.interaction_id)
             .join(Contact, Contact.id == Interaction.contact_id)
             .where(Contact.team_id == web.team_id, Contact.phone == phone,
@@ -76,5 +91,6 @@ def conversation() -> Response:
             .limit(500)
         ).all()
     return jsonify(phone=phone, messages=[
-        {"direction": d, "body": b, "state": st, "at": at.isoformat()} for d, b, st, at in rows
+        {"direction": d, "body": b, "state": st, "at": at.isoformat(), "pictures": n}
+        for d, b, st, at, n in rows
     ])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.desk import effects, offers, replies, sessions
 from bot.services import Services
-from bot.worker import slack_jobs, sms_jobs
+from bot.worker import media_jobs, slack_jobs, sms_jobs
 from bot.worker.runner import Handler, RetryLater
 from storage.outbox import ClaimedJob
 
@@ -39,4 +39,5 @@ HANDLERS: dict[str, Handler] = {
     effects.EXPIRE_OFFER: expire_offer,
     effects.RECHECK_REPLY: recheck_reply,
     effects.EXPIRE_SESSION: expire_session,
+    effects.PROCESS_MEDIA: media_jobs.process_media,
 }

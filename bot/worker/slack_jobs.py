@@ -11,6 +11,7 @@ from bot.services import Services
 from bot.slack.views.card import CardData, build_card
 from bot.slack.views.common import contact_label
 from bot.slack.views.home import build_home
+from bot.slack.views.media import build_media_actions, build_media_note
 from bot.slack.views.preview import PreviewData, build_preview
 from bot.slack.views.transcript import (
     DELIVERY_REACTIONS,
@@ -20,6 +21,7 @@ from bot.slack.views.transcript import (
 from storage import queries
 from storage.models import Offer
 from storage.outbox import ClaimedJob
+from storage.queries import MediaItem
 
 
 def _preview_data(services: Services, offer: Offer, client: WebClient) -> PreviewData:
@@ -37,9 +39,10 @@ def _preview_data(services: Services, offer: Offer, client: WebClient) -> Previe
         business_number=interaction.business_number,
         media=interaction.media,
         mode=interaction.mode,
-        messages=view.inbound_texts,
+        messages=[text for text in view.inbound_texts if text],
         case_data=interaction.case_data or {},
         thread_link=link,
+        pictures=view.pictures,
     )
 
 
@@ -121,8 +124,15 @@ def sync_transcript(services: Services, job: ClaimedJob) -> None:
     channel, thread_ts = interaction.desk_channel, interaction.thread_ts
     for item in queries.unposted_transcript(services.db, interaction.id,
                                             timeline.SHOWN_IN_THREAD):
-        if item.message is not None:
-            line = build_customer_line(contact.name, contact.phone, item.message.body, item.at)
+        if item.media is not None:
+            if item.media.state == "pending":
+                break  # keep the order: the file's job syncs again once it is ready
+            _post_media(services, client, channel, thread_ts, item.media,
+                        contact_label(contact.name, contact.phone))
+        elif item.message is not None:
+            line = build_customer_line(contact.name, contact.phone, item.message.body, item.at,
+                                       pictures=queries.picture_count(services.db,
+                                                                      item.message.id))
             response = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **line)
             queries.remember_posted_message(services.db, item.message.id, channel,
                                             response["ts"])
@@ -131,6 +141,24 @@ def sync_transcript(services: Services, job: ClaimedJob) -> None:
             line = build_system_line(event.kind, event.actor_user_id, event.detail, event.at)
             response = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **line)
             queries.remember_posted_event(services.db, event.id, response["ts"])
+
+
+def _post_media(services: Services, client: WebClient, channel: str, thread_ts: str,
+                media: MediaItem, contact: str) -> None:
+    if media.state == "ready":
+        client.files_upload_v2(
+            channel=channel, thread_ts=thread_ts,
+            file=queries.media_thumbnail(services.db, media.id),
+            filename=f"picture-{media.position}.jpg",
+            title=f"Picture {media.position} from {contact}",
+            alt_txt=f"Picture {media.position} sent by the customer",
+        )
+        line = build_media_actions(media.id, media.position, media.width, media.height)
+    else:
+        line = build_media_note(media.id, media.position, media.note, media.original_size,
+                                media.content_type)
+    response = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **line)
+    queries.remember_posted_media(services.db, media.id, response["ts"])
 
 
 def show_delivery(services: Services, job: ClaimedJob) -> None:

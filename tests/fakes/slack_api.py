@@ -11,11 +11,23 @@ Where the fake deliberately differs from Slack:
 - `chat.postEphemeral` checks the user's membership only for channels given `members`.
 - A private channel without the bot answers `not_in_channel`, like a public one (Slack says
   `channel_not_found`, since the bot cannot see it); either way the fix is to invite the bot.
+
+Files go up as `WebClient.files_upload_v2` sends them: `files.getUploadURLExternal` hands out an
+upload URL on this same server, the bytes are POSTed there raw (no token, no multipart), and
+`files.completeUploadExternal` shares the files in one message per channel. There:
+- An upload URL takes one successful POST; the byte count must equal the declared `length`, or
+  the URL answers HTTP 400 and keeps waiting (Slack may not check; the fake does, so a wrong
+  `length` fails in tests). Only bytes POSTed raw are understood, which is what slack_sdk sends.
+- Sharing happens before `files.completeUploadExternal` answers; Slack shares in the background,
+  so its answer leaves out `shares` (as Slack's often does), while `files.info` has them.
+- Only a file uploaded and not yet completed can be completed; anything else is
+  `file_not_found`.
 """
 
 import copy
 import itertools
 import json
+import mimetypes
 import threading
 import time
 import uuid
@@ -23,7 +35,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from tests.fakes import wait_until
 from tests.fakes._http import HttpRequest, HttpResponse, LoopbackServer
@@ -36,10 +48,14 @@ from tests.fakes.slack_rules import (
 )
 
 API_PREFIX = "/api/"
+UPLOAD_PREFIX = "/upload/v1/"
+# The name `fail_next` and `calls_to` use for the POST of a file's bytes to its upload URL.
+UPLOAD = "upload"
+MAX_ALT_TEXT = 1000
 FIRST_TS_MICROS = 1_700_000_000_000_100
 TRIGGER_LIFETIME = 3.0
 # Form posts carry these as JSON text; JSON posts may too, since slack_sdk accepts strings.
-JSON_ENCODED_PARAMS = ("blocks", "attachments", "view", "metadata")
+JSON_ENCODED_PARAMS = ("blocks", "attachments", "view", "metadata", "files")
 
 
 @dataclass(frozen=True)
@@ -98,6 +114,56 @@ class _Fault:
         return self.status, {"ok": False, "error": "internal_error"}, {}
 
 
+@dataclass
+class _File:
+    """A file from `files.getUploadURLExternal` on: waiting for bytes, uploaded, completed."""
+
+    id: str
+    team_id: str
+    user: str
+    name: str
+    length: int
+    upload_path: str
+    alt_txt: str | None = None
+    snippet_type: str | None = None
+    content: bytes | None = None
+    title: str = ""
+    created: int = 0
+    completed: bool = False
+    # (channel, thread_ts or None, ts of the message that shares it)
+    shares: list[tuple[str, str | None, str]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """The file as Slack shows it in messages and answers, without where it is shared."""
+        mimetype = mimetypes.guess_type(self.name)[0] or "application/octet-stream"
+        extension = self.name.rpartition(".")[2].lower() if "." in self.name else ""
+        base = f"https://files.slack.com/files-pri/{self.team_id}-{self.id}"
+        shown = {
+            "id": self.id,
+            "created": self.created,
+            "timestamp": self.created,
+            "name": self.name,
+            "title": self.title,
+            "mimetype": mimetype,
+            "filetype": {"jpeg": "jpg"}.get(extension, extension or "binary"),
+            "user": self.user,
+            "user_team": self.team_id,
+            "mode": "hosted",
+            "is_external": False,
+            "is_public": False,
+            "size": self.length,
+            "url_private": f"{base}/{quote(self.name)}",
+            "url_private_download": f"{base}/download/{quote(self.name)}",
+            "permalink": (
+                f"https://{self.team_id.lower()}.slack.com/files/{self.user}/{self.id}/"
+                f"{quote(self.name)}"
+            ),
+        }
+        if self.alt_txt:
+            shown["alt_txt"] = self.alt_txt
+        return shown
+
+
 class FakeSlack:
     """The Slack Web API for one or more workspaces, in memory, behind a loopback server."""
 
@@ -126,6 +192,9 @@ class FakeSlack:
         self._triggers: dict[str, float] = {}
         self._used_triggers: set[str] = set()
         self._faults: dict[str, deque[_Fault]] = {}
+        self._files: dict[str, _File] = {}
+        self._upload_paths: dict[str, str] = {}  # upload URL path -> file id
+        self._deleted_files: set[str] = set()
         self._down = False
         self._ts_micros = FIRST_TS_MICROS
         self._serial = itertools.count(1)
@@ -141,6 +210,10 @@ class FakeSlack:
             "users.info": self._users_info,
             "conversations.join": self._conversations_join,
             "conversations.open": self._conversations_open,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
+            "files.info": self._files_info,
+            "files.delete": self._files_delete,
             "views.publish": self._views_publish,
             "views.open": self._views_open,
             "views.push": self._views_push,
@@ -226,10 +299,13 @@ class FakeSlack:
         """Make the next `times` calls of `method` fail.
 
         With `error`, Slack's usual HTTP 200 `{"ok": false}`; otherwise HTTP 429 with
-        Retry-After, or an HTTP 5xx.
+        Retry-After, or an HTTP 5xx. `method` may be `UPLOAD` ("upload"): the POST of a file's
+        bytes to its upload URL, which fails by HTTP status only.
         """
         if error is None and status != 429 and status < 500:
             raise ValueError("status must be 429 or 5xx unless an error code is given")
+        if method == UPLOAD and error is not None:
+            raise ValueError("an upload URL fails by HTTP status, not with an error code")
         with self._lock:
             self._faults.setdefault(method, deque()).extend(
                 [_Fault(status, retry_after, error)] * times
@@ -298,6 +374,20 @@ class FakeSlack:
         with self._lock:
             return copy.deepcopy([self._views[view_id] for view_id in self._modal_ids])
 
+    def files(self) -> list[dict[str, Any]]:
+        """Every completed, undeleted file, oldest first: see `file()` for the shape."""
+        with self._lock:
+            return [_file_record(f) for f in self._files.values() if f.completed]
+
+    def file(self, file_id: str) -> dict[str, Any]:
+        """A completed file as Slack describes it, plus the bytes uploaded under `content` and
+        `shares`, a list of (channel, thread_ts or None) where it was shared."""
+        with self._lock:
+            found = self._files.get(file_id)
+            if found is None or not found.completed:
+                raise KeyError(f"no completed file {file_id}")
+            return _file_record(found)
+
     def user_posts(
         self, channel: str, user_id: str, text: str, thread_ts: str | None = None
     ) -> str:
@@ -307,20 +397,11 @@ class FakeSlack:
         """
         with self._lock:
             channel_id = self._channel_id(channel)
-            message = {
-                "type": "message", "channel": channel_id, "ts": self._new_ts(), "text": text,
-                "blocks": [], "attachments": [], "thread_ts": thread_ts, "username": None,
-                "icon_emoji": None, "icon_url": None, "metadata": None, "user": user_id,
-                "bot_id": None, "team": self.team_id, "reply_count": 0, "reactions": set(),
-                "edits": [],
-            }
-            if thread_ts is not None:
-                root = self._find_message(channel_id, thread_ts)
-                if root is None:
-                    raise KeyError(f"no message {thread_ts} in {channel_id} to reply to")
-                root["thread_ts"] = thread_ts
-                root["reply_count"] += 1
-            self._messages.setdefault(channel_id, []).append(message)
+            if thread_ts is not None and self._find_message(channel_id, thread_ts) is None:
+                raise KeyError(f"no message {thread_ts} in {channel_id} to reply to")
+            message = self._append_message(
+                channel_id, thread_ts, text=text, user=user_id, team=self.team_id
+            )
             return message["ts"]
 
     def dm_channel(self, user_id: str) -> str:
@@ -340,7 +421,7 @@ class FakeSlack:
             target = next(
                 (
                     f" {key}={call.params[key]}"
-                    for key in ("channel", "user", "user_id")
+                    for key in ("channel", "channel_id", "user", "user_id", "file_id")
                     if key in call.params
                 ),
                 "",
@@ -352,6 +433,8 @@ class FakeSlack:
     # -- HTTP ------------------------------------------------------------------------------
 
     def _handle(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(UPLOAD_PREFIX):
+            return self._handle_upload(request)
         if not request.path.startswith(API_PREFIX):
             return HttpResponse(404, b"Not Found", {"Content-Type": "text/plain"})
         method = request.path[len(API_PREFIX) :]
@@ -379,6 +462,48 @@ class FakeSlack:
                 )
             )
         return HttpResponse.json(status, payload, headers)
+
+    def _handle_upload(self, request: HttpRequest) -> HttpResponse:
+        """A file's bytes POSTed to the URL `files.getUploadURLExternal` gave out.
+
+        Answers in plain text, as Slack's upload service does; recorded as a call to `UPLOAD`.
+        """
+        at = time.monotonic()
+        with self._lock:
+            file_id = self._upload_paths.get(request.path)
+            status, text, headers = self._receive_upload(request, file_id)
+            self._calls.append(
+                Call(
+                    method=UPLOAD,
+                    params={"file_id": file_id, "length": len(request.body)},
+                    token="",
+                    at=at,
+                    failed=status != 200,
+                    error=None if status == 200 else text,
+                )
+            )
+        return HttpResponse(
+            status, text.encode(), {"Content-Type": "text/plain; charset=utf-8", **headers}
+        )
+
+    def _receive_upload(
+        self, request: HttpRequest, file_id: str | None
+    ) -> tuple[int, str, dict[str, str]]:
+        if self._down:
+            return 503, "service_unavailable", {}
+        faults = self._faults.get(UPLOAD)
+        if faults:
+            status, payload, headers = faults.popleft().answer()
+            return status, payload["error"], headers
+        if request.method != "POST":
+            return 405, "Method Not Allowed", {}
+        upload = None if file_id is None else self._files.get(file_id)
+        if upload is None or upload.content is not None:
+            return 404, "Not Found", {}  # unknown, or already used: the URL is single-use
+        if len(request.body) != upload.length:
+            return 400, f"length mismatch: declared {upload.length}, got {len(request.body)}", {}
+        upload.content = request.body
+        return 200, f"OK - {upload.length}", {}
 
     def _answer(
         self, method: str, params: dict[str, Any], token: str
@@ -417,31 +542,20 @@ class FakeSlack:
         _require_member(channel)
         check_message_content(params)
         thread_ts = self._thread_root(channel.id, params.get("thread_ts"))
-        message = {
-            "type": "message",
-            "channel": channel.id,
-            "ts": self._new_ts(),
-            "text": str(params.get("text") or ""),
-            "blocks": params.get("blocks") or [],
-            "attachments": params.get("attachments") or [],
-            "thread_ts": thread_ts,
-            "username": params.get("username"),
-            "icon_emoji": params.get("icon_emoji"),
-            "icon_url": params.get("icon_url"),
-            "metadata": params.get("metadata"),
-            "user": bot.bot_user_id,
-            "bot_id": bot.bot_id,
-            "team": bot.team_id,
-            "reply_count": 0,
-            "reactions": set(),
-            "edits": [],  # earlier versions, oldest first, each {"text", "blocks", "at"}
-        }
-        if thread_ts is not None:
-            root = self._find_message(channel.id, thread_ts)
-            assert root is not None  # _thread_root found it
-            root["thread_ts"] = thread_ts
-            root["reply_count"] += 1
-        self._messages.setdefault(channel.id, []).append(message)
+        message = self._append_message(
+            channel.id,
+            thread_ts,
+            text=str(params.get("text") or ""),
+            blocks=params.get("blocks") or [],
+            attachments=params.get("attachments") or [],
+            username=params.get("username"),
+            icon_emoji=params.get("icon_emoji"),
+            icon_url=params.get("icon_url"),
+            metadata=params.get("metadata"),
+            user=bot.bot_user_id,
+            bot_id=bot.bot_id,
+            team=bot.team_id,
+        )
         return {"channel": channel.id, "ts": message["ts"], "message": _as_slack(message)}
 
     def _chat_update(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
@@ -550,6 +664,99 @@ class FakeSlack:
         channel = self._open_dm(users[0])
         return {"channel": {"id": channel.id}, "already_open": already_open, "no_op": already_open}
 
+    def _files_get_upload_url_external(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        filename = str(params.get("filename") or "")
+        length = _positive_int(params.get("length"))
+        if not filename or length is None:
+            raise Refusal("invalid_arguments")
+        alt_txt = params.get("alt_txt")
+        if alt_txt is not None and len(str(alt_txt)) > MAX_ALT_TEXT:
+            raise Refusal("alt_txt_too_large")
+        upload = _File(
+            id=f"F{uuid.uuid4().hex[:10].upper()}",
+            team_id=bot.team_id,
+            user=bot.bot_user_id,
+            name=filename,
+            length=length,
+            upload_path=f"{UPLOAD_PREFIX}{uuid.uuid4().hex}",
+            alt_txt=None if alt_txt is None else str(alt_txt),
+            snippet_type=params.get("snippet_type"),
+        )
+        self._files[upload.id] = upload
+        self._upload_paths[upload.upload_path] = upload.id
+        return {"upload_url": self._server.base_url + upload.upload_path, "file_id": upload.id}
+
+    def _files_complete_upload_external(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        # Check everything before changing anything, so a refusal leaves no half-shared files.
+        entries = params.get("files")
+        if (
+            not isinstance(entries, list)
+            or not entries
+            or not all(isinstance(e, dict) and e.get("id") for e in entries)
+        ):
+            raise Refusal("invalid_arguments")
+        files = []
+        for entry in entries:
+            found = self._files.get(str(entry["id"]))
+            if found is None or found.team_id != bot.team_id or found.completed:
+                raise Refusal("file_not_found")
+            if found.content is None:
+                raise Refusal(
+                    "invalid_arguments",
+                    response_metadata={"messages": [f"[ERROR] {found.id} was never uploaded"]},
+                )
+            files.append((found, str(entry.get("title") or found.name)))
+        targets = [str(params["channel_id"])] if params.get("channel_id") else []
+        targets += [c for c in str(params.get("channels") or "").split(",") if c]
+        channels = [self._resolve_channel(target, allow_user=True) for target in targets]
+        for channel in channels:
+            _require_member(channel)
+        thread_ts = None
+        if params.get("thread_ts"):
+            if len(channels) != 1:
+                raise Refusal("invalid_arguments")  # a thread needs exactly one channel
+            thread_ts = self._thread_root(channels[0].id, params["thread_ts"])
+
+        for upload, title in files:
+            upload.title = title
+            upload.created = int(time.time())
+            upload.completed = True
+        for channel in channels:
+            message = self._append_message(
+                channel.id,
+                thread_ts,
+                text=str(params.get("initial_comment") or ""),
+                files=[upload.summary() for upload, _ in files],
+                user=bot.bot_user_id,
+                bot_id=bot.bot_id,
+                team=bot.team_id,
+            )
+            for upload, _ in files:
+                upload.shares.append((channel.id, thread_ts, message["ts"]))
+        return {"files": [upload.summary() for upload, _ in files]}
+
+    def _files_info(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        found = self._require_file(bot, params.get("file"))
+        return {
+            "file": self._file_as_slack(found),
+            "comments": [],
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def _files_delete(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        found = self._require_file(bot, params.get("file"))
+        del self._files[found.id]
+        self._upload_paths.pop(found.upload_path, None)
+        self._deleted_files.add(found.id)
+        # Messages that showed the file keep a tombstone in its place, as in Slack.
+        for messages in self._messages.values():
+            for message in messages:
+                message["files"] = [
+                    {"id": f["id"], "mode": "tombstone"} if f["id"] == found.id else f
+                    for f in message["files"]
+                ]
+        return {}
+
     def _views_publish(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
         user_id = str(params.get("user_id") or "")
         if not user_id:
@@ -630,6 +837,65 @@ class FakeSlack:
         }
         self._views[view_id] = stored
         return stored
+
+    def _append_message(
+        self, channel_id: str, thread_ts: str | None, **fields: Any
+    ) -> dict[str, Any]:
+        """Store a new message; `thread_ts`, when given, must name an existing thread root."""
+        message = {
+            "type": "message",
+            "channel": channel_id,
+            "ts": self._new_ts(),
+            "text": "",
+            "blocks": [],
+            "attachments": [],
+            "files": [],
+            "thread_ts": thread_ts,
+            "username": None,
+            "icon_emoji": None,
+            "icon_url": None,
+            "metadata": None,
+            "user": None,
+            "bot_id": None,
+            "team": self.team_id,
+            "reply_count": 0,
+            "reactions": set(),
+            "edits": [],  # earlier versions, oldest first, each {"text", "blocks", "at"}
+            **fields,
+        }
+        if thread_ts is not None:
+            root = self._find_message(channel_id, thread_ts)
+            assert root is not None, "callers check the thread root exists"
+            root["thread_ts"] = thread_ts
+            root["reply_count"] += 1
+        self._messages.setdefault(channel_id, []).append(message)
+        return message
+
+    def _require_file(self, bot: _Bot, file_id: Any) -> _File:
+        file_id = str(file_id or "")
+        if file_id in self._deleted_files:
+            raise Refusal("file_deleted")
+        found = self._files.get(file_id)
+        if found is None or not found.completed or found.team_id != bot.team_id:
+            raise Refusal("file_not_found")
+        return found
+
+    def _file_as_slack(self, upload: _File) -> dict[str, Any]:
+        """A file with where it is shared, as files.info describes it."""
+        shown = upload.summary()
+        kinds: dict[str, list[str]] = {"channels": [], "groups": [], "ims": []}
+        shares: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        for channel_id, thread_ts, ts in upload.shares:
+            channel = self._channels[channel_id]
+            kind = "ims" if channel.dm_user else "groups" if channel.is_private else "channels"
+            if channel_id not in kinds[kind]:
+                kinds[kind].append(channel_id)
+            visibility = "public" if kind == "channels" else "private"
+            entry = {"ts": ts, "channel_name": channel.name, "team_id": upload.team_id}
+            if thread_ts is not None:
+                entry["thread_ts"] = thread_ts
+            shares.setdefault(visibility, {}).setdefault(channel_id, []).append(entry)
+        return {**shown, **kinds, "shares": shares}
 
     def _resolve_channel(self, value: Any, allow_user: bool = False) -> _Channel:
         value = str(value or "")
@@ -714,6 +980,24 @@ def _parse_params(request: HttpRequest) -> dict[str, Any]:
     return params
 
 
+def _positive_int(value: Any) -> int | None:
+    """`value` as an int above zero (form posts carry numbers as text), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def _file_record(upload: _File) -> dict[str, Any]:
+    """What `FakeSlack.file()` shows a test: Slack's description, the bytes, the shares."""
+    return {
+        **upload.summary(),
+        "content": upload.content,
+        "shares": [(channel, thread_ts) for channel, thread_ts, _ in upload.shares],
+    }
+
+
 def _require_member(channel: _Channel) -> None:
     if not channel.bot_is_member:
         raise Refusal("not_in_channel")
@@ -749,9 +1033,11 @@ def _as_slack(message: dict[str, Any]) -> dict[str, Any]:
         "team": message["team"],
         "ts": message["ts"],
     }
-    for key in ("blocks", "attachments"):
+    for key in ("blocks", "attachments", "files"):
         if message[key]:
             shown[key] = copy.deepcopy(message[key])
+    if message["files"]:
+        shown["upload"] = True
     if message["thread_ts"]:
         shown["thread_ts"] = message["thread_ts"]
     if message["username"]:

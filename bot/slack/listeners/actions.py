@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.desk import agents, offers, replies
+from bot.desk import agents, mms, offers, replies
 from bot.services import Services
 from bot.slack import ids
 
@@ -30,6 +30,14 @@ def register(app: App, services: Services) -> None:
     def done(ack: Ack, body: dict, context: BoltContext) -> None:
         ack()
         replies.mark_done(db, settings, context.team_id, _value(body), context.user_id)
+
+    @app.action(ids.OPEN_MEDIA)
+    def open_media(ack: Ack, body: dict, context: BoltContext) -> None:
+        ack()
+        team_id = context.team_id
+        mms.share_links(db, settings, team_id, _value(body), context.user_id,
+                        lambda media_id, purpose: services.media_link(team_id, media_id,
+                                                                      purpose))
 
     @app.action(ids.SET_READY)
     def go_ready(ack: Ack, context: BoltContext) -> None:

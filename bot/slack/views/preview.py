@@ -30,7 +30,7 @@ class PreviewData:
     messages: list[str]  # the customer's texts so far, oldest first
     case_data: dict[str, str]
     thread_link: str | None = None
-    taken_by_other: bool = False
+    pictures: int = 0
 
 
 def _outcome_line(p: PreviewData) -> str:
@@ -65,6 +65,11 @@ def build_preview(p: PreviewData) -> dict:
         {"type": "section", "text": {"type": "mrkdwn",
                                      "text": quoted("\n".join(p.messages[-5:]))}},
     ]
+    if p.pictures:
+        plural = "s" if p.pictures != 1 else ""
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
+                       f":frame_with_picture: {p.pictures} picture{plural}, shown in the "
+                       "thread once you accept"}]})
     if p.case_data:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Case information*"},
                        "fields": case_fields(p.case_data)})

@@ -12,18 +12,21 @@ CUSTOMER_ICON = ":iphone:"
 SYSTEM_ICON = ":gear:"
 
 
-def build_customer_line(name: str | None, phone: str, body: str, at: datetime) -> dict:
+def build_customer_line(name: str | None, phone: str, body: str, at: datetime,
+                        pictures: int = 0) -> dict:
     """Posted under the contact's name (chat:write.customize), so it reads like a chat."""
     who = contact_label(name, phone)
+    sent = f"sent {pictures} picture{'s' if pictures != 1 else ''}" if pictures else ""
     # A long SMS (up to 1600 characters, up to five times that once escaped) may need
     # several sections.
-    chunks = escaped_chunks(body) if body else ["_(empty message)_"]
+    chunks = escaped_chunks(body) if body else [f"_({sent or 'empty message'})_"]
     blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
                           for chunk in chunks]
     blocks.append({"type": "context", "elements": [
-        {"type": "mrkdwn", "text": f"{CUSTOMER_ICON} Customer · {when(at)}"}]})
+        {"type": "mrkdwn", "text": f"{CUSTOMER_ICON} Customer · {when(at)}"
+                                   + (f" · {sent}" if sent and body else "")}]})
     return {
-        "text": escape(f"{who} (customer): {clip(body, 3000)}"),
+        "text": escape(f"{who} (customer): {clip(body, 3000) or sent}"),
         "blocks": blocks,
         "username": clip(who, 80),
         "icon_emoji": CUSTOMER_ICON,
