@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from flask import Flask
@@ -46,7 +47,8 @@ def _sender(env: Env, public_url: str) -> SmsSender:
 
 
 def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
-                  worker_threads: int = 4, migrate: bool = True) -> Runtime:
+                  worker_threads: int = 4, migrate: bool = True,
+                  listener_executor: Executor | None = None) -> Runtime:
     db = Database(env.database_url)
     if migrate:
         db.upgrade()
@@ -67,7 +69,7 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
         media_link=links.url_for,
     )
     bolt = build_bolt_app(services, client,
-                          None if socket_mode else env.slack_signing_secret)
+                          None if socket_mode else env.slack_signing_secret, listener_executor)
     web = create_web_app(
         WebContext(services, team_id, public_url,
                    env.twilio_auth_token if env.sms_provider == "twilio" else None, links),

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -35,6 +36,30 @@ BUSINESS_NUMBER = "+15005550006"
 DESK_CHANNEL = "CDESK"
 
 
+class TrackingExecutor(ThreadPoolExecutor):
+    """bolt runs listeners here after ack(); the harness waits for them to finish."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=8, thread_name_prefix="bolt-listener")
+        self._busy = 0
+        self._busy_lock = threading.Lock()
+
+    def submit(self, fn, /, *args, **kwargs):
+        with self._busy_lock:
+            self._busy += 1
+        future = super().submit(fn, *args, **kwargs)
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, _future) -> None:
+        with self._busy_lock:
+            self._busy -= 1
+
+    @property
+    def busy(self) -> bool:
+        return self._busy > 0
+
+
 @dataclass
 class Desk:
     """The app under test plus the fake Slack and Twilio it talks to."""
@@ -46,6 +71,7 @@ class Desk:
     team_id: str
     http: httpx.Client
     _server: object = None
+    listeners: TrackingExecutor | None = None
     _sids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     # --- as Twilio -------------------------------------------------------------------
@@ -149,6 +175,8 @@ class Desk:
         from storage.models import Job, utcnow
 
         def idle() -> bool:
+            if self.listeners is not None and self.listeners.busy:
+                return False  # a click or event is still being handled
             with self.db.transaction() as s:
                 return not s.scalar(select(func.count()).select_from(Job).where(
                     Job.state.in_(("pending", "running")), Job.due_at <= utcnow()))
@@ -236,12 +264,13 @@ def start_desk(database_url: str, *, settings: Settings | None = None,
                         "TWILIO_AUTH_TOKEN": twilio.auth_token, "TWILIO_API_URL": twilio.url})
     env = Env.from_environ(environ)
     settings = settings or Settings(desk_channel=DESK_CHANNEL, offer_timeout_seconds=30)
-    runtime = build_runtime(env, settings, worker_threads=3)
+    listeners = TrackingExecutor()
+    runtime = build_runtime(env, settings, worker_threads=3, listener_executor=listeners)
     holder["web"] = runtime.web
     threading.Thread(target=_serve, args=(server,), daemon=True).start()
     runtime.worker.start()
     return Desk(runtime, slack, twilio, url, runtime.team_id,
-                httpx.Client(timeout=10), server)
+                httpx.Client(timeout=10), server, listeners)
 
 
 @dataclass

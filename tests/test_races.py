@@ -44,6 +44,8 @@ def test_two_accept_clicks_over_http_open_one_thread(desk):
 
     responses = _in_parallel(2, lambda _: desk.click("UAGENT1", ids.ACCEPT_OFFER, value))
     assert [r.status_code for r in responses] == [200, 200]
+    # bolt answers Slack on ack(), before the listener's work: wait for the outcome itself.
+    desk.slack.wait_for(lambda s: desk.cards(), 5, "no card")
     desk.wait_idle()
     assert len(desk.cards()) == 1
     assert desk.slack.ephemerals() == []  # a double click needs no "no longer offered"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -24,8 +25,10 @@ class _SameTokenNotice(logging.Filter):
 log.addFilter(_SameTokenNotice())
 
 
-def build_bolt_app(services: Services, client: WebClient, signing_secret: str | None) -> App:
+def build_bolt_app(services: Services, client: WebClient, signing_secret: str | None,
+                   listener_executor: Executor | None = None) -> App:
     app = App(
+        listener_executor=listener_executor,
         client=client,
         signing_secret=signing_secret or "unused-in-socket-mode",
         # Socket Mode requests are authenticated by the socket itself.
