@@ -1,0 +1,49 @@
+"""Desk settings: the annotated example loads, and mistakes are named plainly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, Settings
+
+EXAMPLE = Path(__file__).parents[1] / "smsdesk.example.toml"
+
+
+def test_the_annotated_example_loads():
+    settings = Settings.load(EXAMPLE, env={})
+    assert settings.desk_channel == "C0123456789"
+    assert settings.session_keywords == ("CHAT",)
+    assert settings.media_save_roles == ("supervisor", "admin")
+
+
+def test_sessions_start_by_number_or_first_keyword():
+    settings = Settings(session_numbers=("+15005550007",), session_keywords=("CHAT",))
+    assert settings.mode_for("+15005550007", "hello") == "session"
+    assert settings.mode_for("+15005550006", "chat with me") == "session"
+    assert settings.mode_for("+15005550006", "let's chat") == "page"
+    assert settings.mode_for("+15005550006", "   ") == "page"
+
+
+def test_the_environment_names_the_desk_channel_over_the_file():
+    assert Settings.load(EXAMPLE, env={"SMSDESK_DESK_CHANNEL": "CENV"}).desk_channel == "CENV"
+
+
+@pytest.mark.parametrize("text, complaint", [
+    ("[media]\nsave_roles = ['everyone']", "unknown roles ['everyone']"),
+    ("[session]\nexpiry_minutes = 0", "session.expiry_minutes must be at least 1"),
+    ("[desk]\noffer_timeout_seconds = 1", "offer_timeout_seconds must be at least 5"),
+    ("[desk\nchannel = 'C1'", "smsdesk.toml"),
+])
+def test_a_mistake_in_the_settings_is_named(tmp_path, text, complaint):
+    path = tmp_path / "smsdesk.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=None) as error:
+        Settings.load(path, env={})
+    assert complaint in str(error.value)
+
+
+def test_a_named_settings_file_that_does_not_exist_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        Settings.load(tmp_path / "desk.toml", env={})
