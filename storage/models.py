@@ -63,6 +63,7 @@ class Contact(Base):
     team_id: Mapped[str] = mapped_column(String(32))
     phone: Mapped[str] = mapped_column(String(32))
     name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -107,6 +108,11 @@ class Interaction(Base):
     accepted_at: Mapped[datetime | None] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column()
     closed_by: Mapped[str | None] = mapped_column(String(32))
+    disposition: Mapped[str | None] = mapped_column(String(120))
+    disposition_by: Mapped[str | None] = mapped_column(String(32))
+    disposition_at: Mapped[datetime | None] = mapped_column()
+    # Set when Done (or a page-mode reply) waits for a mandatory disposition.
+    done_requested_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class Offer(Base):
@@ -120,6 +126,9 @@ class Offer(Base):
     interaction_id: Mapped[int] = mapped_column(ForeignKey("interactions.id"))
     agent_user_id: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16), default="pending")
+    kind: Mapped[str] = mapped_column(String(16), default="route")  # route | transfer
+    from_user_id: Mapped[str | None] = mapped_column(String(32))  # who transferred it
+    reason: Mapped[str | None] = mapped_column(String(300))
     offered_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     answered_at: Mapped[datetime | None] = mapped_column()
@@ -230,6 +239,21 @@ class Job(Base):
     locked_until: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class StandardResponse(Base):
+    """An entry of the Standard Response Library, with {fields} filled in on insert."""
+
+    __tablename__ = "standard_responses"
+    __table_args__ = (UniqueConstraint("team_id", "name", name="uq_responses_team_name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(120))
+    category: Mapped[str] = mapped_column(String(120), default="General")
+    text: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SlackEventReceipt(Base):

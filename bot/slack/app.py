@@ -9,7 +9,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.services import Services
-from bot.slack.listeners import actions, commands, events
+from bot.slack.listeners import actions, commands, events, tools
 
 log = logging.getLogger(__name__)
 
@@ -46,4 +46,5 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
     actions.register(app, services)
     commands.register(app, services)
     events.register(app, services)
+    tools.register(app, services)
     return app

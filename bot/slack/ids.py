@@ -12,6 +12,25 @@ SET_READY = "agent.set_ready"
 SET_NOT_READY = "agent.set_not_ready"
 OPEN_MEDIA = "media.open"
 
+# Agent tools on the interaction card
+OPEN_COMPOSE = "interaction.compose"  # button "Reply…"
+OPEN_TRANSFER = "interaction.transfer"  # button "Transfer"
+CARD_MENU = "interaction.more"  # overflow menu; its option values are the MENU_* below
+MENU_CONSULT = "consult"
+MENU_NOTE = "note"
+MENU_DISPOSITION = "disposition"
+MENU_CASE = "case"
+TRANSFER_TO_CONSULTED = "consult.transfer"  # button in a consultation conversation
+RESPONSE_SEARCH = "compose.response"  # external select in the compose modal
+
+# Modal callback_ids (view_submission)
+COMPOSE_VIEW = "compose.submit"
+TRANSFER_VIEW = "transfer.submit"
+CONSULT_VIEW = "consult.submit"
+NOTE_VIEW = "note.submit"
+DISPOSITION_VIEW = "disposition.submit"
+CASE_VIEW = "case.submit"
+
 # Slash commands: name -> manifest description and usage hint
 COMMAND_READY = "/sms-ready"
 COMMAND_NOT_READY = "/sms-notready"

@@ -73,8 +73,31 @@ def build_card(c: CardData) -> dict:
                        "The session is closed for messaging. Mark it Done when you have "
                        "wrapped up; the customer's next text starts a new interaction."}]})
     if c.state in HELD_STATES:
-        blocks.append({"type": "actions", "elements": [
-            {"type": "button", "action_id": ids.MARK_DONE, "value": str(c.interaction_id),
-             "text": {"type": "plain_text", "text": "Done"}},
-        ]})
+        blocks.append({"type": "actions", "elements": card_actions(c)})
     return {"text": fallback, "blocks": blocks}
+
+
+def _option(label: str, value: str) -> dict:
+    return {"text": {"type": "plain_text", "text": label}, "value": value}
+
+
+def card_actions(c: CardData) -> list[dict]:
+    """The agent's tools: what the state allows (an expired session can only be closed)."""
+    value = str(c.interaction_id)
+    elements: list[dict] = []
+    if c.state == ACCEPTED:
+        elements += [
+            {"type": "button", "action_id": ids.OPEN_COMPOSE, "value": value,
+             "text": {"type": "plain_text", "text": "Reply…"}},
+            {"type": "button", "action_id": ids.OPEN_TRANSFER, "value": value,
+             "text": {"type": "plain_text", "text": "Transfer"}},
+        ]
+    elements.append({"type": "button", "action_id": ids.MARK_DONE, "value": value,
+                     "style": "primary", "text": {"type": "plain_text", "text": "Done"}})
+    menu = [_option("Add a note", f"{ids.MENU_NOTE}:{value}"),
+            _option("Disposition code", f"{ids.MENU_DISPOSITION}:{value}"),
+            _option("Case information", f"{ids.MENU_CASE}:{value}")]
+    if c.state == ACCEPTED:
+        menu.insert(0, _option("Consult a colleague", f"{ids.MENU_CONSULT}:{value}"))
+    elements.append({"type": "overflow", "action_id": ids.CARD_MENU, "options": menu})
+    return elements
