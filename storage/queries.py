@@ -142,3 +142,13 @@ def picture_count(db: Database, message_id: int) -> int:
     with db.transaction() as s:
         return s.scalar(select(func.count()).select_from(Media)
                         .where(Media.message_id == message_id)) or 0
+
+
+def transcript(db: Database, interaction_id: int, last: int = 10) -> list[tuple[str, str]]:
+    """The last lines of the SMS conversation, (direction, text), oldest first."""
+    with db.transaction() as s:
+        rows = s.execute(
+            select(Message.direction, Message.body, Message.slack_text)
+            .where(Message.interaction_id == interaction_id)
+            .order_by(Message.id.desc()).limit(last)).all()
+    return [(d, body or slack_text or "") for d, body, slack_text in reversed(rows)]

@@ -124,6 +124,45 @@ class Desk:
         return self._slack_post(urlencode({"payload": json.dumps(payload)}),
                                 "application/x-www-form-urlencoded")
 
+    def submit_view(self, user_id: str, view: dict,
+                    values: dict[str, dict[str, dict]]) -> httpx.Response:
+        """Submit a modal as Slack does: `view` as opened (callback_id, private_metadata...),
+        `values` as {block_id: {action_id: {"type": ..., "value"/"selected_option"...}}}."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": self.team_id, "domain": "test"},
+            "user": {"id": user_id, "team_id": self.team_id, "name": user_id.lower()},
+            "api_app_id": "A0SMSDESK", "token": "legacy",
+            "trigger_id": self.slack.new_trigger_id(),
+            "view": {"id": view.get("id", "V0"), "team_id": self.team_id, "type": "modal",
+                     "callback_id": view["callback_id"],
+                     "private_metadata": view.get("private_metadata", ""),
+                     "blocks": view.get("blocks", []), "hash": view.get("hash", "h"),
+                     "state": {"values": values}},
+        }
+        return self._slack_post(urlencode({"payload": json.dumps(payload)}),
+                                "application/x-www-form-urlencoded")
+
+    def choose(self, user_id: str, action_id: str, value: str, *,
+               channel: str | None = None, message_ts: str | None = None) -> httpx.Response:
+        """Pick an option of an overflow menu (or a static select) in a message."""
+        payload = {
+            "type": "block_actions",
+            "team": {"id": self.team_id, "domain": "test"},
+            "user": {"id": user_id, "team_id": self.team_id, "name": user_id.lower()},
+            "api_app_id": "A0SMSDESK", "token": "legacy",
+            "trigger_id": self.slack.new_trigger_id(),
+            "container": {"type": "message", "message_ts": message_ts or "1.0",
+                          "channel_id": channel or "D0", "is_ephemeral": False},
+            "channel": {"id": channel or "D0"},
+            "actions": [{"type": "overflow", "action_id": action_id, "block_id": "b",
+                         "selected_option": {"text": {"type": "plain_text", "text": value},
+                                             "value": value},
+                         "action_ts": str(time.time())}],
+        }
+        return self._slack_post(urlencode({"payload": json.dumps(payload)}),
+                                "application/x-www-form-urlencoded")
+
     def slash(self, user_id: str, command: str, text: str = "") -> httpx.Response:
         form = {"token": "legacy", "team_id": self.team_id, "team_domain": "test",
                 "channel_id": "D0", "user_id": user_id, "user_name": user_id.lower(),

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
 from bot.desk import effects, routing
-from bot.desk.lifecycle import HELD_STATES, OFFERED, QUEUED
+from bot.desk.lifecycle import HELD_STATES, OFFERED, QUEUED, TRANSFERRING
 from storage.db import Database
 from storage.models import Agent, Interaction, utcnow
 
@@ -63,7 +63,8 @@ def agent_desk(db: Database, team_id: str, user_id: str) -> AgentDesk:
             select(Interaction).where(
                 Interaction.team_id == team_id,
                 ((Interaction.agent_user_id == user_id) & Interaction.state.in_(HELD_STATES))
-                | ((Interaction.offered_to == user_id) & (Interaction.state == OFFERED)),
+                | ((Interaction.offered_to == user_id)
+                   & Interaction.state.in_((OFFERED, TRANSFERRING))),
             ).order_by(Interaction.created_at)
         ))
         waiting = s.scalar(select(func.count()).select_from(Interaction).where(

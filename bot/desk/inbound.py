@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.config import Settings
 from bot.desk import effects, routing, sessions, timeline
 from bot.desk.contacts import find_or_create_locked
-from bot.desk.lifecycle import ACCEPTED, OFFER_PENDING, OFFERED, OPEN_STATES, QUEUED
+from bot.desk.lifecycle import OFFER_PENDING, OPEN_STATES, QUEUED
 from bot.sms.messages import InboundMessage
 from storage.db import Database
 from storage.models import Interaction, Media, Message, Offer, utcnow
@@ -105,12 +105,12 @@ def _receive(db: Database, settings: Settings, team_id: str,
 
         if new_interaction:
             routing.route(s, settings, interaction)
-        elif interaction.state == ACCEPTED:
-            effects.sync_transcript(s, team_id, interaction.id)
-        elif interaction.state == OFFERED:
+        else:
+            if interaction.thread_ts:
+                effects.sync_transcript(s, team_id, interaction.id)
             pending = s.scalars(select(Offer.id).where(
                 Offer.interaction_id == interaction.id, Offer.state == OFFER_PENDING
             )).first()
-            if pending is not None:
+            if pending is not None:  # whoever is being offered it sees the latest text
                 effects.update_preview(s, team_id, pending, interaction.id)
         return InboundReceipt(message.id, interaction.id, False, new_interaction)

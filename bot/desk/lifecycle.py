@@ -10,13 +10,14 @@ from __future__ import annotations
 QUEUED = "queued"
 OFFERED = "offered"
 ACCEPTED = "accepted"
+TRANSFERRING = "transferring"  # still its owner's, offered to a colleague
 EXPIRED = "expired"  # a session closed for messaging; the agent can only mark it Done
 DONE = "done"
-STATES = (QUEUED, OFFERED, ACCEPTED, EXPIRED, DONE)
+STATES = (QUEUED, OFFERED, ACCEPTED, TRANSFERRING, EXPIRED, DONE)
 # States in which a new text from the contact joins the interaction instead of opening one.
-OPEN_STATES = (QUEUED, OFFERED, ACCEPTED)
+OPEN_STATES = (QUEUED, OFFERED, ACCEPTED, TRANSFERRING)
 # States in which an agent holds the interaction (and it counts against their capacity).
-HELD_STATES = (ACCEPTED, EXPIRED)
+HELD_STATES = (ACCEPTED, TRANSFERRING, EXPIRED)
 
 TRANSITIONS: set[tuple[str, str]] = {
     (QUEUED, OFFERED),  # routed to a Ready agent
@@ -26,6 +27,9 @@ TRANSITIONS: set[tuple[str, str]] = {
     (ACCEPTED, DONE),
     (ACCEPTED, EXPIRED),  # session: no message either way for the expiry interval
     (EXPIRED, DONE),
+    (ACCEPTED, TRANSFERRING),  # instant transfer offered to a colleague
+    (TRANSFERRING, ACCEPTED),  # the colleague accepted, or it came back to its owner
+    (TRANSFERRING, QUEUED),  # it came back while the owner is no longer Ready
 }
 
 # How an offer (one preview to one agent) ended.

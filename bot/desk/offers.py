@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config import Settings
-from bot.desk import effects, routing, sessions, timeline
+from bot.desk import effects, routing, sessions, timeline, transfers
 from bot.desk.lifecycle import (
     ACCEPTED,
     OFFER_ACCEPTED,
     OFFER_REJECTED,
     OFFER_TIMED_OUT,
     OFFERED,
+    TRANSFERRING,
     move_interaction,
     move_offer,
 )
@@ -55,16 +56,23 @@ def accept_offer(db: Database, settings: Settings, team_id: str, offer_id: int,
             if offer.agent_user_id != user_id:
                 raise NotYourOffer(offer_id)
             now = utcnow()
-            if not move_interaction(
-                s, offer.interaction_id, OFFERED, ACCEPTED,
+            is_transfer = offer.kind == transfers.TRANSFER
+            moved = move_interaction(
+                s, offer.interaction_id, TRANSFERRING if is_transfer else OFFERED, ACCEPTED,
                 _where={"offered_to": user_id},
                 agent_user_id=user_id, offered_to=None, accepted_at=now,
-                desk_channel=settings.desk_channel,
-            ):
+                # A transferred interaction keeps its thread where it is.
+                **({} if is_transfer else {"desk_channel": settings.desk_channel}),
+            )
+            if not moved:
                 raise _LostRace
             if not move_offer(s, offer.id, OFFER_ACCEPTED, answered_at=now):
                 raise _LostRace  # rolls the interaction back too
-            timeline.record(s, team_id, offer.interaction_id, timeline.ACCEPTED, actor=user_id)
+            if is_transfer:
+                transfers.record_accepted(s, offer)
+            else:
+                timeline.record(s, team_id, offer.interaction_id, timeline.ACCEPTED,
+                                actor=user_id)
             sessions.keep_alive(s, settings, offer.interaction_id, now)
             # Thread first, so the updated preview can link to it.
             effects.open_thread(s, team_id, offer.interaction_id)
@@ -99,7 +107,11 @@ def _decline(db: Database, settings: Settings, team_id: str, offer_id: int,
         kind = timeline.REJECTED if outcome == OFFER_REJECTED else timeline.OFFER_TIMED_OUT
         timeline.record(s, team_id, interaction.id, kind, actor=offer.agent_user_id)
         effects.update_preview(s, team_id, offer.id, interaction.id)
-        if interaction.state == OFFERED and interaction.offered_to == offer.agent_user_id:
+        if interaction.offered_to != offer.agent_user_id:
+            pass  # the interaction has moved on (another offer, a queue...): nothing to redo
+        elif interaction.state == TRANSFERRING:
+            transfers.return_to_owner(s, settings, interaction, offer, outcome, now)
+        elif interaction.state == OFFERED:
             routing.route(s, settings, interaction, now)
         return OfferAnswer(True, outcome, interaction.id)
 

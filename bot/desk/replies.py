@@ -14,6 +14,7 @@ from bot.desk.lifecycle import (
     ACCEPTED,
     DONE,
     EXPIRED,
+    TRANSFERRING,
     delivery_moves_forward,
     move_interaction,
 )
@@ -101,7 +102,11 @@ def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply,
             )
             return ReplyOutcome.INTERNAL
         if interaction.state != ACCEPTED:
-            if interaction.state == EXPIRED:
+            if interaction.state == TRANSFERRING:
+                why = (f"This interaction is being transferred to <@{interaction.offered_to}>, "
+                       "so your message was not sent. If they do not take it, it comes back "
+                       "to you.")
+            elif interaction.state == EXPIRED:
                 why = ("The session expired (no message either way for "
                        f"{settings.session_expiry_minutes} minutes), so your message was not "
                        "sent. Mark it Done; the customer's next text starts a new interaction.")

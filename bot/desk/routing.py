@@ -55,7 +55,8 @@ def lock_team_routing(s: Session, team_id: str) -> None:
                   {"key": f"smsdesk-routing:{team_id}"})
 
 
-def pick_agent(s: Session, settings: Settings, interaction: Interaction) -> Agent | None:
+def pick_agent(s: Session, settings: Settings, interaction: Interaction,
+               exclude: frozenset[str] = frozenset()) -> Agent | None:
     lock_team_routing(s, interaction.team_id)
     query = (
         select(Agent)
@@ -63,7 +64,7 @@ def pick_agent(s: Session, settings: Settings, interaction: Interaction) -> Agen
         .order_by(Agent.last_offer_at.asc().nulls_first(), Agent.state_changed_at, Agent.id)
     )
     ready = list(s.scalars(query))
-    declined = _declined_by(s, interaction.id)
+    declined = _declined_by(s, interaction.id) | exclude
     load = _load(s, interaction.team_id)
     for agent in ready:
         if agent.user_id not in declined and load.get(agent.user_id, 0) < settings.agent_capacity:
@@ -119,3 +120,13 @@ def dispatch_waiting(s: Session, settings: Settings, team_id: str, limit: int = 
         if route(s, settings, interaction) is not None:
             offered += 1
     return offered
+
+
+def ready_agents_with_room(s: Session, settings: Settings, team_id: str) -> list[str]:
+    """Ready agents who could take one more interaction now, longest-waiting first."""
+    load = _load(s, team_id)
+    agents = s.scalars(
+        select(Agent)
+        .where(Agent.team_id == team_id, Agent.ready.is_(True))
+        .order_by(Agent.last_offer_at.asc().nulls_first(), Agent.state_changed_at, Agent.id))
+    return [a.user_id for a in agents if load.get(a.user_id, 0) < settings.agent_capacity]

@@ -9,7 +9,14 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.desk import effects, timeline
-from bot.desk.lifecycle import ACCEPTED, EXPIRED, OFFERED, QUEUED, move_interaction
+from bot.desk.lifecycle import (
+    ACCEPTED,
+    EXPIRED,
+    OFFERED,
+    QUEUED,
+    TRANSFERRING,
+    move_interaction,
+)
 from storage.db import Database
 from storage.models import Interaction, utcnow
 
@@ -48,7 +55,7 @@ def expire_if_due(db: Database, settings: Settings, team_id: str,
         interaction = s.get(Interaction, interaction_id)
         if interaction is None or interaction.team_id != team_id or interaction.mode != "session":
             return None
-        if interaction.state in (QUEUED, OFFERED):
+        if interaction.state in (QUEUED, OFFERED, TRANSFERRING):
             # The customer is still waiting for someone: the chat has not begun, so it cannot
             # lapse. Accepting restarts the interval.
             return max(interaction.session_expires_at or now, now) + timedelta(

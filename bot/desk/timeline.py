@@ -17,10 +17,17 @@ SEND_FAILED = "send_failed"
 NOT_DELIVERED = "not_delivered"
 CLOSED = "closed"
 SESSION_EXPIRED = "session_expired"
+TRANSFER_REQUESTED = "transfer_requested"
+TRANSFERRED = "transferred"
+TRANSFER_RETURNED = "transfer_returned"
+CONSULTED = "consulted"
 FILE_NOT_SENT = "file_not_sent"
+CASE_UPDATED = "case_updated"
 
 # Lines shown in the Slack thread; the rest stay in the history for supervisors.
-SHOWN_IN_THREAD = {ACCEPTED, SENT, SEND_FAILED, NOT_DELIVERED, CLOSED, SESSION_EXPIRED}
+SHOWN_IN_THREAD = {ACCEPTED, SENT, SEND_FAILED, NOT_DELIVERED, CLOSED, SESSION_EXPIRED,
+                   TRANSFER_REQUESTED, TRANSFERRED, TRANSFER_RETURNED, CONSULTED}
+SHOWN_IN_THREAD |= {CASE_UPDATED}
 
 
 def record(s: Session, team_id: str, interaction_id: int, kind: str, *,

@@ -57,4 +57,5 @@ BOT_SCOPES = {
     "reactions:write": "show delivery state on the agent's relayed message",
     "users:read": "turn @mentions into names before text goes to a phone",
     "files:write": "show MMS pictures from customers as thumbnails in the thread",
+    "mpim:write": "open a consultation conversation between two agents and the app",
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.desk import effects, offers, replies, sessions
+from bot.desk import consultations, effects, offers, replies, sessions
 from bot.services import Services
 from bot.worker import media_jobs, slack_jobs, sms_jobs
 from bot.worker.runner import Handler, RetryLater
@@ -40,4 +40,5 @@ HANDLERS: dict[str, Handler] = {
     effects.RECHECK_REPLY: recheck_reply,
     effects.EXPIRE_SESSION: expire_session,
     effects.PROCESS_MEDIA: media_jobs.process_media,
+    consultations.OPEN_CONSULTATION: slack_jobs.open_consultation,
 }

@@ -8,8 +8,9 @@ from slack_sdk.errors import SlackApiError
 from bot.desk import agents, timeline
 from bot.desk.lifecycle import OFFER_PENDING
 from bot.services import Services
+from bot.slack.mrkdwn import escape
 from bot.slack.views.card import CardData, build_card
-from bot.slack.views.common import contact_label
+from bot.slack.views.common import contact_label, quoted
 from bot.slack.views.home import build_home
 from bot.slack.views.media import build_media_actions, build_media_note
 from bot.slack.views.preview import PreviewData, build_preview
@@ -18,6 +19,7 @@ from bot.slack.views.transcript import (
     build_customer_line,
     build_system_line,
 )
+from bot.slack.views.transfer import build_consultation_message
 from storage import queries
 from storage.models import Offer
 from storage.outbox import ClaimedJob
@@ -43,6 +45,10 @@ def _preview_data(services: Services, offer: Offer, client: WebClient) -> Previe
         case_data=interaction.case_data or {},
         thread_link=link,
         pictures=view.pictures,
+        transfer_from=offer.from_user_id if offer.kind == "transfer" else None,
+        transfer_reason=offer.reason,
+        transcript=tuple(queries.transcript(services.db, interaction.id))
+        if offer.kind == "transfer" else (),
     )
 
 
@@ -83,6 +89,7 @@ def _card_data(services: Services, interaction_id: int) -> CardData:
         mode=i.mode, agent_user_id=i.agent_user_id, started_at=i.created_at,
         closed_at=i.closed_at, closed_by=i.closed_by, case_data=i.case_data or {},
         session_expiry_minutes=services.settings.session_expiry_minutes,
+        offered_to=i.offered_to,
     )
 
 
@@ -207,3 +214,21 @@ def publish_home(services: Services, job: ClaimedJob) -> None:
                 links[interaction.id] = link
     view = build_home(desk, simulator_url=services.simulator_url, labels=labels, links=links)
     client.views_publish(user_id=user_id, view=view)
+
+
+def open_consultation(services: Services, job: ClaimedJob) -> None:
+    """A group DM of the two agents and the app, with the transcript and a transfer button."""
+    p = job.payload
+    view = queries.interaction_view(services.db, p["interaction_id"])
+    client = services.slack_client(job.team_id)
+    channel = client.conversations_open(users=f"{p['from_user']},{p['colleague']}")
+    link = None
+    if view.interaction.thread_ts:
+        link = _permalink(client, view.interaction.desk_channel, view.interaction.thread_ts)
+    lines = [("Customer: " if d == "inbound" else "Agent: ") + text
+             for d, text in queries.transcript(services.db, view.interaction.id)]
+    message = build_consultation_message(
+        view.interaction.id, p["from_user"], p["colleague"],
+        escape(contact_label(view.contact.name, view.contact.phone)), link,
+        quoted("\n".join(lines), 2600))
+    client.chat_postMessage(channel=channel["channel"]["id"], **message)

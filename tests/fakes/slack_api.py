@@ -7,7 +7,7 @@ refuse what Slack refuses, so a test fails here rather than in production.
 Where the fake deliberately differs from Slack:
 - A `thread_ts` that matches no message is refused with `thread_not_found` (Slack may quietly
   post a top-level message instead, which is never what the app meant).
-- `conversations.open` takes exactly one user: the desk never opens group DMs.
+- `conversations.open` with several users opens a group DM whose id is derived from them.
 - `chat.postEphemeral` checks the user's membership only for channels given `members`.
 - A private channel without the bot answers `not_in_channel`, like a public one (Slack says
   `channel_not_found`, since the bot cannot see it); either way the fix is to invite the bot.
@@ -326,6 +326,11 @@ class FakeSlack:
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
             return [call for call in self._calls if call.method == method]
+
+    def channels_like(self, prefix: str) -> list[str]:
+        """Ids of the channels (group DMs: "G") whose id starts with `prefix`."""
+        with self._lock:
+            return sorted(c for c in self._channels if c.startswith(prefix))
 
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """Top-level messages of a channel (or of the DM with a user id), oldest first.
@@ -656,10 +661,18 @@ class FakeSlack:
         users = params.get("users") or []
         if isinstance(users, str):
             users = [u for u in users.split(",") if u]
-        if len(users) != 1:
-            raise Refusal("invalid_arguments", detail="the fake opens one-to-one DMs only")
-        if users[0] not in self._users:
+        if not 1 <= len(users) <= 8:
+            raise Refusal("invalid_arguments", detail="between 1 and 8 users")
+        if any(user not in self._users for user in users):
             raise Refusal("user_not_found")
+        if len(users) > 1:
+            # A group DM of these people and the bot, the same one each time (as in Slack).
+            channel_id = "G" + "".join(sorted(u[1:] for u in users))[:20]
+            already = channel_id in self._channels
+            if not already:
+                self._channels[channel_id] = _Channel(channel_id, channel_id, is_private=True,
+                                                      members=set(users))
+            return {"channel": {"id": channel_id}, "already_open": already, "no_op": already}
         already_open = self.dm_channel(users[0]) in self._channels
         channel = self._open_dm(users[0])
         return {"channel": {"id": channel.id}, "already_open": already_open, "no_op": already_open}

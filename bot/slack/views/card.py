@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.desk.lifecycle import ACCEPTED, DONE, EXPIRED, HELD_STATES
+from bot.desk.lifecycle import ACCEPTED, DONE, EXPIRED, HELD_STATES, TRANSFERRING
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import case_fields, contact_label, when
@@ -16,6 +16,7 @@ STATE_LABELS = {
     "offered": ":bell: Offered",
     ACCEPTED: ":speech_balloon: In progress",
     EXPIRED: ":zzz: Session expired",
+    TRANSFERRING: ":arrows_counterclockwise: Being transferred",
     DONE: ":white_check_mark: Done",
 }
 
@@ -35,6 +36,7 @@ class CardData:
     closed_by: str | None
     case_data: dict[str, str]
     session_expiry_minutes: int | None = None
+    offered_to: str | None = None  # the colleague a transfer is offered to
 
 
 def build_card(c: CardData) -> dict:
@@ -68,6 +70,10 @@ def build_card(c: CardData) -> dict:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
                        "Reply in this thread to text the customer. Only the agent's replies "
                        "are sent; anyone else's stay internal."}]})
+    elif c.state == TRANSFERRING and c.offered_to:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
+                       f"Offered to <@{c.offered_to}>. Until they accept, replies in this thread "
+                       "are not sent."}]})
     elif c.state == EXPIRED:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
                        "The session is closed for messaging. Mark it Done when you have "
@@ -92,8 +98,9 @@ def card_actions(c: CardData) -> list[dict]:
             {"type": "button", "action_id": ids.OPEN_TRANSFER, "value": value,
              "text": {"type": "plain_text", "text": "Transfer"}},
         ]
-    elements.append({"type": "button", "action_id": ids.MARK_DONE, "value": value,
-                     "style": "primary", "text": {"type": "plain_text", "text": "Done"}})
+    if c.state != TRANSFERRING:
+        elements.append({"type": "button", "action_id": ids.MARK_DONE, "value": value,
+                         "style": "primary", "text": {"type": "plain_text", "text": "Done"}})
     menu = [_option("Add a note", f"{ids.MENU_NOTE}:{value}"),
             _option("Disposition code", f"{ids.MENU_DISPOSITION}:{value}"),
             _option("Case information", f"{ids.MENU_CASE}:{value}")]

@@ -31,9 +31,17 @@ class PreviewData:
     case_data: dict[str, str]
     thread_link: str | None = None
     pictures: int = 0
+    transfer_from: str | None = None  # set on a transfer offer
+    transfer_reason: str | None = None
+    transcript: tuple[tuple[str, str], ...] = ()  # (inbound|outbound, text), for transfers
 
 
 def _outcome_line(p: PreviewData) -> str:
+    if p.transfer_from and p.offer_state == OFFER_REJECTED:
+        return (":leftwards_arrow_with_hook: You rejected the transfer; it went back to "
+                f"<@{p.transfer_from}>.")
+    if p.transfer_from and p.offer_state == OFFER_TIMED_OUT:
+        return f":hourglass: Not answered in time; it went back to <@{p.transfer_from}>."
     if p.offer_state == OFFER_ACCEPTED:
         where = f" <{p.thread_link}|Open the conversation>" if p.thread_link else ""
         return f":white_check_mark: You accepted this interaction.{where}"
@@ -51,8 +59,12 @@ def build_preview(p: PreviewData) -> dict:
     latest = p.messages[-1] if p.messages else ""
     # The fallback is what notifications and screen readers speak; it is mrkdwn too.
     fallback = escape(f"New {p.media} from {who} ({mode} mode): {latest}") + " Accept or Reject."
+    if p.transfer_from:
+        fallback = (f"<@{p.transfer_from}> is transferring an {p.media} interaction with "
+                    f"{escape(who)} to you. Accept or Reject.")
+    title = f"Transfer: {p.media} interaction" if p.transfer_from else f"New {p.media} interaction"
     blocks: list[dict] = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"New {p.media} interaction"}},
+        {"type": "header", "text": {"type": "plain_text", "text": title}},
         {
             "type": "section",
             "fields": [
@@ -62,9 +74,17 @@ def build_preview(p: PreviewData) -> dict:
                 {"type": "mrkdwn", "text": f"*To*\n{escape(display(p.business_number))}"},
             ],
         },
-        {"type": "section", "text": {"type": "mrkdwn",
-                                     "text": quoted("\n".join(p.messages[-5:]))}},
     ]
+    if p.transfer_from:
+        why = f' "{escape(p.transfer_reason)}"' if p.transfer_reason else ""
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text":
+                       f"*<@{p.transfer_from}> is transferring this to you.*{why}"}})
+        lines = [("Customer: " if d == "inbound" else "Agent: ") + text for d, text in p.transcript]
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text":
+                       "*Transcript so far*\n" + quoted("\n".join(lines), 2600)}})
+    else:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                                                   "text": quoted("\n".join(p.messages[-5:]))}})
     if p.pictures:
         plural = "s" if p.pictures != 1 else ""
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":

@@ -52,6 +52,18 @@ def describe_event(kind: str, actor: str | None, detail: str | None) -> str:
         minutes = f"{safe_detail} minutes" if safe_detail else "a while"
         return (f"No message either way for {minutes}: the session is closed for messaging. "
                 "Mark it Done; the customer's next text starts a new interaction.")
+    if kind == timeline.TRANSFER_REQUESTED:
+        target, _, reason = (detail or "").partition("|")
+        why = f' Reason: "{escape(reason)}".' if reason else ""
+        return f"{who} is transferring this to <@{target}>.{why}"
+    if kind == timeline.TRANSFERRED:
+        previous = f" from <@{detail}>" if detail else ""
+        return f"Transferred{previous}: now handled by {who}."
+    if kind == timeline.TRANSFER_RETURNED:
+        what, _, where = (detail or "").partition("|")
+        return f"{who} {escape(what)} the transfer. {escape(where)}."
+    if kind == timeline.CONSULTED:
+        return f"{who} is consulting <@{detail}> (nothing said there reaches the customer)."
     if kind == timeline.SEND_FAILED:
         return f"The reply could not be sent: {safe_detail}. It was not delivered."
     if kind == timeline.NOT_DELIVERED:

@@ -1,17 +1,38 @@
-"""Card tool: consult (modal and submission)."""
+"""Card tool: consultation (instant message with a colleague)."""
 
 from __future__ import annotations
 
-from slack_bolt import App, BoltContext
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from bot.desk import consultations, transfers
 from bot.services import Services
+from bot.slack import ids
+from bot.slack.views.transfer import COLLEAGUE_ACTION, COLLEAGUE_BLOCK, build_consult_modal
 
 
 def open_modal(services: Services, client: WebClient, body: dict, context: BoltContext,
                interaction_id: int) -> None:
-    raise NotImplementedError("consult tool")
+    why_not = transfers.may_transfer(services.db, context.team_id, interaction_id,
+                                     context.user_id)
+    if why_not:
+        transfers.refuse(services.db, context.team_id, context.user_id, why_not)
+        return
+    client.views_open(trigger_id=body["trigger_id"], view=build_consult_modal(interaction_id))
 
 
 def register(app: App, services: Services) -> None:
-    pass
+    @app.view(ids.CONSULT_VIEW)
+    def submit_consultation(ack: Ack, view: dict, context: BoltContext) -> None:
+        colleague = (view["state"]["values"].get(COLLEAGUE_BLOCK, {})
+                     .get(COLLEAGUE_ACTION, {}).get("selected_user"))
+        if not colleague:
+            ack(response_action="errors", errors={COLLEAGUE_BLOCK: "Pick a colleague."})
+            return
+        error = consultations.start_consultation(services.db, context.team_id,
+                                                 int(view["private_metadata"]),
+                                                 context.user_id, colleague)
+        if error:
+            ack(response_action="errors", errors={COLLEAGUE_BLOCK: error})
+        else:
+            ack()
