@@ -137,7 +137,8 @@ def test_an_unanswered_transfer_times_out_back_to_the_owner(team):
         clock.reset()
     desk.slack.wait_for(lambda s: any("did not answer your transfer" in m["text"]
                                       for m in s.messages(A)), 5, "A not told")
-    assert has_button(desk.slack.message(DESK_CHANNEL, card["ts"]), ids.OPEN_COMPOSE)
+    desk.slack.wait_for(lambda s: has_button(s.message(DESK_CHANNEL, card["ts"]),
+                                             ids.OPEN_COMPOSE), 5, "card not back with A")
 
 
 def test_a_consultation_can_become_a_transfer_with_one_click(team):

@@ -18,7 +18,7 @@ LISTENERS = ROOT / "bot" / "slack" / "listeners"
 def _decorated(kind: str) -> set[str]:
     """Arguments of @app.<kind>(...) decorators in the listener modules, resolved."""
     found: set[str] = set()
-    for path in LISTENERS.glob("*.py"):
+    for path in LISTENERS.rglob("*.py"):  # tools/ too
         for node in ast.walk(ast.parse(path.read_text())):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr == kind and node.args):
@@ -54,7 +54,20 @@ def test_manifest_events_and_listeners_match(mode):
 def test_every_button_the_views_render_has_a_listener():
     rendered = {ids.ACCEPT_OFFER, ids.REJECT_OFFER, ids.MARK_DONE, ids.SET_READY,
                 ids.SET_NOT_READY}
+    rendered |= {ids.OPEN_COMPOSE, ids.RESPONSE_SEARCH, ids.COMPOSE_TEXT}
+    rendered |= {ids.CARD_MENU}  # the card's overflow menu: note, disposition code, ...
     assert rendered <= _decorated("action")
+
+
+def test_every_modal_the_card_tools_open_has_a_submission_listener():
+    from bot.desk.dispositions import DispositionForm
+    from bot.slack.views.disposition import build_disposition_modal
+    from bot.slack.views.note import build_note_modal
+
+    form = DispositionForm(1, ("Resolved",), (), None, False)
+    opened = {build_note_modal(1)["callback_id"], build_disposition_modal(form)["callback_id"]}
+    assert opened == {ids.NOTE_VIEW, ids.DISPOSITION_VIEW}
+    assert opened <= _decorated("view")
 
 
 def test_every_manifest_command_is_answered_by_the_running_app(desk):

@@ -174,8 +174,17 @@ def record_send_result(db: Database, settings: Settings, message_id: int,
                         detail=f"{message.segments} {report.encoding}")
         effects.show_delivery(s, message.team_id, message.id, interaction.id)
         if interaction.mode == "page":
-            # Page mode: one reply answers the customer, so sending it ends the interaction.
-            _close(s, settings, interaction, message.author_user_id, reason="reply sent")
+            # Page mode: one reply answers the customer, so sending it ends the interaction
+            # (or, with mandatory dispositions, asks for the code that lets it end).
+            asked_before = interaction.done_requested_by is not None
+            outcome = _close(s, settings, interaction, message.author_user_id,
+                             reason=REPLY_SENT)
+            if outcome is DoneOutcome.NEEDS_DISPOSITION and not asked_before:
+                effects.notify_agent(
+                    s, message.team_id, message.author_user_id,
+                    "Your reply was sent. Set a disposition code (card menu > Disposition "
+                    "code) to close this interaction.",
+                    channel=interaction.desk_channel, thread_ts=interaction.thread_ts)
 
 
 def record_send_failure(db: Database, message_id: int, error: str) -> None:
@@ -209,30 +218,65 @@ def apply_delivery_status(db: Database, status: DeliveryStatus) -> bool:
         return True
 
 
+class DoneOutcome(enum.Enum):
+    CLOSED = "closed"
+    # Mandatory dispositions and none set yet: Done is recorded (done_requested_by) and the
+    # interaction closes once a code is set. The Done listener opens the code picker.
+    NEEDS_DISPOSITION = "needs_disposition"
+    REFUSED = "refused"  # not the clicker's to close (they are told why)
+    NOT_OPEN = "not_open"  # already closed, gone, or in a state Done cannot leave
+
+
+MARKED_DONE = "marked Done"
+REPLY_SENT = "reply sent"
+
+
 def mark_done(db: Database, settings: Settings, team_id: str, interaction_id: int,
-              user_id: str) -> bool:
-    """Done from the card. False when it was already closed or the clicker may not close it."""
+              user_id: str) -> DoneOutcome:
+    """Done from the card."""
     with db.transaction() as s:
         interaction = s.get(Interaction, interaction_id)
         if interaction is None or interaction.team_id != team_id:
-            return False
+            return DoneOutcome.NOT_OPEN
         if interaction.agent_user_id != user_id:
             effects.notify_agent(
                 s, team_id, user_id,
                 f"Only <@{interaction.agent_user_id}>, who holds this interaction, can mark "
                 "it Done.",
                 channel=interaction.desk_channel, thread_ts=interaction.thread_ts)
-            return False
-        return _close(s, settings, interaction, user_id, reason="marked Done")
+            return DoneOutcome.REFUSED
+        return _close(s, settings, interaction, user_id, reason=MARKED_DONE)
 
 
 def _close(s, settings: Settings, interaction: Interaction, user_id: str | None,
-           reason: str) -> bool:
+           reason: str) -> DoneOutcome:
+    if settings.disposition_mandatory and not interaction.disposition:
+        from sqlalchemy import update
+
+        # Conditional, like a transition: a code set meanwhile (another transaction) makes
+        # this match nothing, and then the interaction closes below instead of waiting.
+        asked_before = interaction.done_requested_by is not None
+        waiting = s.execute(
+            update(Interaction)
+            .where(Interaction.id == interaction.id, Interaction.state.in_((ACCEPTED, EXPIRED)),
+                   Interaction.disposition.is_(None))
+            .values(done_requested_by=interaction.done_requested_by or user_id
+                    or interaction.agent_user_id)
+            .execution_options(synchronize_session=False)
+        ).rowcount == 1
+        if waiting:
+            if not asked_before:
+                timeline.record(s, interaction.team_id, interaction.id,
+                                timeline.DISPOSITION_NEEDED, actor=user_id, detail=reason)
+                effects.update_card(s, interaction.team_id, interaction.id)
+            effects.sync_transcript(s, interaction.team_id, interaction.id)
+            return DoneOutcome.NEEDS_DISPOSITION
+        s.refresh(interaction)
     closed = any(move_interaction(s, interaction.id, from_state, DONE,
                                   closed_at=utcnow(), closed_by=user_id)
                  for from_state in (ACCEPTED, EXPIRED))
     if not closed:
-        return False
+        return DoneOutcome.NOT_OPEN
     timeline.record(s, interaction.team_id, interaction.id, timeline.CLOSED, actor=user_id,
                     detail=reason)
     effects.update_card(s, interaction.team_id, interaction.id)
@@ -241,7 +285,7 @@ def _close(s, settings: Settings, interaction: Interaction, user_id: str | None,
         effects.publish_home(s, interaction.team_id, interaction.agent_user_id)
     # A slot just freed up: whoever waits in the queue can be offered now.
     routing.dispatch_waiting(s, settings, interaction.team_id)
-    return True
+    return DoneOutcome.CLOSED
 
 
 def warn_if_relayed_changed(db: Database, team_id: str, channel: str, ts: str, user_id: str,
@@ -261,3 +305,57 @@ def warn_if_relayed_changed(db: Database, team_id: str, channel: str, ts: str, u
             "has (or is about to get) the original text. Reply again to correct it.",
             channel=channel, thread_ts=interaction.thread_ts)
         return True
+
+
+# --- Reply… : a reply written in the compose modal ------------------------------------------
+
+COMPOSED_LIMIT = 1600  # characters: about ten concatenated segments, what carriers accept
+
+
+class ComposedOutcome(enum.Enum):
+    SENT = "sent"  # stored; posting it in the thread and sending the SMS are committed jobs
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    NOT_HELD = "not_held"  # not (or no longer) this agent's: transferred, or never theirs
+    TRANSFERRING = "transferring"  # offered to a colleague: replies wait for their answer
+    CLOSED = "closed"  # still theirs, but no longer open for messaging (Done, expired)
+
+
+def send_composed(db: Database, settings: Settings, team_id: str, interaction_id: int,
+                  user_id: str, text: str) -> ComposedOutcome:
+    """Store the agent's reply from the compose modal and ask for it to be shown in the
+    thread (as the agent) and sent to the phone. The text is plain already, so it goes to the
+    phone exactly as typed (`slack_text` stays None)."""
+    text = (text or "").strip()
+    if not text:
+        return ComposedOutcome.EMPTY
+    if len(text) > COMPOSED_LIMIT:
+        return ComposedOutcome.TOO_LONG
+    with db.transaction() as s:
+        interaction = s.get(Interaction, interaction_id)
+        if interaction is None or interaction.team_id != team_id \
+                or interaction.agent_user_id != user_id:
+            return ComposedOutcome.NOT_HELD
+        if interaction.state != ACCEPTED:
+            return (ComposedOutcome.TRANSFERRING if interaction.state == TRANSFERRING
+                    else ComposedOutcome.CLOSED)
+        contact = s.get(Contact, interaction.contact_id)
+        message = Message(
+            team_id=team_id,
+            interaction_id=interaction.id,
+            direction="outbound",
+            slack_text=None,
+            body=text,
+            author_user_id=user_id,
+            provider="",
+            from_number=interaction.business_number,
+            to_number=contact.phone,
+            delivery_state="pending",
+        )
+        s.add(message)
+        s.flush()
+        sessions.keep_alive(s, settings, interaction.id)
+        # The thread line first (interaction lane), so the delivery marks find it there.
+        effects.post_composed(s, team_id, message.id, interaction.id)
+        effects.send_sms(s, team_id, message.id, interaction.id)
+        return ComposedOutcome.SENT

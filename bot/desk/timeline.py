@@ -24,9 +24,14 @@ CONSULTED = "consulted"
 FILE_NOT_SENT = "file_not_sent"
 CASE_UPDATED = "case_updated"
 
+NOTE = "note"  # an agent's internal note: in the thread and the history, never on the phone
+DISPOSITION = "disposition"  # the disposition code was set (detail: the code)
+DISPOSITION_NEEDED = "disposition_needed"  # Done waits for a mandatory code (detail: why)
+
 # Lines shown in the Slack thread; the rest stay in the history for supervisors.
 SHOWN_IN_THREAD = {ACCEPTED, SENT, SEND_FAILED, NOT_DELIVERED, CLOSED, SESSION_EXPIRED,
-                   TRANSFER_REQUESTED, TRANSFERRED, TRANSFER_RETURNED, CONSULTED}
+                   TRANSFER_REQUESTED, TRANSFERRED, TRANSFER_RETURNED, CONSULTED,
+                   NOTE, DISPOSITION, DISPOSITION_NEEDED}
 SHOWN_IN_THREAD |= {CASE_UPDATED}
 
 

@@ -67,7 +67,9 @@ def start_transfer(db: Database, settings: Settings, team_id: str, interaction_i
         elif target not in routing.ready_agents_with_room(s, settings, team_id):
             return TransferResult(False, "They are not Ready for SMS (or have no room) any "
                                          "more. Pick someone else.")
-        move_interaction(s, interaction.id, ACCEPTED, TRANSFERRING, offered_to=target)
+        # A Done waiting for a disposition belongs to the old owner's handling, not the next.
+        move_interaction(s, interaction.id, ACCEPTED, TRANSFERRING, offered_to=target,
+                         done_requested_by=None)
         offer = Offer(team_id=team_id, interaction_id=interaction.id, agent_user_id=target,
                       kind=TRANSFER, from_user_id=from_user, reason=reason, offered_at=now,
                       expires_at=now + timedelta(seconds=settings.offer_timeout_seconds))

@@ -8,9 +8,11 @@ from slack_sdk.errors import SlackApiError
 from bot.desk import agents, timeline
 from bot.desk.lifecycle import OFFER_PENDING
 from bot.services import Services
+from bot.slack import directory
 from bot.slack.mrkdwn import escape
 from bot.slack.views.card import CardData, build_card
 from bot.slack.views.common import contact_label, quoted
+from bot.slack.views.compose import build_composed_line
 from bot.slack.views.home import build_home
 from bot.slack.views.media import build_media_actions, build_media_note
 from bot.slack.views.preview import PreviewData, build_preview
@@ -49,6 +51,7 @@ def _preview_data(services: Services, offer: Offer, client: WebClient) -> Previe
         transfer_reason=offer.reason,
         transcript=tuple(queries.transcript(services.db, interaction.id))
         if offer.kind == "transfer" else (),
+        case_links=services.settings.case_links,
     )
 
 
@@ -90,6 +93,12 @@ def _card_data(services: Services, interaction_id: int) -> CardData:
         closed_at=i.closed_at, closed_by=i.closed_by, case_data=i.case_data or {},
         session_expiry_minutes=services.settings.session_expiry_minutes,
         offered_to=i.offered_to,
+        disposition=i.disposition,
+        # Done was asked for (mandatory dispositions) and waits for the code.
+        disposition_needed=bool(i.done_requested_by and not i.disposition
+                                and i.closed_at is None),
+        case_links=services.settings.case_links,
+        contact_email=view.contact.email,
     )
 
 
@@ -232,3 +241,22 @@ def open_consultation(services: Services, job: ClaimedJob) -> None:
         escape(contact_label(view.contact.name, view.contact.phone)), link,
         quoted("\n".join(lines), 2600))
     client.chat_postMessage(channel=channel["channel"]["id"], **message)
+
+
+def post_composed(services: Services, job: ClaimedJob) -> None:
+    """A reply from the compose modal, in the thread under the agent's name; then its
+    delivery mark (the send may already have happened: the SMS has its own lane)."""
+    message = queries.message(services.db, job.payload["message_id"])
+    client = services.slack_client(job.team_id)
+    if not message.slack_ts:
+        interaction = queries.interaction_view(services.db, message.interaction_id).interaction
+        if not interaction.thread_ts:
+            return  # no thread to show it in (the card was never posted)
+        name = directory.display_name(client, job.team_id, message.author_user_id)
+        line = build_composed_line(None if name == message.author_user_id else name,
+                                   message.author_user_id, message.body, message.created_at)
+        response = client.chat_postMessage(channel=interaction.desk_channel,
+                                           thread_ts=interaction.thread_ts, **line)
+        queries.remember_posted_message(services.db, message.id, response["channel"],
+                                        response["ts"])
+    show_delivery(services, job)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
 
 from bot.desk import agents, mms, offers, replies
 from bot.services import Services
 from bot.slack import ids
+from bot.slack.listeners.tools import disposition
 
 
 def _value(body: dict) -> int:
@@ -27,9 +29,14 @@ def register(app: App, services: Services) -> None:
         offers.reject_offer(db, settings, context.team_id, _value(body), context.user_id)
 
     @app.action(ids.MARK_DONE)
-    def done(ack: Ack, body: dict, context: BoltContext) -> None:
+    def done(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
         ack()
-        replies.mark_done(db, settings, context.team_id, _value(body), context.user_id)
+        outcome = replies.mark_done(db, settings, context.team_id, _value(body),
+                                    context.user_id)
+        if outcome is replies.DoneOutcome.NEEDS_DISPOSITION:
+            # Mandatory dispositions: Done waits for a code, so ask for it while the
+            # click's trigger_id is still good.
+            disposition.open_modal(services, client, body, context, _value(body))
 
     @app.action(ids.OPEN_MEDIA)
     def open_media(ack: Ack, body: dict, context: BoltContext) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.config import CaseLink
 from bot.desk.lifecycle import ACCEPTED, DONE, EXPIRED, HELD_STATES, TRANSFERRING
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
@@ -37,6 +39,10 @@ class CardData:
     case_data: dict[str, str]
     session_expiry_minutes: int | None = None
     offered_to: str | None = None  # the colleague a transfer is offered to
+    disposition: str | None = None
+    disposition_needed: bool = False  # Done waits for a mandatory disposition code
+    case_links: tuple[CaseLink, ...] = ()  # the admin's links for case fields
+    contact_email: str | None = None
 
 
 def build_card(c: CardData) -> dict:
@@ -55,9 +61,15 @@ def build_card(c: CardData) -> dict:
             {"type": "mrkdwn", "text": f"*Business number*\n{escape(display(c.business_number))}"},
         ]},
     ]
+    if c.disposition or c.disposition_needed:
+        code = escape(c.disposition) if c.disposition else ":warning: Needed to close"
+        blocks[1]["fields"].append({"type": "mrkdwn", "text": f"*Disposition*\n{code}"})
+    reach = contact_reach(c.contact_phone, c.contact_email)
+    if reach:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": reach}]})
     if c.case_data:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Case information*"},
-                       "fields": case_fields(c.case_data)})
+                       "fields": case_fields(c.case_data, c.case_links)})
     context = f"Started {when(c.started_at)}"
     if c.state == DONE and c.closed_at:
         by = f" by <@{c.closed_by}>" if c.closed_by else ""
@@ -108,3 +120,19 @@ def card_actions(c: CardData) -> list[dict]:
         menu.insert(0, _option("Consult a colleague", f"{ids.MENU_CONSULT}:{value}"))
     elements.append({"type": "overflow", "action_id": ids.CARD_MENU, "options": menu})
     return elements
+
+
+# A plain address check: enough to refuse what would break a mailto: link or carry markup.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+
+
+def contact_reach(phone: str | None, email: str | None) -> str:
+    """How to reach the contact outside SMS: 'Call +1 415-555-0100' (Slack makes a number
+    tappable on phones; no tel: links) and an e-mail link when the record has an address."""
+    parts = []
+    if phone and phone.startswith("+"):
+        parts.append(f":telephone_receiver: Call {escape(display(phone))}")
+    if email and len(email) <= 254 and _EMAIL.fullmatch(email.strip()):
+        address = escape(email.strip())
+        parts.append(f":email: <mailto:{address}|E-mail {address}>")
+    return " · ".join(parts)

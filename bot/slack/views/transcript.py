@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.desk import timeline
+from bot.desk import case_info, timeline
+from bot.desk.replies import REPLY_SENT
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import clip, contact_label, escaped_chunks, when
 
 CUSTOMER_ICON = ":iphone:"
 SYSTEM_ICON = ":gear:"
+NOTE_ICON = ":memo:"
+INTERNAL = "internal: never sent to the customer"
 
 
 def build_customer_line(name: str | None, phone: str, body: str, at: datetime,
@@ -64,14 +67,46 @@ def describe_event(kind: str, actor: str | None, detail: str | None) -> str:
         return f"{who} {escape(what)} the transfer. {escape(where)}."
     if kind == timeline.CONSULTED:
         return f"{who} is consulting <@{detail}> (nothing said there reaches the customer)."
+    if kind == timeline.NOTE:
+        return f"{NOTE_ICON} Note from {who}: {safe_detail} ({INTERNAL})"
+    if kind == timeline.DISPOSITION:
+        return f"Disposition set to {safe_detail} by {who}."
+    if kind == timeline.DISPOSITION_NEEDED:
+        if detail == REPLY_SENT:
+            return "Reply sent. Set a disposition code to close this interaction."
+        return f"{who} marked it Done: it closes once a disposition code is set."
     if kind == timeline.SEND_FAILED:
         return f"The reply could not be sent: {safe_detail}. It was not delivered."
     if kind == timeline.NOT_DELIVERED:
         return f"The carrier reports the reply was not delivered ({safe_detail})."
+    if kind == timeline.CASE_UPDATED:
+        return describe_case_update(who, detail)
     return escape(kind.replace("_", " "))
 
 
+def describe_case_update(who: str, detail: str | None) -> str:
+    """The thread line of a case edit: 'Case information: Priority set to High by @U.'
+    Field names and values come from agents and webhooks, so they are escaped."""
+    changes = [f"{escape(clip(name, 80))} set to {escape(clip(value, 200))}" if value
+               else f"{escape(clip(name, 80))} cleared"
+               for name, value in case_info.read_changes(detail)]
+    return f"Case information: {'; '.join(changes) or 'updated'} by {who}."
+
+
+def build_note_line(actor: str | None, text: str, at: datetime) -> dict:
+    """An agent's note: their words in full (escaped, cut to fit), marked internal."""
+    who = f"<@{actor}>" if actor else "the desk"
+    blocks: list[dict] = [{"type": "context", "elements": [
+        {"type": "mrkdwn", "text": f"{NOTE_ICON} Note from {who} · {INTERNAL} · {when(at)}"}]}]
+    blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
+               for chunk in escaped_chunks(text or " ")]
+    return {"text": f"{NOTE_ICON} Note from {who}: {escape(clip(text, 3000))} ({INTERNAL})",
+            "blocks": blocks}
+
+
 def build_system_line(kind: str, actor: str | None, detail: str | None, at: datetime) -> dict:
+    if kind == timeline.NOTE:
+        return build_note_line(actor, detail or "", at)
     sentence = describe_event(kind, actor, detail)
     return {
         "text": f"System: {sentence}",

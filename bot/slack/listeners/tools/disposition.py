@@ -1,17 +1,36 @@
-"""Card tool: disposition (modal and submission)."""
+"""Card tool: Disposition code (modal and submission); also opened by Done when one is needed."""
 
 from __future__ import annotations
 
-from slack_bolt import App, BoltContext
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from bot.desk import dispositions
 from bot.services import Services
+from bot.slack import ids
+from bot.slack.views.disposition import CODE_BLOCK, build_disposition_modal, submitted_code
 
 
 def open_modal(services: Services, client: WebClient, body: dict, context: BoltContext,
                interaction_id: int) -> None:
-    raise NotImplementedError("disposition tool")
+    form = dispositions.open_form(services.db, services.settings, context.team_id,
+                                  interaction_id, context.user_id)
+    if form is None:
+        return  # not theirs to set: the domain told them why
+    client.views_open(trigger_id=body["trigger_id"], view=build_disposition_modal(form))
 
 
 def register(app: App, services: Services) -> None:
-    pass
+    @app.view(ids.DISPOSITION_VIEW)
+    def submit_disposition(ack: Ack, view: dict, context: BoltContext) -> None:
+        code = submitted_code(view)
+        if not code:
+            ack(response_action="errors", errors={CODE_BLOCK: "Choose a disposition code"})
+            return
+        if code not in dispositions.all_codes(services.settings):
+            ack(response_action="errors",
+                errors={CODE_BLOCK: "That code is no longer offered: choose another"})
+            return
+        ack()
+        dispositions.set_disposition(services.db, services.settings, context.team_id,
+                                     int(view["private_metadata"]), context.user_id, code)

@@ -1,17 +1,28 @@
-"""Card tool: note (modal and submission)."""
+"""Card tool: Add a note (modal and submission). Anyone who can see the card may add one."""
 
 from __future__ import annotations
 
-from slack_bolt import App, BoltContext
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from bot.desk import notes
 from bot.services import Services
+from bot.slack import ids
+from bot.slack.views.note import NOTE_BLOCK, build_note_modal, submitted_note
 
 
 def open_modal(services: Services, client: WebClient, body: dict, context: BoltContext,
                interaction_id: int) -> None:
-    raise NotImplementedError("note tool")
+    client.views_open(trigger_id=body["trigger_id"], view=build_note_modal(interaction_id))
 
 
 def register(app: App, services: Services) -> None:
-    pass
+    @app.view(ids.NOTE_VIEW)
+    def submit_note(ack: Ack, view: dict, context: BoltContext) -> None:
+        text = submitted_note(view)
+        if not text.strip():
+            ack(response_action="errors", errors={NOTE_BLOCK: "Write the note first"})
+            return
+        ack()
+        notes.add_note(services.db, context.team_id, int(view["private_metadata"]),
+                       context.user_id, text)
