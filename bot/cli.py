@@ -1,4 +1,5 @@
-"""The `smsdesk` console script: serve, socket, db upgrade, segments, manifest."""
+"""The `smsdesk` console script: serve, socket, db upgrade, segments, manifest,
+responses import."""
 
 from __future__ import annotations
 
@@ -104,6 +105,43 @@ def manifest(args: argparse.Namespace) -> None:
     sys.stdout.write(render(build_manifest(args.mode, public_url=args.url)))
 
 
+def _workspace(env: Env) -> str:
+    """The team id of the one workspace SLACK_BOT_TOKEN belongs to (auth.test)."""
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    if not env.slack_bot_token:
+        print("smsdesk: give --team T0123456789, or set SLACK_BOT_TOKEN so the workspace can "
+              "be found", file=sys.stderr)
+        raise SystemExit(2)
+    try:
+        return WebClient(token=env.slack_bot_token, base_url=env.slack_api_url,
+                         timeout=15).auth_test()["team_id"]
+    except (SlackApiError, OSError) as error:
+        print(f"smsdesk: could not find the workspace with SLACK_BOT_TOKEN ({error}); give "
+              "--team instead", file=sys.stderr)
+        raise SystemExit(2) from error
+
+
+def responses_import(args: argparse.Namespace) -> None:
+    from bot.desk import responses
+    from storage.db import Database
+
+    env = Env.from_environ()
+    team_id = args.team or _workspace(env)
+    db = Database(env.database_url)
+    try:
+        db.upgrade()
+        report = responses.import_file(db, team_id, args.file)
+    except responses.ResponseFileError as error:
+        print(f"smsdesk: nothing imported: {error}", file=sys.stderr)
+        raise SystemExit(2) from error
+    finally:
+        db.dispose()
+    print(f"Standard responses for {team_id} from {args.file}:")
+    print("\n".join(report.lines()))
+
+
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -127,6 +165,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--url", default="https://smsdesk.example.com",
                    help="public https URL of this app (HTTP mode)")
     p.set_defaults(run=manifest)
+
+    p = commands.add_parser("responses", help="the Standard Response Library")
+    response_commands = p.add_subparsers(dest="responses_command", required=True)
+    p = response_commands.add_parser(
+        "import", help="add or update responses from a YAML (list of name, category, text) "
+                       "or CSV (header name,category,text) file")
+    p.add_argument("file")
+    p.add_argument("--team", help="Slack team id (default: the workspace of SLACK_BOT_TOKEN)")
+    p.set_defaults(run=responses_import)
 
     args = parser.parse_args(argv)
     args.run(args)

@@ -12,6 +12,7 @@ from storage.db import DEFAULT_URL
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
 DEFAULT_SETTINGS_FILE = "smsdesk.toml"
+DEFAULT_DISPOSITION_CODES = ("Resolved", "Follow-up needed", "No action")
 
 
 class ConfigError(Exception):
@@ -34,6 +35,14 @@ class Settings:
     admins: tuple[str, ...] = ()
     # Who may download MMS files: agent (everyone), owner, supervisor, admin.
     media_save_roles: tuple[str, ...] = ("supervisor", "admin")
+    # Case information: fields agents may edit (and add), and admin-supplied links per field.
+    case_editable: tuple[str, ...] = ()
+    case_links: tuple[CaseLink, ...] = ()
+    # Disposition codes: a flat list, or (group label, codes) pairs; never both.
+    disposition_codes: tuple[str, ...] = DEFAULT_DISPOSITION_CODES
+    disposition_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # True: Done (and the automatic Done after a page-mode reply) waits for a code.
+    disposition_mandatory: bool = False
 
     def mode_for(self, business_number: str, body: str) -> str:
         """Page mode unless the number or the message's first word is set up for sessions."""
@@ -85,7 +94,71 @@ class Settings:
             supervisors=tuple(roles.get("supervisors", ())),
             admins=tuple(roles.get("admins", ())),
             media_save_roles=save_roles,
+            **_case_settings(path, data.get("case", {})),
+            **_disposition_settings(path, data.get("dispositions", {})),
         )
+
+
+CASE_FIELD_LIMIT = 80  # characters of a case field's name in [case] settings
+
+
+@dataclass(frozen=True)
+class CaseLink:
+    """An admin's link for one case field: `{value}` in `url` is the field's value, URL-quoted;
+    in `text` it is the value as shown. Only these links ever get anchor text in Slack."""
+
+    field: str
+    text: str
+    url: str
+
+    def href(self, value: str) -> str:
+        from urllib.parse import quote
+
+        return self.url.replace("{value}", quote(value, safe=""))
+
+    def anchor(self, value: str) -> str:
+        return self.text.replace("{value}", value)
+
+
+def _check_link_template(where: str, url: str) -> None:
+    from urllib.parse import urlsplit
+
+    if any(ch.isspace() or ch in '<>|"' for ch in url):
+        raise ConfigError(f"{where}: the url may not contain spaces or any of < > | \"")
+    if url.replace("{value}", "").count("{") or url.replace("{value}", "").count("}"):
+        raise ConfigError(f"{where}: the only placeholder a url may use is {{value}}")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{where}: the url must start with https:// (or http://) and a host")
+    if "{value}" in parts.netloc:
+        raise ConfigError(f"{where}: {{value}} may not be part of the host name")
+
+
+def _case_settings(path, case: dict) -> dict:
+    """[case] editable = [...] and [case.links] "Field" = { text = "...", url = "..." }."""
+    editable = case.get("editable", [])
+    if not isinstance(editable, list) or not all(isinstance(f, str) and f.strip()
+                                                 for f in editable):
+        raise ConfigError(f"{path}: case.editable must be a list of field names")
+    editable = tuple(dict.fromkeys(f.strip() for f in editable))
+    links = case.get("links", {})
+    if not isinstance(links, dict):
+        raise ConfigError(f"{path}: case.links must be a table of field = {{ text, url }}")
+    found: list[CaseLink] = []
+    for name, link in links.items():
+        where = f"{path}: case.links.{name!r}"
+        if not isinstance(link, dict) or not isinstance(link.get("url"), str):
+            raise ConfigError(f"{where}: give {{ text = \"...\", url = \"https://...\" }}")
+        text = str(link.get("text") or "{value}").strip()
+        if len(text) > 150 or "\n" in text:
+            raise ConfigError(f"{where}: the text must be one line of at most 150 characters")
+        _check_link_template(where, link["url"].strip())
+        found.append(CaseLink(name.strip(), text, link["url"].strip()))
+    for name in [*editable, *(link.field for link in found)]:
+        if not name or len(name) > CASE_FIELD_LIMIT:
+            raise ConfigError(f"{path}: case field names are 1 to {CASE_FIELD_LIMIT} "
+                              f"characters: {name[:100]!r}")
+    return {"case_editable": editable, "case_links": tuple(found)}
 
 
 @dataclass(frozen=True)
@@ -165,3 +238,72 @@ class Env:
                     "calls (it signs that exact URL, so it must match what you set in Twilio)"
                 )
         return found
+
+
+# Slack's limits for a static_select: options (or option groups), and an option's text.
+MAX_SELECT_OPTIONS = 100
+MAX_OPTION_TEXT = 75
+
+
+def _disposition_settings(path, table: object) -> dict:
+    """[dispositions] mandatory, and codes = [...] or [dispositions.groups] Label = [...]."""
+    where = f"{path}: dispositions"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table ([dispositions])")
+    unknown = set(table) - {"mandatory", "codes", "groups"}
+    if unknown:
+        raise ConfigError(f"{where} has unknown settings {sorted(unknown)}: use mandatory, "
+                          "codes or [dispositions.groups]")
+    mandatory = table.get("mandatory", False)
+    if not isinstance(mandatory, bool):
+        raise ConfigError(f"{where}.mandatory must be true or false")
+    if "codes" in table and "groups" in table:
+        raise ConfigError(f"{where}: give either codes (a flat list) or [dispositions.groups], "
+                          "not both (one select menu cannot mix them)")
+    codes: tuple[str, ...] = ()
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    if "groups" in table:
+        raw = table["groups"]
+        if not isinstance(raw, dict) or not raw:
+            raise ConfigError(f"{where}.groups must be a table of Label = [codes], e.g. "
+                              'Sales = ["Order placed", "Quote sent"]')
+        if len(raw) > MAX_SELECT_OPTIONS:
+            raise ConfigError(f"{where}.groups has {len(raw)} groups; Slack shows at most "
+                              f"{MAX_SELECT_OPTIONS}")
+        groups = tuple((_option_text(f"{where}.groups", "label", label),
+                        _disposition_codes(f"{where}.groups.{label}", listed))
+                       for label, listed in raw.items())
+    elif "codes" in table:
+        # An empty list turns the picker off (the modal says no codes are configured).
+        codes = (() if table["codes"] == [] else
+                 _disposition_codes(f"{where}.codes", table["codes"]))
+    else:
+        codes = DEFAULT_DISPOSITION_CODES
+    every = list(codes) + [code for _label, listed in groups for code in listed]
+    repeated = sorted({code for code in every if every.count(code) > 1})
+    if repeated:
+        raise ConfigError(f"{where}: each code may appear only once; repeated: {repeated}")
+    if mandatory and not every:
+        raise ConfigError(f"{where}.mandatory is true but no codes are configured, so Done "
+                          "could never close an interaction")
+    return {"disposition_codes": codes, "disposition_groups": groups,
+            "disposition_mandatory": mandatory}
+
+
+def _disposition_codes(where: str, listed: object) -> tuple[str, ...]:
+    if not isinstance(listed, list) or not listed:
+        raise ConfigError(f"{where} must be a non-empty list of codes, e.g. "
+                          '["Resolved", "No action"]')
+    if len(listed) > MAX_SELECT_OPTIONS:
+        raise ConfigError(f"{where} has {len(listed)} codes; Slack shows at most "
+                          f"{MAX_SELECT_OPTIONS}")
+    return tuple(_option_text(where, "code", code) for code in listed)
+
+
+def _option_text(where: str, what: str, text: object) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise ConfigError(f"{where}: every {what} must be non-empty text, not {text!r}")
+    if len(text.strip()) > MAX_OPTION_TEXT:
+        raise ConfigError(f"{where}: the {what} {text!r} is longer than the "
+                          f"{MAX_OPTION_TEXT} characters Slack shows in a menu")
+    return text.strip()

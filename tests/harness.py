@@ -403,3 +403,46 @@ def move_process_clock(desk: DeskProcess, seconds: float) -> None:
     path = Path(desk.env["SMSDESK_CLOCK_OFFSET_FILE"])
     current = float(path.read_text()) if path.exists() else 0.0
     path.write_text(str(current + seconds))
+
+
+def _as_slack_view(desk: Desk, view: dict, values: dict | None) -> dict:
+    """A stored view as a payload carries it, with the state a person left in it."""
+    return {"id": view.get("id", "V0"), "team_id": desk.team_id, "type": "modal",
+            "callback_id": view.get("callback_id", ""),
+            "private_metadata": view.get("private_metadata", ""),
+            "blocks": view.get("blocks", []), "hash": view.get("hash", "h"),
+            "state": {"values": values or {}}}
+
+
+def suggest(desk: Desk, user_id: str, action_id: str, value: str, view: dict,
+            block_id: str = "b") -> httpx.Response:
+    """An external_select asking for options as the person types (block_suggestion)."""
+    payload = {
+        "type": "block_suggestion",
+        "team": {"id": desk.team_id, "domain": "test"},
+        "user": {"id": user_id, "team_id": desk.team_id, "name": user_id.lower()},
+        "api_app_id": "A0SMSDESK", "token": "legacy",
+        "container": {"type": "view", "view_id": view.get("id", "V0")},
+        "action_id": action_id, "block_id": block_id, "value": value,
+        "view": _as_slack_view(desk, view, None),
+    }
+    return desk._slack_post(urlencode({"payload": json.dumps(payload)}),
+                            "application/x-www-form-urlencoded")
+
+
+def act_in_view(desk: Desk, user_id: str, view: dict, action: dict,
+                values: dict | None = None) -> httpx.Response:
+    """A block_actions from inside a modal: `action` as Slack sends it (action_id, block_id,
+    type, value or selected_option), `values` the modal's state at that moment."""
+    payload = {
+        "type": "block_actions",
+        "team": {"id": desk.team_id, "domain": "test"},
+        "user": {"id": user_id, "team_id": desk.team_id, "name": user_id.lower()},
+        "api_app_id": "A0SMSDESK", "token": "legacy",
+        "trigger_id": desk.slack.new_trigger_id(),
+        "container": {"type": "view", "view_id": view.get("id", "V0")},
+        "view": _as_slack_view(desk, view, values),
+        "actions": [{"action_ts": str(time.time()), **action}],
+    }
+    return desk._slack_post(urlencode({"payload": json.dumps(payload)}),
+                            "application/x-www-form-urlencoded")

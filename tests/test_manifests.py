@@ -113,6 +113,8 @@ def test_http_manifest_routes_events_clicks_and_commands_to_the_public_url():
     assert settings["socket_mode_enabled"] is False
     assert settings["event_subscriptions"]["request_url"] == EVENTS_URL
     assert settings["interactivity"]["request_url"] == EVENTS_URL
+    # The compose modal's external_select loads its options from the same endpoint.
+    assert settings["interactivity"]["message_menu_options_url"] == EVENTS_URL
     assert [command["url"] for command in manifest["features"]["slash_commands"]] == [
         EVENTS_URL
     ] * len(SLASH_COMMANDS)
@@ -124,6 +126,7 @@ def test_socket_manifest_has_no_request_urls():
     assert settings["socket_mode_enabled"] is True
     assert "request_url" not in settings["event_subscriptions"]
     assert "request_url" not in settings["interactivity"]
+    assert "message_menu_options_url" not in settings["interactivity"]
     assert all("url" not in command for command in manifest["features"]["slash_commands"])
 
 

@@ -99,3 +99,12 @@ def expire_session_at(s: Session, team_id: str, interaction_id: int, due_at: dat
 def process_media(s: Session, team_id: str, media_id: int) -> None:
     """Fetch (if need be) and check one MMS file; no lane, so files download side by side."""
     enqueue(s, team_id, PROCESS_MEDIA, {"media_id": media_id})
+
+
+POST_COMPOSED = "slack.post_composed"
+
+
+def post_composed(s: Session, team_id: str, message_id: int, interaction_id: int) -> None:
+    """Show a reply written in the compose modal in the thread, as the agent wrote it."""
+    enqueue(s, team_id, POST_COMPOSED, {"message_id": message_id},
+            lane=interaction_lane(interaction_id))

@@ -22,6 +22,8 @@ MENU_DISPOSITION = "disposition"
 MENU_CASE = "case"
 TRANSFER_TO_CONSULTED = "consult.transfer"  # button in a consultation conversation
 RESPONSE_SEARCH = "compose.response"  # external select in the compose modal
+COMPOSE_TEXT = "compose.text"  # the reply's text input: keeps the segment count live
+CASE_FIELD = "case.value"  # an editable field's input in the case modal
 
 # Modal callback_ids (view_submission)
 COMPOSE_VIEW = "compose.submit"

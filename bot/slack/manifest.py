@@ -60,6 +60,9 @@ def build_manifest(
     if http:
         event_subscriptions["request_url"] = request_url
         interactivity["request_url"] = request_url
+        # The compose modal's standard-response picker is an external_select: Slack asks for
+        # its options (block_suggestion) here. In Socket Mode they come over the socket.
+        interactivity["message_menu_options_url"] = request_url
     event_subscriptions["bot_events"] = list(BOT_EVENTS)
 
     return {

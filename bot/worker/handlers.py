@@ -33,6 +33,7 @@ HANDLERS: dict[str, Handler] = {
     effects.SYNC_TRANSCRIPT: slack_jobs.sync_transcript,
     effects.UPDATE_CARD: slack_jobs.update_card,
     effects.SHOW_DELIVERY: slack_jobs.show_delivery,
+    effects.POST_COMPOSED: slack_jobs.post_composed,
     effects.NOTIFY_AGENT: slack_jobs.notify_agent,
     effects.PUBLISH_HOME: slack_jobs.publish_home,
     effects.SEND_SMS: sms_jobs.send_sms,

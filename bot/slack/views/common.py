@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from urllib.parse import urlsplit
 
+from bot.config import CaseLink
 from bot.slack.mrkdwn import escape
 from bot.sms.phone import display
 
@@ -43,10 +46,48 @@ def quoted(customer_text: str, limit: int = SECTION_LIMIT - 200) -> str:
     return "\n".join(lines)
 
 
-def case_fields(case_data: dict[str, str]) -> list[dict]:
-    """Case information as section fields: keys and values both come from outside."""
+def is_web_url(value: str) -> bool:
+    """An http(s) address with a host and no spaces: what Slack turns into a link by itself."""
+    if not value or any(ch.isspace() for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def _escaped_clip(text: str, limit: int) -> str:
+    """Escaped, and at most about `limit` characters once escaped (an entity is never cut)."""
+    pieces = escaped_chunks(text, limit)
+    return pieces[0] + ("…" if len(pieces) > 1 else "") if pieces else ""
+
+
+def case_value(name: str, value: str, links: dict[str, CaseLink] | None = None) -> str:
+    """One case value as mrkdwn.
+
+    Keys and values come from outside (a webhook, an agent), so they are escaped: a value
+    that is an address shows as the literal address, which Slack links by itself; it can
+    never carry a label. The one exception is a field the admin gave a link in the settings:
+    that shows as `<admin URL with the value quoted|admin's text with the value escaped>`.
+    """
+    link = (links or {}).get(name)
+    if link is not None and value:
+        anchor = _escaped_clip(clip(link.anchor(value), 300), 600)
+        markup = f"<{escape(link.href(value))}|{anchor}>"
+        if len(markup) <= 1500:
+            return markup
+    if is_web_url(value) and len(escape(value)) <= 1500:
+        return escape(value)  # whole, or the link Slack makes would go somewhere else
+    return _escaped_clip(clip(value, 500), 1500)
+
+
+def case_fields(case_data: dict[str, str], links: Iterable[CaseLink] = ()) -> list[dict]:
+    """Case information as section fields (at most 10, Slack's limit for one section)."""
+    by_field = {link.field: link for link in links}
     return [
-        {"type": "mrkdwn", "text": f"*{escape(clip(str(k), 80))}*\n{escape(clip(str(v), 500))}"}
+        {"type": "mrkdwn", "text": f"*{_escaped_clip(clip(str(k), 80), 300)}*\n"
+                                   f"{case_value(str(k), str(v), by_field)}"}
         for k, v in list(case_data.items())[:10]
     ]
 

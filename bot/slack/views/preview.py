@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.config import CaseLink
 from bot.desk.lifecycle import (
     OFFER_ACCEPTED,
     OFFER_PENDING,
@@ -34,6 +35,7 @@ class PreviewData:
     transfer_from: str | None = None  # set on a transfer offer
     transfer_reason: str | None = None
     transcript: tuple[tuple[str, str], ...] = ()  # (inbound|outbound, text), for transfers
+    case_links: tuple[CaseLink, ...] = ()  # the admin's links for case fields
 
 
 def _outcome_line(p: PreviewData) -> str:
@@ -92,7 +94,7 @@ def build_preview(p: PreviewData) -> dict:
                        "thread once you accept"}]})
     if p.case_data:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Case information*"},
-                       "fields": case_fields(p.case_data)})
+                       "fields": case_fields(p.case_data, p.case_links)})
     if p.offer_state == OFFER_PENDING:
         blocks.append({"type": "context", "elements": [{
             "type": "mrkdwn",

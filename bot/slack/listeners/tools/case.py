@@ -1,17 +1,44 @@
-"""Card tool: case (modal and submission)."""
+"""Card tool: Case information — view it, and edit the fields the settings mark editable."""
 
 from __future__ import annotations
 
-from slack_bolt import App, BoltContext
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from bot.desk import case_info
 from bot.services import Services
+from bot.slack import ids
+from bot.slack.views import case as case_view
 
 
 def open_modal(services: Services, client: WebClient, body: dict, context: BoltContext,
                interaction_id: int) -> None:
-    raise NotImplementedError("case tool")
+    shown = case_info.case_view(services.db, services.settings, context.team_id,
+                                interaction_id, context.user_id)
+    if shown is None:
+        return
+    client.views_open(trigger_id=body["trigger_id"], view=case_view.build_case_modal(
+        shown.interaction_id, shown.case_data, shown.editable, shown.can_edit,
+        services.settings.case_links))
 
 
 def register(app: App, services: Services) -> None:
-    pass
+    db, settings = services.db, services.settings
+
+    @app.view(ids.CASE_VIEW)
+    def save(ack: Ack, view: dict, context: BoltContext) -> None:
+        values = case_view.submitted_values(view)
+        metadata = str(view.get("private_metadata") or "")
+        if not values or not metadata.isdigit():
+            ack()
+            return
+        result = case_info.update_case(db, settings, context.team_id, int(metadata),
+                                       context.user_id, values)
+        if result.not_allowed:
+            ack(response_action="errors", errors={
+                case_view.field_block_id(name): case_info.NOT_ALLOWED for name in values})
+        elif result.errors:
+            ack(response_action="errors", errors={
+                case_view.field_block_id(name): error for name, error in result.errors.items()})
+        else:
+            ack()

@@ -1,17 +1,124 @@
-"""Card tool: compose (modal and submission)."""
+"""Card tool: Reply… — the compose modal, its standard-response picker, live SMS count, send.
+
+Slack clicks land here: the "Reply…" button (opens the modal), the picker's search
+(block_suggestion) and choice, each character typed (the segment count), and Send.
+"""
 
 from __future__ import annotations
 
-from slack_bolt import App, BoltContext
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
+from bot.desk import replies, responses
 from bot.services import Services
+from bot.slack import directory, ids
+from bot.slack.views import compose as compose_view
+from bot.slack.views.compose import ComposeData, build_compose
+
+REFUSALS = {
+    replies.ComposedOutcome.EMPTY: "Write the message first, or pick a standard response.",
+    replies.ComposedOutcome.TOO_LONG: (f"An SMS reply can be at most {replies.COMPOSED_LIMIT} "
+                                       "characters."),
+    replies.ComposedOutcome.NOT_HELD: ("This interaction is no longer yours (it was "
+                                       "transferred or closed), so the message was not sent."),
+    replies.ComposedOutcome.TRANSFERRING: ("This interaction is being transferred: the "
+                                           "message was not sent. Send it once it is yours "
+                                           "again, or leave it to your colleague."),
+    replies.ComposedOutcome.CLOSED: ("This interaction is closed for messaging, so the "
+                                     "message was not sent."),
+}
+
+
+def _agent_name(client: WebClient, team_id: str, user_id: str) -> str | None:
+    name = directory.display_name(client, team_id, user_id)
+    return None if name == user_id else name  # unknown: the response says "your agent"
+
+
+def _view_update(client: WebClient, view: dict, new_view: dict, *, guard: bool) -> None:
+    """With `guard`, only if nobody changed the view meanwhile (a later keystroke wins)."""
+    try:
+        client.views_update(view_id=view["id"], view=new_view,
+                            **({"hash": view["hash"]} if guard and view.get("hash") else {}))
+    except SlackApiError as error:
+        if error.response.get("error") not in ("hash_conflict", "not_found"):
+            raise
 
 
 def open_modal(services: Services, client: WebClient, body: dict, context: BoltContext,
                interaction_id: int) -> None:
-    raise NotImplementedError("compose tool")
+    target = responses.open_compose(services.db, context.team_id, interaction_id,
+                                    context.user_id)
+    if target is None:
+        return  # told why, in the thread
+    client.views_open(trigger_id=body["trigger_id"], view=build_compose(ComposeData(
+        interaction_id, target.contact_name, target.contact_phone)))
 
 
 def register(app: App, services: Services) -> None:
-    pass
+    db, settings = services.db, services.settings
+
+    @app.action(ids.OPEN_COMPOSE)
+    def open_compose(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        ack()
+        open_modal(services, client, body, context, int(body["actions"][0]["value"]))
+
+    @app.options(ids.RESPONSE_SEARCH)
+    def suggest(ack: Ack, body: dict, context: BoltContext) -> None:
+        found = responses.search(db, context.team_id, body.get("value") or "",
+                                 limit=compose_view.OPTIONS_LIMIT)
+        ack(**compose_view.response_options(found))
+
+    @app.action(ids.RESPONSE_SEARCH)
+    def insert_response(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        ack()
+        view = body["view"]
+        selected = body["actions"][0].get("selected_option") or {}
+        if not str(selected.get("value", "")).isdigit():
+            return
+        entry = responses.get(db, context.team_id, int(selected["value"]))
+        target = responses.compose_context(db, context.team_id, int(view["private_metadata"]))
+        if entry is None or target is None:
+            return
+        filled = responses.render(entry.text, target,
+                                  _agent_name(client, context.team_id, context.user_id))
+        block_id, typed = compose_view.current_text(view)
+        text = f"{typed.rstrip()}\n{filled.text}" if typed.strip() else filled.text
+        # A new revision: Slack shows the new text instead of keeping what was typed.
+        _view_update(client, view, build_compose(ComposeData(
+            target.interaction_id, target.contact_name, target.contact_phone, text,
+            revision=compose_view.revision_of(block_id) + 1,
+            unfilled=responses.placeholders(text))), guard=False)
+
+    @app.action(ids.COMPOSE_TEXT)
+    def count_as_typed(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        ack()
+        view, action = body["view"], body["actions"][0]
+        target = responses.compose_context(db, context.team_id, int(view["private_metadata"]))
+        if target is None:
+            return
+        text = action.get("value") or ""
+        # Same revision: Slack keeps what is being typed; only the count below it changes.
+        _view_update(client, view, build_compose(ComposeData(
+            target.interaction_id, target.contact_name, target.contact_phone, text,
+            revision=compose_view.revision_of(action.get("block_id")),
+            unfilled=responses.placeholders(text))), guard=True)
+
+    @app.view(ids.COMPOSE_VIEW)
+    def send(ack: Ack, view: dict, context: BoltContext) -> None:
+        block_id, text = compose_view.current_text(view)
+        block_id = block_id or compose_view.text_block_id(0)
+        outcome = replies.ComposedOutcome.EMPTY
+        if text.strip() and len(text.strip()) <= replies.COMPOSED_LIMIT:
+            outcome = replies.send_composed(db, settings, context.team_id,
+                                            int(view["private_metadata"]), context.user_id,
+                                            text)
+        elif text.strip():
+            outcome = replies.ComposedOutcome.TOO_LONG
+        if outcome is replies.ComposedOutcome.SENT:
+            ack()
+            return
+        message = REFUSALS[outcome]
+        if outcome is replies.ComposedOutcome.TOO_LONG:
+            message += f" This one has {len(text.strip())}."
+        ack(response_action="errors", errors={block_id: message})

@@ -1,0 +1,159 @@
+"""The compose modal ("Reply…"): a standard-response picker, the text, its SMS cost live.
+
+Slack keeps what a person typed in an input across `views.update` as long as the input's
+block_id stays the same, and then ignores `initial_value`. So the text block's id carries a
+revision: a live segment-count update keeps it (the typing is untouched), inserting a
+response bumps it (the new text replaces the old). The picker's block is bumped too, so the
+same response can be picked again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.slack import ids
+from bot.slack.mrkdwn import escape
+from bot.slack.views.common import clip, contact_label, escaped_chunks, when
+from bot.sms.phone import display
+from bot.sms.segments import GSM7, LIMITS, count_segments
+
+TEXT_BLOCK = "compose.text"
+RESPONSE_BLOCK = "compose.response"
+TEXT_LIMIT = 1600  # replies.COMPOSED_LIMIT; the count turns into a warning past it
+OPTION_LIMIT = 75  # Slack's limit for an option's text and an option group's label
+OPTIONS_LIMIT = 100  # Slack shows at most this many options
+
+
+@dataclass(frozen=True)
+class ComposeData:
+    interaction_id: int
+    contact_name: str | None
+    contact_phone: str
+    text: str = ""
+    revision: int = 0
+    unfilled: tuple[str, ...] = ()  # {fields} still in the text, as typed
+
+
+def text_block_id(revision: int) -> str:
+    return f"{TEXT_BLOCK}.{revision}"
+
+
+def revision_of(block_id: str | None) -> int:
+    tail = (block_id or "").rpartition(".")[2]
+    return int(tail) if tail.isdigit() else 0
+
+
+def current_text(view: dict) -> tuple[str | None, str]:
+    """(block_id, text) of the reply as the modal's state holds it."""
+    for block_id, actions in ((view.get("state") or {}).get("values") or {}).items():
+        element = actions.get(ids.COMPOSE_TEXT)
+        if element is not None:
+            return block_id, element.get("value") or ""
+    return None, ""
+
+
+def segment_line(text: str) -> str:
+    """What the text costs, as the agent sees it under the box."""
+    if not text.strip():
+        return "Type the reply, or pick a standard response to insert it."
+    length = len(text)
+    if length > TEXT_LIMIT:
+        return (f":warning: {length} characters: an SMS reply can be at most {TEXT_LIMIT}. "
+                "Shorten it to send.")
+    report = count_segments(text)
+    single, per_part = LIMITS[report.encoding]
+    why = "" if report.encoding == GSM7 else " (emoji or special characters)"
+    if report.segments == 1:
+        return (f"*1 SMS* · {report.encoding}{why} · {length} characters "
+                f"(up to {single} fit in one)")
+    return (f"*{report.segments} SMS segments* · {report.encoding}{why} · {length} characters "
+            f"({per_part} per segment)")
+
+
+def build_compose(c: ComposeData) -> dict:
+    who = contact_label(c.contact_name, c.contact_phone)
+    to = f"*{escape(who)}*"
+    if c.contact_name:
+        to += f" · {escape(display(c.contact_phone))}"
+    text_input: dict = {
+        "type": "plain_text_input",
+        "action_id": ids.COMPOSE_TEXT,
+        "multiline": True,
+        "placeholder": {"type": "plain_text", "text": "The SMS to the customer"},
+        "dispatch_action_config": {"trigger_actions_on": ["on_character_entered"]},
+    }
+    if c.text:
+        text_input["initial_value"] = c.text
+    blocks: list[dict] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"To {to}"}},
+        {
+            "type": "input",
+            "block_id": f"{RESPONSE_BLOCK}.{c.revision}",
+            "optional": True,
+            "dispatch_action": True,
+            "label": {"type": "plain_text", "text": "Standard response"},
+            "hint": {"type": "plain_text", "text": "Inserted below what you typed, with the "
+                                                   "customer's and your name filled in."},
+            "element": {
+                "type": "external_select",
+                "action_id": ids.RESPONSE_SEARCH,
+                "min_query_length": 0,
+                "placeholder": {"type": "plain_text",
+                                "text": "Search by name, category or text"},
+            },
+        },
+        {
+            "type": "input",
+            "block_id": text_block_id(c.revision),
+            "dispatch_action": True,
+            "label": {"type": "plain_text", "text": "Message"},
+            "element": text_input,
+        },
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": segment_line(c.text)}]},
+    ]
+    if c.unfilled:
+        shown = escape(", ".join(c.unfilled))
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
+                       f":warning: Not filled in: {clip(shown, 1500)}. The customer would "
+                       "read it exactly like that: edit it before sending."}]})
+    return {
+        "type": "modal",
+        "callback_id": ids.COMPOSE_VIEW,
+        "private_metadata": str(c.interaction_id),
+        "title": {"type": "plain_text", "text": "Reply by SMS"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks,
+    }
+
+
+def response_options(entries) -> dict:
+    """block_suggestion answer: the matching responses grouped by category (ack(**this))."""
+    groups: dict[str, list[dict]] = {}
+    for entry in list(entries)[:OPTIONS_LIMIT]:
+        groups.setdefault(entry.category, []).append({
+            "text": {"type": "plain_text", "text": clip(entry.name, OPTION_LIMIT)},
+            "value": str(entry.id),
+        })
+    if not groups:
+        return {"options": []}
+    return {"option_groups": [
+        {"label": {"type": "plain_text", "text": clip(category, OPTION_LIMIT)},
+         "options": options}
+        for category, options in groups.items()
+    ]}
+
+
+def build_composed_line(agent_name: str | None, user_id: str, body: str,
+                        at: datetime) -> dict:
+    """The reply in the thread, posted under the agent's name: the text exactly as it goes to
+    the phone (escaped, so it shows literally), and where it came from."""
+    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
+                          for chunk in escaped_chunks(body)]
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
+                   f":outbox_tray: Sent via Reply… by <@{user_id}> · {when(at)}"}]})
+    line = {"text": escape(clip(body, 3000)), "blocks": blocks}
+    if agent_name:
+        line["username"] = clip(agent_name, 80)
+    return line
