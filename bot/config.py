@@ -7,6 +7,15 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.queues import (
+    DEFAULT_QUEUE,
+    AgentOverride,
+    AutoAnswer,
+    Queue,
+    QueueConfigError,
+    parse_agent_overrides,
+    parse_queues,
+)
 from storage.db import DEFAULT_URL
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -43,6 +52,45 @@ class Settings:
     disposition_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # True: Done (and the automatic Done after a page-mode reply) waits for a code.
     disposition_mandatory: bool = False
+    # Queues (bot/queues.py); none configured means one queue, "SMS", for everyone.
+    queues: tuple[Queue, ...] = ()
+    agent_overrides: tuple[AgentOverride, ...] = ()
+    supervisor_groups: tuple[str, ...] = ()  # Slack user group ids
+    admin_groups: tuple[str, ...] = ()
+
+    def all_queues(self) -> tuple[Queue, ...]:
+        return self.queues or (Queue(DEFAULT_QUEUE),)
+
+    def queue_named(self, name: str | None) -> Queue:
+        for queue in self.all_queues():
+            if queue.name == name:
+                return queue
+        return self.all_queues()[0]
+
+    def queue_for(self, business_number: str) -> Queue:
+        """The queue a number belongs to; numbers no queue names go to the first queue."""
+        for queue in self.all_queues():
+            if business_number in queue.numbers:
+                return queue
+        return self.all_queues()[0]
+
+    def _override(self, user_id: str) -> AgentOverride | None:
+        return next((o for o in self.agent_overrides if o.user_id == user_id), None)
+
+    def capacity_for(self, user_id: str, queue: Queue | None = None) -> int:
+        override = self._override(user_id)
+        if override and override.capacity:
+            return override.capacity
+        if queue is not None and queue.capacity:
+            return queue.capacity
+        return self.agent_capacity
+
+    def auto_answer_for(self, user_id: str, queue: Queue) -> AutoAnswer:
+        override = self._override(user_id)
+        on = queue.auto_answer if override is None or override.auto_answer is None \
+            else override.auto_answer
+        return AutoAnswer(on, queue.auto_answer_preview_seconds if on else 0,
+                          queue.auto_answer_allow_reject)
 
     def mode_for(self, business_number: str, body: str) -> str:
         """Page mode unless the number or the message's first word is set up for sessions."""
@@ -94,9 +142,23 @@ class Settings:
             supervisors=tuple(roles.get("supervisors", ())),
             admins=tuple(roles.get("admins", ())),
             media_save_roles=save_roles,
+            **_queue_settings(path, data),
             **_case_settings(path, data.get("case", {})),
             **_disposition_settings(path, data.get("dispositions", {})),
         )
+
+
+def _queue_settings(path, data: dict) -> dict:
+    roles = data.get("roles", {})
+    try:
+        return {
+            "queues": parse_queues(data.get("queues"), str(path)),
+            "agent_overrides": parse_agent_overrides(data.get("agents"), str(path)),
+            "supervisor_groups": tuple(roles.get("supervisor_groups", ())),
+            "admin_groups": tuple(roles.get("admin_groups", ())),
+        }
+    except QueueConfigError as error:
+        raise ConfigError(str(error)) from error
 
 
 CASE_FIELD_LIMIT = 80  # characters of a case field's name in [case] settings

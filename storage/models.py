@@ -94,6 +94,7 @@ class Interaction(Base):
     team_id: Mapped[str] = mapped_column(String(32))
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
     business_number: Mapped[str] = mapped_column(String(32))
+    queue: Mapped[str] = mapped_column(String(64), default="SMS")
     media: Mapped[str] = mapped_column(String(8), default="SMS")  # SMS | MMS
     mode: Mapped[str] = mapped_column(String(8), default="page")  # page | session
     state: Mapped[str] = mapped_column(String(16))  # see bot.desk.lifecycle.STATES
@@ -111,6 +112,11 @@ class Interaction(Base):
     disposition: Mapped[str | None] = mapped_column(String(120))
     disposition_by: Mapped[str | None] = mapped_column(String(32))
     disposition_at: Mapped[datetime | None] = mapped_column()
+    # The live card in the queue's supervisor channel.
+    supervisor_channel: Mapped[str | None] = mapped_column(String(32))
+    supervisor_ts: Mapped[str | None] = mapped_column(String(32))
+    # Set when every Ready member declined and the supervisors were told (once per wait).
+    everyone_declined_at: Mapped[datetime | None] = mapped_column()
     # Set when Done (or a page-mode reply) waits for a mandatory disposition.
     done_requested_by: Mapped[str | None] = mapped_column(String(32))
 
@@ -254,6 +260,20 @@ class StandardResponse(Base):
     text: Mapped[str] = mapped_column(Text)
     updated_by: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GroupMember(Base):
+    """Members of the Slack user groups named in the settings (queues, roles), as last read."""
+
+    __tablename__ = "group_members"
+    __table_args__ = (UniqueConstraint("team_id", "group_id", "user_id",
+                                       name="uq_group_members"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    group_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SlackEventReceipt(Base):

@@ -41,9 +41,12 @@ def post_preview(s: Session, team_id: str, offer_id: int, interaction_id: int) -
             lane=interaction_lane(interaction_id))
 
 
-def update_preview(s: Session, team_id: str, offer_id: int, interaction_id: int) -> None:
+def update_preview(s: Session, team_id: str, offer_id: int, interaction_id: int,
+                   due_at: datetime | None = None) -> None:
+    # A countdown tick is due later; it waits in its own lane so it never holds back the
+    # interaction's lines while it waits.
     enqueue(s, team_id, UPDATE_PREVIEW, {"offer_id": offer_id},
-            lane=interaction_lane(interaction_id))
+            lane=None if due_at else interaction_lane(interaction_id), due_at=due_at)
 
 
 def expire_offer_at(s: Session, team_id: str, offer_id: int, due_at: datetime) -> None:
@@ -108,3 +111,17 @@ def post_composed(s: Session, team_id: str, message_id: int, interaction_id: int
     """Show a reply written in the compose modal in the thread, as the agent wrote it."""
     enqueue(s, team_id, POST_COMPOSED, {"message_id": message_id},
             lane=interaction_lane(interaction_id))
+
+
+UPDATE_SUPERVISION = "slack.update_supervision"
+TELL_SUPERVISORS = "slack.tell_supervisors"
+
+
+def update_supervision(s: Session, team_id: str, interaction_id: int) -> None:
+    """Refresh the interaction's live card in its queue's supervisor channel."""
+    enqueue(s, team_id, UPDATE_SUPERVISION, {"interaction_id": interaction_id},
+            lane=f"supervision:{interaction_id}")
+
+
+def tell_supervisors(s: Session, team_id: str, queue: str, text: str) -> None:
+    enqueue(s, team_id, TELL_SUPERVISORS, {"queue": queue, "text": text})

@@ -67,6 +67,7 @@ def _receive(db: Database, settings: Settings, team_id: str,
                 team_id=team_id,
                 contact_id=contact.id,
                 business_number=inbound.to_number,
+                queue=settings.queue_for(inbound.to_number).name,
                 media="MMS" if inbound.media else "SMS",
                 # MMS always arrive in page mode.
                 mode="page" if inbound.media else settings.mode_for(inbound.to_number,

@@ -5,15 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config import Settings
-from bot.desk import effects, routing, sessions, timeline, transfers
+from bot.desk import answering, effects, routing, timeline, transfers
 from bot.desk.lifecycle import (
-    ACCEPTED,
     OFFER_ACCEPTED,
     OFFER_REJECTED,
     OFFER_TIMED_OUT,
     OFFERED,
     TRANSFERRING,
-    move_interaction,
     move_offer,
 )
 from storage.db import Database
@@ -44,10 +42,6 @@ def _load_offer(s, team_id: str, offer_id: int) -> Offer:
     return offer
 
 
-class _LostRace(Exception):
-    pass
-
-
 def accept_offer(db: Database, settings: Settings, team_id: str, offer_id: int,
                  user_id: str) -> OfferAnswer:
     try:
@@ -55,31 +49,9 @@ def accept_offer(db: Database, settings: Settings, team_id: str, offer_id: int,
             offer = _load_offer(s, team_id, offer_id)
             if offer.agent_user_id != user_id:
                 raise NotYourOffer(offer_id)
-            now = utcnow()
-            is_transfer = offer.kind == transfers.TRANSFER
-            moved = move_interaction(
-                s, offer.interaction_id, TRANSFERRING if is_transfer else OFFERED, ACCEPTED,
-                _where={"offered_to": user_id},
-                agent_user_id=user_id, offered_to=None, accepted_at=now,
-                # A transferred interaction keeps its thread where it is.
-                **({} if is_transfer else {"desk_channel": settings.desk_channel}),
-            )
-            if not moved:
-                raise _LostRace
-            if not move_offer(s, offer.id, OFFER_ACCEPTED, answered_at=now):
-                raise _LostRace  # rolls the interaction back too
-            if is_transfer:
-                transfers.record_accepted(s, offer)
-            else:
-                timeline.record(s, team_id, offer.interaction_id, timeline.ACCEPTED,
-                                actor=user_id)
-            sessions.keep_alive(s, settings, offer.interaction_id, now)
-            # Thread first, so the updated preview can link to it.
-            effects.open_thread(s, team_id, offer.interaction_id)
-            effects.update_preview(s, team_id, offer.id, offer.interaction_id)
-            effects.publish_home(s, team_id, user_id)
+            answering.take(s, settings, offer, utcnow())
             return OfferAnswer(True, OFFER_ACCEPTED, offer.interaction_id)
-    except _LostRace:
+    except answering.LostRace:
         with db.transaction() as s:
             offer = _load_offer(s, team_id, offer_id)
             if offer.state != OFFER_ACCEPTED:  # a double click on Accept needs no answer
@@ -118,8 +90,23 @@ def _decline(db: Database, settings: Settings, team_id: str, offer_id: int,
 
 def reject_offer(db: Database, settings: Settings, team_id: str, offer_id: int,
                  user_id: str) -> OfferAnswer:
+    with db.transaction() as s:
+        offer = _load_offer(s, team_id, offer_id)
+        if offer.kind == routing.AUTO_ANSWER:
+            queue = settings.queue_named(s.get(Interaction, offer.interaction_id).queue)
+            if not settings.auto_answer_for(offer.agent_user_id, queue).allow_reject:
+                # The preview shows no Reject here; a forged click changes nothing.
+                effects.notify_agent(s, team_id, user_id, "Interactions of this queue are "
+                                     "answered automatically and cannot be rejected.")
+                return OfferAnswer(False, offer.state, offer.interaction_id)
     return _decline(db, settings, team_id, offer_id, OFFER_REJECTED, user_id)
 
 
 def expire_offer(db: Database, settings: Settings, team_id: str, offer_id: int) -> OfferAnswer:
+    """The offer's time is up: redirected, or (auto-answer with a countdown) accepted."""
+    with db.transaction() as s:
+        offer = _load_offer(s, team_id, offer_id)
+        kind, agent = offer.kind, offer.agent_user_id
+    if kind == routing.AUTO_ANSWER:
+        return accept_offer(db, settings, team_id, offer_id, agent)
     return _decline(db, settings, team_id, offer_id, OFFER_TIMED_OUT, None)

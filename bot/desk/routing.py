@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.desk import effects, timeline
+from bot.desk import answering, effects, timeline
 from bot.desk.lifecycle import (
     HELD_STATES,
     OFFER_REJECTED,
@@ -17,7 +17,8 @@ from bot.desk.lifecycle import (
     QUEUED,
     check_transition,
 )
-from storage.models import Agent, Interaction, Offer, utcnow
+from bot.queues import Queue
+from storage.models import Agent, GroupMember, Interaction, Offer, utcnow
 
 
 def _declined_by(s: Session, interaction_id: int) -> set[str]:
@@ -55,21 +56,37 @@ def lock_team_routing(s: Session, team_id: str) -> None:
                   {"key": f"smsdesk-routing:{team_id}"})
 
 
+def queue_members(s: Session, team_id: str, queue: Queue) -> set[str] | None:
+    """The queue's agents, or None when everyone belongs to it."""
+    if queue.everyone:
+        return None
+    members = set(queue.members)
+    if queue.member_groups:
+        members |= set(s.scalars(select(GroupMember.user_id).where(
+            GroupMember.team_id == team_id, GroupMember.group_id.in_(queue.member_groups))))
+    return members
+
+
+def _eligible(s: Session, settings: Settings, team_id: str, queue: Queue) -> list[Agent]:
+    """Ready members of the queue with room for one more, longest-waiting first."""
+    members = queue_members(s, team_id, queue)
+    load = _load(s, team_id)
+    ready = s.scalars(
+        select(Agent)
+        .where(Agent.team_id == team_id, Agent.ready.is_(True))
+        .order_by(Agent.last_offer_at.asc().nulls_first(), Agent.state_changed_at, Agent.id))
+    return [a for a in ready
+            if (members is None or a.user_id in members)
+            and load.get(a.user_id, 0) < settings.capacity_for(a.user_id, queue)]
+
+
 def pick_agent(s: Session, settings: Settings, interaction: Interaction,
                exclude: frozenset[str] = frozenset()) -> Agent | None:
     lock_team_routing(s, interaction.team_id)
-    query = (
-        select(Agent)
-        .where(Agent.team_id == interaction.team_id, Agent.ready.is_(True))
-        .order_by(Agent.last_offer_at.asc().nulls_first(), Agent.state_changed_at, Agent.id)
-    )
-    ready = list(s.scalars(query))
     declined = _declined_by(s, interaction.id) | exclude
-    load = _load(s, interaction.team_id)
-    for agent in ready:
-        if agent.user_id not in declined and load.get(agent.user_id, 0) < settings.agent_capacity:
-            return agent
-    return None
+    queue = settings.queue_named(interaction.queue)
+    return next((a for a in _eligible(s, settings, interaction.team_id, queue)
+                 if a.user_id not in declined), None)
 
 
 def route(s: Session, settings: Settings, interaction: Interaction,
@@ -83,25 +100,68 @@ def route(s: Session, settings: Settings, interaction: Interaction,
             interaction.state = QUEUED
             interaction.offered_to = None
             timeline.record(s, interaction.team_id, interaction.id, timeline.QUEUED)
+        _tell_supervisors_if_everyone_declined(s, settings, interaction, now)
+        effects.update_supervision(s, interaction.team_id, interaction.id)
         return None
+    queue = settings.queue_named(interaction.queue)
+    auto = settings.auto_answer_for(agent.user_id, queue)
     check_transition(interaction.state, OFFERED)
     interaction.state = OFFERED
     interaction.offered_to = agent.user_id
     agent.last_offer_at = now
+    window = auto.preview_seconds if auto.on else settings.offer_timeout_seconds
     offer = Offer(
         team_id=interaction.team_id,
         interaction_id=interaction.id,
         agent_user_id=agent.user_id,
+        kind=AUTO_ANSWER if auto.on else ROUTE,
         offered_at=now,
-        expires_at=now + timedelta(seconds=settings.offer_timeout_seconds),
+        expires_at=now + timedelta(seconds=window),
     )
     s.add(offer)
     s.flush()
     timeline.record(s, interaction.team_id, interaction.id, timeline.OFFERED,
                     actor=agent.user_id)
+    effects.update_supervision(s, interaction.team_id, interaction.id)
+    if auto.on and auto.preview_seconds == 0:
+        answering.take(s, settings, offer, now)  # no preview: it is the agent's at once
+        s.refresh(interaction)
+        return offer
     effects.post_preview(s, interaction.team_id, offer.id, interaction.id)
     effects.expire_offer_at(s, interaction.team_id, offer.id, offer.expires_at)
+    if auto.on:
+        # A countdown that moves, at intervals Slack's chat.update budget can afford.
+        for seconds_left in COUNTDOWN_MARKS:
+            if seconds_left < auto.preview_seconds:
+                effects.update_preview(s, interaction.team_id, offer.id, interaction.id,
+                                       due_at=offer.expires_at - timedelta(seconds=seconds_left))
     return offer
+
+
+ROUTE, AUTO_ANSWER = "route", "auto"  # Offer.kind; a transfer is answering.TRANSFER
+COUNTDOWN_MARKS = (60, 30, 20, 10, 5)
+
+
+def _tell_supervisors_if_everyone_declined(s: Session, settings: Settings,
+                                           interaction: Interaction, now: datetime) -> None:
+    if interaction.everyone_declined_at is not None:
+        return
+    declined = _declined_by(s, interaction.id)
+    if not declined:
+        return  # nobody was Ready yet: an ordinary wait, not news
+    queue = settings.queue_named(interaction.queue)
+    members = queue_members(s, interaction.team_id, queue)
+    ready = set(s.scalars(select(Agent.user_id).where(
+        Agent.team_id == interaction.team_id, Agent.ready.is_(True))))
+    if members is not None:
+        ready &= members
+    if ready - declined:
+        return  # someone Ready has not been asked yet (they are busy): it will reach them
+    interaction.everyone_declined_at = now
+    effects.tell_supervisors(
+        s, interaction.team_id, queue.name,
+        f"Every Ready agent of queue {queue.name} declined an interaction "
+        f"(#{interaction.id}); it is waiting in the queue. Reassign it from /sms-queue.")
 
 
 def dispatch_waiting(s: Session, settings: Settings, team_id: str, limit: int = 100) -> int:
@@ -122,11 +182,8 @@ def dispatch_waiting(s: Session, settings: Settings, team_id: str, limit: int = 
     return offered
 
 
-def ready_agents_with_room(s: Session, settings: Settings, team_id: str) -> list[str]:
-    """Ready agents who could take one more interaction now, longest-waiting first."""
-    load = _load(s, team_id)
-    agents = s.scalars(
-        select(Agent)
-        .where(Agent.team_id == team_id, Agent.ready.is_(True))
-        .order_by(Agent.last_offer_at.asc().nulls_first(), Agent.state_changed_at, Agent.id))
-    return [a.user_id for a in agents if load.get(a.user_id, 0) < settings.agent_capacity]
+def ready_agents_with_room(s: Session, settings: Settings, team_id: str,
+                           queue_name: str | None = None) -> list[str]:
+    """Ready agents (of the queue) who could take one more now, longest-waiting first."""
+    queue = settings.queue_named(queue_name)
+    return [a.user_id for a in _eligible(s, settings, team_id, queue)]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.desk import effects, routing, timeline
+from bot.desk.answering import TRANSFER
 from bot.desk.lifecycle import (
     ACCEPTED,
     OFFER_REJECTED,
@@ -21,7 +22,6 @@ from bot.desk.lifecycle import (
 from storage.db import Database
 from storage.models import Agent, Interaction, Offer, utcnow
 
-TRANSFER = "transfer"
 QUEUE_TARGET = "queue"
 MAX_REASON = 300
 

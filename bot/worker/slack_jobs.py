@@ -23,7 +23,7 @@ from bot.slack.views.transcript import (
 )
 from bot.slack.views.transfer import build_consultation_message
 from storage import queries
-from storage.models import Offer
+from storage.models import Offer, utcnow
 from storage.outbox import ClaimedJob
 from storage.queries import MediaItem
 
@@ -51,8 +51,18 @@ def _preview_data(services: Services, offer: Offer, client: WebClient) -> Previe
         transfer_reason=offer.reason,
         transcript=tuple(queries.transcript(services.db, interaction.id))
         if offer.kind == "transfer" else (),
+        **_auto_answer(services, offer, interaction.queue),
         case_links=services.settings.case_links,
     )
+
+
+def _auto_answer(services: Services, offer: Offer, queue: str) -> dict:
+    if offer.kind != "auto":
+        return {}
+    rule = services.settings.auto_answer_for(offer.agent_user_id,
+                                             services.settings.queue_named(queue))
+    seconds = max(0, round((offer.expires_at - utcnow()).total_seconds()))
+    return {"auto_answer_in": seconds, "allow_reject": rule.allow_reject}
 
 
 def _permalink(client: WebClient, channel: str, ts: str) -> str | None:

@@ -35,6 +35,8 @@ class PreviewData:
     transfer_from: str | None = None  # set on a transfer offer
     transfer_reason: str | None = None
     transcript: tuple[tuple[str, str], ...] = ()  # (inbound|outbound, text), for transfers
+    auto_answer_in: int | None = None  # seconds until an auto-answer countdown accepts it
+    allow_reject: bool = True
     case_links: tuple[CaseLink, ...] = ()  # the admin's links for case fields
 
 
@@ -96,19 +98,21 @@ def build_preview(p: PreviewData) -> dict:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Case information*"},
                        "fields": case_fields(p.case_data, p.case_links)})
     if p.offer_state == OFFER_PENDING:
-        blocks.append({"type": "context", "elements": [{
-            "type": "mrkdwn",
-            "text": f"Answer by {when(p.expires_at)} or it goes to the next agent.",
-        }]})
-        blocks.append({
-            "type": "actions",
-            "elements": [
-                {"type": "button", "action_id": ids.ACCEPT_OFFER, "style": "primary",
-                 "text": {"type": "plain_text", "text": "Accept"}, "value": str(p.offer_id)},
-                {"type": "button", "action_id": ids.REJECT_OFFER, "style": "danger",
-                 "text": {"type": "plain_text", "text": "Reject"}, "value": str(p.offer_id)},
-            ],
-        })
+        if p.auto_answer_in is not None:
+            deadline = (f":stopwatch: Accepted for you automatically at {when(p.expires_at)} "
+                        f"(in about {p.auto_answer_in} s).")
+            fallback = fallback.replace(" Accept or Reject.", " It will be accepted for you in "
+                                        f"about {p.auto_answer_in} seconds.")
+        else:
+            deadline = f"Answer by {when(p.expires_at)} or it goes to the next agent."
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": deadline}]})
+        buttons = [{"type": "button", "action_id": ids.ACCEPT_OFFER, "style": "primary",
+                    "text": {"type": "plain_text", "text": "Accept"}, "value": str(p.offer_id)}]
+        if p.allow_reject:
+            buttons.append({"type": "button", "action_id": ids.REJECT_OFFER, "style": "danger",
+                            "text": {"type": "plain_text", "text": "Reject"},
+                            "value": str(p.offer_id)})
+        blocks.append({"type": "actions", "elements": buttons})
     else:
         line = _outcome_line(p)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line}})
