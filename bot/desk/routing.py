@@ -67,17 +67,23 @@ def queue_members(s: Session, team_id: str, queue: Queue) -> set[str] | None:
     return members
 
 
-def _eligible(s: Session, settings: Settings, team_id: str, queue: Queue) -> list[Agent]:
-    """Ready members of the queue with room for one more, longest-waiting first."""
+def _eligible(s: Session, settings: Settings, team_id: str, queue: Queue) -> list[str]:
+    """Ready members of the queue with room for one more, longest-waiting first (user ids:
+    loading 500 agent rows as objects for every decision costs more than the decision)."""
     members = queue_members(s, team_id, queue)
     load = _load(s, team_id)
     ready = s.scalars(
-        select(Agent)
+        select(Agent.user_id)
         .where(Agent.team_id == team_id, Agent.ready.is_(True))
         .order_by(Agent.last_offer_at.asc().nulls_first(), Agent.state_changed_at, Agent.id))
-    return [a for a in ready
-            if (members is None or a.user_id in members)
-            and load.get(a.user_id, 0) < settings.capacity_for(a.user_id, queue)]
+    return [user for user in ready
+            if (members is None or user in members)
+            and load.get(user, 0) < settings.capacity_for(user, queue)]
+
+
+def _agent(s: Session, team_id: str, user_id: str) -> Agent:
+    return s.scalars(select(Agent).where(Agent.team_id == team_id,
+                                         Agent.user_id == user_id)).one()
 
 
 def pick_agent(s: Session, settings: Settings, interaction: Interaction,
@@ -85,15 +91,53 @@ def pick_agent(s: Session, settings: Settings, interaction: Interaction,
     lock_team_routing(s, interaction.team_id)
     declined = _declined_by(s, interaction.id) | exclude
     queue = settings.queue_named(interaction.queue)
-    return next((a for a in _eligible(s, settings, interaction.team_id, queue)
-                 if a.user_id not in declined), None)
+    user = next((u for u in _eligible(s, settings, interaction.team_id, queue)
+                 if u not in declined), None)
+    return _agent(s, interaction.team_id, user) if user else None
+
+
+class _Batch:
+    """Routing many waiting interactions at once: who is eligible is read once, then kept
+    current in memory as offers are made (an agent just offered moves to the back)."""
+
+    def __init__(self, s: Session, settings: Settings, team_id: str,
+                 interaction_ids: list[int]):
+        self.s, self.settings, self.team_id = s, settings, team_id
+        self.load = _load(s, team_id)
+        self.pools: dict[str, list[str]] = {}
+        self.declined: dict[int, set[str]] = {}
+        rows = s.execute(select(Offer.interaction_id, Offer.agent_user_id).where(
+            Offer.interaction_id.in_(interaction_ids),
+            Offer.state.in_((OFFER_REJECTED, OFFER_TIMED_OUT))))
+        for interaction_id, user in rows:
+            self.declined.setdefault(interaction_id, set()).add(user)
+
+    def choose(self, interaction: Interaction) -> Agent | None:
+        queue = self.settings.queue_named(interaction.queue)
+        if queue.name not in self.pools:
+            self.pools[queue.name] = _eligible(self.s, self.settings, self.team_id, queue)
+        pool = self.pools[queue.name]
+        declined = self.declined.get(interaction.id, set())
+        user = next((u for u in pool if u not in declined), None)
+        if user is None:
+            return None
+        self.load[user] = self.load.get(user, 0) + 1
+        for other in self.pools.values():  # one agent may sit in several queues
+            if user in other:
+                other.remove(user)
+                if self.load[user] < self.settings.capacity_for(user, queue):
+                    other.append(user)
+        return _agent(self.s, self.team_id, user)
 
 
 def route(s: Session, settings: Settings, interaction: Interaction,
-          now: datetime | None = None) -> Offer | None:
+          now: datetime | None = None, batch: _Batch | None = None) -> Offer | None:
     """Offer to the next agent, or leave it waiting in the queue. Caller holds the row."""
     now = now or utcnow()
-    agent = pick_agent(s, settings, interaction)
+    if batch is not None:
+        agent = batch.choose(interaction)
+    else:
+        agent = pick_agent(s, settings, interaction)
     if agent is None:
         if interaction.state != QUEUED:
             check_transition(interaction.state, QUEUED)
@@ -175,9 +219,13 @@ def dispatch_waiting(s: Session, settings: Settings, team_id: str, limit: int = 
     )
     if s.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
+    waiting = list(s.scalars(query))
+    if not waiting:
+        return 0
+    batch = _Batch(s, settings, team_id, [i.id for i in waiting])
     offered = 0
-    for interaction in s.scalars(query):
-        if route(s, settings, interaction) is not None:
+    for interaction in waiting:
+        if route(s, settings, interaction, batch=batch) is not None:
             offered += 1
     return offered
 
@@ -185,5 +233,4 @@ def dispatch_waiting(s: Session, settings: Settings, team_id: str, limit: int = 
 def ready_agents_with_room(s: Session, settings: Settings, team_id: str,
                            queue_name: str | None = None) -> list[str]:
     """Ready agents (of the queue) who could take one more now, longest-waiting first."""
-    queue = settings.queue_named(queue_name)
-    return [a.user_id for a in _eligible(s, settings, team_id, queue)]
+    return _eligible(s, settings, team_id, settings.queue_named(queue_name))
