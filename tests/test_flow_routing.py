@@ -158,3 +158,21 @@ def test_auto_answer_with_a_countdown_accepts_when_it_runs_out(tmp_path, control
             s.message(preview["channel"], preview["ts"])["blocks"]), 5, "preview not final")
     finally:
         desk.close()
+
+
+def test_the_home_tab_counts_only_what_waits_in_the_agents_own_queues(tmp_path):
+    queues = (Queue("Support", numbers=(BUSINESS_NUMBER,), members=(A,)),
+              Queue("Sales", numbers=(SALES_NUMBER,), members=(B,)))
+    desk = _desk(tmp_path, queues=queues)
+    try:
+        desk.customer_texts(_customer(1), "anyone?")  # nobody Ready: it waits in Support
+        desk.wait_idle()
+        for agent, waiting in ((A, 1), (B, 0)):
+            desk.event({"type": "app_home_opened", "user": agent, "tab": "home",
+                        "channel": "D" + agent[1:], "event_ts": "1.0"})
+            desk.slack.wait_for(
+                lambda s, agent=agent, waiting=waiting:
+                f"Waiting in the queue: *{waiting}*" in str(s.home_view(agent)),
+                5, f"{agent} should see {waiting} waiting")
+    finally:
+        desk.close()

@@ -55,7 +55,9 @@ class AgentDesk:
     waiting: int
 
 
-def agent_desk(db: Database, team_id: str, user_id: str) -> AgentDesk:
+def agent_desk(db: Database, team_id: str, user_id: str,
+               settings: Settings | None = None) -> AgentDesk:
+    """`settings` given: the waiting count covers only the queues the agent belongs to."""
     with db.transaction() as s:
         agent = s.scalars(select(Agent).where(Agent.team_id == team_id,
                                               Agent.user_id == user_id)).first()
@@ -67,8 +69,14 @@ def agent_desk(db: Database, team_id: str, user_id: str) -> AgentDesk:
                    & Interaction.state.in_((OFFERED, TRANSFERRING))),
             ).order_by(Interaction.created_at)
         ))
-        waiting = s.scalar(select(func.count()).select_from(Interaction).where(
-            Interaction.team_id == team_id, Interaction.state == QUEUED)) or 0
+        waiting_query = select(func.count()).select_from(Interaction).where(
+            Interaction.team_id == team_id, Interaction.state == QUEUED)
+        if settings is not None:
+            mine = [q.name for q in settings.all_queues()
+                    if (members := routing.queue_members(s, team_id, q)) is None
+                    or user_id in members]
+            waiting_query = waiting_query.where(Interaction.queue.in_(mine))
+        waiting = s.scalar(waiting_query) or 0
         return AgentDesk(
             ready=bool(agent and agent.ready),
             not_ready_reason=agent.not_ready_reason if agent else None,

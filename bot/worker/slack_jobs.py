@@ -221,7 +221,7 @@ def notify_agent(services: Services, job: ClaimedJob) -> None:
 
 def publish_home(services: Services, job: ClaimedJob) -> None:
     user_id = job.payload["user_id"]
-    desk = agents.agent_desk(services.db, job.team_id, user_id)
+    desk = agents.agent_desk(services.db, job.team_id, user_id, services.settings)
     client = services.slack_client(job.team_id)
     labels, links = {}, {}
     for interaction in desk.in_progress:
