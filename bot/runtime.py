@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
 from bot.config import Env, Settings
+from bot.desk import groups
 from bot.services import Services, SmsSender
 from bot.slack.app import build_bolt_app
 from bot.sms.simulator import SimulatorSender
@@ -76,6 +77,8 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
         None if socket_mode else bolt,
     )
     worker = Worker(services, HANDLERS, threads=worker_threads)
+    # Read the user groups the settings name now, then every 15 minutes (one timer job).
+    groups.schedule_refresh(db, settings, team_id)
     if simulator_url:
         log.warning("SMS_PROVIDER=simulator: no real SMS are being sent. The customer's "
                     "phone is at %s", simulator_url)

@@ -233,6 +233,14 @@ def test_the_home_view_is_kept_per_user(client, slack):
     assert slack.home_view("U0BOB") is None
 
 
+def test_a_user_group_lists_its_members_and_an_unknown_one_is_no_such_subteam(client, slack):
+    slack.add_user_group("S0SUPERS", ["U0ALICE", "U0BOB"])
+
+    assert client.usergroups_users_list(usergroup="S0SUPERS")["users"] == ["U0ALICE", "U0BOB"]
+    error = slack_error(lambda: client.usergroups_users_list(usergroup="S0NOPE"))
+    assert error.response["error"] == "no_such_subteam"
+
+
 def test_wait_for_names_the_recent_calls_when_it_gives_up(client, slack):
     client.auth_test()
 

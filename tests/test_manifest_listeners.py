@@ -56,6 +56,7 @@ def test_every_button_the_views_render_has_a_listener():
                 ids.SET_NOT_READY}
     rendered |= {ids.OPEN_COMPOSE, ids.RESPONSE_SEARCH, ids.COMPOSE_TEXT}
     rendered |= {ids.CARD_MENU}  # the card's overflow menu: note, disposition code, ...
+    rendered |= {ids.REASSIGN}  # supervisor card and /sms-queue
     assert rendered <= _decorated("action")
 
 
@@ -65,8 +66,13 @@ def test_every_modal_the_card_tools_open_has_a_submission_listener():
     from bot.slack.views.note import build_note_modal
 
     form = DispositionForm(1, ("Resolved",), (), None, False)
-    opened = {build_note_modal(1)["callback_id"], build_disposition_modal(form)["callback_id"]}
-    assert opened == {ids.NOTE_VIEW, ids.DISPOSITION_VIEW}
+    from bot.desk.supervision import ReassignForm
+    from bot.slack.views.supervision import build_reassign_modal
+
+    reassign = ReassignForm(1, "SMS", "queued", "Ann", None, ("U1",))
+    opened = {build_note_modal(1)["callback_id"], build_disposition_modal(form)["callback_id"],
+              build_reassign_modal(reassign, [("U1", "Ann")])["callback_id"]}
+    assert opened == {ids.NOTE_VIEW, ids.DISPOSITION_VIEW, ids.REASSIGN_VIEW}
     assert opened <= _decorated("view")
 
 

@@ -46,8 +46,9 @@ class CaseUpdate:
         return not self.errors and not self.not_allowed
 
 
-def may_edit(settings: Settings, user_id: str, owner_id: str | None) -> bool:
-    return bool(permissions.roles_of(settings, user_id, owner_id) & EDITORS)
+def may_edit(s, settings: Settings, interaction: Interaction, user_id: str) -> bool:
+    return bool(permissions.roles_for(s, settings, interaction.team_id, user_id,
+                                      interaction.agent_user_id) & EDITORS)
 
 
 def case_view(db: Database, settings: Settings, team_id: str, interaction_id: int,
@@ -58,7 +59,7 @@ def case_view(db: Database, settings: Settings, team_id: str, interaction_id: in
             return None
         return CaseView(interaction.id, dict(interaction.case_data or {}),
                         settings.case_editable,
-                        may_edit(settings, user_id, interaction.agent_user_id))
+                        may_edit(s, settings, interaction, user_id))
 
 
 def update_case(db: Database, settings: Settings, team_id: str, interaction_id: int,
@@ -79,7 +80,7 @@ def update_case(db: Database, settings: Settings, team_id: str, interaction_id: 
     with db.transaction() as s:
         interaction = s.get(Interaction, interaction_id, with_for_update=True)
         if interaction is None or interaction.team_id != team_id or not may_edit(
-                settings, user_id, interaction.agent_user_id):
+                s, settings, interaction, user_id):
             result.not_allowed = True
             return result
         if result.errors:

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from bot.config import Settings
 from bot.desk import effects, replies, timeline
 from bot.desk.lifecycle import ACCEPTED, EXPIRED
-from bot.desk.permissions import ADMIN, OWNER, SUPERVISOR, roles_of
+from bot.desk.permissions import ADMIN, OWNER, SUPERVISOR, roles_for
 from storage.db import Database
 from storage.models import Interaction, utcnow
 
@@ -47,8 +47,9 @@ def all_codes(settings: Settings) -> tuple[str, ...]:
         code for _label, codes in settings.disposition_groups for code in codes)
 
 
-def may_set(settings: Settings, interaction: Interaction, user_id: str) -> bool:
-    return bool(roles_of(settings, user_id, interaction.agent_user_id) & MAY_SET)
+def may_set(s, settings: Settings, interaction: Interaction, user_id: str) -> bool:
+    return bool(roles_for(s, settings, interaction.team_id, user_id,
+                          interaction.agent_user_id) & MAY_SET)
 
 
 def _refusal(interaction: Interaction) -> str:
@@ -68,7 +69,7 @@ def open_form(db: Database, settings: Settings, team_id: str, interaction_id: in
         interaction = s.get(Interaction, interaction_id)
         if interaction is None or interaction.team_id != team_id:
             return None
-        if not may_set(settings, interaction, user_id):
+        if not may_set(s, settings, interaction, user_id):
             effects.notify_agent(s, team_id, user_id, _refusal(interaction),
                                  channel=interaction.desk_channel,
                                  thread_ts=interaction.thread_ts)
@@ -86,7 +87,7 @@ def set_disposition(db: Database, settings: Settings, team_id: str, interaction_
         interaction = s.get(Interaction, interaction_id)
         if interaction is None or interaction.team_id != team_id:
             return DispositionOutcome.NOT_FOUND
-        if not may_set(settings, interaction, user_id):
+        if not may_set(s, settings, interaction, user_id):
             effects.notify_agent(s, team_id, user_id, _refusal(interaction),
                                  channel=interaction.desk_channel,
                                  thread_ts=interaction.thread_ts)

@@ -108,3 +108,30 @@ def move_offer(session, offer_id: int, to_state: str, **values) -> bool:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+# States in which a supervisor may hand an interaction to another agent as its new owner.
+REASSIGNABLE_HELD = (ACCEPTED, EXPIRED)
+
+
+def change_owner(session, interaction_id: int, state: str, from_agent: str, to_agent: str,
+                 **values) -> bool:
+    """A supervisor's reassignment of a held interaction: the state stays, the owner changes.
+
+    Conditional on the state and the old owner, like a transition: if the owner closed it,
+    transferred it or it expired meanwhile, nothing happens and the caller is told (False).
+    """
+    from sqlalchemy import update
+
+    from storage.models import Interaction
+
+    if state not in REASSIGNABLE_HELD:
+        raise IllegalTransition(f"an interaction cannot change owner while {state}")
+    result = session.execute(
+        update(Interaction)
+        .where(Interaction.id == interaction_id, Interaction.state == state,
+               Interaction.agent_user_id == from_agent)
+        .values(agent_user_id=to_agent, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

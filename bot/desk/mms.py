@@ -84,7 +84,8 @@ def share_links(db: Database, settings: Settings, team_id: str, media_id: int, u
                          "full size> (link valid for 10 minutes)")
         else:
             lines.append(f"Picture {media.position} cannot be shown here.")
-        if permissions.may_save_media(settings, user_id, interaction.agent_user_id):
+        if permissions.may_save_media(settings, user_id, interaction.agent_user_id,
+                                      permissions.role_groups_of(s, settings, team_id, user_id)):
             if media.state == "ready":
                 lines.append(f"<{link_for(media.id, 'save')}|Save picture {media.position}>")
             elif media.original_size:

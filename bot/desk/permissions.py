@@ -1,22 +1,58 @@
-"""Who may do what: roles come from the settings (Slack user ids)."""
+"""Who may do what: roles come from the settings, as Slack user ids or Slack user groups.
+
+`roles_of` is the rule itself (pure); `roles_for` adds the user groups a person belongs to, as
+last read from Slack into `GroupMember` (bot/desk/groups.py keeps that table fresh).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from bot.config import Settings
+from storage.models import GroupMember
 
 AGENT, OWNER, SUPERVISOR, ADMIN = "agent", "owner", "supervisor", "admin"
 
 
-def roles_of(settings: Settings, user_id: str, owner_id: str | None = None) -> set[str]:
+def roles_of(settings: Settings, user_id: str, owner_id: str | None = None, *,
+             groups: Collection[str] = ()) -> set[str]:
+    """`groups`: the Slack user groups (S…) the person is a member of, when known."""
     roles = {AGENT}
     if user_id == owner_id:
         roles.add(OWNER)
-    if user_id in settings.supervisors:
+    if user_id in settings.supervisors or set(groups) & set(settings.supervisor_groups):
         roles.add(SUPERVISOR)
-    if user_id in settings.admins:
+    if user_id in settings.admins or set(groups) & set(settings.admin_groups):
         roles.add(ADMIN)
     return roles
 
 
-def may_save_media(settings: Settings, user_id: str, owner_id: str | None) -> bool:
-    return bool(roles_of(settings, user_id, owner_id) & set(settings.media_save_roles))
+def role_groups_of(s: Session, settings: Settings, team_id: str, user_id: str) -> set[str]:
+    """The role-giving user groups (supervisor_groups, admin_groups) the person is in."""
+    named = set(settings.supervisor_groups) | set(settings.admin_groups)
+    if not named:
+        return set()
+    return set(s.scalars(select(GroupMember.group_id).where(
+        GroupMember.team_id == team_id, GroupMember.user_id == user_id,
+        GroupMember.group_id.in_(named))))
+
+
+def roles_for(s: Session, settings: Settings, team_id: str, user_id: str,
+              owner_id: str | None = None) -> set[str]:
+    """Roles from user ids and from user-group membership."""
+    return roles_of(settings, user_id, owner_id,
+                    groups=role_groups_of(s, settings, team_id, user_id))
+
+
+def may_supervise(s: Session, settings: Settings, team_id: str, user_id: str) -> bool:
+    """Supervisors and admins see the queues in detail and reassign interactions."""
+    return bool(roles_for(s, settings, team_id, user_id) & {SUPERVISOR, ADMIN})
+
+
+def may_save_media(settings: Settings, user_id: str, owner_id: str | None,
+                   groups: Collection[str] = ()) -> bool:
+    return bool(roles_of(settings, user_id, owner_id, groups=groups)
+                & set(settings.media_save_roles))

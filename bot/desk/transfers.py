@@ -48,9 +48,11 @@ def start_transfer(db: Database, settings: Settings, team_id: str, interaction_i
     reason = (reason or "").strip()[:MAX_REASON] or None
     now = utcnow()
     with db.transaction() as s:
-        routing.lock_team_routing(s, team_id)
+        # Interaction row, then the routing lock: the order Reject, timeouts and reassigning
+        # take them in, so racing one of those waits instead of deadlocking.
         interaction = s.get(Interaction, interaction_id, with_for_update=True,
                             populate_existing=True)
+        routing.lock_team_routing(s, team_id)
         if interaction is None or interaction.team_id != team_id:
             return TransferResult(False, "This interaction no longer exists.")
         if interaction.agent_user_id != from_user or interaction.state != ACCEPTED:

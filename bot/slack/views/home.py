@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.desk.agents import AgentDesk
+from bot.desk.supervision import QueueSummary
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
+from bot.slack.views.supervision import home_queue_lines
 
 
 def build_home(desk: AgentDesk, *, simulator_url: str | None, labels: dict[int, str],
-               links: dict[int, str]) -> dict:
-    """A `home` view. `labels` names each interaction's contact; `links` its thread."""
+               links: dict[int, str], queues: tuple[QueueSummary, ...] | None = None,
+               now: datetime | None = None) -> dict:
+    """A `home` view. `labels` names each interaction's contact; `links` its thread;
+    `queues` is the overview only supervisors and admins get (None for agents)."""
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": "SMS desk"}},
     ]
@@ -45,4 +51,8 @@ def build_home(desk: AgentDesk, *, simulator_url: str | None, labels: dict[int, 
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
                    f"Waiting in the queue: *{desk.waiting}*"}]})
+    if queues is not None and now is not None:
+        blocks.append({"type": "divider"})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                                                   "text": home_queue_lines(queues, now)}})
     return {"type": "home", "blocks": blocks}

@@ -1,0 +1,57 @@
+"""Supervision: /sms-queue, and Reassign (the button, its modal, the submission)."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.desk import supervision
+from bot.services import Services
+from bot.slack import ids
+from bot.slack.directory import display_name
+from bot.slack.views.supervision import (
+    AGENT_BLOCK,
+    build_queue_report,
+    build_reassign_modal,
+    chosen_agent,
+)
+
+
+def _clicked_in(body: dict) -> str | None:
+    return (body.get("channel") or {}).get("id") or \
+        (body.get("container") or {}).get("channel_id")
+
+
+def register(app: App, services: Services) -> None:
+    db, settings = services.db, services.settings
+
+    @app.command(ids.COMMAND_QUEUE)
+    def queues(ack: Ack, context: BoltContext) -> None:
+        # A few indexed counts: answered in the ack itself, privately.
+        report = supervision.queue_report(db, settings, context.team_id, context.user_id)
+        ack(**build_queue_report(report))
+
+    @app.action(ids.REASSIGN)
+    def open_reassign(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        ack()
+        team_id, user_id = context.team_id, context.user_id
+        form = supervision.reassign_form(db, settings, team_id,
+                                         int(body["actions"][0]["value"]), user_id)
+        if isinstance(form, supervision.Refused):
+            supervision.tell(db, team_id, user_id, form.reason, channel=_clicked_in(body))
+            return
+        names = [(user, display_name(client, team_id, user)) for user in form.candidates]
+        client.views_open(trigger_id=body["trigger_id"], view=build_reassign_modal(form, names))
+
+    @app.view(ids.REASSIGN_VIEW)
+    def submit_reassign(ack: Ack, view: dict, context: BoltContext) -> None:
+        target = chosen_agent(view)
+        if not target:
+            ack(response_action="errors", errors={AGENT_BLOCK: "Pick who takes it."})
+            return
+        result = supervision.reassign(db, settings, context.team_id,
+                                      int(view["private_metadata"]), context.user_id, target)
+        if result.done:
+            ack()
+        else:
+            ack(response_action="errors", errors={AGENT_BLOCK: result.error})
