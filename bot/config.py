@@ -57,6 +57,12 @@ class Settings:
     agent_overrides: tuple[AgentOverride, ...] = ()
     supervisor_groups: tuple[str, ...] = ()  # Slack user group ids
     admin_groups: tuple[str, ...] = ()
+    # Spelling check before send ([spelling]); agents can turn it off and pick a language.
+    spelling_enabled: bool = True
+    spelling_confirm_on_send: bool = True
+    spelling_language: str = "en"
+    corporate_words: tuple[str, ...] = ()
+    spelling_preload: bool = False
 
     def all_queues(self) -> tuple[Queue, ...]:
         return self.queues or (Queue(DEFAULT_QUEUE),)
@@ -143,9 +149,27 @@ class Settings:
             admins=tuple(roles.get("admins", ())),
             media_save_roles=save_roles,
             **_queue_settings(path, data),
+            **_spelling_settings(path, data.get("spelling", {})),
             **_case_settings(path, data.get("case", {})),
             **_disposition_settings(path, data.get("dispositions", {})),
         )
+
+
+def _spelling_settings(path, spelling: dict) -> dict:
+    unknown = set(spelling) - {"enabled", "confirm_on_send", "language", "corporate_words",
+                               "preload"}
+    if unknown:
+        raise ConfigError(f"{path}: [spelling] has unknown keys {sorted(unknown)}")
+    words = spelling.get("corporate_words", [])
+    if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+        raise ConfigError(f"{path}: spelling.corporate_words must be a list of words")
+    return {
+        "spelling_enabled": bool(spelling.get("enabled", True)),
+        "spelling_confirm_on_send": bool(spelling.get("confirm_on_send", True)),
+        "spelling_language": str(spelling.get("language", "en")),
+        "corporate_words": tuple(w.strip() for w in words),
+        "spelling_preload": bool(spelling.get("preload", False)),
+    }
 
 
 def _queue_settings(path, data: dict) -> dict:

@@ -81,6 +81,9 @@ class Agent(Base):
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Routing offers to the agent who has waited longest since their last offer.
     last_offer_at: Mapped[datetime | None] = mapped_column()
+    # Spelling check before send: None means the desk's default.
+    spelling_enabled: Mapped[bool | None] = mapped_column()
+    spelling_language: Mapped[str | None] = mapped_column(String(8))
 
 
 class Interaction(Base):
@@ -112,6 +115,8 @@ class Interaction(Base):
     disposition: Mapped[str | None] = mapped_column(String(120))
     disposition_by: Mapped[str | None] = mapped_column(String(32))
     disposition_at: Mapped[datetime | None] = mapped_column()
+    # Words the agent chose "Ignore All" for, for the rest of this interaction.
+    spelling_ignored: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The live card in the queue's supervisor channel.
     supervisor_channel: Mapped[str | None] = mapped_column(String(32))
     supervisor_ts: Mapped[str | None] = mapped_column(String(32))
@@ -171,6 +176,8 @@ class Message(Base):
     # Where the message shows in Slack: the customer's line we posted, or the agent's own reply.
     slack_channel: Mapped[str | None] = mapped_column(String(32))
     slack_ts: Mapped[str | None] = mapped_column(String(32))
+    # A reply held by the spelling check: the flags the agent is deciding about.
+    spelling_flags: Mapped[dict[str, Any] | None] = mapped_column()
     # The delivery reaction currently on the agent's message, so a change removes only it.
     delivery_shown: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -260,6 +267,20 @@ class StandardResponse(Base):
     text: Mapped[str] = mapped_column(Text)
     updated_by: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DictionaryWord(Base):
+    """A word the spelling check accepts: an agent's own (personal) or everyone's (corporate)."""
+
+    __tablename__ = "dictionary_words"
+    __table_args__ = (UniqueConstraint("team_id", "owner", "word", name="uq_dictionary_word"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    owner: Mapped[str] = mapped_column(String(32))  # a user id, or "corporate"
+    word: Mapped[str] = mapped_column(String(100))  # lower case
+    added_by: Mapped[str | None] = mapped_column(String(32))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class GroupMember(Base):

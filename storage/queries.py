@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from storage.db import Database
-from storage.models import Contact, Interaction, Media, Message, Offer, TimelineEvent
+from storage.models import Contact, Interaction, Job, Media, Message, Offer, TimelineEvent
 
 
 @dataclass(frozen=True)
@@ -152,3 +152,39 @@ def transcript(db: Database, interaction_id: int, last: int = 10) -> list[tuple[
             .where(Message.interaction_id == interaction_id)
             .order_by(Message.id.desc()).limit(last)).all()
     return [(d, body or slack_text or "") for d, body, slack_text in reversed(rows)]
+
+
+@dataclass(frozen=True)
+class SupervisionView:
+    """What the supervisor card shows. `first_accepted_at` is when an agent first took it
+    (a transfer's acceptance moves `accepted_at` on; the waiting time should not)."""
+
+    interaction: Interaction
+    contact: Contact
+    first_accepted_at: datetime | None
+
+
+def supervision_view(db: Database, interaction_id: int, accepted_kind: str) -> SupervisionView:
+    with db.transaction() as s:
+        interaction = s.get(Interaction, interaction_id)
+        contact = s.get(Contact, interaction.contact_id)
+        first = s.scalar(select(func.min(TimelineEvent.at)).where(
+            TimelineEvent.interaction_id == interaction_id,
+            TimelineEvent.kind == accepted_kind))
+        return SupervisionView(interaction, contact, first or interaction.accepted_at)
+
+
+def remember_supervision_card(db: Database, interaction_id: int, channel: str, ts: str) -> None:
+    with db.transaction() as s:
+        s.execute(update(Interaction).where(Interaction.id == interaction_id)
+                  .values(supervisor_channel=channel, supervisor_ts=ts))
+
+
+def later_job_waiting(db: Database, job_id: int, kind: str, lane: str | None) -> bool:
+    """A job of the same kind and lane is queued after this one (it will show newer state)."""
+    if lane is None:
+        return False
+    with db.transaction() as s:
+        return s.scalar(select(Job.id).where(
+            Job.lane == lane, Job.kind == kind, Job.id > job_id,
+            Job.state == "pending").limit(1)) is not None

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 import json
 import os
 import signal
@@ -72,7 +71,6 @@ class Desk:
     http: httpx.Client
     _server: object = None
     listeners: TrackingExecutor | None = None
-    _sids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     # --- as Twilio -------------------------------------------------------------------
     def _twilio_post(self, path: str, params: dict[str, str], *, sign: bool = True,
@@ -86,7 +84,7 @@ class Desk:
 
     def customer_texts(self, from_number: str, body: str, *, sid: str | None = None,
                        **extra: str) -> httpx.Response:
-        sid = sid or f"SM{next(self._sids):032x}"
+        sid = sid or "SM" + uuid.uuid4().hex  # unique across desks sharing a database
         params = {"MessageSid": sid, "AccountSid": self.twilio.account_sid,
                   "From": from_number, "To": BUSINESS_NUMBER, "Body": body, "NumMedia": "0",
                   **extra}
@@ -278,13 +276,17 @@ def _serve(server) -> None:
 
 def start_desk(database_url: str, *, settings: Settings | None = None,
                agents: tuple[str, ...] = ("UAGENT1", "UAGENT2"),
-               sms_provider: str = "twilio") -> Desk:
-    """`sms_provider="simulator"` runs the desk with no Twilio at all (the fake stays idle)."""
+               sms_provider: str = "twilio",
+               user_groups: dict[str, tuple[str, ...]] | None = None) -> Desk:
+    """`sms_provider="simulator"` runs the desk with no Twilio at all (the fake stays idle).
+    `user_groups` exist in the fake Slack before the app starts (it reads them at start)."""
     slack = FakeSlack().start()
     twilio = FakeTwilio().start()
     for user in agents:
         slack.add_user(user, user.lower(), real_name=f"Agent {user[-1]}")
     slack.add_channel(DESK_CHANNEL, "sms-desk")
+    for group_id, members in (user_groups or {}).items():
+        slack.add_user_group(group_id, members)
     # Bind first so the public URL (which Twilio signs) is known before the app is built.
     holder: dict = {}
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
 from bot.slack import ids
 from tests.fakes import wait_until
 from tests.harness import DESK_CHANNEL, action_value, has_button, start_desk
@@ -23,7 +24,9 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 @pytest.fixture
 def simulator_desk(database_url):
-    running = start_desk(database_url, sms_provider="simulator")
+    # Spelling check off: the browser test's reply is markup on purpose ("img", "onerror").
+    running = start_desk(database_url, sms_provider="simulator",
+                         settings=Settings(desk_channel=DESK_CHANNEL, spelling_enabled=False))
     yield running
     running.close()
 

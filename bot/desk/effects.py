@@ -65,8 +65,10 @@ def sync_transcript(s: Session, team_id: str, interaction_id: int) -> None:
 
 
 def update_card(s: Session, team_id: str, interaction_id: int) -> None:
+    """The thread's card, and the supervisor card with it: whatever changed one changed both."""
     enqueue(s, team_id, UPDATE_CARD, {"interaction_id": interaction_id},
             lane=interaction_lane(interaction_id))
+    update_supervision(s, team_id, interaction_id)
 
 
 def send_sms(s: Session, team_id: str, message_id: int, interaction_id: int) -> None:
@@ -125,3 +127,11 @@ def update_supervision(s: Session, team_id: str, interaction_id: int) -> None:
 
 def tell_supervisors(s: Session, team_id: str, queue: str, text: str) -> None:
     enqueue(s, team_id, TELL_SUPERVISORS, {"queue": queue, "text": text})
+
+
+SPELLING_PROMPT = "slack.spelling_prompt"
+
+
+def spelling_prompt(s: Session, team_id: str, message_id: int, *, held: bool) -> None:
+    """Show the agent the flagged words of a reply (with choices, when it is held)."""
+    enqueue(s, team_id, SPELLING_PROMPT, {"message_id": message_id, "held": held})

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
-from bot.desk import effects, routing, sessions, timeline
+from bot.desk import effects, routing, sessions, spelling, timeline
 from bot.desk.lifecycle import (
     ACCEPTED,
     DONE,
@@ -26,6 +26,7 @@ from storage.models import Contact, Interaction, Message, SlackEventReceipt, utc
 
 class ReplyOutcome(enum.Enum):
     RELAYED = "relayed"  # stored, and an SMS send job is committed
+    HELD = "held"  # stored, waiting for the agent's decision on flagged words
     INTERNAL = "internal"  # someone other than the owner: stays in Slack
     CLOSED = "closed"  # owner wrote after Done: not sent, told so
     NOT_A_DESK_THREAD = "not_a_desk_thread"
@@ -44,6 +45,7 @@ class ThreadReply:
     slack_text: str
     event_id: str | None = None
     has_files: bool = False
+    agent_name: str | None = None  # never flagged by the spelling check
 
 
 def find_by_thread(s, team_id: str, channel: str, thread_ts: str) -> Interaction | None:
@@ -144,6 +146,8 @@ def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply,
         s.add(message)
         s.flush()
         sessions.keep_alive(s, settings, interaction.id)
+        if spelling.review(s, settings, interaction, message, reply.agent_name):
+            return ReplyOutcome.HELD
         effects.send_sms(s, reply.team_id, message.id, interaction.id)
         effects.show_delivery(s, reply.team_id, message.id, interaction.id)
         return ReplyOutcome.RELAYED

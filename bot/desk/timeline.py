@@ -21,8 +21,10 @@ TRANSFER_REQUESTED = "transfer_requested"
 TRANSFERRED = "transferred"
 TRANSFER_RETURNED = "transfer_returned"
 CONSULTED = "consulted"
+SPELLING_CORRECTED = "spelling_corrected"
 FILE_NOT_SENT = "file_not_sent"
 CASE_UPDATED = "case_updated"
+REASSIGNED = "reassigned"  # by a supervisor (actor); detail "<old holder or ''>|<new agent>"
 
 NOTE = "note"  # an agent's internal note: in the thread and the history, never on the phone
 DISPOSITION = "disposition"  # the disposition code was set (detail: the code)
@@ -31,8 +33,8 @@ DISPOSITION_NEEDED = "disposition_needed"  # Done waits for a mandatory code (de
 # Lines shown in the Slack thread; the rest stay in the history for supervisors.
 SHOWN_IN_THREAD = {ACCEPTED, SENT, SEND_FAILED, NOT_DELIVERED, CLOSED, SESSION_EXPIRED,
                    TRANSFER_REQUESTED, TRANSFERRED, TRANSFER_RETURNED, CONSULTED,
-                   NOTE, DISPOSITION, DISPOSITION_NEEDED}
-SHOWN_IN_THREAD |= {CASE_UPDATED}
+                   NOTE, DISPOSITION, DISPOSITION_NEEDED, CASE_UPDATED, REASSIGNED,
+                   SPELLING_CORRECTED}
 
 
 def record(s: Session, team_id: str, interaction_id: int, kind: str, *,

@@ -9,7 +9,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.services import Services
-from bot.slack.listeners import actions, commands, events, tools
+from bot.slack.listeners import actions, commands, events, spelling, supervision, tools
 
 log = logging.getLogger(__name__)
 
@@ -47,4 +47,6 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
     commands.register(app, services)
     events.register(app, services)
     tools.register(app, services)
+    spelling.register(app, services)
+    supervision.register(app, services)
     return app

@@ -24,6 +24,16 @@ TRANSFER_TO_CONSULTED = "consult.transfer"  # button in a consultation conversat
 RESPONSE_SEARCH = "compose.response"  # external select in the compose modal
 COMPOSE_TEXT = "compose.text"  # the reply's text input: keeps the segment count live
 CASE_FIELD = "case.value"  # an editable field's input in the case modal
+REASSIGN = "interaction.reassign"  # supervisors: on the supervisor card and in /sms-queue
+
+# Spelling check of a held reply (values "<message id>" or "<message id>|<word>")
+SPELL_SEND_CORRECTED = "spelling.send_corrected"
+SPELL_SEND_ANYWAY = "spelling.send_anyway"
+SPELL_CANCEL = "spelling.cancel"
+SPELL_IGNORE_ALL = "spelling.ignore_all"
+SPELL_ADD_WORD = "spelling.add_word"
+SPELLING_TOGGLE = "spelling.toggle"  # Home tab
+SPELLING_LANGUAGE = "spelling.language"  # Home tab select
 
 # Modal callback_ids (view_submission)
 COMPOSE_VIEW = "compose.submit"
@@ -32,13 +42,16 @@ CONSULT_VIEW = "consult.submit"
 NOTE_VIEW = "note.submit"
 DISPOSITION_VIEW = "disposition.submit"
 CASE_VIEW = "case.submit"
+REASSIGN_VIEW = "reassign.submit"
 
 # Slash commands: name -> manifest description and usage hint
 COMMAND_READY = "/sms-ready"
 COMMAND_NOT_READY = "/sms-notready"
+COMMAND_QUEUE = "/sms-queue"
 SLASH_COMMANDS = {
     COMMAND_READY: ("Go Ready for SMS interactions", ""),
     COMMAND_NOT_READY: ("Go Not Ready for SMS interactions", "[reason]"),
+    COMMAND_QUEUE: ("SMS queues: who waits, for how long, which agents are Ready", ""),
 }
 
 # Events the app subscribes to (bot events)
@@ -55,9 +68,11 @@ BOT_SCOPES = {
     "channels:history": "read agent replies in desk-channel threads (public channel)",
     "groups:history": "read agent replies in desk-channel threads (private channel)",
     "channels:join": "join the configured public desk channel on first use",
-    "commands": "/sms-ready and /sms-notready",
+    "commands": "/sms-ready, /sms-notready and /sms-queue",
     "reactions:write": "show delivery state on the agent's relayed message",
     "users:read": "turn @mentions into names before text goes to a phone",
     "files:write": "show MMS pictures from customers as thumbnails in the thread",
     "mpim:write": "open a consultation conversation between two agents and the app",
+    "usergroups:read": "read the members of the user groups the settings name (queue "
+                       "members, supervisors, admins)",
 }

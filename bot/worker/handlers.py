@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.desk import consultations, effects, offers, replies, sessions
+from bot.desk import consultations, effects, groups, offers, replies, sessions
 from bot.services import Services
-from bot.worker import media_jobs, slack_jobs, sms_jobs
+from bot.worker import media_jobs, slack_jobs, sms_jobs, supervision_jobs
 from bot.worker.runner import Handler, RetryLater
 from storage.outbox import ClaimedJob
 
@@ -41,5 +41,9 @@ HANDLERS: dict[str, Handler] = {
     effects.RECHECK_REPLY: recheck_reply,
     effects.EXPIRE_SESSION: expire_session,
     effects.PROCESS_MEDIA: media_jobs.process_media,
+    effects.SPELLING_PROMPT: slack_jobs.spelling_prompt,
     consultations.OPEN_CONSULTATION: slack_jobs.open_consultation,
+    effects.UPDATE_SUPERVISION: supervision_jobs.update_supervision,
+    effects.TELL_SUPERVISORS: supervision_jobs.tell_supervisors,
+    groups.REFRESH_GROUPS: supervision_jobs.refresh_groups,
 }

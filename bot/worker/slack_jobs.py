@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.desk import agents, timeline
+from bot.desk import agents, supervision, timeline
 from bot.desk.lifecycle import OFFER_PENDING
 from bot.services import Services
 from bot.slack import directory
@@ -16,6 +16,7 @@ from bot.slack.views.compose import build_composed_line
 from bot.slack.views.home import build_home
 from bot.slack.views.media import build_media_actions, build_media_note
 from bot.slack.views.preview import PreviewData, build_preview
+from bot.slack.views.spelling import build_spelling_prompt
 from bot.slack.views.transcript import (
     DELIVERY_REACTIONS,
     build_customer_line,
@@ -231,7 +232,10 @@ def publish_home(services: Services, job: ClaimedJob) -> None:
             link = _permalink(client, interaction.desk_channel, interaction.thread_ts)
             if link:
                 links[interaction.id] = link
-    view = build_home(desk, simulator_url=services.simulator_url, labels=labels, links=links)
+    # Supervisors and admins also see the queues; agents only what they may use.
+    overview = supervision.home_overview(services.db, services.settings, job.team_id, user_id)
+    view = build_home(desk, simulator_url=services.simulator_url, labels=labels, links=links,
+                      queues=overview, now=utcnow())
     client.views_publish(user_id=user_id, view=view)
 
 
@@ -270,3 +274,13 @@ def post_composed(services: Services, job: ClaimedJob) -> None:
         queries.remember_posted_message(services.db, message.id, response["channel"],
                                         response["ts"])
     show_delivery(services, job)
+
+
+def spelling_prompt(services: Services, job: ClaimedJob) -> None:
+    message = queries.message(services.db, job.payload["message_id"])
+    interaction = queries.interaction_view(services.db, message.interaction_id).interaction
+    flags = (message.spelling_flags or {}).get("flags", [])
+    prompt = build_spelling_prompt(message.id, flags, held=job.payload["held"])
+    services.slack_client(job.team_id).chat_postEphemeral(
+        channel=message.slack_channel or interaction.desk_channel,
+        user=message.author_user_id, thread_ts=interaction.thread_ts, **prompt)

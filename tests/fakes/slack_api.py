@@ -195,8 +195,11 @@ class FakeSlack:
         self._files: dict[str, _File] = {}
         self._upload_paths: dict[str, str] = {}  # upload URL path -> file id
         self._deleted_files: set[str] = set()
+        self._user_groups: dict[str, list[str]] = {}  # group id (S…) -> member user ids
         self._down = False
-        self._ts_micros = FIRST_TS_MICROS
+        # Like Slack, a ts is never handed out twice, even by a fake started again later
+        # for an app whose database remembers the earlier ones.
+        self._ts_micros = max(FIRST_TS_MICROS, time.time_ns() // 1000)
         self._serial = itertools.count(1)
         self._methods: dict[str, Callable[[_Bot, dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
@@ -208,6 +211,7 @@ class FakeSlack:
             "reactions.add": self._reactions_add,
             "reactions.remove": self._reactions_remove,
             "users.info": self._users_info,
+            "usergroups.users.list": self._usergroups_users_list,
             "conversations.join": self._conversations_join,
             "conversations.open": self._conversations_open,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
@@ -278,6 +282,11 @@ class FakeSlack:
             self._channels[channel_id] = _Channel(
                 channel_id, name, is_private, set(members), bot_is_member
             )
+
+    def add_user_group(self, group_id: str, members: Iterable[str]) -> None:
+        """Create (or replace the members of) a user group, as an admin would in Slack."""
+        with self._lock:
+            self._user_groups[group_id] = list(members)
 
     def new_trigger_id(self, age: float = 0.0) -> str:
         """Issue a trigger id as an interaction payload would carry; `age` backdates it."""
@@ -643,6 +652,14 @@ class FakeSlack:
         if user is None:
             raise Refusal("user_not_found")
         return {"user": copy.deepcopy(user)}
+
+    def _usergroups_users_list(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        group_id = str(params.get("usergroup") or "")
+        if not group_id:
+            raise Refusal("invalid_arguments")
+        if group_id not in self._user_groups:
+            raise Refusal("no_such_subteam")
+        return {"users": list(self._user_groups[group_id])}
 
     def _conversations_join(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._resolve_channel(params.get("channel"))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
 
 from bot.desk import agents, replies
 from bot.services import Services
+from bot.slack.directory import display_name
 
 # Message subtypes that are a person writing in a thread; everything else is housekeeping.
 PERSON_SUBTYPES = {None, "thread_broadcast", "file_share"}
@@ -20,7 +22,7 @@ def register(app: App, services: Services) -> None:
             agents.refresh_home(db, context.team_id, event["user"])
 
     @app.event("message")
-    def message(event: dict, body: dict, context: BoltContext) -> None:
+    def message(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
         subtype = event.get("subtype")
         if event.get("bot_id") or subtype == "bot_message":
             return  # our own posts (and other bots') never loop back to a phone
@@ -45,4 +47,6 @@ def register(app: App, services: Services) -> None:
             slack_text=event.get("text") or "",
             event_id=body.get("event_id"),
             has_files=bool(event.get("files")) or subtype == "file_share",
+            # The agent's own name is never a typo; cached, and only read after the ack.
+            agent_name=display_name(client, context.team_id, event["user"]),
         ))

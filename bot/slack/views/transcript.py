@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot.desk import case_info, timeline
 from bot.desk.replies import REPLY_SENT
-from bot.slack.mrkdwn import escape
+from bot.slack.mrkdwn import escape, to_plain_text
 from bot.slack.views.common import clip, contact_label, escaped_chunks, when
 
 CUSTOMER_ICON = ":iphone:"
@@ -75,12 +75,18 @@ def describe_event(kind: str, actor: str | None, detail: str | None) -> str:
         if detail == REPLY_SENT:
             return "Reply sent. Set a disposition code to close this interaction."
         return f"{who} marked it Done: it closes once a disposition code is set."
+    if kind == timeline.SPELLING_CORRECTED:
+        # The detail is Slack text (entities, mentions): shown as the phone will read it.
+        sent = escape(to_plain_text(detail or "", lambda user_id: f"@{user_id}"))
+        return f"{who}'s reply was sent with spelling corrections: \"{sent}\""
     if kind == timeline.SEND_FAILED:
         return f"The reply could not be sent: {safe_detail}. It was not delivered."
     if kind == timeline.NOT_DELIVERED:
         return f"The carrier reports the reply was not delivered ({safe_detail})."
     if kind == timeline.CASE_UPDATED:
         return describe_case_update(who, detail)
+    if kind == timeline.REASSIGNED:
+        return describe_reassignment(who, detail)
     return escape(kind.replace("_", " "))
 
 
@@ -91,6 +97,14 @@ def describe_case_update(who: str, detail: str | None) -> str:
                else f"{escape(clip(name, 80))} cleared"
                for name, value in case_info.read_changes(detail)]
     return f"Case information: {'; '.join(changes) or 'updated'} by {who}."
+
+
+def describe_reassignment(who: str, detail: str | None) -> str:
+    """'Reassigned by supervisor @S from @A to @B.' The detail holds only user ids."""
+    previous, _, target = (detail or "").partition("|")
+    before = f" from <@{previous}>" if previous else ""
+    to = f"<@{target}>" if target else "another agent"
+    return f"Reassigned by supervisor {who}{before} to {to}."
 
 
 def build_note_line(actor: str | None, text: str, at: datetime) -> dict:

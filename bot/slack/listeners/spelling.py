@@ -1,0 +1,41 @@
+"""Clicks on the spelling prompt of a held reply, and the agent's spelling preferences."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.desk import spelling
+from bot.services import Services
+from bot.slack import ids
+
+CHOICES = {
+    ids.SPELL_SEND_CORRECTED: spelling.Choice.SEND_CORRECTED,
+    ids.SPELL_SEND_ANYWAY: spelling.Choice.SEND_ANYWAY,
+    ids.SPELL_CANCEL: spelling.Choice.CANCEL,
+    ids.SPELL_IGNORE_ALL: spelling.Choice.IGNORE_ALL,
+    ids.SPELL_ADD_WORD: spelling.Choice.ADD_TO_DICTIONARY,
+}
+
+
+def register(app: App, services: Services) -> None:
+    def decide(ack: Ack, body: dict, context: BoltContext) -> None:
+        ack()
+        action = body["actions"][0]
+        message_id, _, word = action["value"].partition("|")
+        spelling.decide(services.db, services.settings, context.team_id, int(message_id),
+                        context.user_id, CHOICES[action["action_id"]], word or None)
+
+    for action_id in CHOICES:
+        app.action(action_id)(decide)
+
+    @app.action(ids.SPELLING_TOGGLE)
+    def toggle(ack: Ack, body: dict, context: BoltContext) -> None:
+        ack()
+        spelling.set_preferences(services.db, context.team_id, context.user_id,
+                                 enabled=body["actions"][0]["value"] == "on")
+
+    @app.action(ids.SPELLING_LANGUAGE)
+    def language(ack: Ack, body: dict, context: BoltContext) -> None:
+        ack()
+        spelling.set_preferences(services.db, context.team_id, context.user_id,
+                                 language=body["actions"][0]["selected_option"]["value"])

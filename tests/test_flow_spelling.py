@@ -1,0 +1,183 @@
+"""Spelling check before send, end to end: held replies and the agent's choices."""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import urlencode
+
+import pytest
+
+from bot.config import Settings
+from bot.slack import ids
+from tests.harness import DESK_CHANNEL, action_value, start_desk
+
+A = "UAGENT1"
+
+
+def _desk(db_url, **settings):
+    return start_desk(db_url, settings=Settings(desk_channel=DESK_CHANNEL, **settings))
+
+
+@pytest.fixture
+def desk(tmp_path):
+    running = _desk(f"sqlite:///{tmp_path / 'desk.sqlite3'}")
+    yield running
+    running.close()
+
+
+def _open(desk, customer: str = "+14155550100") -> dict:
+    desk.slash(A, ids.COMMAND_READY)
+    desk.customer_texts(customer, "Where is my parcel?")
+    before = len(desk.cards())
+    preview = desk.slack.wait_for(
+        lambda s: next((p for p in desk.previews_for(A) if "Where is my parcel?" in str(p)
+                        and any(b.get("type") == "actions" for b in p["blocks"])), None),
+        5, "no preview")
+    desk.click(A, ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
+    desk.slack.wait_for(lambda s: len(desk.cards()) > before, 5, "no card")
+    card = desk.cards()[-1]
+    desk.slack.wait_for(lambda s: any("Accepted by" in m["text"]
+                                      for m in s.thread(DESK_CHANNEL, card["ts"])), 5, "thread")
+    return card
+
+
+def _prompts(desk) -> list[dict]:
+    return [e for e in desk.slack.ephemerals(DESK_CHANNEL) if e["user"] == A
+            and ":pencil2:" in str(e.get("blocks"))]
+
+
+def _wait_prompt(desk, count: int = 1) -> dict:
+    return desk.slack.wait_for(lambda s: len(_prompts(desk)) >= count and _prompts(desk),
+                               5, "no spelling prompt")[count - 1]
+
+
+def _click(desk, prompt: dict, action_id: str, word: str | None = None) -> None:
+    for block in prompt["blocks"]:
+        for element in block.get("elements", []) if block["type"] == "actions" else []:
+            if element["action_id"] == action_id and (word is None or
+                                                      element["value"].endswith("|" + word)):
+                desk.click(A, action_id, element["value"], channel=DESK_CHANNEL)
+                return
+    raise AssertionError(f"no {action_id} for {word} in the prompt")
+
+
+def test_a_typo_is_held_and_sent_corrected(desk):
+    card = _open(desk)
+    desk.agent_writes_in_thread(A, card["ts"], "You will recieve it tomorrow")
+    prompt = _wait_prompt(desk)
+    assert "recieve" in str(prompt["blocks"]) and "receive" in str(prompt["blocks"])
+    desk.wait_idle()
+    assert desk.twilio.sent == []  # held, not relayed
+
+    _click(desk, prompt, ids.SPELL_SEND_CORRECTED)
+    sms = desk.twilio.wait_for(lambda t: t.sent and t.sent[0], 5, "not sent")
+    assert sms.body == "You will receive it tomorrow"
+    desk.slack.wait_for(lambda s: any("spelling corrections" in m["text"]
+                                      for m in s.thread(DESK_CHANNEL, card["ts"])), 5,
+                        "the thread does not say what was sent")
+
+
+def test_send_anyway_sends_the_words_as_written(desk):
+    card = _open(desk)
+    desk.agent_writes_in_thread(A, card["ts"], "You will recieve it")
+    _click(desk, _wait_prompt(desk), ids.SPELL_SEND_ANYWAY)
+    sms = desk.twilio.wait_for(lambda t: t.sent and t.sent[0], 5, "not sent")
+    assert sms.body == "You will recieve it"
+
+
+def test_ignore_all_lasts_for_this_interaction_only(tmp_path):
+    desk = _desk(f"sqlite:///{tmp_path / 'd.sqlite3'}",
+                 session_keywords=("WHERE",))  # a session, so one reply does not close it
+    try:
+        card = _open(desk)
+        desk.agent_writes_in_thread(A, card["ts"], "Your zorbex is ready")
+        first = _wait_prompt(desk)
+        _click(desk, first, ids.SPELL_IGNORE_ALL, "zorbex")
+        second = _wait_prompt(desk, 2)
+        assert "No flagged words left" in second["text"]
+        _click(desk, second, ids.SPELL_SEND_ANYWAY)
+        desk.twilio.wait_for(lambda t: len(t.sent) == 1, 5, "not sent")
+
+        desk.agent_writes_in_thread(A, card["ts"], "The zorbex ships today")
+        desk.twilio.wait_for(lambda t: len(t.sent) == 2, 5, "ignored word held again")
+        assert len(_prompts(desk)) == 2
+
+        other = _open(desk, "+14155550111")
+        desk.agent_writes_in_thread(A, other["ts"], "Your zorbex is ready")
+        _wait_prompt(desk, 3)  # another interaction: flagged again
+    finally:
+        desk.close()
+
+
+def test_my_dictionary_survives_a_restart(tmp_path):
+    url = f"sqlite:///{tmp_path / 'd.sqlite3'}"
+    desk = _desk(url)
+    try:
+        card = _open(desk)
+        desk.agent_writes_in_thread(A, card["ts"], "Try the zorbex")
+        _click(desk, _wait_prompt(desk), ids.SPELL_ADD_WORD, "zorbex")
+        _click(desk, _wait_prompt(desk, 2), ids.SPELL_SEND_ANYWAY)
+        desk.twilio.wait_for(lambda t: t.sent, 5, "not sent")
+        desk.wait_idle()
+    finally:
+        desk.close()
+    desk = _desk(url)
+    try:
+        card = _open(desk, "+14155550122")
+        desk.agent_writes_in_thread(A, card["ts"], "The zorbex is back")
+        desk.twilio.wait_for(lambda t: [m.body for m in t.sent] == ["The zorbex is back"], 5,
+                             "a word in my dictionary was held")
+        assert _prompts(desk) == []
+    finally:
+        desk.close()
+
+
+def test_switching_to_spanish_flags_english_words(tmp_path):
+    desk = _desk(f"sqlite:///{tmp_path / 'd.sqlite3'}", session_keywords=("WHERE",))
+    try:
+        _spanish_then_english(desk)
+    finally:
+        desk.close()
+
+
+def _spanish_then_english(desk) -> None:
+    payload = {"type": "block_actions", "team": {"id": desk.team_id},
+               "user": {"id": A, "team_id": desk.team_id}, "api_app_id": "A0SMSDESK",
+               "token": "legacy", "trigger_id": desk.slack.new_trigger_id(),
+               "container": {"type": "view", "view_id": "VHOME"},
+               "actions": [{"type": "static_select", "action_id": ids.SPELLING_LANGUAGE,
+                            "block_id": "spelling",
+                            "selected_option": {"value": "es",
+                                                "text": {"type": "plain_text",
+                                                         "text": "Español"}},
+                            "action_ts": str(time.time())}]}
+    desk._slack_post(urlencode({"payload": json.dumps(payload)}),
+                     "application/x-www-form-urlencoded")
+    card = _open(desk)
+    desk.agent_writes_in_thread(A, card["ts"], "Hola, gracias por esperar")
+    desk.twilio.wait_for(lambda t: t.sent, 5, "Spanish held")
+    desk.agent_writes_in_thread(A, card["ts"], "Thanks for waiting")
+    desk.slack.wait_for(lambda s: _prompts(desk), 5, "English not flagged in Spanish")
+
+
+def test_with_confirm_on_send_off_a_flagged_reply_goes_at_once(tmp_path):
+    desk = _desk(f"sqlite:///{tmp_path / 'd.sqlite3'}", spelling_confirm_on_send=False)
+    try:
+        card = _open(desk)
+        desk.agent_writes_in_thread(A, card["ts"], "You will recieve it")
+        desk.twilio.wait_for(lambda t: t.sent, 5, "held although confirm-on-send is off")
+        prompt = _wait_prompt(desk)
+        assert "Sent." in prompt["text"]
+        assert ids.SPELL_SEND_ANYWAY not in str(prompt["blocks"])
+    finally:
+        desk.close()
+
+
+def test_urls_codes_and_numbers_are_never_flagged(desk):
+    card = _open(desk)
+    text = ("Track it at <https://www.ups.com/track?id=1Z999AA10123456784> - order AB12CD, "
+            "ticket #INC0042 - call +1 415 555 0100 or mail help@example.com by 10am, $49.99")
+    desk.agent_writes_in_thread(A, card["ts"], text)
+    desk.twilio.wait_for(lambda t: t.sent, 5, "held")
+    assert _prompts(desk) == []
