@@ -181,3 +181,24 @@ def test_urls_codes_and_numbers_are_never_flagged(desk):
     desk.agent_writes_in_thread(A, card["ts"], text)
     desk.twilio.wait_for(lambda t: t.sent, 5, "held")
     assert _prompts(desk) == []
+
+
+def test_an_agent_turns_the_check_off_on_the_home_tab(desk):
+    desk.event({"type": "app_home_opened", "user": A, "tab": "home", "channel": "DAGENT1",
+                "event_ts": "1.0"})
+    home = desk.slack.wait_for(lambda s: "Spelling check before send" in str(s.home_view(A))
+                               and s.home_view(A), 5, "no spelling section on Home")
+    toggle = next(b["accessory"] for b in home["blocks"]
+                  if b.get("accessory", {}).get("action_id") == ids.SPELLING_TOGGLE)
+    assert toggle["value"] == "off"
+    language = next(b["accessory"] for b in home["blocks"]
+                    if b.get("accessory", {}).get("action_id") == ids.SPELLING_LANGUAGE)
+    assert language["initial_option"]["value"] == "en"
+    assert {"es", "fr", "de"} <= {o["value"] for o in language["options"]}
+
+    desk.click(A, ids.SPELLING_TOGGLE, "off")
+    desk.slack.wait_for(lambda s: "is off" in str(s.home_view(A)), 5, "Home not updated")
+    card = _open(desk)
+    desk.agent_writes_in_thread(A, card["ts"], "You will recieve it")
+    desk.twilio.wait_for(lambda t: t.sent, 5, "held although the agent turned the check off")
+    assert _prompts(desk) == []

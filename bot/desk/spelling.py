@@ -48,6 +48,12 @@ def preferences(s: Session, settings: Settings, team_id: str, user_id: str) -> P
     return Preferences(enabled, language)
 
 
+def current_preferences(db: Database, settings: Settings, team_id: str,
+                        user_id: str) -> Preferences:
+    with db.transaction() as s:
+        return preferences(s, settings, team_id, user_id)
+
+
 def known_words(s: Session, settings: Settings, interaction: Interaction, user_id: str,
                 agent_name: str | None) -> frozenset[str]:
     """Everything that is never flagged for this agent in this interaction."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.desk import agents, supervision, timeline
+from bot.desk import agents, spelling, supervision, timeline
 from bot.desk.lifecycle import OFFER_PENDING
 from bot.services import Services
 from bot.slack import directory
@@ -13,7 +13,7 @@ from bot.slack.mrkdwn import escape
 from bot.slack.views.card import CardData, build_card
 from bot.slack.views.common import contact_label, quoted
 from bot.slack.views.compose import build_composed_line
-from bot.slack.views.home import build_home
+from bot.slack.views.home import SpellingChoice, build_home
 from bot.slack.views.media import build_media_actions, build_media_note
 from bot.slack.views.preview import PreviewData, build_preview
 from bot.slack.views.spelling import build_spelling_prompt
@@ -23,6 +23,7 @@ from bot.slack.views.transcript import (
     build_system_line,
 )
 from bot.slack.views.transfer import build_consultation_message
+from bot.spelling import checker
 from storage import queries
 from storage.models import Offer, utcnow
 from storage.outbox import ClaimedJob
@@ -234,8 +235,10 @@ def publish_home(services: Services, job: ClaimedJob) -> None:
                 links[interaction.id] = link
     # Supervisors and admins also see the queues; agents only what they may use.
     overview = supervision.home_overview(services.db, services.settings, job.team_id, user_id)
+    prefs = spelling.current_preferences(services.db, services.settings, job.team_id, user_id)
+    choice = SpellingChoice(prefs.enabled, prefs.language, tuple(checker.languages()))
     view = build_home(desk, simulator_url=services.simulator_url, labels=labels, links=links,
-                      queues=overview, now=utcnow())
+                      queues=overview, now=utcnow(), spelling=choice)
     client.views_publish(user_id=user_id, view=view)
 
 

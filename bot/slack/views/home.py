@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.desk.agents import AgentDesk
@@ -13,7 +14,7 @@ from bot.slack.views.supervision import home_queue_lines
 
 def build_home(desk: AgentDesk, *, simulator_url: str | None, labels: dict[int, str],
                links: dict[int, str], queues: tuple[QueueSummary, ...] | None = None,
-               now: datetime | None = None) -> dict:
+               now: datetime | None = None, spelling: SpellingChoice | None = None) -> dict:
     """A `home` view. `labels` names each interaction's contact; `links` its thread;
     `queues` is the overview only supervisors and admins get (None for agents)."""
     blocks: list[dict] = [
@@ -55,4 +56,37 @@ def build_home(desk: AgentDesk, *, simulator_url: str | None, labels: dict[int, 
         blocks.append({"type": "divider"})
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
                                                    "text": home_queue_lines(queues, now)}})
+    if spelling is not None:
+        blocks += spelling_blocks(spelling)
     return {"type": "home", "blocks": blocks}
+
+
+@dataclass(frozen=True)
+class SpellingChoice:
+    enabled: bool
+    language: str
+    languages: tuple[tuple[str, str], ...]  # (code, name) of every dictionary shipped
+
+
+def spelling_blocks(choice: SpellingChoice) -> list[dict]:
+    """The agent's own spelling check: on or off, and which language's dictionary."""
+    state = "on" if choice.enabled else "off"
+    toggle = {"type": "button", "action_id": ids.SPELLING_TOGGLE,
+              "value": "off" if choice.enabled else "on",
+              "text": {"type": "plain_text",
+                       "text": "Turn off" if choice.enabled else "Turn on"}}
+    options = [{"text": {"type": "plain_text", "text": name[:75]}, "value": code}
+               for code, name in choice.languages[:100]]
+    current = next((o for o in options if o["value"] == choice.language), None)
+    select = {"type": "static_select", "action_id": ids.SPELLING_LANGUAGE,
+              "options": options, "placeholder": {"type": "plain_text", "text": "Language"}}
+    if current:
+        select["initial_option"] = current
+    return [
+        {"type": "divider"},
+        {"type": "section", "text": {"type": "mrkdwn",
+                                     "text": f"*Spelling check before send* is {state}."},
+         "accessory": toggle},
+        {"type": "section", "block_id": "spelling",
+         "text": {"type": "mrkdwn", "text": "Dictionary language"}, "accessory": select},
+    ]
