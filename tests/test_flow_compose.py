@@ -241,3 +241,22 @@ def test_the_thread_line_shows_the_reply_literally():
     assert line["username"] == "Agent 1"
     assert "&lt;http://x|y&gt; &amp; more" in line["blocks"][0]["text"]["text"]
     assert "<http://x|y>" not in json.dumps(line)
+
+
+def test_a_misspelled_reply_in_the_modal_is_shown_once_then_sent_on_a_second_send(desk):
+    card = _open_interaction(desk)
+    modal = _open_compose(desk, card)
+    block_id = _block(modal, compose_view.TEXT_BLOCK)["block_id"]
+    first = desk.submit_view("UAGENT1", modal, _text_values(block_id, "You will recieve it"))
+    answer = first.json()
+    assert answer["response_action"] == "update"
+    assert "recieve" in str(answer["view"]["blocks"]) and "receive" in str(answer["view"]["blocks"])
+    desk.wait_idle()
+    assert desk.twilio.sent == []
+
+    again = answer["view"]
+    new_block = _block(again, compose_view.TEXT_BLOCK)["block_id"]
+    second = desk.submit_view("UAGENT1", again, _text_values(new_block, "You will recieve it"))
+    assert second.status_code == 200 and not second.content.strip()  # closed: sent
+    sms = desk.twilio.wait_for(lambda t: t.sent and t.sent[0], 5, "not sent")
+    assert sms.body == "You will recieve it"

@@ -195,3 +195,13 @@ def set_preferences(db: Database, team_id: str, user_id: str, *, enabled: bool |
         if language is not None:
             agent.spelling_language = language
         effects.publish_home(s, team_id, user_id)
+
+
+def flags_for_draft(db: Database, settings: Settings, team_id: str, interaction_id: int,
+                    user_id: str, text: str, agent_name: str | None) -> list[checker.Flag]:
+    """The flagged words of a reply being written in the compose modal."""
+    with db.transaction() as s:
+        interaction = s.get(Interaction, interaction_id)
+        if interaction is None or interaction.team_id != team_id:
+            return []
+        return _flags(s, settings, interaction, user_id, text, agent_name)

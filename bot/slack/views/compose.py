@@ -33,6 +33,10 @@ class ComposeData:
     text: str = ""
     revision: int = 0
     unfilled: tuple[str, ...] = ()  # {fields} still in the text, as typed
+    # Spelling check: (word, suggestions) flagged in the text, and whether the agent has
+    # already been shown them for exactly this text (a second Send then sends it).
+    misspelled: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    confirmed_text: str | None = None
 
 
 def text_block_id(revision: int) -> str:
@@ -117,10 +121,16 @@ def build_compose(c: ComposeData) -> dict:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
                        f":warning: Not filled in: {clip(shown, 1500)}. The customer would "
                        "read it exactly like that: edit it before sending."}]})
+    if c.misspelled:
+        listed = "; ".join(f"*{escape(word)}* → {escape(', '.join(hints)) or '?'}"
+                           for word, hints in c.misspelled[:10])
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
+                       f":pencil2: Possibly misspelled: {clip(listed, 2800)}"}]})
     return {
         "type": "modal",
         "callback_id": ids.COMPOSE_VIEW,
-        "private_metadata": str(c.interaction_id),
+        "private_metadata": str(c.interaction_id) + (
+            f"|{spelling_token(c.confirmed_text)}" if c.confirmed_text is not None else ""),
         "title": {"type": "plain_text", "text": "Reply by SMS"},
         "submit": {"type": "plain_text", "text": "Send"},
         "close": {"type": "plain_text", "text": "Cancel"},
@@ -157,3 +167,18 @@ def build_composed_line(agent_name: str | None, user_id: str, body: str,
     if agent_name:
         line["username"] = clip(agent_name, 80)
     return line
+
+
+def spelling_token(text: str) -> str:
+    """Marks which text the agent already saw flagged, so Send twice means send anyway."""
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def interaction_of(view: dict) -> int:
+    return int(view["private_metadata"].partition("|")[0])
+
+
+def confirmed(view: dict, text: str) -> bool:
+    return view["private_metadata"].partition("|")[2] == spelling_token(text)

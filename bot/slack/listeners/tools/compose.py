@@ -10,7 +10,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.desk import replies, responses
+from bot.desk import replies, responses, spelling
 from bot.services import Services
 from bot.slack import directory, ids
 from bot.slack.views import compose as compose_view
@@ -77,7 +77,7 @@ def register(app: App, services: Services) -> None:
         if not str(selected.get("value", "")).isdigit():
             return
         entry = responses.get(db, context.team_id, int(selected["value"]))
-        target = responses.compose_context(db, context.team_id, int(view["private_metadata"]))
+        target = responses.compose_context(db, context.team_id, compose_view.interaction_of(view))
         if entry is None or target is None:
             return
         filled = responses.render(entry.text, target,
@@ -94,24 +94,45 @@ def register(app: App, services: Services) -> None:
     def count_as_typed(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
         ack()
         view, action = body["view"], body["actions"][0]
-        target = responses.compose_context(db, context.team_id, int(view["private_metadata"]))
+        target = responses.compose_context(db, context.team_id, compose_view.interaction_of(view))
         if target is None:
             return
         text = action.get("value") or ""
-        # Same revision: Slack keeps what is being typed; only the count below it changes.
+        flags = spelling.flags_for_draft(db, settings, context.team_id, target.interaction_id,
+                                         context.user_id, text,
+                                         _agent_name(client, context.team_id, context.user_id))
+        # Same revision: Slack keeps what is being typed; only the lines below it change.
         _view_update(client, view, build_compose(ComposeData(
             target.interaction_id, target.contact_name, target.contact_phone, text,
             revision=compose_view.revision_of(action.get("block_id")),
-            unfilled=responses.placeholders(text))), guard=True)
+            unfilled=responses.placeholders(text),
+            misspelled=tuple((f.word, f.suggestions) for f in flags))), guard=True)
 
     @app.view(ids.COMPOSE_VIEW)
-    def send(ack: Ack, view: dict, context: BoltContext) -> None:
+    def send(ack: Ack, view: dict, client: WebClient, context: BoltContext) -> None:
         block_id, text = compose_view.current_text(view)
         block_id = block_id or compose_view.text_block_id(0)
+        interaction_id = compose_view.interaction_of(view)
+        if (text.strip() and len(text.strip()) <= replies.COMPOSED_LIMIT
+                and settings.spelling_confirm_on_send
+                and not compose_view.confirmed(view, text)):
+            flags = spelling.flags_for_draft(
+                db, settings, context.team_id, interaction_id, context.user_id, text,
+                _agent_name(client, context.team_id, context.user_id))
+            if flags:
+                # Confirm on send: show the words once; Send again sends the text as it is.
+                target = responses.compose_context(db, context.team_id, interaction_id)
+                ack(response_action="update", view=build_compose(ComposeData(
+                    interaction_id, target.contact_name, target.contact_phone, text,
+                    revision=compose_view.revision_of(block_id) + 1,
+                    unfilled=responses.placeholders(text),
+                    misspelled=tuple((f.word, f.suggestions) for f in flags),
+                    confirmed_text=text)))
+                return
         outcome = replies.ComposedOutcome.EMPTY
         if text.strip() and len(text.strip()) <= replies.COMPOSED_LIMIT:
             outcome = replies.send_composed(db, settings, context.team_id,
-                                            int(view["private_metadata"]), context.user_id,
+                                            compose_view.interaction_of(view), context.user_id,
                                             text)
         elif text.strip():
             outcome = replies.ComposedOutcome.TOO_LONG
