@@ -236,15 +236,16 @@ def _store(s, team_id: str, name: str, category: str, text: str,
     return False
 
 
-def _require_admin(settings: Settings, user_id: str) -> None:
-    if permissions.ADMIN not in permissions.roles_of(settings, user_id):
-        raise NotAllowed("Only admins edit the Standard Response Library.")
+def _require_admin(db: Database, settings: Settings, team_id: str, user_id: str) -> None:
+    with db.transaction() as s:  # admins by id or by user group
+        if permissions.ADMIN not in permissions.roles_for(s, settings, team_id, user_id):
+            raise NotAllowed("Only admins edit the Standard Response Library.")
 
 
 def upsert(db: Database, settings: Settings, team_id: str, user_id: str, *, name: str,
            text: str, category: str = DEFAULT_CATEGORY) -> ResponseEntry:
     """Create the response, or replace the text and category of the one with this name."""
-    _require_admin(settings, user_id)
+    _require_admin(db, settings, team_id, user_id)
     name, category, text = _clean(name), _clean(category) or DEFAULT_CATEGORY, _clean(text)
     problem = _problem(name, category, text)
     if problem:
@@ -257,7 +258,7 @@ def upsert(db: Database, settings: Settings, team_id: str, user_id: str, *, name
 
 
 def delete(db: Database, settings: Settings, team_id: str, user_id: str, name: str) -> bool:
-    _require_admin(settings, user_id)
+    _require_admin(db, settings, team_id, user_id)
     with db.transaction() as s:
         result = s.execute(sql_delete(StandardResponse).where(
             StandardResponse.team_id == team_id, StandardResponse.name == _clean(name)))
