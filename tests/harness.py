@@ -104,62 +104,50 @@ class Desk:
             "Content-Type": content_type, "X-Slack-Request-Timestamp": timestamp,
             "X-Slack-Signature": signature, **(headers or {})})
 
-    def click(self, user_id: str, action_id: str, value: str, *, channel: str | None = None,
-              message_ts: str | None = None) -> httpx.Response:
+    def _interactive(self, user_id: str, kind: str, **fields) -> httpx.Response:
+        """A signed interactivity payload from `user_id`, as Slack posts it."""
         payload = {
-            "type": "block_actions",
+            "type": kind,
             "team": {"id": self.team_id, "domain": "test"},
             "user": {"id": user_id, "team_id": self.team_id, "name": user_id.lower()},
-            "api_app_id": "A0SMSDESK",
-            "token": "legacy",
+            "api_app_id": "A0SMSDESK", "token": "legacy",
             "trigger_id": self.slack.new_trigger_id(),
-            "container": {"type": "message", "message_ts": message_ts or "1.0",
-                          "channel_id": channel or "D0", "is_ephemeral": False},
-            "channel": {"id": channel or "D0"},
-            "actions": [{"type": "button", "action_id": action_id, "block_id": "b",
-                         "value": value, "action_ts": str(time.time())}],
+            **fields,
         }
         return self._slack_post(urlencode({"payload": json.dumps(payload)}),
                                 "application/x-www-form-urlencoded")
+
+    def _message_action(self, user_id: str, action: dict, channel: str | None,
+                        message_ts: str | None) -> httpx.Response:
+        return self._interactive(
+            user_id, "block_actions",
+            container={"type": "message", "message_ts": message_ts or "1.0",
+                       "channel_id": channel or "D0", "is_ephemeral": False},
+            channel={"id": channel or "D0"},
+            actions=[{"block_id": "b", "action_ts": str(time.time()), **action}])
+
+    def click(self, user_id: str, action_id: str, value: str, *, channel: str | None = None,
+              message_ts: str | None = None) -> httpx.Response:
+        return self._message_action(user_id, {"type": "button", "action_id": action_id,
+                                              "value": value}, channel, message_ts)
 
     def submit_view(self, user_id: str, view: dict,
                     values: dict[str, dict[str, dict]]) -> httpx.Response:
         """Submit a modal as Slack does: `view` as opened (callback_id, private_metadata...),
         `values` as {block_id: {action_id: {"type": ..., "value"/"selected_option"...}}}."""
-        payload = {
-            "type": "view_submission",
-            "team": {"id": self.team_id, "domain": "test"},
-            "user": {"id": user_id, "team_id": self.team_id, "name": user_id.lower()},
-            "api_app_id": "A0SMSDESK", "token": "legacy",
-            "trigger_id": self.slack.new_trigger_id(),
-            "view": {"id": view.get("id", "V0"), "team_id": self.team_id, "type": "modal",
-                     "callback_id": view["callback_id"],
-                     "private_metadata": view.get("private_metadata", ""),
-                     "blocks": view.get("blocks", []), "hash": view.get("hash", "h"),
-                     "state": {"values": values}},
-        }
-        return self._slack_post(urlencode({"payload": json.dumps(payload)}),
-                                "application/x-www-form-urlencoded")
+        return self._interactive(user_id, "view_submission", view={
+            "id": view.get("id", "V0"), "team_id": self.team_id, "type": "modal",
+            "callback_id": view["callback_id"],
+            "private_metadata": view.get("private_metadata", ""),
+            "blocks": view.get("blocks", []), "hash": view.get("hash", "h"),
+            "state": {"values": values}})
 
     def choose(self, user_id: str, action_id: str, value: str, *,
                channel: str | None = None, message_ts: str | None = None) -> httpx.Response:
         """Pick an option of an overflow menu (or a static select) in a message."""
-        payload = {
-            "type": "block_actions",
-            "team": {"id": self.team_id, "domain": "test"},
-            "user": {"id": user_id, "team_id": self.team_id, "name": user_id.lower()},
-            "api_app_id": "A0SMSDESK", "token": "legacy",
-            "trigger_id": self.slack.new_trigger_id(),
-            "container": {"type": "message", "message_ts": message_ts or "1.0",
-                          "channel_id": channel or "D0", "is_ephemeral": False},
-            "channel": {"id": channel or "D0"},
-            "actions": [{"type": "overflow", "action_id": action_id, "block_id": "b",
-                         "selected_option": {"text": {"type": "plain_text", "text": value},
-                                             "value": value},
-                         "action_ts": str(time.time())}],
-        }
-        return self._slack_post(urlencode({"payload": json.dumps(payload)}),
-                                "application/x-www-form-urlencoded")
+        option = {"text": {"type": "plain_text", "text": value}, "value": value}
+        return self._message_action(user_id, {"type": "overflow", "action_id": action_id,
+                                              "selected_option": option}, channel, message_ts)
 
     def slash(self, user_id: str, command: str, text: str = "") -> httpx.Response:
         form = {"token": "legacy", "team_id": self.team_id, "team_domain": "test",
