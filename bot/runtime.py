@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from bot.services import Services, SmsSender
 from bot.slack.app import build_bolt_app
 from bot.sms.simulator import SimulatorSender
 from bot.sms.twilio import TwilioSender
+from bot.spelling import checker
 from bot.web.app import WebContext, create_web_app
 from bot.web.media_links import MediaLinks, link_secret
 from bot.worker.handlers import HANDLERS
@@ -77,6 +79,11 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
         None if socket_mode else bolt,
     )
     worker = Worker(services, HANDLERS, threads=worker_threads)
+    if settings.spelling_enabled:
+        # A dictionary takes 1-3 s to load: do it beside start-up, not inside the first
+        # listener that needs it (Slack wants an answer within 3 s).
+        threading.Thread(target=checker.preload, args=([settings.spelling_language],),
+                         name="spelling-warm-up", daemon=True).start()
     # Read the user groups the settings name now, then every 15 minutes (one timer job).
     groups.schedule_refresh(db, settings, team_id)
     if simulator_url:

@@ -66,6 +66,7 @@ def test_with_everyone_declining_it_waits_in_the_queue(desk):
 
 def test_not_ready_agents_get_no_offers(desk):
     desk.slash("UAGENT1", ids.COMMAND_READY)
+    desk.wait_idle()  # two commands a moment apart may be handled in either order
     response = desk.slash("UAGENT1", ids.COMMAND_NOT_READY, "lunch")
     assert "Not Ready" in response.text and "lunch" in response.text
     desk.customer_texts(CUSTOMER, "hello?")

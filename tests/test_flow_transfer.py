@@ -182,6 +182,7 @@ def test_a_transfer_to_someone_no_longer_ready_is_a_field_error(team):
     desk.slash(B, ids.COMMAND_READY)
     modal = _open_transfer_modal(desk, card)
     desk.slash(B, ids.COMMAND_NOT_READY)
+    desk.wait_idle()  # the command's work runs after its ack
     response = _transfer(desk, modal, B)
     assert response.status_code == 200
     assert response.json()["response_action"] == "errors"
