@@ -63,6 +63,8 @@ class Settings:
     spelling_language: str = "en"
     corporate_words: tuple[str, ...] = ()
     spelling_preload: bool = False
+    # Contacts ([contacts]): the window of "Last N days" on previews and cards.
+    contacts_recent_days: int = 30
 
     def all_queues(self) -> tuple[Queue, ...]:
         return self.queues or (Queue(DEFAULT_QUEUE),)
@@ -152,7 +154,19 @@ class Settings:
             **_spelling_settings(path, data.get("spelling", {})),
             **_case_settings(path, data.get("case", {})),
             **_disposition_settings(path, data.get("dispositions", {})),
+            **_contact_settings(path, data.get("contacts", {})),
         )
+
+
+def _contact_settings(path, contacts: dict) -> dict:
+    unknown = set(contacts) - {"recent_days"}
+    if unknown:
+        raise ConfigError(f"{path}: [contacts] has unknown keys {sorted(unknown)}")
+    days = contacts.get("recent_days", Settings.contacts_recent_days)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
+        raise ConfigError(f"{path}: contacts.recent_days must be a whole number of days "
+                          "from 1 to 3650")
+    return {"contacts_recent_days": days}
 
 
 def _spelling_settings(path, spelling: dict) -> dict:
@@ -163,10 +177,16 @@ def _spelling_settings(path, spelling: dict) -> dict:
     words = spelling.get("corporate_words", [])
     if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
         raise ConfigError(f"{path}: spelling.corporate_words must be a list of words")
+    language = str(spelling.get("language", "en"))
+    from spellchecker import SpellChecker  # the languages it ships are the ones we offer
+
+    if language not in SpellChecker.languages():
+        raise ConfigError(f"{path}: spelling.language {language!r} is not a dictionary "
+                          f"pyspellchecker ships: {', '.join(sorted(SpellChecker.languages()))}")
     return {
         "spelling_enabled": bool(spelling.get("enabled", True)),
         "spelling_confirm_on_send": bool(spelling.get("confirm_on_send", True)),
-        "spelling_language": str(spelling.get("language", "en")),
+        "spelling_language": language,
         "corporate_words": tuple(w.strip() for w in words),
         "spelling_preload": bool(spelling.get("preload", False)),
     }

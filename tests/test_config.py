@@ -35,6 +35,9 @@ def test_the_environment_names_the_desk_channel_over_the_file():
     ("[session]\nexpiry_minutes = 0", "session.expiry_minutes must be at least 1"),
     ("[desk]\noffer_timeout_seconds = 1", "offer_timeout_seconds must be at least 5"),
     ("[desk\nchannel = 'C1'", "smsdesk.toml"),
+    ("[contacts]\nrecent_days = 0", "contacts.recent_days must be a whole number of days"),
+    ("[contacts]\nrecent_days = 'thirty'", "contacts.recent_days must be a whole number"),
+    ("[contacts]\nrecent_dayz = 7", "[contacts] has unknown keys ['recent_dayz']"),
 ])
 def test_a_mistake_in_the_settings_is_named(tmp_path, text, complaint):
     path = tmp_path / "smsdesk.toml"
@@ -47,3 +50,17 @@ def test_a_mistake_in_the_settings_is_named(tmp_path, text, complaint):
 def test_a_named_settings_file_that_does_not_exist_is_an_error(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         Settings.load(tmp_path / "desk.toml", env={})
+
+
+def test_the_recent_days_window_is_thirty_unless_set(tmp_path):
+    assert Settings.load(EXAMPLE, env={}).contacts_recent_days == 30
+    path = tmp_path / "smsdesk.toml"
+    path.write_text("[contacts]\nrecent_days = 7\n")
+    assert Settings.load(path, env={}).contacts_recent_days == 7
+
+
+def test_a_spelling_language_without_a_dictionary_is_named(tmp_path):
+    path = tmp_path / "smsdesk.toml"
+    path.write_text("[spelling]\nlanguage = 'xx'\n")
+    with pytest.raises(ConfigError, match="spelling.language 'xx'"):
+        Settings.load(path, env={})

@@ -244,6 +244,9 @@ def test_the_thread_line_shows_the_reply_literally():
 
 
 def test_a_misspelled_reply_in_the_modal_is_shown_once_then_sent_on_a_second_send(desk):
+    from bot.spelling import checker
+
+    checker.preload(["en"])  # as the app does beside start-up; a cold one is not waited for
     card = _open_interaction(desk)
     modal = _open_compose(desk, card)
     block_id = _block(modal, compose_view.TEXT_BLOCK)["block_id"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
@@ -206,6 +207,12 @@ def test_spanish_suggestions_come_from_the_spanish_dictionary():
     assert suggestions_for("mañnaa", language="es")[0] == "mañana"
 
 
+def test_a_misspelled_spanish_plural_is_offered_a_plural():
+    # pyspellchecker's Spanish list has the singulars only (día, gracia), see checker.
+    assert suggestions_for("dias", language="es")[0] == "días"
+    assert suggestions_for("Grasias", language="es")[0] == "Gracias"
+
+
 def test_french_and_italian_elisions_are_not_flagged():
     assert flagged("Aujourd'hui, l'homme qu'il voit jusqu'ici.", language="fr") == []
     assert flagged("C'è un'altra consegna nell'anno.", language="it") == []
@@ -236,6 +243,15 @@ def test_preload_loads_a_language_once_even_when_threads_race_for_it(monkeypatch
     preload(["es"])
     assert loads == ["es"]
     assert len({id(loaded) for loaded in seen}) == 1
+
+
+def test_a_loaded_language_leaves_nothing_for_the_garbage_collector_to_walk():
+    # Every full collection walks what it tracks; a tracked index (300,000 containers) made
+    # each one a ~0.4 s pause in the middle of some agent's check.
+    index = dictionaries.dictionary("en").index
+    assert not gc.is_tracked(index._deletes)
+    assert not gc.is_tracked(index._by_prefix)
+    assert not any(gc.is_tracked(held) for held in list(index._deletes.values())[:1000])
 
 
 # Applying the agent's choices
@@ -332,6 +348,13 @@ _SHORT = st.text(alphabet="abcd", max_size=9)
 @given(_SHORT, _SHORT, st.integers(min_value=0, max_value=3))
 def test_bounded_distance_matches_the_textbook_one(a, b, limit):
     assert osa_distance(a, b, limit) == min(_reference_osa(a, b), limit + 1)
+
+
+def test_a_word_whose_two_edits_both_fall_inside_the_prefix_is_still_found():
+    # aaab -> abba: one substitution in the prefix, one swap straddling its end. The
+    # shortest such pairs need the tail comparison to leave out the letter at the boundary.
+    assert SuggestionIndex({"abba": 1}, prefix=3).suggest("aaab") == ("abba",)
+    assert SuggestionIndex({"aabba": 1}, prefix=4).suggest("aaaab") == ("aabba",)
 
 
 @st.composite

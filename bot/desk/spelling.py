@@ -7,6 +7,7 @@ even if they choose nothing, what they wrote is never lost.
 from __future__ import annotations
 
 import enum
+import threading
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -184,6 +185,8 @@ def _remember(s: Session, interaction: Interaction, user_id: str, word: str,
 
 def set_preferences(db: Database, team_id: str, user_id: str, *, enabled: bool | None = None,
                     language: str | None = None) -> None:
+    if language is not None and language not in {code for code, _ in checker.languages()}:
+        raise ValueError(f"no spelling dictionary for {language!r}")
     with db.transaction() as s:
         agent = s.scalars(select(Agent).where(Agent.team_id == team_id,
                                               Agent.user_id == user_id)).first()
@@ -198,10 +201,19 @@ def set_preferences(db: Database, team_id: str, user_id: str, *, enabled: bool |
 
 
 def flags_for_draft(db: Database, settings: Settings, team_id: str, interaction_id: int,
-                    user_id: str, text: str, agent_name: str | None) -> list[checker.Flag]:
-    """The flagged words of a reply being written in the compose modal."""
+                    user_id: str, text: str, agent_name: str | None, *,
+                    wait_for_dictionary: bool = True) -> list[checker.Flag]:
+    """The flagged words of a reply being written in the compose modal.
+
+    wait_for_dictionary=False (before a 3-second ack): a dictionary still loading counts as
+    no flags rather than keep Slack waiting; the load goes on in the background.
+    """
     with db.transaction() as s:
         interaction = s.get(Interaction, interaction_id)
         if interaction is None or interaction.team_id != team_id:
+            return []
+        language = preferences(s, settings, team_id, user_id).language
+        if not wait_for_dictionary and not checker.is_ready(language):
+            threading.Thread(target=checker.preload, args=([language],), daemon=True).start()
             return []
         return _flags(s, settings, interaction, user_id, text, agent_name)

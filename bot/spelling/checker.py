@@ -19,6 +19,7 @@ import regex
 
 from bot.spelling import dictionaries, tokens
 from bot.spelling.dictionaries import Dictionary
+from bot.spelling.index import MAX_SUGGESTIONS
 
 ACRONYM_LETTERS = 5
 _CAMEL = regex.compile(r"\p{Ll}\p{Lu}")
@@ -27,8 +28,9 @@ _SPACES_AND_HYPHENS = regex.compile(rf"[\s{regex.escape(tokens.HYPHENS)}]+")
 
 # pyspellchecker 0.9's Spanish list lacks nearly every plural (1.9% of its words end in -s,
 # against 43% in English): "gracias", "días", "buenos", "tardes" are missing while "gracia",
-# "día", "bueno", "tarde" are there. A word is taken as known when its singular is.
-_PLURALS = {"es": (("ces", "z"), ("es", ""), ("s", ""))}
+# "día", "bueno", "tarde" are there. A word is taken as known when its singular is, and a
+# misspelled plural is offered the plurals of the singular's suggestions (dias -> días).
+_SPANISH_PLURALS = (("ces", "z"), ("es", ""), ("s", ""))  # luces <- luz, ustedes <- usted
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,11 @@ def languages() -> list[tuple[str, str]]:
     return dictionaries.languages()
 
 
+def is_ready(language: str) -> bool:
+    """False while the language's dictionary has not been loaded in this process yet."""
+    return dictionaries.is_loaded(language)
+
+
 def preload(languages: Iterable[str]) -> None:
     """Load these languages now, at start-up, instead of on their first check."""
     dictionaries.preload(languages)
@@ -129,10 +136,12 @@ def _is_acronym(written: str) -> bool:
 def _known(word: str, words: Dictionary, extra: frozenset[str]) -> bool:
     if word in words.frequencies or word in extra:
         return True
-    for suffix, singular_ending in _PLURALS.get(words.language, ()):
-        stem = word[: -len(suffix)]
-        if word.endswith(suffix) and len(stem) >= 2 and stem + singular_ending in words.frequencies:
-            return True
+    if words.language == "es":
+        for suffix, singular_ending in _SPANISH_PLURALS:
+            stem = word[: -len(suffix)]
+            if word.endswith(suffix) and len(stem) >= 2 \
+                    and stem + singular_ending in words.frequencies:
+                return True
     return False
 
 
@@ -173,7 +182,25 @@ def _nearest(language: str, word: str) -> tuple[str, ...]:
     # Two edits for words of five letters or more ("restuarnat" -> "restaurant"); one for
     # shorter ones, where two edits away lies half the dictionary ("xq": ox, xi, q, at...).
     max_distance = 1 if len(word) <= 4 else 2
-    return dictionaries.dictionary(language).index.suggest(word, max_distance)
+    index = dictionaries.dictionary(language).index
+    distance, found = index.nearest(word, max_distance)
+    if language != "es" or not word.endswith("s") or len(word) < 4:
+        return found[:MAX_SUGGESTIONS]
+    # Ranked by distance, then by how common the singular is.
+    ranked = [(distance, -index.frequency(w), w) for w in found]
+    for cut in (1, 2) if word.endswith("es") else (1,):  # días -> día, ustedes -> usted
+        singular_distance, singulars = index.nearest(word[:-cut], max_distance)
+        ranked += [(singular_distance, -index.frequency(s), _spanish_plural(s))
+                   for s in singulars]
+    best = min((rank[0] for rank in ranked), default=None)
+    out = dict.fromkeys(w for d, _, w in sorted(ranked) if d == best and w != word)
+    return tuple(out)[:MAX_SUGGESTIONS]
+
+
+def _spanish_plural(singular: str) -> str:
+    if singular.endswith("z"):
+        return singular[:-1] + "ces"
+    return singular + ("s" if singular[-1] in "aeiouáéíóú" else "es")
 
 
 def _in_written_style(written: str, suggestions: tuple[str, ...]) -> tuple[str, ...]:

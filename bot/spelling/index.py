@@ -17,9 +17,10 @@ import gc
 from collections.abc import Mapping
 from itertools import combinations
 
-# Measured (bench/spelling.py --prefix): 7 keeps a two-edit English typo around a
-# millisecond; 6 halves load time and memory but a two-edit Portuguese typo climbs past
-# 40 ms because whole verb families share six letters; 8 doubles memory for little gain.
+# Measured (bench/spelling.py --prefix 6): 6 halves load time and memory, but lookups get
+# 2-3x slower because more words share six letters (English SMS p99 3.5 ms against 1.7;
+# Portuguese two-edit typos p99 33 ms against 12, whole verb families share a stem);
+# 8 nearly doubles memory again (Portuguese ~380 MB) for little gain.
 PREFIX = 7
 MAX_SUGGESTIONS = 5
 
@@ -27,17 +28,17 @@ MAX_SUGGESTIONS = 5
 class SuggestionIndex:
     """Words of one language and their frequencies, ready for nearest-word lookups."""
 
-    def __init__(self, frequencies: Mapping[str, int], prefix: int = PREFIX) -> None:
+    def __init__(self, frequencies: Mapping[str, int], prefix: int | None = None) -> None:
         self._frequencies = frequencies
-        self._prefix = prefix
+        self._prefix = prefix = prefix or PREFIX
         by_prefix: dict[str, list[str]] = {}
         for word in frequencies:
             by_prefix.setdefault(word[:prefix], []).append(word)
         # Many words share a prefix (restaurant, restaurants, restaurateur), so the deletes
         # are made once per prefix; on Portuguese that is 94,000 prefixes for 417,000 words.
-        deletes: dict[str, str | list[str]] = {}
+        deletes: dict[str, str | tuple[str, ...]] = {}
         claim = deletes.setdefault
-        # The build makes ~300,000 small lists; the cyclic garbage collector would rescan all
+        # The build makes ~300,000 small tuples; the cyclic garbage collector would rescan all
         # of them again and again while they are made (measured: a third of the build).
         collecting = gc.isenabled()
         gc.disable()
@@ -46,10 +47,10 @@ class SuggestionIndex:
                 for key in _deletes(stem):
                     held = claim(key, stem)
                     if held is not stem:  # the key already leads to other prefixes
-                        if type(held) is str:
-                            deletes[key] = [held, stem]
-                        else:
-                            held.append(stem)
+                        # Tuples, not lists: once the collector has seen that a tuple holds
+                        # only strings it stops tracking it, so later collections skip the
+                        # index (with lists every full collection walked them: ~0.4 s).
+                        deletes[key] = (held, stem) if type(held) is str else (*held, stem)
         finally:
             if collecting:
                 gc.enable()
@@ -63,6 +64,16 @@ class SuggestionIndex:
         Like pyspellchecker, a word one edit away always beats a word two edits away,
         however common the latter. `word` must be in the dictionary's case (lower).
         """
+        return self.nearest(word, max_distance)[1][:limit]
+
+    def frequency(self, word: str) -> int:
+        return self._frequencies.get(word, 0)
+
+    def nearest(self, word: str, max_distance: int = 2) -> tuple[int, tuple[str, ...]]:
+        """The distance of the closest dictionary words (max_distance + 1 if there are none
+        that near) and all the words at that distance, most frequent first."""
+        if not 0 <= max_distance <= 2:
+            raise ValueError("the index holds deletes of up to two letters: max_distance <= 2")
         best = max_distance
         found: list[str] = []
         length = len(word)
@@ -80,9 +91,11 @@ class SuggestionIndex:
                     seen.add(stem)
                     if len(stem) - len(key) > best:
                         continue
-                    # A stem first reached with two deletes on both sides has used both
-                    # edits inside the prefix, so the words must end alike: all but the
-                    # last two letters of the shorter word's remainder (proof in the tests).
+                    # A full-length stem first reached at depth 2 shares only PREFIX - 2
+                    # letters with the query's prefix, so both allowed edits start within
+                    # the prefix (the second at most one letter past it, and a swap spans
+                    # two) and the words end alike after PREFIX + 2 letters. The tests hold
+                    # this against brute force (aaab/abba needs one of those two letters).
                     tail_check = depth == 2 and len(stem) == prefix
                     for candidate in self._by_prefix[stem]:
                         size = len(candidate)
@@ -105,7 +118,7 @@ class SuggestionIndex:
                 level = {key[:i] + key[i + 1:] for key in level for i in range(len(key))}
         frequency = self._frequencies
         found.sort(key=lambda w: (-frequency[w], w))
-        return tuple(found[:limit])
+        return (best if found else max_distance + 1), tuple(found)
 
     def _stems_under(self, key: str) -> tuple[str, ...]:
         held = self._deletes.get(key)
@@ -114,7 +127,7 @@ class SuggestionIndex:
             return own
         if type(held) is str:
             return (*own, held)
-        return (*own, *held)
+        return (*own, *held) if own else held
 
 
 def osa_distance(a: str, b: str, limit: int) -> int:

@@ -25,7 +25,8 @@ _JOINERS = regex.escape(APOSTROPHES + HYPHENS)
 _RUN = regex.compile(rf"{_RUN_CHAR}+(?:[{_JOINERS}]{_RUN_CHAR}+)*")
 
 # Top-level domains that make a bare "name.tld" a web address. A list rather than "any
-# letters" so that a missing space after a full stop ("today.Thanks") stays two words.
+# letters" so that a missing space after a full stop ("today.Thanks") mostly stays two
+# words to check.
 _TLDS = (
     "com|net|org|edu|gov|mil|int|info|biz|io|co|ai|app|dev|me|ly|gl|tv|us|uk|ca|au|nz|ie|de|"
     "fr|es|it|nl|be|ch|at|pt|br|mx|ar|cl|ru|pl|se|no|dk|fi|jp|cn|in|za|eu|shop|store|online|"

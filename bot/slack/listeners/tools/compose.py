@@ -118,7 +118,8 @@ def register(app: App, services: Services) -> None:
                 and not compose_view.confirmed(view, text)):
             flags = spelling.flags_for_draft(
                 db, settings, context.team_id, interaction_id, context.user_id, text,
-                _agent_name(client, context.team_id, context.user_id))
+                _agent_name(client, context.team_id, context.user_id),
+                wait_for_dictionary=False)
             if flags:
                 # Confirm on send: show the words once; Send again sends the text as it is.
                 target = responses.compose_context(db, context.team_id, interaction_id)
