@@ -1,5 +1,5 @@
 """The `smsdesk` console script: serve, socket, db upgrade, segments, manifest,
-responses import."""
+responses import, contacts import."""
 
 from __future__ import annotations
 
@@ -142,6 +142,30 @@ def responses_import(args: argparse.Namespace) -> None:
     print("\n".join(report.lines()))
 
 
+def contacts_import(args: argparse.Namespace) -> None:
+    from bot.desk import contact_import
+    from storage.db import Database
+
+    env = Env.from_environ()
+    try:
+        settings = Settings.load(env.settings_file)
+    except ConfigError as error:
+        print(f"smsdesk: {error}", file=sys.stderr)
+        raise SystemExit(2) from error
+    team_id = args.team or _workspace(env)
+    db = Database(env.database_url)
+    try:
+        db.upgrade()
+        report = contact_import.import_csv(db, team_id, args.file, settings.default_country)
+    except contact_import.ContactFileError as error:
+        print(f"smsdesk: nothing imported: {error}", file=sys.stderr)
+        raise SystemExit(2) from error
+    finally:
+        db.dispose()
+    print(f"Contacts for {team_id} from {args.file}:")
+    print("\n".join(report.lines()))
+
+
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -174,6 +198,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("file")
     p.add_argument("--team", help="Slack team id (default: the workspace of SLACK_BOT_TOKEN)")
     p.set_defaults(run=responses_import)
+
+    p = commands.add_parser("contacts", help="the contact directory")
+    contact_commands = p.add_subparsers(dest="contacts_command", required=True)
+    p = contact_commands.add_parser(
+        "import", help="add or update contacts from a CSV file (header name,phone,email); "
+                       "numbers in the desk's default country unless written with +")
+    p.add_argument("file")
+    p.add_argument("--team", help="Slack team id (default: the workspace of SLACK_BOT_TOKEN)")
+    p.set_defaults(run=contacts_import)
 
     args = parser.parse_args(argv)
     args.run(args)

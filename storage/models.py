@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -57,7 +58,12 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 class Contact(Base):
     __tablename__ = "contacts"
-    __table_args__ = (UniqueConstraint("team_id", "phone", name="uq_contacts_team_phone"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "phone", name="uq_contacts_team_phone"),
+        # Contact search (bot.desk.contacts_directory): names any case, e-mail addresses.
+        Index("ix_contacts_team_name_lower", "team_id", text("lower(name)")),
+        Index("ix_contacts_team_email", "team_id", "email"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
@@ -91,6 +97,8 @@ class Interaction(Base):
     __table_args__ = (
         Index("ix_interactions_team_state", "team_id", "state", "created_at"),
         Index("ix_interactions_thread", "team_id", "desk_channel", "thread_ts"),
+        # A contact's history and activity counts.
+        Index("ix_interactions_contact", "team_id", "contact_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

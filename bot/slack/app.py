@@ -9,7 +9,15 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.services import Services
-from bot.slack.listeners import actions, commands, events, spelling, supervision, tools
+from bot.slack.listeners import (
+    actions,
+    commands,
+    contacts,
+    events,
+    spelling,
+    supervision,
+    tools,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,4 +57,5 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
     tools.register(app, services)
     spelling.register(app, services)
     supervision.register(app, services)
+    contacts.register(app, services)
     return app

@@ -26,6 +26,12 @@ COMPOSE_TEXT = "compose.text"  # the reply's text input: keeps the segment count
 CASE_FIELD = "case.value"  # an editable field's input in the case modal
 REASSIGN = "interaction.reassign"  # supervisors: on the supervisor card and in /sms-queue
 
+# Contact directory (/sms-contact and the contact modal; values "<contact id>:<page or id>")
+VIEW_CONTACT = "contact.view"  # "View" on a search result: opens the contact modal
+CONTACT_OLDER = "contact.older"  # history paging in the contact modal
+CONTACT_NEWER = "contact.newer"
+CONTACT_TRANSCRIPT = "contact.transcript"  # pushes one interaction's transcript
+
 # Spelling check of a held reply (values "<message id>" or "<message id>|<word>")
 SPELL_SEND_CORRECTED = "spelling.send_corrected"
 SPELL_SEND_ANYWAY = "spelling.send_anyway"
@@ -43,15 +49,19 @@ NOTE_VIEW = "note.submit"
 DISPOSITION_VIEW = "disposition.submit"
 CASE_VIEW = "case.submit"
 REASSIGN_VIEW = "reassign.submit"
+CONTACT_VIEW = "contact.modal"  # no submit: read-only
+CONTACT_TRANSCRIPT_VIEW = "contact.transcript_modal"
 
 # Slash commands: name -> manifest description and usage hint
 COMMAND_READY = "/sms-ready"
 COMMAND_NOT_READY = "/sms-notready"
 COMMAND_QUEUE = "/sms-queue"
+COMMAND_CONTACT = "/sms-contact"
 SLASH_COMMANDS = {
     COMMAND_READY: ("Go Ready for SMS interactions", ""),
     COMMAND_NOT_READY: ("Go Not Ready for SMS interactions", "[reason]"),
     COMMAND_QUEUE: ("SMS queues: who waits, for how long, which agents are Ready", ""),
+    COMMAND_CONTACT: ("Find an SMS contact by name, number or e-mail", "name, number or e-mail"),
 }
 
 # Events the app subscribes to (bot events)
@@ -68,7 +78,7 @@ BOT_SCOPES = {
     "channels:history": "read agent replies in desk-channel threads (public channel)",
     "groups:history": "read agent replies in desk-channel threads (private channel)",
     "channels:join": "join the configured public desk channel on first use",
-    "commands": "/sms-ready, /sms-notready and /sms-queue",
+    "commands": "/sms-ready, /sms-notready, /sms-queue and /sms-contact",
     "reactions:write": "show delivery state on the agent's relayed message",
     "users:read": "turn @mentions into names before text goes to a phone",
     "files:write": "show MMS pictures from customers as thumbnails in the thread",

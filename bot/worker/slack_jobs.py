@@ -5,8 +5,8 @@ from __future__ import annotations
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.desk import agents, spelling, supervision, timeline
-from bot.desk.lifecycle import OFFER_PENDING
+from bot.desk import agents, contacts_directory, spelling, supervision, timeline
+from bot.desk.lifecycle import DONE, OFFER_PENDING
 from bot.services import Services
 from bot.slack import directory
 from bot.slack.mrkdwn import escape
@@ -25,7 +25,7 @@ from bot.slack.views.transcript import (
 from bot.slack.views.transfer import build_consultation_message
 from bot.spelling import checker
 from storage import queries
-from storage.models import Offer, utcnow
+from storage.models import Interaction, Offer, utcnow
 from storage.outbox import ClaimedJob
 from storage.queries import MediaItem
 
@@ -55,7 +55,13 @@ def _preview_data(services: Services, offer: Offer, client: WebClient) -> Previe
         if offer.kind == "transfer" else (),
         **_auto_answer(services, offer, interaction.queue),
         case_links=services.settings.case_links,
+        activity=_activity(services, interaction),
     )
+
+
+def _activity(services: Services, interaction: Interaction) -> contacts_directory.ContactActivity:
+    return contacts_directory.activity(services.db, interaction.team_id, interaction.contact_id,
+                                       interaction.id, services.settings.contacts_recent_days)
 
 
 def _auto_answer(services: Services, offer: Offer, queue: str) -> dict:
@@ -111,6 +117,7 @@ def _card_data(services: Services, interaction_id: int) -> CardData:
                                 and i.closed_at is None),
         case_links=services.settings.case_links,
         contact_email=view.contact.email,
+        activity=_activity(services, i) if i.state != DONE else None,
     )
 
 

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import CaseLink
+from bot.desk.contacts_directory import ContactActivity
 from bot.desk.lifecycle import ACCEPTED, DONE, EXPIRED, HELD_STATES, TRANSFERRING
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
-from bot.slack.views.common import case_fields, contact_label, when
+from bot.slack.views.common import activity_line, case_fields, contact_label, when
 from bot.sms.phone import display
 
 STATE_LABELS = {
@@ -43,6 +44,7 @@ class CardData:
     disposition_needed: bool = False  # Done waits for a mandatory disposition code
     case_links: tuple[CaseLink, ...] = ()  # the admin's links for case fields
     contact_email: str | None = None
+    activity: ContactActivity | None = None  # the contact's other and recent interactions
 
 
 def build_card(c: CardData) -> dict:
@@ -77,6 +79,8 @@ def build_card(c: CardData) -> dict:
     if c.mode == "session" and c.state == ACCEPTED and c.session_expiry_minutes:
         # A fixed rule, not a deadline: the card is not rewritten on every message.
         context += f" · Closes after {c.session_expiry_minutes} minutes without a message"
+    if c.activity is not None and c.state != DONE:
+        context += " · " + activity_line(c.activity)
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
     if c.state == ACCEPTED:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":

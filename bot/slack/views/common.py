@@ -7,10 +7,18 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from bot.config import CaseLink
+from bot.desk.contacts_directory import ContactActivity
 from bot.slack.mrkdwn import escape
 from bot.sms.phone import display
 
 SECTION_LIMIT = 3000  # Slack refuses a section text longer than this
+
+
+def activity_line(activity: ContactActivity) -> str:
+    """The contact's activity as one line:
+    "Also in progress: 1 SMS · Last 30 days: 4"."""
+    busy = ", ".join(f"{count} {media}" for media, count in activity.in_progress) or "none"
+    return f"Also in progress: {busy} · Last {activity.recent_days} days: {activity.recent}"
 
 
 def contact_label(name: str | None, phone: str) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import CaseLink
+from bot.desk.contacts_directory import ContactActivity
 from bot.desk.lifecycle import (
     OFFER_ACCEPTED,
     OFFER_PENDING,
@@ -14,7 +15,7 @@ from bot.desk.lifecycle import (
 )
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
-from bot.slack.views.common import case_fields, contact_label, quoted, when
+from bot.slack.views.common import activity_line, case_fields, contact_label, quoted, when
 from bot.sms.phone import display
 
 
@@ -38,6 +39,7 @@ class PreviewData:
     auto_answer_in: int | None = None  # seconds until an auto-answer countdown accepts it
     allow_reject: bool = True
     case_links: tuple[CaseLink, ...] = ()  # the admin's links for case fields
+    activity: ContactActivity | None = None  # the contact's other and recent interactions
 
 
 def _outcome_line(p: PreviewData) -> str:
@@ -89,6 +91,9 @@ def build_preview(p: PreviewData) -> dict:
     else:
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
                                                    "text": quoted("\n".join(p.messages[-5:]))}})
+    if p.activity is not None and p.offer_state == OFFER_PENDING:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
+                       activity_line(p.activity)}]})
     if p.pictures:
         plural = "s" if p.pictures != 1 else ""
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":

@@ -1,0 +1,94 @@
+"""The contact directory: find contacts by name, number (in any common format) or e-mail."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select
+
+from bot.desk.lifecycle import DONE
+from bot.sms.phone import InvalidNumber, to_e164
+from storage.clock import utcnow
+from storage.db import Database
+from storage.models import Contact, Interaction
+
+# A query that is only digits and the punctuation people write numbers with.
+_NUMBER_LIKE = re.compile(r"^\+?[\d\s().\-/]+$")
+MIN_SUFFIX_DIGITS = 4  # shorter digit runs match too much to be useful
+
+
+@dataclass(frozen=True)
+class ContactSummary:
+    contact_id: int
+    name: str | None
+    phone: str  # E.164
+    email: str | None
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search(db: Database, team_id: str, query: str, limit: int = 20,
+           default_country: str = "US") -> list[ContactSummary]:
+    """Contacts whose name or e-mail contains `query` (any case), or whose number is `query`
+    written in any common format, or ends with its digits; name order, at most `limit`."""
+    query = query.strip()
+    if not query or limit <= 0:
+        return []
+    conditions = []
+    if _NUMBER_LIKE.match(query):
+        digits = re.sub(r"\D", "", query)
+        try:
+            conditions.append(Contact.phone == to_e164(query, default_country))
+        except InvalidNumber:
+            pass
+        if len(digits) >= MIN_SUFFIX_DIGITS:
+            conditions.append(Contact.phone.like("%" + digits))
+    else:
+        pattern = "%" + _like_escape(query.lower()) + "%"
+        conditions.append(func.lower(Contact.name).like(pattern, escape="\\"))
+        conditions.append(func.lower(Contact.email).like(pattern, escape="\\"))
+    if not conditions:
+        return []
+    with db.transaction() as s:
+        rows = s.execute(
+            select(Contact.id, Contact.name, Contact.phone, Contact.email)
+            .where(Contact.team_id == team_id, or_(*conditions))
+            .order_by(func.lower(func.coalesce(Contact.name, Contact.phone)), Contact.id)
+            .limit(limit)).all()
+    return [ContactSummary(*row) for row in rows]
+
+
+def get(db: Database, team_id: str, contact_id: int) -> ContactSummary | None:
+    with db.transaction() as s:
+        contact = s.get(Contact, contact_id)
+        if contact is None or contact.team_id != team_id:
+            return None
+        return ContactSummary(contact.id, contact.name, contact.phone, contact.email)
+
+
+@dataclass(frozen=True)
+class ContactActivity:
+    """Beside one interaction: the contact's other interactions not yet Done, by type (SMS,
+    MMS), and how many interactions the contact had in the last `recent_days` (this one too)."""
+
+    in_progress: tuple[tuple[str, int], ...]
+    recent: int
+    recent_days: int
+
+
+def activity(db: Database, team_id: str, contact_id: int, interaction_id: int,
+             recent_days: int) -> ContactActivity:
+    since = utcnow() - timedelta(days=recent_days)
+    with db.transaction() as s:
+        open_media = Counter(s.scalars(select(Interaction.media).where(
+            Interaction.team_id == team_id, Interaction.contact_id == contact_id,
+            Interaction.id != interaction_id, Interaction.state != DONE)))
+        recent = s.scalar(select(func.count()).select_from(Interaction).where(
+            Interaction.team_id == team_id, Interaction.contact_id == contact_id,
+            Interaction.created_at >= since)) or 0
+    return ContactActivity(tuple(sorted(open_media.items())), recent, recent_days)
