@@ -16,7 +16,7 @@ from bot.desk.lifecycle import (
     move_interaction,
     move_offer,
 )
-from storage.models import Offer
+from storage.models import Interaction, Offer
 
 TRANSFER = "transfer"
 
@@ -48,7 +48,9 @@ def take(s: Session, settings: Settings, offer: Offer, now: datetime) -> None:
     sessions.keep_alive(s, settings, offer.interaction_id, now)
     # Thread first, so the preview (if any) can link to it.
     effects.open_thread(s, offer.team_id, offer.interaction_id)
-    effects.update_supervision(s, offer.team_id, offer.interaction_id)
+    queue = s.get(Interaction, offer.interaction_id).queue
+    effects.update_supervision(s, offer.team_id, offer.interaction_id,
+                               bool(settings.queue_named(queue).supervisor_channel))
     if offer.preview_ts or offer.kind != "auto":
         effects.update_preview(s, offer.team_id, offer.id, offer.interaction_id)
     else:

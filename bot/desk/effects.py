@@ -119,10 +119,16 @@ UPDATE_SUPERVISION = "slack.update_supervision"
 TELL_SUPERVISORS = "slack.tell_supervisors"
 
 
-def update_supervision(s: Session, team_id: str, interaction_id: int) -> None:
-    """Refresh the interaction's live card in its queue's supervisor channel."""
-    enqueue(s, team_id, UPDATE_SUPERVISION, {"interaction_id": interaction_id},
-            lane=f"supervision:{interaction_id}")
+def update_supervision(s: Session, team_id: str, interaction_id: int,
+                       supervised: bool = True) -> None:
+    """Refresh the interaction's live card in its queue's supervisor channel.
+
+    supervised=False (the queue has no supervisor channel) writes nothing: the hot path of
+    every inbound SMS should not pay for a job that would only find no channel.
+    """
+    if supervised:
+        enqueue(s, team_id, UPDATE_SUPERVISION, {"interaction_id": interaction_id},
+                lane=f"supervision:{interaction_id}")
 
 
 def tell_supervisors(s: Session, team_id: str, queue: str, text: str) -> None:

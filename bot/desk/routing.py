@@ -145,7 +145,8 @@ def route(s: Session, settings: Settings, interaction: Interaction,
             interaction.offered_to = None
             timeline.record(s, interaction.team_id, interaction.id, timeline.QUEUED)
         _tell_supervisors_if_everyone_declined(s, settings, interaction, now)
-        effects.update_supervision(s, interaction.team_id, interaction.id)
+        effects.update_supervision(s, interaction.team_id, interaction.id,
+                                   _supervised(settings, interaction))
         return None
     queue = settings.queue_named(interaction.queue)
     auto = settings.auto_answer_for(agent.user_id, queue)
@@ -166,7 +167,8 @@ def route(s: Session, settings: Settings, interaction: Interaction,
     s.flush()
     timeline.record(s, interaction.team_id, interaction.id, timeline.OFFERED,
                     actor=agent.user_id)
-    effects.update_supervision(s, interaction.team_id, interaction.id)
+    effects.update_supervision(s, interaction.team_id, interaction.id,
+                               _supervised(settings, interaction))
     if auto.on and auto.preview_seconds == 0:
         answering.take(s, settings, offer, now)  # no preview: it is the agent's at once
         s.refresh(interaction)
@@ -180,6 +182,10 @@ def route(s: Session, settings: Settings, interaction: Interaction,
                 effects.update_preview(s, interaction.team_id, offer.id, interaction.id,
                                        due_at=offer.expires_at - timedelta(seconds=seconds_left))
     return offer
+
+
+def _supervised(settings: Settings, interaction: Interaction) -> bool:
+    return bool(settings.queue_named(interaction.queue).supervisor_channel)
 
 
 ROUTE, AUTO_ANSWER = "route", "auto"  # Offer.kind; a transfer is answering.TRANSFER
