@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -24,6 +26,7 @@ from bot.slack.views.transcript import (
 )
 from bot.slack.views.transfer import build_consultation_message
 from bot.spelling import checker
+from bot.worker.runner import RetryLater
 from storage import queries
 from storage.models import Interaction, Offer, utcnow
 from storage.outbox import ClaimedJob
@@ -95,6 +98,10 @@ def post_preview(services: Services, job: ClaimedJob) -> None:
 def update_preview(services: Services, job: ClaimedJob) -> None:
     offer = queries.offer(services.db, job.payload["offer_id"])
     if not offer.preview_ts:
+        if offer.state == OFFER_PENDING:
+            # A countdown tick runs outside the interaction's lane and can come before the
+            # preview's ts is written down: look again shortly, while the offer lasts.
+            raise RetryLater("preview not posted yet", utcnow() + timedelta(seconds=1))
         return  # never shown (it ended before Slack could be reached): nothing to correct
     client = services.slack_client(job.team_id)
     message = build_preview(_preview_data(services, offer, client))
