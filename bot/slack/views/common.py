@@ -119,3 +119,18 @@ def escaped_chunks(customer_text: str, limit: int = SECTION_LIMIT) -> list[str]:
     if current:
         chunks.append("".join(current))
     return chunks
+
+
+def interaction_modal(callback_id: str, interaction_id: int, title: str, blocks: list[dict],
+                      submit: str | None = None) -> dict:
+    """The shell of a card tool's modal: its submission finds the interaction again through
+    private_metadata. Without `submit` the modal can only be closed."""
+    view = {
+        "type": "modal", "callback_id": callback_id, "private_metadata": str(interaction_id),
+        "title": {"type": "plain_text", "text": title},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks,
+    }
+    if submit:
+        view["submit"] = {"type": "plain_text", "text": submit}
+    return view

@@ -6,7 +6,7 @@ from bot.config import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
 from bot.desk.dispositions import DispositionForm
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
-from bot.slack.views.common import clip
+from bot.slack.views.common import clip, interaction_modal
 
 CODE_BLOCK, CODE_ACTION = "disposition", "code"
 
@@ -29,13 +29,8 @@ def build_disposition_modal(form: DispositionForm) -> dict:
         select["options"] = [_option(code) for code in form.codes[:MAX_SELECT_OPTIONS]]
     if form.current in configured:
         select["initial_option"] = _option(form.current)
-    view: dict = {
-        "type": "modal", "callback_id": ids.DISPOSITION_VIEW,
-        "private_metadata": str(form.interaction_id),
-        "title": {"type": "plain_text", "text": "Disposition code"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [],
-    }
+    view = interaction_modal(ids.DISPOSITION_VIEW, form.interaction_id, "Disposition code",
+                             [])
     if form.closes_on_save:
         view["blocks"].append({"type": "section", "text": {"type": "mrkdwn", "text":
                                "Done is waiting for a disposition code: saving one closes "

@@ -4,28 +4,25 @@ from __future__ import annotations
 
 from bot.desk.notes import MAX_NOTE
 from bot.slack import ids
+from bot.slack.views.common import interaction_modal
 
 NOTE_BLOCK, NOTE_ACTION = "note", "text"
 
 
 def build_note_modal(interaction_id: int) -> dict:
-    return {
-        "type": "modal", "callback_id": ids.NOTE_VIEW, "private_metadata": str(interaction_id),
-        "title": {"type": "plain_text", "text": "Add a note"},
-        "submit": {"type": "plain_text", "text": "Add note"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {"type": "input", "block_id": NOTE_BLOCK,
-             "label": {"type": "plain_text", "text": "Note"},
-             "element": {"type": "plain_text_input", "action_id": NOTE_ACTION,
-                         "multiline": True, "max_length": MAX_NOTE,
-                         "placeholder": {"type": "plain_text",
-                                         "text": "What should colleagues know?"}}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text":
-             "Internal: the note shows in the thread and in the contact's history. It is "
-             "never sent to the customer."}]},
-        ],
-    }
+    blocks = [
+        {"type": "input", "block_id": NOTE_BLOCK,
+         "label": {"type": "plain_text", "text": "Note"},
+         "element": {"type": "plain_text_input", "action_id": NOTE_ACTION,
+                     "multiline": True, "max_length": MAX_NOTE,
+                     "placeholder": {"type": "plain_text",
+                                     "text": "What should colleagues know?"}}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text":
+         "Internal: the note shows in the thread and in the contact's history. It is "
+         "never sent to the customer."}]},
+    ]
+    return interaction_modal(ids.NOTE_VIEW, interaction_id, "Add a note", blocks,
+                             submit="Add note")
 
 
 def submitted_note(view: dict) -> str:

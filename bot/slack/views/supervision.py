@@ -16,7 +16,7 @@ from bot.desk.supervision import (
 )
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
-from bot.slack.views.common import SECTION_LIMIT, clip, contact_label, when
+from bot.slack.views.common import SECTION_LIMIT, clip, contact_label, interaction_modal, when
 from bot.sms.phone import display
 
 MAX_BLOCKS = 50  # Slack's limit for a message (an ephemeral answer too)
@@ -259,13 +259,7 @@ def build_reassign_modal(form: ReassignForm, names: list[tuple[str, str]]) -> di
     intro = (f"*{escape(clip(form.contact, 80))}* in queue *{escape(form.queue)}*. "
              f"{where.get(form.state, escape(form.state))}. {effect}")
     blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": intro}}]
-    view = {
-        "type": "modal", "callback_id": ids.REASSIGN_VIEW,
-        "private_metadata": str(form.interaction_id),
-        "title": {"type": "plain_text", "text": "Reassign"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": blocks,
-    }
+    view = interaction_modal(ids.REASSIGN_VIEW, form.interaction_id, "Reassign", blocks)
     if not names:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
                        f"Nobody in queue {escape(form.queue)} is Ready with room right now. "

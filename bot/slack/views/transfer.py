@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.desk.transfers import MAX_REASON, QUEUE_TARGET
 from bot.slack import ids
-from bot.slack.views.common import clip
+from bot.slack.views.common import clip, interaction_modal
 
 TARGET_BLOCK, TARGET_ACTION = "target", "target"
 REASON_BLOCK, REASON_ACTION = "reason", "reason"
@@ -33,30 +33,21 @@ def build_transfer_modal(interaction_id: int, ready: list[tuple[str, str]],
         blocks.insert(0, {"type": "context", "elements": [{"type": "mrkdwn", "text":
                           "No colleague is Ready with room right now; the queue option offers it "
                           "to whoever becomes available."}]})
-    return {
-        "type": "modal", "callback_id": ids.TRANSFER_VIEW, "private_metadata": str(interaction_id),
-        "title": {"type": "plain_text", "text": "Transfer"},
-        "submit": {"type": "plain_text", "text": "Transfer"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": blocks,
-    }
+    return interaction_modal(ids.TRANSFER_VIEW, interaction_id, "Transfer", blocks,
+                             submit="Transfer")
 
 
 def build_consult_modal(interaction_id: int) -> dict:
-    return {
-        "type": "modal", "callback_id": ids.CONSULT_VIEW, "private_metadata": str(interaction_id),
-        "title": {"type": "plain_text", "text": "Consult a colleague"},
-        "submit": {"type": "plain_text", "text": "Start"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {"type": "input", "block_id": COLLEAGUE_BLOCK,
-             "label": {"type": "plain_text", "text": "Colleague"},
-             "element": {"type": "users_select", "action_id": COLLEAGUE_ACTION}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text":
-             "Opens a conversation with them and the transcript so far. Nothing said there "
-             "reaches the customer."}]},
-        ],
-    }
+    blocks = [
+        {"type": "input", "block_id": COLLEAGUE_BLOCK,
+         "label": {"type": "plain_text", "text": "Colleague"},
+         "element": {"type": "users_select", "action_id": COLLEAGUE_ACTION}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text":
+         "Opens a conversation with them and the transcript so far. Nothing said there "
+         "reaches the customer."}]},
+    ]
+    return interaction_modal(ids.CONSULT_VIEW, interaction_id, "Consult a colleague", blocks,
+                             submit="Start")
 
 
 def build_consultation_message(interaction_id: int, from_user: str, colleague: str,
