@@ -218,6 +218,20 @@ class Desk:
         self.runtime.close()
 
 
+def accept_new_interaction(desk: Desk, customer: str, text: str,
+                           agent: str = "UAGENT1") -> dict:
+    """A customer texts, `agent` goes Ready and accepts: returns the card, thread settled."""
+    from bot.slack import ids
+
+    desk.slash(agent, ids.COMMAND_READY)
+    desk.customer_texts(customer, text)
+    preview = desk.wait_for_preview(agent)
+    desk.click(agent, ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
+    card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
+    desk.wait_idle()
+    return card
+
+
 def action_value(message: dict, action_id: str) -> str:
     for block in message.get("blocks") or []:
         for element in block.get("elements", []) if block["type"] == "actions" else []:

@@ -13,7 +13,7 @@ from bot.slack import ids
 from bot.slack.views.disposition import CODE_ACTION, CODE_BLOCK
 from bot.slack.views.note import NOTE_ACTION, NOTE_BLOCK
 from storage.models import Contact, Interaction, TimelineEvent
-from tests.harness import DESK_CHANNEL, action_value, has_button, start_desk
+from tests.harness import DESK_CHANNEL, accept_new_interaction, action_value, has_button, start_desk
 
 CUSTOMER = "+14155550100"
 SUPERVISOR = "USUPER1"
@@ -32,13 +32,7 @@ def strict_desk(database_url):
 
 
 def _open_interaction(desk, text: str = "Where is my order?") -> dict:
-    desk.slash("UAGENT1", ids.COMMAND_READY)
-    desk.customer_texts(CUSTOMER, text)
-    preview = desk.wait_for_preview("UAGENT1")
-    desk.click("UAGENT1", ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
-    card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
-    desk.wait_idle()
-    return card
+    return accept_new_interaction(desk, CUSTOMER, text)
 
 
 def _interaction_id(card: dict) -> int:

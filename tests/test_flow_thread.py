@@ -5,19 +5,13 @@ from __future__ import annotations
 import pytest
 
 from bot.slack import ids
-from tests.harness import DESK_CHANNEL, action_value, has_button
+from tests.harness import DESK_CHANNEL, accept_new_interaction, action_value, has_button
 
 CUSTOMER = "+14155550100"
 
 
 def _open_interaction(desk, text: str = "hello") -> dict:
-    desk.slash("UAGENT1", ids.COMMAND_READY)
-    desk.customer_texts(CUSTOMER, text)
-    preview = desk.wait_for_preview("UAGENT1")
-    desk.click("UAGENT1", ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
-    card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
-    desk.wait_idle()
-    return card
+    return accept_new_interaction(desk, CUSTOMER, text)
 
 
 def test_customer_text_cannot_disguise_links_or_ping_anyone(desk):
