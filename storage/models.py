@@ -70,7 +70,45 @@ class Contact(Base):
     phone: Mapped[str] = mapped_column(String(32))
     name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
+    # Admin-defined fields (account number, plan...), strings by name; shown in the contact view.
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContactNumber(Base):
+    """Every number a contact can text from, the primary `Contact.phone` included.
+
+    Inbound texts find their contact here, so a number assigned to a contact (manual
+    assignment, or an edit) keeps reaching that contact's history.
+    """
+
+    __tablename__ = "contact_numbers"
+    __table_args__ = (
+        UniqueConstraint("team_id", "phone", name="uq_contact_numbers_team_phone"),
+        Index("ix_contact_numbers_contact", "contact_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    phone: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OptOut(Base):
+    """A number that said STOP (or that the provider reports as opted out) to one business
+    number: nothing is sent to it from that number until it says START."""
+
+    __tablename__ = "opt_outs"
+    __table_args__ = (UniqueConstraint("team_id", "phone", "business_number",
+                                       name="uq_opt_outs"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str] = mapped_column(String(64))
+    business_number: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(32))  # "keyword STOP", "provider 21610"
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Agent(Base):
@@ -108,6 +146,8 @@ class Interaction(Base):
     queue: Mapped[str] = mapped_column(String(64), default="SMS")
     media: Mapped[str] = mapped_column(String(8), default="SMS")  # SMS | MMS
     mode: Mapped[str] = mapped_column(String(8), default="page")  # page | session
+    # outbound: started by an agent's "New SMS" rather than by the customer's text.
+    direction: Mapped[str] = mapped_column(String(8), default="inbound")
     state: Mapped[str] = mapped_column(String(16))  # see bot.desk.lifecycle.STATES
     agent_user_id: Mapped[str | None] = mapped_column(String(32))
     offered_to: Mapped[str | None] = mapped_column(String(32))

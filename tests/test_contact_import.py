@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.desk.contact_import import ContactFileError, import_csv
+from bot.desk.contacts import create_contact
 from storage.db import Database
 from storage.models import Contact
 from tests.fakes.slack_api import FakeSlack
@@ -43,8 +44,8 @@ def _contacts(db, team_id: str = TEAM) -> dict[str, tuple[str | None, str | None
 @pytest.mark.postgres
 def test_rows_are_imported_as_e164_and_bad_rows_are_reported(db, tmp_path):
     with db.transaction() as s:
-        s.add(Contact(team_id=TEAM, phone="+14155550101", name="Old Bob", email="bob@old.example"))
-        s.add(Contact(team_id="TOTHER", phone="+14155550100", name="Other team"))
+        create_contact(s, TEAM, "+14155550101", name="Old Bob", email="bob@old.example")
+        create_contact(s, "TOTHER", "+14155550100", name="Other team")
     report = import_csv(db, TEAM, _write(tmp_path, CONTACTS))
 
     assert (report.created, report.updated) == (2, 1)

@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import insert
 
+from bot.desk.contacts import insert_many
 from bot.desk.contacts_directory import search
-from storage.models import Contact
 
 pytestmark = pytest.mark.postgres
 
@@ -16,8 +15,8 @@ TEAM, OTHER_TEAM = "T0001", "T0002"
 
 def _add(db, *rows: tuple[str, str | None, str | None], team_id: str = TEAM) -> None:
     with db.transaction() as s:
-        s.execute(insert(Contact), [{"team_id": team_id, "phone": phone, "name": name,
-                                     "email": email} for phone, name, email in rows])
+        insert_many(s, team_id, [{"phone": phone, "name": name, "email": email}
+                                 for phone, name, email in rows])
 
 
 def _phones(found) -> list[str]:
@@ -66,8 +65,8 @@ def test_search_is_team_scoped_and_empty_queries_find_nothing(directory):
 
 def test_search_stays_correct_among_a_hundred_thousand_contacts(db):
     with db.transaction() as s:
-        s.execute(insert(Contact), [
-            {"team_id": TEAM, "phone": f"+1202{n:07d}", "name": f"Customer {n:06d}",
+        insert_many(s, TEAM, [
+            {"phone": f"+1202{n:07d}", "name": f"Customer {n:06d}",
              "email": f"customer{n}@example.com"} for n in range(100_000)])
     _add(db, ("+14155550100", "Zelda Needle", "zelda@needle.example"))
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select
 
+from bot.desk.contacts import create_contact
 from bot.slack import ids
 from storage.models import Contact, Interaction, Message
 from tests.harness import BUSINESS_NUMBER, act_in_view, action_value
@@ -24,10 +25,7 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 def _contact(desk, phone: str = CUSTOMER, name: str | None = "Jane Doe",
              email: str | None = "jane@example.com") -> int:
     with desk.db.transaction() as s:
-        contact = Contact(team_id=desk.team_id, phone=phone, name=name, email=email)
-        s.add(contact)
-        s.flush()
-        return contact.id
+        return create_contact(s, desk.team_id, phone, name=name, email=email).id
 
 
 def _past_interactions(desk, contact_id: int, count: int) -> list[int]:

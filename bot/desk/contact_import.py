@@ -1,5 +1,6 @@
-"""Contacts loaded from a CSV file (name, phone, email): numbers made E.164, existing
-contacts updated, unusable rows skipped with the reason, all in one transaction."""
+"""Contacts loaded from a CSV file (name, phone, email, and any other columns as custom
+attributes): numbers made E.164, existing contacts updated, unusable rows skipped with the
+reason, all in one transaction."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.desk.contacts import create_contact
 from bot.sms.phone import InvalidNumber, to_e164
 from storage.db import Database
-from storage.models import Contact
+from storage.models import Contact, ContactNumber
 
 COLUMNS = ("name", "phone", "email")
 
@@ -59,7 +61,7 @@ def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
 def import_csv(db: Database, team_id: str, path: str | Path,
                default_country: str = "US") -> ContactImportReport:
     report = ContactImportReport()
-    usable: dict[str, tuple[str | None, str | None]] = {}
+    usable: dict[str, tuple[str | None, str | None, dict[str, str]]] = {}
     first_line: dict[str, int] = {}
     for line, row in _rows(Path(path)):
         raw = row.get("phone", "")
@@ -75,19 +77,28 @@ def import_csv(db: Database, team_id: str, path: str | Path,
             report.skipped.append(SkippedContact(
                 line, f"duplicate number {phone} (first on line {first_line[phone]})"))
             continue
-        usable[phone] = (row.get("name") or None, row.get("email") or None)
+        attributes = {key: value for key, value in row.items()
+                      if key not in COLUMNS and value}
+        usable[phone] = (row.get("name") or None, row.get("email") or None, attributes)
         first_line[phone] = line
     with db.transaction() as s:
-        existing = {c.phone: c for c in s.scalars(select(Contact).where(
-            Contact.team_id == team_id, Contact.phone.in_(list(usable))))} if usable else {}
-        for phone, (name, email) in usable.items():
+        # Any of a contact's numbers finds it, not only the primary one.
+        existing = {phone: contact for phone, contact in s.execute(
+            select(ContactNumber.phone, Contact).join(
+                Contact, Contact.id == ContactNumber.contact_id).where(
+                ContactNumber.team_id == team_id,
+                ContactNumber.phone.in_(list(usable))))} if usable else {}
+        for phone, (name, email, attributes) in usable.items():
             contact = existing.get(phone)
             if contact is None:
-                s.add(Contact(team_id=team_id, phone=phone, name=name, email=email))
+                create_contact(s, team_id, phone, name=name, email=email,
+                               attributes=attributes)
                 report.created += 1
                 continue
             # An empty cell keeps what the desk already knows.
             contact.name = name or contact.name
             contact.email = email or contact.email
+            if attributes:
+                contact.attributes = {**(contact.attributes or {}), **attributes}
             report.updated += 1
     return report

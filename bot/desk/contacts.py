@@ -2,27 +2,93 @@
 
 from __future__ import annotations
 
+from sqlalchemy import insert as insert_stmt
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.models import Contact
+from storage.models import Contact, ContactNumber
+
+
+def _insert(s: Session):
+    return postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def _locked(s: Session, team_id: str, contact_id: int) -> Contact:
+    query = select(Contact).where(Contact.team_id == team_id, Contact.id == contact_id)
+    if s.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return s.scalars(query).one()
+
+
+def owner_of_number(s: Session, team_id: str, phone: str) -> int | None:
+    return s.scalar(select(ContactNumber.contact_id).where(
+        ContactNumber.team_id == team_id, ContactNumber.phone == phone))
 
 
 def find_or_create_locked(s: Session, team_id: str, phone: str) -> Contact:
-    """The contact row, locked for this transaction on PostgreSQL.
+    """The contact that has this number, created if none has, locked for this transaction on
+    PostgreSQL.
 
     Holding the lock serialises two quick SMS from one number, so they can never open two
     interactions (on SQLite, BEGIN IMMEDIATE already serialises writers).
     """
-    dialect = s.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    s.execute(
-        insert(Contact)
-        .values(team_id=team_id, phone=phone)
-        .on_conflict_do_nothing(index_elements=["team_id", "phone"])
-    )
-    query = select(Contact).where(Contact.team_id == team_id, Contact.phone == phone)
-    if dialect == "postgresql":
-        query = query.with_for_update()
-    return s.scalars(query).one()
+    contact_id = owner_of_number(s, team_id, phone)
+    if contact_id is not None:
+        return _locked(s, team_id, contact_id)
+    insert = _insert(s)
+    # Two first texts from one new number at once: the unique (team, phone) makes the second
+    # insert a no-op that waits for the first, and both then read the same row.
+    s.execute(insert(Contact).values(team_id=team_id, phone=phone, attributes={})
+              .on_conflict_do_nothing(index_elements=["team_id", "phone"]))
+    contact_id = s.scalar(select(Contact.id).where(Contact.team_id == team_id,
+                                                   Contact.phone == phone))
+    contact = _locked(s, team_id, contact_id)
+    s.execute(insert(ContactNumber).values(team_id=team_id, contact_id=contact.id, phone=phone)
+              .on_conflict_do_nothing(index_elements=["team_id", "phone"]))
+    return contact
+
+
+def add_number(s: Session, team_id: str, contact_id: int, phone: str) -> None:
+    """Give the contact one more number (it must not belong to anyone else)."""
+    s.execute(_insert(s)(ContactNumber).values(team_id=team_id, contact_id=contact_id,
+                                               phone=phone)
+              .on_conflict_do_nothing(index_elements=["team_id", "phone"]))
+
+
+def numbers_of(s: Session, team_id: str, contact_id: int) -> list[str]:
+    """The contact's numbers, the primary one first."""
+    primary = s.scalar(select(Contact.phone).where(Contact.team_id == team_id,
+                                                   Contact.id == contact_id))
+    others = s.scalars(select(ContactNumber.phone).where(
+        ContactNumber.team_id == team_id, ContactNumber.contact_id == contact_id,
+        ContactNumber.phone != primary).order_by(ContactNumber.id))
+    return ([primary] if primary else []) + list(others)
+
+
+def create_contact(s: Session, team_id: str, phone: str, *, name: str | None = None,
+                   email: str | None = None, attributes: dict | None = None) -> Contact:
+    """A new directory entry with its (E.164) number; the number must be nobody's yet."""
+    contact = Contact(team_id=team_id, phone=phone, name=name, email=email,
+                      attributes=dict(attributes or {}))
+    s.add(contact)
+    s.flush()
+    s.add(ContactNumber(team_id=team_id, contact_id=contact.id, phone=phone))
+    s.flush()
+    return contact
+
+
+def insert_many(s: Session, team_id: str, rows: list[dict]) -> None:
+    """Bulk-create contacts (dicts of phone, name, email) with their numbers, for imports of
+    many thousands where one ORM object per row is too slow."""
+    if not rows:
+        return
+    s.execute(insert_stmt(Contact), [{"attributes": {}, **row, "team_id": team_id}
+                                     for row in rows])
+    # Every contact without its number row gets it, in one statement.
+    has_number = select(ContactNumber.id).where(ContactNumber.team_id == team_id,
+                                                ContactNumber.phone == Contact.phone)
+    s.execute(insert_stmt(ContactNumber).from_select(
+        ["team_id", "contact_id", "phone", "created_at"],
+        select(Contact.team_id, Contact.id, Contact.phone, Contact.created_at).where(
+            Contact.team_id == team_id, ~has_number.exists())))

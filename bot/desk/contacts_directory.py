@@ -9,11 +9,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, or_, select
 
+from bot.desk.contacts import numbers_of
 from bot.desk.lifecycle import DONE
 from bot.sms.phone import InvalidNumber, to_e164
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Contact, Interaction
+from storage.models import Contact, ContactNumber, Interaction
 
 # A query that is only digits and the punctuation people write numbers with.
 _NUMBER_LIKE = re.compile(r"^\+?[\d\s().\-/]+$")
@@ -24,8 +25,10 @@ MIN_SUFFIX_DIGITS = 4  # shorter digit runs match too much to be useful
 class ContactSummary:
     contact_id: int
     name: str | None
-    phone: str  # E.164
+    phone: str  # E.164, the primary number
     email: str | None
+    other_phones: tuple[str, ...] = ()
+    attributes: tuple[tuple[str, str], ...] = ()  # (name, value), in name order
 
 
 def _like_escape(text: str) -> str:
@@ -43,17 +46,22 @@ def search(db: Database, team_id: str, query: str, limit: int = 20,
     if _NUMBER_LIKE.match(query):
         digits = re.sub(r"\D", "", query)
         try:
-            conditions.append(Contact.phone == to_e164(query, default_country))
+            conditions.append(ContactNumber.phone == to_e164(query, default_country))
         except InvalidNumber:
             pass
         if len(digits) >= MIN_SUFFIX_DIGITS:
-            conditions.append(Contact.phone.like("%" + digits))
+            conditions.append(ContactNumber.phone.like("%" + digits))
     else:
         pattern = "%" + _like_escape(query.lower()) + "%"
         conditions.append(func.lower(Contact.name).like(pattern, escape="\\"))
         conditions.append(func.lower(Contact.email).like(pattern, escape="\\"))
     if not conditions:
         return []
+    if _NUMBER_LIKE.match(query):
+        # Any of the contact's numbers matches, the primary or another one.
+        matching = select(ContactNumber.contact_id).where(
+            ContactNumber.team_id == team_id, or_(*conditions))
+        conditions = [Contact.id.in_(matching)]
     with db.transaction() as s:
         rows = s.execute(
             select(Contact.id, Contact.name, Contact.phone, Contact.email)
@@ -64,11 +72,16 @@ def search(db: Database, team_id: str, query: str, limit: int = 20,
 
 
 def get(db: Database, team_id: str, contact_id: int) -> ContactSummary | None:
+    """Everything the contact view shows of one contact (of this workspace only)."""
     with db.transaction() as s:
         contact = s.get(Contact, contact_id)
         if contact is None or contact.team_id != team_id:
             return None
-        return ContactSummary(contact.id, contact.name, contact.phone, contact.email)
+        numbers = numbers_of(s, team_id, contact.id)
+        return ContactSummary(contact.id, contact.name, contact.phone, contact.email,
+                              tuple(n for n in numbers if n != contact.phone),
+                              tuple(sorted((str(k), str(v)) for k, v in
+                                           (contact.attributes or {}).items())))
 
 
 @dataclass(frozen=True)
