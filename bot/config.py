@@ -21,6 +21,8 @@ from storage.db import DEFAULT_URL
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
 DEFAULT_SETTINGS_FILE = "smsdesk.toml"
+# What the simulator's phone texts when no business number is set: Twilio's test number.
+SIMULATOR_BUSINESS_NUMBER = "+15005550006"
 DEFAULT_DISPOSITION_CODES = ("Resolved", "Follow-up needed", "No action")
 
 
@@ -63,11 +65,24 @@ class Settings:
     spelling_language: str = "en"
     corporate_words: tuple[str, ...] = ()
     spelling_preload: bool = False
-    # Contacts ([contacts]): the window of "Last N days" on previews and cards.
+    # Contacts ([contacts]): the window of "Last N days" on previews and cards, and who may
+    # search the directory, edit a contact, assign an unknown number to a contact (owner:
+    # the agent holding that interaction) and send a New SMS.
     contacts_recent_days: int = 30
+    contacts_view_roles: tuple[str, ...] = ("agent",)
+    contacts_edit_roles: tuple[str, ...] = ("agent",)
+    contacts_assign_roles: tuple[str, ...] = ("owner", "supervisor", "admin")
+    new_sms_roles: tuple[str, ...] = ("agent",)
 
     def all_queues(self) -> tuple[Queue, ...]:
         return self.queues or (Queue(DEFAULT_QUEUE),)
+
+    def sending_numbers(self) -> tuple[str, ...]:
+        """The business numbers a New SMS can go out from, the desk's own first."""
+        numbers = list(self.business_numbers)
+        for queue in self.all_queues():
+            numbers += [n for n in queue.numbers if n not in numbers]
+        return tuple(numbers) or (SIMULATOR_BUSINESS_NUMBER,)
 
     def queue_named(self, name: str | None) -> Queue:
         for queue in self.all_queues():
@@ -158,15 +173,31 @@ class Settings:
         )
 
 
+ROLE_NAMES = ("agent", "owner", "supervisor", "admin")
+
+
+def _roles(path, section: str, key: str, value, default: tuple[str, ...]) -> tuple[str, ...]:
+    roles = default if value is None else value
+    if isinstance(roles, str) or not isinstance(roles, list | tuple) \
+            or set(roles) - set(ROLE_NAMES):
+        raise ConfigError(f"{path}: {section}.{key} must be a list of roles from "
+                          f"{', '.join(ROLE_NAMES)} (got {value!r})")
+    return tuple(roles)
+
+
 def _contact_settings(path, contacts: dict) -> dict:
-    unknown = set(contacts) - {"recent_days"}
+    role_keys = {"view_roles": "contacts_view_roles", "edit_roles": "contacts_edit_roles",
+                 "assign_roles": "contacts_assign_roles", "new_sms_roles": "new_sms_roles"}
+    unknown = set(contacts) - {"recent_days", *role_keys}
     if unknown:
         raise ConfigError(f"{path}: [contacts] has unknown keys {sorted(unknown)}")
     days = contacts.get("recent_days", Settings.contacts_recent_days)
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
         raise ConfigError(f"{path}: contacts.recent_days must be a whole number of days "
                           "from 1 to 3650")
-    return {"contacts_recent_days": days}
+    return {"contacts_recent_days": days, **{
+        field: _roles(path, "contacts", key, contacts.get(key), getattr(Settings, field))
+        for key, field in role_keys.items()}}
 
 
 def _spelling_settings(path, spelling: dict) -> dict:

@@ -148,6 +148,9 @@ class Interaction(Base):
     mode: Mapped[str] = mapped_column(String(8), default="page")  # page | session
     # outbound: started by an agent's "New SMS" rather than by the customer's text.
     direction: Mapped[str] = mapped_column(String(8), default="inbound")
+    # The number this conversation is with: a contact can have several, and replies go to
+    # the one the customer texted from (None on rows older than migration 0008: the primary).
+    customer_number: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16))  # see bot.desk.lifecycle.STATES
     agent_user_id: Mapped[str | None] = mapped_column(String(32))
     offered_to: Mapped[str | None] = mapped_column(String(32))

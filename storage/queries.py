@@ -8,7 +8,16 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from storage.db import Database
-from storage.models import Contact, Interaction, Job, Media, Message, Offer, TimelineEvent
+from storage.models import (
+    Contact,
+    Interaction,
+    Job,
+    Media,
+    Message,
+    Offer,
+    OptOut,
+    TimelineEvent,
+)
 
 
 @dataclass(frozen=True)
@@ -17,6 +26,12 @@ class InteractionView:
     contact: Contact
     inbound_texts: list[str]
     pictures: int = 0
+    opted_out: bool = False  # the customer's number opted out of the business number
+
+    @property
+    def customer_number(self) -> str:
+        """The number this conversation is with (a contact may have several)."""
+        return self.interaction.customer_number or self.contact.phone
 
 
 def interaction_view(db: Database, interaction_id: int) -> InteractionView:
@@ -30,7 +45,11 @@ def interaction_view(db: Database, interaction_id: int) -> InteractionView:
         ))
         pictures = s.scalar(select(func.count()).select_from(Media)
                             .where(Media.interaction_id == interaction_id)) or 0
-        return InteractionView(interaction, contact, texts, pictures)
+        number = interaction.customer_number or contact.phone
+        opted_out = s.scalar(select(OptOut.id).where(
+            OptOut.team_id == interaction.team_id, OptOut.phone == number,
+            OptOut.business_number == interaction.business_number)) is not None
+        return InteractionView(interaction, contact, texts, pictures, opted_out)
 
 
 def offer(db: Database, offer_id: int) -> Offer:

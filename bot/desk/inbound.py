@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
-from bot.desk import effects, routing, sessions, timeline
+from bot.desk import effects, opt_outs, routing, sessions, timeline
 from bot.desk.contacts import find_or_create_locked
 from bot.desk.lifecycle import OFFER_PENDING, OPEN_STATES, QUEUED
 from bot.sms.messages import InboundMessage
@@ -43,6 +43,21 @@ def receive_inbound(db: Database, settings: Settings, team_id: str,
             return InboundReceipt(message.id, message.interaction_id, True, False)
 
 
+def _apply_keyword(s, team_id: str, interaction_id: int, inbound: InboundMessage) -> None:
+    """STOP and START change what may be sent to this number; the message itself still
+    reaches the agent like any other, with a line saying what it did."""
+    keyword = opt_outs.keyword_of(inbound.body)
+    if keyword is opt_outs.Keyword.OPT_OUT:
+        opt_outs.opt_out(s, team_id, inbound.from_number, inbound.to_number,
+                         source=f"texted {inbound.body.strip().upper()[:20]}")
+        timeline.record(s, team_id, interaction_id, timeline.OPTED_OUT,
+                        detail=f"texted {inbound.body.strip().upper()[:20]}")
+    elif keyword is opt_outs.Keyword.OPT_IN and opt_outs.is_opted_out(
+            s, team_id, inbound.from_number, inbound.to_number):
+        opt_outs.opt_in(s, team_id, inbound.from_number, inbound.to_number)
+        timeline.record(s, team_id, interaction_id, timeline.OPTED_IN)
+
+
 def _receive(db: Database, settings: Settings, team_id: str,
              inbound: InboundMessage) -> InboundReceipt:
     with db.transaction() as s:
@@ -67,6 +82,7 @@ def _receive(db: Database, settings: Settings, team_id: str,
                 team_id=team_id,
                 contact_id=contact.id,
                 business_number=inbound.to_number,
+                customer_number=inbound.from_number,
                 queue=settings.queue_for(inbound.to_number).name,
                 media="MMS" if inbound.media else "SMS",
                 # MMS always arrive in page mode.
@@ -103,6 +119,7 @@ def _receive(db: Database, settings: Settings, team_id: str,
             s.flush()
             effects.process_media(s, team_id, media.id)
         timeline.record(s, team_id, interaction.id, timeline.RECEIVED)
+        _apply_keyword(s, team_id, interaction.id, inbound)
 
         if new_interaction:
             routing.route(s, settings, interaction)

@@ -56,3 +56,17 @@ def may_save_media(settings: Settings, user_id: str, owner_id: str | None,
                    groups: Collection[str] = ()) -> bool:
     return bool(roles_of(settings, user_id, owner_id, groups=groups)
                 & set(settings.media_save_roles))
+
+
+def may(s: Session, settings: Settings, team_id: str, user_id: str,
+        allowed: Collection[str], owner_id: str | None = None) -> bool:
+    """Whether any of the person's roles is one of `allowed` (a setting's role list)."""
+    return bool(roles_for(s, settings, team_id, user_id, owner_id) & set(allowed))
+
+
+def describe_roles(allowed: Collection[str]) -> str:
+    """'supervisors or admins': for refusals that say who may."""
+    plural = {AGENT: "agents", OWNER: "the agent holding the interaction",
+              SUPERVISOR: "supervisors", ADMIN: "admins"}
+    names = [plural.get(role, role) for role in allowed]
+    return " or ".join(names) if names else "nobody (see the settings)"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
-from bot.desk import effects, routing, sessions, spelling, timeline
+from bot.desk import effects, opt_outs, routing, sessions, spelling, timeline
 from bot.desk.lifecycle import (
     ACCEPTED,
     DONE,
@@ -138,7 +138,7 @@ def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply,
             author_user_id=reply.user_id,
             provider="",
             from_number=interaction.business_number,
-            to_number=contact.phone,
+            to_number=interaction.customer_number or contact.phone,
             delivery_state="pending",
             slack_channel=reply.channel,
             slack_ts=reply.ts,
@@ -191,9 +191,32 @@ def record_send_result(db: Database, settings: Settings, message_id: int,
                     channel=interaction.desk_channel, thread_ts=interaction.thread_ts)
 
 
-def record_send_failure(db: Database, message_id: int, error: str) -> None:
+OPTED_OUT_REFUSAL = ("the customer opted out (texted STOP), so nothing can be sent to them "
+                     "from this number until they text START")
+
+
+def refuse_if_opted_out(db: Database, message_id: int) -> bool:
+    """Checked just before the provider is asked: an opt-out that arrived while the reply
+    waited still stops it. True when the message was refused (and marked failed)."""
     with db.transaction() as s:
         message = s.get(Message, message_id)
+        if not opt_outs.is_opted_out(s, message.team_id, message.to_number,
+                                     message.from_number):
+            return False
+    record_send_failure(db, message_id, OPTED_OUT_REFUSAL)
+    return True
+
+
+def record_send_failure(db: Database, message_id: int, error: str,
+                        code: str | None = None) -> None:
+    with db.transaction() as s:
+        message = s.get(Message, message_id)
+        if code == opt_outs.PROVIDER_OPTED_OUT:
+            # The provider knows of an opt-out we missed (say, from before the desk existed).
+            opt_outs.opt_out(s, message.team_id, message.to_number, message.from_number,
+                             source=f"provider error {code}")
+            timeline.record(s, message.team_id, message.interaction_id, timeline.OPTED_OUT,
+                            detail=f"the provider reports error {code}")
         message.delivery_state = "failed"
         message.error = error[:300]
         timeline.record(s, message.team_id, message.interaction_id, timeline.SEND_FAILED,
@@ -353,7 +376,7 @@ def send_composed(db: Database, settings: Settings, team_id: str, interaction_id
             author_user_id=user_id,
             provider="",
             from_number=interaction.business_number,
-            to_number=contact.phone,
+            to_number=interaction.customer_number or contact.phone,
             delivery_state="pending",
         )
         s.add(message)

@@ -173,7 +173,8 @@ def compose_context(db: Database, team_id: str, interaction_id: int) -> ComposeC
         if interaction is None or interaction.team_id != team_id:
             return None
         contact = s.get(Contact, interaction.contact_id)
-        return ComposeContext(interaction.id, contact.name, contact.phone, contact.email,
+        return ComposeContext(interaction.id, contact.name,
+                              interaction.customer_number or contact.phone, contact.email,
                               interaction.agent_user_id, interaction.state)
 
 

@@ -29,12 +29,17 @@ REASSIGNED = "reassigned"  # by a supervisor (actor); detail "<old holder or ''>
 NOTE = "note"  # an agent's internal note: in the thread and the history, never on the phone
 DISPOSITION = "disposition"  # the disposition code was set (detail: the code)
 DISPOSITION_NEEDED = "disposition_needed"  # Done waits for a mandatory code (detail: why)
+OPTED_OUT = "opted_out"  # the customer texted STOP (or the provider said so); detail: source
+OPTED_IN = "opted_in"  # the customer texted START again
+OUTBOUND_STARTED = "outbound_started"  # an agent's New SMS began this interaction
+CONTACT_ASSIGNED = "contact_assigned"  # the number was given to a contact; detail: its label
 
 # Lines shown in the Slack thread; the rest stay in the history for supervisors.
 SHOWN_IN_THREAD = {ACCEPTED, SENT, SEND_FAILED, NOT_DELIVERED, CLOSED, SESSION_EXPIRED,
                    TRANSFER_REQUESTED, TRANSFERRED, TRANSFER_RETURNED, CONSULTED,
                    NOTE, DISPOSITION, DISPOSITION_NEEDED, CASE_UPDATED, REASSIGNED,
-                   SPELLING_CORRECTED}
+                   SPELLING_CORRECTED, OPTED_OUT, OPTED_IN, OUTBOUND_STARTED,
+                   CONTACT_ASSIGNED}
 
 
 def record(s: Session, team_id: str, interaction_id: int, kind: str, *,

@@ -20,6 +20,7 @@ MENU_CONSULT = "consult"
 MENU_NOTE = "note"
 MENU_DISPOSITION = "disposition"
 MENU_CASE = "case"
+MENU_CONTACT = "contact"  # the contact view: information, history, New SMS, Edit, Assign
 TRANSFER_TO_CONSULTED = "consult.transfer"  # button in a consultation conversation
 RESPONSE_SEARCH = "compose.response"  # external select in the compose modal
 COMPOSE_TEXT = "compose.text"  # the reply's text input: keeps the segment count live

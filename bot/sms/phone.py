@@ -26,3 +26,24 @@ def display(e164: str) -> str:
     except phonenumbers.NumberParseException:
         return e164
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+# Types that can receive an SMS. Landlines, premium-rate, shared-cost and pager numbers
+# cannot; toll-free numbers are businesses, not customers.
+_TEXTABLE = {
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,  # the US and Canada: no way to tell
+    phonenumbers.PhoneNumberType.VOIP,
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
+}
+
+
+def textable_e164(raw: str, default_country: str = "US") -> str:
+    """The E.164 form of a number an SMS can be sent to, or InvalidNumber saying why not."""
+    e164 = to_e164(raw, default_country)
+    number = phonenumbers.parse(e164, None)
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidNumber(f"{display(e164)} is not a valid phone number")
+    if phonenumbers.number_type(number) not in _TEXTABLE:
+        raise InvalidNumber(f"{display(e164)} is not a mobile number, so it cannot receive SMS")
+    return e164

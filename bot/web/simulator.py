@@ -17,16 +17,14 @@ from bot.media.images import MAX_BYTES
 from bot.sms import simulator
 from bot.sms.messages import InboundMessage, MediaRef
 from bot.sms.phone import InvalidNumber, to_e164
-from storage.models import Contact, Interaction, Media, Message
+from storage.models import Media, Message
 
 blueprint = Blueprint("simulator", __name__)
-DEFAULT_BUSINESS_NUMBER = "+15005550006"
 MAX_SMS_CHARS = 1600  # what carriers (and Twilio) take in one concatenated message
 
 
 def _business_number() -> str:
-    numbers = current_app.config["SMSDESK"].services.settings.business_numbers
-    return numbers[0] if numbers else DEFAULT_BUSINESS_NUMBER
+    return current_app.config["SMSDESK"].services.settings.sending_numbers()[0]
 
 
 @blueprint.get("/simulator")
@@ -82,11 +80,12 @@ def conversation() -> Response:
         rows = s.execute(
             select(Message.direction, Message.body, Message.delivery_state, Message.created_at,
                    pictures)
-            .join(Interaction, Interaction.id == Message.interaction_id)
-            .join(Contact, Contact.id == Interaction.contact_id)
-            .where(Contact.team_id == web.team_id, Contact.phone == phone,
+            # What this phone sent and received, whichever contact the number now belongs to.
+            .where(Message.team_id == web.team_id,
+                   ((Message.direction == "inbound") & (Message.from_number == phone))
                    # The phone only ever sees what was actually handed to the provider.
-                   (Message.direction == "inbound") | Message.provider_sid.is_not(None))
+                   | ((Message.direction == "outbound") & (Message.to_number == phone)
+                      & Message.provider_sid.is_not(None)))
             .order_by(Message.created_at, Message.id)
             .limit(500)
         ).all()

@@ -44,7 +44,7 @@ def _preview_data(services: Services, offer: Offer, client: WebClient) -> Previe
         offer_state=offer.state,
         expires_at=offer.expires_at,
         contact_name=view.contact.name,
-        contact_phone=view.contact.phone,
+        contact_phone=view.customer_number,
         business_number=interaction.business_number,
         media=interaction.media,
         mode=interaction.mode,
@@ -113,7 +113,7 @@ def _card_data(services: Services, interaction_id: int) -> CardData:
     i = view.interaction
     return CardData(
         interaction_id=i.id, state=i.state, contact_name=view.contact.name,
-        contact_phone=view.contact.phone, business_number=i.business_number, media=i.media,
+        contact_phone=view.customer_number, business_number=i.business_number, media=i.media,
         mode=i.mode, agent_user_id=i.agent_user_id, started_at=i.created_at,
         closed_at=i.closed_at, closed_by=i.closed_by, case_data=i.case_data or {},
         session_expiry_minutes=services.settings.session_expiry_minutes,
@@ -125,6 +125,9 @@ def _card_data(services: Services, interaction_id: int) -> CardData:
         case_links=services.settings.case_links,
         contact_email=view.contact.email,
         activity=_activity(services, i) if i.state != DONE else None,
+        direction=i.direction,
+        opted_out=view.opted_out,
+        contact_known=view.contact.name is not None,
     )
 
 
@@ -170,11 +173,11 @@ def sync_transcript(services: Services, job: ClaimedJob) -> None:
             if item.media.state == "pending":
                 break  # keep the order: the file's job syncs again once it is ready
             _post_media(services, client, channel, thread_ts, item.media,
-                        contact_label(contact.name, contact.phone))
+                        contact_label(contact.name, view.customer_number))
         elif item.message is not None:
-            line = build_customer_line(contact.name, contact.phone, item.message.body, item.at,
-                                       pictures=queries.picture_count(services.db,
-                                                                      item.message.id))
+            line = build_customer_line(contact.name, view.customer_number, item.message.body,
+                                       item.at, pictures=queries.picture_count(
+                                           services.db, item.message.id))
             response = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **line)
             queries.remember_posted_message(services.db, item.message.id, channel,
                                             response["ts"])

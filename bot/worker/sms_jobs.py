@@ -43,6 +43,8 @@ def send_sms(services: Services, job: ClaimedJob) -> None:
         body = to_plain_text(message.slack_text, lambda uid: names.get(uid, "a colleague"))
     else:
         body = message.body
+    if replies.refuse_if_opted_out(services.db, message.id):
+        return
     replies.save_plain_body(services.db, message.id, body, services.sender.name)
     try:
         result = services.sender.send(from_number=message.from_number,
@@ -50,7 +52,7 @@ def send_sms(services: Services, job: ClaimedJob) -> None:
     except SendError as error:
         if error.permanent or job.attempts >= SEND_ATTEMPTS:
             log.warning("SMS %s not sent: %s", message.id, error)
-            replies.record_send_failure(services.db, message.id, str(error))
+            replies.record_send_failure(services.db, message.id, str(error), code=error.code)
             return
         raise
     replies.record_send_result(services.db, services.settings, message.id, result)

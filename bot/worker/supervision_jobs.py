@@ -26,7 +26,8 @@ def _card(services: Services, interaction_id: int) -> tuple[str | None, str | No
     i = view.interaction
     card = build_supervision_card(SupervisionCardData(
         interaction_id=i.id, queue=i.queue, state=i.state, contact_name=view.contact.name,
-        contact_phone=view.contact.phone, business_number=i.business_number, media=i.media,
+        contact_phone=i.customer_number or view.contact.phone,
+        business_number=i.business_number, media=i.media,
         mode=i.mode, agent_user_id=i.agent_user_id, offered_to=i.offered_to,
         created_at=i.created_at, accepted_at=view.first_accepted_at, closed_at=i.closed_at,
         closed_by=i.closed_by, disposition=i.disposition))

@@ -45,6 +45,9 @@ class CardData:
     case_links: tuple[CaseLink, ...] = ()  # the admin's links for case fields
     contact_email: str | None = None
     activity: ContactActivity | None = None  # the contact's other and recent interactions
+    direction: str = "inbound"  # outbound: an agent's New SMS
+    opted_out: bool = False  # the customer texted STOP to this business number
+    contact_known: bool = True  # False: an unknown number, which can be assigned to a contact
 
 
 def build_card(c: CardData) -> dict:
@@ -53,9 +56,11 @@ def build_card(c: CardData) -> dict:
     agent = f"<@{c.agent_user_id}>" if c.agent_user_id else "nobody yet"
     fallback = f"{c.media} interaction with {who}, {c.mode} mode: {state.split(' ', 1)[1]}, "
     fallback += f"agent {agent}."
+    kind = f"{c.media} · {c.mode.capitalize()}"
+    if c.direction == "outbound":
+        kind = f"Outbound {kind}"
     blocks: list[dict] = [
-        {"type": "section", "text": {"type": "mrkdwn",
-                                     "text": f"*{c.media} · {c.mode.capitalize()}* with *{who}*"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{kind}* with *{who}*"}},
         {"type": "section", "fields": [
             {"type": "mrkdwn", "text": f"*State*\n{state}"},
             {"type": "mrkdwn", "text": f"*Agent*\n{agent}"},
@@ -66,6 +71,10 @@ def build_card(c: CardData) -> dict:
     if c.disposition or c.disposition_needed:
         code = escape(c.disposition) if c.disposition else ":warning: Needed to close"
         blocks[1]["fields"].append({"type": "mrkdwn", "text": f"*Disposition*\n{code}"})
+    if c.opted_out:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
+            ":no_entry: *Opted out*: the customer texted STOP, so no SMS can be sent to them "
+            "from this number until they text START.")}]})
     reach = contact_reach(c.contact_phone, c.contact_email)
     if reach:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": reach}]})
@@ -122,6 +131,10 @@ def card_actions(c: CardData) -> list[dict]:
             _option("Case information", f"{ids.MENU_CASE}:{value}")]
     if c.state == ACCEPTED:
         menu.insert(0, _option("Consult a colleague", f"{ids.MENU_CONSULT}:{value}"))
+    # Slack allows five options in an overflow menu; the contact's own actions (New SMS,
+    # Edit, Assign) live in the contact view this opens.
+    menu.append(_option("Contact: history, New SMS…" if c.contact_known else
+                        "Contact: assign, history…", f"{ids.MENU_CONTACT}:{value}"))
     elements.append({"type": "overflow", "action_id": ids.CARD_MENU, "options": menu})
     return elements
 

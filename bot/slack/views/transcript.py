@@ -83,6 +83,16 @@ def describe_event(kind: str, actor: str | None, detail: str | None) -> str:
         return f"The reply could not be sent: {safe_detail}. It was not delivered."
     if kind == timeline.NOT_DELIVERED:
         return f"The carrier reports the reply was not delivered ({safe_detail})."
+    if kind == timeline.OPTED_OUT:
+        return (f":no_entry: The customer opted out ({safe_detail or 'STOP'}): no SMS can be "
+                "sent to them from this number until they text START.")
+    if kind == timeline.OPTED_IN:
+        return "The customer texted START: SMS to them can be sent again."
+    if kind == timeline.OUTBOUND_STARTED:
+        return f"New SMS to the customer, started by {who}."
+    if kind == timeline.CONTACT_ASSIGNED:
+        return (f"{who} assigned this number to the contact {safe_detail}: the interaction is "
+                "now in their history.")
     if kind == timeline.CASE_UPDATED:
         return describe_case_update(who, detail)
     if kind == timeline.REASSIGNED:

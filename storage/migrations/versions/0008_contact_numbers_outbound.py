@@ -26,6 +26,9 @@ def upgrade() -> None:
     with op.batch_alter_table("interactions") as batch:
         batch.add_column(sa.Column("direction", sa.String(8), nullable=False,
                                    server_default="inbound"))
+        batch.add_column(sa.Column("customer_number", sa.String(32), nullable=True))
+    op.execute("UPDATE interactions SET customer_number = (SELECT phone FROM contacts "
+               "WHERE contacts.id = interactions.contact_id)")
     op.create_table(
         "contact_numbers",
         sa.Column("id", _id, primary_key=True),
@@ -55,6 +58,7 @@ def downgrade() -> None:
     op.drop_index("ix_contact_numbers_contact", table_name="contact_numbers")
     op.drop_table("contact_numbers")
     with op.batch_alter_table("interactions") as batch:
+        batch.drop_column("customer_number")
         batch.drop_column("direction")
     with op.batch_alter_table("contacts") as batch:
         batch.drop_column("attributes")
