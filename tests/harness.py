@@ -149,6 +149,11 @@ class Desk:
         return self._message_action(user_id, {"type": "overflow", "action_id": action_id,
                                               "selected_option": option}, channel, message_ts)
 
+    def shortcut(self, user_id: str, callback_id: str) -> httpx.Response:
+        """A global shortcut picked from Slack's shortcut menu."""
+        return self._interactive(user_id, "shortcut", callback_id=callback_id,
+                                 action_ts=str(time.time()))
+
     def slash(self, user_id: str, command: str, text: str = "") -> httpx.Response:
         form = {"token": "legacy", "team_id": self.team_id, "team_domain": "test",
                 "channel_id": "D0", "user_id": user_id, "user_name": user_id.lower(),

@@ -44,6 +44,13 @@ def test_manifest_commands_and_listeners_match(mode):
 
 
 @pytest.mark.parametrize("mode", ["http", "socket"])
+def test_manifest_shortcuts_and_listeners_match(mode):
+    shortcuts = _manifest(mode)["features"].get("shortcuts", [])
+    assert {s["callback_id"] for s in shortcuts} == _decorated("shortcut")
+    assert all(s["type"] == "global" for s in shortcuts)
+
+
+@pytest.mark.parametrize("mode", ["http", "socket"])
 def test_manifest_events_and_listeners_match(mode):
     events = set(_manifest(mode)["settings"]["event_subscriptions"]["bot_events"])
     # message.channels / message.groups all arrive as the one "message" event type.

@@ -14,11 +14,11 @@ def _insert(s: Session):
     return postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-def _locked(s: Session, team_id: str, contact_id: int) -> Contact:
+def _locked(s: Session, team_id: str, contact_id: int) -> Contact | None:
     query = select(Contact).where(Contact.team_id == team_id, Contact.id == contact_id)
     if s.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
-    return s.scalars(query).one()
+    return s.scalars(query).first()
 
 
 def owner_of_number(s: Session, team_id: str, phone: str) -> int | None:
@@ -33,9 +33,15 @@ def find_or_create_locked(s: Session, team_id: str, phone: str) -> Contact:
     Holding the lock serialises two quick SMS from one number, so they can never open two
     interactions (on SQLite, BEGIN IMMEDIATE already serialises writers).
     """
-    contact_id = owner_of_number(s, team_id, phone)
-    if contact_id is not None:
-        return _locked(s, team_id, contact_id)
+    for _ in range(3):
+        contact_id = owner_of_number(s, team_id, phone)
+        if contact_id is None:
+            break
+        contact = _locked(s, team_id, contact_id)
+        if contact is not None:
+            return contact
+        # The number was just assigned to another contact (which deleted this one): the
+        # lock waited for that to commit, so looking again finds the new owner.
     insert = _insert(s)
     # Two first texts from one new number at once: the unique (team, phone) makes the second
     # insert a no-op that waits for the first, and both then read the same row.
@@ -44,16 +50,10 @@ def find_or_create_locked(s: Session, team_id: str, phone: str) -> Contact:
     contact_id = s.scalar(select(Contact.id).where(Contact.team_id == team_id,
                                                    Contact.phone == phone))
     contact = _locked(s, team_id, contact_id)
+    assert contact is not None  # just inserted, or inserted by the transaction we waited for
     s.execute(insert(ContactNumber).values(team_id=team_id, contact_id=contact.id, phone=phone)
               .on_conflict_do_nothing(index_elements=["team_id", "phone"]))
     return contact
-
-
-def add_number(s: Session, team_id: str, contact_id: int, phone: str) -> None:
-    """Give the contact one more number (it must not belong to anyone else)."""
-    s.execute(_insert(s)(ContactNumber).values(team_id=team_id, contact_id=contact_id,
-                                               phone=phone)
-              .on_conflict_do_nothing(index_elements=["team_id", "phone"]))
 
 
 def numbers_of(s: Session, team_id: str, contact_id: int) -> list[str]:

@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, or_, select
 
+from bot.config import Settings
+from bot.desk import opt_outs, permissions
 from bot.desk.contacts import numbers_of
 from bot.desk.lifecycle import DONE
 from bot.sms.phone import InvalidNumber, to_e164
@@ -105,3 +107,28 @@ def activity(db: Database, team_id: str, contact_id: int, interaction_id: int,
             Interaction.team_id == team_id, Interaction.contact_id == contact_id,
             Interaction.created_at >= since)) or 0
     return ContactActivity(tuple(sorted(open_media.items())), recent, recent_days)
+
+
+def may_view(db: Database, settings: Settings, team_id: str, user_id: str) -> bool:
+    """The directory holds customers' numbers: only the roles the settings name search it."""
+    with db.transaction() as s:
+        return permissions.may(s, settings, team_id, user_id, settings.contacts_view_roles)
+
+
+def refusal_for_view(settings: Settings) -> str:
+    return ("The contact directory is open to "
+            f"{permissions.describe_roles(settings.contacts_view_roles)} (the desk's "
+            "settings). Ask an admin if you need it.")
+
+
+def is_opted_out(db: Database, team_id: str, contact: ContactSummary) -> bool:
+    """Whether any of the contact's numbers opted out of any of the desk's numbers."""
+    with db.transaction() as s:
+        return bool(opt_outs.opted_out_numbers(s, team_id,
+                                               [contact.phone, *contact.other_phones]))
+
+
+def contact_of_interaction(db: Database, team_id: str, interaction_id: int) -> int | None:
+    with db.transaction() as s:
+        interaction = s.get(Interaction, interaction_id)
+        return interaction.contact_id if interaction and interaction.team_id == team_id else None

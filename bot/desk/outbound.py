@@ -8,6 +8,7 @@ history like any other. Everything that can refuse it is checked before anything
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
 from bot.config import Settings
@@ -155,4 +156,33 @@ def send_new_sms(db: Database, settings: Settings, request: NewSms) -> NewSmsRes
         effects.post_composed(s, request.team_id, message.id, interaction.id)
         effects.send_sms(s, request.team_id, message.id, interaction.id)
         effects.publish_home(s, request.team_id, request.user_id)
+        where = f" in <#{settings.desk_channel}>" if settings.desk_channel else ""
+        effects.notify_agent(s, request.team_id, request.user_id, (
+            f"Your SMS to {display(recipient.phone)} is on its way. "
+            f"Its thread{where} shows when it is delivered; the customer's answer comes back "
+            "as a new interaction."))
         return NewSmsResult(interaction_id=interaction.id)
+
+
+# "/sms +1 (415) 555-0100 Your order is ready": the number is everything up to its last digit
+# before the first letter or other sign.
+_LEADING_NUMBER = re.compile(r"^\s*(\+?[\d().\-/ ]*\d)(?:\s+(.*))?$", re.DOTALL)
+NAME_WORDS_TRIED = 4
+
+
+def split_command(db: Database, team_id: str, text: str, default_country: str = "US",
+                  ) -> tuple[str, str]:
+    """(recipient as typed, message) from the text after /sms. A leading number is the
+    recipient; otherwise the longest run of leading words that is exactly one contact's name
+    is; otherwise the first word is (the form then says what it matches)."""
+    text = (text or "").strip()
+    match = _LEADING_NUMBER.match(text)
+    if match and sum(ch.isdigit() for ch in match.group(1)) >= 4:
+        return match.group(1).strip(), (match.group(2) or "").strip()
+    words = text.split()
+    for count in range(min(NAME_WORDS_TRIED, len(words)), 0, -1):
+        name = " ".join(words[:count])
+        found = search(db, team_id, name, limit=5, default_country=default_country)
+        if len([c for c in found if (c.name or "").casefold() == name.casefold()]) == 1:
+            return name, " ".join(words[count:])
+    return (words[0] if words else ""), " ".join(words[1:])

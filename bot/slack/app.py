@@ -14,6 +14,7 @@ from bot.slack.listeners import (
     commands,
     contacts,
     events,
+    outbound,
     spelling,
     supervision,
     tools,
@@ -58,4 +59,5 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
     spelling.register(app, services)
     supervision.register(app, services)
     contacts.register(app, services)
+    outbound.register(app, services)
     return app

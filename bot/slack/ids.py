@@ -32,6 +32,16 @@ VIEW_CONTACT = "contact.view"  # "View" on a search result: opens the contact mo
 CONTACT_OLDER = "contact.older"  # history paging in the contact modal
 CONTACT_NEWER = "contact.newer"
 CONTACT_TRANSCRIPT = "contact.transcript"  # pushes one interaction's transcript
+CONTACT_NEW_SMS = "contact.new_sms"  # contact modal: New SMS to this contact
+CONTACT_EDIT = "contact.edit"  # contact modal: pushes the edit form
+CONTACT_ASSIGN = "contact.assign"  # contact modal of an unknown number, from a card
+ASSIGN_SEARCH = "assign.search"  # external select of directory contacts in the assign modal
+
+# New SMS (outbound): the modal's inputs
+NEW_SMS_TO = "new_sms.to"
+NEW_SMS_FROM = "new_sms.from"
+NEW_SMS_RESPONSE = "new_sms.response"  # external select of standard responses
+NEW_SMS_TEXT = "new_sms.text"  # keeps the segment count live
 
 # Spelling check of a held reply (values "<message id>" or "<message id>|<word>")
 SPELL_SEND_CORRECTED = "spelling.send_corrected"
@@ -52,17 +62,30 @@ CASE_VIEW = "case.submit"
 REASSIGN_VIEW = "reassign.submit"
 CONTACT_VIEW = "contact.modal"  # no submit: read-only
 CONTACT_TRANSCRIPT_VIEW = "contact.transcript_modal"
+CONTACT_EDIT_VIEW = "contact_edit.submit"
+ASSIGN_VIEW = "assign.submit"  # two steps: pick a contact, then confirm
+NEW_SMS_VIEW = "new_sms.submit"
+NEW_SMS_REFUSED = "new_sms.refused"  # only explains; no submit
 
 # Slash commands: name -> manifest description and usage hint
 COMMAND_READY = "/sms-ready"
 COMMAND_NOT_READY = "/sms-notready"
 COMMAND_QUEUE = "/sms-queue"
 COMMAND_CONTACT = "/sms-contact"
+COMMAND_SMS = "/sms"
 SLASH_COMMANDS = {
     COMMAND_READY: ("Go Ready for SMS interactions", ""),
     COMMAND_NOT_READY: ("Go Not Ready for SMS interactions", "[reason]"),
     COMMAND_QUEUE: ("SMS queues: who waits, for how long, which agents are Ready", ""),
     COMMAND_CONTACT: ("Find an SMS contact by name, number or e-mail", "name, number or e-mail"),
+    COMMAND_SMS: ("Send a new SMS to a number or a contact (or: /sms help)",
+                  "[number or contact name] [message] | help"),
+}
+
+# Global shortcuts: callback_id -> (name, description) for the manifest
+SHORTCUT_NEW_SMS = "smsdesk.new_sms"
+GLOBAL_SHORTCUTS = {
+    SHORTCUT_NEW_SMS: ("New SMS", "Text a customer: a number or a contact from the directory"),
 }
 
 # Events the app subscribes to (bot events)
@@ -79,7 +102,8 @@ BOT_SCOPES = {
     "channels:history": "read agent replies in desk-channel threads (public channel)",
     "groups:history": "read agent replies in desk-channel threads (private channel)",
     "channels:join": "join the configured public desk channel on first use",
-    "commands": "/sms-ready, /sms-notready, /sms-queue and /sms-contact",
+    "commands": "/sms, /sms-ready, /sms-notready, /sms-queue and /sms-contact; the New SMS "
+                "shortcut",
     "reactions:write": "show delivery state on the agent's relayed message",
     "users:read": "turn @mentions into names before text goes to a phone",
     "files:write": "show MMS pictures from customers as thumbnails in the thread",

@@ -1,14 +1,14 @@
 """Slack app manifests for HTTP and Socket Mode, built from the identifiers the code answers to.
 
-Everything listed here (commands, events, scopes) comes from `bot.slack.ids`, the same lists
-the listeners register against, so an admin who pastes a manifest gets exactly the app the
-code serves. The committed files in `manifests/` are `render(build_manifest(mode))`; a test
+Everything listed here (commands, shortcuts, events, scopes) comes from `bot.slack.ids`, the
+same lists the listeners register against, so an admin who pastes a manifest gets exactly the
+app the code serves. The committed files in `manifests/` are `render(build_manifest(mode))`; a test
 keeps them in step.
 """
 
 import json
 
-from bot.slack.ids import BOT_EVENTS, BOT_SCOPES, SLASH_COMMANDS
+from bot.slack.ids import BOT_EVENTS, BOT_SCOPES, GLOBAL_SHORTCUTS, SLASH_COMMANDS
 
 MODES = ("http", "socket")
 DEFAULT_PUBLIC_URL = "https://smsdesk.example.com"
@@ -54,6 +54,11 @@ def build_manifest(
     # Slack's schema wants at least one command whenever the key is present.
     if slash_commands:
         features["slash_commands"] = slash_commands
+    if GLOBAL_SHORTCUTS:
+        features["shortcuts"] = [
+            {"name": name, "type": "global", "callback_id": callback_id,
+             "description": description}
+            for callback_id, (name, description) in GLOBAL_SHORTCUTS.items()]
 
     event_subscriptions: dict = {}
     interactivity: dict = {"is_enabled": True}

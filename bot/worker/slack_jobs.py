@@ -288,7 +288,9 @@ def post_composed(services: Services, job: ClaimedJob) -> None:
             return  # no thread to show it in (the card was never posted)
         name = directory.display_name(client, job.team_id, message.author_user_id)
         line = build_composed_line(None if name == message.author_user_id else name,
-                                   message.author_user_id, message.body, message.created_at)
+                                   message.author_user_id, message.body, message.created_at,
+                                   via="New SMS" if interaction.direction == "outbound"
+                                   else "Reply…")
         response = client.chat_postMessage(channel=interaction.desk_channel,
                                            thread_ts=interaction.thread_ts, **line)
         queries.remember_posted_message(services.db, message.id, response["channel"],

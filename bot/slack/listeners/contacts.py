@@ -1,17 +1,20 @@
-"""Contact directory: /sms-contact, View (opens the contact modal), history paging, and
-Transcript (pushed on top of the contact modal)."""
+"""Contact directory: /sms-contact, the contact modal (View, or a card's menu) with its
+history paging, Transcript, Edit and Assign-to-a-contact. The rules live in bot.desk."""
 
 from __future__ import annotations
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.desk import contacts_directory
+from bot.desk import assignment, contact_editing, contacts_directory, outbound
+from bot.desk.contact_editing import ContactEdit
 from bot.desk.history import contact_history
 from bot.services import Services
 from bot.slack import ids
+from bot.slack.views import contacts as views
 from bot.slack.views.contacts import (
     SHOWN_RESULTS,
+    ContactActions,
     build_contact_modal,
     build_search_results,
     build_transcript_modal,
@@ -23,11 +26,57 @@ def _pair(body: dict) -> tuple[int, int]:
     return int(first), int(second or 0)
 
 
+def contact_modal(services: Services, team_id: str, user_id: str, contact_id: int,
+                  page: int = 0, from_interaction: int | None = None) -> dict | None:
+    """The contact modal as this person may use it, or None if the contact is gone."""
+    db, settings = services.db, services.settings
+    contact = contacts_directory.get(db, team_id, contact_id)
+    if contact is None:
+        return None
+    assign_from = None
+    if from_interaction is not None and contact.name is None and assignment.may_assign(
+            db, settings, team_id, user_id, from_interaction):
+        assign_from = from_interaction
+    actions = ContactActions(
+        new_sms=outbound.may_send(db, settings, team_id, user_id),
+        edit=contact_editing.may_edit(db, settings, team_id, user_id),
+        assign_interaction_id=assign_from, from_interaction_id=from_interaction,
+        opted_out=contacts_directory.is_opted_out(db, team_id, contact))
+    return build_contact_modal(contact, contact_history(db, team_id, contact_id), page, actions)
+
+
+def _refusal_modal(text: str) -> dict:
+    return {"type": "modal", "title": {"type": "plain_text", "text": "Contact"},
+            "close": {"type": "plain_text", "text": "Close"},
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+
+def open_from_card(services: Services, client: WebClient, body: dict, context: BoltContext,
+                   interaction_id: int) -> None:
+    """The card menu's "Contact…": the modal of the interaction's contact."""
+    team_id, user_id = context.team_id, context.user_id
+    if not contacts_directory.may_view(services.db, services.settings, team_id, user_id):
+        client.views_open(trigger_id=body["trigger_id"], view=_refusal_modal(
+            contacts_directory.refusal_for_view(services.settings)))
+        return
+    contact_id = contacts_directory.contact_of_interaction(services.db, team_id, interaction_id)
+    modal = contact_id and contact_modal(services, team_id, user_id, contact_id,
+                                         from_interaction=interaction_id)
+    if modal:
+        client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+
 def register(app: App, services: Services) -> None:
     db, settings = services.db, services.settings
 
+    def allowed(context: BoltContext) -> bool:
+        return contacts_directory.may_view(db, settings, context.team_id, context.user_id)
+
     @app.command(ids.COMMAND_CONTACT)
     def search_contacts(ack: Ack, command: dict, context: BoltContext) -> None:
+        if not allowed(context):
+            ack(contacts_directory.refusal_for_view(settings))
+            return
         # Indexed lookups: answered in the ack itself, privately.
         query = (command.get("text") or "").strip()
         found = contacts_directory.search(db, context.team_id, query, limit=SHOWN_RESULTS + 1,
@@ -37,29 +86,31 @@ def register(app: App, services: Services) -> None:
     @app.action(ids.VIEW_CONTACT)
     def view_contact(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
         ack()
-        contact_id = int(body["actions"][0]["value"])
-        contact = contacts_directory.get(db, context.team_id, contact_id)
-        if contact is None:
+        if not allowed(context):
             return
-        history = contact_history(db, context.team_id, contact_id)
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=build_contact_modal(contact, history))
+        modal = contact_modal(services, context.team_id, context.user_id,
+                              int(body["actions"][0]["value"]))
+        if modal:
+            client.views_open(trigger_id=body["trigger_id"], view=modal)
 
     @app.action(ids.CONTACT_OLDER)
     @app.action(ids.CONTACT_NEWER)
     def turn_page(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
         ack()
-        contact_id, page = _pair(body)
-        contact = contacts_directory.get(db, context.team_id, contact_id)
-        if contact is None:
+        if not allowed(context):
             return
-        history = contact_history(db, context.team_id, contact_id)
-        client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"),
-                            view=build_contact_modal(contact, history, page))
+        contact_id, page = _pair(body)
+        modal = contact_modal(services, context.team_id, context.user_id, contact_id, page,
+                              views.origin_of(body["view"]))
+        if modal:
+            client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"),
+                                view=modal)
 
     @app.action(ids.CONTACT_TRANSCRIPT)
     def show_transcript(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
         ack()
+        if not allowed(context):
+            return
         contact_id, interaction_id = _pair(body)
         contact = contacts_directory.get(db, context.team_id, contact_id)
         if contact is None:
@@ -69,3 +120,85 @@ def register(app: App, services: Services) -> None:
         if entry is not None:
             client.views_push(trigger_id=body["trigger_id"],
                               view=build_transcript_modal(contact, entry))
+
+    # --- Edit --------------------------------------------------------------------------
+
+    @app.action(ids.CONTACT_EDIT)
+    def open_edit(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        ack()
+        if not contact_editing.may_edit(db, settings, context.team_id, context.user_id):
+            return
+        contact = contacts_directory.get(db, context.team_id, int(body["actions"][0]["value"]))
+        if contact is not None:
+            client.views_push(trigger_id=body["trigger_id"], view=views.build_contact_edit_modal(
+                contact, (body.get("view") or {}).get("id")))
+
+    @app.view(ids.CONTACT_EDIT_VIEW)
+    def save_edit(ack: Ack, view: dict, client: WebClient, context: BoltContext) -> None:
+        contact_part, _, root_view_id = view["private_metadata"].partition(":")
+        values = views.edit_values(view)
+        result = contact_editing.update_contact(
+            db, settings, context.team_id, context.user_id, int(contact_part),
+            ContactEdit(values["name"], values["email"], values["numbers"],
+                        values["attributes"]))
+        if result.refused:
+            ack(response_action="errors", errors={"contact_edit.name": result.refused})
+            return
+        if result.errors:
+            ack(response_action="errors", errors={
+                f"contact_edit.{field}": why for field, why in result.errors.items()})
+            return
+        ack()
+        # Back on the contact modal underneath: show what was just saved.
+        modal = contact_modal(services, context.team_id, context.user_id, int(contact_part))
+        if modal and root_view_id:
+            client.views_update(view_id=root_view_id, view=modal)
+
+    # --- Assign an unknown number to a contact -----------------------------------------
+
+    @app.action(ids.CONTACT_ASSIGN)
+    def open_assign(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        ack()
+        interaction_id = int(body["actions"][0]["value"])
+        if not assignment.may_assign(db, settings, context.team_id, context.user_id,
+                                     interaction_id):
+            return
+        contact_id = contacts_directory.contact_of_interaction(db, context.team_id,
+                                                               interaction_id)
+        contact = contact_id and contacts_directory.get(db, context.team_id, contact_id)
+        if contact:
+            client.views_push(trigger_id=body["trigger_id"],
+                              view=views.build_assign_modal(interaction_id, contact.phone))
+
+    @app.options(ids.ASSIGN_SEARCH)
+    def suggest_contacts(ack: Ack, body: dict, context: BoltContext) -> None:
+        if not allowed(context):
+            ack(options=[])
+            return
+        found = contacts_directory.search(db, context.team_id, body.get("value") or "",
+                                          limit=50, default_country=settings.default_country)
+        # Only named contacts: an unknown number is not someone to assign to.
+        ack(options=[views.contact_option(c) for c in found if c.name])
+
+    @app.view(ids.ASSIGN_VIEW)
+    def assign(ack: Ack, view: dict, context: BoltContext) -> None:
+        interaction_id, confirmed, picked = views.assign_choice(view)
+        contact_id = contacts_directory.contact_of_interaction(db, context.team_id,
+                                                               interaction_id)
+        source = contact_id and contacts_directory.get(db, context.team_id, contact_id)
+        if confirmed is None:
+            target = picked and contacts_directory.get(db, context.team_id, picked)
+            if not source or not target:
+                ack(response_action="errors",
+                    errors={views.ASSIGN_BLOCK: "Pick a contact from the list."})
+                return
+            ack(response_action="update",
+                view=views.build_assign_confirm(interaction_id, source.phone, target))
+            return
+        result = assignment.assign(db, settings, context.team_id, context.user_id,
+                                   interaction_id, confirmed)
+        if result.outcome is not assignment.AssignOutcome.ASSIGNED:
+            ack(response_action="update", view=_refusal_modal(result.message))
+            return
+        # All modals closed: the card and the thread now say whose the interaction is.
+        ack(response_action="clear")

@@ -156,13 +156,13 @@ def response_options(entries) -> dict:
 
 
 def build_composed_line(agent_name: str | None, user_id: str, body: str,
-                        at: datetime) -> dict:
+                        at: datetime, via: str = "Reply…") -> dict:
     """The reply in the thread, posted under the agent's name: the text exactly as it goes to
     the phone (escaped, so it shows literally), and where it came from."""
     blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
                           for chunk in escaped_chunks(body)]
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
-                   f":outbox_tray: Sent via Reply… by <@{user_id}> · {when(at)}"}]})
+                   f":outbox_tray: Sent via {via} by <@{user_id}> · {when(at)}"}]})
     line = {"text": escape(clip(body, 3000)), "blocks": blocks}
     if agent_name:
         line["username"] = clip(agent_name, 80)

@@ -1,7 +1,10 @@
-"""The contact directory in Slack: /sms-contact results, the contact modal (information and
-a paged history), and one interaction's transcript pushed on top of it."""
+"""The contact directory in Slack: /sms-contact results, the contact modal (information,
+actions and a paged history), one interaction's transcript pushed on top of it, the edit
+form, and the two steps of assigning an unknown number to a contact."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from bot.desk.contacts_directory import ContactSummary
 from bot.desk.history import HistoryEntry
@@ -72,17 +75,65 @@ def _entry_text(entry: HistoryEntry) -> str:
     return clip("\n".join(lines), SECTION_LIMIT)
 
 
+@dataclass(frozen=True)
+class ContactActions:
+    """What the person looking may do from the contact modal (their roles decide)."""
+
+    new_sms: bool = False
+    edit: bool = False
+    # Opened from an interaction of this unknown number, by someone who may assign it.
+    assign_interaction_id: int | None = None
+    # The interaction the modal was opened from (kept across paging), if any.
+    from_interaction_id: int | None = None
+    opted_out: bool = False
+
+
+def _information(contact: ContactSummary, opted_out: bool) -> list[dict]:
+    numbers = [escape(display(contact.phone))]
+    numbers += [escape(display(n)) for n in contact.other_phones]
+    fields = [f"*Name*\n{_who(contact) if contact.name else '— (unknown number)'}",
+              f"*Number{'s' if len(numbers) > 1 else ''}*\n{clip(', '.join(numbers), 1900)}",
+              f"*E-mail*\n{escape(clip(contact.email, 254)) if contact.email else '—'}"]
+    for name, value in contact.attributes[:7]:  # a section holds ten fields
+        fields.append(f"*{escape(clip(name, 50))}*\n{escape(clip(value, 200))}")
+    blocks = [{"type": "section", "fields": [{"type": "mrkdwn", "text": t} for t in fields]}]
+    if len(contact.attributes) > 7:
+        rest = "; ".join(f"{escape(clip(n, 50))}: {escape(clip(v, 200))}"
+                         for n, v in contact.attributes[7:])
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn",
+                                                        "text": clip(rest, 2900)}]})
+    if opted_out:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
+            ":no_entry: Opted out of SMS from at least one of the desk's numbers (texted "
+            "STOP).")}]})
+    return blocks
+
+
+def _action_buttons(contact: ContactSummary, actions: ContactActions) -> list[dict]:
+    buttons = []
+    if actions.new_sms:
+        buttons.append(_button("New SMS", ids.CONTACT_NEW_SMS, str(contact.contact_id)))
+    if actions.assign_interaction_id is not None and contact.name is None:
+        assign = _button("Assign to a contact", ids.CONTACT_ASSIGN,
+                         str(actions.assign_interaction_id))
+        assign["style"] = "primary"
+        buttons.append(assign)
+    if actions.edit:
+        buttons.append(_button("Edit", ids.CONTACT_EDIT, str(contact.contact_id)))
+    return [{"type": "actions", "block_id": "contact.actions", "elements": buttons}] \
+        if buttons else []
+
+
 def build_contact_modal(contact: ContactSummary, history: list[HistoryEntry],
-                        page: int = 0) -> dict:
-    """Information, then HISTORY_PAGE interactions of the history (newest first), paged."""
+                        page: int = 0, actions: ContactActions = ContactActions()) -> dict:
+    """Information and actions, then HISTORY_PAGE interactions of the history (newest
+    first), paged."""
     pages = max(1, -(-len(history) // HISTORY_PAGE))
     page = min(max(page, 0), pages - 1)
-    info = [f"*Name*\n{_who(contact) if contact.name else '—'}",
-            f"*Number*\n{escape(display(contact.phone))}",
-            f"*E-mail*\n{escape(clip(contact.email, 254)) if contact.email else '—'}"]
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Information"}},
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": t} for t in info]},
+        *_information(contact, actions.opted_out),
+        *_action_buttons(contact, actions),
         {"type": "header", "text": {"type": "plain_text", "text": "History"}},
     ]
     if not history:
@@ -106,7 +157,7 @@ def build_contact_modal(contact: ContactSummary, history: list[HistoryEntry],
     return {
         "type": "modal",
         "callback_id": ids.CONTACT_VIEW,
-        "private_metadata": f"{contact.contact_id}:{page}",
+        "private_metadata": f"{contact.contact_id}:{page}:{actions.from_interaction_id or ''}",
         "title": {"type": "plain_text", "text": "Contact"},
         "close": {"type": "plain_text", "text": "Close"},
         "blocks": blocks,
@@ -156,3 +207,118 @@ def build_transcript_modal(contact: ContactSummary, entry: HistoryEntry) -> dict
         "close": {"type": "plain_text", "text": "Back"},
         "blocks": blocks,
     }
+
+
+def origin_of(view: dict) -> int | None:
+    """The interaction a contact modal was opened from (its card's menu), if any."""
+    tail = (view.get("private_metadata") or "").split(":")[2:3]
+    return int(tail[0]) if tail and tail[0].isdigit() else None
+
+
+def _input(block_id: str, label: str, action_id: str, value: str | None, *,
+           multiline: bool = False, optional: bool = True, hint: str | None = None,
+           max_length: int | None = None) -> dict:
+    element: dict = {"type": "plain_text_input", "action_id": action_id, "multiline": multiline}
+    if value:
+        element["initial_value"] = value
+    if max_length:
+        element["max_length"] = max_length
+    block: dict = {"type": "input", "block_id": block_id, "optional": optional,
+                   "label": {"type": "plain_text", "text": label}, "element": element}
+    if hint:
+        block["hint"] = {"type": "plain_text", "text": hint}
+    return block
+
+
+EDIT_FIELDS = ("name", "numbers", "email", "attributes")  # block ids: "contact_edit.<field>"
+
+
+def build_contact_edit_modal(contact: ContactSummary, root_view_id: str | None) -> dict:
+    """The edit form, pushed over the contact modal; Save updates that modal in place."""
+    numbers = "\n".join(display(n) for n in (contact.phone, *contact.other_phones))
+    attributes = "\n".join(f"{name}: {value}" for name, value in contact.attributes)
+    return {
+        "type": "modal",
+        "callback_id": ids.CONTACT_EDIT_VIEW,
+        "private_metadata": f"{contact.contact_id}:{root_view_id or ''}",
+        "title": {"type": "plain_text", "text": "Edit contact"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Back"},
+        "blocks": [
+            _input("contact_edit.name", "Name", "value", contact.name, max_length=200),
+            _input("contact_edit.numbers", "Numbers", "value", numbers, multiline=True,
+                   optional=False, hint="One per line, the main one first. Texts from any of "
+                                        "them reach this contact's history."),
+            _input("contact_edit.email", "E-mail", "value", contact.email, max_length=254),
+            _input("contact_edit.attributes", "Other information", "value", attributes,
+                   multiline=True, hint="One per line, as “Name: value” (account number, "
+                                        "plan…)."),
+        ],
+    }
+
+
+def edit_values(view: dict) -> dict[str, str]:
+    values = (view.get("state") or {}).get("values") or {}
+    return {field: ((values.get(f"contact_edit.{field}") or {}).get("value") or {}).get("value")
+            or "" for field in EDIT_FIELDS}
+
+
+def contact_option(contact: ContactSummary) -> dict:
+    label = contact_label(contact.name, contact.phone)
+    if contact.name:
+        label += f" · {display(contact.phone)}"
+    return {"text": {"type": "plain_text", "text": clip(label, 75)},
+            "value": str(contact.contact_id)}
+
+
+ASSIGN_BLOCK = "assign.contact"
+
+
+def build_assign_modal(interaction_id: int, phone: str) -> dict:
+    """Step one: search the directory and pick the contact this number belongs to."""
+    return {
+        "type": "modal",
+        "callback_id": ids.ASSIGN_VIEW,
+        "private_metadata": f"{interaction_id}:",
+        "title": {"type": "plain_text", "text": "Assign to a contact"},
+        "submit": {"type": "plain_text", "text": "Next"},
+        "close": {"type": "plain_text", "text": "Back"},
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": (
+                f"Who is texting from *{escape(display(phone))}*? The number joins the contact "
+                "you pick, and this interaction with its transcript moves to their history.")}},
+            {"type": "input", "block_id": ASSIGN_BLOCK,
+             "label": {"type": "plain_text", "text": "Contact"},
+             "element": {"type": "external_select", "action_id": ids.ASSIGN_SEARCH,
+                         "min_query_length": 2,
+                         "placeholder": {"type": "plain_text",
+                                         "text": "Name, number or e-mail"}}},
+        ],
+    }
+
+
+def build_assign_confirm(interaction_id: int, phone: str, target: ContactSummary) -> dict:
+    """Step two: say exactly what will happen, and do it on Assign."""
+    return {
+        "type": "modal",
+        "callback_id": ids.ASSIGN_VIEW,
+        "private_metadata": f"{interaction_id}:{target.contact_id}",
+        "title": {"type": "plain_text", "text": "Assign to a contact"},
+        "submit": {"type": "plain_text", "text": "Assign"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": (
+            f"Assign *{escape(display(phone))}* to *{_who(target)}* "
+            f"({escape(display(target.phone))})?\n\nTheir history will show this "
+            "interaction and any earlier one from this number, and their next texts from it "
+            "will arrive under their name.")}}],
+    }
+
+
+def assign_choice(view: dict) -> tuple[int, int | None, int | None]:
+    """(interaction id, confirmed contact id or None, contact picked in step one or None)."""
+    interaction, _, confirmed = (view.get("private_metadata") or "").partition(":")
+    values = (view.get("state") or {}).get("values") or {}
+    picked = (((values.get(ASSIGN_BLOCK) or {}).get(ids.ASSIGN_SEARCH) or {})
+              .get("selected_option") or {}).get("value")
+    return (int(interaction), int(confirmed) if confirmed.isdigit() else None,
+            int(picked) if str(picked or "").isdigit() else None)

@@ -12,13 +12,22 @@ from slack_sdk import WebClient
 
 from bot.services import Services
 from bot.slack import ids
-from bot.slack.listeners.tools import case, compose, consult, disposition, note, transfer
+from bot.slack.listeners.tools import (
+    case,
+    compose,
+    consult,
+    contact,
+    disposition,
+    note,
+    transfer,
+)
 
 MENU_TOOLS = {
     ids.MENU_CONSULT: consult,
     ids.MENU_NOTE: note,
     ids.MENU_DISPOSITION: disposition,
     ids.MENU_CASE: case,
+    ids.MENU_CONTACT: contact,
 }
 
 

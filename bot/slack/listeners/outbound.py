@@ -1,0 +1,139 @@
+"""New SMS (outbound): /sms, the global shortcut, the contact view's button; the modal's
+standard-response picker, live count and Send. The rules live in bot.desk.outbound."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.desk import contacts_directory, outbound, responses
+from bot.services import Services
+from bot.slack import directory, ids
+from bot.slack.views import new_sms as view_of
+from bot.slack.views.compose import OPTIONS_LIMIT, response_options
+from bot.slack.views.new_sms import NewSmsData, build_new_sms, build_not_allowed
+
+HELP = (
+    "*smsdesk: SMS with customers from Slack*\n"
+    "• `/sms +1 415 555 0100 Your order is ready` or `/sms Jane Doe …`: a New SMS, checked "
+    "in a form before it goes\n"
+    "• `/sms-contact Jane`: find a contact, see their history\n"
+    "• `/sms-ready`, `/sms-notready [reason]`: take new interactions, or stop\n"
+    "• `/sms-queue`: who waits, for how long, who is Ready\n"
+    "Customers' texts reach you as a preview in this DM: Accept opens a thread in the desk "
+    "channel, and what you write there goes to their phone."
+)
+
+
+def _view_update(client: WebClient, view: dict, new_view: dict, *, guard: bool) -> None:
+    try:
+        client.views_update(view_id=view["id"], view=new_view,
+                            **({"hash": view["hash"]} if guard and view.get("hash") else {}))
+    except SlackApiError as error:
+        if error.response.get("error") not in ("hash_conflict", "not_found"):
+            raise
+
+
+def register(app: App, services: Services) -> None:
+    db, settings = services.db, services.settings
+
+    def for_contact(team_id: str, contact_id: int) -> NewSmsData | None:
+        contact = contacts_directory.get(db, team_id, contact_id)
+        if contact is None:
+            return None
+        return NewSmsData(settings.sending_numbers(), contact_id=contact.contact_id,
+                          contact_name=contact.name,
+                          contact_numbers=(contact.phone, *contact.other_phones))
+
+    @app.command(ids.COMMAND_SMS)
+    def sms_command(ack: Ack, command: dict, client: WebClient, context: BoltContext) -> None:
+        text = (command.get("text") or "").strip()
+        if text.lower() in ("help", "?"):
+            ack(HELP)
+            return
+        if not outbound.may_send(db, settings, context.team_id, context.user_id):
+            ack(outbound.refusal_for_role(settings))
+            return
+        ack()
+        to, message = outbound.split_command(db, context.team_id, text,
+                                             settings.default_country)
+        client.views_open(trigger_id=command["trigger_id"], view=build_new_sms(NewSmsData(
+            settings.sending_numbers(), to=to, text=message,
+            unfilled=responses.placeholders(message))))
+
+    @app.shortcut(ids.SHORTCUT_NEW_SMS)
+    def shortcut(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        ack()
+        allowed = outbound.may_send(db, settings, context.team_id, context.user_id)
+        client.views_open(trigger_id=body["trigger_id"], view=(
+            build_new_sms(NewSmsData(settings.sending_numbers())) if allowed
+            else build_not_allowed(outbound.refusal_for_role(settings))))
+
+    @app.action(ids.CONTACT_NEW_SMS)
+    def from_contact(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        ack()
+        data = for_contact(context.team_id, int(body["actions"][0]["value"]))
+        if data is None:
+            return
+        allowed = outbound.may_send(db, settings, context.team_id, context.user_id)
+        client.views_push(trigger_id=body["trigger_id"], view=(
+            build_new_sms(data) if allowed
+            else build_not_allowed(outbound.refusal_for_role(settings))))
+
+    @app.options(ids.NEW_SMS_RESPONSE)
+    def suggest(ack: Ack, body: dict, context: BoltContext) -> None:
+        found = responses.search(db, context.team_id, body.get("value") or "",
+                                 limit=OPTIONS_LIMIT)
+        ack(**response_options(found))
+
+    @app.action(ids.NEW_SMS_RESPONSE)
+    def insert_response(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        ack()
+        view = body["view"]
+        selected = body["actions"][0].get("selected_option") or {}
+        if not str(selected.get("value", "")).isdigit():
+            return
+        entry = responses.get(db, context.team_id, int(selected["value"]))
+        if entry is None:
+            return
+        state = view_of.read_state(view, settings.sending_numbers())
+        contact = (contacts_directory.get(db, context.team_id, state.data.contact_id)
+                   if state.data.contact_id is not None else None)
+        name = directory.display_name(client, context.team_id, context.user_id)
+        filled = responses.render(entry.text, contact,
+                                  None if name == context.user_id else name)
+        typed = state.data.text
+        text = f"{typed.rstrip()}\n{filled.text}" if typed.strip() else filled.text
+        _view_update(client, view, build_new_sms(NewSmsData(
+            **{**state.data.__dict__, "text": text, "revision": state.data.revision + 1,
+               "unfilled": responses.placeholders(text)})), guard=False)
+
+    @app.action(ids.NEW_SMS_TEXT)
+    def count_as_typed(ack: Ack, body: dict, client: WebClient) -> None:
+        ack()
+        view = body["view"]
+        state = view_of.read_state(view, settings.sending_numbers())
+        text = body["actions"][0].get("value") or ""
+        # Same revision: Slack keeps what is being typed; only the count below changes.
+        _view_update(client, view, build_new_sms(NewSmsData(
+            **{**state.data.__dict__, "text": text,
+               "unfilled": responses.placeholders(text)})), guard=True)
+
+    @app.view(ids.NEW_SMS_VIEW)
+    def send(ack: Ack, view: dict, client: WebClient, context: BoltContext) -> None:
+        state = view_of.read_state(view, settings.sending_numbers())
+        data = state.data
+        result = outbound.send_new_sms(db, settings, outbound.NewSms(
+            team_id=context.team_id, user_id=context.user_id, text=data.text,
+            from_number=data.from_number or "", to=state.to, contact_id=data.contact_id))
+        if result.refusal is None:
+            ack(response_action="clear")
+            return
+        block = {"to": view_of.TO_BLOCK, "from": view_of.FROM_BLOCK}.get(
+            result.field, state.text_block)
+        present = set((view.get("state") or {}).get("values") or {})
+        if block not in present:
+            # A fixed recipient or a single sender number has no input to attach it to.
+            block = state.text_block
+        ack(response_action="errors", errors={block: result.reason})
