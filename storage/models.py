@@ -86,12 +86,16 @@ class ContactNumber(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "phone", name="uq_contact_numbers_team_phone"),
         Index("ix_contact_numbers_contact", "contact_id"),
+        Index("ix_contact_numbers_suffix", "team_id", "phone_suffix"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
     phone: Mapped[str] = mapped_column(String(32))
+    # The last four digits, indexed: "search by the end of a number" without a full scan.
+    phone_suffix: Mapped[str] = mapped_column(
+        String(4), default=lambda context: context.get_current_parameters()["phone"][-4:])
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import delete, select, update
 
 from bot.desk.contacts import insert_many
 from bot.desk.contacts_directory import search
+from storage.models import Contact, ContactNumber
 
 pytestmark = pytest.mark.postgres
 
@@ -77,3 +79,17 @@ def test_search_stays_correct_among_a_hundred_thousand_contacts(db):
     found = search(db, TEAM, "customer 0999", limit=20)
     assert [c.name for c in found] == [f"Customer 0999{n:02d}" for n in range(20)]
     assert len(search(db, TEAM, "customer", limit=7)) == 7
+
+
+def test_the_name_index_follows_edits_and_deletions(directory):
+    with directory.transaction() as s:
+        s.execute(update(Contact).where(Contact.name == "Jane Doe")
+                  .values(name="Janine Roe", email="janine@example.com"))
+    assert [c.name for c in search(directory, TEAM, "janine")] == ["Janine Roe"]
+    assert [c.name for c in search(directory, TEAM, "jane doe")] == []
+    assert [c.name for c in search(directory, TEAM, "jane@example")] == []
+    with directory.transaction() as s:
+        gone = s.scalar(select(Contact.id).where(Contact.name == "Janine Roe"))
+        s.execute(delete(ContactNumber).where(ContactNumber.contact_id == gone))
+        s.execute(delete(Contact).where(Contact.id == gone))
+    assert search(directory, TEAM, "janine") == []

@@ -11,12 +11,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.desk.contacts import create_contact
+from bot.desk.contacts import create_contact, refresh_statistics
 from bot.sms.phone import InvalidNumber, to_e164
 from storage.db import Database
 from storage.models import Contact, ContactNumber
 
 COLUMNS = ("name", "phone", "email")
+BULK = 1000  # new contacts from one file that call for fresh planner statistics
 
 
 class ContactFileError(Exception):
@@ -101,4 +102,6 @@ def import_csv(db: Database, team_id: str, path: str | Path,
             if attributes:
                 contact.attributes = {**(contact.attributes or {}), **attributes}
             report.updated += 1
+    if report.created >= BULK:
+        refresh_statistics(db)
     return report

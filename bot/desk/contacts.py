@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
 from sqlalchemy import insert as insert_stmt
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -89,6 +89,19 @@ def insert_many(s: Session, team_id: str, rows: list[dict]) -> None:
     has_number = select(ContactNumber.id).where(ContactNumber.team_id == team_id,
                                                 ContactNumber.phone == Contact.phone)
     s.execute(insert_stmt(ContactNumber).from_select(
-        ["team_id", "contact_id", "phone", "created_at"],
-        select(Contact.team_id, Contact.id, Contact.phone, Contact.created_at).where(
+        ["team_id", "contact_id", "phone", "phone_suffix", "created_at"],
+        select(Contact.team_id, Contact.id, Contact.phone,
+               func.substr(Contact.phone, func.length(Contact.phone) - 3),
+               Contact.created_at).where(
             Contact.team_id == team_id, ~has_number.exists())))
+
+
+def refresh_statistics(db) -> None:
+    """After a bulk import: let the query planner know the directory's new size, so searches
+    use the indexes at once (SQLite never gathers statistics by itself; PostgreSQL's
+    autovacuum would, but only some minutes later)."""
+    from sqlalchemy import text
+
+    with db.transaction() as s:
+        s.execute(text("ANALYZE contacts"))
+        s.execute(text("ANALYZE contact_numbers"))

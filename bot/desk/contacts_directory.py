@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal_column, or_, select, table, text
 
 from bot.config import Settings
 from bot.desk import opt_outs, permissions
@@ -33,8 +33,24 @@ class ContactSummary:
     attributes: tuple[tuple[str, str], ...] = ()  # (name, value), in name order
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+TRIGRAM = 3  # shorter queries cannot use a trigram index
+_full_text: dict[str, bool] = {}
+
+
+def _has_sqlite_full_text(db: Database) -> bool:
+    """Whether migration 0008 could create the FTS5 index (SQLite built with FTS5)."""
+    if db.engine.dialect.name != "sqlite":
+        return False
+    key = str(db.engine.url)
+    if key not in _full_text:
+        with db.transaction() as s:
+            _full_text[key] = s.scalar(text(
+                "SELECT 1 FROM sqlite_master WHERE name = 'contacts_fts'")) is not None
+    return _full_text[key]
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def search(db: Database, team_id: str, query: str, limit: int = 20,
@@ -52,7 +68,14 @@ def search(db: Database, team_id: str, query: str, limit: int = 20,
         except InvalidNumber:
             pass
         if len(digits) >= MIN_SUFFIX_DIGITS:
-            conditions.append(ContactNumber.phone.like("%" + digits))
+            conditions.append((ContactNumber.phone_suffix == digits[-4:])
+                              & ContactNumber.phone.like("%" + digits))
+    elif len(query) >= TRIGRAM and _has_sqlite_full_text(db):
+        # FTS5's trigram index: a quoted phrase matches wherever it appears, any case.
+        phrase = '"' + query.replace('"', '""') + '"'
+        conditions.append(Contact.id.in_(
+            select(literal_column("rowid")).select_from(table("contacts_fts"))
+            .where(text("contacts_fts MATCH :phrase").bindparams(phrase=phrase))))
     else:
         pattern = "%" + _like_escape(query.lower()) + "%"
         conditions.append(func.lower(Contact.name).like(pattern, escape="\\"))

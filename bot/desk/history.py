@@ -50,6 +50,7 @@ class HistoryEntry:
     disposition_by: str | None
     notes: tuple[NoteEntry, ...]
     transcript: tuple[TranscriptEntry, ...]
+    direction: str = "inbound"  # outbound: an agent's New SMS
 
 
 def contact_history(db: Database, team_id: str, contact_id: int) -> list[HistoryEntry]:
@@ -81,6 +82,7 @@ def contact_history(db: Database, team_id: str, contact_id: int) -> list[History
                             for n in notes if n.interaction_id == i.id),
                 transcript=tuple(_transcript_entry(m, pictures[m.id])
                                  for m in messages if m.interaction_id == i.id),
+                direction=i.direction,
             )
             for i in interactions
         ]

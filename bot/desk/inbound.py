@@ -52,10 +52,12 @@ def _apply_keyword(s, team_id: str, interaction_id: int, inbound: InboundMessage
                          source=f"texted {inbound.body.strip().upper()[:20]}")
         timeline.record(s, team_id, interaction_id, timeline.OPTED_OUT,
                         detail=f"texted {inbound.body.strip().upper()[:20]}")
+        effects.update_card(s, team_id, interaction_id)
     elif keyword is opt_outs.Keyword.OPT_IN and opt_outs.is_opted_out(
             s, team_id, inbound.from_number, inbound.to_number):
         opt_outs.opt_in(s, team_id, inbound.from_number, inbound.to_number)
         timeline.record(s, team_id, interaction_id, timeline.OPTED_IN)
+        effects.update_card(s, team_id, interaction_id)
 
 
 def _receive(db: Database, settings: Settings, team_id: str,

@@ -217,6 +217,7 @@ def record_send_failure(db: Database, message_id: int, error: str,
                              source=f"provider error {code}")
             timeline.record(s, message.team_id, message.interaction_id, timeline.OPTED_OUT,
                             detail=f"the provider reports error {code}")
+            effects.update_card(s, message.team_id, message.interaction_id)
         message.delivery_state = "failed"
         message.error = error[:300]
         timeline.record(s, message.team_id, message.interaction_id, timeline.SEND_FAILED,

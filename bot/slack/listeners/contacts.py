@@ -130,12 +130,13 @@ def register(app: App, services: Services) -> None:
             return
         contact = contacts_directory.get(db, context.team_id, int(body["actions"][0]["value"]))
         if contact is not None:
+            view = body.get("view") or {}
             client.views_push(trigger_id=body["trigger_id"], view=views.build_contact_edit_modal(
-                contact, (body.get("view") or {}).get("id")))
+                contact, view.get("id"), views.origin_of(view)))
 
     @app.view(ids.CONTACT_EDIT_VIEW)
     def save_edit(ack: Ack, view: dict, client: WebClient, context: BoltContext) -> None:
-        contact_part, _, root_view_id = view["private_metadata"].partition(":")
+        contact_part, root_view_id, origin = (view["private_metadata"].split(":") + ["", ""])[:3]
         values = views.edit_values(view)
         result = contact_editing.update_contact(
             db, settings, context.team_id, context.user_id, int(contact_part),
@@ -150,7 +151,8 @@ def register(app: App, services: Services) -> None:
             return
         ack()
         # Back on the contact modal underneath: show what was just saved.
-        modal = contact_modal(services, context.team_id, context.user_id, int(contact_part))
+        modal = contact_modal(services, context.team_id, context.user_id, int(contact_part),
+                              from_interaction=int(origin) if origin.isdigit() else None)
         if modal and root_view_id:
             client.views_update(view_id=root_view_id, view=modal)
 

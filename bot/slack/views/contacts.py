@@ -65,7 +65,8 @@ def build_search_results(query: str, found: list[ContactSummary]) -> dict:
 
 def _entry_text(entry: HistoryEntry) -> str:
     agent = f"<@{entry.agent_user_id}>" if entry.agent_user_id else "no agent"
-    head = (f"*{when(entry.started_at)}* · {entry.media} · {entry.mode} mode · {agent}"
+    kind = f"Outbound {entry.media}" if entry.direction == "outbound" else entry.media
+    head = (f"*{when(entry.started_at)}* · {kind} · {entry.mode} mode · {agent}"
             f" · {escape(entry.state)}")
     lines = [head, f"Disposition: {escape(entry.disposition) if entry.disposition else '—'}"]
     for note in entry.notes[:NOTES_SHOWN]:
@@ -233,14 +234,16 @@ def _input(block_id: str, label: str, action_id: str, value: str | None, *,
 EDIT_FIELDS = ("name", "numbers", "email", "attributes")  # block ids: "contact_edit.<field>"
 
 
-def build_contact_edit_modal(contact: ContactSummary, root_view_id: str | None) -> dict:
-    """The edit form, pushed over the contact modal; Save updates that modal in place."""
+def build_contact_edit_modal(contact: ContactSummary, root_view_id: str | None,
+                             from_interaction: int | None = None) -> dict:
+    """The edit form, pushed over the contact modal; Save updates that modal in place (still
+    as opened from `from_interaction`, if it was, so Assign stays)."""
     numbers = "\n".join(display(n) for n in (contact.phone, *contact.other_phones))
     attributes = "\n".join(f"{name}: {value}" for name, value in contact.attributes)
     return {
         "type": "modal",
         "callback_id": ids.CONTACT_EDIT_VIEW,
-        "private_metadata": f"{contact.contact_id}:{root_view_id or ''}",
+        "private_metadata": f"{contact.contact_id}:{root_view_id or ''}:{from_interaction or ''}",
         "title": {"type": "plain_text", "text": "Edit contact"},
         "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Back"},

@@ -1,0 +1,257 @@
+"""New SMS end to end: from /sms, from the global shortcut and from an open interaction's
+contact; the text reaches the phone (the fake Twilio) and the contact's history, the sender
+follows it in a thread; who may not send, what cannot be sent to, and opt-outs are refused
+before anything reaches the provider."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.config import Settings
+from bot.desk.contacts import create_contact
+from bot.desk.history import contact_history
+from bot.slack import ids
+from bot.slack.views import new_sms as new_sms_view
+from storage.models import Contact, Interaction, OptOut
+from tests.harness import (
+    BUSINESS_NUMBER,
+    DESK_CHANNEL,
+    accept_new_interaction,
+    act_in_view,
+    action_value,
+    has_button,
+    start_desk,
+)
+
+pytestmark = pytest.mark.postgres
+
+JANE = "+14155550100"
+A = "UAGENT1"
+
+
+def _jane(desk, phone: str = JANE) -> int:
+    with desk.db.transaction() as s:
+        return create_contact(s, desk.team_id, phone, name="Jane Doe",
+                              email="jane@example.com").id
+
+
+def _new_sms_modals(desk) -> list[dict]:
+    return [m for m in desk.slack.modals() if m["callback_id"] == ids.NEW_SMS_VIEW]
+
+
+def _block(view: dict, prefix: str) -> dict | None:
+    return next((b for b in view["blocks"] if b.get("block_id", "").startswith(prefix)), None)
+
+
+def _values(view: dict, text: str, to: str | None = None) -> dict:
+    values = {_block(view, new_sms_view.TEXT_BLOCK)["block_id"]: {
+        ids.NEW_SMS_TEXT: {"type": "plain_text_input", "value": text}}}
+    if to is not None:
+        values[new_sms_view.TO_BLOCK] = {ids.NEW_SMS_TO: {"type": "plain_text_input",
+                                                          "value": to}}
+    return values
+
+
+def _sent(desk, number: str, count: int = 1):
+    return desk.twilio.wait_for(lambda t: len(t.sent_to(number)) >= count
+                                and t.sent_to(number), 5, f"no SMS to {number}")
+
+
+def _outbound_card(desk) -> dict:
+    return desk.slack.wait_for(
+        lambda s: next((m for m in s.messages(DESK_CHANNEL)
+                        if "Outbound SMS" in str(m.get("blocks"))), None), 5, "no card")
+
+
+def _interactions(desk) -> int:
+    with desk.db.transaction() as s:
+        return s.scalar(select(func.count()).select_from(Interaction))
+
+
+def test_a_new_sms_from_the_slash_command_reaches_the_phone_and_the_history(desk):
+    jane = _jane(desk)
+    response = desk.slash(A, ids.COMMAND_SMS, "(415) 555-0100 Your order is ready for pickup")
+    assert response.status_code == 200
+    desk.wait_idle()
+    [modal] = _new_sms_modals(desk)
+    to = _block(modal, new_sms_view.TO_BLOCK)["element"]
+    assert to["initial_value"] == "(415) 555-0100"
+    text = _block(modal, new_sms_view.TEXT_BLOCK)["element"]
+    assert text["initial_value"] == "Your order is ready for pickup"
+    assert "*1 SMS*" in str(modal["blocks"])
+
+    response = desk.submit_view(A, modal, _values(modal, "Your order is ready for pickup",
+                                                  to="(415) 555-0100"))
+    assert response.status_code == 200 and response.json() == {"response_action": "clear"}
+    sms = _sent(desk, JANE)[0]
+    assert (sms.body, sms.from_) == ("Your order is ready for pickup", BUSINESS_NUMBER)
+
+    # The sender follows it in its thread: the card, their line, its delivery; page mode
+    # closes once it is sent.
+    card = _outbound_card(desk)
+    assert "Jane Doe" in str(card["blocks"])
+    line = desk.slack.wait_for(lambda s: next(
+        (m for m in s.thread(DESK_CHANNEL, card["ts"]) if "Sent via New SMS" in
+         str(m.get("blocks"))), None), 5, "no line in the thread")
+    assert "Your order is ready for pickup" in str(line["blocks"])
+    desk.wait_idle()
+    assert "Done" in str(desk.slack.message(DESK_CHANNEL, card["ts"])["blocks"])
+    assert any("on its way" in m.get("text", "")
+               for m in desk.slack.messages(desk.slack.dm_channel(A)))
+
+    [entry] = contact_history(desk.db, desk.team_id, jane)
+    assert entry.direction == "outbound" and entry.agent_user_id == A
+    assert [(t.direction, t.text) for t in entry.transcript] == [
+        ("outbound", "Your order is ready for pickup")]
+
+
+def test_slash_with_a_contact_name_and_the_shortcut_send_to_the_directory_contact(desk):
+    _jane(desk)
+    desk.slash(A, ids.COMMAND_SMS, "jane doe Hello from the desk")
+    desk.wait_idle()
+    [modal] = _new_sms_modals(desk)
+    assert _block(modal, new_sms_view.TO_BLOCK)["element"]["initial_value"] == "jane doe"
+    assert _block(modal, new_sms_view.TEXT_BLOCK)["element"]["initial_value"] == \
+        "Hello from the desk"
+
+    desk.shortcut(A, ids.SHORTCUT_NEW_SMS)
+    desk.wait_idle()
+    shortcut_modal = _new_sms_modals(desk)[-1]
+    assert shortcut_modal["id"] != modal["id"]
+    assert "initial_value" not in _block(shortcut_modal, new_sms_view.TO_BLOCK)["element"]
+    response = desk.submit_view(A, shortcut_modal, _values(shortcut_modal, "Hi Jane",
+                                                           to="Jane Doe"))
+    assert response.json() == {"response_action": "clear"}
+    assert _sent(desk, JANE)[0].body == "Hi Jane"
+
+
+def test_a_new_sms_from_an_open_interactions_contact(desk):
+    jane = _jane(desk)
+    card = accept_new_interaction(desk, JANE, "Is my order in?")
+    interaction_id = action_value(card, ids.MARK_DONE)
+    desk.choose(A, ids.CARD_MENU, f"{ids.MENU_CONTACT}:{interaction_id}",
+                channel=DESK_CHANNEL, message_ts=card["ts"])
+    desk.wait_idle()
+    contact_modal = [m for m in desk.slack.modals() if m["callback_id"] == ids.CONTACT_VIEW][-1]
+    assert has_button(contact_modal, ids.CONTACT_NEW_SMS)
+    act_in_view(desk, A, contact_modal, {"type": "button", "action_id": ids.CONTACT_NEW_SMS,
+                                         "block_id": "contact.actions", "value": str(jane)})
+    desk.wait_idle()
+    [modal] = _new_sms_modals(desk)
+    assert _block(modal, new_sms_view.TO_BLOCK) is None  # the recipient is fixed
+    assert "Jane Doe" in str(modal["blocks"])
+
+    response = desk.submit_view(A, modal, _values(modal, "A follow-up: it ships today."))
+    assert response.json() == {"response_action": "clear"}
+    assert _sent(desk, JANE)[0].body == "A follow-up: it ships today."
+    desk.wait_idle()
+    history = contact_history(desk.db, desk.team_id, jane)
+    assert [e.direction for e in history] == ["outbound", "inbound"]
+    assert history[0].transcript[0].text == "A follow-up: it ships today."
+
+
+def test_an_agent_without_the_role_is_refused_everywhere(database_url):
+    settings = Settings(desk_channel=DESK_CHANNEL, supervisors=("USUP",),
+                        new_sms_roles=("supervisor",))
+    desk = start_desk(database_url, settings=settings, agents=("UAGENT1", "USUP"))
+    try:
+        jane = _jane(desk)
+        answer = desk.slash(A, ids.COMMAND_SMS, "+1 415 555 0100 hi")
+        assert "cannot send new SMS" in answer.text and "supervisors" in answer.text
+        desk.shortcut(A, ids.SHORTCUT_NEW_SMS)
+        desk.wait_idle()
+        assert _new_sms_modals(desk) == []
+        [refusal] = [m for m in desk.slack.modals() if m["callback_id"] == ids.NEW_SMS_REFUSED]
+        assert "cannot send new SMS" in str(refusal["blocks"]) and "submit" not in refusal
+
+        # No New SMS button for them in the contact view...
+        desk.slash(A, ids.COMMAND_CONTACT, "jane")
+        desk.click(A, ids.VIEW_CONTACT, str(jane))
+        desk.wait_idle()
+        contact_modal = [m for m in desk.slack.modals()
+                         if m["callback_id"] == ids.CONTACT_VIEW][-1]
+        assert not has_button(contact_modal, ids.CONTACT_NEW_SMS)
+
+        # ...and a submission forged without the modal is refused, with nothing stored.
+        forged = new_sms_view.build_new_sms(new_sms_view.NewSmsData((BUSINESS_NUMBER,)))
+        answer = desk.submit_view(A, forged, _values(forged, "hi", to=JANE)).json()
+        assert answer["response_action"] == "errors"
+        assert "cannot send new SMS" in str(answer["errors"])
+        desk.wait_idle()
+        assert desk.twilio.sent == [] and _interactions(desk) == 0
+
+        # A supervisor may.
+        assert desk.submit_view("USUP", forged, _values(forged, "hi", to=JANE)).json() == {
+            "response_action": "clear"}
+        assert _sent(desk, JANE)[0].body == "hi"
+    finally:
+        desk.close()
+
+
+@pytest.mark.parametrize(("to", "why"), [
+    ("+44 20 7183 8750", "not a mobile number"),  # a London landline
+    ("+1 900 555 0100", "not a mobile number"),  # premium rate
+    ("12 34", "not a"),
+    ("Nobody Known", "No contact is called"),
+])
+def test_what_cannot_receive_an_sms_is_refused_before_anything_is_stored(desk, to, why):
+    modal = new_sms_view.build_new_sms(new_sms_view.NewSmsData((BUSINESS_NUMBER,)))
+    answer = desk.submit_view(A, modal, _values(modal, "hello", to=to)).json()
+    assert answer["response_action"] == "errors"
+    assert why in answer["errors"][new_sms_view.TO_BLOCK]
+    desk.wait_idle()
+    assert desk.twilio.sent == [] and _interactions(desk) == 0
+
+
+def test_several_matching_contacts_are_listed_for_the_sender_to_choose(desk):
+    _jane(desk)
+    _jane(desk, "+14155550111")  # a second Jane Doe
+    modal = new_sms_view.build_new_sms(new_sms_view.NewSmsData((BUSINESS_NUMBER,)))
+    answer = desk.submit_view(A, modal, _values(modal, "hello", to="Jane")).json()
+    error = answer["errors"][new_sms_view.TO_BLOCK]
+    assert "Several contacts match" in error and "+1 415-555-0111" in error
+
+
+def test_stop_opts_out_a_reply_is_blocked_and_start_lets_texts_through_again(desk):
+    card = accept_new_interaction(desk, JANE, "Where is my parcel?")
+    desk.customer_texts(JANE, "Stop")
+    desk.wait_idle()
+    with desk.db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(OptOut)) == 1
+    # The thread and the card say so.
+    thread = str(desk.slack.thread(DESK_CHANNEL, card["ts"]))
+    assert "opted out" in thread
+    assert "Opted out" in str(desk.slack.message(DESK_CHANNEL, card["ts"])["blocks"])
+
+    # The agent's reply never reaches the provider, and they see why.
+    desk.agent_writes_in_thread(A, card["ts"], "Sorry to see you go")
+    desk.wait_idle()
+    assert desk.twilio.sent_to(JANE) == []
+    assert "texted STOP" in str(desk.slack.thread(DESK_CHANNEL, card["ts"]))
+
+    # A New SMS is refused up front.
+    modal = new_sms_view.build_new_sms(new_sms_view.NewSmsData((BUSINESS_NUMBER,)))
+    answer = desk.submit_view(A, modal, _values(modal, "Come back!", to=JANE)).json()
+    assert "opted out" in answer["errors"][new_sms_view.TO_BLOCK]
+
+    desk.customer_texts(JANE, "START")
+    desk.wait_idle()
+    assert desk.submit_view(A, modal, _values(modal, "Welcome back", to=JANE)).json() == {
+        "response_action": "clear"}
+    assert _sent(desk, JANE)[0].body == "Welcome back"
+
+
+def test_the_providers_opted_out_error_is_remembered(desk):
+    card = accept_new_interaction(desk, JANE, "Hi")
+    desk.twilio.fail_next(status=400, code=21610,
+                          message="Attempt to send to unsubscribed recipient")
+    desk.agent_writes_in_thread(A, card["ts"], "Hello!")
+    desk.wait_idle()
+    assert desk.twilio.sent_to(JANE) == []
+    assert "opted out" in str(desk.slack.thread(DESK_CHANNEL, card["ts"]))
+    modal = new_sms_view.build_new_sms(new_sms_view.NewSmsData((BUSINESS_NUMBER,)))
+    answer = desk.submit_view(A, modal, _values(modal, "Another try", to=JANE)).json()
+    assert "opted out" in answer["errors"][new_sms_view.TO_BLOCK]
+    with desk.db.transaction() as s:
+        assert s.scalar(select(Contact.name).where(Contact.phone == JANE)) is None
