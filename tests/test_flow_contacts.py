@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 from bot.desk.contacts import create_contact
 from bot.slack import ids
 from storage.models import Contact, Interaction, Message
-from tests.harness import BUSINESS_NUMBER, act_in_view, action_value
+from tests.harness import BUSINESS_NUMBER, act_in_view, action_value, has_button
 
 pytestmark = pytest.mark.postgres
 
@@ -223,3 +223,51 @@ def test_a_first_time_customer_has_nothing_else_in_progress(desk):
     preview = desk.wait_for_preview(A)
     assert "Also in progress: none · Last 30 days: 1" in json.dumps(preview["blocks"],
                                                                     ensure_ascii=False)
+
+
+# --- the Home tab ---------------------------------------------------------------------------
+
+def _home(desk, user: str) -> dict:
+    desk.event({"type": "app_home_opened", "user": user, "tab": "home",
+                "channel": "D" + user[1:], "event_ts": "1.0"})
+    return desk.slack.wait_for(lambda s: "Find a contact" in str(s.home_view(user))
+                               and s.home_view(user), 5, "no contact tools on Home")
+
+
+def test_the_home_tab_searches_the_directory_and_opens_a_contact(desk):
+    jane = _contact(desk)
+    home = _home(desk, A)
+    assert has_button(home, ids.HOME_NEW_SMS)
+    desk.click(A, ids.HOME_FIND_CONTACT, "")
+    search = _modal(desk, ids.CONTACT_SEARCH_VIEW)
+    act_in_view(desk, A, search, {"type": "plain_text_input", "block_id": "contact.search",
+                                  "action_id": ids.CONTACT_SEARCH_INPUT,
+                                  "value": "(415) 555-0100"})
+    desk.wait_idle()
+    results = desk.slack.view(search["id"])
+    assert "1 contact matches" in json.dumps(results["blocks"])
+    view_button = _button(results, ids.VIEW_CONTACT)
+    assert view_button["value"] == str(jane)
+    act_in_view(desk, A, results, {"type": "button", "action_id": ids.VIEW_CONTACT,
+                                   "block_id": "b", "value": str(jane)})
+    contact = _modal(desk, ids.CONTACT_VIEW)
+    assert "Jane Doe" in json.dumps(contact["blocks"])
+
+    # The Search button does the same as Enter.
+    answer = desk.submit_view(A, search, {"contact.search": {ids.CONTACT_SEARCH_INPUT: {
+        "type": "plain_text_input", "value": "jane"}}}).json()
+    assert answer["response_action"] == "update"
+    assert _button(answer["view"], ids.VIEW_CONTACT)["value"] == str(jane)
+
+
+def test_the_home_tab_offers_only_what_the_settings_allow(database_url):
+    from bot.config import Settings
+    from tests.harness import DESK_CHANNEL, start_desk
+
+    desk = start_desk(database_url, settings=Settings(
+        desk_channel=DESK_CHANNEL, supervisors=("UAGENT2",), new_sms_roles=("supervisor",)))
+    try:
+        assert not has_button(_home(desk, A), ids.HOME_NEW_SMS)
+        assert has_button(_home(desk, "UAGENT2"), ids.HOME_NEW_SMS)
+    finally:
+        desk.close()

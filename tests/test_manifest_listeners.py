@@ -64,7 +64,27 @@ def test_every_button_the_views_render_has_a_listener():
     rendered |= {ids.OPEN_COMPOSE, ids.RESPONSE_SEARCH, ids.COMPOSE_TEXT}
     rendered |= {ids.CARD_MENU}  # the card's overflow menu: note, disposition code, ...
     rendered |= {ids.REASSIGN}  # supervisor card and /sms-queue
+    rendered |= {ids.VIEW_CONTACT, ids.CONTACT_OLDER, ids.CONTACT_NEWER, ids.CONTACT_TRANSCRIPT,
+                 ids.CONTACT_NEW_SMS, ids.CONTACT_EDIT, ids.CONTACT_ASSIGN,
+                 ids.HOME_FIND_CONTACT, ids.HOME_NEW_SMS, ids.CONTACT_SEARCH_INPUT}
+    rendered |= {ids.NEW_SMS_RESPONSE, ids.NEW_SMS_TEXT}
     assert rendered <= _decorated("action")
+    # External selects ask for their options.
+    assert {ids.RESPONSE_SEARCH, ids.NEW_SMS_RESPONSE, ids.ASSIGN_SEARCH} <= _decorated("options")
+
+
+def test_every_contact_and_new_sms_modal_with_a_submit_has_a_submission_listener():
+    from bot.desk.contacts_directory import ContactSummary
+    from bot.slack.views import contacts, new_sms
+
+    jane = ContactSummary(1, "Jane", "+14155550100", None)
+    opened = [contacts.build_contact_edit_modal(jane, "V1"),
+              contacts.build_assign_modal(1, "+14155550100"),
+              contacts.build_assign_confirm(1, "+14155550100", jane),
+              contacts.build_search_modal(),
+              new_sms.build_new_sms(new_sms.NewSmsData(("+15005550006",)))]
+    assert all("submit" in view for view in opened)
+    assert {view["callback_id"] for view in opened} <= _decorated("view")
 
 
 def test_every_modal_the_card_tools_open_has_a_submission_listener():

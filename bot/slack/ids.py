@@ -35,6 +35,9 @@ CONTACT_TRANSCRIPT = "contact.transcript"  # pushes one interaction's transcript
 CONTACT_NEW_SMS = "contact.new_sms"  # contact modal: New SMS to this contact
 CONTACT_EDIT = "contact.edit"  # contact modal: pushes the edit form
 CONTACT_ASSIGN = "contact.assign"  # contact modal of an unknown number, from a card
+HOME_FIND_CONTACT = "home.find_contact"  # Home tab: opens the contact search modal
+HOME_NEW_SMS = "home.new_sms"  # Home tab: opens the New SMS modal
+CONTACT_SEARCH_INPUT = "contact.search"  # the search modal's input (dispatches on Enter)
 ASSIGN_SEARCH = "assign.search"  # external select of directory contacts in the assign modal
 
 # New SMS (outbound): the modal's inputs
@@ -62,6 +65,7 @@ CASE_VIEW = "case.submit"
 REASSIGN_VIEW = "reassign.submit"
 CONTACT_VIEW = "contact.modal"  # no submit: read-only
 CONTACT_TRANSCRIPT_VIEW = "contact.transcript_modal"
+CONTACT_SEARCH_VIEW = "contact.search_modal"  # Search (or Enter) shows the results in it
 CONTACT_EDIT_VIEW = "contact_edit.submit"
 ASSIGN_VIEW = "assign.submit"  # two steps: pick a contact, then confirm
 NEW_SMS_VIEW = "new_sms.submit"

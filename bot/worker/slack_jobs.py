@@ -7,7 +7,7 @@ from datetime import timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.desk import agents, contacts_directory, spelling, supervision, timeline
+from bot.desk import agents, contacts_directory, outbound, spelling, supervision, timeline
 from bot.desk.lifecycle import DONE, OFFER_PENDING
 from bot.services import Services
 from bot.slack import directory
@@ -255,7 +255,11 @@ def publish_home(services: Services, job: ClaimedJob) -> None:
     prefs = spelling.current_preferences(services.db, services.settings, job.team_id, user_id)
     choice = SpellingChoice(prefs.enabled, prefs.language, tuple(checker.languages()))
     view = build_home(desk, simulator_url=services.simulator_url, labels=labels, links=links,
-                      queues=overview, now=utcnow(), spelling=choice)
+                      queues=overview, now=utcnow(), spelling=choice,
+                      contacts=contacts_directory.may_view(services.db, services.settings,
+                                                           job.team_id, user_id),
+                      new_sms=outbound.may_send(services.db, services.settings, job.team_id,
+                                                user_id))
     client.views_publish(user_id=user_id, view=view)
 
 

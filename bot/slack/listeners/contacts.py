@@ -90,8 +90,41 @@ def register(app: App, services: Services) -> None:
             return
         modal = contact_modal(services, context.team_id, context.user_id,
                               int(body["actions"][0]["value"]))
-        if modal:
+        if modal is None:
+            return
+        if body.get("view"):  # a result in the search modal: on top of it
+            client.views_push(trigger_id=body["trigger_id"], view=modal)
+        else:
             client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+    @app.action(ids.HOME_FIND_CONTACT)
+    def open_search(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=(
+            views.build_search_modal() if allowed(context)
+            else _refusal_modal(contacts_directory.refusal_for_view(settings))))
+
+    @app.action(ids.CONTACT_SEARCH_INPUT)
+    def search_in_modal(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        ack()
+        if not allowed(context):
+            return
+        query = (body["actions"][0].get("value") or "").strip()
+        found = contacts_directory.search(db, context.team_id, query, limit=SHOWN_RESULTS + 1,
+                                          default_country=settings.default_country)
+        client.views_update(view_id=body["view"]["id"],
+                            view=views.build_search_modal(query, found))
+
+    @app.view(ids.CONTACT_SEARCH_VIEW)
+    def search_submitted(ack: Ack, view: dict, context: BoltContext) -> None:
+        if not allowed(context):
+            ack(response_action="errors", errors={
+                views.SEARCH_BLOCK: contacts_directory.refusal_for_view(settings)})
+            return
+        query = views.search_query(view)
+        found = contacts_directory.search(db, context.team_id, query, limit=SHOWN_RESULTS + 1,
+                                          default_country=settings.default_country)
+        ack(response_action="update", view=views.build_search_modal(query, found))
 
     @app.action(ids.CONTACT_OLDER)
     @app.action(ids.CONTACT_NEWER)

@@ -62,6 +62,7 @@ def register(app: App, services: Services) -> None:
             settings.sending_numbers(), to=to, text=message,
             unfilled=responses.placeholders(message))))
 
+    @app.action(ids.HOME_NEW_SMS)
     @app.shortcut(ids.SHORTCUT_NEW_SMS)
     def shortcut(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
         ack()

@@ -325,3 +325,30 @@ def assign_choice(view: dict) -> tuple[int, int | None, int | None]:
               .get("selected_option") or {}).get("value")
     return (int(interaction), int(confirmed) if confirmed.isdigit() else None,
             int(picked) if str(picked or "").isdigit() else None)
+
+
+SEARCH_BLOCK = "contact.search"
+
+
+def build_search_modal(query: str = "", found: list[ContactSummary] | None = None) -> dict:
+    """The Home tab's contact search: type, press Enter, pick a result to open it."""
+    blocks: list[dict] = [{
+        "type": "input", "block_id": SEARCH_BLOCK, "dispatch_action": True,
+        "label": {"type": "plain_text", "text": "Name, number or e-mail"},
+        "element": {"type": "plain_text_input", "action_id": ids.CONTACT_SEARCH_INPUT,
+                    "dispatch_action_config": {"trigger_actions_on": ["on_enter_pressed"]},
+                    "placeholder": {"type": "plain_text",
+                                    "text": "Jane, (415) 555-0100, jane@example.com"}},
+    }]
+    if found is not None:
+        blocks += build_search_results(query, found)["blocks"]
+    return {"type": "modal", "callback_id": ids.CONTACT_SEARCH_VIEW,
+            "title": {"type": "plain_text", "text": "Find a contact"},
+            "submit": {"type": "plain_text", "text": "Search"},
+            "close": {"type": "plain_text", "text": "Close"}, "blocks": blocks}
+
+
+def search_query(view: dict) -> str:
+    values = (view.get("state") or {}).get("values") or {}
+    return (((values.get(SEARCH_BLOCK) or {}).get(ids.CONTACT_SEARCH_INPUT) or {})
+            .get("value") or "").strip()

@@ -14,9 +14,11 @@ from bot.slack.views.supervision import home_queue_lines
 
 def build_home(desk: AgentDesk, *, simulator_url: str | None, labels: dict[int, str],
                links: dict[int, str], queues: tuple[QueueSummary, ...] | None = None,
-               now: datetime | None = None, spelling: SpellingChoice | None = None) -> dict:
+               now: datetime | None = None, spelling: SpellingChoice | None = None,
+               contacts: bool = True, new_sms: bool = False) -> dict:
     """A `home` view. `labels` names each interaction's contact; `links` its thread;
-    `queues` is the overview only supervisors and admins get (None for agents)."""
+    `queues` is the overview only supervisors and admins get (None for agents); `contacts`
+    and `new_sms` say whether this person may search the directory and send a New SMS."""
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": "SMS desk"}},
     ]
@@ -52,6 +54,15 @@ def build_home(desk: AgentDesk, *, simulator_url: str | None, labels: dict[int, 
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
                    f"Waiting in the queue: *{desk.waiting}*"}]})
+    tools = []
+    if contacts:
+        tools.append({"type": "button", "action_id": ids.HOME_FIND_CONTACT, "value": "home",
+                      "text": {"type": "plain_text", "text": "Find a contact"}})
+    if new_sms:
+        tools.append({"type": "button", "action_id": ids.HOME_NEW_SMS, "value": "home",
+                      "text": {"type": "plain_text", "text": "New SMS"}})
+    if tools:
+        blocks.append({"type": "actions", "block_id": "home.contacts", "elements": tools})
     if queues is not None and now is not None:
         blocks.append({"type": "divider"})
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
