@@ -255,3 +255,41 @@ def test_the_providers_opted_out_error_is_remembered(desk):
     assert "opted out" in answer["errors"][new_sms_view.TO_BLOCK]
     with desk.db.transaction() as s:
         assert s.scalar(select(Contact.name).where(Contact.phone == JANE)) is None
+
+
+def test_a_standard_response_fills_in_the_contacts_name_and_the_count_follows_typing(desk):
+    from bot.desk import responses
+    from tests.harness import suggest
+
+    jane = _jane(desk)
+    responses.upsert(desk.db, Settings(admins=("UADMIN",)), desk.team_id, "UADMIN",
+                     name="Order ready", category="Orders",
+                     text="Hi {contact.first_name}, your order is ready.")
+    desk.slash(A, ids.COMMAND_CONTACT, "jane")
+    desk.click(A, ids.VIEW_CONTACT, str(jane))
+    desk.wait_idle()
+    contact_modal = [m for m in desk.slack.modals() if m["callback_id"] == ids.CONTACT_VIEW][-1]
+    act_in_view(desk, A, contact_modal, {"type": "button", "action_id": ids.CONTACT_NEW_SMS,
+                                         "block_id": "contact.actions", "value": str(jane)})
+    desk.wait_idle()
+    [modal] = _new_sms_modals(desk)
+    picker = _block(modal, new_sms_view.RESPONSE_BLOCK)
+    found = suggest(desk, A, ids.NEW_SMS_RESPONSE, "order", modal,
+                    block_id=picker["block_id"]).json()
+    option = found["option_groups"][0]["options"][0]
+    act_in_view(desk, A, modal, {"type": "external_select", "action_id": ids.NEW_SMS_RESPONSE,
+                                 "block_id": picker["block_id"], "selected_option": option})
+    desk.wait_idle()
+    filled = desk.slack.view(modal["id"])
+    text_block = _block(filled, new_sms_view.TEXT_BLOCK)
+    assert text_block["element"]["initial_value"] == "Hi Jane, your order is ready."
+
+    # Typing past one SMS: the count under the box says so, the typing is kept.
+    long_text = "Hi Jane, your order is ready. " * 6
+    act_in_view(desk, A, filled, {"type": "plain_text_input", "action_id": ids.NEW_SMS_TEXT,
+                                  "block_id": text_block["block_id"], "value": long_text},
+                values=_values(filled, long_text))
+    desk.wait_idle()
+    counted = desk.slack.view(modal["id"])
+    assert "2 SMS segments" in str(counted["blocks"])
+    assert _block(counted, new_sms_view.TEXT_BLOCK)["block_id"] == text_block["block_id"]
