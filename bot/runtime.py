@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from flask import Flask
 from slack_bolt import App
-from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
 from bot.config import Env, Settings
@@ -22,6 +21,8 @@ from bot.spelling import checker
 from bot.web.app import WebContext, create_web_app
 from bot.web.media_links import MediaLinks, link_secret
 from bot.worker.handlers import HANDLERS
+from bot.worker.paced_client import PacedWebClient
+from bot.worker.pacing import SlackPacer
 from bot.worker.runner import Worker
 from storage.db import Database
 
@@ -51,14 +52,19 @@ def _sender(env: Env, public_url: str) -> SmsSender:
 
 def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
                   worker_threads: int = 4, migrate: bool = True,
-                  listener_executor: Executor | None = None) -> Runtime:
+                  listener_executor: Executor | None = None,
+                  pacer: SlackPacer | None = None) -> Runtime:
     db = Database(env.database_url)
     if migrate:
         db.upgrade()
-    client = WebClient(token=env.slack_bot_token, base_url=env.slack_api_url, timeout=15,
-                       retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2)])
+    # One pacer for every Slack call of this process: jobs wait their turn without sleeping,
+    # listeners' calls (which must answer at once) count against the same budgets.
+    client = PacedWebClient(token=env.slack_bot_token, base_url=env.slack_api_url, timeout=15,
+                            retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2)],
+                            pacer=pacer or SlackPacer())
     auth = client.auth_test()
     team_id = auth["team_id"]
+    client.team_id = team_id
     public_url = env.public_url or f"http://localhost:{env.port}"
     simulator_url = f"{public_url}/simulator" if env.sms_provider == "simulator" else None
     links = MediaLinks(link_secret(env.slack_signing_secret, env.slack_app_token,

@@ -293,6 +293,7 @@ class Job(Base):
     __table_args__ = (
         Index("ix_jobs_due", "state", "due_at"),
         Index("ix_jobs_lane", "lane", "id"),
+        Index("ix_jobs_coalesce", "coalesce_key", "state"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -300,6 +301,11 @@ class Job(Base):
     kind: Mapped[str] = mapped_column(String(48))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     lane: Mapped[str | None] = mapped_column(String(64))
+    # Claimed lowest first among due jobs: 0 customers' messages, 1 offers, 2 cosmetic.
+    priority: Mapped[int] = mapped_column(default=1)
+    # Jobs that redraw one Slack message from the database: a second request while one is
+    # still pending adds nothing (the pending one will draw the latest state).
+    coalesce_key: Mapped[str | None] = mapped_column(String(96))
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|running|done|dead
     due_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -29,14 +29,36 @@ def enqueue(
     *,
     lane: str | None = None,
     due_at: datetime | None = None,
+    priority: int = 1,
+    coalesce_key: str | None = None,
 ) -> Job:
+    """With `coalesce_key`: if a job with that key is still pending at the end of the same
+    lane, it is the job (made due no later than `due_at`), since it will draw the latest
+    state anyway. Not when other work queued behind it: that would change the order."""
+    due_at = due_at or utcnow()
+    if coalesce_key is not None:
+        waiting = session.scalars(
+            select(Job).where(Job.coalesce_key == coalesce_key, Job.state == "pending",
+                              Job.lane.is_(None) if lane is None else Job.lane == lane)
+            .order_by(Job.id.desc()).limit(1)).first()
+        if waiting is not None and lane is not None and session.scalar(
+                select(Job.id).where(Job.lane == lane, Job.id > waiting.id,
+                                     Job.state.in_(UNFINISHED)).limit(1)) is not None:
+            waiting = None
+        if waiting is not None:
+            if waiting.due_at > due_at:
+                waiting.due_at = due_at
+                session.info["jobs_added"] = True
+            return waiting
     job = Job(
         team_id=team_id,
         kind=kind,
         payload=payload or {},
         lane=lane,
-        due_at=due_at or utcnow(),
+        due_at=due_at,
         state="pending",
+        priority=priority,
+        coalesce_key=coalesce_key,
     )
     session.add(job)
     session.info["jobs_added"] = True
@@ -51,6 +73,7 @@ class ClaimedJob:
     payload: dict[str, Any]
     lane: str | None
     attempts: int
+    priority: int = 1
 
 
 def _claimable(now: datetime):
@@ -73,7 +96,9 @@ def claim(
     now = utcnow()
     claimed: list[ClaimedJob] = []
     with db.transaction() as session:
-        query = select(Job.id).where(_claimable(now)).order_by(Job.due_at, Job.id).limit(limit)
+        # Customers first: among due jobs, the most urgent kind, then the oldest.
+        query = (select(Job.id).where(_claimable(now))
+                 .order_by(Job.priority, Job.due_at, Job.id).limit(limit))
         if not db.is_sqlite:
             query = query.with_for_update(skip_locked=True, of=Job)
         candidate_ids = list(session.scalars(query))
@@ -88,7 +113,8 @@ def claim(
                 continue
             job = session.get(Job, job_id, populate_existing=True)
             claimed.append(
-                ClaimedJob(job.id, job.team_id, job.kind, dict(job.payload), job.lane, job.attempts)
+                ClaimedJob(job.id, job.team_id, job.kind, dict(job.payload), job.lane,
+                           job.attempts, job.priority)
             )
     return claimed
 

@@ -27,6 +27,7 @@ from waitress.server import create_server
 from bot.config import Env, Settings
 from bot.runtime import Runtime, build_runtime
 from bot.sms.twilio import expected_signature
+from bot.worker.pacing import METHOD_LIMITS, Limit, SlackPacer
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -208,8 +209,12 @@ class Desk:
             if self.listeners is not None and self.listeners.busy:
                 return False  # a click or event is still being handled
             with self.db.transaction() as s:
+                # Jobs put back to wait for Slack's budget are work in progress, not timers.
+                waiting_for_slack = Job.last_error.like("paced:%") | Job.last_error.like(
+                    "rate limited%")
                 return not s.scalar(select(func.count()).select_from(Job).where(
-                    Job.state.in_(("pending", "running")), Job.due_at <= utcnow()))
+                    Job.state.in_(("pending", "running")),
+                    (Job.due_at <= utcnow()) | waiting_for_slack))
         self.slack.wait_for(lambda _s: idle(), timeout, "outbox never went idle")
 
     @property
@@ -281,10 +286,17 @@ def _serve(server) -> None:
             raise
 
 
+def fast_pacer() -> SlackPacer:
+    return SlackPacer(per_channel_post=Limit(50.0, 150),
+                      method_limits={m: Limit(limit.per_second * 50, limit.burst * 50)
+                                     for m, limit in METHOD_LIMITS.items()})
+
+
 def start_desk(database_url: str, *, settings: Settings | None = None,
                agents: tuple[str, ...] = ("UAGENT1", "UAGENT2"),
                sms_provider: str = "twilio",
-               user_groups: dict[str, tuple[str, ...]] | None = None) -> Desk:
+               user_groups: dict[str, tuple[str, ...]] | None = None,
+               pacer: SlackPacer | None = None) -> Desk:
     """`sms_provider="simulator"` runs the desk with no Twilio at all (the fake stays idle).
     `user_groups` exist in the fake Slack before the app starts (it reads them at start)."""
     slack = FakeSlack().start()
@@ -313,7 +325,10 @@ def start_desk(database_url: str, *, settings: Settings | None = None,
     env = Env.from_environ(environ)
     settings = settings or Settings(desk_channel=DESK_CHANNEL, offer_timeout_seconds=30)
     listeners = TrackingExecutor()
-    runtime = build_runtime(env, settings, worker_threads=3, listener_executor=listeners)
+    # Tests of other features run with budgets fifty times Slack's, so they run fast; tests
+    # of the delivery scheduler pass Slack's own (SlackPacer()) and a rate-limiting fake.
+    runtime = build_runtime(env, settings, worker_threads=3, listener_executor=listeners,
+                            pacer=pacer or fast_pacer())
     holder["web"] = runtime.web
     threading.Thread(target=_serve, args=(server,), daemon=True).start()
     runtime.worker.start()

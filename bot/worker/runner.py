@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 from slack_sdk.errors import SlackApiError
 
 from bot.services import Services
+from bot.worker.pacing import running_job
 from storage import outbox
+from storage.clock import utcnow
 from storage.outbox import ClaimedJob
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,9 @@ class Worker:
         self._pending_wakeups = 0
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        # The earliest time a job put back by this process (paced, or waiting) is due: the
+        # idle threads look again then rather than at the next poll.
+        self._next_due: datetime | None = None
         services.db.on_jobs_committed(self.wake)
 
     def wake(self) -> None:
@@ -83,8 +88,22 @@ class Worker:
                 continue
             with self._wake:
                 if self._pending_wakeups == 0:
-                    self._wake.wait(POLL_SECONDS)
+                    self._wake.wait(self._idle_seconds())
                 self._pending_wakeups = max(0, self._pending_wakeups - 1)
+
+    def _idle_seconds(self) -> float:
+        if self._next_due is None:
+            return POLL_SECONDS
+        wait = (self._next_due - utcnow()).total_seconds()
+        if wait <= 0:
+            self._next_due = None
+            return 0.0
+        return min(wait, POLL_SECONDS)
+
+    def _due_again(self, at: datetime) -> None:
+        with self._wake:
+            if self._next_due is None or at < self._next_due:
+                self._next_due = at
 
     def run_once(self, limit: int = 1) -> int:
         jobs = outbox.claim(self.services.db, limit=limit)
@@ -100,9 +119,11 @@ class Worker:
             log.error("no handler for job kind %s (job %s)", job.kind, job.id)
             return
         try:
-            handler(self.services, job)
+            with running_job(job.team_id, job.priority):
+                handler(self.services, job)
         except RetryLater as wait:
             outbox.retry_at(db, job.id, str(wait), wait.at, count_attempt=False)
+            self._due_again(wait.at)
             return
         except SlackApiError as error:
             status = error.response.status_code
@@ -110,6 +131,7 @@ class Worker:
                 retry_after = float(error.response.headers.get("Retry-After", 1) or 1)
                 outbox.retry_later(db, job.id, "rate limited by Slack",
                                    timedelta(seconds=retry_after), count_attempt=False)
+                self._due_again(utcnow() + timedelta(seconds=retry_after))
                 return
             self._failed(job, f"Slack {error.response.get('error') or status}")
             return

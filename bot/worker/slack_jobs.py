@@ -153,6 +153,10 @@ def open_thread(services: Services, job: ClaimedJob) -> None:
 def update_card(services: Services, job: ClaimedJob) -> None:
     interaction = queries.interaction_view(services.db, job.payload["interaction_id"]).interaction
     if not interaction.thread_ts:
+        if queries.thread_opening(services.db, interaction.id):
+            # The card has its own lane: its thread may still be on the way. Draw it once
+            # the thread is there, or the change would never show.
+            raise RetryLater("thread not opened yet", utcnow() + timedelta(seconds=1))
         return
     card = build_card(_card_data(services, interaction.id))
     services.slack_client(job.team_id).chat_update(

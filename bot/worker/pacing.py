@@ -1,0 +1,209 @@
+"""Slack delivery pacing: stay inside Slack's rate limits without ever sleeping in a worker.
+
+Slack, not our code, sets the ceiling: about one chat.postMessage a second per channel (short
+bursts tolerated) and a few hundred a minute per workspace; per-workspace tiers for the other
+methods (chat.update about 50 a minute); and a 429 with Retry-After past any of them. The
+naive answers both hurt: slack_sdk's RateLimitErrorRetryHandler sleeps in the calling thread
+(every conversation stalls behind one wait), and ignoring the limits turns into 429s.
+
+So every Slack call a job makes first takes a token from each bucket it draws on: its
+channel's (postMessage) and its method's budget for the workspace. When a bucket is empty
+the call is not made: the job is put back, due when the bucket will have refilled
+(`Paced`), and the worker thread moves on to other work — another channel keeps flowing. A
+429 empties the bucket it hit until Retry-After has passed.
+
+Priorities share the buckets without starving the customer: cosmetic work (supervisor
+cards, countdowns, the Home tab) only takes a token while the bucket keeps some in reserve,
+so a customer's message or an agent's delivery mark always finds one.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+# Job priorities, lower first (the outbox claims in this order too).
+CUSTOMER = 0  # a customer's message, an agent's relayed reply and its delivery state
+OFFER = 1  # previews, offers, the thread's card
+COSMETIC = 2  # supervisor cards, countdown ticks, Home tabs, counters
+
+# Tokens a priority leaves in a bucket for more urgent work.
+RESERVE = {CUSTOMER: 0.0, OFFER: 0.5, COSMETIC: 1.5}
+
+
+@dataclass(frozen=True)
+class Limit:
+    per_second: float
+    burst: float
+
+
+# Slack's published limits, with a margin. chat.postMessage: about 1/s per channel, and
+# "several hundred a minute" per workspace. The rest are Tier 2-4 methods (per workspace).
+PER_CHANNEL_POST = Limit(1.0, 3)
+METHOD_LIMITS: dict[str, Limit] = {
+    "chat.postMessage": Limit(4.0, 10),  # the workspace-wide budget, beside the per-channel one
+    "chat.update": Limit(50 / 60, 5),  # Tier 3
+    "chat.delete": Limit(50 / 60, 5),  # Tier 3
+    "chat.postEphemeral": Limit(100 / 60, 10),  # Tier 4
+    "chat.getPermalink": Limit(100 / 60, 10),  # Tier 4
+    "reactions.add": Limit(50 / 60, 5),  # Tier 3
+    "reactions.remove": Limit(50 / 60, 5),  # Tier 3
+    "views.publish": Limit(100 / 60, 10),  # Tier 4
+    "users.info": Limit(100 / 60, 20),  # Tier 4
+    "conversations.open": Limit(50 / 60, 5),  # Tier 3
+    "conversations.join": Limit(50 / 60, 5),  # Tier 3
+    "files.getUploadURLExternal": Limit(20 / 60, 5),  # Tier 2... documented as Tier 4; be kind
+    "files.completeUploadExternal": Limit(20 / 60, 5),
+    "usergroups.users.list": Limit(20 / 60, 5),  # Tier 2
+}
+OTHER_METHODS = Limit(5.0, 20)  # anything not listed: generous, still stopped by a 429
+
+
+class Bucket:
+    def __init__(self, limit: Limit, now: float):
+        self.limit = limit
+        self.tokens = float(limit.burst)
+        self.updated = now
+        self.paused_until = 0.0
+
+    def _refill(self, now: float) -> None:
+        if now > self.updated:
+            self.tokens = min(self.limit.burst,
+                              self.tokens + (now - self.updated) * self.limit.per_second)
+            self.updated = now
+
+    def wait(self, now: float, reserve: float) -> float:
+        """Seconds until one token can be taken leaving `reserve` behind (0: now)."""
+        if now < self.paused_until:
+            return self.paused_until - now
+        self._refill(now)
+        missing = 1.0 + reserve - self.tokens
+        return 0.0 if missing <= 0 else missing / self.limit.per_second
+
+    def take(self, now: float) -> None:
+        self._refill(now)
+        self.tokens -= 1.0
+
+    def pause(self, now: float, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, now + seconds)
+        self.tokens = 0.0
+        self.updated = max(self.updated, now + seconds)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What the pacer saw, for the bench: calls let through and calls put back."""
+
+    allowed: int
+    deferred: int
+    rate_limited: int
+
+
+class SlackPacer:
+    """Token buckets per (workspace, channel) for posts and per (workspace, method).
+
+    In-process: several instances on one database each pace themselves, and Slack's 429s
+    (honoured per bucket) catch what the sum of them overshoots.
+    """
+
+    def __init__(self, *, per_channel_post: Limit = PER_CHANNEL_POST,
+                 method_limits: dict[str, Limit] | None = None,
+                 clock: Callable[[], float] = time.monotonic):
+        self.per_channel_post = per_channel_post
+        self.method_limits = METHOD_LIMITS if method_limits is None else method_limits
+        self.clock = clock
+        self._buckets: dict[tuple[str, ...], Bucket] = {}
+        self._lock = threading.Lock()
+        self._allowed = self._deferred = self._rate_limited = 0
+
+    def _keys(self, team_id: str, method: str, channel: str | None) -> list[tuple[str, ...]]:
+        keys: list[tuple[str, ...]] = []
+        if method == "chat.postMessage" and channel:
+            keys.append((team_id, "channel", channel))
+        keys.append((team_id, "method", method))
+        return keys
+
+    def _bucket(self, key: tuple[str, ...], now: float) -> Bucket:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            limit = (self.per_channel_post if key[1] == "channel"
+                     else self.method_limits.get(key[2], OTHER_METHODS))
+            bucket = self._buckets[key] = Bucket(limit, now)
+        return bucket
+
+    def acquire(self, team_id: str, method: str, channel: str | None,
+                priority: int) -> float:
+        """Take a token from every bucket the call draws on, or none: seconds to wait (0 when
+        the call may go now)."""
+        with self._lock:
+            now = self.clock()
+            buckets = [self._bucket(key, now) for key in self._keys(team_id, method, channel)]
+            reserve = RESERVE.get(priority, RESERVE[COSMETIC])
+            wait = max((b.wait(now, reserve) for b in buckets), default=0.0)
+            if wait > 0:
+                self._deferred += 1
+                return wait
+            for bucket in buckets:
+                bucket.take(now)
+            self._allowed += 1
+            return 0.0
+
+    def record(self, team_id: str, method: str, channel: str | None) -> None:
+        """A call made outside any job (a listener answering a click): it spends the same
+        budget, and is never held back (Slack wants its answer within 3 s)."""
+        with self._lock:
+            now = self.clock()
+            for key in self._keys(team_id, method, channel):
+                self._bucket(key, now).take(now)
+            self._allowed += 1
+
+    def rate_limited(self, team_id: str, method: str, channel: str | None,
+                     retry_after: float) -> None:
+        """Slack answered 429: nothing more goes to that channel or method until then."""
+        with self._lock:
+            now = self.clock()
+            self._rate_limited += 1
+            # A post's 429 is about its channel; any other method's about the method.
+            keys = self._keys(team_id, method, channel)
+            for key in keys[:1]:
+                self._bucket(key, now).pause(now, retry_after)
+
+    def usage(self) -> Usage:
+        with self._lock:
+            return Usage(self._allowed, self._deferred, self._rate_limited)
+
+
+def retry_after_seconds(headers) -> float:
+    """Slack's Retry-After, in seconds (at least one)."""
+    try:
+        return max(1.0, float(math.ceil(float(headers.get("Retry-After", 1) or 1))))
+    except (TypeError, ValueError):
+        return 1.0
+
+
+@dataclass(frozen=True)
+class JobContext:
+    team_id: str
+    priority: int
+
+
+_current = threading.local()
+
+
+@contextmanager
+def running_job(team_id: str, priority: int) -> Iterator[None]:
+    """Slack calls made inside (on this thread) are paced with this job's priority."""
+    previous = getattr(_current, "job", None)
+    _current.job = JobContext(team_id, priority)
+    try:
+        yield
+    finally:
+        _current.job = previous
+
+
+def current_job() -> JobContext | None:
+    return getattr(_current, "job", None)
