@@ -89,8 +89,9 @@ class Bucket:
         self.tokens -= 1.0
 
     def pause(self, now: float, seconds: float) -> None:
+        # When the pause ends, one call may go (Slack said "then"), and the rest refill.
         self.paused_until = max(self.paused_until, now + seconds)
-        self.tokens = 0.0
+        self.tokens = min(1.0, self.limit.burst)
         self.updated = max(self.updated, now + seconds)
 
 

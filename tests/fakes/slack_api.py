@@ -27,6 +27,7 @@ upload URL on this same server, the bytes are POSTed there raw (no token, no mul
 import copy
 import itertools
 import json
+import math
 import mimetypes
 import threading
 import time
@@ -114,6 +115,24 @@ class _Fault:
         return self.status, {"ok": False, "error": "internal_error"}, {}
 
 
+class _Budget:
+    """One of Slack's rate limits: `per_second` refilling up to `burst` calls."""
+
+    def __init__(self, per_second: float, burst: float) -> None:
+        self.per_second, self.burst = per_second, burst
+        self.tokens, self.updated = float(burst), time.monotonic()
+
+    def take(self) -> float:
+        """0 if a call may go now (and counts it), else the seconds until one may."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.per_second)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.per_second
+
+
 @dataclass
 class _File:
     """A file from `files.getUploadURLExternal` on: waiting for bytes, uploaded, completed."""
@@ -197,6 +216,13 @@ class FakeSlack:
         self._deleted_files: set[str] = set()
         self._user_groups: dict[str, list[str]] = {}  # group id (S…) -> member user ids
         self._down = False
+        # Rate limits, off unless a test turns them on (enforce_rate_limits).
+        self._post_limit: tuple[float, float] | None = None
+        self._method_limits: dict[str, tuple[float, float]] = {}
+        self._budgets: dict[tuple[str, ...], _Budget] = {}
+        self.rate_limited: list[tuple[str, str | None]] = []  # (method, channel) answered 429
+        self._limited_until = 0.0  # rate_limit_everything: a 429 storm until then
+        self._channel_limited: dict[str, float] = {}  # channel -> 429s for posts until then
         # Like Slack, a ts is never handed out twice, even by a fake started again later
         # for an app whose database remembers the earlier ones.
         self._ts_micros = max(FIRST_TS_MICROS, time.time_ns() // 1000)
@@ -319,6 +345,52 @@ class FakeSlack:
             self._faults.setdefault(method, deque()).extend(
                 [_Fault(status, retry_after, error)] * times
             )
+
+    def enforce_rate_limits(
+        self,
+        per_channel_post: tuple[float, float] | None = (1.0, 3),
+        methods: dict[str, tuple[float, float]] | None = None,
+    ) -> None:
+        """Answer 429 with Retry-After past Slack's limits, as Slack does: chat.postMessage
+        per channel (calls per second, burst), and per method for the workspace."""
+        with self._lock:
+            self._post_limit = per_channel_post
+            self._method_limits = dict(methods or {})
+            self._budgets = {}
+
+    def rate_limit_everything(self, seconds: float) -> None:
+        """Every call answers 429 (Retry-After: the time left) for `seconds`."""
+        with self._lock:
+            self._limited_until = time.monotonic() + seconds
+
+    def rate_limit_channel(self, channel: str, seconds: float) -> None:
+        """Posts to `channel` answer 429 (Retry-After: the time left) for `seconds`."""
+        with self._lock:
+            self._channel_limited[channel] = time.monotonic() + seconds
+
+    def _over_limit(self, method: str, params: dict[str, Any]) -> float:
+        now = time.monotonic()
+        if now < self._limited_until:
+            return self._limited_until - now
+        until = self._channel_limited.get(str(params.get("channel") or ""), 0.0)
+        if method == "chat.postMessage" and now < until:
+            return until - now
+        keys: list[tuple[tuple[str, ...], tuple[float, float]]] = []
+        if method == "chat.postMessage" and self._post_limit is not None:
+            channel = str(params.get("channel") or "")
+            try:
+                channel = self._resolve_channel(channel, allow_user=True).id
+            except Refusal:
+                pass
+            keys.append((("channel", channel), self._post_limit))
+        if method in self._method_limits:
+            keys.append((("method", method), self._method_limits[method]))
+        for key, (per_second, burst) in keys:
+            budget = self._budgets.setdefault(key, _Budget(per_second, burst))
+            wait = budget.take()
+            if wait > 0:
+                return wait
+        return 0.0
 
     def set_down(self, down: bool = True) -> None:
         """While down, every call answers HTTP 503, as during a Slack outage."""
@@ -527,6 +599,11 @@ class FakeSlack:
         faults = self._faults.get(method)
         if faults:
             return faults.popleft().answer()
+        wait = self._over_limit(method, params)
+        if wait > 0:
+            self.rate_limited.append((method, params.get("channel")))
+            return 429, {"ok": False, "error": "ratelimited"}, {
+                "Retry-After": str(max(1, math.ceil(wait)))}
         bot = self._bots.get(token)
         if bot is None:
             return 200, {"ok": False, "error": "invalid_auth" if token else "not_authed"}, {}

@@ -1,0 +1,69 @@
+"""The pacer's rules on a fake clock: bursts then the steady rate, per channel; cosmetic work
+leaves a reserve; a 429 pauses only what it hit."""
+
+from __future__ import annotations
+
+from bot.worker.pacing import COSMETIC, CUSTOMER, OFFER, Limit, SlackPacer
+
+T = "T0001"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _pacer(clock: Clock) -> SlackPacer:
+    return SlackPacer(per_channel_post=Limit(1.0, 3),
+                      method_limits={"chat.postMessage": Limit(10.0, 10),
+                                     "chat.update": Limit(1.0, 4)}, clock=clock)
+
+
+def test_a_channel_takes_a_burst_then_one_a_second_and_other_channels_are_untouched():
+    clock = Clock()
+    pacer = _pacer(clock)
+    assert [pacer.acquire(T, "chat.postMessage", "C1", CUSTOMER) for _ in range(3)] == [0] * 3
+    assert pacer.acquire(T, "chat.postMessage", "C1", CUSTOMER) == 1.0
+    assert pacer.acquire(T, "chat.postMessage", "C2", CUSTOMER) == 0
+    clock.now += 1.0
+    assert pacer.acquire(T, "chat.postMessage", "C1", CUSTOMER) == 0
+    assert pacer.acquire(T, "chat.postMessage", "C1", CUSTOMER) > 0
+
+
+def test_cosmetic_work_leaves_tokens_for_customers_and_offers():
+    clock = Clock()
+    pacer = _pacer(clock)
+    taken = 0
+    while pacer.acquire(T, "chat.update", None, COSMETIC) == 0:
+        taken += 1
+    assert taken == 2  # of 4: 1.5 stay in reserve
+    assert pacer.acquire(T, "chat.update", None, OFFER) == 0
+    assert pacer.acquire(T, "chat.update", None, CUSTOMER) == 0
+    assert pacer.acquire(T, "chat.update", None, CUSTOMER) > 0
+
+
+def test_a_429_pauses_its_channel_until_retry_after_and_nothing_else():
+    clock = Clock()
+    pacer = _pacer(clock)
+    pacer.rate_limited(T, "chat.postMessage", "C1", 5)
+    assert pacer.acquire(T, "chat.postMessage", "C1", CUSTOMER) == 5
+    assert pacer.acquire(T, "chat.postMessage", "C2", CUSTOMER) == 0
+    assert pacer.acquire(T, "chat.update", None, CUSTOMER) == 0
+    clock.now += 5.0
+    assert pacer.acquire(T, "chat.postMessage", "C1", CUSTOMER) == 0
+    pacer.rate_limited(T, "chat.update", None, 3)
+    assert pacer.acquire(T, "chat.update", None, CUSTOMER) == 3
+
+
+def test_workspaces_have_their_own_budgets_and_listener_calls_count():
+    clock = Clock()
+    pacer = _pacer(clock)
+    for _ in range(4):
+        pacer.record(T, "chat.update", None)  # a listener: never refused
+    assert pacer.acquire(T, "chat.update", None, CUSTOMER) > 0
+    assert pacer.acquire("T0002", "chat.update", None, CUSTOMER) == 0
+    usage = pacer.usage()
+    assert (usage.allowed, usage.deferred) == (5, 1)
