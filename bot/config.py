@@ -90,6 +90,16 @@ class Settings:
                 return queue
         return self.all_queues()[0]
 
+    def thread_home(self, queue_name: str | None, agent_user_id: str) -> str | None:
+        """Where an interaction of this queue held by this agent opens its thread: the desk
+        channel, or (threads = "dm") the agent's DM with the app (posting to a user id)."""
+        if self.queue_named(queue_name).threads == "dm":
+            return agent_user_id
+        return self.desk_channel
+
+    def threads_in_dm(self, queue_name: str | None) -> bool:
+        return self.queue_named(queue_name).threads == "dm"
+
     def queue_for(self, business_number: str) -> Queue:
         """The queue a number belongs to; numbers no queue names go to the first queue."""
         for queue in self.all_queues():

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_QUEUE = "SMS"
+THREAD_HOMES = ("channel", "dm")
 
 
 class QueueConfigError(ValueError):
@@ -28,6 +29,10 @@ class Queue:
     # With auto-answer: >0 shows a preview counting down this many seconds, then accepts.
     auto_answer_preview_seconds: int = 0
     auto_answer_allow_reject: bool = True
+    # Where its interactions' threads live: "channel" (the desk channel: teammates and
+    # supervisors see them) or "dm" (each agent's DM with the app: Slack's one-post-a-second
+    # per channel is then per agent, not shared by the whole desk).
+    threads: str = "channel"
 
     @property
     def everyone(self) -> bool:
@@ -64,7 +69,8 @@ def parse_queues(raw: object, where: str) -> tuple[Queue, ...]:
         names.add(name)
         unknown = set(table) - {"name", "numbers", "members", "member_groups",
                                 "supervisor_channel", "capacity", "auto_answer",
-                                "auto_answer_preview_seconds", "auto_answer_allow_reject"}
+                                "auto_answer_preview_seconds", "auto_answer_allow_reject",
+                                "threads"}
         if unknown:
             raise QueueConfigError(f"{here} ({name}): unknown keys {sorted(unknown)}")
         for number in table.get("numbers", []):
@@ -79,6 +85,10 @@ def parse_queues(raw: object, where: str) -> tuple[Queue, ...]:
         if not isinstance(preview, int) or not 0 <= preview <= 300:
             raise QueueConfigError(f"{here} ({name}): auto_answer_preview_seconds must be "
                                    "0 to 300")
+        threads = table.get("threads", "channel")
+        if threads not in THREAD_HOMES:
+            raise QueueConfigError(f"{here} ({name}): threads must be \"channel\" (the desk "
+                                   "channel) or \"dm\" (each agent's DM with the app)")
         queues.append(Queue(
             name=name,
             numbers=tuple(table.get("numbers", ())),
@@ -89,6 +99,7 @@ def parse_queues(raw: object, where: str) -> tuple[Queue, ...]:
             auto_answer=bool(table.get("auto_answer", False)),
             auto_answer_preview_seconds=preview,
             auto_answer_allow_reject=bool(table.get("auto_answer_allow_reject", True)),
+            threads=threads,
         ))
     return tuple(queues)
 

@@ -215,3 +215,32 @@ def later_job_waiting(db: Database, job_id: int, kind: str, lane: str | None) ->
         return s.scalar(select(Job.id).where(
             Job.lane == lane, Job.kind == kind, Job.id > job_id,
             Job.state == "pending").limit(1)) is not None
+
+
+def conversation_so_far(db: Database, interaction_id: int
+                        ) -> list[tuple[str, str | None, str, datetime]]:
+    """(direction, author, text, at) of what the customer and the agents said, oldest first:
+    what a new holder needs before their first reply. An agent's reply is the text the
+    phone got (or, not sent yet, as written in Slack)."""
+    with db.transaction() as s:
+        rows = s.execute(select(Message.direction, Message.author_user_id, Message.body,
+                                Message.slack_text, Message.created_at)
+                         .where(Message.interaction_id == interaction_id,
+                                Message.delivery_state.not_in(("held", "cancelled")),
+                                # Customer lines not shown anywhere yet follow in the thread.
+                                (Message.direction == "outbound")
+                                | Message.slack_ts.is_not(None))
+                         .order_by(Message.id)).all()
+    return [(d, author, body or slack_text or "", at) for d, author, body, slack_text, at in rows]
+
+
+def previous_holder(db: Database, interaction_id: int) -> str | None:
+    """Who held the interaction before it last changed hands (from the timeline)."""
+    with db.transaction() as s:
+        event = s.scalars(select(TimelineEvent).where(
+            TimelineEvent.interaction_id == interaction_id,
+            TimelineEvent.kind.in_(("transferred", "reassigned")))
+            .order_by(TimelineEvent.id.desc()).limit(1)).first()
+    if event is None or not event.detail:
+        return None
+    return event.detail.partition("|")[0] if event.kind == "reassigned" else event.detail

@@ -29,26 +29,26 @@ def take(s: Session, settings: Settings, offer: Offer, now: datetime) -> None:
     """Conditional updates of the interaction, then the offer; raises LostRace if beaten."""
     user_id = offer.agent_user_id
     is_transfer = offer.kind == TRANSFER
+    queue = s.get(Interaction, offer.interaction_id).queue
     moved = move_interaction(
         s, offer.interaction_id, TRANSFERRING if is_transfer else OFFERED, ACCEPTED,
         _where={"offered_to": user_id},
         agent_user_id=user_id, offered_to=None, accepted_at=now,
-        # A transferred interaction keeps its thread where it is.
-        **({} if is_transfer else {"desk_channel": settings.desk_channel}),
+        # A transferred interaction keeps its thread (or, in a DM, it follows: transfers).
+        **({} if is_transfer else {"desk_channel": settings.thread_home(queue, user_id)}),
     )
     if not moved or not move_offer(s, offer.id, OFFER_ACCEPTED, answered_at=now):
         raise LostRace
     if is_transfer:
         from bot.desk import transfers  # transfers routes, routing answers: import late
 
-        transfers.record_accepted(s, offer)
+        transfers.record_accepted(s, settings, offer)
     else:
         timeline.record(s, offer.team_id, offer.interaction_id, timeline.ACCEPTED,
                         actor=user_id, detail="auto-answer" if offer.kind == "auto" else None)
     sessions.keep_alive(s, settings, offer.interaction_id, now)
     # Thread first, so the preview (if any) can link to it.
     effects.open_thread(s, offer.team_id, offer.interaction_id)
-    queue = s.get(Interaction, offer.interaction_id).queue
     effects.update_supervision(s, offer.team_id, offer.interaction_id,
                                bool(settings.queue_named(queue).supervisor_channel))
     if offer.preview_ts or offer.kind != "auto":

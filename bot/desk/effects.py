@@ -68,11 +68,28 @@ def expire_offer_at(s: Session, team_id: str, offer_id: int, due_at: datetime) -
             priority=CUSTOMER)
 
 
-def open_thread(s: Session, team_id: str, interaction_id: int) -> None:
+def open_thread(s: Session, team_id: str, interaction_id: int, *,
+                with_history: bool = False) -> None:
+    """The card, then (a thread that moved) the conversation so far, then new lines."""
     lane = interaction_lane(interaction_id)
     enqueue(s, team_id, OPEN_THREAD, {"interaction_id": interaction_id}, lane=lane,
             priority=OFFER)
+    if with_history:
+        enqueue(s, team_id, POST_HISTORY, {"interaction_id": interaction_id}, lane=lane,
+                priority=CUSTOMER)
     sync_transcript(s, team_id, interaction_id)
+
+
+POST_HISTORY = "slack.post_history"
+RETIRE_CARD = "slack.retire_card"
+
+
+def retire_card(s: Session, team_id: str, interaction_id: int, channel: str, ts: str,
+                new_holder: str) -> None:
+    """The card of a thread the interaction left: say where it went."""
+    enqueue(s, team_id, RETIRE_CARD, {"interaction_id": interaction_id, "channel": channel,
+                                      "ts": ts, "new_holder": new_holder},
+            lane=card_lane(interaction_id), priority=OFFER)
 
 
 def sync_transcript(s: Session, team_id: str, interaction_id: int) -> None:

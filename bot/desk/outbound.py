@@ -139,7 +139,8 @@ def send_new_sms(db: Database, settings: Settings, request: NewSms) -> NewSmsRes
             queue=settings.queue_for(request.from_number).name,
             media="SMS", mode="page", direction="outbound", state=ACCEPTED,
             agent_user_id=request.user_id, accepted_at=now, created_at=now,
-            desk_channel=settings.desk_channel)
+            desk_channel=settings.thread_home(settings.queue_for(request.from_number).name,
+                                              request.user_id))
         s.add(interaction)
         s.flush()
         message = Message(
@@ -156,7 +157,9 @@ def send_new_sms(db: Database, settings: Settings, request: NewSms) -> NewSmsRes
         effects.post_composed(s, request.team_id, message.id, interaction.id)
         effects.send_sms(s, request.team_id, message.id, interaction.id)
         effects.publish_home(s, request.team_id, request.user_id)
-        where = f" in <#{settings.desk_channel}>" if settings.desk_channel else ""
+        in_dm = settings.threads_in_dm(interaction.queue)
+        where = (" (in this DM)" if in_dm else
+                 f" in <#{settings.desk_channel}>" if settings.desk_channel else "")
         effects.notify_agent(s, request.team_id, request.user_id, (
             f"Your SMS to {display(recipient.phone)} is on its way. "
             f"Its thread{where} shows when it is delivered; the customer's answer comes back "

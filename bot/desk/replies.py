@@ -74,7 +74,9 @@ def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply,
     with db.transaction() as s:
         interaction = find_by_thread(s, reply.team_id, reply.channel, reply.thread_ts)
         if interaction is None:
-            if reply.channel == desk_channel and recheck < RECHECKS:
+            # Desk-channel threads, and threads in an agent's DM with the app (D...).
+            ours = reply.channel == desk_channel or reply.channel.startswith("D")
+            if ours and recheck < RECHECKS:
                 # The card is in Slack a moment before its ts is in the database; a reply
                 # landing in that gap must not be lost. Most such threads are colleagues
                 # chatting under some other message, and after a few looks we let them be.

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.desk import effects, groups, permissions, routing, sessions, timeline
+from bot.desk import effects, groups, permissions, routing, sessions, threads, timeline
 from bot.desk.lifecycle import (
     ACCEPTED,
     EXPIRED,
@@ -321,14 +321,16 @@ def _hand_over(s: Session, settings: Settings, interaction: Interaction, supervi
         sessions.keep_alive(s, settings, interaction.id, now)  # a fresh interval for them
     timeline.record(s, team_id, interaction.id, timeline.REASSIGNED, actor=supervisor,
                     detail=f"{previous}|{target}")
+    s.refresh(interaction)
+    moved = threads.follow_new_holder(s, settings, interaction, target)
+    where = "in your DM with the app" if moved else "in the desk channel"
     effects.update_card(s, team_id, interaction.id)  # the supervisor card with it
     effects.sync_transcript(s, team_id, interaction.id)
     # No customer text here (the domain writes no mrkdwn escapes): the thread says who.
     effects.notify_agent(s, team_id, target,
                          f"Supervisor <@{supervisor}> assigned you SMS interaction "
                          f"#{interaction.id} from <@{previous}>. It is on your Home tab and "
-                         "in the desk channel; your replies in its thread reach the customer "
-                         "now.")
+                         f"{where}; your replies in its thread reach the customer now.")
     effects.publish_home(s, team_id, target)
     effects.notify_agent(s, team_id, previous,
                          f"Supervisor <@{supervisor}> reassigned SMS interaction "

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.desk import effects, routing, timeline
+from bot.desk import effects, routing, threads, timeline
 from bot.desk.answering import TRANSFER
 from bot.desk.lifecycle import (
     ACCEPTED,
@@ -95,10 +95,12 @@ def _detail(target: str, reason: str | None) -> str:
     return f"{target}|{reason or ''}"
 
 
-def record_accepted(s: Session, offer: Offer) -> None:
+def record_accepted(s: Session, settings: Settings, offer: Offer) -> None:
     """The colleague took it: their replies relay from now on, the old owner's do not."""
     timeline.record(s, offer.team_id, offer.interaction_id, timeline.TRANSFERRED,
                     actor=offer.agent_user_id, detail=offer.from_user_id)
+    threads.follow_new_holder(s, settings, s.get(Interaction, offer.interaction_id),
+                              offer.agent_user_id)
     effects.update_card(s, offer.team_id, offer.interaction_id)
     effects.sync_transcript(s, offer.team_id, offer.interaction_id)
     if offer.from_user_id:

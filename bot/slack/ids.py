@@ -97,6 +97,7 @@ BOT_EVENTS = [
     "app_home_opened",
     "message.channels",
     "message.groups",
+    "message.im",
 ]
 
 # OAuth bot scopes, each with the reason it is needed
@@ -105,6 +106,8 @@ BOT_SCOPES = {
     "chat:write.customize": "post a customer's messages under the contact's name",
     "channels:history": "read agent replies in desk-channel threads (public channel)",
     "groups:history": "read agent replies in desk-channel threads (private channel)",
+    "im:history": "read agent replies in interaction threads in their DM with the app "
+                  "(queues with threads = \"dm\")",
     "channels:join": "join the configured public desk channel on first use",
     "commands": "/sms, /sms-ready, /sms-notready, /sms-queue and /sms-contact; the New SMS "
                 "shortcut",

@@ -44,10 +44,11 @@ def build_manifest(
     features: dict = {
         "app_home": {
             "home_tab_enabled": True,
-            # Agents see previews in the Messages tab but answer in desk-channel threads,
-            # so typing there would only produce messages nobody routes.
+            # Previews arrive in the Messages tab, and in queues with threads = "dm" the
+            # conversations too: agents reply in those threads. A message written outside a
+            # thread gets a short answer saying where to write.
             "messages_tab_enabled": True,
-            "messages_tab_read_only_enabled": True,
+            "messages_tab_read_only_enabled": False,
         },
         "bot_user": {"display_name": "smsdesk", "always_online": True},
     }

@@ -31,6 +31,8 @@ HANDLERS: dict[str, Handler] = {
     effects.UPDATE_PREVIEW: slack_jobs.update_preview,
     effects.OPEN_THREAD: slack_jobs.open_thread,
     effects.SYNC_TRANSCRIPT: slack_jobs.sync_transcript,
+    effects.POST_HISTORY: slack_jobs.post_history,
+    effects.RETIRE_CARD: slack_jobs.retire_card,
     effects.UPDATE_CARD: slack_jobs.update_card,
     effects.SHOW_DELIVERY: slack_jobs.show_delivery,
     effects.POST_COMPOSED: slack_jobs.post_composed,

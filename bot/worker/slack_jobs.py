@@ -22,6 +22,8 @@ from bot.slack.views.spelling import build_spelling_prompt
 from bot.slack.views.transcript import (
     DELIVERY_REACTIONS,
     build_customer_line,
+    build_history_so_far,
+    build_moved_card,
     build_system_line,
 )
 from bot.slack.views.transfer import build_consultation_message
@@ -314,3 +316,23 @@ def spelling_prompt(services: Services, job: ClaimedJob) -> None:
     services.slack_client(job.team_id).chat_postEphemeral(
         channel=message.slack_channel or interaction.desk_channel,
         user=message.author_user_id, thread_ts=interaction.thread_ts, **prompt)
+
+
+def post_history(services: Services, job: ClaimedJob) -> None:
+    """A thread that moved to a new holder's DM starts with the conversation so far."""
+    view = queries.interaction_view(services.db, job.payload["interaction_id"])
+    interaction = view.interaction
+    if not interaction.thread_ts:
+        return
+    message = build_history_so_far(
+        contact_label(view.contact.name, view.customer_number),
+        queries.conversation_so_far(services.db, interaction.id),
+        queries.previous_holder(services.db, interaction.id))
+    services.slack_client(job.team_id).chat_postMessage(
+        channel=interaction.desk_channel, thread_ts=interaction.thread_ts, **message)
+
+
+def retire_card(services: Services, job: ClaimedJob) -> None:
+    p = job.payload
+    services.slack_client(job.team_id).chat_update(
+        channel=p["channel"], ts=p["ts"], **build_moved_card(p["new_holder"]))

@@ -9,6 +9,10 @@ from bot.desk import agents, replies
 from bot.services import Services
 from bot.slack.directory import display_name
 
+DM_ANSWER = ("Messages here do not reach a customer. To text one, reply in the thread of "
+             "their interaction (Accept it first), or use `/sms` for a new SMS. `/sms help` "
+             "lists everything I do.")
+
 # Message subtypes that are a person writing in a thread; everything else is housekeeping.
 PERSON_SUBTYPES = {None, "thread_broadcast", "file_share"}
 
@@ -36,6 +40,11 @@ def register(app: App, services: Services) -> None:
         if subtype not in PERSON_SUBTYPES:
             return
         thread_ts = event.get("thread_ts")
+        if event.get("channel_type") == "im" and not thread_ts and event.get("user"):
+            # Someone wrote to the app outside any thread: nothing goes to a customer from
+            # here, so say where to write instead of staying silent.
+            client.chat_postMessage(channel=event["user"], text=DM_ANSWER)
+            return
         if not thread_ts or thread_ts == event.get("ts") or not event.get("user"):
             return
         replies.record_agent_reply(db, services.settings, replies.ThreadReply(

@@ -149,3 +149,41 @@ DELIVERY_REACTIONS = {
     "undelivered": "x",
     "failed": "x",
 }
+
+
+HISTORY_LINES = 45  # a message holds 50 blocks: the newest lines, and a note for the rest
+
+
+def build_history_so_far(contact_label_text: str,
+                         lines: list[tuple[str, str | None, str, datetime]],
+                         previous_holder: str | None) -> dict:
+    """The first line of a thread that moved to a new holder's DM: the conversation so far.
+    `lines` are (direction, agent user id, text, at), oldest first; all text is escaped."""
+    blocks: list[dict] = []
+    for direction, author, body, at in lines[-HISTORY_LINES:]:
+        who = (f"{CUSTOMER_ICON} *{escape(clip(contact_label_text, 80))}*"
+               if direction == "inbound" else f":outbox_tray: <@{author}>" if author
+               else ":outbox_tray: Agent")
+        text = escaped_chunks(body or " ", 2800)[0]
+        blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                                                   "text": f"{who} · {when(at)}\n{text}"}})
+    earlier = len(lines) - HISTORY_LINES
+    intro = "Earlier in this conversation"
+    if previous_holder:
+        intro += f", with <@{previous_holder}>"
+    if earlier > 0:
+        intro += f" (the last {HISTORY_LINES} messages; {earlier} earlier ones are in the " \
+                 "contact's history)"
+    blocks.insert(0, {"type": "context", "elements": [{"type": "mrkdwn", "text": intro}]})
+    if len(blocks) == 1:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                                                   "text": "_No messages yet._"}})
+    return {"text": intro, "blocks": blocks}
+
+
+def build_moved_card(new_holder: str) -> dict:
+    """What an interaction's old card says once its thread moved to another agent's DM."""
+    text = (f":arrow_right: This conversation moved to <@{new_holder}>, who holds it now. "
+            "Nothing written here reaches the customer any more.")
+    return {"text": text, "blocks": [{"type": "section",
+                                      "text": {"type": "mrkdwn", "text": text}}]}

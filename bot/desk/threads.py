@@ -1,0 +1,31 @@
+"""Where an interaction's thread lives, and moving it when the interaction changes hands.
+
+In a queue with threads = "dm" the thread is in the holding agent's DM with the app, which
+nobody else can see. So when a transfer or a supervisor gives the interaction to someone
+else, the thread moves: the old card says where it went, and a new thread opens in the new
+holder's DM with the conversation so far, then carries on as before.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.desk import effects
+from storage.models import Interaction
+
+
+def follow_new_holder(s: Session, settings: Settings, interaction: Interaction,
+                      new_holder: str) -> bool:
+    """Called once the interaction is `new_holder`'s; True if its thread moved."""
+    if not settings.threads_in_dm(interaction.queue) or not interaction.thread_ts:
+        return False
+    old_channel, old_ts = interaction.desk_channel, interaction.thread_ts
+    s.execute(update(Interaction).where(Interaction.id == interaction.id)
+              .values(desk_channel=new_holder, thread_ts=None)
+              .execution_options(synchronize_session=False))
+    effects.retire_card(s, interaction.team_id, interaction.id, old_channel, old_ts,
+                        new_holder)
+    effects.open_thread(s, interaction.team_id, interaction.id, with_history=True)
+    return True
