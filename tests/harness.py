@@ -296,7 +296,8 @@ def start_desk(database_url: str, *, settings: Settings | None = None,
                agents: tuple[str, ...] = ("UAGENT1", "UAGENT2"),
                sms_provider: str = "twilio",
                user_groups: dict[str, tuple[str, ...]] | None = None,
-               pacer: SlackPacer | None = None) -> Desk:
+               pacer: SlackPacer | None = None, pacing: bool = True,
+               worker_threads: int = 3) -> Desk:
     """`sms_provider="simulator"` runs the desk with no Twilio at all (the fake stays idle).
     `user_groups` exist in the fake Slack before the app starts (it reads them at start)."""
     slack = FakeSlack().start()
@@ -327,8 +328,9 @@ def start_desk(database_url: str, *, settings: Settings | None = None,
     listeners = TrackingExecutor()
     # Tests of other features run with budgets fifty times Slack's, so they run fast; tests
     # of the delivery scheduler pass Slack's own (SlackPacer()) and a rate-limiting fake.
-    runtime = build_runtime(env, settings, worker_threads=3, listener_executor=listeners,
-                            pacer=pacer or fast_pacer())
+    runtime = build_runtime(env, settings, worker_threads=worker_threads,
+                            listener_executor=listeners, pacer=pacer or fast_pacer(),
+                            pacing=pacing)
     holder["web"] = runtime.web
     threading.Thread(target=_serve, args=(server,), daemon=True).start()
     runtime.worker.start()

@@ -67,3 +67,21 @@ def test_workspaces_have_their_own_budgets_and_listener_calls_count():
     assert pacer.acquire("T0002", "chat.update", None, CUSTOMER) == 0
     usage = pacer.usage()
     assert (usage.allowed, usage.deferred) == (5, 1)
+
+
+def test_jobs_told_to_wait_are_served_in_the_order_they_asked():
+    clock = Clock()
+    pacer = _pacer(clock)
+    for _ in range(3):
+        assert pacer.acquire(T, "chat.postMessage", "C1", CUSTOMER, holder="burst") == 0
+    waits = [pacer.acquire(T, "chat.postMessage", "C1", CUSTOMER, holder=job)
+             for job in ("a", "b", "c")]
+    assert waits == [1.0, 2.0, 3.0]  # one slot each, a second apart
+    # A cosmetic update books nothing and waits until the bookings are paid, plus reserve.
+    assert pacer.acquire(T, "chat.postMessage", "C1", COSMETIC, holder="card") > 3.0
+    clock.now += 1.0
+    assert pacer.acquire(T, "chat.postMessage", "C1", CUSTOMER, holder="a") == 0
+    assert pacer.acquire(T, "chat.postMessage", "C1", CUSTOMER, holder="b") == 1.0
+    clock.now += 2.0
+    assert pacer.acquire(T, "chat.postMessage", "C1", CUSTOMER, holder="c") == 0
+    assert pacer.acquire(T, "chat.postMessage", "C1", CUSTOMER, holder="b") == 0

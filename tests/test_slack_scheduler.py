@@ -75,6 +75,9 @@ def test_a_burst_into_one_channel_arrives_complete_and_in_order(slack_paced):
     assert _customer_lines(desk, card["ts"]) == [f"text {n}" for n in range(12)]
     # The pacer kept within Slack's per-channel limit: no 429 for the desk channel.
     assert [c for _m, c in desk.slack.rate_limited if c == DESK_CHANNEL] == []
+    # Slack is a view: nothing was read back from its history.
+    assert not [c for c in desk.slack.calls if c.method.startswith("conversations.history")
+                or c.method.startswith("conversations.replies")]
 
 
 def test_twenty_card_updates_in_a_second_become_a_few_ending_in_the_final_state(slack_paced):

@@ -40,7 +40,7 @@ class PacedWebClient(WebClient):
         if job is None:
             self.pacer.record(team_id, api_method, channel)
         else:
-            wait = self.pacer.acquire(team_id, api_method, channel, job.priority)
+            wait = self.pacer.acquire(team_id, api_method, channel, job.priority, job.job_id)
             if wait > 0:
                 raise Paced(f"paced: {api_method} {channel or ''}".strip(),
                             utcnow() + timedelta(seconds=wait))

@@ -61,6 +61,7 @@ METHOD_LIMITS: dict[str, Limit] = {
     "usergroups.users.list": Limit(20 / 60, 5),  # Tier 2
 }
 OTHER_METHODS = Limit(5.0, 20)  # anything not listed: generous, still stopped by a 429
+BOOKING_SLACK = 0.05  # seconds: a booked job woken a hair early still goes
 
 
 class Bucket:
@@ -87,6 +88,11 @@ class Bucket:
     def take(self, now: float) -> None:
         self._refill(now)
         self.tokens -= 1.0
+
+    def paid_in(self, now: float) -> float:
+        """Seconds until the tokens taken (debt included) are paid back and it may go."""
+        self._refill(now)
+        return max(self.paused_until - now, -self.tokens / self.limit.per_second, 0.0)
 
     def pause(self, now: float, seconds: float) -> None:
         # When the pause ends, one call may go (Slack said "then"), and the rest refill.
@@ -118,6 +124,8 @@ class SlackPacer:
         self.method_limits = METHOD_LIMITS if method_limits is None else method_limits
         self.clock = clock
         self._buckets: dict[tuple[str, ...], Bucket] = {}
+        # Slots booked by jobs that were told to wait: (job, team, method, channel) -> when.
+        self._booked: dict[tuple, float] = {}
         self._lock = threading.Lock()
         self._allowed = self._deferred = self._rate_limited = 0
 
@@ -137,21 +145,50 @@ class SlackPacer:
         return bucket
 
     def acquire(self, team_id: str, method: str, channel: str | None,
-                priority: int) -> float:
-        """Take a token from every bucket the call draws on, or none: seconds to wait (0 when
-        the call may go now)."""
+                priority: int, holder: object = None) -> float:
+        """Seconds to wait before the call may go (0: go now, its tokens are taken).
+
+        A job told to wait (`holder`: its id) books the next free slot: its tokens are taken
+        at once, the bucket going into debt, so whoever asks after it is booked after it and
+        nobody starves in a crowd retrying at the same instant. Its next try at that time
+        goes through on the booking. Cosmetic work books nothing: it tries again later and
+        only goes when the buckets are out of debt with a reserve left.
+        """
         with self._lock:
             now = self.clock()
             buckets = [self._bucket(key, now) for key in self._keys(team_id, method, channel)]
+            booking = (holder, team_id, method, channel)
+            if holder is not None and booking in self._booked:
+                due = max([self._booked[booking]] + [b.paused_until for b in buckets])
+                if now >= due - BOOKING_SLACK:
+                    del self._booked[booking]
+                    self._allowed += 1
+                    return 0.0
+                self._booked[booking] = due
+                return due - now
             reserve = RESERVE.get(priority, RESERVE[COSMETIC])
             wait = max((b.wait(now, reserve) for b in buckets), default=0.0)
-            if wait > 0:
-                self._deferred += 1
+            if wait <= 0:
+                for bucket in buckets:
+                    bucket.take(now)
+                self._allowed += 1
+                return 0.0
+            self._deferred += 1
+            if holder is None or priority >= COSMETIC:
                 return wait
             for bucket in buckets:
                 bucket.take(now)
-            self._allowed += 1
-            return 0.0
+            wait = max(b.paid_in(now) for b in buckets)
+            self._booked[booking] = now + wait
+            self._forget_stale(now)
+            return wait
+
+    def _forget_stale(self, now: float) -> None:
+        """Bookings of jobs that never came back (a crash, another path taken)."""
+        if len(self._booked) > 1000:
+            for booking, due in list(self._booked.items()):
+                if due < now - 120:
+                    del self._booked[booking]
 
     def record(self, team_id: str, method: str, channel: str | None) -> None:
         """A call made outside any job (a listener answering a click): it spends the same
@@ -190,16 +227,17 @@ def retry_after_seconds(headers) -> float:
 class JobContext:
     team_id: str
     priority: int
+    job_id: int | None = None
 
 
 _current = threading.local()
 
 
 @contextmanager
-def running_job(team_id: str, priority: int) -> Iterator[None]:
+def running_job(team_id: str, priority: int, job_id: int | None = None) -> Iterator[None]:
     """Slack calls made inside (on this thread) are paced with this job's priority."""
     previous = getattr(_current, "job", None)
-    _current.job = JobContext(team_id, priority)
+    _current.job = JobContext(team_id, priority, job_id)
     try:
         yield
     finally:

@@ -119,7 +119,7 @@ class Worker:
             log.error("no handler for job kind %s (job %s)", job.kind, job.id)
             return
         try:
-            with running_job(job.team_id, job.priority):
+            with running_job(job.team_id, job.priority, job.id):
                 handler(self.services, job)
         except RetryLater as wait:
             outbox.retry_at(db, job.id, str(wait), wait.at, count_attempt=False)
