@@ -116,3 +116,30 @@ def test_a_message_to_the_app_outside_any_thread_gets_told_where_to_write(dm_des
                 "channel_type": "im", "event_ts": ts})
     desk.slack.wait_for(lambda s: any(m.get("text") == DM_ANSWER for m in s.messages(dm)), 5,
                         "no answer")
+
+
+def test_a_supervisors_reassignment_moves_the_thread_too(database_url):
+    from bot.slack.views.supervision import AGENT_ACTION, AGENT_BLOCK
+
+    desk = start_desk(database_url, agents=(A, B, "USUPER"), settings=Settings(
+        desk_channel=DESK_CHANNEL, offer_timeout_seconds=30, supervisors=("USUPER",),
+        session_numbers=(BUSINESS_NUMBER,), queues=(Queue(name="SMS", threads="dm"),)))
+    try:
+        card = _accepted_by_a(desk)
+        desk.slash(B, ids.COMMAND_READY)
+        interaction_id = action_value(card, ids.MARK_DONE)
+        answer = desk.submit_view("USUPER", {"callback_id": ids.REASSIGN_VIEW,
+                                             "private_metadata": interaction_id},
+                                  {AGENT_BLOCK: {AGENT_ACTION: {
+                                      "type": "static_select", "selected_option": {"value": B}}}})
+        assert answer.status_code == 200
+        new_card = _card_in_dm(desk, B)
+        desk.wait_idle()
+        assert "My parcel is lost" in str(desk.slack.thread(desk.slack.dm_channel(B),
+                                                            new_card["ts"]))
+        assert f"moved to <@{B}>" in desk.slack.message(desk.slack.dm_channel(A),
+                                                         card["ts"])["text"]
+        assert any("in your DM with the app" in m.get("text", "")
+                   for m in desk.slack.messages(desk.slack.dm_channel(B)))
+    finally:
+        desk.close()

@@ -45,7 +45,8 @@ class Limit:
 # "several hundred a minute" per workspace. The rest are Tier 2-4 methods (per workspace).
 PER_CHANNEL_POST = Limit(1.0, 3)
 METHOD_LIMITS: dict[str, Limit] = {
-    "chat.postMessage": Limit(4.0, 10),  # the workspace-wide budget, beside the per-channel one
+    # The workspace-wide budget, beside the per-channel one: "several hundred a minute".
+    "chat.postMessage": Limit(300 / 60, 20),
     "chat.update": Limit(50 / 60, 5),  # Tier 3
     "chat.delete": Limit(50 / 60, 5),  # Tier 3
     "chat.postEphemeral": Limit(100 / 60, 10),  # Tier 4

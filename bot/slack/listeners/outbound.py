@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.desk import contacts_directory, outbound, responses
 from bot.services import Services
 from bot.slack import directory, ids
+from bot.slack.listeners.tools.compose import update_view_quietly
 from bot.slack.views import new_sms as view_of
 from bot.slack.views.compose import OPTIONS_LIMIT, response_options
 from bot.slack.views.new_sms import NewSmsData, build_new_sms, build_not_allowed
@@ -24,15 +24,6 @@ HELP = (
     "Customers' texts reach you as a preview in this DM: Accept opens a thread in the desk "
     "channel, and what you write there goes to their phone."
 )
-
-
-def _view_update(client: WebClient, view: dict, new_view: dict, *, guard: bool) -> None:
-    try:
-        client.views_update(view_id=view["id"], view=new_view,
-                            **({"hash": view["hash"]} if guard and view.get("hash") else {}))
-    except SlackApiError as error:
-        if error.response.get("error") not in ("hash_conflict", "not_found"):
-            raise
 
 
 def register(app: App, services: Services) -> None:
@@ -106,7 +97,7 @@ def register(app: App, services: Services) -> None:
                                   None if name == context.user_id else name)
         typed = state.data.text
         text = f"{typed.rstrip()}\n{filled.text}" if typed.strip() else filled.text
-        _view_update(client, view, build_new_sms(NewSmsData(
+        update_view_quietly(client, view, build_new_sms(NewSmsData(
             **{**state.data.__dict__, "text": text, "revision": state.data.revision + 1,
                "unfilled": responses.placeholders(text)})), guard=False)
 
@@ -117,7 +108,7 @@ def register(app: App, services: Services) -> None:
         state = view_of.read_state(view, settings.sending_numbers())
         text = body["actions"][0].get("value") or ""
         # Same revision: Slack keeps what is being typed; only the count below changes.
-        _view_update(client, view, build_new_sms(NewSmsData(
+        update_view_quietly(client, view, build_new_sms(NewSmsData(
             **{**state.data.__dict__, "text": text,
                "unfilled": responses.placeholders(text)})), guard=True)
 

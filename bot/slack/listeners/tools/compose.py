@@ -35,8 +35,10 @@ def _agent_name(client: WebClient, team_id: str, user_id: str) -> str | None:
     return None if name == user_id else name  # unknown: the response says "your agent"
 
 
-def _view_update(client: WebClient, view: dict, new_view: dict, *, guard: bool) -> None:
-    """With `guard`, only if nobody changed the view meanwhile (a later keystroke wins)."""
+def update_view_quietly(client: WebClient, view: dict, new_view: dict, *,
+                        guard: bool) -> None:
+    """views.update for a modal being typed in. With `guard`, only if nobody changed the
+    view meanwhile (a later keystroke wins); a modal closed meanwhile is no error."""
     try:
         client.views_update(view_id=view["id"], view=new_view,
                             **({"hash": view["hash"]} if guard and view.get("hash") else {}))
@@ -85,7 +87,7 @@ def register(app: App, services: Services) -> None:
         block_id, typed = compose_view.current_text(view)
         text = f"{typed.rstrip()}\n{filled.text}" if typed.strip() else filled.text
         # A new revision: Slack shows the new text instead of keeping what was typed.
-        _view_update(client, view, build_compose(ComposeData(
+        update_view_quietly(client, view, build_compose(ComposeData(
             target.interaction_id, target.contact_name, target.contact_phone, text,
             revision=compose_view.revision_of(block_id) + 1,
             unfilled=responses.placeholders(text))), guard=False)
@@ -102,7 +104,7 @@ def register(app: App, services: Services) -> None:
                                          context.user_id, text,
                                          _agent_name(client, context.team_id, context.user_id))
         # Same revision: Slack keeps what is being typed; only the lines below it change.
-        _view_update(client, view, build_compose(ComposeData(
+        update_view_quietly(client, view, build_compose(ComposeData(
             target.interaction_id, target.contact_name, target.contact_phone, text,
             revision=compose_view.revision_of(action.get("block_id")),
             unfilled=responses.placeholders(text),
