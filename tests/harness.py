@@ -250,6 +250,23 @@ def action_value(message: dict, action_id: str) -> str:
     raise AssertionError(f"no {action_id} button in {json.dumps(message, default=str)[:500]}")
 
 
+def wait_for_modal(desk: Desk, callback_id: str, count: int = 1) -> dict:
+    """The `count`-th modal with this callback_id the app opened (waits for it)."""
+    def opened(s):
+        found = [m for m in s.modals() if m["callback_id"] == callback_id]
+        return len(found) >= count and found[count - 1]
+    return desk.slack.wait_for(opened, 5, f"no {callback_id} modal #{count}")
+
+
+def find_button(view: dict, action_id: str) -> dict | None:
+    """A button (or other element) of a message or view, in a block or as an accessory."""
+    for block in view["blocks"]:
+        for element in [block.get("accessory") or {}, *block.get("elements", [])]:
+            if element.get("action_id") == action_id:
+                return element
+    return None
+
+
 def has_button(message: dict, action_id: str) -> bool:
     try:
         action_value(message, action_id)

@@ -22,8 +22,10 @@ from tests.harness import (
     DESK_CHANNEL,
     accept_new_interaction,
     act_in_view,
+    find_button,
     start_desk,
     suggest,
+    wait_for_modal,
 )
 
 pytestmark = pytest.mark.postgres
@@ -44,19 +46,8 @@ def _interaction_from(desk, phone: str) -> Interaction:
                          .order_by(Interaction.id)).first()
 
 
-def _modal(desk, callback_id: str, count: int = 1) -> dict:
-    def opened(s):
-        found = [m for m in s.modals() if m["callback_id"] == callback_id]
-        return len(found) >= count and found[count - 1]
-    return desk.slack.wait_for(opened, 5, f"no {callback_id} modal #{count}")
-
-
-def _button(view: dict, action_id: str) -> dict | None:
-    for block in view["blocks"]:
-        for element in [block.get("accessory") or {}, *block.get("elements", [])]:
-            if element.get("action_id") == action_id:
-                return element
-    return None
+_modal = wait_for_modal
+_button = find_button
 
 
 def _open_contact_from_card(desk, card: dict, interaction_id: int, user: str = A) -> dict:

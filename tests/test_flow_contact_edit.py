@@ -14,7 +14,14 @@ from bot.config import Settings
 from bot.desk.contacts import create_contact
 from bot.slack import ids
 from storage.models import Contact, ContactNumber, Interaction
-from tests.harness import DESK_CHANNEL, accept_new_interaction, act_in_view, start_desk
+from tests.harness import (
+    DESK_CHANNEL,
+    accept_new_interaction,
+    act_in_view,
+    find_button,
+    start_desk,
+    wait_for_modal,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -29,19 +36,8 @@ def _contact(desk, phone: str = JANE_PHONE, name: str | None = "Jane Doe",
         return create_contact(s, desk.team_id, phone, name=name, email=email).id
 
 
-def _modal(desk, callback_id: str, count: int = 1) -> dict:
-    def opened(s):
-        found = [m for m in s.modals() if m["callback_id"] == callback_id]
-        return len(found) >= count and found[count - 1]
-    return desk.slack.wait_for(opened, 5, f"no {callback_id} modal #{count}")
-
-
-def _button(view: dict, action_id: str) -> dict | None:
-    for block in view["blocks"]:
-        for element in [block.get("accessory") or {}, *block.get("elements", [])]:
-            if element.get("action_id") == action_id:
-                return element
-    return None
+_modal = wait_for_modal
+_button = find_button
 
 
 def _view_contact(desk, query: str = "Jane", user: str = A) -> dict:

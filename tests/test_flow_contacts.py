@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 from bot.desk.contacts import create_contact
 from bot.slack import ids
 from storage.models import Contact, Interaction, Message
-from tests.harness import BUSINESS_NUMBER, act_in_view, action_value, has_button
+from tests.harness import BUSINESS_NUMBER, act_in_view, action_value, find_button, has_button
 
 pytestmark = pytest.mark.postgres
 
@@ -60,12 +60,7 @@ def _modal(desk, callback_id: str, count: int = 1) -> dict:
     return desk.slack.wait_for(opened, 5, f"no {callback_id} modal #{count}")
 
 
-def _button(view: dict, action_id: str) -> dict | None:
-    for block in view["blocks"]:
-        for element in [block.get("accessory") or {}, *block.get("elements", [])]:
-            if element.get("action_id") == action_id:
-                return element
-    return None
+_button = find_button
 
 
 def _press(desk, view: dict, action_id: str, value: str | None = None):

@@ -11,7 +11,6 @@ from bot.services import Services
 from bot.slack import directory, ids
 from bot.slack.listeners.tools.compose import update_view_quietly
 from bot.slack.views import new_sms as view_of
-from bot.slack.views.compose import OPTIONS_LIMIT, response_options
 from bot.slack.views.new_sms import NewSmsData, build_new_sms, build_not_allowed
 
 HELP = (
@@ -72,12 +71,6 @@ def register(app: App, services: Services) -> None:
         client.views_push(trigger_id=body["trigger_id"], view=(
             build_new_sms(data) if allowed
             else build_not_allowed(outbound.refusal_for_role(settings))))
-
-    @app.options(ids.NEW_SMS_RESPONSE)
-    def suggest(ack: Ack, body: dict, context: BoltContext) -> None:
-        found = responses.search(db, context.team_id, body.get("value") or "",
-                                 limit=OPTIONS_LIMIT)
-        ack(**response_options(found))
 
     @app.action(ids.NEW_SMS_RESPONSE)
     def insert_response(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:

@@ -66,6 +66,7 @@ def register(app: App, services: Services) -> None:
         open_modal(services, client, body, context, int(body["actions"][0]["value"]))
 
     @app.options(ids.RESPONSE_SEARCH)
+    @app.options(ids.NEW_SMS_RESPONSE)  # the New SMS modal's picker: the same library
     def suggest(ack: Ack, body: dict, context: BoltContext) -> None:
         found = responses.search(db, context.team_id, body.get("value") or "",
                                  limit=compose_view.OPTIONS_LIMIT)
