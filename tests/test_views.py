@@ -84,3 +84,12 @@ def test_any_customer_sms_fits_slacks_section_limit_without_splitting_an_entity(
     joined = "".join(escaped_chunks(body))
     assert joined == body.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     assert len(line["blocks"]) <= 50
+
+
+def test_a_notice_modal_shows_names_from_the_directory_literally():
+    from bot.slack.views.common import notice_modal
+
+    modal = notice_modal("Contact", "This number belongs to <!channel> <http://x|Bank>.")
+    shown = modal["blocks"][0]["text"]["text"]
+    assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown
+    assert "submit" not in modal

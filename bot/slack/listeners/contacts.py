@@ -12,6 +12,7 @@ from bot.desk.history import contact_history
 from bot.services import Services
 from bot.slack import ids
 from bot.slack.views import contacts as views
+from bot.slack.views.common import notice_modal
 from bot.slack.views.contacts import (
     SHOWN_RESULTS,
     ContactActions,
@@ -45,18 +46,12 @@ def contact_modal(services: Services, team_id: str, user_id: str, contact_id: in
     return build_contact_modal(contact, contact_history(db, team_id, contact_id), page, actions)
 
 
-def _refusal_modal(text: str) -> dict:
-    return {"type": "modal", "title": {"type": "plain_text", "text": "Contact"},
-            "close": {"type": "plain_text", "text": "Close"},
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
-
-
 def open_from_card(services: Services, client: WebClient, body: dict, context: BoltContext,
                    interaction_id: int) -> None:
     """The card menu's "Contact…": the modal of the interaction's contact."""
     team_id, user_id = context.team_id, context.user_id
     if not contacts_directory.may_view(services.db, services.settings, team_id, user_id):
-        client.views_open(trigger_id=body["trigger_id"], view=_refusal_modal(
+        client.views_open(trigger_id=body["trigger_id"], view=notice_modal("Contact",
             contacts_directory.refusal_for_view(services.settings)))
         return
     contact_id = contacts_directory.contact_of_interaction(services.db, team_id, interaction_id)
@@ -102,7 +97,7 @@ def register(app: App, services: Services) -> None:
         ack()
         client.views_open(trigger_id=body["trigger_id"], view=(
             views.build_search_modal() if allowed(context)
-            else _refusal_modal(contacts_directory.refusal_for_view(settings))))
+            else notice_modal("Contact", contacts_directory.refusal_for_view(settings))))
 
     @app.action(ids.CONTACT_SEARCH_INPUT)
     def search_in_modal(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
@@ -233,7 +228,7 @@ def register(app: App, services: Services) -> None:
         result = assignment.assign(db, settings, context.team_id, context.user_id,
                                    interaction_id, confirmed)
         if result.outcome is not assignment.AssignOutcome.ASSIGNED:
-            ack(response_action="update", view=_refusal_modal(result.message))
+            ack(response_action="update", view=notice_modal("Contact", result.message))
             return
         # All modals closed: the card and the thread now say whose the interaction is.
         ack(response_action="clear")

@@ -8,8 +8,13 @@ from slack_sdk import WebClient
 
 from bot.desk import contacts_directory, outbound, responses
 from bot.services import Services
-from bot.slack import directory, ids
-from bot.slack.listeners.tools.compose import update_view_quietly
+from bot.slack import ids
+from bot.slack.listeners.tools.compose import (
+    agent_name,
+    picked_response,
+    update_view_quietly,
+    with_response,
+)
 from bot.slack.views import new_sms as view_of
 from bot.slack.views.new_sms import NewSmsData, build_new_sms, build_not_allowed
 
@@ -76,20 +81,15 @@ def register(app: App, services: Services) -> None:
     def insert_response(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
         ack()
         view = body["view"]
-        selected = body["actions"][0].get("selected_option") or {}
-        if not str(selected.get("value", "")).isdigit():
-            return
-        entry = responses.get(db, context.team_id, int(selected["value"]))
+        entry = picked_response(db, context.team_id, body)
         if entry is None:
             return
         state = view_of.read_state(view, settings.sending_numbers())
         contact = (contacts_directory.get(db, context.team_id, state.data.contact_id)
                    if state.data.contact_id is not None else None)
-        name = directory.display_name(client, context.team_id, context.user_id)
         filled = responses.render(entry.text, contact,
-                                  None if name == context.user_id else name)
-        typed = state.data.text
-        text = f"{typed.rstrip()}\n{filled.text}" if typed.strip() else filled.text
+                                  agent_name(client, context.team_id, context.user_id))
+        text = with_response(state.data.text, filled.text)
         update_view_quietly(client, view, build_new_sms(NewSmsData(
             **{**state.data.__dict__, "text": text, "revision": state.data.revision + 1,
                "unfilled": responses.placeholders(text)})), guard=False)

@@ -134,3 +134,15 @@ def interaction_modal(callback_id: str, interaction_id: int, title: str, blocks:
     if submit:
         view["submit"] = {"type": "plain_text", "text": submit}
     return view
+
+
+def notice_modal(title: str, text: str, *, callback_id: str | None = None) -> dict:
+    """A modal that only explains (a refusal, a result): escaped, since it may carry names
+    from the directory, and with nothing to submit."""
+    modal: dict = {"type": "modal", "title": {"type": "plain_text", "text": clip(title, 24)},
+                   "close": {"type": "plain_text", "text": "Close"},
+                   "blocks": [{"type": "section", "text": {
+                       "type": "mrkdwn", "text": clip(escape(text), SECTION_LIMIT)}}]}
+    if callback_id:
+        modal["callback_id"] = callback_id
+    return modal

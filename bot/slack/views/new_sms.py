@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
-from bot.slack.views.common import clip, contact_label
+from bot.slack.views.common import clip, contact_label, notice_modal
 from bot.slack.views.compose import segment_line
 from bot.sms.phone import display
 
@@ -154,7 +154,4 @@ def read_state(view: dict, sending_numbers: tuple[str, ...]) -> NewSmsState:
 
 def build_not_allowed(reason: str) -> dict:
     """For the shortcut, which has no channel to answer in: a modal that only explains."""
-    return {"type": "modal", "callback_id": ids.NEW_SMS_REFUSED,
-            "title": {"type": "plain_text", "text": "New SMS"},
-            "close": {"type": "plain_text", "text": "Close"},
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": escape(reason)}}]}
+    return notice_modal("New SMS", reason, callback_id=ids.NEW_SMS_REFUSED)

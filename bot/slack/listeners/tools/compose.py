@@ -30,7 +30,20 @@ REFUSALS = {
 }
 
 
-def _agent_name(client: WebClient, team_id: str, user_id: str) -> str | None:
+def picked_response(db, team_id: str, body: dict) -> responses.ResponseEntry | None:
+    """The standard response chosen in a modal's picker (Reply… or New SMS), if any."""
+    selected = body["actions"][0].get("selected_option") or {}
+    if not str(selected.get("value", "")).isdigit():
+        return None
+    return responses.get(db, team_id, int(selected["value"]))
+
+
+def with_response(typed: str, filled: str) -> str:
+    """A response inserted on a new line below what was already typed."""
+    return f"{typed.rstrip()}\n{filled}" if typed.strip() else filled
+
+
+def agent_name(client: WebClient, team_id: str, user_id: str) -> str | None:
     name = directory.display_name(client, team_id, user_id)
     return None if name == user_id else name  # unknown: the response says "your agent"
 
@@ -76,17 +89,14 @@ def register(app: App, services: Services) -> None:
     def insert_response(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
         ack()
         view = body["view"]
-        selected = body["actions"][0].get("selected_option") or {}
-        if not str(selected.get("value", "")).isdigit():
-            return
-        entry = responses.get(db, context.team_id, int(selected["value"]))
+        entry = picked_response(db, context.team_id, body)
         target = responses.compose_context(db, context.team_id, compose_view.interaction_of(view))
         if entry is None or target is None:
             return
         filled = responses.render(entry.text, target,
-                                  _agent_name(client, context.team_id, context.user_id))
+                                  agent_name(client, context.team_id, context.user_id))
         block_id, typed = compose_view.current_text(view)
-        text = f"{typed.rstrip()}\n{filled.text}" if typed.strip() else filled.text
+        text = with_response(typed, filled.text)
         # A new revision: Slack shows the new text instead of keeping what was typed.
         update_view_quietly(client, view, build_compose(ComposeData(
             target.interaction_id, target.contact_name, target.contact_phone, text,
@@ -103,7 +113,7 @@ def register(app: App, services: Services) -> None:
         text = action.get("value") or ""
         flags = spelling.flags_for_draft(db, settings, context.team_id, target.interaction_id,
                                          context.user_id, text,
-                                         _agent_name(client, context.team_id, context.user_id))
+                                         agent_name(client, context.team_id, context.user_id))
         # Same revision: Slack keeps what is being typed; only the lines below it change.
         update_view_quietly(client, view, build_compose(ComposeData(
             target.interaction_id, target.contact_name, target.contact_phone, text,
@@ -121,7 +131,7 @@ def register(app: App, services: Services) -> None:
                 and not compose_view.confirmed(view, text)):
             flags = spelling.flags_for_draft(
                 db, settings, context.team_id, interaction_id, context.user_id, text,
-                _agent_name(client, context.team_id, context.user_id),
+                agent_name(client, context.team_id, context.user_id),
                 wait_for_dictionary=False)
             if flags:
                 # Confirm on send: show the words once; Send again sends the text as it is.
