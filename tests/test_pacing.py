@@ -85,3 +85,26 @@ def test_jobs_told_to_wait_are_served_in_the_order_they_asked():
     clock.now += 2.0
     assert pacer.acquire(T, "chat.postMessage", "C1", CUSTOMER, holder="c") == 0
     assert pacer.acquire(T, "chat.postMessage", "C1", CUSTOMER, holder="b") == 0
+
+
+def test_one_message_is_redrawn_at_most_once_a_second_while_other_messages_go_on():
+    clock = Clock()
+    pacer = SlackPacer(method_limits={"chat.update": Limit(10.0, 10)}, clock=clock)
+    assert pacer.acquire(T, "chat.update", "C1", OFFER, message="1.1") == 0
+    # The workspace budget has nine tokens left, but this card waits its second...
+    assert pacer.acquire(T, "chat.update", "C1", OFFER, message="1.1") == 1.0
+    # ...while another card, and cosmetic work on a third, go at once.
+    assert pacer.acquire(T, "chat.update", "C1", OFFER, message="2.2") == 0
+    assert pacer.acquire(T, "chat.update", "C1", COSMETIC, message="3.3") == 0
+    clock.now += 1.0
+    assert pacer.acquire(T, "chat.update", "C1", OFFER, message="1.1") == 0
+
+
+def test_a_booked_redraw_of_a_message_goes_when_its_second_is_up():
+    clock = Clock()
+    pacer = SlackPacer(clock=clock)
+    assert pacer.acquire(T, "chat.update", "C1", OFFER, holder=7, message="1.1") == 0
+    wait = pacer.acquire(T, "chat.update", "C1", OFFER, holder=8, message="1.1")
+    assert 0 < wait <= 1.0
+    clock.now += wait
+    assert pacer.acquire(T, "chat.update", "C1", OFFER, holder=8, message="1.1") == 0

@@ -19,11 +19,11 @@ class Paced(RetryLater):
     """The call would go over a Slack budget: run the job again at `at`."""
 
 
-def _channel_of(kwargs: dict) -> str | None:
+def _argument(kwargs: dict, name: str) -> str | None:
     for part in ("json", "data", "params"):
         values = kwargs.get(part) or {}
-        if isinstance(values, dict) and values.get("channel"):
-            return str(values["channel"])
+        if isinstance(values, dict) and values.get(name):
+            return str(values[name])
     return None
 
 
@@ -35,12 +35,14 @@ class PacedWebClient(WebClient):
 
     def api_call(self, api_method: str, **kwargs) -> SlackResponse:  # type: ignore[override]
         job = current_job()
-        channel = _channel_of(kwargs)
+        channel = _argument(kwargs, "channel")
+        message = _argument(kwargs, "ts")
         team_id = job.team_id if job else self.team_id
         if job is None:
-            self.pacer.record(team_id, api_method, channel)
+            self.pacer.record(team_id, api_method, channel, message)
         else:
-            wait = self.pacer.acquire(team_id, api_method, channel, job.priority, job.job_id)
+            wait = self.pacer.acquire(team_id, api_method, channel, job.priority, job.job_id,
+                                      message=message)
             if wait > 0:
                 raise Paced(f"paced: {api_method} {channel or ''}".strip(),
                             utcnow() + timedelta(seconds=wait))

@@ -62,6 +62,11 @@ METHOD_LIMITS: dict[str, Limit] = {
     "usergroups.users.list": Limit(20 / 60, 5),  # Tier 2
 }
 OTHER_METHODS = Limit(5.0, 20)  # anything not listed: generous, still stopped by a 429
+# One Slack message is redrawn at most about once a second: nobody reads a card faster, and
+# a burst of changes to one card would otherwise spend the workspace's chat.update budget
+# on states that are gone before anyone sees them. The job that waits draws the latest state.
+PER_MESSAGE_UPDATE = Limit(1.0, 1)
+EDITS_OF_A_MESSAGE = ("chat.update",)
 BOOKING_SLACK = 0.05  # seconds: a booked job woken a hair early still goes
 
 
@@ -120,8 +125,10 @@ class SlackPacer:
 
     def __init__(self, *, per_channel_post: Limit = PER_CHANNEL_POST,
                  method_limits: dict[str, Limit] | None = None,
+                 per_message_update: Limit = PER_MESSAGE_UPDATE,
                  clock: Callable[[], float] = time.monotonic):
         self.per_channel_post = per_channel_post
+        self.per_message_update = per_message_update
         self.method_limits = METHOD_LIMITS if method_limits is None else method_limits
         self.clock = clock
         self._buckets: dict[tuple[str, ...], Bucket] = {}
@@ -130,23 +137,45 @@ class SlackPacer:
         self._lock = threading.Lock()
         self._allowed = self._deferred = self._rate_limited = 0
 
-    def _keys(self, team_id: str, method: str, channel: str | None) -> list[tuple[str, ...]]:
+    def _keys(self, team_id: str, method: str, channel: str | None,
+              message: str | None = None) -> list[tuple[str, ...]]:
+        """The bucket a 429 is about comes first: a post's channel, else the method."""
         keys: list[tuple[str, ...]] = []
         if method == "chat.postMessage" and channel:
             keys.append((team_id, "channel", channel))
         keys.append((team_id, "method", method))
+        if method in EDITS_OF_A_MESSAGE and channel and message:
+            keys.append((team_id, "message", channel, message))
         return keys
 
     def _bucket(self, key: tuple[str, ...], now: float) -> Bucket:
         bucket = self._buckets.get(key)
         if bucket is None:
-            limit = (self.per_channel_post if key[1] == "channel"
-                     else self.method_limits.get(key[2], OTHER_METHODS))
+            if key[1] == "message":
+                self._forget_idle_messages(now)
+            limit = {"channel": self.per_channel_post,
+                     "message": self.per_message_update}.get(
+                key[1]) or self.method_limits.get(key[2], OTHER_METHODS)
             bucket = self._buckets[key] = Bucket(limit, now)
         return bucket
 
+    def _forget_idle_messages(self, now: float) -> None:
+        """A message's bucket that has refilled is the same as a new one: drop it, so a
+        long-running desk does not keep one per card it ever drew."""
+        if len(self._buckets) > 2000:
+            for key, bucket in list(self._buckets.items()):
+                if key[1] == "message" and bucket.wait(now, 0.0) == 0 and (
+                        bucket.tokens >= bucket.limit.burst):
+                    del self._buckets[key]
+
+    @staticmethod
+    def _reserve(key: tuple[str, ...], priority: int) -> float:
+        # Reserves share a workspace's budgets between priorities; a message's own bucket
+        # is nobody else's, so it keeps none.
+        return 0.0 if key[1] == "message" else RESERVE.get(priority, RESERVE[COSMETIC])
+
     def acquire(self, team_id: str, method: str, channel: str | None,
-                priority: int, holder: object = None) -> float:
+                priority: int, holder: object = None, message: str | None = None) -> float:
         """Seconds to wait before the call may go (0: go now, its tokens are taken).
 
         A job told to wait (`holder`: its id) books the next free slot: its tokens are taken
@@ -157,8 +186,9 @@ class SlackPacer:
         """
         with self._lock:
             now = self.clock()
-            buckets = [self._bucket(key, now) for key in self._keys(team_id, method, channel)]
-            booking = (holder, team_id, method, channel)
+            keys = self._keys(team_id, method, channel, message)
+            buckets = [self._bucket(key, now) for key in keys]
+            booking = (holder, team_id, method, channel, message)
             if holder is not None and booking in self._booked:
                 due = max([self._booked[booking]] + [b.paused_until for b in buckets])
                 if now >= due - BOOKING_SLACK:
@@ -167,8 +197,8 @@ class SlackPacer:
                     return 0.0
                 self._booked[booking] = due
                 return due - now
-            reserve = RESERVE.get(priority, RESERVE[COSMETIC])
-            wait = max((b.wait(now, reserve) for b in buckets), default=0.0)
+            wait = max((b.wait(now, self._reserve(key, priority))
+                        for key, b in zip(keys, buckets, strict=True)), default=0.0)
             if wait <= 0:
                 for bucket in buckets:
                     bucket.take(now)
@@ -191,12 +221,13 @@ class SlackPacer:
                 if due < now - 120:
                     del self._booked[booking]
 
-    def record(self, team_id: str, method: str, channel: str | None) -> None:
+    def record(self, team_id: str, method: str, channel: str | None,
+               message: str | None = None) -> None:
         """A call made outside any job (a listener answering a click): it spends the same
         budget, and is never held back (Slack wants its answer within 3 s)."""
         with self._lock:
             now = self.clock()
-            for key in self._keys(team_id, method, channel):
+            for key in self._keys(team_id, method, channel, message):
                 self._bucket(key, now).take(now)
             self._allowed += 1
 

@@ -153,6 +153,8 @@ def open_thread(services: Services, job: ClaimedJob) -> None:
 
 
 def update_card(services: Services, job: ClaimedJob) -> None:
+    if queries.later_job_waiting(services.db, job.id, job.kind, job.lane):
+        return  # a later redraw of this card is queued behind: it shows the newer state
     interaction = queries.interaction_view(services.db, job.payload["interaction_id"]).interaction
     if not interaction.thread_ts:
         if queries.thread_opening(services.db, interaction.id):
