@@ -64,6 +64,7 @@ def test_offers_go_round_the_ready_agents_fairly(tmp_path):
     try:
         for agent in (A, B, C):  # Ready in this order: A has waited longest
             desk.slash(agent, ids.COMMAND_READY)
+            desk.wait_idle()  # three people, not three requests racing in one millisecond
         received = []
         for n in range(6):
             desk.customer_texts(_customer(n), f"hello {n}")
