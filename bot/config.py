@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
+import json
+import logging
 import os
+import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from bot.queues import (
@@ -16,7 +20,10 @@ from bot.queues import (
     parse_agent_overrides,
     parse_queues,
 )
+from bot.workspaces import Workspace, workspace_settings
 from storage.db import DEFAULT_URL
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
@@ -24,10 +31,35 @@ DEFAULT_SETTINGS_FILE = "smsdesk.toml"
 # What the simulator's phone texts when no business number is set: Twilio's test number.
 SIMULATOR_BUSINESS_NUMBER = "+15005550006"
 DEFAULT_DISPOSITION_CODES = ("Resolved", "Follow-up needed", "No action")
+# Every key each section of the settings file may hold. Any other key is a typo that would
+# silently leave a default in place: `smsdesk config check` reports it, `serve` logs it.
+SETTINGS_KEYS: dict[str, frozenset[str]] = {
+    "desk": frozenset({"channel", "offer_timeout_seconds", "agent_capacity", "default_country",
+                       "business_numbers"}),
+    "session": frozenset({"numbers", "keywords", "expiry_minutes"}),
+    "roles": frozenset({"supervisors", "admins", "supervisor_groups", "admin_groups"}),
+    "media": frozenset({"save_roles"}),
+    "dispositions": frozenset({"mandatory", "codes", "groups"}),  # groups: Label = [codes]
+    "case": frozenset({"editable", "links"}),  # links: "Field" = { text, url }
+    "spelling": frozenset({"enabled", "confirm_on_send", "language", "corporate_words",
+                           "preload"}),
+    "contacts": frozenset({"recent_days", "view_roles", "edit_roles", "assign_roles",
+                           "new_sms_roles"}),
+    # Each [[queues]] table and each [agents.U…] table: the fields of what they become.
+    "queues": frozenset(f.name for f in fields(Queue)),
+    "agents": frozenset(f.name for f in fields(AgentOverride)) - {"user_id"},
+}
 
 
 class ConfigError(Exception):
-    """Raised with a message an admin can act on: what is missing and where to get it."""
+    """Raised with a message an admin can act on: what is missing and where to get it.
+
+    `where` is the key path the message is about, e.g. ("queues", 0, "members", 2) (list
+    indexes count from 0): `smsdesk config check` turns it into the file's line number."""
+
+    def __init__(self, message: str, where: tuple[str | int, ...] | None = None) -> None:
+        super().__init__(message)
+        self.where = where
 
 
 @dataclass(frozen=True)
@@ -73,6 +105,23 @@ class Settings:
     contacts_edit_roles: tuple[str, ...] = ("agent",)
     contacts_assign_roles: tuple[str, ...] = ("owner", "supervisor", "admin")
     new_sms_roles: tuple[str, ...] = ("agent",)
+    # [workspaces.T…] tables (several workspaces on one desk): each workspace's own
+    # settings, the top-level ones with that table's keys laid over them.
+    workspaces: tuple[Workspace, ...] = ()
+
+    def for_team(self, team_id: str | None) -> Settings:
+        """The settings a workspace works with: its own table's, else the top-level ones."""
+        for workspace in self.workspaces:
+            if workspace.team_id == team_id:
+                return workspace.settings
+        return self
+
+    def team_for_number(self, business_number: str) -> str | None:
+        """The workspace a business number belongs to (None: no workspace claims it)."""
+        for workspace in self.workspaces:
+            if business_number in workspace.settings.sending_numbers():
+                return workspace.team_id
+        return None
 
     def all_queues(self) -> tuple[Queue, ...]:
         return self.queues or (Queue(DEFAULT_QUEUE),)
@@ -145,37 +194,51 @@ class Settings:
                 raise ConfigError(f"{path}: {error}") from error
         elif path is not None and Path(path).name != DEFAULT_SETTINGS_FILE:
             raise ConfigError(f"settings file {path} does not exist")
-        desk = data.get("desk", {})
-        session = data.get("session", {})
-        roles = data.get("roles", {})
-        media = data.get("media", {})
+        for _where, problem in unknown_settings(data):
+            log.warning("%s: %s (ignored; `smsdesk config check` shows the line)", path, problem)
+        base = cls.from_data(path, {k: v for k, v in data.items() if k != "workspaces"}, env)
+        return replace(base, workspaces=workspace_settings(
+            # SMSDESK_DESK_CHANNEL is the single-workspace desk's: a workspace names its own.
+            path, data, lambda merged: cls.from_data(path, merged, {})))
+
+    @classmethod
+    def from_data(cls, path, data: dict, env) -> Settings:
+        desk, session, roles, media = (_section(path, data, name)
+                                       for name in ("desk", "session", "roles", "media"))
         save_roles = tuple(media.get("save_roles", cls.media_save_roles))
         unknown = set(save_roles) - {"agent", "owner", "supervisor", "admin"}
         if unknown:
             raise ConfigError(f"{path}: media.save_roles has unknown roles {sorted(unknown)}: "
-                              "use agent, owner, supervisor or admin")
-        expiry = int(session.get("expiry_minutes", cls.session_expiry_minutes))
-        if expiry < 1:
-            raise ConfigError(f"{path}: session.expiry_minutes must be at least 1")
-        timeout = int(desk.get("offer_timeout_seconds", cls.offer_timeout_seconds))
-        capacity = int(desk.get("agent_capacity", cls.agent_capacity))
-        if timeout < 5:
-            raise ConfigError(f"{path}: desk.offer_timeout_seconds must be at least 5")
-        if capacity < 1:
-            raise ConfigError(f"{path}: desk.agent_capacity must be at least 1")
+                              "use agent, owner, supervisor or admin", ("media", "save_roles"))
+        expiry = _whole_number(path, ("session", "expiry_minutes"), "minutes", 1,
+                               session.get("expiry_minutes", cls.session_expiry_minutes),
+                               cls.session_expiry_minutes)
+        timeout = _whole_number(path, ("desk", "offer_timeout_seconds"), "seconds", 5,
+                                desk.get("offer_timeout_seconds", cls.offer_timeout_seconds),
+                                cls.offer_timeout_seconds)
+        capacity = _whole_number(path, ("desk", "agent_capacity"), "interactions", 1,
+                                 desk.get("agent_capacity", cls.agent_capacity),
+                                 cls.agent_capacity)
+        country = _country(path, desk.get("default_country", cls.default_country))
+        channel = desk.get("channel")
+        if channel is not None and not (isinstance(channel, str) and channel.strip()):
+            raise ConfigError(f"{path}: desk.channel must be a channel id in quotes, e.g. "
+                              f'"C0123456789", got {shown(channel)}', ("desk", "channel"))
         return cls(
-            desk_channel=env.get("SMSDESK_DESK_CHANNEL") or desk.get("channel"),
+            desk_channel=env.get("SMSDESK_DESK_CHANNEL") or channel,
             offer_timeout_seconds=timeout,
             agent_capacity=capacity,
-            default_country=str(desk.get("default_country", cls.default_country)).upper(),
-            business_numbers=tuple(desk.get("business_numbers", ())),
-            session_numbers=tuple(session.get("numbers", ())),
-            session_keywords=tuple(str(k).upper() for k in session.get("keywords", ())),
+            default_country=country,
+            business_numbers=_numbers(path, ("desk", "business_numbers"),
+                                      desk.get("business_numbers"), country),
+            session_numbers=_numbers(path, ("session", "numbers"), session.get("numbers"),
+                                     country),
+            session_keywords=_keywords(path, session.get("keywords")),
             session_expiry_minutes=expiry,
-            supervisors=tuple(roles.get("supervisors", ())),
-            admins=tuple(roles.get("admins", ())),
+            supervisors=_slack_ids(path, ("roles", "supervisors"), roles.get("supervisors")),
+            admins=_slack_ids(path, ("roles", "admins"), roles.get("admins")),
             media_save_roles=save_roles,
-            **_queue_settings(path, data),
+            **_queue_settings(path, data, country),
             **_spelling_settings(path, data.get("spelling", {})),
             **_case_settings(path, data.get("case", {})),
             **_disposition_settings(path, data.get("dispositions", {})),
@@ -184,6 +247,149 @@ class Settings:
 
 
 ROLE_NAMES = ("agent", "owner", "supervisor", "admin")
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+SLACK_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+
+
+def shown(value: object) -> str:
+    """A value as it would be written in the TOML file, for "got ..." in a message."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def unknown_settings(data: dict, prefix: tuple = ()) -> list[tuple[tuple, str]]:
+    """(key path, what is wrong) for each section or key SETTINGS_KEYS does not know, with
+    the nearest known name: a typo'd key is the classic mistake, and is otherwise silent."""
+    sections = set(SETTINGS_KEYS) | (set() if prefix else {"workspaces"})
+    found: list[tuple[tuple, str]] = []
+    for name, value in data.items():
+        here = (*prefix, name)
+        if name == "workspaces" and not prefix and isinstance(value, dict):
+            for team, table in value.items():
+                if isinstance(table, dict):  # else Settings.load names the mistake
+                    found += unknown_settings(table, (*here, team))
+        elif name not in sections:
+            homes = [s for s, keys in SETTINGS_KEYS.items() if name in keys]
+            label = _dotted(here) if isinstance(value, dict | list) else ".".join(here)
+            found.append((here, f"{label} is not a setting; " + (
+                f"it belongs in [{homes[0]}]: move it below that line" if homes
+                else _nearest(name, sections, "a section", "[{}]"))))
+        else:
+            tables = (enumerate(value) if name == "queues" and isinstance(value, list) else
+                      value.items() if name == "agents" and isinstance(value, dict) else
+                      [(None, value)])
+            for key, table in tables:
+                table_path = here if key is None else (*here, key)
+                for setting in table if isinstance(table, dict) else ():
+                    homes = [s for s, keys in SETTINGS_KEYS.items() if setting in keys]
+                    if setting not in SETTINGS_KEYS[name]:
+                        found.append(((*table_path, setting), f"{setting} is not a setting of "
+                                      f"{_dotted(table_path)}; " + (
+                                          f"it belongs in [{homes[0]}]" if homes else _nearest(
+                                              setting, SETTINGS_KEYS[name], "a key", "{}"))))
+    return found
+
+
+def _dotted(where: tuple) -> str:
+    """[desk], [queues #2] (the second [[queues]] table), [workspaces.T1.desk]."""
+    text = ""
+    for part in where:
+        text += f" #{part + 1}" if isinstance(part, int) else ("." if text else "") + part
+    return f"[{text}]"
+
+
+def _nearest(name: str, known, what: str, form: str) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {form.format(close[0])}?"
+    return f"{what} here is one of {', '.join(form.format(k) for k in sorted(known))}"
+
+
+def _section(path, data: dict, name: str) -> dict:
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: {name} must be a table: write [{name}] on a line of its "
+                          "own, then its keys below it", (name,))
+    return table
+
+
+def _whole_number(path, where: tuple[str, str], unit: str, minimum: int, value: object,
+                  example: int) -> int:
+    name = ".".join(where)
+    # A bool is an int to Python, but `true` is no number of seconds.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{path}: {name} must be a whole number of {unit}, got "
+                          f"{shown(value)}: write e.g. {where[1]} = {example} (no quotes)", where)
+    if value < minimum:
+        raise ConfigError(f"{path}: {name} must be at least {minimum}", where)
+    return value
+
+
+def _country(path, value: object) -> str:
+    import phonenumbers
+
+    country = value.strip().upper() if isinstance(value, str) else ""
+    if country not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(f"{path}: desk.default_country must be a two-letter country code "
+                          f'such as "US" or "GB", got {shown(value)}',
+                          ("desk", "default_country"))
+    return country
+
+
+def _text_list(path, where: tuple, value: object, example: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConfigError(f"{path}: {'.'.join(map(str, where))} must be a list, e.g. "
+                          f"[{example}], got {shown(value)}", where)
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(f"{path}: {'.'.join(map(str, where))} may hold only text in "
+                              f"quotes, e.g. [{example}], got {shown(item)}", (*where, index))
+    return value
+
+
+def _numbers(path, where: tuple, value: object, country: str, name: str = "") -> tuple[str, ...]:
+    """Business numbers exactly as texts arrive addressed: E.164 ("+15005550006"), since a
+    number written any other way would never match and its texts would route elsewhere."""
+    from bot.sms.phone import InvalidNumber, to_e164
+
+    label = name or ".".join(map(str, where))
+    for index, number in enumerate(_text_list(path, where, value, '"+15005550006"')):
+        try:
+            e164 = to_e164(number, country)
+        except InvalidNumber:
+            raise ConfigError(f"{path}: {label}: {shown(number)} is not a phone number: write "
+                              'it in E.164, + country code and number, e.g. "+14155550100"',
+                              (*where, index)) from None
+        if e164 != number:
+            raise ConfigError(f"{path}: {label}: write {shown(number)} in E.164 as "
+                              f'"{e164}" (texts arrive addressed to that form)', (*where, index))
+    return tuple(value or ())
+
+
+def _keywords(path, value: object) -> tuple[str, ...]:
+    where = ("session", "keywords")
+    for index, keyword in enumerate(_text_list(path, where, value, '"CHAT"')):
+        if len(keyword.split()) != 1:
+            raise ConfigError(f"{path}: session.keywords: {shown(keyword)} is not one word; a "
+                              "keyword is matched against a text's first word only",
+                              (*where, index))
+    return tuple(str(k).upper() for k in value or ())
+
+
+def _slack_ids(path, where: tuple, value: object, *, groups: bool = False,
+               name: str = "") -> tuple[str, ...]:
+    """Slack ids, not names: "@jane" or "support-team" would silently match nobody."""
+    pattern, kind, example, source = (
+        (SLACK_GROUP_ID, "user group id", "S0123ABCD", "the end of the user group's URL")
+        if groups else
+        (SLACK_USER_ID, "user id", "U0123ABCD", "their profile: ⋯ > Copy member ID"))
+    label = name or ".".join(map(str, where))
+    for index, item in enumerate(_text_list(path, where, value, f'"{example}"')):
+        if not pattern.match(item):
+            raise ConfigError(f"{path}: {label}: {shown(item)} is not a Slack {kind}; give "
+                              f'ids like "{example}" (from {source})', (*where, index))
+    return tuple(value or ())
 
 
 def _roles(path, section: str, key: str, value, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -191,39 +397,42 @@ def _roles(path, section: str, key: str, value, default: tuple[str, ...]) -> tup
     if isinstance(roles, str) or not isinstance(roles, list | tuple) \
             or set(roles) - set(ROLE_NAMES):
         raise ConfigError(f"{path}: {section}.{key} must be a list of roles from "
-                          f"{', '.join(ROLE_NAMES)} (got {value!r})")
+                          f"{', '.join(ROLE_NAMES)} (got {value!r})", (section, key))
     return tuple(roles)
 
 
 def _contact_settings(path, contacts: dict) -> dict:
     role_keys = {"view_roles": "contacts_view_roles", "edit_roles": "contacts_edit_roles",
                  "assign_roles": "contacts_assign_roles", "new_sms_roles": "new_sms_roles"}
-    unknown = set(contacts) - {"recent_days", *role_keys}
+    unknown = set(contacts) - SETTINGS_KEYS["contacts"]
     if unknown:
-        raise ConfigError(f"{path}: [contacts] has unknown keys {sorted(unknown)}")
+        raise ConfigError(f"{path}: [contacts] has unknown keys {sorted(unknown)}",
+                          ("contacts", min(unknown)))
     days = contacts.get("recent_days", Settings.contacts_recent_days)
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
         raise ConfigError(f"{path}: contacts.recent_days must be a whole number of days "
-                          "from 1 to 3650")
+                          f"from 1 to 3650, got {shown(days)}", ("contacts", "recent_days"))
     return {"contacts_recent_days": days, **{
         field: _roles(path, "contacts", key, contacts.get(key), getattr(Settings, field))
         for key, field in role_keys.items()}}
 
 
 def _spelling_settings(path, spelling: dict) -> dict:
-    unknown = set(spelling) - {"enabled", "confirm_on_send", "language", "corporate_words",
-                               "preload"}
+    unknown = set(spelling) - SETTINGS_KEYS["spelling"]
     if unknown:
-        raise ConfigError(f"{path}: [spelling] has unknown keys {sorted(unknown)}")
+        raise ConfigError(f"{path}: [spelling] has unknown keys {sorted(unknown)}",
+                          ("spelling", min(unknown)))
     words = spelling.get("corporate_words", [])
     if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
-        raise ConfigError(f"{path}: spelling.corporate_words must be a list of words")
+        raise ConfigError(f"{path}: spelling.corporate_words must be a list of words",
+                          ("spelling", "corporate_words"))
     language = str(spelling.get("language", "en"))
     from spellchecker import SpellChecker  # the languages it ships are the ones we offer
 
     if language not in SpellChecker.languages():
         raise ConfigError(f"{path}: spelling.language {language!r} is not a dictionary "
-                          f"pyspellchecker ships: {', '.join(sorted(SpellChecker.languages()))}")
+                          f"pyspellchecker ships: {', '.join(sorted(SpellChecker.languages()))}",
+                          ("spelling", "language"))
     return {
         "spelling_enabled": bool(spelling.get("enabled", True)),
         "spelling_confirm_on_send": bool(spelling.get("confirm_on_send", True)),
@@ -233,17 +442,54 @@ def _spelling_settings(path, spelling: dict) -> dict:
     }
 
 
-def _queue_settings(path, data: dict) -> dict:
-    roles = data.get("roles", {})
+def _queue_settings(path, data: dict, country: str = "US") -> dict:
+    roles = _section(path, data, "roles")
+    raw = data.get("queues")
+    for index, table in enumerate(raw if isinstance(raw, list) else []):
+        if isinstance(table, dict):  # parse_queues names the table that is no table
+            name = f"queue #{index + 1} ({table.get('name')})"
+            _numbers(path, ("queues", index, "numbers"), table.get("numbers"), country,
+                     f"{name}: numbers")
+            _slack_ids(path, ("queues", index, "members"), table.get("members"),
+                       name=f"{name}: members")
+            _slack_ids(path, ("queues", index, "member_groups"), table.get("member_groups"),
+                       groups=True, name=f"{name}: member_groups")
     try:
         return {
-            "queues": parse_queues(data.get("queues"), str(path)),
+            "queues": parse_queues(raw, str(path)),
             "agent_overrides": parse_agent_overrides(data.get("agents"), str(path)),
-            "supervisor_groups": tuple(roles.get("supervisor_groups", ())),
-            "admin_groups": tuple(roles.get("admin_groups", ())),
+            "supervisor_groups": _slack_ids(path, ("roles", "supervisor_groups"),
+                                            roles.get("supervisor_groups"), groups=True),
+            "admin_groups": _slack_ids(path, ("roles", "admin_groups"),
+                                       roles.get("admin_groups"), groups=True),
         }
     except QueueConfigError as error:
-        raise ConfigError(str(error)) from error
+        where = _queue_error_where(str(error).removeprefix(f"{path}: "), raw)
+        raise ConfigError(str(error), where) from error
+
+
+def _queue_error_where(message: str, raw: object) -> tuple[str | int, ...] | None:
+    """The key path a bot/queues.py message is about. Those messages name the table
+    ("queue #2", "agents.U1.capacity") and the key, so the path is read back from them."""
+    agent = re.search(r"\[?agents\.([^].\s]+)(?:\.(\w+))?", message)
+    if agent:
+        return ("agents", agent[1], *([agent[2]] if agent[2] else []))
+    if "[agents]" in message:
+        return ("agents",)
+    queue = re.search(r"queue #(\d+)", message)
+    if not queue:
+        return ("queues",)
+    index = int(queue[1]) - 1
+    table = raw[index] if isinstance(raw, list) and index < len(raw) else {}
+    table = table if isinstance(table, dict) else {}
+    for number in table.get("numbers", []) if isinstance(table.get("numbers"), list) else []:
+        if f"{number} already belongs" in message:
+            return ("queues", index, "numbers", table["numbers"].index(number))
+    # Longest first: auto_answer_preview_seconds also contains auto_answer.
+    for key in sorted(table, key=len, reverse=True):
+        if re.search(rf"\b{re.escape(key)}\b", message.split("):", 1)[-1]):
+            return ("queues", index, key)
+    return ("queues", index)
 
 
 CASE_FIELD_LIMIT = 80  # characters of a case field's name in [case] settings
@@ -267,18 +513,19 @@ class CaseLink:
         return self.text.replace("{value}", value)
 
 
-def _check_link_template(where: str, url: str) -> None:
+def _check_link_template(where: str, url: str, key: tuple[str, ...]) -> None:
     from urllib.parse import urlsplit
 
     if any(ch.isspace() or ch in '<>|"' for ch in url):
-        raise ConfigError(f"{where}: the url may not contain spaces or any of < > | \"")
+        raise ConfigError(f"{where}: the url may not contain spaces or any of < > | \"", key)
     if url.replace("{value}", "").count("{") or url.replace("{value}", "").count("}"):
-        raise ConfigError(f"{where}: the only placeholder a url may use is {{value}}")
+        raise ConfigError(f"{where}: the only placeholder a url may use is {{value}}", key)
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"{where}: the url must start with https:// (or http://) and a host")
+        raise ConfigError(f"{where}: the url must start with https:// (or http://) and a host",
+                          key)
     if "{value}" in parts.netloc:
-        raise ConfigError(f"{where}: {{value}} may not be part of the host name")
+        raise ConfigError(f"{where}: {{value}} may not be part of the host name", key)
 
 
 def _case_settings(path, case: dict) -> dict:
@@ -286,25 +533,32 @@ def _case_settings(path, case: dict) -> dict:
     editable = case.get("editable", [])
     if not isinstance(editable, list) or not all(isinstance(f, str) and f.strip()
                                                  for f in editable):
-        raise ConfigError(f"{path}: case.editable must be a list of field names")
+        raise ConfigError(f"{path}: case.editable must be a list of field names",
+                          ("case", "editable"))
     editable = tuple(dict.fromkeys(f.strip() for f in editable))
     links = case.get("links", {})
     if not isinstance(links, dict):
-        raise ConfigError(f"{path}: case.links must be a table of field = {{ text, url }}")
+        raise ConfigError(f"{path}: case.links must be a table of field = {{ text, url }}",
+                          ("case", "links"))
     found: list[CaseLink] = []
     for name, link in links.items():
         where = f"{path}: case.links.{name!r}"
         if not isinstance(link, dict) or not isinstance(link.get("url"), str):
-            raise ConfigError(f"{where}: give {{ text = \"...\", url = \"https://...\" }}")
+            raise ConfigError(f"{where}: give {{ text = \"...\", url = \"https://...\" }}",
+                              ("case", "links", name))
         text = str(link.get("text") or "{value}").strip()
         if len(text) > 150 or "\n" in text:
-            raise ConfigError(f"{where}: the text must be one line of at most 150 characters")
-        _check_link_template(where, link["url"].strip())
+            raise ConfigError(f"{where}: the text must be one line of at most 150 characters",
+                              ("case", "links", name, "text"))
+        _check_link_template(where, link["url"].strip(), ("case", "links", name, "url"))
         found.append(CaseLink(name.strip(), text, link["url"].strip()))
-    for name in [*editable, *(link.field for link in found)]:
+    names = [*((name, ("case", "editable", index)) for index, name in enumerate(editable)),
+             *((link.field, ("case", "links", raw)) for link, raw in zip(found, links,
+                                                                          strict=True))]
+    for name, key in names:
         if not name or len(name) > CASE_FIELD_LIMIT:
             raise ConfigError(f"{path}: case field names are 1 to {CASE_FIELD_LIMIT} "
-                              f"characters: {name[:100]!r}")
+                              f"characters: {name[:100]!r}", key)
     return {"case_editable": editable, "case_links": tuple(found)}
 
 
@@ -325,7 +579,16 @@ class Env:
     public_url: str | None
     port: int
     settings_file: str
+    # Multi-workspace installs ("Add to Slack"): the app's OAuth credentials, Basic Information.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def oauth(self) -> bool:
+        """Installed into workspaces by OAuth (tokens in the database), not one bot token."""
+        return bool(self.slack_client_id and self.slack_client_secret
+                    and not self.slack_bot_token)
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Env:
@@ -345,18 +608,28 @@ class Env:
             public_url=(e.get("SMSDESK_PUBLIC_URL") or "").rstrip("/") or None,
             port=int(e.get("PORT") or 3000),
             settings_file=e.get("SMSDESK_SETTINGS") or DEFAULT_SETTINGS_FILE,
+            slack_client_id=e.get("SLACK_CLIENT_ID") or None,
+            slack_client_secret=e.get("SLACK_CLIENT_SECRET") or None,
         )
 
     def problems(self, *, socket_mode: bool) -> list[str]:
         """What is missing for this mode, each with where to find it. Empty means ready."""
         found: list[str] = []
-        if not self.slack_bot_token:
+        if self.oauth and socket_mode:
+            found.append("Installing into several workspaces (SLACK_CLIENT_ID and "
+                         "SLACK_CLIENT_SECRET) needs `smsdesk serve`: Slack redirects the "
+                         "installer to this app over HTTPS")
+        if bool(self.slack_client_id) != bool(self.slack_client_secret):
+            found.append("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together: copy both from "
+                         "Basic Information > App Credentials")
+        if not self.oauth and not self.slack_bot_token:
             found.append(
                 "SLACK_BOT_TOKEN is not set: install the app to your workspace and copy the "
                 "Bot User OAuth Token (xoxb-...) from OAuth & Permissions at "
-                "https://api.slack.com/apps"
+                "https://api.slack.com/apps (or, to install into several workspaces, set "
+                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET instead)"
             )
-        elif not self.slack_bot_token.startswith("xoxb-"):
+        elif not self.oauth and not self.slack_bot_token.startswith("xoxb-"):
             found.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
         if not self.slack_signing_secret and not socket_mode:
             found.append(
@@ -396,61 +669,75 @@ def _disposition_settings(path, table: object) -> dict:
     """[dispositions] mandatory, and codes = [...] or [dispositions.groups] Label = [...]."""
     where = f"{path}: dispositions"
     if not isinstance(table, dict):
-        raise ConfigError(f"{where} must be a table ([dispositions])")
-    unknown = set(table) - {"mandatory", "codes", "groups"}
+        raise ConfigError(f"{where} must be a table ([dispositions])", ("dispositions",))
+    unknown = set(table) - SETTINGS_KEYS["dispositions"]
     if unknown:
         raise ConfigError(f"{where} has unknown settings {sorted(unknown)}: use mandatory, "
-                          "codes or [dispositions.groups]")
+                          "codes or [dispositions.groups]", ("dispositions", min(unknown)))
     mandatory = table.get("mandatory", False)
     if not isinstance(mandatory, bool):
-        raise ConfigError(f"{where}.mandatory must be true or false")
+        raise ConfigError(f"{where}.mandatory must be true or false",
+                          ("dispositions", "mandatory"))
     if "codes" in table and "groups" in table:
         raise ConfigError(f"{where}: give either codes (a flat list) or [dispositions.groups], "
-                          "not both (one select menu cannot mix them)")
+                          "not both (one select menu cannot mix them)", ("dispositions", "groups"))
     codes: tuple[str, ...] = ()
     groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
     if "groups" in table:
         raw = table["groups"]
         if not isinstance(raw, dict) or not raw:
             raise ConfigError(f"{where}.groups must be a table of Label = [codes], e.g. "
-                              'Sales = ["Order placed", "Quote sent"]')
+                              'Sales = ["Order placed", "Quote sent"]', ("dispositions", "groups"))
         if len(raw) > MAX_SELECT_OPTIONS:
             raise ConfigError(f"{where}.groups has {len(raw)} groups; Slack shows at most "
-                              f"{MAX_SELECT_OPTIONS}")
-        groups = tuple((_option_text(f"{where}.groups", "label", label),
-                        _disposition_codes(f"{where}.groups.{label}", listed))
+                              f"{MAX_SELECT_OPTIONS}", ("dispositions", "groups"))
+        groups = tuple((_option_text(f"{where}.groups", "label", label,
+                                     ("dispositions", "groups", label)),
+                        _disposition_codes(f"{where}.groups.{label}", listed,
+                                           ("dispositions", "groups", label)))
                        for label, listed in raw.items())
     elif "codes" in table:
         # An empty list turns the picker off (the modal says no codes are configured).
         codes = (() if table["codes"] == [] else
-                 _disposition_codes(f"{where}.codes", table["codes"]))
+                 _disposition_codes(f"{where}.codes", table["codes"], ("dispositions", "codes")))
     else:
         codes = DEFAULT_DISPOSITION_CODES
     every = list(codes) + [code for _label, listed in groups for code in listed]
     repeated = sorted({code for code in every if every.count(code) > 1})
     if repeated:
-        raise ConfigError(f"{where}: each code may appear only once; repeated: {repeated}")
+        raise ConfigError(f"{where}: each code may appear only once; repeated: {repeated}",
+                          _second_use(repeated[0], codes, groups))
     if mandatory and not every:
         raise ConfigError(f"{where}.mandatory is true but no codes are configured, so Done "
-                          "could never close an interaction")
+                          "could never close an interaction", ("dispositions", "mandatory"))
     return {"disposition_codes": codes, "disposition_groups": groups,
             "disposition_mandatory": mandatory}
 
 
-def _disposition_codes(where: str, listed: object) -> tuple[str, ...]:
+def _second_use(code: str, codes: tuple[str, ...],
+                groups: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[str | int, ...]:
+    """Where a repeated code is written the second time (the copy to delete)."""
+    places = [(("dispositions", "codes", i), c) for i, c in enumerate(codes)] + [
+        (("dispositions", "groups", label, i), c)
+        for label, listed in groups for i, c in enumerate(listed)]
+    return [place for place, written in places if written == code][1]
+
+
+def _disposition_codes(where: str, listed: object, key: tuple[str, ...]) -> tuple[str, ...]:
     if not isinstance(listed, list) or not listed:
         raise ConfigError(f"{where} must be a non-empty list of codes, e.g. "
-                          '["Resolved", "No action"]')
+                          '["Resolved", "No action"]', key)
     if len(listed) > MAX_SELECT_OPTIONS:
         raise ConfigError(f"{where} has {len(listed)} codes; Slack shows at most "
-                          f"{MAX_SELECT_OPTIONS}")
-    return tuple(_option_text(where, "code", code) for code in listed)
+                          f"{MAX_SELECT_OPTIONS}", key)
+    return tuple(_option_text(where, "code", code, (*key, index))
+                 for index, code in enumerate(listed))
 
 
-def _option_text(where: str, what: str, text: object) -> str:
+def _option_text(where: str, what: str, text: object, key: tuple[str | int, ...]) -> str:
     if not isinstance(text, str) or not text.strip():
-        raise ConfigError(f"{where}: every {what} must be non-empty text, not {text!r}")
+        raise ConfigError(f"{where}: every {what} must be non-empty text, not {text!r}", key)
     if len(text.strip()) > MAX_OPTION_TEXT:
         raise ConfigError(f"{where}: the {what} {text!r} is longer than the "
-                          f"{MAX_OPTION_TEXT} characters Slack shows in a menu")
+                          f"{MAX_OPTION_TEXT} characters Slack shows in a menu", key)
     return text.strip()
