@@ -9,16 +9,20 @@ from dataclasses import dataclass
 
 from flask import Flask
 from slack_bolt import App
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
 )
+from slack_sdk.oauth.token_rotation import TokenRotator
 
 from bot.config import Env, Settings
 from bot.desk import groups
 from bot.services import Services, SmsSender
+from bot.slack import install_pages, installations
 from bot.slack.app import build_bolt_app
+from bot.slack.ids import BOT_SCOPES
 from bot.sms.simulator import SimulatorSender
 from bot.sms.twilio import TwilioSender
 from bot.spelling import checker
@@ -36,7 +40,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Runtime:
     services: Services
-    team_id: str
+    team_id: str | None  # None: installed by OAuth into any number of workspaces
     bolt: App
     web: Flask
     worker: Worker
@@ -54,6 +58,14 @@ def _sender(env: Env, public_url: str) -> SmsSender:
     return SimulatorSender()
 
 
+def _workspaces(settings: Settings, team_id: str | None) -> list[tuple[str, Settings]]:
+    """(team, its settings) of every workspace this desk serves that the settings know."""
+    known = [(w.team_id, w.settings) for w in settings.workspaces]
+    if team_id is not None and team_id not in {team for team, _ in known}:
+        known.append((team_id, settings))
+    return known
+
+
 def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
                   worker_threads: int = 4, migrate: bool = True,
                   listener_executor: Executor | None = None,
@@ -65,32 +77,58 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
         db.upgrade()
     # One pacer for every Slack call of this process: jobs wait their turn without sleeping,
     # listeners' calls (which must answer at once) count against the same budgets.
-    if pacing:
-        client = PacedWebClient(token=env.slack_bot_token, base_url=env.slack_api_url,
-                                timeout=15, pacer=pacer or SlackPacer(),
-                                retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2)])
-    else:
-        client = WebClient(token=env.slack_bot_token, base_url=env.slack_api_url, timeout=15,
-                           retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2),
-                                           RateLimitErrorRetryHandler(max_retry_count=100)])
-    auth = client.auth_test()
-    team_id = auth["team_id"]
-    if isinstance(client, PacedWebClient):
-        client.team_id = team_id
+    pacer = pacer or SlackPacer()
+
+    def make_client(token: str | None, team_id: str = "") -> WebClient:
+        if pacing:
+            return PacedWebClient(token=token, base_url=env.slack_api_url, timeout=15,
+                                  pacer=pacer, team_id=team_id, retry_handlers=[
+                                      ConnectionErrorRetryHandler(max_retry_count=2)])
+        return WebClient(token=token, base_url=env.slack_api_url, timeout=15,
+                         retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2),
+                                         RateLimitErrorRetryHandler(max_retry_count=100)])
+
     public_url = env.public_url or f"http://localhost:{env.port}"
+    oauth_settings: OAuthSettings | None = None
+    if env.oauth:
+        # Many workspaces: no token of our own; each workspace's comes from its install.
+        installation_store, state_store = installations.stores(db.engine, env.slack_client_id)
+        rotator = TokenRotator(client_id=env.slack_client_id,
+                               client_secret=env.slack_client_secret,
+                               client=WebClient(base_url=env.slack_api_url, timeout=15))
+        slack_client = installations.WorkspaceClients(installation_store, rotator, make_client)
+        client = make_client(None)
+        team_id = None
+    else:
+        client = make_client(env.slack_bot_token)
+        team_id = client.auth_test()["team_id"]
+        if isinstance(client, PacedWebClient):
+            client.team_id = team_id
+
+        def slack_client(_team_id: str) -> WebClient:
+            return client
     simulator_url = f"{public_url}/simulator" if env.sms_provider == "simulator" else None
+    if env.oauth:
+        oauth_settings = OAuthSettings(
+            client_id=env.slack_client_id, client_secret=env.slack_client_secret,
+            scopes=sorted(BOT_SCOPES), redirect_uri=f"{public_url}/slack/oauth_redirect",
+            installation_store=installation_store, state_store=state_store,
+            installation_store_bot_only=True,
+            token_rotation_expiration_minutes=installations.ROTATE_MINUTES_BEFORE_EXPIRY,
+            callback_options=install_pages.callback_options(lambda: settings))
     links = MediaLinks(link_secret(env.slack_signing_secret, env.slack_app_token,
                                    env.slack_bot_token), public_url)
     services = Services(
         db=db,
-        settings=settings,
-        slack_client=lambda _team_id: client,
+        all_settings=settings,
+        slack_client=slack_client,
         sender=_sender(env, public_url),
         simulator_url=simulator_url,
         media_link=links.url_for,
     )
     bolt = build_bolt_app(services, client,
-                          None if socket_mode else env.slack_signing_secret, listener_executor)
+                          None if socket_mode else env.slack_signing_secret, listener_executor,
+                          oauth_settings)
     web = create_web_app(
         WebContext(services, team_id, public_url,
                    env.twilio_auth_token if env.sms_provider == "twilio" else None, links),
@@ -103,11 +141,16 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
         threading.Thread(target=checker.preload, args=([settings.spelling_language],),
                          name="spelling-warm-up", daemon=True).start()
     # Read the user groups the settings name now, then every 15 minutes (one timer job).
-    groups.schedule_refresh(db, settings, team_id)
+    for workspace_team, workspace_settings in _workspaces(settings, team_id):
+        groups.schedule_refresh(db, workspace_settings, workspace_team)
+        if not workspace_settings.desk_channel:
+            log.warning("No desk channel for workspace %s ([workspaces.%s.desk] channel): "
+                        "accepted interactions cannot open a thread", workspace_team,
+                        workspace_team)
     if simulator_url:
         log.warning("SMS_PROVIDER=simulator: no real SMS are being sent. The customer's "
                     "phone is at %s", simulator_url)
-    if not settings.desk_channel:
+    if not settings.desk_channel and not settings.workspaces:
         log.warning("No desk channel set (desk.channel in %s or SMSDESK_DESK_CHANNEL): "
                     "accepted interactions cannot open a thread", env.settings_file)
     return Runtime(services, team_id, bolt, web, worker)

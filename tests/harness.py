@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,7 +18,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -28,6 +29,7 @@ from bot.config import Env, Settings
 from bot.runtime import Runtime, build_runtime
 from bot.sms.twilio import expected_signature
 from bot.worker.pacing import METHOD_LIMITS, Limit, SlackPacer
+from tests.fakes import slack_oauth
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -221,6 +223,25 @@ class Desk:
     def db(self):
         return self.runtime.services.db
 
+    def in_workspace(self, team_id: str) -> Desk:
+        """The same desk, driven as Slack drives it for another workspace."""
+        return replace(self, team_id=team_id)
+
+    def install_workspace(self, team_id: str, *, installer: str = "UINSTALLER",
+                          expires_in: int = 43200) -> httpx.Response:
+        """"Add to Slack" as an admin of `team_id` does it: the install page, Slack's
+        consent (the fake's code), the redirect back. Returns the page the admin lands on."""
+        page = self.http.get(self.url + "/slack/install")
+        assert page.status_code == 200, page.text
+        state = re.search(r"[?&]state=([^&\"']+)", page.text).group(1)
+        code = self.slack.oauth.arrange_install(team_id, installer=installer,
+                                                expires_in=expires_in)
+        # bolt's state cookie is Secure (Slack apps are served over https); a browser on
+        # this plain-http loopback would not send it, so carry it as the browser would.
+        cookie = page.headers["set-cookie"].split(";", 1)[0]
+        return self.http.get(self.url + "/slack/oauth_redirect",
+                             params={"code": code, "state": state}, headers={"Cookie": cookie})
+
     def close(self) -> None:
         self.http.close()
         self._server.smsdesk_closing = True
@@ -314,9 +335,10 @@ def start_desk(database_url: str, *, settings: Settings | None = None,
                sms_provider: str = "twilio",
                user_groups: dict[str, tuple[str, ...]] | None = None,
                pacer: SlackPacer | None = None, pacing: bool = True,
-               worker_threads: int = 3) -> Desk:
+               worker_threads: int = 3, oauth: bool = False) -> Desk:
     """`sms_provider="simulator"` runs the desk with no Twilio at all (the fake stays idle).
-    `user_groups` exist in the fake Slack before the app starts (it reads them at start)."""
+    `user_groups` exist in the fake Slack before the app starts (it reads them at start).
+    `oauth=True`: no bot token; workspaces install through /slack/install (`install_workspace`)."""
     slack = FakeSlack().start()
     twilio = FakeTwilio().start()
     for user in agents:
@@ -333,10 +355,15 @@ def start_desk(database_url: str, *, settings: Settings | None = None,
     server = create_server(app, host="127.0.0.1", port=0, threads=8)
     url = f"http://127.0.0.1:{server.effective_port}"
     environ = {
-        "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.url, "DATABASE_URL": database_url,
         "SMS_PROVIDER": sms_provider, "SMSDESK_PUBLIC_URL": url,
     }
+    if oauth:
+        environ.update({"SLACK_CLIENT_ID": slack_oauth.CLIENT_ID,
+                        "SLACK_CLIENT_SECRET": slack_oauth.CLIENT_SECRET})
+    else:
+        environ["SLACK_BOT_TOKEN"] = slack.bot_token
     if sms_provider == "twilio":
         environ.update({"TWILIO_ACCOUNT_SID": twilio.account_sid,
                         "TWILIO_AUTH_TOKEN": twilio.auth_token, "TWILIO_API_URL": twilio.url})

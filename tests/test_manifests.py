@@ -173,3 +173,15 @@ def test_commands_scope_is_requested_exactly_when_there_are_slash_commands(mode)
     manifest = build_manifest(mode)
     has_commands = bool(manifest["features"].get("slash_commands"))
     assert ("commands" in manifest["oauth_config"]["scopes"]["bot"]) == has_commands
+
+
+def test_the_oauth_manifest_redirects_to_the_app_and_rotates_tokens_the_others_do_not():
+    oauth = build_manifest("oauth", public_url="https://desk.example.org/")
+    assert oauth["oauth_config"]["redirect_urls"] == [
+        "https://desk.example.org/slack/oauth_redirect"]
+    assert oauth["settings"]["token_rotation_enabled"] is True
+    # A bot token pasted into SLACK_BOT_TOKEN is never refreshed: it must not expire.
+    for mode in ("http", "socket"):
+        manifest = build_manifest(mode)
+        assert manifest["settings"]["token_rotation_enabled"] is False
+        assert "redirect_urls" not in manifest["oauth_config"]

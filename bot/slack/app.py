@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
+from bot import tenancy
 from bot.services import Services
 from bot.slack.listeners import (
     actions,
+    admin,
     commands,
     contacts,
     events,
@@ -35,16 +39,27 @@ log.addFilter(_SameTokenNotice())
 
 
 def build_bolt_app(services: Services, client: WebClient, signing_secret: str | None,
-                   listener_executor: Executor | None = None) -> App:
+                   listener_executor: Executor | None = None,
+                   oauth_settings: OAuthSettings | None = None) -> App:
+    """`oauth_settings`: installed into workspaces by "Add to Slack" (bolt then finds each
+    request's token in the installation store); None: the one workspace of `client`'s token."""
     app = App(
-        listener_executor=listener_executor,
+        # Listeners run on these threads after ack; they must know the request's workspace.
+        listener_executor=tenancy.CarryingTeamExecutor(
+            listener_executor or ThreadPoolExecutor(max_workers=10)),
         client=client,
         signing_secret=signing_secret or "unused-in-socket-mode",
         # Socket Mode requests are authenticated by the socket itself.
         request_verification_enabled=signing_secret is not None,
+        oauth_settings=oauth_settings,
         name="smsdesk",
         logger=log,
     )
+
+    @app.use
+    def serve_the_requests_team(context: BoltContext, next: Callable[[], None]) -> None:
+        tenancy.serve(context.team_id)
+        next()
 
     @app.error
     def on_error(error: Exception, body: dict) -> None:
@@ -60,4 +75,5 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
     supervision.register(app, services)
     contacts.register(app, services)
     outbound.register(app, services)
+    admin.register(app, services)
     return app

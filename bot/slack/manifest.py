@@ -10,7 +10,11 @@ import json
 
 from bot.slack.ids import BOT_EVENTS, BOT_SCOPES, GLOBAL_SHORTCUTS, SLASH_COMMANDS
 
-MODES = ("http", "socket")
+# http: one workspace, its bot token set by hand. oauth: the same over HTTP, installed into
+# any number of workspaces by "Add to Slack", with rotating tokens (a rotating token expires
+# in 12 hours, so only an app that stores and refreshes tokens itself may turn rotation on).
+MODES = ("http", "oauth", "socket")
+OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
 DEFAULT_PUBLIC_URL = "https://smsdesk.example.com"
 # bolt's default endpoint: events, interactivity and commands all arrive on it.
 SLACK_EVENTS_PATH = "/slack/events"
@@ -22,10 +26,11 @@ BACKGROUND_COLOR = "#1d4f7c"
 def build_manifest(
     mode: str, public_url: str = DEFAULT_PUBLIC_URL, app_name: str = "smsdesk"
 ) -> dict:
-    """Return the app manifest for `mode` ("http" or "socket") as a JSON-ready dict."""
+    """Return the app manifest for `mode` (see MODES) as a JSON-ready dict."""
     if mode not in MODES:
         raise ValueError(f"unknown manifest mode {mode!r}; expected one of {', '.join(MODES)}")
-    http = mode == "http"
+    http = mode in ("http", "oauth")
+    oauth = mode == "oauth"
     # Pasted URLs often end in "/", which would otherwise give ".../" + "/slack/events".
     request_url = public_url.rstrip("/") + SLACK_EVENTS_PATH
 
@@ -78,13 +83,16 @@ def build_manifest(
             "background_color": BACKGROUND_COLOR,
         },
         "features": features,
-        "oauth_config": {"scopes": {"bot": sorted(BOT_SCOPES)}},
+        "oauth_config": {
+            **({"redirect_urls": [public_url.rstrip("/") + OAUTH_REDIRECT_PATH]} if oauth else {}),
+            "scopes": {"bot": sorted(BOT_SCOPES)},
+        },
         "settings": {
             "event_subscriptions": event_subscriptions,
             "interactivity": interactivity,
             "org_deploy_enabled": False,
             "socket_mode_enabled": not http,
-            "token_rotation_enabled": False,
+            "token_rotation_enabled": oauth,
         },
     }
 

@@ -17,6 +17,7 @@ from bot.media.images import MAX_BYTES
 from bot.sms import simulator
 from bot.sms.messages import InboundMessage, MediaRef
 from bot.sms.phone import InvalidNumber, to_e164
+from bot.tenancy import serving
 from storage.models import Media, Message
 
 blueprint = Blueprint("simulator", __name__)
@@ -62,8 +63,13 @@ def send() -> Response:
         return jsonify(error=str(error)), 400
     message = InboundMessage(simulator.PROVIDER, simulator.new_inbound_sid(), phone,
                              _business_number(), body, {"Channel": "Simulator"}, media)
-    receipt = inbound_use_case.receive_inbound(web.services.db, web.services.settings,
-                                               web.team_id, message)
+    team_id = web.team_for(message.to_number)
+    if team_id is None:
+        return jsonify(error=f"no workspace has the business number {message.to_number}"), 404
+    with serving(team_id):
+        receipt = inbound_use_case.receive_inbound(web.services.db, web.services.settings,
+                                                   team_id, message)
+    web.services.metrics.count_inbound(receipt.duplicate, message.provider)
     return jsonify(message_id=receipt.message_id, interaction_id=receipt.interaction_id), 201
 
 
@@ -81,7 +87,7 @@ def conversation() -> Response:
             select(Message.direction, Message.body, Message.delivery_state, Message.created_at,
                    pictures)
             # What this phone sent and received, whichever contact the number now belongs to.
-            .where(Message.team_id == web.team_id,
+            .where(Message.team_id == web.team_for(_business_number()),
                    ((Message.direction == "inbound") & (Message.from_number == phone))
                    # The phone only ever sees what was actually handed to the provider.
                    | ((Message.direction == "outbound") & (Message.to_number == phone)

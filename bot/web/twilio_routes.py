@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.desk import inbound as inbound_use_case
 from bot.desk import replies
 from bot.sms import twilio
+from bot.tenancy import serving
 
 log = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -50,15 +51,23 @@ def inbound() -> Response:
         message = twilio.parse_inbound(params, web.services.settings.default_country)
     except twilio.WebhookError as error:
         return _refuse(400, str(error))
+    team_id = web.team_for(message.to_number)
+    if team_id is None:
+        log.error("a text to %s reached no desk: no [workspaces.T…] table lists that business "
+                  "number", message.to_number)
+        return _refuse(404, f"no workspace has the business number {message.to_number}: list "
+                            "it in a [workspaces.T…] table of the settings")
     try:
-        inbound_use_case.receive_inbound(web.services.db, web.services.settings, web.team_id,
-                                         message)
+        with serving(team_id):
+            receipt = inbound_use_case.receive_inbound(web.services.db, web.services.settings,
+                                                       team_id, message)
     except DBAPIError:
         # Not stored, so not acknowledged: Twilio retries a 5xx, and nothing is lost.
         log.exception("could not store inbound SMS %s", message.provider_sid)
         response = _refuse(503, "storage unavailable, retry later")
         response.headers["Retry-After"] = "5"
         return response
+    web.services.metrics.count_inbound(receipt.duplicate, message.provider)
     return Response(EMPTY_TWIML, status=200, mimetype="text/xml")
 
 

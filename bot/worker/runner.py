@@ -9,12 +9,16 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 
+from bot.logs import log_context
 from bot.services import Services
+from bot.tenancy import serving
+from bot.worker.alerts import AdminAlerts
 from bot.worker.pacing import running_job
 from storage import outbox
 from storage.clock import utcnow
@@ -53,6 +57,7 @@ class Worker:
         # idle threads look again then rather than at the next poll.
         self._next_due: datetime | None = None
         services.db.on_jobs_committed(self.wake)
+        self.alerts = AdminAlerts(services)
 
     def wake(self) -> None:
         """One thread looks for work; a thread that finds some wakes the next (_loop)."""
@@ -68,12 +73,16 @@ class Worker:
             self._threads.append(thread)
         return self
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Take no new job; wait up to `timeout` in all for the running ones to finish.
+        True when every worker thread has ended."""
         self._stopping.set()
         with self._wake:
             self._wake.notify_all()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(deadline - time.monotonic(), 0.0))
+        return not any(thread.is_alive() for thread in self._threads)
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -108,7 +117,8 @@ class Worker:
     def run_once(self, limit: int = 1) -> int:
         jobs = outbox.claim(self.services.db, limit=limit)
         for job in jobs:
-            self._run(job)
+            with log_context(job_id=job.id, interaction_id=job.payload.get("interaction_id")):
+                self._run(job)
         return len(jobs)
 
     def _run(self, job: ClaimedJob) -> None:
@@ -119,7 +129,7 @@ class Worker:
             log.error("no handler for job kind %s (job %s)", job.kind, job.id)
             return
         try:
-            with running_job(job.team_id, job.priority, job.id):
+            with running_job(job.team_id, job.priority, job.id), serving(job.team_id):
                 handler(self.services, job)
         except RetryLater as wait:
             outbox.retry_at(db, job.id, str(wait), wait.at, count_attempt=False)
@@ -133,6 +143,7 @@ class Worker:
                                    timedelta(seconds=retry_after), count_attempt=False)
                 self._due_again(utcnow() + timedelta(seconds=retry_after))
                 return
+            self.alerts.slack_refused(job, error)  # a token or channel only an admin can fix
             self._failed(job, f"Slack {error.response.get('error') or status}")
             return
         except Exception as error:  # noqa: BLE001 - every failure is retried, then recorded
@@ -141,6 +152,7 @@ class Worker:
         outbox.complete(db, job.id)
 
     def _failed(self, job: ClaimedJob, reason: str) -> None:
+        self.services.metrics.jobs_failed.labels(job.kind).inc()
         if job.attempts >= MAX_ATTEMPTS:
             log.error("job %s (%s) gave up after %s attempts: %s", job.id, job.kind,
                       job.attempts, reason)

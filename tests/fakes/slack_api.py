@@ -24,6 +24,7 @@ upload URL on this same server, the bytes are POSTed there raw (no token, no mul
   `file_not_found`.
 """
 
+import base64
 import copy
 import itertools
 import json
@@ -40,6 +41,7 @@ from urllib.parse import parse_qs, quote
 
 from tests.fakes import wait_until
 from tests.fakes._http import HttpRequest, HttpResponse, LoopbackServer
+from tests.fakes.slack_oauth import SlackOAuth
 from tests.fakes.slack_rules import (
     MAX_VIEW_BLOCKS,
     Refusal,
@@ -86,6 +88,7 @@ class _Channel:
     members: set[str] = field(default_factory=set)
     bot_is_member: bool = True
     dm_user: str | None = None
+    team_id: str | None = None  # None: seen by every workspace's bot (single-team tests)
 
     def as_slack(self) -> dict[str, Any]:
         return {
@@ -216,6 +219,9 @@ class FakeSlack:
         self._deleted_files: set[str] = set()
         self._user_groups: dict[str, list[str]] = {}  # group id (S…) -> member user ids
         self._down = False
+        self._serving: _Bot | None = None  # the bot of the call being answered
+        self._token_expiry: dict[str, float] = {}  # rotating tokens: token -> epoch seconds
+        self.oauth = SlackOAuth(self)
         # Rate limits, off unless a test turns them on (enforce_rate_limits).
         self._post_limit: tuple[float, float] | None = None
         self._method_limits: dict[str, tuple[float, float]] = {}
@@ -280,6 +286,16 @@ class FakeSlack:
                 team_id, bot_user_id or self.bot_user_id, bot_id or self.bot_id
             )
 
+    def add_rotating_token(self, token: str, team_id: str, bot_user_id: str,
+                           expires_at: float) -> None:
+        with self._lock:
+            self.add_token(token, team_id, bot_user_id)
+            self._token_expiry[token] = expires_at
+
+    def revoke_token(self, token: str) -> None:
+        with self._lock:
+            self._bots.pop(token, None)
+
     def add_user(
         self, user_id: str, name: str, real_name: str | None = None, team_id: str | None = None
     ) -> None:
@@ -303,10 +319,11 @@ class FakeSlack:
         is_private: bool = False,
         members: Iterable[str] = (),
         bot_is_member: bool = True,
+        team_id: str | None = None,
     ) -> None:
         with self._lock:
             self._channels[channel_id] = _Channel(
-                channel_id, name, is_private, set(members), bot_is_member
+                channel_id, name, is_private, set(members), bot_is_member, team_id=team_id
             )
 
     def add_user_group(self, group_id: str, members: Iterable[str]) -> None:
@@ -532,6 +549,7 @@ class FakeSlack:
         else:
             parse_failed = False
         token = _bearer_token(request) or str(params.pop("token", ""))
+        params.update(_basic_credentials(request))  # oauth.v2.access: the app's id and secret
         with self._lock:
             if parse_failed:
                 status, payload, headers = 200, {"ok": False, "error": "invalid_json"}, {}
@@ -604,9 +622,14 @@ class FakeSlack:
             self.rate_limited.append((method, params.get("channel")))
             return 429, {"ok": False, "error": "ratelimited"}, {
                 "Retry-After": str(max(1, math.ceil(wait)))}
+        if method == "oauth.v2.access":
+            return 200, self.oauth.access(params), {}
         bot = self._bots.get(token)
         if bot is None:
             return 200, {"ok": False, "error": "invalid_auth" if token else "not_authed"}, {}
+        if token in self._token_expiry and time.time() >= self._token_expiry[token]:
+            return 200, {"ok": False, "error": "token_expired"}, {}
+        self._serving = bot
         handler = self._methods.get(method)
         if handler is None:
             return 200, {"ok": False, "error": "unknown_method", "req_method": method}, {}
@@ -1007,16 +1030,20 @@ class FakeSlack:
     def _resolve_channel(self, value: Any, allow_user: bool = False) -> _Channel:
         value = str(value or "")
         if allow_user and value[:1] in ("U", "W"):
-            if value not in self._users:
+            if value not in self._users or not self._visible(self._users[value]["team_id"]):
                 raise Refusal("channel_not_found")
             return self._open_dm(value)
         channel = self._channels.get(value)
         if channel is None:
             name = value.removeprefix("#")
             channel = next((c for c in self._channels.values() if c.name == name), None)
-        if channel is None:
+        if channel is None or not self._visible(channel.team_id):
             raise Refusal("channel_not_found")
         return channel
+
+    def _visible(self, team_id: str | None) -> bool:
+        """Like Slack, a bot sees only its own workspace's channels and people."""
+        return team_id is None or self._serving is None or team_id == self._serving.team_id
 
     def _open_dm(self, user_id: str) -> _Channel:
         channel_id = self.dm_channel(user_id)
@@ -1064,6 +1091,14 @@ class FakeSlack:
 def _bearer_token(request: HttpRequest) -> str:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _basic_credentials(request: HttpRequest) -> dict[str, str]:
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return {}
+    client_id, _, client_secret = base64.b64decode(encoded).decode().partition(":")
+    return {"client_id": client_id, "client_secret": client_secret}
 
 
 def _parse_params(request: HttpRequest) -> dict[str, Any]:

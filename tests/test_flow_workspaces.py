@@ -1,0 +1,153 @@
+"""Several workspaces on one desk: each installs with "Add to Slack", gets its own tokens
+(rotated before they expire), its own customers and its own desk channel, and sees nothing
+of another's. Driven as Slack and Twilio drive it, over HTTP against the fakes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+from bot.config import Settings
+from bot.slack import ids
+from bot.workspaces import Workspace
+from tests.harness import action_value, start_desk
+
+pytestmark = pytest.mark.postgres
+
+ACME, BETA = "T0ACME", "T0BETA"
+ACME_NUMBER, BETA_NUMBER = "+15005550006", "+15005550007"
+ACME_AGENT, BETA_AGENT = "UACME1", "UBETA1"
+CUSTOMER = "+14155550100"
+
+
+def _settings() -> Settings:
+    return Settings(workspaces=(
+        Workspace(ACME, Settings(desk_channel="CACMEDESK", business_numbers=(ACME_NUMBER,))),
+        Workspace(BETA, Settings(desk_channel="CBETADESK", business_numbers=(BETA_NUMBER,))),
+    ))
+
+
+@pytest.fixture
+def desk(database_url):
+    running = start_desk(database_url, oauth=True, settings=_settings(), agents=())
+    slack = running.slack
+    slack.add_user(ACME_AGENT, "ann", "Ann Acme", team_id=ACME)
+    slack.add_user(BETA_AGENT, "bob", "Bob Beta", team_id=BETA)
+    slack.add_channel("CACMEDESK", "sms-desk", team_id=ACME)
+    slack.add_channel("CBETADESK", "sms-desk", team_id=BETA)
+    yield running
+    running.close()
+
+
+def _tokens_of(desk, team_id: str) -> set[str]:
+    return {e.access_token for e in desk.slack.oauth.exchanges if e.team_id == team_id}
+
+
+def _post_of(desk, text: str):
+    return next(c for c in desk.slack.calls_to("chat.postMessage")
+                if not c.failed and text in json.dumps(c.params))
+
+
+def _installed(desk) -> tuple:
+    acme, beta = desk.in_workspace(ACME), desk.in_workspace(BETA)
+    for workspace in (ACME, BETA):
+        page = desk.install_workspace(workspace)
+        assert page.status_code == 200, page.text
+    return acme, beta
+
+
+def test_each_workspace_installs_and_is_told_where_its_desk_is(desk):
+    page = desk.install_workspace(ACME, installer="UACMEADMIN")
+    assert page.status_code == 200
+    assert "smsdesk is installed in <b>Team T0ACME</b>" in page.text
+    assert "CACMEDESK" in page.text and ACME_NUMBER in page.text
+    with desk.db.transaction() as s:
+        rows = s.execute(text("SELECT team_id, bot_token, bot_refresh_token FROM slack_bots"))
+        (team, token, refresh), = rows.all()
+    assert team == ACME and token in _tokens_of(desk, ACME) and refresh
+
+
+def test_a_workspace_without_a_desk_in_the_settings_is_told_exactly_what_to_add(desk):
+    page = desk.install_workspace("T0GAMMA")
+    assert page.status_code == 200
+    assert "one step left" in page.text
+    assert "[workspaces.T0GAMMA.desk]" in page.text
+
+
+def test_a_redirect_with_a_forged_state_installs_nothing(desk):
+    code = desk.slack.oauth.arrange_install(ACME)
+    page = desk.http.get(desk.url + "/slack/oauth_redirect",
+                         params={"code": code, "state": "made-up"})
+    assert page.status_code >= 400 and "was not installed" in page.text
+    with desk.db.transaction() as s:
+        assert s.execute(text("SELECT count(*) FROM slack_bots")).scalar() == 0
+
+
+def test_each_workspaces_customers_reach_only_that_workspaces_agents(desk):
+    acme, beta = _installed(desk)
+    acme.slash(ACME_AGENT, ids.COMMAND_READY)
+    beta.slash(BETA_AGENT, ids.COMMAND_READY)
+    desk.wait_idle()
+
+    assert acme.customer_texts(CUSTOMER, "my Acme order", To=ACME_NUMBER).status_code == 200
+    assert beta.customer_texts(CUSTOMER, "my Beta order", To=BETA_NUMBER).status_code == 200
+    acme_preview = acme.wait_for_preview(ACME_AGENT)
+    beta_preview = beta.wait_for_preview(BETA_AGENT)
+    acme_shown, beta_shown = str(acme_preview["blocks"]), str(beta_preview["blocks"])
+    assert "my Acme order" in acme_shown and "Beta" not in acme_shown
+    assert "my Beta order" in beta_shown and "Acme" not in beta_shown
+    # Each preview went out with its own workspace's token.
+    assert _post_of(desk, "my Acme order").token in _tokens_of(desk, ACME)
+    assert _post_of(desk, "my Beta order").token in _tokens_of(desk, BETA)
+
+    # Beta's agent clicks Accept on Acme's interaction (a forged payload): refused.
+    acme_offer = action_value(acme_preview, ids.ACCEPT_OFFER)
+    beta.click(BETA_AGENT, ids.ACCEPT_OFFER, acme_offer)
+    desk.wait_idle()
+    assert not desk.slack.messages("CBETADESK") and not desk.slack.messages("CACMEDESK")
+
+    # Acme's agent accepts: the thread opens in Acme's desk channel, and only there.
+    acme.click(ACME_AGENT, ids.ACCEPT_OFFER, acme_offer)
+    card = desk.slack.wait_for(lambda s: s.messages("CACMEDESK") and s.messages("CACMEDESK")[0],
+                               5, "no card in Acme's desk channel")
+    desk.slack.wait_for(lambda s: "my Acme order" in str(s.thread("CACMEDESK", card["ts"])),
+                        5, "the customer's text never reached the thread")
+    assert not desk.slack.messages("CBETADESK")
+
+
+def test_one_workspace_cannot_find_anothers_contacts(desk):
+    acme, beta = _installed(desk)
+    acme.customer_texts(CUSTOMER, "hello Acme", To=ACME_NUMBER)
+    desk.wait_idle()
+    assert "+1 415-555-0100" in json.dumps(acme.slash(ACME_AGENT, ids.COMMAND_CONTACT,
+                                                      "4155550100").json())
+    assert "+1 415-555-0100" not in json.dumps(beta.slash(BETA_AGENT, ids.COMMAND_CONTACT,
+                                                          "4155550100").json())
+
+
+def test_a_token_about_to_expire_is_rotated_and_the_new_one_kept(desk):
+    acme = desk.in_workspace(ACME)
+    desk.install_workspace(ACME, expires_in=600)  # inside the two-hour rotation window
+    first_token = next(iter(_tokens_of(desk, ACME)))
+    acme.slash(ACME_AGENT, ids.COMMAND_READY)
+    acme.customer_texts(CUSTOMER, "rotate me", To=ACME_NUMBER)
+    acme.wait_for_preview(ACME_AGENT)
+    refreshes = [e for e in desk.slack.oauth.exchanges if e.grant_type == "refresh_token"]
+    assert refreshes and all(e.team_id == ACME for e in refreshes)
+    preview_post = _post_of(desk, "rotate me")
+    assert preview_post.token != first_token and preview_post.token in _tokens_of(desk, ACME)
+    with desk.db.transaction() as s:
+        stored = s.execute(text("SELECT bot_token FROM slack_bots WHERE team_id = :t "
+                                "ORDER BY id DESC"), {"t": ACME}).scalars().first()
+    assert stored != first_token and stored == refreshes[-1].access_token
+
+
+def test_a_text_to_a_number_no_workspace_has_is_refused_with_the_reason(desk):
+    _installed(desk)
+    answer = desk.customer_texts(CUSTOMER, "anyone?", To="+15005550099")
+    assert answer.status_code == 404
+    assert "+15005550099" in answer.text and "[workspaces." in answer.text
+    with desk.db.transaction() as s:
+        assert s.execute(text("SELECT count(*) FROM messages")).scalar() == 0
