@@ -1,4 +1,4 @@
-"""The `smsdesk` console script: serve, socket, db upgrade, segments, manifest,
+"""The `smsdesk` console script: serve, socket, db upgrade, segments, manifest, doctor,
 responses import, contacts import."""
 
 from __future__ import annotations
@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
+from bot import logs
 from bot.config import ConfigError, Env, Settings
 
 
@@ -26,7 +28,15 @@ def _load(socket_mode: bool) -> tuple[Env, Settings]:
     except ConfigError as error:
         print(f"smsdesk cannot start: {error}", file=sys.stderr)
         raise SystemExit(2) from error
-    if not settings.desk_channel:
+    if env.oauth:
+        # Workspaces install themselves; each one's desk is its [workspaces.T…] table.
+        missing = [w.team_id for w in settings.workspaces if not w.settings.desk_channel]
+        if missing:
+            print("smsdesk cannot start: no desk channel for workspace "
+                  f"{', '.join(missing)}. Set channel in [workspaces.{missing[0]}.desk] of "
+                  f"{env.settings_file} and invite the app there.", file=sys.stderr)
+            raise SystemExit(2)
+    elif not settings.desk_channel:
         print("smsdesk cannot start: no desk channel. Set SMSDESK_DESK_CHANNEL (or desk.channel "
               f"in {env.settings_file}) to the id of the channel where interaction threads "
               "live, e.g. C0123456789, and invite the app there.", file=sys.stderr)
@@ -53,16 +63,21 @@ def _build(env: Env, settings: Settings, socket_mode: bool):
 
 
 def serve(args: argparse.Namespace) -> None:
-    from waitress import serve as waitress_serve
+    from waitress import create_server
+
+    from bot import shutdown
 
     env, settings = _load(socket_mode=False)
     runtime = _build(env, settings, socket_mode=False)
+    server = create_server(runtime.web, host=args.host, port=env.port, threads=8)
     runtime.worker.start()
     logging.getLogger(__name__).info("smsdesk listening on port %s", env.port)
     try:
-        waitress_serve(runtime.web, host=args.host, port=env.port, threads=8)
+        with shutdown.until_signalled():
+            server.run()  # returns once a stop signal arrives, in-flight requests answered
     finally:
-        runtime.close()
+        server.close()
+        shutdown.drain(runtime)
 
 
 def socket(args: argparse.Namespace) -> None:
@@ -70,6 +85,8 @@ def socket(args: argparse.Namespace) -> None:
 
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from waitress import serve as waitress_serve
+
+    from bot import shutdown
 
     env, settings = _load(socket_mode=True)
     runtime = _build(env, settings, socket_mode=True)
@@ -79,9 +96,10 @@ def socket(args: argparse.Namespace) -> None:
                      kwargs={"host": args.host, "port": env.port, "threads": 8},
                      daemon=True).start()
     try:
-        SocketModeHandler(runtime.bolt, env.slack_app_token).start()
+        with shutdown.until_signalled():
+            SocketModeHandler(runtime.bolt, env.slack_app_token).start()
     finally:
-        runtime.close()
+        shutdown.drain(runtime)
 
 
 def db_upgrade(args: argparse.Namespace) -> None:
@@ -103,6 +121,12 @@ def manifest(args: argparse.Namespace) -> None:
     from bot.slack.manifest import build_manifest, render
 
     sys.stdout.write(render(build_manifest(args.mode, public_url=args.url)))
+
+
+def doctor(args: argparse.Namespace) -> None:
+    from bot import doctor as checks
+
+    raise SystemExit(0 if checks.run(Env.from_environ(), socket_mode=args.socket) else 1)
 
 
 def _workspace(env: Env) -> str:
@@ -167,8 +191,6 @@ def contacts_import(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="smsdesk", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -181,14 +203,26 @@ def main(argv: list[str] | None = None) -> None:
     p = commands.add_parser("db", help="database tasks")
     db_commands = p.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply migrations").set_defaults(run=db_upgrade)
+    from bot.config_check import run_check
+
+    p = commands.add_parser("config", help="desk settings file tasks")
+    config_commands = p.add_subparsers(dest="config_command", required=True)
+    p = config_commands.add_parser("check", help="validate the settings file: a summary, or "
+                                                 "FILE:LINE: for each problem (exit 2)")
+    p.add_argument("file", nargs="?", help="default: $SMSDESK_SETTINGS, else smsdesk.toml")
+    p.set_defaults(run=run_check)
     p = commands.add_parser("segments", help="SMS segments a text costs, as JSON")
     p.add_argument("text", nargs="*", help="the text (read from stdin when omitted)")
     p.set_defaults(run=segments)
     p = commands.add_parser("manifest", help="print the Slack app manifest")
-    p.add_argument("mode", choices=["http", "socket"])
+    p.add_argument("mode", choices=["http", "oauth", "socket"])
     p.add_argument("--url", default="https://smsdesk.example.com",
                    help="public https URL of this app (HTTP mode)")
     p.set_defaults(run=manifest)
+    p = commands.add_parser("doctor", help="check configuration, database, Slack and SMS; "
+                                           "print how to fix what fails")
+    p.add_argument("--socket", action="store_true", help="check for Socket Mode")
+    p.set_defaults(run=doctor)
 
     p = commands.add_parser("responses", help="the Standard Response Library")
     response_commands = p.add_subparsers(dest="responses_command", required=True)
@@ -209,6 +243,7 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(run=contacts_import)
 
     args = parser.parse_args(argv)
+    logs.configure(os.environ, serving=args.command in ("serve", "socket"))
     args.run(args)
 
 

@@ -21,6 +21,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", backends, indirect=False)
 
 
+@pytest.fixture(autouse=True)
+def root_logging_restored():
+    """`smsdesk` commands run in-process set up the root logger on pytest's captured
+    stderr, which is closed after the test: put the root logger back as it was."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 @pytest.fixture
 def database_url(backend: str, tmp_path) -> str:
     if backend == "sqlite":

@@ -33,6 +33,7 @@ class OfferAnswer:
     won: bool
     offer_state: str
     interaction_id: int
+    waited_seconds: float | None = None  # offer to acceptance, when this answer accepted
 
 
 def _load_offer(s, team_id: str, offer_id: int) -> Offer:
@@ -49,8 +50,10 @@ def accept_offer(db: Database, settings: Settings, team_id: str, offer_id: int,
             offer = _load_offer(s, team_id, offer_id)
             if offer.agent_user_id != user_id:
                 raise NotYourOffer(offer_id)
-            answering.take(s, settings, offer, utcnow())
-            return OfferAnswer(True, OFFER_ACCEPTED, offer.interaction_id)
+            now = utcnow()
+            answering.take(s, settings, offer, now)
+            return OfferAnswer(True, OFFER_ACCEPTED, offer.interaction_id,
+                               (now - offer.offered_at).total_seconds())
     except answering.LostRace:
         with db.transaction() as s:
             offer = _load_offer(s, team_id, offer_id)

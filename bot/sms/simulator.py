@@ -24,6 +24,9 @@ class SimulatorSender:
             segments=count_segments(body).segments,
         )
 
+    def check(self) -> str:
+        return "simulator: nothing to reach"
+
     def fetch_media(self, url: str, max_bytes: int) -> tuple[bytes, str | None]:
         # The simulator stores the bytes with the message; nothing is ever fetched.
         raise MediaFetchError("simulated media has no URL to fetch", permanent=True)

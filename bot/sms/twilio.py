@@ -110,6 +110,7 @@ class TwilioSender:
     def __init__(self, account_sid: str, auth_token: str, api_url: str,
                  status_callback_url: str | None, timeout: float = 10.0):
         self._url = f"{api_url}/2010-04-01/Accounts/{account_sid}/Messages.json"
+        self._account_url = f"{api_url}/2010-04-01/Accounts/{account_sid}.json"
         self._status_callback_url = status_callback_url
         self._client = httpx.Client(auth=(account_sid, auth_token), timeout=timeout)
 
@@ -140,6 +141,23 @@ class TwilioSender:
             status=data.get("status") or "queued",
             segments=int(segments) if segments not in (None, "") else None,
         )
+
+    def check(self) -> str:
+        """Readiness: one authenticated GET of the account (free, and proves the
+        credentials); raises SendError, permanent when the credentials are wrong."""
+        try:
+            response = self._client.get(self._account_url)
+        except httpx.HTTPError as error:
+            raise SendError(f"Twilio unreachable: {error.__class__.__name__}") from error
+        if response.status_code in (401, 403, 404):
+            raise SendError(f"Twilio {response.status_code}: the account SID or auth token "
+                            "is wrong", permanent=True)
+        if response.status_code >= 400:
+            raise SendError(f"Twilio {response.status_code}: {response.reason_phrase}")
+        status = response.json().get("status") or "unknown"
+        if status != "active":
+            raise SendError(f"Twilio account is {status}", permanent=True)
+        return "Twilio account active"
 
     def fetch_media(self, url: str, max_bytes: int) -> tuple[bytes, str | None]:
         """Download one MMS file with the account's credentials, refusing oversized ones.

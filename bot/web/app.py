@@ -8,6 +8,8 @@ from flask import Flask, Response, jsonify, request
 from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
 
+from bot import health, tenancy
+from bot import metrics as metrics_module
 from bot.services import Services
 from bot.web import media_routes, simulator, twilio_routes
 from bot.web.media_links import MediaLinks
@@ -20,10 +22,14 @@ MAX_BODY_BYTES = 256 * 1024
 @dataclass
 class WebContext:
     services: Services
-    team_id: str
+    team_id: str | None  # the one workspace of a bot-token desk; None with OAuth installs
     public_url: str
     twilio_auth_token: str | None
     media_links: MediaLinks
+
+    def team_for(self, business_number: str) -> str | None:
+        """The workspace a text to this business number belongs to."""
+        return self.services.all_settings.team_for_number(business_number) or self.team_id
 
 
 def create_web_app(context: WebContext, bolt_app: App | None) -> Flask:
@@ -43,8 +49,41 @@ def create_web_app(context: WebContext, bolt_app: App | None) -> Flask:
         def slack_events() -> Response:
             return slack_handler.handle(request)
 
+        if bolt_app.oauth_flow is not None:
+            # "Add to Slack" and Slack's redirect back, both answered by bolt's OAuth flow.
+            @web.get("/slack/install")
+            def slack_install() -> Response:
+                return slack_handler.handle(request)
+
+            @web.get("/slack/oauth_redirect")
+            def slack_oauth_redirect() -> Response:
+                return slack_handler.handle(request)
+
+    @web.before_request
+    def serve_no_team_yet() -> None:
+        # Request threads are reused: what a previous request served is not this one's.
+        tenancy.serve(None)
+
     @web.get("/healthz")
     def healthz() -> Response:
-        return jsonify(ok=True)
+        return jsonify(ok=True)  # the process is up; whether it can work is /readyz
+
+    services = context.services
+    readiness = health.Readiness(services.db, lambda: services.slack_client(context.team_id),
+                                 services.sender)
+    web.config["SMSDESK_READINESS"] = readiness
+
+    @web.get("/readyz")
+    def readyz() -> Response:
+        ready, body = health.report(readiness.checks())
+        return jsonify(body), 200 if ready else 503
+
+    services.metrics.watch(services.db,
+                           lambda: [queue.name for queue in services.settings.all_queues()])
+
+    @web.get("/metrics")
+    def metrics() -> Response:
+        return Response(services.metrics.exposition(), mimetype=None,
+                        content_type=metrics_module.CONTENT_TYPE)
 
     return web

@@ -10,7 +10,9 @@ from storage.outbox import ClaimedJob
 
 
 def expire_offer(services: Services, job: ClaimedJob) -> None:
-    offers.expire_offer(services.db, services.settings, job.team_id, job.payload["offer_id"])
+    answer = offers.expire_offer(services.db, services.settings, job.team_id,
+                                 job.payload["offer_id"])
+    services.metrics.observe_accept(answer.waited_seconds)  # an auto-answer accepts here
 
 
 def recheck_reply(services: Services, job: ClaimedJob) -> None:

@@ -50,9 +50,14 @@ def send_sms(services: Services, job: ClaimedJob) -> None:
         result = services.sender.send(from_number=message.from_number,
                                       to_number=message.to_number, body=body)
     except SendError as error:
-        if error.permanent or job.attempts >= SEND_ATTEMPTS:
+        final = error.permanent or job.attempts >= SEND_ATTEMPTS
+        services.metrics.send_failures.labels(services.sender.name, str(final).lower()).inc()
+        if final:
             log.warning("SMS %s not sent: %s", message.id, error)
             replies.record_send_failure(services.db, message.id, str(error), code=error.code)
             return
         raise
+    services.metrics.replies_relayed.labels(services.sender.name).inc()
+    log.info("SMS %s sent to %s as %s", message.id, message.to_number, result.provider_sid,
+             extra={"interaction_id": message.interaction_id})
     replies.record_send_result(services.db, services.settings, message.id, result)

@@ -42,7 +42,10 @@ def _post(client: WebClient, channel: str, message: dict) -> dict:
         if error.response.get("error") != "not_in_channel":
             raise
         # A public channel the app was never invited to: join it, as for the desk channel.
-        client.conversations_join(channel=channel)
+        try:
+            client.conversations_join(channel=channel)
+        except SlackApiError:
+            raise error from None  # private: only an invite helps, and admins hear that
         return client.chat_postMessage(channel=channel, **message)
 
 

@@ -118,6 +118,11 @@ class FakeTwilio:
         return self._server.base_url
 
     @property
+    def account_path(self) -> str:
+        """The account resource (a GET of it is how the app checks its credentials)."""
+        return f"/{API_VERSION}/Accounts/{self.account_sid}.json"
+
+    @property
     def messages_url(self) -> str:
         return f"{self.url}/{API_VERSION}/Accounts/{self.account_sid}/Messages.json"
 
@@ -229,6 +234,9 @@ class FakeTwilio:
             elif request.method == "GET" and request.path in self._media:
                 media = self._media[request.path]
                 response = HttpResponse(200, media.content, {"Content-Type": media.content_type})
+            elif request.method == "GET" and request.path == self.account_path:
+                response = HttpResponse.json(200, {"sid": self.account_sid, "status": "active",
+                                                   "type": "Full"})
             elif request.method == "POST" and match and match["sid"] == self.account_sid:
                 delay = self._delays.popleft() if self._delays else 0.0
                 response = self._create_message(form, at)

@@ -21,7 +21,9 @@ def register(app: App, services: Services) -> None:
     @app.action(ids.ACCEPT_OFFER)
     def accept(ack: Ack, body: dict, context: BoltContext) -> None:
         ack()
-        offers.accept_offer(db, settings, context.team_id, _value(body), context.user_id)
+        answer = offers.accept_offer(db, settings, context.team_id, _value(body),
+                                     context.user_id)
+        services.metrics.observe_accept(answer.waited_seconds)
 
     @app.action(ids.REJECT_OFFER)
     def reject(ack: Ack, body: dict, context: BoltContext) -> None:

@@ -1,0 +1,108 @@
+"""Logging set-up: one JSON object per line (or plain text), customers' numbers masked.
+
+A log shipper gets `time, level, logger, message` plus the job and interaction a line is
+about. Customers' phone numbers are masked in every line at INFO and below (the everyday
+volume that ends up in log storage); a WARNING or ERROR keeps the number, since that is
+where someone has to find the conversation that failed. Message bodies are never logged:
+no call site passes one, and nothing here adds one.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TextIO
+
+FORMATS = ("json", "text")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+E164 = re.compile(r"\+[1-9]\d{6,14}\b")
+
+_context: contextvars.ContextVar[dict[str, object] | None] = contextvars.ContextVar(
+    "smsdesk_log_context", default=None)
+
+
+def mask_number(number: str) -> str:
+    """+14155550100 -> +1415•••0100: enough to tell two customers apart, not to text one."""
+    digits = number[1:]
+    head = digits[:4] if len(digits) >= 10 else digits[:2]
+    return f"+{head}•••{digits[-4:]}"
+
+
+def mask_numbers(text: str) -> str:
+    return E164.sub(lambda match: mask_number(match.group()), text)
+
+
+@contextmanager
+def log_context(**fields: object) -> Iterator[None]:
+    """Lines logged inside (on this thread) carry these fields, e.g. job_id, interaction_id."""
+    known = {name: value for name, value in fields.items() if value is not None}
+    token = _context.set({**(_context.get() or {}), **known})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+class MaskNumbers(logging.Filter):
+    """On the handler, so it covers every library's records too, not just ours."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno <= logging.INFO:
+            record.msg, record.args = mask_numbers(record.getMessage()), None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            **(_context.get() or {}),
+        }
+        for name in ("job_id", "interaction_id"):  # also accepted as logging's extra=
+            if hasattr(record, name):
+                line[name] = getattr(record, name)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def chosen_format(environ: Mapping[str, str], serving: bool, stream: TextIO) -> str:
+    """SMSDESK_LOG_FORMAT wins. Otherwise the long-running commands log JSON for the log
+    shipper of a container or service manager, except at a terminal, where a person reads."""
+    wanted = (environ.get("SMSDESK_LOG_FORMAT") or "").strip().lower()
+    if wanted in FORMATS:
+        return wanted
+    return "json" if serving and not stream.isatty() else "text"
+
+
+HANDLER_NAME = "smsdesk"
+
+
+def configure(environ: Mapping[str, str], *, serving: bool, stream: TextIO | None = None,
+              level: int = logging.INFO) -> str:
+    stream = stream or sys.stderr
+    fmt = chosen_format(environ, serving, stream)
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.addFilter(MaskNumbers())
+    handler.set_name(HANDLER_NAME)
+    root = logging.getLogger()
+    # Configured twice in one process (a test, an embedding): one handler, not two.
+    for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    wanted = environ.get("SMSDESK_LOG_FORMAT")
+    if wanted and wanted.strip().lower() not in FORMATS:
+        logging.getLogger(__name__).warning("SMSDESK_LOG_FORMAT=%r is unknown: use json or "
+                                            "text; logging %s", wanted, fmt)
+    return fmt
