@@ -368,3 +368,34 @@ class SlackEventReceipt(Base):
     team_id: Mapped[str] = mapped_column(String(32))
     event_id: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SettingOverride(Base):
+    """A setting an admin changed from Slack (/sms-admin), laid over the settings file's value
+    for this workspace (bot/desk/admin_settings.py). `value` is JSON as the file would hold it."""
+
+    __tablename__ = "setting_overrides"
+    __table_args__ = (UniqueConstraint("team_id", "key", name="uq_setting_overrides_team_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200))  # e.g. "dispositions.codes"
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_by: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who changed what, when: any administrative change (settings, and later exports,
+    erasures, contact assignments). `detail` holds at least {"old": ..., "new": ...}."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_team_at", "team_id", "at", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    actor_user_id: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))  # e.g. "settings.dispositions"
+    subject: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -71,12 +71,33 @@ ASSIGN_VIEW = "assign.submit"  # two steps: pick a contact, then confirm
 NEW_SMS_VIEW = "new_sms.submit"
 NEW_SMS_REFUSED = "new_sms.refused"  # only explains; no submit
 
+# Admin settings (/sms-admin, the Home tab's Admin button): buttons in the admin modal
+HOME_ADMIN = "home.admin"  # Home tab, admins only: opens the admin modal
+ADMIN_EDIT = "admin.edit"  # value: which form to push (the ADMIN_FORM_* below)
+ADMIN_FORM_DISPOSITIONS = "dispositions"
+ADMIN_FORM_TIMEOUTS = "timeouts"
+ADMIN_FORM_QUEUE = "queue"  # value "queue:<queue name>"
+ADMIN_FORM_RESPONSES = "responses"
+ADMIN_FORM_LOG = "log"
+ADMIN_RESPONSE_EDIT = "admin.response_edit"  # value: response id, or "" to add one
+ADMIN_RESPONSE_DELETE = "admin.response_delete"  # value: response id (asks to confirm)
+ADMIN_LOG_OLDER = "admin.log_older"  # value: the page to show
+ADMIN_LOG_NEWER = "admin.log_newer"
+ADMIN_VIEW = "admin.modal"  # no submit: the overview with its Edit buttons
+ADMIN_DISPOSITIONS_VIEW = "admin.dispositions"
+ADMIN_TIMEOUTS_VIEW = "admin.timeouts"
+ADMIN_QUEUE_VIEW = "admin.queue"
+ADMIN_RESPONSES_VIEW = "admin.responses"  # no submit: the library with Edit and Delete
+ADMIN_RESPONSE_VIEW = "admin.response"
+ADMIN_LOG_VIEW = "admin.log"  # no submit: paged
+
 # Slash commands: name -> manifest description and usage hint
 COMMAND_READY = "/sms-ready"
 COMMAND_NOT_READY = "/sms-notready"
 COMMAND_QUEUE = "/sms-queue"
 COMMAND_CONTACT = "/sms-contact"
 COMMAND_SMS = "/sms"
+COMMAND_ADMIN = "/sms-admin"
 SLASH_COMMANDS = {
     COMMAND_READY: ("Go Ready for SMS interactions", ""),
     COMMAND_NOT_READY: ("Go Not Ready for SMS interactions", "[reason]"),
@@ -84,6 +105,8 @@ SLASH_COMMANDS = {
     COMMAND_CONTACT: ("Find an SMS contact by name, number or e-mail", "name, number or e-mail"),
     COMMAND_SMS: ("Send a new SMS to a number or a contact (or: /sms help)",
                   "[number or contact name] [message] | help"),
+    COMMAND_ADMIN: ("Admins: disposition codes, responses, queue members, timeouts, change log",
+                    "[log]"),
 }
 
 # Global shortcuts: callback_id -> (name, description) for the manifest
@@ -109,8 +132,8 @@ BOT_SCOPES = {
     "im:history": "read agent replies in interaction threads in their DM with the app "
                   "(queues with threads = \"dm\")",
     "channels:join": "join the configured public desk channel on first use",
-    "commands": "/sms, /sms-ready, /sms-notready, /sms-queue and /sms-contact; the New SMS "
-                "shortcut",
+    "commands": "/sms, /sms-ready, /sms-notready, /sms-queue, /sms-contact and /sms-admin; "
+                "the New SMS shortcut",
     "reactions:write": "show delivery state on the agent's relayed message",
     "users:read": "turn @mentions into names before text goes to a phone",
     "files:write": "show MMS pictures from customers as thumbnails in the thread",

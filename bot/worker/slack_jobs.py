@@ -7,7 +7,15 @@ from datetime import timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.desk import agents, contacts_directory, outbound, spelling, supervision, timeline
+from bot.desk import (
+    admin_settings,
+    agents,
+    contacts_directory,
+    outbound,
+    spelling,
+    supervision,
+    timeline,
+)
 from bot.desk.lifecycle import DONE, OFFER_PENDING
 from bot.services import Services
 from bot.slack import directory
@@ -147,7 +155,10 @@ def open_thread(services: Services, job: ClaimedJob) -> None:
         if error.response.get("error") != "not_in_channel":
             raise
         # The admin named a public channel but never invited the app: join it ourselves.
-        client.conversations_join(channel=channel)
+        try:
+            client.conversations_join(channel=channel)
+        except SlackApiError:
+            raise error from None  # private: only an invite helps, and admins hear that
         response = client.chat_postMessage(channel=channel, **card)
     queries.remember_thread(services.db, interaction_id, response["channel"], response["ts"])
 
@@ -267,7 +278,9 @@ def publish_home(services: Services, job: ClaimedJob) -> None:
                       contacts=contacts_directory.may_view(services.db, services.settings,
                                                            job.team_id, user_id),
                       new_sms=outbound.may_send(services.db, services.settings, job.team_id,
-                                                user_id))
+                                                user_id),
+                      admin=admin_settings.is_admin(services.db, services.settings,
+                                                    job.team_id, user_id))
     client.views_publish(user_id=user_id, view=view)
 
 

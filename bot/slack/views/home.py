@@ -15,10 +15,11 @@ from bot.slack.views.supervision import home_queue_lines
 def build_home(desk: AgentDesk, *, simulator_url: str | None, labels: dict[int, str],
                links: dict[int, str], queues: tuple[QueueSummary, ...] | None = None,
                now: datetime | None = None, spelling: SpellingChoice | None = None,
-               contacts: bool = True, new_sms: bool = False) -> dict:
+               contacts: bool = True, new_sms: bool = False, admin: bool = False) -> dict:
     """A `home` view. `labels` names each interaction's contact; `links` its thread;
     `queues` is the overview only supervisors and admins get (None for agents); `contacts`
-    and `new_sms` say whether this person may search the directory and send a New SMS."""
+    and `new_sms` say whether this person may search the directory and send a New SMS;
+    `admin` whether they may change the desk's settings (/sms-admin)."""
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": "SMS desk"}},
     ]
@@ -61,6 +62,9 @@ def build_home(desk: AgentDesk, *, simulator_url: str | None, labels: dict[int, 
     if new_sms:
         tools.append({"type": "button", "action_id": ids.HOME_NEW_SMS, "value": "home",
                       "text": {"type": "plain_text", "text": "New SMS"}})
+    if admin:
+        tools.append({"type": "button", "action_id": ids.HOME_ADMIN, "value": "home",
+                      "text": {"type": "plain_text", "text": "Admin"}})
     if tools:
         blocks.append({"type": "actions", "block_id": "home.contacts", "elements": tools})
     if queues is not None and now is not None:
