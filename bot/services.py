@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from slack_sdk import WebClient
@@ -22,6 +23,11 @@ class SmsSender(Protocol):
     def send(self, *, from_number: str, to_number: str, body: str) -> SendResult: ...
 
     def fetch_media(self, url: str, max_bytes: int) -> tuple[bytes, str | None]: ...
+
+    # After a send whose answer never came (a timeout): did the provider take it anyway?
+    # The SMS it took from, to, with body, created at `since` or later (newest first).
+    def find_sent(self, *, from_number: str, to_number: str, body: str,
+                  since: datetime) -> list[SendResult]: ...
 
     def close(self) -> None: ...
 

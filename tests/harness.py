@@ -346,6 +346,25 @@ def start_desk(database_url: str, *, settings: Settings | None = None,
     slack.add_channel(DESK_CHANNEL, "sms-desk")
     for group_id, members in (user_groups or {}).items():
         slack.add_user_group(group_id, members)
+    return _start_instance(database_url, slack, twilio, settings=settings,
+                           sms_provider=sms_provider, pacer=pacer, pacing=pacing,
+                           worker_threads=worker_threads, oauth=oauth)
+
+
+def start_another_instance(first: Desk, *, settings: Settings | None = None,
+                           worker_threads: int = 3) -> Desk:
+    """A second app instance beside `first`: its own web server, worker and database
+    connections, on the same database and the same fake Slack and Twilio, as two replicas
+    of a deployment share them. Close it before `first`."""
+    return _start_instance(first.db.url, first.slack, first.twilio,
+                           settings=settings or first.runtime.services.all_settings,
+                           worker_threads=worker_threads)
+
+
+def _start_instance(database_url: str, slack: FakeSlack, twilio: FakeTwilio, *,
+                    settings: Settings | None = None, sms_provider: str = "twilio",
+                    pacer: SlackPacer | None = None, pacing: bool = True,
+                    worker_threads: int = 3, oauth: bool = False) -> Desk:
     # Bind first so the public URL (which Twilio signs) is known before the app is built.
     holder: dict = {}
 

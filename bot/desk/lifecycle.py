@@ -49,6 +49,7 @@ OFFER_TRANSITIONS: set[tuple[str, str]] = {
 DELIVERY_ORDER = {
     "pending": 0,
     "sending": 1,
+    "retrying": 1,  # the provider failed a send; the next try is on its way
     "queued": 2,
     "sent": 3,
     "delivered": 4,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
@@ -161,7 +161,8 @@ def save_plain_body(db: Database, message_id: int, body: str, provider: str) -> 
         message = s.get(Message, message_id)
         message.body = body
         message.provider = provider
-        message.delivery_state = "sending"
+        if message.delivery_state != RETRYING:  # the agent keeps seeing "retrying"
+            message.delivery_state = "sending"
 
 
 def record_send_result(db: Database, settings: Settings, message_id: int,
@@ -228,6 +229,97 @@ def record_send_failure(db: Database, message_id: int, error: str,
         effects.sync_transcript(s, message.team_id, message.interaction_id)
 
 
+RETRYING = "retrying"
+
+
+def adopt_earlier_send(db: Database, settings: Settings, message_id: int,
+                       taken: list[SendResult]) -> bool:
+    """The provider's SMS that an earlier, unanswered try of this reply produced: the first
+    of `taken` that no other message is already known by. True when one was found (and
+    recorded as this reply's send)."""
+    with db.transaction() as s:
+        message = s.get(Message, message_id)
+        known = set(s.scalars(select(Message.provider_sid).where(
+            Message.provider == message.provider,
+            Message.provider_sid.in_([t.provider_sid for t in taken])))) if taken else set()
+    for result in taken:
+        if result.provider_sid not in known:
+            record_send_result(db, settings, message_id, result)
+            return True
+    return False
+
+
+def record_send_retry(db: Database, message_id: int, error: str) -> None:
+    """The provider failed this send and it will be tried again: the agent sees "retrying"
+    on the reply (and once, in the thread, why), so a slow outage is never a silent wait."""
+    with db.transaction() as s:
+        message = s.get(Message, message_id)
+        first = message.delivery_state != RETRYING
+        message.delivery_state = RETRYING
+        message.error = error[:300]
+        if first:
+            timeline.record(s, message.team_id, message.interaction_id,
+                            timeline.SEND_RETRYING, actor=message.author_user_id,
+                            detail=error)
+            effects.sync_transcript(s, message.team_id, message.interaction_id)
+        effects.show_delivery(s, message.team_id, message.id, message.interaction_id)
+
+
+def record_send_gave_up(db: Database, message_id: int, error: str) -> None:
+    """Every try failed (the provider stayed down): failed, with a Retry button in the
+    thread. Retrying may still help, unlike a permanent refusal (record_send_failure)."""
+    with db.transaction() as s:
+        message = s.get(Message, message_id)
+        message.delivery_state = "failed"
+        message.error = error[:300]
+        timeline.record(s, message.team_id, message.interaction_id, timeline.SEND_GAVE_UP,
+                        actor=message.author_user_id, detail=f"{message.id}|{error}")
+        effects.show_delivery(s, message.team_id, message.id, message.interaction_id)
+        effects.sync_transcript(s, message.team_id, message.interaction_id)
+
+
+class ResendOutcome(enum.Enum):
+    SENDING = "sending"  # back to pending, a send job is committed
+    NOT_FAILED = "not_failed"  # sent meanwhile, or a Retry already took it (told so)
+    REFUSED = "refused"  # not the clicker's interaction, or it is no longer open (told why)
+
+
+def resend_failed_reply(db: Database, team_id: str, message_id: int,
+                        user_id: str) -> ResendOutcome:
+    """Retry on a failed reply: send it once more. Conditional, like a transition: two
+    clicks (or two instances) move it from failed to pending once, so the phone gets it once."""
+    with db.transaction() as s:
+        message = s.get(Message, message_id)
+        if message is None or message.team_id != team_id or message.direction != "outbound":
+            return ResendOutcome.REFUSED
+        interaction = s.get(Interaction, message.interaction_id)
+        where = dict(channel=interaction.desk_channel, thread_ts=interaction.thread_ts)
+        if interaction.agent_user_id != user_id or interaction.state != ACCEPTED:
+            why = (f"Only <@{interaction.agent_user_id}>, who holds this interaction, can "
+                   "send the reply again." if interaction.agent_user_id != user_id else
+                   "This interaction is no longer open for messaging, so the reply was not "
+                   "sent again.")
+            effects.notify_agent(s, team_id, user_id, why, **where)
+            return ResendOutcome.REFUSED
+        moved = s.execute(
+            update(Message)
+            .where(Message.id == message.id, Message.delivery_state == "failed",
+                   Message.provider_sid.is_(None))
+            .values(delivery_state="pending", error=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount == 1
+        if not moved:
+            effects.notify_agent(s, team_id, user_id,
+                                 "This reply is already being sent again (or was sent).",
+                                 **where)
+            return ResendOutcome.NOT_FAILED
+        timeline.record(s, team_id, interaction.id, timeline.RESEND_REQUESTED, actor=user_id)
+        effects.sync_transcript(s, team_id, interaction.id)
+        effects.show_delivery(s, team_id, message.id, interaction.id)
+        effects.send_sms(s, team_id, message.id, interaction.id)
+        return ResendOutcome.SENDING
+
+
 def apply_delivery_status(db: Database, status: DeliveryStatus) -> bool:
     """False when the provider reports on a message we never sent (nothing to update)."""
     with db.transaction() as s:
@@ -281,8 +373,6 @@ def mark_done(db: Database, settings: Settings, team_id: str, interaction_id: in
 def _close(s, settings: Settings, interaction: Interaction, user_id: str | None,
            reason: str) -> DoneOutcome:
     if settings.disposition_mandatory and not interaction.disposition:
-        from sqlalchemy import update
-
         # Conditional, like a transition: a code set meanwhile (another transaction) makes
         # this match nothing, and then the interaction closes below instead of waiting.
         asked_before = interaction.done_requested_by is not None

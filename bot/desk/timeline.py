@@ -14,6 +14,9 @@ OFFER_TIMED_OUT = "offer_timed_out"
 QUEUED = "queued"
 SENT = "sent"
 SEND_FAILED = "send_failed"
+SEND_RETRYING = "send_retrying"  # the provider failed a send; it is tried again (detail: why)
+SEND_GAVE_UP = "send_gave_up"  # every try failed; detail "<message id>|<why>" (a Retry button)
+RESEND_REQUESTED = "resend_requested"  # the agent pressed Retry on a failed reply
 NOT_DELIVERED = "not_delivered"
 CLOSED = "closed"
 SESSION_EXPIRED = "session_expired"
@@ -35,7 +38,8 @@ OUTBOUND_STARTED = "outbound_started"  # an agent's New SMS began this interacti
 CONTACT_ASSIGNED = "contact_assigned"  # the number was given to a contact; detail: its label
 
 # Lines shown in the Slack thread; the rest stay in the history for supervisors.
-SHOWN_IN_THREAD = {ACCEPTED, SENT, SEND_FAILED, NOT_DELIVERED, CLOSED, SESSION_EXPIRED,
+SHOWN_IN_THREAD = {ACCEPTED, SENT, SEND_FAILED, SEND_RETRYING, SEND_GAVE_UP,
+                   RESEND_REQUESTED, NOT_DELIVERED, CLOSED, SESSION_EXPIRED,
                    TRANSFER_REQUESTED, TRANSFERRED, TRANSFER_RETURNED, CONSULTED,
                    NOTE, DISPOSITION, DISPOSITION_NEEDED, CASE_UPDATED, REASSIGNED,
                    SPELLING_CORRECTED, OPTED_OUT, OPTED_IN, OUTBOUND_STARTED,

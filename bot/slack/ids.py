@@ -11,6 +11,7 @@ MARK_DONE = "interaction.done"
 SET_READY = "agent.set_ready"
 SET_NOT_READY = "agent.set_not_ready"
 OPEN_MEDIA = "media.open"
+RETRY_SEND = "reply.retry_send"  # "Retry" on a reply the provider kept failing (message id)
 
 # Agent tools on the interaction card
 OPEN_COMPOSE = "interaction.compose"  # button "Reply…"

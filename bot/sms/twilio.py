@@ -11,6 +11,8 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -28,12 +30,24 @@ PROVIDER = "twilio"
 # Twilio error codes that retrying cannot fix.
 PERMANENT_ERRORS = {"21610", "21211", "21612", "21614", "21408", "30004", "30006", "30007"}
 MAX_MEDIA = 10  # Twilio's limit of files in one MMS
+LOOKUP_PAGE = 50  # how many of the latest messages to a number a lookup after a timeout reads
 # Extra Twilio fields worth showing an agent as case information.
 CASE_FIELDS = {
     "FromCity": "City",
     "FromState": "State",
     "FromCountry": "Country",
 }
+
+
+def _twilio_time(value: str | None) -> datetime | None:
+    """Twilio's RFC 2822 dates ("Mon, 16 Aug 2010 03:45:01 +0000") as naive UTC."""
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed.astimezone(UTC)
 
 
 class WebhookError(ValueError):
@@ -141,6 +155,29 @@ class TwilioSender:
             status=data.get("status") or "queued",
             segments=int(segments) if segments not in (None, "") else None,
         )
+
+    def find_sent(self, *, from_number: str, to_number: str, body: str,
+                  since: datetime) -> list[SendResult]:
+        """After a timeout Twilio may have taken the SMS: the latest messages from
+        `from_number` to `to_number` with this body, created at `since` or later, newest
+        first (Twilio lists the newest first). So a retry does not text the customer twice.
+        Raises SendError when Twilio cannot answer (the send job waits and asks again)."""
+        try:
+            response = self._client.get(self._url, params={
+                "From": from_number, "To": to_number, "PageSize": LOOKUP_PAGE})
+        except httpx.HTTPError as error:
+            raise SendError(f"Twilio unreachable: {error.__class__.__name__}") from error
+        if response.status_code >= 400:
+            raise SendError(f"Twilio {response.status_code}: could not list messages")
+        found = []
+        for sms in response.json().get("messages") or []:
+            created = _twilio_time(sms.get("date_created"))
+            if sms.get("body") == body and (created is None or created >= since):
+                segments = sms.get("num_segments")
+                found.append(SendResult(
+                    provider_sid=sms["sid"], status=sms.get("status") or "queued",
+                    segments=int(segments) if segments not in (None, "") else None))
+        return found
 
     def check(self) -> str:
         """Readiness: one authenticated GET of the account (free, and proves the

@@ -12,8 +12,10 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import DBAPIError
 
 from bot.logs import log_context
 from bot.services import Services
@@ -29,6 +31,31 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Services, ClaimedJob], None]
 MAX_ATTEMPTS = 12
 POLL_SECONDS = 1.0
+WRITE_DOWN_PATIENCE = 45.0  # under the 60 s lease of outbox.claim: no one else runs the job
+T = TypeVar("T")
+
+
+def write_down(write: Callable[..., T], *args, stopping: threading.Event | None = None,
+               patience: float = WRITE_DOWN_PATIENCE, **kwargs) -> T:
+    """`write(*args, **kwargs)`, tried again while the database is away (for up to `patience`
+    seconds, less than a job's lease). For what only this run of a job knows: its outcome, or
+    the `ts` Slack gave for a message just posted; forgotten, the job would run again and post
+    it twice."""
+    deadline = time.monotonic() + patience
+    delay = 0.1
+    while True:
+        try:
+            return write(*args, **kwargs)
+        except DBAPIError as error:
+            if time.monotonic() + delay > deadline or (stopping and stopping.is_set()):
+                raise
+            log.warning("worker: the database is away, writing down again shortly: %s",
+                        error.orig or error)
+        if stopping is not None:
+            stopping.wait(delay)
+        else:
+            time.sleep(delay)
+        delay = min(delay * 2, 2.0)
 
 
 class RetryLater(Exception):
@@ -45,10 +72,14 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Worker:
-    def __init__(self, services: Services, handlers: dict[str, Handler], threads: int = 4):
+    def __init__(self, services: Services, handlers: dict[str, Handler], threads: int = 4,
+                 retry_backoff: Callable[[int], timedelta] | None = None):
+        """`retry_backoff(attempts)`: how long a failed job waits before its next attempt
+        (default `backoff`; tests pass a short one so a retry is not a wait of seconds)."""
         self.services = services
         self.handlers = handlers
         self.threads = threads
+        self.retry_backoff = retry_backoff
         self._wake = threading.Condition()
         self._pending_wakeups = 0
         self._stopping = threading.Event()
@@ -132,15 +163,16 @@ class Worker:
             with running_job(job.team_id, job.priority, job.id), serving(job.team_id):
                 handler(self.services, job)
         except RetryLater as wait:
-            outbox.retry_at(db, job.id, str(wait), wait.at, count_attempt=False)
+            self._write_down(outbox.retry_at, db, job.id, str(wait), wait.at,
+                             count_attempt=False)
             self._due_again(wait.at)
             return
         except SlackApiError as error:
             status = error.response.status_code
             if status == 429:
                 retry_after = float(error.response.headers.get("Retry-After", 1) or 1)
-                outbox.retry_later(db, job.id, "rate limited by Slack",
-                                   timedelta(seconds=retry_after), count_attempt=False)
+                self._write_down(outbox.retry_later, db, job.id, "rate limited by Slack",
+                                 timedelta(seconds=retry_after), count_attempt=False)
                 self._due_again(utcnow() + timedelta(seconds=retry_after))
                 return
             self.alerts.slack_refused(job, error)  # a token or channel only an admin can fix
@@ -149,15 +181,23 @@ class Worker:
         except Exception as error:  # noqa: BLE001 - every failure is retried, then recorded
             self._failed(job, f"{error.__class__.__name__}: {error}")
             return
-        outbox.complete(db, job.id)
+        self._write_down(outbox.complete, db, job.id)
+
+    def _write_down(self, outcome: Callable[..., None], *args, **kwargs) -> None:
+        """Record how a job went, waiting out a brief database outage: the job is still
+        claimed by us, and left so it would wait out its whole lease once the database is back
+        (long enough for the offer it was showing to time out unseen)."""
+        write_down(outcome, *args, stopping=self._stopping, **kwargs)
 
     def _failed(self, job: ClaimedJob, reason: str) -> None:
         self.services.metrics.jobs_failed.labels(job.kind).inc()
         if job.attempts >= MAX_ATTEMPTS:
             log.error("job %s (%s) gave up after %s attempts: %s", job.id, job.kind,
                       job.attempts, reason)
-            outbox.give_up(self.services.db, job.id, reason)
+            self._write_down(outbox.give_up, self.services.db, job.id, reason)
         else:
             log.warning("job %s (%s) attempt %s failed: %s", job.id, job.kind, job.attempts,
                         reason)
-            outbox.retry_later(self.services.db, job.id, reason, backoff(job.attempts))
+            delay = (self.retry_backoff or backoff)(job.attempts)
+            self._write_down(outbox.retry_later, self.services.db, job.id, reason, delay)
+            self._due_again(utcnow() + delay)

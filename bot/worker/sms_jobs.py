@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from slack_sdk.errors import SlackApiError
 
@@ -15,6 +16,8 @@ from storage.outbox import ClaimedJob
 
 log = logging.getLogger(__name__)
 SEND_ATTEMPTS = 6
+# The provider's clock and ours differ a little, and its dates are whole seconds.
+LOOKUP_MARGIN = timedelta(minutes=2)
 
 
 def _names(services: Services, team_id: str, slack_text: str) -> dict[str, str]:
@@ -45,6 +48,23 @@ def send_sms(services: Services, job: ClaimedJob) -> None:
         body = message.body
     if replies.refuse_if_opted_out(services.db, message.id):
         return
+    if message.provider == services.sender.name:
+        # An earlier try was made (its answer never came, or it failed): the provider may
+        # have the SMS all the same. If so, that is this reply: do not text it twice.
+        try:
+            taken = services.sender.find_sent(
+                from_number=message.from_number, to_number=message.to_number,
+                body=message.body,  # what the earlier try sent
+                since=message.created_at - LOOKUP_MARGIN)
+        except SendError as error:
+            if job.attempts >= SEND_ATTEMPTS:
+                replies.record_send_gave_up(services.db, message.id, str(error))
+                return
+            replies.record_send_retry(services.db, message.id, str(error))
+            raise
+        if replies.adopt_earlier_send(services.db, services.settings, message.id, taken):
+            log.info("SMS %s was taken by the provider on an earlier try", message.id)
+            return
     replies.save_plain_body(services.db, message.id, body, services.sender.name)
     try:
         result = services.sender.send(from_number=message.from_number,
@@ -52,10 +72,15 @@ def send_sms(services: Services, job: ClaimedJob) -> None:
     except SendError as error:
         final = error.permanent or job.attempts >= SEND_ATTEMPTS
         services.metrics.send_failures.labels(services.sender.name, str(final).lower()).inc()
-        if final:
+        if error.permanent:
             log.warning("SMS %s not sent: %s", message.id, error)
             replies.record_send_failure(services.db, message.id, str(error), code=error.code)
             return
+        if final:
+            log.warning("SMS %s not sent after %s tries: %s", message.id, job.attempts, error)
+            replies.record_send_gave_up(services.db, message.id, str(error))
+            return
+        replies.record_send_retry(services.db, message.id, str(error))
         raise
     services.metrics.replies_relayed.labels(services.sender.name).inc()
     log.info("SMS %s sent to %s as %s", message.id, message.to_number, result.provider_sid,

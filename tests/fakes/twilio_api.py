@@ -94,6 +94,7 @@ class FakeTwilio:
         self._faults: deque[_Fault] = deque()
         self._delays: deque[float] = deque()
         self._media: dict[str, _Media] = {}
+        self._resources: list[dict[str, Any]] = []  # message resources, as Twilio lists them
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -156,6 +157,11 @@ class FakeTwilio:
             default = f"Twilio error {code}"
         with self._lock:
             self._faults.extend([_Fault(status, code, message or default)] * times)
+
+    def recover(self) -> None:
+        """The outage is over: sends still waiting to fail (fail_next) succeed instead."""
+        with self._lock:
+            self._faults.clear()
 
     def delay_next(self, seconds: float, times: int = 1) -> None:
         """Hold back the answer to the next `times` sends, to make the app's client time out.
@@ -237,6 +243,8 @@ class FakeTwilio:
             elif request.method == "GET" and request.path == self.account_path:
                 response = HttpResponse.json(200, {"sid": self.account_sid, "status": "active",
                                                    "type": "Full"})
+            elif request.method == "GET" and match and match["sid"] == self.account_sid:
+                response = self._list_messages(request.query)
             elif request.method == "POST" and match and match["sid"] == self.account_sid:
                 delay = self._delays.popleft() if self._delays else 0.0
                 response = self._create_message(form, at)
@@ -256,6 +264,19 @@ class FakeTwilio:
         if delay:
             self._stopping.wait(delay)
         return response
+
+    def _list_messages(self, query: dict[str, list[str]]) -> HttpResponse:
+        """GET Messages.json: the account's messages, newest first, filtered by To and From
+        as Twilio filters them (how an app finds out whether a timed-out send went out)."""
+        to, from_ = _field(query, "To"), _field(query, "From")
+        page_size = int(_field(query, "PageSize") or 50)
+        found = [m for m in reversed(self._resources)
+                 if (to is None or m["to"] == to) and (from_ is None or m["from"] == from_)]
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages.json"
+        return HttpResponse.json(200, {
+            "messages": found[:page_size], "page": 0, "page_size": page_size, "start": 0,
+            "end": max(min(len(found), page_size) - 1, 0), "uri": uri,
+            "first_page_uri": uri, "next_page_uri": None, "previous_page_uri": None})
 
     def _authorized(self, request: HttpRequest) -> bool:
         scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
@@ -303,32 +324,31 @@ class FakeTwilio:
         self._sent.append(sms)
         now = formatdate(usegmt=True)
         uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sms.sid}"
-        return HttpResponse.json(
-            201,
-            {
-                "account_sid": self.account_sid,
-                "api_version": API_VERSION,
-                "body": body,
-                "date_created": now,
-                "date_sent": None,
-                "date_updated": now,
-                "direction": "outbound-api",
-                "error_code": None,
-                "error_message": None,
-                "from": from_,
-                "messaging_service_sid": service_sid,
-                "num_media": str(len(media_urls)),
-                "num_segments": str(count_segments(body)),
-                "price": None,
-                "price_unit": "USD",
-                "sid": sms.sid,
-                # Twilio says "accepted" until a service has picked the sending number.
-                "status": "queued" if from_ else "accepted",
-                "subresource_uris": {"media": f"{uri}/Media.json"},
-                "to": to,
-                "uri": f"{uri}.json",
-            },
-        )
+        resource = {
+            "account_sid": self.account_sid,
+            "api_version": API_VERSION,
+            "body": body,
+            "date_created": now,
+            "date_sent": None,
+            "date_updated": now,
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": from_,
+            "messaging_service_sid": service_sid,
+            "num_media": str(len(media_urls)),
+            "num_segments": str(count_segments(body)),
+            "price": None,
+            "price_unit": "USD",
+            "sid": sms.sid,
+            # Twilio says "accepted" until a service has picked the sending number.
+            "status": "queued" if from_ else "accepted",
+            "subresource_uris": {"media": f"{uri}/Media.json"},
+            "to": to,
+            "uri": f"{uri}.json",
+            }
+        self._resources.append(resource)
+        return HttpResponse.json(201, resource)
 
 
 def count_segments(body: str) -> int:

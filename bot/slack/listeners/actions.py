@@ -1,4 +1,5 @@
-"""Button clicks: Accept / Reject on a preview, Done on a card, Ready / Not Ready on Home."""
+"""Button clicks: Accept / Reject on a preview, Done on a card, Retry on a failed reply,
+Ready / Not Ready on Home."""
 
 from __future__ import annotations
 
@@ -47,6 +48,11 @@ def register(app: App, services: Services) -> None:
         mms.share_links(db, settings, team_id, _value(body), context.user_id,
                         lambda media_id, purpose: services.media_link(team_id, media_id,
                                                                       purpose))
+
+    @app.action(ids.RETRY_SEND)
+    def retry_send(ack: Ack, body: dict, context: BoltContext) -> None:
+        ack()
+        replies.resend_failed_reply(db, context.team_id, _value(body), context.user_id)
 
     @app.action(ids.SET_READY)
     def go_ready(ack: Ack, context: BoltContext) -> None:

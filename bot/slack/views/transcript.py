@@ -6,6 +6,7 @@ from datetime import datetime
 
 from bot.desk import case_info, timeline
 from bot.desk.replies import REPLY_SENT
+from bot.slack import ids
 from bot.slack.mrkdwn import escape, to_plain_text
 from bot.slack.views.common import clip, contact_label, escaped_chunks, when
 
@@ -20,7 +21,7 @@ def build_customer_line(name: str | None, phone: str, body: str, at: datetime,
     """Posted under the contact's name (chat:write.customize), so it reads like a chat."""
     who = contact_label(name, phone)
     sent = f"sent {pictures} picture{'s' if pictures != 1 else ''}" if pictures else ""
-    # A long SMS (up to 1600 characters, up to five times that once escaped) may need
+    # A long SMS (up to 1600 characters, up to eight times that once escaped) may need
     # several sections.
     chunks = escaped_chunks(body) if body else [f"_({sent or 'empty message'})_"]
     blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
@@ -81,6 +82,15 @@ def describe_event(kind: str, actor: str | None, detail: str | None) -> str:
         return f"{who}'s reply was sent with spelling corrections: \"{sent}\""
     if kind == timeline.SEND_FAILED:
         return f"The reply could not be sent: {safe_detail}. It was not delivered."
+    if kind == timeline.SEND_RETRYING:
+        return (f":arrows_counterclockwise: Sending the reply from {who} failed "
+                f"({safe_detail}): retrying.")
+    if kind == timeline.SEND_GAVE_UP:
+        _message_id, _, why = (detail or "").partition("|")
+        return (f":x: The reply from {who} could not be sent ({escape(why)}), even after "
+                "several tries. It was not delivered: Retry sends it again.")
+    if kind == timeline.RESEND_REQUESTED:
+        return f"{who} is sending the failed reply again."
     if kind == timeline.NOT_DELIVERED:
         return f"The carrier reports the reply was not delivered ({safe_detail})."
     if kind == timeline.OPTED_OUT:
@@ -132,17 +142,21 @@ def build_system_line(kind: str, actor: str | None, detail: str | None, at: date
     if kind == timeline.NOTE:
         return build_note_line(actor, detail or "", at)
     sentence = describe_event(kind, actor, detail)
-    return {
-        "text": f"System: {sentence}",
-        "blocks": [{"type": "context", "elements": [
-            {"type": "mrkdwn", "text": f"{SYSTEM_ICON} {when(at)} · {sentence}"}]}],
-    }
+    blocks: list[dict] = [{"type": "context", "elements": [
+        {"type": "mrkdwn", "text": f"{SYSTEM_ICON} {when(at)} · {sentence}"}]}]
+    message_id = (detail or "").partition("|")[0]
+    if kind == timeline.SEND_GAVE_UP and message_id.isdigit():
+        blocks.append({"type": "actions", "elements": [{
+            "type": "button", "action_id": ids.RETRY_SEND, "value": message_id,
+            "text": {"type": "plain_text", "text": "Retry"}, "style": "primary"}]})
+    return {"text": f"System: {sentence}", "blocks": blocks}
 
 
 # Delivery state of an agent's relayed message, shown as a reaction on it.
 DELIVERY_REACTIONS = {
     "pending": "hourglass_flowing_sand",
     "sending": "hourglass_flowing_sand",
+    "retrying": "arrows_counterclockwise",
     "queued": "outbox_tray",
     "sent": "outbox_tray",
     "delivered": "white_check_mark",
