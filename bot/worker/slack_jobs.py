@@ -36,7 +36,7 @@ from bot.slack.views.transcript import (
 )
 from bot.slack.views.transfer import build_consultation_message
 from bot.spelling import checker
-from bot.worker.runner import RetryLater
+from bot.worker.runner import RetryLater, write_down
 from storage import queries
 from storage.models import Interaction, Offer, utcnow
 from storage.outbox import ClaimedJob
@@ -102,7 +102,8 @@ def post_preview(services: Services, job: ClaimedJob) -> None:
     client = services.slack_client(job.team_id)
     message = build_preview(_preview_data(services, offer, client))
     response = client.chat_postMessage(channel=offer.agent_user_id, **message)
-    queries.remember_preview(services.db, offer.id, response["channel"], response["ts"])
+    write_down(queries.remember_preview, services.db, offer.id, response["channel"],
+               response["ts"])
 
 
 def update_preview(services: Services, job: ClaimedJob) -> None:
@@ -160,7 +161,8 @@ def open_thread(services: Services, job: ClaimedJob) -> None:
         except SlackApiError:
             raise error from None  # private: only an invite helps, and admins hear that
         response = client.chat_postMessage(channel=channel, **card)
-    queries.remember_thread(services.db, interaction_id, response["channel"], response["ts"])
+    write_down(queries.remember_thread, services.db, interaction_id, response["channel"],
+               response["ts"])
 
 
 def update_card(services: Services, job: ClaimedJob) -> None:
@@ -198,13 +200,13 @@ def sync_transcript(services: Services, job: ClaimedJob) -> None:
                                        item.at, pictures=queries.picture_count(
                                            services.db, item.message.id))
             response = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **line)
-            queries.remember_posted_message(services.db, item.message.id, channel,
-                                            response["ts"])
+            write_down(queries.remember_posted_message, services.db, item.message.id,
+                       channel, response["ts"])
         else:
             event = item.event
             line = build_system_line(event.kind, event.actor_user_id, event.detail, event.at)
             response = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **line)
-            queries.remember_posted_event(services.db, event.id, response["ts"])
+            write_down(queries.remember_posted_event, services.db, event.id, response["ts"])
 
 
 def _post_media(services: Services, client: WebClient, channel: str, thread_ts: str,
@@ -222,7 +224,7 @@ def _post_media(services: Services, client: WebClient, channel: str, thread_ts: 
         line = build_media_note(media.id, media.position, media.note, media.original_size,
                                 media.content_type)
     response = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **line)
-    queries.remember_posted_media(services.db, media.id, response["ts"])
+    write_down(queries.remember_posted_media, services.db, media.id, response["ts"])
 
 
 def show_delivery(services: Services, job: ClaimedJob) -> None:
@@ -318,8 +320,8 @@ def post_composed(services: Services, job: ClaimedJob) -> None:
                                    else "Reply…")
         response = client.chat_postMessage(channel=interaction.desk_channel,
                                            thread_ts=interaction.thread_ts, **line)
-        queries.remember_posted_message(services.db, message.id, response["channel"],
-                                        response["ts"])
+        write_down(queries.remember_posted_message, services.db, message.id,
+                   response["channel"], response["ts"])
     show_delivery(services, job)
 
 

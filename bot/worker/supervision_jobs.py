@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from bot.desk import groups, supervision, timeline
 from bot.services import Services
 from bot.slack.views.supervision import SupervisionCardData, build_supervision_card
-from bot.worker.runner import RetryLater
+from bot.worker.runner import RetryLater, write_down
 from storage import queries
 from storage.models import utcnow
 from storage.outbox import ClaimedJob
@@ -67,8 +67,8 @@ def update_supervision(services: Services, job: ClaimedJob) -> None:
     if not wanted:
         return  # the queue has no supervisor channel
     response = _post(client, wanted, card)
-    queries.remember_supervision_card(services.db, interaction_id, response["channel"],
-                                      response["ts"])
+    write_down(queries.remember_supervision_card, services.db, interaction_id,
+               response["channel"], response["ts"])
 
 
 def tell_supervisors(services: Services, job: ClaimedJob) -> None:
