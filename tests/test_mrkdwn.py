@@ -18,6 +18,11 @@ def plain(slack_text: str) -> str:
     return to_plain_text(slack_text, NAMES.__getitem__)
 
 
+BIDI_CONTROLS = [chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))]
+# Any text at all, but for the bidi controls escape deliberately makes visible.
+any_text = st.text(alphabet=st.characters(codec="utf-8", exclude_characters=BIDI_CONTROLS))
+
+
 def unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
@@ -94,13 +99,13 @@ def test_escaped_text_has_no_angle_brackets(text):
 
 
 @settings(max_examples=200)
-@given(st.text())
+@given(any_text)
 def test_unescaping_restores_the_original(text):
     assert unescape(escape(text)) == text
 
 
 @settings(max_examples=200)
-@given(st.text(alphabet=st.sampled_from("<>&@!#|^:/ ltgamp;U123"), max_size=60) | st.text())
+@given(st.text(alphabet=st.sampled_from("<>&@!#|^:/ ltgamp;U123"), max_size=60) | any_text)
 def test_escaped_text_comes_back_unchanged_from_slack(text):
     assert to_plain_text(escape(text), never_called) == text
 
@@ -110,3 +115,25 @@ def test_escaped_text_comes_back_unchanged_from_slack(text):
 def test_escaped_text_mentions_no_one(text):
     assert mentioned_user_ids(escape(text)) == []
     assert not re.search(r"<[@#!]", escape(text))
+
+
+def test_a_right_to_left_override_cannot_disguise_a_file_name():
+    # Shown raw, "invoice\u202efdp.exe" reads "invoiceexe.pdf".
+    assert escape("invoice\u202efdp.exe") == "invoice\u27e8U+202E\u27e9fdp.exe"
+    assert escape("\u2067<@U1>\u2069") == "\u27e8U+2067\u27e9&lt;@U1&gt;\u27e8U+2069\u27e9"
+
+
+def test_marks_and_joiners_that_scripts_and_emoji_need_are_kept():
+    family = "\U0001F468\u200d\U0001F469\u200d\U0001F467"  # one emoji, joined by ZWJ
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # needs a ZWNJ
+    for text in (family, persian, "\u05e9\u05dc\u05d5\u05dd\u200f!", "zero\u200bwidth"):
+        assert escape(text) == text
+
+
+@settings(max_examples=200)
+@given(st.text(alphabet=st.sampled_from([*BIDI_CONTROLS, "a", "<", "&", "\u200f"])) | st.text())
+def test_no_bidi_control_survives_escaping_and_each_is_named(text):
+    escaped = escape(text)
+    assert not set(escaped) & set(BIDI_CONTROLS)
+    assert sum(escaped.count(f"\u27e8U+{ord(c):04X}\u27e9") for c in BIDI_CONTROLS) == sum(
+        text.count(c) for c in BIDI_CONTROLS)

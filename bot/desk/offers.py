@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from bot.config import Settings
@@ -17,12 +18,10 @@ from bot.desk.lifecycle import (
 from storage.db import Database
 from storage.models import Interaction, Offer, utcnow
 
+log = logging.getLogger(__name__)
+
 
 class OfferNotFound(Exception):
-    pass
-
-
-class NotYourOffer(Exception):
     pass
 
 
@@ -49,7 +48,7 @@ def accept_offer(db: Database, settings: Settings, team_id: str, offer_id: int,
         with db.transaction() as s:
             offer = _load_offer(s, team_id, offer_id)
             if offer.agent_user_id != user_id:
-                raise NotYourOffer(offer_id)
+                return _not_yours(offer, user_id)
             now = utcnow()
             answering.take(s, settings, offer, now)
             return OfferAnswer(True, OFFER_ACCEPTED, offer.interaction_id,
@@ -68,7 +67,7 @@ def _decline(db: Database, settings: Settings, team_id: str, offer_id: int,
     with db.transaction() as s:
         offer = _load_offer(s, team_id, offer_id)
         if user_id is not None and offer.agent_user_id != user_id:
-            raise NotYourOffer(offer_id)
+            return _not_yours(offer, user_id)
         now = utcnow()
         if outcome == OFFER_TIMED_OUT and now < offer.expires_at:
             return OfferAnswer(False, offer.state, offer.interaction_id)
@@ -89,6 +88,14 @@ def _decline(db: Database, settings: Settings, team_id: str, offer_id: int,
         elif interaction.state == OFFERED:
             routing.route(s, settings, interaction, now)
         return OfferAnswer(True, outcome, interaction.id)
+
+
+def _not_yours(offer: Offer, user_id: str) -> OfferAnswer:
+    # The preview is in its agent's DM: nobody else has the button, so this is a forged
+    # payload. It changes nothing and gets no answer; a refusal, not a listener failure.
+    log.warning("ignored a click by %s on offer %s, made to %s", user_id, offer.id,
+                offer.agent_user_id)
+    return OfferAnswer(False, offer.state, offer.interaction_id)
 
 
 def reject_offer(db: Database, settings: Settings, team_id: str, offer_id: int,

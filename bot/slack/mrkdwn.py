@@ -17,14 +17,25 @@ _ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 _USER_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^<>]*)?>")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:(?://)?")
 _BROADCASTS = {"here", "channel", "everyone"}
+# The bidirectional embedding, override and isolate controls (the "Trojan Source" set,
+# CVE-2021-42574). Invisible, yet they reorder what follows: "\u202eexe.pdf" reads as
+# "fdp.exe", and an unclosed one spills over the rest of the block. An agent must read
+# what the customer typed in the order typed, so each is shown by name instead.
+# Marks (LRM, RLM) and the zero-width joiners stay: they reorder nothing, and Hebrew,
+# Arabic, Persian and emoji sequences need them.
+_BIDI_CONTROLS = (*map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)))
+# One table, applied in one pass: an & the table adds is never escaped again, and text cut
+# into pieces and escaped piece by piece comes out the same as escaped whole.
+_SHOWN = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;",
+                        **{c: f"\u27e8U+{ord(c):04X}\u27e9" for c in _BIDI_CONTROLS}})
 
 
 def escape(text: str) -> str:
-    # Only these three, as Slack's "Escaping text" guidance says: with no < there can be no
-    # <url|label>, <!channel> or <@U…>. & goes first so the &s we add are not escaped again.
+    # &, < and >, as Slack's "Escaping text" guidance says: with no < there can be no
+    # <url|label>, <!channel> or <@U…>. And bidi controls shown as "⟨U+202E⟩".
     # A bare "@channel" typed by a customer stays plain text: Slack only turns it into a
     # ping when a message is posted with link_names, which this app never sets.
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.translate(_SHOWN)
 
 
 def to_plain_text(slack_text: str, user_name: Callable[[str], str]) -> str:

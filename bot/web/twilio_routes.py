@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import parse_qs
 
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import DBAPIError
@@ -29,7 +30,14 @@ def _verified_params() -> dict[str, list[str]] | Response:
                             f"{web.services.sender.name}")
     if request.mimetype != "application/x-www-form-urlencoded":
         return _refuse(415, "expected application/x-www-form-urlencoded, as Twilio sends")
-    params = request.form.to_dict(flat=False)
+    # Parsed here rather than by request.form, which keeps "%FF" as the literal text "%FF"
+    # and silently drops every field of a body with a raw non-UTF-8 byte: the first would be
+    # stored as if the customer had typed it, the second refused as "not signed".
+    try:
+        params = parse_qs(request.get_data(cache=True).decode(), keep_blank_values=True,
+                          errors="strict")
+    except UnicodeDecodeError:
+        return _refuse(400, "the form body is not valid UTF-8, as Twilio's always is")
     # Twilio signs the exact public URL it called; a proxy's Host header is not that URL.
     url = web.public_url + request.path
     if request.query_string:

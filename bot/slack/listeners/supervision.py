@@ -9,6 +9,7 @@ from bot.desk import supervision
 from bot.services import Services
 from bot.slack import ids
 from bot.slack.directory import display_name
+from bot.slack.views.common import interaction_id_of
 from bot.slack.views.supervision import (
     AGENT_BLOCK,
     build_queue_report,
@@ -45,12 +46,16 @@ def register(app: App, services: Services) -> None:
 
     @app.view(ids.REASSIGN_VIEW)
     def submit_reassign(ack: Ack, view: dict, context: BoltContext) -> None:
+        interaction_id = interaction_id_of(view)
+        if interaction_id is None:
+            ack()  # a forged or damaged modal: there is nothing to save it to
+            return
         target = chosen_agent(view)
         if not target:
             ack(response_action="errors", errors={AGENT_BLOCK: "Pick who takes it."})
             return
         result = supervision.reassign(db, settings, context.team_id,
-                                      int(view["private_metadata"]), context.user_id, target)
+                                      interaction_id, context.user_id, target)
         if result.done:
             ack()
         else:

@@ -136,6 +136,18 @@ def interaction_modal(callback_id: str, interaction_id: int, title: str, blocks:
     return view
 
 
+_MAX_ROW_ID = 2**63 - 1  # BIGINT: a larger id is no row, and the database would refuse it
+
+
+def interaction_id_of(view: dict) -> int | None:
+    """The interaction a submitted `interaction_modal` belongs to, or None when its
+    private_metadata is not an id this app writes (a forged or damaged payload)."""
+    metadata = str(view.get("private_metadata") or "")
+    if not (metadata.isascii() and metadata.isdigit()) or int(metadata) > _MAX_ROW_ID:
+        return None
+    return int(metadata)
+
+
 def notice_modal(title: str, text: str, *, callback_id: str | None = None) -> dict:
     """A modal that only explains (a refusal, a result): escaped, since it may carry names
     from the directory, and with nothing to submit."""

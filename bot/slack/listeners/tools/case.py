@@ -9,6 +9,7 @@ from bot.desk import case_info
 from bot.services import Services
 from bot.slack import ids
 from bot.slack.views import case as case_view
+from bot.slack.views.common import interaction_id_of
 
 
 def open_modal(services: Services, client: WebClient, body: dict, context: BoltContext,
@@ -28,11 +29,11 @@ def register(app: App, services: Services) -> None:
     @app.view(ids.CASE_VIEW)
     def save(ack: Ack, view: dict, context: BoltContext) -> None:
         values = case_view.submitted_values(view)
-        metadata = str(view.get("private_metadata") or "")
-        if not values or not metadata.isdigit():
+        interaction_id = interaction_id_of(view)
+        if not values or interaction_id is None:
             ack()
             return
-        result = case_info.update_case(db, settings, context.team_id, int(metadata),
+        result = case_info.update_case(db, settings, context.team_id, interaction_id,
                                        context.user_id, values)
         if result.not_allowed:
             ack(response_action="errors", errors={

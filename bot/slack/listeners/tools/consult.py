@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 from bot.desk import consultations, transfers
 from bot.services import Services
 from bot.slack import ids
+from bot.slack.views.common import interaction_id_of
 from bot.slack.views.transfer import COLLEAGUE_ACTION, COLLEAGUE_BLOCK, build_consult_modal
 
 
@@ -24,13 +25,17 @@ def open_modal(services: Services, client: WebClient, body: dict, context: BoltC
 def register(app: App, services: Services) -> None:
     @app.view(ids.CONSULT_VIEW)
     def submit_consultation(ack: Ack, view: dict, context: BoltContext) -> None:
+        interaction_id = interaction_id_of(view)
+        if interaction_id is None:
+            ack()  # a forged or damaged modal: there is nothing to save it to
+            return
         colleague = (view["state"]["values"].get(COLLEAGUE_BLOCK, {})
                      .get(COLLEAGUE_ACTION, {}).get("selected_user"))
         if not colleague:
             ack(response_action="errors", errors={COLLEAGUE_BLOCK: "Pick a colleague."})
             return
         error = consultations.start_consultation(services.db, context.team_id,
-                                                 int(view["private_metadata"]),
+                                                 interaction_id,
                                                  context.user_id, colleague)
         if error:
             ack(response_action="errors", errors={COLLEAGUE_BLOCK: error})

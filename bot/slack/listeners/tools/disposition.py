@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 from bot.desk import dispositions
 from bot.services import Services
 from bot.slack import ids
+from bot.slack.views.common import interaction_id_of
 from bot.slack.views.disposition import CODE_BLOCK, build_disposition_modal, submitted_code
 
 
@@ -23,6 +24,10 @@ def open_modal(services: Services, client: WebClient, body: dict, context: BoltC
 def register(app: App, services: Services) -> None:
     @app.view(ids.DISPOSITION_VIEW)
     def submit_disposition(ack: Ack, view: dict, context: BoltContext) -> None:
+        interaction_id = interaction_id_of(view)
+        if interaction_id is None:
+            ack()  # a forged or damaged modal: there is nothing to save it to
+            return
         code = submitted_code(view)
         if not code:
             ack(response_action="errors", errors={CODE_BLOCK: "Choose a disposition code"})
@@ -33,4 +38,4 @@ def register(app: App, services: Services) -> None:
             return
         ack()
         dispositions.set_disposition(services.db, services.settings, context.team_id,
-                                     int(view["private_metadata"]), context.user_id, code)
+                                     interaction_id, context.user_id, code)

@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 from bot.desk import notes
 from bot.services import Services
 from bot.slack import ids
+from bot.slack.views.common import interaction_id_of
 from bot.slack.views.note import NOTE_BLOCK, build_note_modal, submitted_note
 
 
@@ -19,10 +20,14 @@ def open_modal(services: Services, client: WebClient, body: dict, context: BoltC
 def register(app: App, services: Services) -> None:
     @app.view(ids.NOTE_VIEW)
     def submit_note(ack: Ack, view: dict, context: BoltContext) -> None:
+        interaction_id = interaction_id_of(view)
+        if interaction_id is None:
+            ack()  # a forged or damaged modal: there is nothing to save it to
+            return
         text = submitted_note(view)
         if not text.strip():
             ack(response_action="errors", errors={NOTE_BLOCK: "Write the note first"})
             return
         ack()
-        notes.add_note(services.db, context.team_id, int(view["private_metadata"]),
+        notes.add_note(services.db, context.team_id, interaction_id,
                        context.user_id, text)

@@ -9,6 +9,7 @@ from bot.desk import transfers
 from bot.services import Services
 from bot.slack import ids
 from bot.slack.directory import display_name
+from bot.slack.views.common import interaction_id_of
 from bot.slack.views.transfer import (
     REASON_ACTION,
     REASON_BLOCK,
@@ -39,6 +40,10 @@ def register(app: App, services: Services) -> None:
 
     @app.view(ids.TRANSFER_VIEW)
     def submit_transfer(ack: Ack, view: dict, context: BoltContext) -> None:
+        interaction_id = interaction_id_of(view)
+        if interaction_id is None:
+            ack()  # a forged or damaged modal: there is nothing to save it to
+            return
         values = view["state"]["values"]
         chosen = (values.get(TARGET_BLOCK, {}).get(TARGET_ACTION, {}).get("selected_option")
                   or {}).get("value")
@@ -47,7 +52,7 @@ def register(app: App, services: Services) -> None:
             return
         reason = values.get(REASON_BLOCK, {}).get(REASON_ACTION, {}).get("value")
         result = transfers.start_transfer(services.db, services.settings, context.team_id,
-                                          int(view["private_metadata"]), context.user_id,
+                                          interaction_id, context.user_id,
                                           chosen, reason)
         if result.started:
             ack()
