@@ -74,6 +74,7 @@ class Desk:
     http: httpx.Client
     _server: object = None
     listeners: TrackingExecutor | None = None
+    owns_fakes: bool = False
 
     # --- as Twilio -------------------------------------------------------------------
     def _twilio_post(self, path: str, params: dict[str, str], *, sign: bool = True,
@@ -243,10 +244,18 @@ class Desk:
                              params={"code": code, "state": state}, headers={"Cookie": cookie})
 
     def close(self) -> None:
+        """Everything this desk started, threads included: a suite starts hundreds of
+        desks, and their idle server and pool threads would otherwise pile up."""
         self.http.close()
         self._server.smsdesk_closing = True
         self._server.close()
+        self._server.task_dispatcher.shutdown(timeout=2)
         self.runtime.close()
+        if self.listeners is not None:
+            self.listeners.shutdown(wait=False, cancel_futures=True)
+        if self.owns_fakes:
+            self.slack.stop()
+            self.twilio.stop()
 
 
 def accept_new_interaction(desk: Desk, customer: str, text: str,
@@ -346,9 +355,11 @@ def start_desk(database_url: str, *, settings: Settings | None = None,
     slack.add_channel(DESK_CHANNEL, "sms-desk")
     for group_id, members in (user_groups or {}).items():
         slack.add_user_group(group_id, members)
-    return _start_instance(database_url, slack, twilio, settings=settings,
+    desk = _start_instance(database_url, slack, twilio, settings=settings,
                            sms_provider=sms_provider, pacer=pacer, pacing=pacing,
                            worker_threads=worker_threads, oauth=oauth)
+    desk.owns_fakes = True  # another instance started beside it shares them
+    return desk
 
 
 def start_another_instance(first: Desk, *, settings: Settings | None = None,
