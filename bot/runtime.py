@@ -99,6 +99,13 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
         slack_client = installations.WorkspaceClients(installation_store, rotator, make_client)
         client = make_client(None)
         team_id = None
+        oauth_settings = OAuthSettings(
+            client_id=env.slack_client_id, client_secret=env.slack_client_secret,
+            scopes=sorted(BOT_SCOPES), redirect_uri=f"{public_url}/slack/oauth_redirect",
+            installation_store=installation_store, state_store=state_store,
+            installation_store_bot_only=True,
+            token_rotation_expiration_minutes=installations.ROTATE_MINUTES_BEFORE_EXPIRY,
+            callback_options=install_pages.callback_options(lambda: settings))
     else:
         client = make_client(env.slack_bot_token)
         team_id = client.auth_test()["team_id"]
@@ -108,14 +115,6 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
         def slack_client(_team_id: str) -> WebClient:
             return client
     simulator_url = f"{public_url}/simulator" if env.sms_provider == "simulator" else None
-    if env.oauth:
-        oauth_settings = OAuthSettings(
-            client_id=env.slack_client_id, client_secret=env.slack_client_secret,
-            scopes=sorted(BOT_SCOPES), redirect_uri=f"{public_url}/slack/oauth_redirect",
-            installation_store=installation_store, state_store=state_store,
-            installation_store_bot_only=True,
-            token_rotation_expiration_minutes=installations.ROTATE_MINUTES_BEFORE_EXPIRY,
-            callback_options=install_pages.callback_options(lambda: settings))
     links = MediaLinks(link_secret(env.slack_signing_secret, env.slack_app_token,
                                    env.slack_bot_token), public_url)
     services = Services(
