@@ -31,11 +31,16 @@ DEFAULT_SETTINGS_FILE = "smsdesk.toml"
 # What the simulator's phone texts when no business number is set: Twilio's test number.
 SIMULATOR_BUSINESS_NUMBER = "+15005550006"
 DEFAULT_DISPOSITION_CODES = ("Resolved", "Follow-up needed", "No action")
+# What a customer who texts HELP (or INFO) is texted back. Carriers expect the business's
+# name, how to reach it and how to opt out: set desk.help_reply to name yours.
+DEFAULT_HELP_REPLY = ("This is our customer support line: text your question and an agent "
+                      "will answer. Msg & data rates may apply. Reply STOP to opt out.")
+HELP_REPLY_LIMIT = 320  # characters: two SMS at most, even with accents or emoji (UCS-2: 5)
 # Every key each section of the settings file may hold. Any other key is a typo that would
 # silently leave a default in place: `smsdesk config check` reports it, `serve` logs it.
 SETTINGS_KEYS: dict[str, frozenset[str]] = {
     "desk": frozenset({"channel", "offer_timeout_seconds", "agent_capacity", "default_country",
-                       "business_numbers"}),
+                       "business_numbers", "help_reply"}),
     "session": frozenset({"numbers", "keywords", "expiry_minutes"}),
     "roles": frozenset({"supervisors", "admins", "supervisor_groups", "admin_groups"}),
     "media": frozenset({"save_roles"}),
@@ -71,6 +76,8 @@ class Settings:
     agent_capacity: int = 3
     default_country: str = "US"
     business_numbers: tuple[str, ...] = ()
+    # Texted back, by the desk itself, to a customer whose whole message is HELP or INFO.
+    help_reply: str = DEFAULT_HELP_REPLY
     session_numbers: tuple[str, ...] = ()
     session_keywords: tuple[str, ...] = ()
     session_expiry_minutes: int = 30
@@ -231,6 +238,7 @@ class Settings:
             default_country=country,
             business_numbers=_numbers(path, ("desk", "business_numbers"),
                                       desk.get("business_numbers"), country),
+            help_reply=_help_reply(path, desk.get("help_reply", cls.help_reply)),
             session_numbers=_numbers(path, ("session", "numbers"), session.get("numbers"),
                                      country),
             session_keywords=_keywords(path, session.get("keywords")),
@@ -365,6 +373,18 @@ def _numbers(path, where: tuple, value: object, country: str, name: str = "") ->
             raise ConfigError(f"{path}: {label}: write {shown(number)} in E.164 as "
                               f'"{e164}" (texts arrive addressed to that form)', (*where, index))
     return tuple(value or ())
+
+
+def _help_reply(path, value: object) -> str:
+    where = ("desk", "help_reply")
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{path}: desk.help_reply must be text in quotes, e.g. "
+                          '"Acme Co support: text us your question. Reply STOP to opt out.", '
+                          f"got {shown(value)}", where)
+    if len(value.strip()) > HELP_REPLY_LIMIT:
+        raise ConfigError(f"{path}: desk.help_reply has {len(value.strip())} characters; "
+                          f"keep it to {HELP_REPLY_LIMIT} (two SMS)", where)
+    return value.strip()
 
 
 def _keywords(path, value: object) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ def test_the_annotated_example_loads():
     assert settings.desk_channel == "C0123456789"
     assert settings.session_keywords == ("CHAT",)
     assert settings.media_save_roles == ("supervisor", "admin")
+    assert settings.help_reply.startswith("Example Co support:")
 
 
 def test_sessions_start_by_number_or_first_keyword():
@@ -38,6 +39,9 @@ def test_the_environment_names_the_desk_channel_over_the_file():
     ("[contacts]\nrecent_days = 0", "contacts.recent_days must be a whole number of days"),
     ("[contacts]\nrecent_days = 'thirty'", "contacts.recent_days must be a whole number"),
     ("[contacts]\nrecent_dayz = 7", "[contacts] has unknown keys ['recent_dayz']"),
+    ("[desk]\nhelp_reply = ''", "desk.help_reply must be text in quotes"),
+    ("[desk]\nhelp_reply = 5", "desk.help_reply must be text in quotes"),
+    (f"[desk]\nhelp_reply = '{'x' * 321}'", "keep it to 320"),
 ])
 def test_a_mistake_in_the_settings_is_named(tmp_path, text, complaint):
     path = tmp_path / "smsdesk.toml"

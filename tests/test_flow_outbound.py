@@ -242,6 +242,61 @@ def test_stop_opts_out_a_reply_is_blocked_and_start_lets_texts_through_again(des
     assert _sent(desk, JANE)[0].body == "Welcome back"
 
 
+@pytest.mark.parametrize("word", ["START", "yes", "Unstop."])
+def test_each_opt_in_word_after_stop_lets_the_agents_replies_through_again(desk, word):
+    card = accept_new_interaction(desk, JANE, "Where is my parcel?")
+    desk.customer_texts(JANE, "STOP")
+    desk.wait_idle()
+    desk.agent_writes_in_thread(A, card["ts"], "Before you go")
+    desk.wait_idle()
+    assert desk.twilio.sent_to(JANE) == []
+
+    desk.customer_texts(JANE, word)
+    desk.wait_idle()
+    with desk.db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(OptOut)) == 0
+    assert "can be sent again" in str(desk.slack.thread(DESK_CHANNEL, card["ts"]))
+    desk.agent_writes_in_thread(A, card["ts"], "Welcome back")
+    assert [sms.body for sms in _sent(desk, JANE)] == ["Welcome back"]
+
+
+ACME_HELP = "Acme Parcels support: call +1 415-555-0199 or text us here. Reply STOP to opt out."
+
+
+def test_help_or_info_is_answered_with_the_configured_text_and_offered_to_nobody(database_url):
+    desk = start_desk(database_url, settings=Settings(
+        desk_channel=DESK_CHANNEL, offer_timeout_seconds=30, help_reply=ACME_HELP))
+    try:
+        desk.slash(A, ids.COMMAND_READY)
+        desk.customer_texts(JANE, "help")
+        assert [(sms.body, sms.from_) for sms in _sent(desk, JANE)] == [
+            (ACME_HELP, BUSINESS_NUMBER)]
+        desk.customer_texts(JANE, " INFO ")
+        assert [sms.body for sms in _sent(desk, JANE, 2)] == [ACME_HELP, ACME_HELP]
+        desk.wait_idle()
+        # Nobody was offered either text; both are kept, answered and closed.
+        assert desk.previews_for(A) == [] and desk.cards() == []
+        with desk.db.transaction() as s:
+            assert s.scalars(select(Interaction.state)).all() == ["done", "done"]
+
+        # HELP in the middle of a conversation joins it: answered, and the agent sees so;
+        # the desk's answer does not close the agent's page-mode interaction.
+        card = accept_new_interaction(desk, JANE, "Where is my parcel?")
+        desk.customer_texts(JANE, "Help")
+        assert [sms.body for sms in _sent(desk, JANE, 3)][-1] == ACME_HELP
+        desk.wait_idle()
+        assert "texted HELP" in str(desk.slack.thread(DESK_CHANNEL, card["ts"]))
+        assert len(desk.previews_for(A)) == 1
+        desk.agent_writes_in_thread(A, card["ts"], "It ships today")
+        assert [sms.body for sms in _sent(desk, JANE, 4)][-1] == "It ships today"
+    finally:
+        desk.close()
+
+
+def test_a_help_reply_with_no_setting_names_the_opt_out():
+    assert "Reply STOP to opt out" in Settings().help_reply
+
+
 def test_the_providers_opted_out_error_is_remembered(desk):
     card = accept_new_interaction(desk, JANE, "Hi")
     desk.twilio.fail_next(status=400, code=21610,

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.config import Settings
 from bot.desk import effects, opt_outs, routing, sessions, timeline
 from bot.desk.contacts import find_or_create_locked
-from bot.desk.lifecycle import OFFER_PENDING, OPEN_STATES, QUEUED
+from bot.desk.lifecycle import DONE, OFFER_PENDING, OPEN_STATES, QUEUED
 from bot.sms.messages import InboundMessage
 from storage.db import Database
 from storage.models import Interaction, Media, Message, Offer, utcnow
@@ -60,6 +60,20 @@ def _apply_keyword(s, team_id: str, interaction_id: int, inbound: InboundMessage
         effects.update_card(s, team_id, interaction_id)
 
 
+def _reply_to_help(s, settings: Settings, team_id: str, interaction_id: int,
+                   inbound: InboundMessage) -> None:
+    """HELP (or INFO) is answered by the desk itself with the configured help text, as
+    carriers require; it is kept in the interaction like any message (an opted-out number
+    is refused at send time, as every send is)."""
+    reply = Message(team_id=team_id, interaction_id=interaction_id, direction="outbound",
+                    body=settings.help_reply, provider="", from_number=inbound.to_number,
+                    to_number=inbound.from_number, delivery_state="pending")
+    s.add(reply)
+    s.flush()
+    timeline.record(s, team_id, interaction_id, timeline.HELP_REPLIED)
+    effects.send_sms(s, team_id, reply.id, interaction_id)
+
+
 def _receive(db: Database, settings: Settings, team_id: str,
              inbound: InboundMessage) -> InboundReceipt:
     with db.transaction() as s:
@@ -79,7 +93,18 @@ def _receive(db: Database, settings: Settings, team_id: str,
         ).first()
         new_interaction = interaction is None
         now = utcnow()
-        if new_interaction:
+        # HELP with no conversation open: the desk answers it and no agent is offered it.
+        help_only = (new_interaction and not inbound.media
+                     and opt_outs.keyword_of(inbound.body) is opt_outs.Keyword.HELP)
+        if help_only:
+            interaction = Interaction(
+                team_id=team_id, contact_id=contact.id, business_number=inbound.to_number,
+                customer_number=inbound.from_number,
+                queue=settings.queue_for(inbound.to_number).name, media="SMS", mode="page",
+                state=DONE, closed_at=now, case_data=dict(inbound.case_data))
+            s.add(interaction)
+            s.flush()
+        elif new_interaction:
             interaction = Interaction(
                 team_id=team_id,
                 contact_id=contact.id,
@@ -122,8 +147,12 @@ def _receive(db: Database, settings: Settings, team_id: str,
             effects.process_media(s, team_id, media.id)
         timeline.record(s, team_id, interaction.id, timeline.RECEIVED)
         _apply_keyword(s, team_id, interaction.id, inbound)
+        if opt_outs.keyword_of(inbound.body) is opt_outs.Keyword.HELP:
+            _reply_to_help(s, settings, team_id, interaction.id, inbound)
 
-        if new_interaction:
+        if help_only:
+            pass  # answered by the desk: nobody to offer it to
+        elif new_interaction:
             routing.route(s, settings, interaction)
         else:
             if interaction.thread_ts:

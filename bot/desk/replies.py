@@ -180,7 +180,8 @@ def record_send_result(db: Database, settings: Settings, message_id: int,
                         actor=message.author_user_id,
                         detail=f"{message.segments} {report.encoding}")
         effects.show_delivery(s, message.team_id, message.id, interaction.id)
-        if interaction.mode == "page":
+        if interaction.mode == "page" and message.author_user_id is not None:
+            # (The desk's own help reply, with no author, answers no agent's conversation.)
             # Page mode: one reply answers the customer, so sending it ends the interaction
             # (or, with mandatory dispositions, asks for the code that lets it end).
             asked_before = interaction.done_requested_by is not None

@@ -98,6 +98,9 @@ def describe_event(kind: str, actor: str | None, detail: str | None) -> str:
                 "sent to them from this number until they text START.")
     if kind == timeline.OPTED_IN:
         return "The customer texted START: SMS to them can be sent again."
+    if kind == timeline.HELP_REPLIED:
+        return ("The customer texted HELP: the desk texted them its help reply "
+                "(desk.help_reply in the settings).")
     if kind == timeline.OUTBOUND_STARTED:
         return f"New SMS to the customer, started by {who}."
     if kind == timeline.CONTACT_ASSIGNED:
