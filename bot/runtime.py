@@ -127,7 +127,7 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
     )
     bolt = build_bolt_app(services, client,
                           None if socket_mode else env.slack_signing_secret, listener_executor,
-                          oauth_settings)
+                          oauth_settings, installed_team=team_id)
     web = create_web_app(
         WebContext(services, team_id, public_url,
                    env.twilio_auth_token if env.sms_provider == "twilio" else None, links),

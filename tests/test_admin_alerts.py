@@ -76,3 +76,26 @@ def test_with_no_admin_configured_the_problem_is_logged_at_error(database_url, c
         assert f"invite @smsdesk to <#{PRIVATE}>" in record.getMessage()
     finally:
         desk.close()
+
+
+def test_a_forged_click_naming_a_channel_that_does_not_exist_alerts_no_admin(database_url,
+                                                                           caplog):
+    desk = start_desk(database_url, agents=("UAGENT1", "UADMIN"),
+                      settings=Settings(desk_channel="CDESK", admins=("UADMIN",),
+                                        offer_timeout_seconds=30))
+    desk.slack.add_channel("CDESK", "sms-desk")
+    try:
+        with caplog.at_level(logging.INFO):
+            # Reassign is for supervisors; this agent's click also names a channel that is
+            # not there. The refusal still reaches the agent, in their DM.
+            response = desk.click("UAGENT1", ids.REASSIGN, "1", channel="CFORGED",
+                                  message_ts="1.0")
+            assert response.status_code == 200
+            told = desk.slack.wait_for(lambda s: desk.previews_for("UAGENT1"), 5,
+                                       "the agent was not told")
+            desk.wait_idle()
+        assert told[0]["text"] == "Only supervisors and admins can reassign interactions."
+        assert desk.previews_for("UADMIN") == []  # no ":warning: ... channel_not_found"
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    finally:
+        desk.close()

@@ -16,6 +16,7 @@ from bot.queues import Queue
 from bot.slack import ids
 from bot.slack.views import admin as views
 from bot.slack.views.disposition import CODE_BLOCK
+from bot.workspaces import Workspace
 from storage.models import AuditEntry, Offer, SettingOverride, StandardResponse
 from tests.harness import (
     BUSINESS_NUMBER,
@@ -34,7 +35,7 @@ pytestmark = pytest.mark.postgres
 ADMIN = "UADMIN"
 AGENT = "UAGENT1"
 CUSTOMER = "+14155550100"
-OTHER_TEAM = "T0OTHER"
+HOME_TEAM, OTHER_TEAM = "T0HOME", "T0OTHER"
 
 
 @pytest.fixture
@@ -323,19 +324,31 @@ def test_the_change_log_pages(desk):
 
 # --- workspaces -----------------------------------------------------------------------------
 
-def test_a_change_in_one_workspace_leaves_another_alone(desk):
-    _change_codes(desk, "Sale made")
-    _change_timeouts(desk, "120", "30")
-    services = desk.runtime.services
-    assert services.settings_for(desk.team_id).disposition_codes == ("Sale made",)
-    other = services.settings_for(OTHER_TEAM)
-    assert other.disposition_codes == ("Resolved", "No action")
-    assert other.offer_timeout_seconds == 30
-    # The other workspace's admin sees its own settings and an empty log.
-    elsewhere = desk.in_workspace(OTHER_TEAM)
-    overview = _open_admin(elsewhere)
-    assert "Resolved, No action" in _all_text(overview)
-    assert "No changes yet." in _all_text(_log(elsewhere))
+def test_a_change_in_one_workspace_leaves_another_alone(database_url):
+    # Two workspaces need the OAuth desk: one bot token serves one workspace only.
+    def workspace(channel: str) -> Settings:
+        return Settings(desk_channel=channel, offer_timeout_seconds=30, admins=(ADMIN,),
+                        disposition_codes=("Resolved", "No action"))
+    running = start_desk(database_url, oauth=True, agents=(), settings=Settings(workspaces=(
+        Workspace(HOME_TEAM, workspace(DESK_CHANNEL)),
+        Workspace(OTHER_TEAM, workspace("COTHERDESK")))))
+    try:
+        for team in (HOME_TEAM, OTHER_TEAM):
+            assert running.install_workspace(team).status_code == 200
+        desk, elsewhere = running.in_workspace(HOME_TEAM), running.in_workspace(OTHER_TEAM)
+        _change_codes(desk, "Sale made")
+        _change_timeouts(desk, "120", "30")
+        services = desk.runtime.services
+        assert services.settings_for(HOME_TEAM).disposition_codes == ("Sale made",)
+        other = services.settings_for(OTHER_TEAM)
+        assert other.disposition_codes == ("Resolved", "No action")
+        assert other.offer_timeout_seconds == 30
+        # The other workspace's admin sees its own settings and an empty log.
+        overview = _open_admin(elsewhere)
+        assert "Resolved, No action" in _all_text(overview)
+        assert "No changes yet." in _all_text(_log(elsewhere))
+    finally:
+        running.close()
 
 
 def test_another_instance_picks_a_change_up_within_seconds(desk):

@@ -5,6 +5,8 @@ of another's. Driven as Slack and Twilio drive it, over HTTP against the fakes."
 from __future__ import annotations
 
 import json
+import logging
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import text
@@ -115,6 +117,47 @@ def test_each_workspaces_customers_reach_only_that_workspaces_agents(desk):
     desk.slack.wait_for(lambda s: "my Acme order" in str(s.thread("CACMEDESK", card["ts"])),
                         5, "the customer's text never reached the thread")
     assert not desk.slack.messages("CBETADESK")
+
+
+def test_accept_or_reject_of_another_workspaces_offer_is_a_quiet_refusal(database_url, caplog):
+    admins = {ACME: "UACMEADMIN", BETA: "UBETAADMIN"}
+    desk = start_desk(database_url, oauth=True, agents=(), settings=Settings(workspaces=tuple(
+        Workspace(team, replace(workspace.settings, admins=(admins[team],)))
+        for team, workspace in ((w.team_id, w) for w in _settings().workspaces))))
+    try:
+        for team, agent in ((ACME, ACME_AGENT), (BETA, BETA_AGENT)):
+            desk.slack.add_user(agent, agent.lower(), team_id=team)
+            desk.slack.add_user(admins[team], admins[team].lower(), team_id=team)
+        desk.slack.add_channel("CACMEDESK", "sms-desk", team_id=ACME)
+        desk.slack.add_channel("CBETADESK", "sms-desk", team_id=BETA)
+        acme, beta = _installed(desk)
+        acme.slash(ACME_AGENT, ids.COMMAND_READY)
+        acme.customer_texts(CUSTOMER, "my Acme order", To=ACME_NUMBER)
+        offer = action_value(acme.wait_for_preview(ACME_AGENT), ids.ACCEPT_OFFER)
+        desk.wait_idle()
+        with desk.db.transaction() as s:
+            before = s.execute(text("select state, agent_user_id, answered_at from offers"
+                                    )).all()
+
+        with caplog.at_level(logging.INFO):
+            for action in (ids.ACCEPT_OFFER, ids.REJECT_OFFER):
+                assert beta.click(BETA_AGENT, action, offer).status_code == 200
+            desk.wait_idle()
+        # Refused where the domain refuses it (a warning), not as a listener failure.
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert any("not that team's" in r.getMessage() for r in caplog.records
+                   if r.levelno == logging.WARNING)
+        with desk.db.transaction() as s:
+            assert s.execute(text("select state, agent_user_id, answered_at from offers"
+                                  )).all() == before
+            assert s.execute(text("select state, offered_to from interactions")).all() == [
+                ("offered", ACME_AGENT)]
+        assert not desk.slack.messages("CBETADESK") and not desk.slack.messages("CACMEDESK")
+        for team, admin in admins.items():
+            assert desk.in_workspace(team).previews_for(admin) == [], team
+        assert desk.in_workspace(BETA).previews_for(BETA_AGENT) == []
+    finally:
+        desk.close()
 
 
 def test_one_workspace_cannot_find_anothers_contacts(desk):

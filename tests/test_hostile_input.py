@@ -25,15 +25,17 @@ from bot.config import Settings
 from bot.desk.transfers import QUEUE_TARGET
 from bot.slack import ids
 from bot.slack.views import case as case_view
+from bot.slack.views import compose as compose_view
 from bot.slack.views.disposition import CODE_ACTION, CODE_BLOCK
 from bot.slack.views.note import NOTE_ACTION, NOTE_BLOCK
 from bot.slack.views.transfer import REASON_ACTION, REASON_BLOCK, TARGET_ACTION, TARGET_BLOCK
 from bot.sms.twilio import expected_signature
-from storage.models import Contact, Interaction, Media, Message, Offer, TimelineEvent
+from storage.models import Agent, Contact, Interaction, Media, Message, Offer, TimelineEvent
 from tests.harness import (
     BUSINESS_NUMBER,
     DESK_CHANNEL,
     SIGNING_SECRET,
+    act_in_view,
     action_value,
     has_button,
     start_desk,
@@ -226,6 +228,27 @@ def test_accept_on_an_offer_made_to_someone_else_takes_nothing(desk):
     desk.slack.wait_for(lambda s: desk.cards(), WAIT, "the real owner could not accept")
 
 
+def test_a_button_value_that_is_no_row_id_is_refused_and_changes_nothing(desk, caplog):
+    desk.slash(A, ids.COMMAND_READY)
+    desk.customer_texts(CUSTOMER, "hello")
+    offer = action_value(desk.wait_for_preview(A), ids.ACCEPT_OFFER)
+    desk.wait_idle(WAIT)
+    rows = _rows(desk)
+    for action_id in (ids.ACCEPT_OFFER, ids.REJECT_OFFER, ids.MARK_DONE, ids.OPEN_MEDIA,
+                      ids.RETRY_SEND):
+        for junk in ("", "abc", "-1", f"{offer}.0", "9" * 30, "\u0663", f"{offer} "):
+            answer = desk.click(A, action_id, junk)
+            assert answer.status_code == 400, (action_id, junk)
+            assert "nothing was changed" in answer.text
+    desk.wait_idle(WAIT)
+    assert _offer_and_interaction(desk) == ("pending", "offered") and _rows(desk) == rows
+    assert desk.cards() == [] and desk.twilio.sent == []
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    # The real button still works.
+    desk.click(A, ids.ACCEPT_OFFER, offer)
+    desk.slack.wait_for(lambda s: desk.cards(), WAIT, "the real Accept did nothing")
+
+
 def _accept(desk, agent: str, customer: str, text: str) -> dict:
     """`agent` alone goes Ready, `customer` texts, `agent` accepts: that interaction's card."""
     other = B if agent == A else A
@@ -348,6 +371,41 @@ def test_a_colleague_cannot_close_transfer_or_rewrite_someone_elses_interaction(
     assert [(sms.to, sms.body) for sms in desk.twilio.sent] == [(CUSTOMER, "It ships today")]
 
 
+def test_a_reply_form_with_forged_private_metadata_is_refused_and_sends_nothing(desk):
+    card = _accept(desk, A, CUSTOMER, "Where is my order?")
+    interaction_id = _interaction_id(card)
+    desk.click(A, ids.OPEN_COMPOSE, action_value(card, ids.OPEN_COMPOSE),
+               channel=DESK_CHANNEL, message_ts=card["ts"])
+    compose = wait_for_modal(desk, ids.COMPOSE_VIEW)
+    desk.wait_idle(WAIT)
+    before, rows = _as_stored(desk, interaction_id), _rows(desk)
+    block_id = compose_view.text_block_id(0)
+    typed = {block_id: {ids.COMPOSE_TEXT: {"type": "plain_text_input", "value": "planted"}}}
+
+    for junk in ("", "x", "-1", "1 OR 1=1", "9" * 30, f"{interaction_id}.0", "\u0663",
+                 "|", f"x|{interaction_id}", f" {interaction_id}|"):
+        answer = desk.submit_view(A, _forged(compose, junk), typed)
+        assert answer.status_code == 200, junk
+        assert answer.json() == {"response_action": "errors", "errors": {
+            block_id: "This reply form does not belong to any interaction, so nothing was "
+                      "sent. Close it and press Reply… on the interaction's card again."}}
+        # Typing in it changes nothing either.
+        act_in_view(desk, A, _forged(compose, junk), {
+            "type": "plain_text_input", "action_id": ids.COMPOSE_TEXT, "block_id": block_id,
+            "value": "planted"}, typed)
+    desk.wait_idle(WAIT)
+
+    assert _as_stored(desk, interaction_id) == before and _rows(desk) == rows
+    assert desk.twilio.sent == []
+    assert not any(c.method == "views.update" for c in desk.slack.calls)
+    # The real form still sends.
+    answer = desk.submit_view(A, compose, {block_id: {ids.COMPOSE_TEXT: {
+        "type": "plain_text_input", "value": "It ships today"}}})
+    assert answer.status_code == 200 and answer.text == ""
+    desk.twilio.wait_for(lambda t: t.sent, WAIT, "the real reply never reached the phone")
+    assert [sms.body for sms in desk.twilio.sent] == ["It ships today"]
+
+
 def test_a_payload_from_another_workspace_cannot_touch_this_ones_interaction(desk):
     card = _accept(desk, A, CUSTOMER, "Where is my order?")
     interaction_id = _interaction_id(card)
@@ -362,23 +420,38 @@ def test_a_payload_from_another_workspace_cannot_touch_this_ones_interaction(des
     before, card_before = _as_stored(desk, interaction_id), desk.slack.message(DESK_CHANNEL,
                                                                                 card["ts"])
 
-    # The same user id and the same interaction, but the payload says another workspace.
+    # The same user id and the same interaction, but the payload says another workspace:
+    # a desk on one bot token serves the one team auth.test named, and refuses the rest
+    # before any listener runs (an event is answered 200, so Slack does not retry it).
     other = desk.in_workspace("T0OTHER")
+    posted_before = len(_posted(desk))
     for user in (A, "UOTHER1"):
-        other.click(user, ids.MARK_DONE, str(interaction_id), channel=DESK_CHANNEL,
-                    message_ts=card["ts"])
-        other.click(user, ids.OPEN_TRANSFER, str(interaction_id), channel=DESK_CHANNEL,
-                    message_ts=card["ts"])
-        other.choose(user, ids.CARD_MENU, f"{ids.MENU_CASE}:{interaction_id}",
-                     channel=DESK_CHANNEL, message_ts=card["ts"])
-        answer = other.submit_view(user, case, _case_values("High")).json()
-        assert answer["response_action"] == "errors"
-        other.submit_view(user, note, _note("planted from another workspace"))
-        other.submit_view(user, disposition, _code("Resolved"))
-        answer = other.submit_view(user, transfer, _transfer_to(B)).json()
-        assert "no longer exists" in answer["errors"][TARGET_BLOCK]
+        answers = [
+            other.click(user, ids.MARK_DONE, str(interaction_id), channel=DESK_CHANNEL,
+                        message_ts=card["ts"]),
+            other.click(user, ids.OPEN_TRANSFER, str(interaction_id), channel=DESK_CHANNEL,
+                        message_ts=card["ts"]),
+            other.choose(user, ids.CARD_MENU, f"{ids.MENU_CASE}:{interaction_id}",
+                         channel=DESK_CHANNEL, message_ts=card["ts"]),
+            other.submit_view(user, case, _case_values("High")),
+            other.submit_view(user, note, _note("planted from another workspace")),
+            other.submit_view(user, disposition, _code("Resolved")),
+            other.submit_view(user, transfer, _transfer_to(B)),
+            other.slash(user, ids.COMMAND_READY),
+        ]
+        assert [a.status_code for a in answers] == [403] * len(answers)
+        # The agent's thread reply, as that team's event (the fake's thread left as it is).
+        ts = f"{time.time():.6f}"
+        answer = other.event({"type": "message", "channel": DESK_CHANNEL, "user": user,
+                              "text": "planted reply", "ts": ts, "thread_ts": card["ts"],
+                              "channel_type": "channel", "event_ts": ts})
+        assert answer.status_code == 200
     desk.wait_idle(WAIT)
 
+    assert desk.twilio.sent == [] and len(_posted(desk)) == posted_before
+    with desk.db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Agent)
+                        .where(Agent.team_id != desk.team_id)) == 0
     assert _as_stored(desk, interaction_id) == before
     assert desk.slack.message(DESK_CHANNEL, card["ts"]) == card_before
     assert len([m for m in desk.slack.modals() if m["callback_id"] == ids.CASE_VIEW]) == 1

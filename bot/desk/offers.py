@@ -25,13 +25,16 @@ class OfferNotFound(Exception):
     pass
 
 
+OFFER_NOT_FOUND = "not_found"  # an OfferAnswer's state when the click named no offer of ours
+
+
 @dataclass(frozen=True)
 class OfferAnswer:
     """`won` is False when the offer had already ended (another click, a timeout...)."""
 
     won: bool
     offer_state: str
-    interaction_id: int
+    interaction_id: int | None  # None: no such offer in the workspace that clicked
     waited_seconds: float | None = None  # offer to acceptance, when this answer accepted
 
 
@@ -60,6 +63,16 @@ def accept_offer(db: Database, settings: Settings, team_id: str, offer_id: int,
                 effects.notify_agent(s, team_id, user_id,
                                      "That interaction is no longer offered to you.")
             return OfferAnswer(False, offer.state, offer.interaction_id)
+    except OfferNotFound:
+        return _no_such_offer(team_id, offer_id, user_id)
+
+
+def _no_such_offer(team_id: str, offer_id: int, user_id: str) -> OfferAnswer:
+    # No offer of this workspace has that id: a click from another workspace (whose own
+    # offer shares the id), or a forged payload. A refusal that changes nothing, not a failure.
+    log.warning("ignored a click by %s in team %s on offer %s, which is not that team's",
+                user_id, team_id, offer_id)
+    return OfferAnswer(False, OFFER_NOT_FOUND, None)
 
 
 def _decline(db: Database, settings: Settings, team_id: str, offer_id: int,
@@ -100,6 +113,14 @@ def _not_yours(offer: Offer, user_id: str) -> OfferAnswer:
 
 def reject_offer(db: Database, settings: Settings, team_id: str, offer_id: int,
                  user_id: str) -> OfferAnswer:
+    try:
+        return _reject(db, settings, team_id, offer_id, user_id)
+    except OfferNotFound:
+        return _no_such_offer(team_id, offer_id, user_id)
+
+
+def _reject(db: Database, settings: Settings, team_id: str, offer_id: int,
+            user_id: str) -> OfferAnswer:
     with db.transaction() as s:
         offer = _load_offer(s, team_id, offer_id)
         if offer.kind == routing.AUTO_ANSWER:

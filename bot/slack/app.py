@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
@@ -40,9 +40,12 @@ log.addFilter(_SameTokenNotice())
 
 def build_bolt_app(services: Services, client: WebClient, signing_secret: str | None,
                    listener_executor: Executor | None = None,
-                   oauth_settings: OAuthSettings | None = None) -> App:
+                   oauth_settings: OAuthSettings | None = None,
+                   installed_team: str | None = None) -> App:
     """`oauth_settings`: installed into workspaces by "Add to Slack" (bolt then finds each
-    request's token in the installation store); None: the one workspace of `client`'s token."""
+    request's token in the installation store); None: the one workspace of `client`'s token.
+    `installed_team`: that one workspace's team id (auth.test at start); a request from any
+    other team is refused before a listener sees it."""
     app = App(
         # Listeners run on these threads after ack; they must know the request's workspace.
         listener_executor=tenancy.CarryingTeamExecutor(
@@ -57,9 +60,20 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
     )
 
     @app.use
-    def serve_the_requests_team(context: BoltContext, next: Callable[[], None]) -> None:
+    def serve_the_requests_team(context: BoltContext, body: dict,
+                                next: Callable[[], None]) -> BoltResponse | None:
+        if installed_team is not None and context.team_id != installed_team:
+            # One bot token serves one workspace: a request naming another team (a forged
+            # payload, or the app installed elsewhere with this desk's signing secret) would
+            # act on this workspace's rows with that team's ids. It changes nothing.
+            log.warning("refused a Slack %s request from team %s: this desk serves %s",
+                        body.get("type") or "command", context.team_id, installed_team)
+            if body.get("type") == "event_callback":
+                return BoltResponse(status=200, body="")  # no retries of an event we ignore
+            return BoltResponse(status=403, body="This app serves another Slack workspace.")
         tenancy.serve(context.team_id)
         next()
+        return None
 
     @app.error
     def on_error(error: Exception, body: dict) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from slack_sdk import WebClient
@@ -18,7 +19,7 @@ from bot.desk import (
 )
 from bot.desk.lifecycle import DONE, OFFER_PENDING
 from bot.services import Services
-from bot.slack import directory
+from bot.slack import directory, problems
 from bot.slack.mrkdwn import escape
 from bot.slack.views.card import CardData, build_card
 from bot.slack.views.common import contact_label, quoted
@@ -41,6 +42,8 @@ from storage import queries
 from storage.models import Interaction, Offer, utcnow
 from storage.outbox import ClaimedJob
 from storage.queries import MediaItem
+
+log = logging.getLogger(__name__)
 
 
 def _preview_data(services: Services, offer: Offer, client: WebClient) -> PreviewData:
@@ -249,14 +252,27 @@ def _ignore(errors: tuple[str, ...], call, **kwargs) -> None:
             raise
 
 
+# Where an ephemeral cannot go. Its channel came from the click's payload, so a forged or
+# stale one is nobody's to fix: the note goes to the person's DM instead, and no admin is
+# alerted as if the desk channel were broken.
+EPHEMERAL_UNDELIVERABLE = problems.CHANNEL_PROBLEMS | {"user_not_in_channel"}
+
+
 def notify_agent(services: Services, job: ClaimedJob) -> None:
     p = job.payload
     client = services.slack_client(job.team_id)
     if p.get("channel"):
-        client.chat_postEphemeral(channel=p["channel"], user=p["user_id"], text=p["text"],
-                                  thread_ts=p.get("thread_ts"))
-    else:
-        client.chat_postMessage(channel=p["user_id"], text=p["text"])
+        try:
+            client.chat_postEphemeral(channel=p["channel"], user=p["user_id"], text=p["text"],
+                                      thread_ts=p.get("thread_ts"))
+            return
+        except SlackApiError as error:
+            code = error.response.get("error")
+            if code not in EPHEMERAL_UNDELIVERABLE:
+                raise
+            log.info("an ephemeral for %s in %s was refused (%s): sent to their DM instead",
+                     p["user_id"], p["channel"], code)
+    client.chat_postMessage(channel=p["user_id"], text=p["text"])
 
 
 def publish_home(services: Services, job: ClaimedJob) -> None:

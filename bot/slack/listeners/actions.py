@@ -3,35 +3,53 @@ Ready / Not Ready on Home."""
 
 from __future__ import annotations
 
-from slack_bolt import Ack, App, BoltContext
+import logging
+from collections.abc import Callable
+
+from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.desk import agents, mms, offers, replies
 from bot.services import Services
 from bot.slack import ids
 from bot.slack.listeners.tools import disposition
+from bot.slack.views.common import row_id_of
+
+log = logging.getLogger(__name__)
+REFUSED_VALUE = "This button does not belong to anything on the desk; nothing was changed."
 
 
 def _value(body: dict) -> int:
     return int(body["actions"][0]["value"])
 
 
+def _a_row_id_value(body: dict, next: Callable[[], None]) -> BoltResponse | None:
+    """Every button here carries the id of an offer, interaction, message or media row; a
+    value that is no id was not written by this app, and reaches no listener."""
+    value = (body.get("actions") or [{}])[0].get("value")
+    if row_id_of(value) is None:
+        log.warning("refused a click whose value is not a row id")
+        return BoltResponse(status=400, body=REFUSED_VALUE)
+    next()
+    return None
+
+
 def register(app: App, services: Services) -> None:
     db, settings = services.db, services.settings
 
-    @app.action(ids.ACCEPT_OFFER)
+    @app.action(ids.ACCEPT_OFFER, middleware=[_a_row_id_value])
     def accept(ack: Ack, body: dict, context: BoltContext) -> None:
         ack()
         answer = offers.accept_offer(db, settings, context.team_id, _value(body),
                                      context.user_id)
         services.metrics.observe_accept(answer.waited_seconds)
 
-    @app.action(ids.REJECT_OFFER)
+    @app.action(ids.REJECT_OFFER, middleware=[_a_row_id_value])
     def reject(ack: Ack, body: dict, context: BoltContext) -> None:
         ack()
         offers.reject_offer(db, settings, context.team_id, _value(body), context.user_id)
 
-    @app.action(ids.MARK_DONE)
+    @app.action(ids.MARK_DONE, middleware=[_a_row_id_value])
     def done(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
         ack()
         outcome = replies.mark_done(db, settings, context.team_id, _value(body),
@@ -41,7 +59,7 @@ def register(app: App, services: Services) -> None:
             # click's trigger_id is still good.
             disposition.open_modal(services, client, body, context, _value(body))
 
-    @app.action(ids.OPEN_MEDIA)
+    @app.action(ids.OPEN_MEDIA, middleware=[_a_row_id_value])
     def open_media(ack: Ack, body: dict, context: BoltContext) -> None:
         ack()
         team_id = context.team_id
@@ -49,7 +67,7 @@ def register(app: App, services: Services) -> None:
                         lambda media_id, purpose: services.media_link(team_id, media_id,
                                                                       purpose))
 
-    @app.action(ids.RETRY_SEND)
+    @app.action(ids.RETRY_SEND, middleware=[_a_row_id_value])
     def retry_send(ack: Ack, body: dict, context: BoltContext) -> None:
         ack()
         replies.resend_failed_reply(db, context.team_id, _value(body), context.user_id)

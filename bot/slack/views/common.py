@@ -139,13 +139,19 @@ def interaction_modal(callback_id: str, interaction_id: int, title: str, blocks:
 _MAX_ROW_ID = 2**63 - 1  # BIGINT: a larger id is no row, and the database would refuse it
 
 
+def row_id_of(text: object) -> int | None:
+    """A row id as this app writes it into a button value or private_metadata, or None for
+    anything else (a forged or damaged payload)."""
+    text = str(text or "")
+    if not (text.isascii() and text.isdigit()) or int(text) > _MAX_ROW_ID:
+        return None
+    return int(text)
+
+
 def interaction_id_of(view: dict) -> int | None:
     """The interaction a submitted `interaction_modal` belongs to, or None when its
-    private_metadata is not an id this app writes (a forged or damaged payload)."""
-    metadata = str(view.get("private_metadata") or "")
-    if not (metadata.isascii() and metadata.isdigit()) or int(metadata) > _MAX_ROW_ID:
-        return None
-    return int(metadata)
+    private_metadata is not an id this app writes."""
+    return row_id_of(view.get("private_metadata"))
 
 
 def notice_modal(title: str, text: str, *, callback_id: str | None = None) -> dict:

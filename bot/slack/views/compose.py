@@ -14,7 +14,7 @@ from datetime import datetime
 
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
-from bot.slack.views.common import clip, contact_label, escaped_chunks, when
+from bot.slack.views.common import clip, contact_label, escaped_chunks, interaction_id_of, when
 from bot.sms.phone import display
 from bot.sms.segments import GSM7, LIMITS, count_segments
 
@@ -176,9 +176,12 @@ def spelling_token(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def interaction_of(view: dict) -> int:
-    return int(view["private_metadata"].partition("|")[0])
+def interaction_of(view: dict) -> int | None:
+    """The interaction a compose modal belongs to ("<id>|<spelling token>"), or None when
+    its private_metadata is not what this app writes (a forged or damaged payload)."""
+    metadata = str(view.get("private_metadata") or "")
+    return interaction_id_of({"private_metadata": metadata.partition("|")[0]})
 
 
 def confirmed(view: dict, text: str) -> bool:
-    return view["private_metadata"].partition("|")[2] == spelling_token(text)
+    return str(view.get("private_metadata") or "").partition("|")[2] == spelling_token(text)

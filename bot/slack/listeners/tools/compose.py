@@ -28,6 +28,9 @@ REFUSALS = {
     replies.ComposedOutcome.CLOSED: ("This interaction is closed for messaging, so the "
                                      "message was not sent."),
 }
+# A submission whose private_metadata names no interaction (forged or damaged).
+NO_INTERACTION = ("This reply form does not belong to any interaction, so nothing was sent. "
+                  "Close it and press Reply… on the interaction's card again.")
 
 
 def picked_response(db, team_id: str, body: dict) -> responses.ResponseEntry | None:
@@ -90,8 +93,11 @@ def register(app: App, services: Services) -> None:
         ack()
         view = body["view"]
         entry = picked_response(db, context.team_id, body)
-        target = responses.compose_context(db, context.team_id, compose_view.interaction_of(view))
-        if entry is None or target is None:
+        interaction_id = compose_view.interaction_of(view)
+        if entry is None or interaction_id is None:
+            return
+        target = responses.compose_context(db, context.team_id, interaction_id)
+        if target is None:
             return
         filled = responses.render(entry.text, target,
                                   agent_name(client, context.team_id, context.user_id))
@@ -107,7 +113,10 @@ def register(app: App, services: Services) -> None:
     def count_as_typed(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
         ack()
         view, action = body["view"], body["actions"][0]
-        target = responses.compose_context(db, context.team_id, compose_view.interaction_of(view))
+        interaction_id = compose_view.interaction_of(view)
+        if interaction_id is None:
+            return  # a forged or damaged modal: nothing to count for
+        target = responses.compose_context(db, context.team_id, interaction_id)
         if target is None:
             return
         text = action.get("value") or ""
@@ -126,6 +135,9 @@ def register(app: App, services: Services) -> None:
         block_id, text = compose_view.current_text(view)
         block_id = block_id or compose_view.text_block_id(0)
         interaction_id = compose_view.interaction_of(view)
+        if interaction_id is None:
+            ack(response_action="errors", errors={block_id: NO_INTERACTION})
+            return
         if (text.strip() and len(text.strip()) <= replies.COMPOSED_LIMIT
                 and settings.spelling_confirm_on_send
                 and not compose_view.confirmed(view, text)):
@@ -145,9 +157,8 @@ def register(app: App, services: Services) -> None:
                 return
         outcome = replies.ComposedOutcome.EMPTY
         if text.strip() and len(text.strip()) <= replies.COMPOSED_LIMIT:
-            outcome = replies.send_composed(db, settings, context.team_id,
-                                            compose_view.interaction_of(view), context.user_id,
-                                            text)
+            outcome = replies.send_composed(db, settings, context.team_id, interaction_id,
+                                            context.user_id, text)
         elif text.strip():
             outcome = replies.ComposedOutcome.TOO_LONG
         if outcome is replies.ComposedOutcome.SENT:
