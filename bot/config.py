@@ -50,6 +50,9 @@ SETTINGS_KEYS: dict[str, frozenset[str]] = {
                            "preload"}),
     "contacts": frozenset({"recent_days", "view_roles", "edit_roles", "assign_roles",
                            "new_sms_roles"}),
+    "privacy": frozenset({"uninstall_grace_days", "export_roles", "erasure",
+                          "retention_days", "redact_cards", "redact_patterns",
+                          "redact_in_storage"}),
     # Each [[queues]] table and each [agents.U…] table: the fields of what they become.
     "queues": frozenset(f.name for f in fields(Queue)),
     "agents": frozenset(f.name for f in fields(AgentOverride)) - {"user_id"},
@@ -112,6 +115,21 @@ class Settings:
     contacts_edit_roles: tuple[str, ...] = ("agent",)
     contacts_assign_roles: tuple[str, ...] = ("owner", "supervisor", "admin")
     new_sms_roles: tuple[str, ...] = ("agent",)
+    # Data protection ([privacy]). After an uninstall the tokens go at once and the desk's
+    # data after this many days (0: at once), so a reinstall within it finds its history.
+    uninstall_grace_days: int = 30
+    # Who may export a contact's data (admin always may).
+    export_roles: tuple[str, ...] = ("admin",)
+    # Erasing a contact: "delete" its rows, or "anonymise" them (counts kept, text gone).
+    erasure: str = "delete"
+    # Closed interactions' transcripts and media are purged this many days after closing
+    # (0: kept until erased).
+    retention_days: int = 365
+    # Card numbers (Luhn-valid 13-19 digit runs) and these regexes in customer text are
+    # masked in Slack; also in the database when redact_in_storage is true.
+    redact_cards: bool = True
+    redact_patterns: tuple[str, ...] = ()
+    redact_in_storage: bool = False
     # [workspaces.T…] tables (several workspaces on one desk): each workspace's own
     # settings, the top-level ones with that table's keys laid over them.
     workspaces: tuple[Workspace, ...] = ()
@@ -251,6 +269,7 @@ class Settings:
             **_case_settings(path, data.get("case", {})),
             **_disposition_settings(path, data.get("dispositions", {})),
             **_contact_settings(path, data.get("contacts", {})),
+            **_privacy_settings(path, data.get("privacy", {})),
         )
 
 
@@ -435,6 +454,44 @@ def _contact_settings(path, contacts: dict) -> dict:
     return {"contacts_recent_days": days, **{
         field: _roles(path, "contacts", key, contacts.get(key), getattr(Settings, field))
         for key, field in role_keys.items()}}
+
+
+ERASURE_MODES = ("delete", "anonymise")
+
+
+def _privacy_settings(path, privacy: dict) -> dict:
+    if not isinstance(privacy, dict):
+        raise ConfigError(f"{path}: [privacy] must be a table", ("privacy",))
+    grace = privacy.get("uninstall_grace_days", Settings.uninstall_grace_days)
+    retention = privacy.get("retention_days", Settings.retention_days)
+    for key, days in (("uninstall_grace_days", grace), ("retention_days", retention)):
+        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3650:
+            raise ConfigError(f"{path}: privacy.{key} must be a whole number of days from 0 "
+                              f"to 3650, got {shown(days)}", ("privacy", key))
+    erasure = privacy.get("erasure", Settings.erasure)
+    if erasure not in ERASURE_MODES:
+        raise ConfigError(f'{path}: privacy.erasure must be "delete" or "anonymise", got '
+                          f"{shown(erasure)}", ("privacy", "erasure"))
+    flags = {}
+    for key in ("redact_cards", "redact_in_storage"):
+        flag = privacy.get(key, getattr(Settings, key))
+        if not isinstance(flag, bool):
+            raise ConfigError(f"{path}: privacy.{key} must be true or false, got "
+                              f"{shown(flag)}", ("privacy", key))
+        flags[key] = flag
+    patterns = _text_list(path, ("privacy", "redact_patterns"),
+                          privacy.get("redact_patterns", []), '"ACCT-[0-9]{8}"')
+    for index, pattern in enumerate(patterns):
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ConfigError(f"{path}: privacy.redact_patterns[{index}] is not a regular "
+                              f"expression: {error}",
+                              ("privacy", "redact_patterns", index)) from None
+    return {"uninstall_grace_days": grace, "retention_days": retention, "erasure": erasure,
+            "export_roles": _roles(path, "privacy", "export_roles",
+                                   privacy.get("export_roles"), Settings.export_roles),
+            "redact_patterns": tuple(patterns), **flags}
 
 
 def _spelling_settings(path, spelling: dict) -> dict:
