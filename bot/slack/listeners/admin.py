@@ -6,6 +6,8 @@ admin now: private_metadata only says which form it was, never who may save it."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
@@ -19,6 +21,17 @@ from bot.slack.views.common import notice_modal
 USAGE = ("`/sms-admin` opens the desk's settings (disposition codes, standard responses, "
          "queue members, timeouts); `/sms-admin log` shows who changed what, when.")
 LIBRARY_LIMIT = 1000  # responses read for the library modal (it shows the first 40)
+
+# `/sms-admin WORD rest…` for words other listener modules own (export, erase, purge…):
+# word -> handler(ack, command, client, context, rest). Each handler checks who may use it
+# (export may be open to supervisors by settings) and acks. Registered by those modules'
+# register(), before any request arrives.
+AdminSubcommand = Callable[[Ack, dict, WebClient, BoltContext, str], None]
+SUBCOMMANDS: dict[str, AdminSubcommand] = {}
+
+
+def add_subcommand(word: str, handler: AdminSubcommand) -> None:
+    SUBCOMMANDS[word] = handler
 
 
 def register(app: App, services: Services) -> None:
@@ -52,7 +65,12 @@ def register(app: App, services: Services) -> None:
 
     @app.command(ids.COMMAND_ADMIN)
     def open_admin(ack: Ack, command: dict, client: WebClient, context: BoltContext) -> None:
-        text = (command.get("text") or "").strip().lower()
+        raw = (command.get("text") or "").strip()
+        text = raw.lower()
+        word, _, rest = raw.partition(" ")
+        if word.lower() in SUBCOMMANDS:
+            SUBCOMMANDS[word.lower()](ack, command, client, context, rest.strip())
+            return
         if not allowed(context):
             ack(REFUSAL)
             return
