@@ -89,5 +89,5 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
     supervision.register(app, services)
     contacts.register(app, services)
     outbound.register(app, services)
-    admin.register(app, services)
+    admin_subcommands = admin.register(app, services)  # noqa: F841  (privacy modules add to it)
     return app

@@ -23,18 +23,15 @@ USAGE = ("`/sms-admin` opens the desk's settings (disposition codes, standard re
 LIBRARY_LIMIT = 1000  # responses read for the library modal (it shows the first 40)
 
 # `/sms-admin WORD rest…` for words other listener modules own (export, erase, purge…):
-# word -> handler(ack, command, client, context, rest). Each handler checks who may use it
-# (export may be open to supervisors by settings) and acks. Registered by those modules'
-# register(), before any request arrives.
+# handler(ack, command, client, context, rest). Each handler checks who may use it (export
+# may be open to supervisors by settings) and acks.
 AdminSubcommand = Callable[[Ack, dict, WebClient, BoltContext, str], None]
-SUBCOMMANDS: dict[str, AdminSubcommand] = {}
 
 
-def add_subcommand(word: str, handler: AdminSubcommand) -> None:
-    SUBCOMMANDS[word] = handler
-
-
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services) -> dict[str, AdminSubcommand]:
+    """Returns this app's subcommand table (word -> handler): other listener modules add
+    theirs to it in their register(), before any request arrives."""
+    subcommands: dict[str, AdminSubcommand] = {}
     db, settings, cache = services.db, services.settings, services.settings_overlay
 
     def allowed(context: BoltContext) -> bool:
@@ -68,8 +65,8 @@ def register(app: App, services: Services) -> None:
         raw = (command.get("text") or "").strip()
         text = raw.lower()
         word, _, rest = raw.partition(" ")
-        if word.lower() in SUBCOMMANDS:
-            SUBCOMMANDS[word.lower()](ack, command, client, context, rest.strip())
+        if word.lower() in subcommands:
+            subcommands[word.lower()](ack, command, client, context, rest.strip())
             return
         if not allowed(context):
             ack(REFUSAL)
@@ -195,3 +192,4 @@ def register(app: App, services: Services) -> None:
         modal = views.build_log_modal(page)
         modal["private_metadata"] = view.get("private_metadata", "")
         client.views_update(view_id=view["id"], view=modal)
+    return subcommands
