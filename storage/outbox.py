@@ -74,6 +74,10 @@ class ClaimedJob:
     lane: str | None
     attempts: int
     priority: int = 1
+    # An earlier run may have carried out its calls and not written their outcome down: it
+    # was killed mid-run (its lease ran out), or its call died without an answer (timeout,
+    # dropped connection). A job that posts then looks before posting again.
+    outcome_unknown: bool = False
 
 
 def _claimable(now: datetime):
@@ -103,6 +107,8 @@ def claim(
             query = query.with_for_update(skip_locked=True, of=Job)
         candidate_ids = list(session.scalars(query))
         for job_id in candidate_ids:
+            before = session.execute(select(Job.state, Job.last_error)
+                                     .where(Job.id == job_id)).one()
             result = session.execute(
                 update(Job)
                 .where(Job.id == job_id, _claimable(now))
@@ -114,9 +120,23 @@ def claim(
             job = session.get(Job, job_id, populate_existing=True)
             claimed.append(
                 ClaimedJob(job.id, job.team_id, job.kind, dict(job.payload), job.lane,
-                           job.attempts, job.priority)
+                           job.attempts, job.priority,
+                           outcome_unknown=_outcome_unknown(before.state, before.last_error))
             )
     return claimed
+
+
+# Failures (as the runner records them: "ExceptionClass: text") where the request may have
+# reached Slack and been carried out, but no answer came back. An answer of any kind (an
+# API error, a 429, a 5xx) says what happened, and so does a job put back before its call.
+_NO_ANSWER = ("TimeoutError", "timeout", "URLError", "RemoteDisconnected", "IncompleteRead",
+              "ConnectionResetError", "ConnectionAbortedError", "BrokenPipeError")
+
+
+def _outcome_unknown(state: str, last_error: str | None) -> bool:
+    if state == "running":
+        return True  # claimed before and never finished: that process died
+    return bool(last_error) and last_error.startswith(_NO_ANSWER)
 
 
 def complete(db: Database, job_id: int) -> None:

@@ -82,3 +82,17 @@ def test_a_rate_limited_retry_does_not_count_as_an_attempt(db):
     outbox.retry_later(db, job_id, "429", timedelta(seconds=0), count_attempt=False)
     with db.transaction() as s:
         assert s.scalar(select(Job.attempts).where(Job.id == job_id)) == 0
+
+
+def test_a_job_knows_when_its_earlier_run_may_have_done_its_call_unrecorded(db):
+    killed, refused, timed_out = _enqueue(db, 3)
+    first = {job.id: job for job in outbox.claim(db, limit=10)}
+    assert not any(job.outcome_unknown for job in first.values())  # a first run looks for nothing
+    outbox.retry_later(db, refused, "Slack channel_not_found", timedelta(0))
+    outbox.retry_later(db, timed_out, "TimeoutError: The read operation timed out", timedelta(0))
+    with db.transaction() as s:  # the process running `killed` died: its lease runs out
+        s.execute(update(Job).where(Job.id == killed)
+                  .values(locked_until=utcnow() - timedelta(seconds=1)))
+    again = {job.id: job.outcome_unknown for job in outbox.claim(db, limit=10)}
+    # Slack answered the refused call: nothing was posted. The others may have been.
+    assert again == {killed: True, refused: False, timed_out: True}

@@ -37,6 +37,7 @@ from bot.slack.views.transcript import (
 )
 from bot.slack.views.transfer import build_consultation_message
 from bot.spelling import checker
+from bot.worker.posted_once import EarlierPosts, tagged
 from bot.worker.runner import RetryLater, write_down
 from storage import queries
 from storage.models import Interaction, Offer, utcnow
@@ -103,7 +104,13 @@ def post_preview(services: Services, job: ClaimedJob) -> None:
     if offer.preview_ts or offer.state != OFFER_PENDING:
         return
     client = services.slack_client(job.team_id)
-    message = build_preview(_preview_data(services, offer, client))
+    key = f"offer:{offer.id}"
+    if job.outcome_unknown:  # an earlier run may have posted it, unrecorded
+        dm = client.conversations_open(users=offer.agent_user_id)["channel"]["id"]
+        if ts := EarlierPosts(client, dm, rerun=True).ts_of(key):
+            write_down(queries.remember_preview, services.db, offer.id, dm, ts)
+            return
+    message = tagged(build_preview(_preview_data(services, offer, client)), key)
     response = client.chat_postMessage(channel=offer.agent_user_id, **message)
     write_down(queries.remember_preview, services.db, offer.id, response["channel"],
                response["ts"])
@@ -145,6 +152,14 @@ def _card_data(services: Services, interaction_id: int) -> CardData:
     )
 
 
+def _posted_earlier(client: WebClient, channel: str, key: str) -> tuple[str, str] | None:
+    """(channel id, ts) of the card an earlier run of this job posted, if it did."""
+    if channel[:1] in ("U", "W"):  # the agent's DM (threads in DMs): read it by its id
+        channel = client.conversations_open(users=channel)["channel"]["id"]
+    ts = EarlierPosts(client, channel, rerun=True).ts_of(key)
+    return (channel, ts) if ts else None
+
+
 def open_thread(services: Services, job: ClaimedJob) -> None:
     interaction_id = job.payload["interaction_id"]
     interaction = queries.interaction_view(services.db, interaction_id).interaction
@@ -152,7 +167,11 @@ def open_thread(services: Services, job: ClaimedJob) -> None:
         return
     channel = interaction.desk_channel or services.settings.desk_channel
     client = services.slack_client(job.team_id)
-    card = build_card(_card_data(services, interaction_id))
+    key = f"card:{interaction_id}"
+    if job.outcome_unknown and (ts := _posted_earlier(client, channel, key)):
+        write_down(queries.remember_thread, services.db, interaction_id, ts[0], ts[1])
+        return
+    card = tagged(build_card(_card_data(services, interaction_id)), key)
     try:
         response = client.chat_postMessage(channel=channel, **card)
     except SlackApiError as error:
@@ -191,29 +210,39 @@ def sync_transcript(services: Services, job: ClaimedJob) -> None:
         return  # not accepted yet: the lines are posted when the thread opens
     client = services.slack_client(job.team_id)
     channel, thread_ts = interaction.desk_channel, interaction.thread_ts
+    earlier = EarlierPosts(client, channel, rerun=job.outcome_unknown,
+                           thread_ts=thread_ts)
+
+    def post(line: dict, key: str) -> str:
+        return earlier.ts_of(key) or client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, **tagged(line, key))["ts"]
+
     for item in queries.unposted_transcript(services.db, interaction.id,
                                             timeline.SHOWN_IN_THREAD):
         if item.media is not None:
             if item.media.state == "pending":
                 break  # keep the order: the file's job syncs again once it is ready
             _post_media(services, client, channel, thread_ts, item.media,
-                        contact_label(contact.name, view.customer_number))
+                        contact_label(contact.name, view.customer_number), earlier)
         elif item.message is not None:
             line = build_customer_line(contact.name, view.customer_number, item.message.body,
                                        item.at, pictures=queries.picture_count(
                                            services.db, item.message.id))
-            response = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **line)
             write_down(queries.remember_posted_message, services.db, item.message.id,
-                       channel, response["ts"])
+                       channel, post(line, f"message:{item.message.id}"))
         else:
             event = item.event
             line = build_system_line(event.kind, event.actor_user_id, event.detail, event.at)
-            response = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **line)
-            write_down(queries.remember_posted_event, services.db, event.id, response["ts"])
+            write_down(queries.remember_posted_event, services.db, event.id,
+                       post(line, f"event:{event.id}"))
 
 
 def _post_media(services: Services, client: WebClient, channel: str, thread_ts: str,
-                media: MediaItem, contact: str) -> None:
+                media: MediaItem, contact: str, earlier: EarlierPosts) -> None:
+    key = f"media:{media.id}"
+    if ts := earlier.ts_of(key):
+        write_down(queries.remember_posted_media, services.db, media.id, ts)
+        return
     if media.state == "ready":
         client.files_upload_v2(
             channel=channel, thread_ts=thread_ts,
@@ -226,7 +255,8 @@ def _post_media(services: Services, client: WebClient, channel: str, thread_ts: 
     else:
         line = build_media_note(media.id, media.position, media.note, media.original_size,
                                 media.content_type)
-    response = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **line)
+    response = client.chat_postMessage(channel=channel, thread_ts=thread_ts,
+                                       **tagged(line, key))
     write_down(queries.remember_posted_media, services.db, media.id, response["ts"])
 
 

@@ -233,6 +233,7 @@ class FakeSlack:
         # for an app whose database remembers the earlier ones.
         self._ts_micros = max(FIRST_TS_MICROS, time.time_ns() // 1000)
         self._serial = itertools.count(1)
+        self._late: dict[str, deque[float]] = {}  # method -> answer delays (answer_late)
         self._methods: dict[str, Callable[[_Bot, dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -246,6 +247,8 @@ class FakeSlack:
             "usergroups.users.list": self._usergroups_users_list,
             "conversations.join": self._conversations_join,
             "conversations.open": self._conversations_open,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "files.info": self._files_info,
@@ -339,6 +342,12 @@ class FakeSlack:
             return trigger_id
 
     # -- fault injection -------------------------------------------------------------------
+
+    def answer_late(self, method: str, seconds: float, times: int = 1) -> None:
+        """Carry out the next `times` calls of `method` at once but answer them `seconds`
+        later: the window in which an app that dies has done the call and not heard back."""
+        with self._lock:
+            self._late.setdefault(method, deque()).extend([seconds] * times)
 
     def fail_next(
         self,
@@ -565,6 +574,10 @@ class FakeSlack:
                     error=payload.get("error"),
                 )
             )
+            late = self._late.get(method)
+            delay = late.popleft() if late else 0.0
+        if delay:
+            time.sleep(delay)
         return HttpResponse.json(status, payload, headers)
 
     def _handle_upload(self, request: HttpRequest) -> HttpResponse:
@@ -771,6 +784,45 @@ class FakeSlack:
             "channel": channel.as_slack(),
             **({"warning": "already_in_channel"} if already else {}),
         }
+
+    def _read_page(self, found: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+        """One page of messages as Slack answers a read: `limit` (default 100) from `cursor`
+        (here an offset), metadata only when include_all_metadata asks for it."""
+        start = int(params.get("cursor") or 0)
+        limit = max(1, min(int(params.get("limit") or 100), 1000))
+        page = found[start:start + limit]
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        shown = []
+        for message in page:
+            answer = _as_slack(message)
+            if with_metadata and message.get("metadata"):
+                answer["metadata"] = copy.deepcopy(message["metadata"])
+            shown.append(answer)
+        more = start + limit < len(found)
+        return {"messages": shown, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
+    def _readable(self, params: dict[str, Any]) -> _Channel:
+        channel = self._resolve_channel(params.get("channel"))
+        _require_member(channel)
+        return channel
+
+    def _conversations_history(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        """Top-level messages, newest first, at or after `oldest` (Slack leaves replies out)."""
+        channel = self._readable(params)
+        oldest = float(params.get("oldest") or 0)
+        found = [m for m in self._messages.get(channel.id, [])
+                 if m["thread_ts"] in (None, m["ts"]) and float(m["ts"]) >= oldest]
+        return self._read_page(list(reversed(found)), params)
+
+    def _conversations_replies(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        """The parent, then its replies oldest first."""
+        channel = self._readable(params)
+        parent = self._require_message(channel.id, params.get("ts"))
+        root = parent["thread_ts"] or parent["ts"]
+        found = [m for m in self._messages.get(channel.id, [])
+                 if m["ts"] == root or m["thread_ts"] == root]
+        return self._read_page(found, params)
 
     def _conversations_open(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
         if params.get("channel"):

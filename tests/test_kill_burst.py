@@ -1,0 +1,169 @@
+"""The app killed with SIGKILL while customers text and agents reply, started again on the same
+database: every SMS answered 200 is in its thread once and in order, every reply the desk
+committed reaches the phone once, and the timers still fire.
+
+The two windows that could double a message are hit on purpose: Slack (or Twilio) has carried
+out a call whose answer the killed process never heard."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot.slack import ids
+from storage.models import Message
+from tests.harness import BUSINESS_NUMBER, DESK_CHANNEL, action_value, desk_process
+from tests.harness import move_process_clock as move_clock
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+CUSTOMERS = ("+14155550100", "+14155550111")
+SETTINGS = f"""
+[desk]
+channel = "{DESK_CHANNEL}"
+offer_timeout_seconds = 30
+business_numbers = ["{BUSINESS_NUMBER}"]
+
+[session]
+numbers = ["{BUSINESS_NUMBER}"]
+expiry_minutes = 30
+"""
+LEASE = 61  # seconds: a job the killed process held is taken again once its lease is over
+WAIT = 30
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    desk = desk_process(database_url, tmp_path, SETTINGS)
+    yield desk
+    desk.close()
+    desk.slack.stop()
+    desk.twilio.stop()
+
+
+def _accept(app, customer: str, count: int) -> dict:
+    app.customer_texts(customer, f"Hello from {customer}")
+    preview = app.wait_for_preview("UAGENT1", count, WAIT)
+    app.click("UAGENT1", ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
+    return app.slack.wait_for(lambda s: len(app.cards()) >= count and app.cards()[count - 1],
+                              WAIT, "no card")
+
+
+def _times_shown(app, card: dict, text: str) -> int:
+    return sum(text in m["text"] for m in app.slack.thread(DESK_CHANNEL, card["ts"]))
+
+
+def _lines(app, card: dict, prefix: str) -> list[str]:
+    """The customer lines starting with `prefix` in the card's thread, in thread order."""
+    found = []
+    for message in app.slack.thread(DESK_CHANNEL, card["ts"]):
+        found += [w for w in message["text"].split("\n") if prefix in w]
+    return found
+
+
+def test_a_line_slack_took_before_the_kill_is_not_posted_again(app):
+    app.start()
+    app.slash("UAGENT1", ids.COMMAND_READY)
+    card = _accept(app, CUSTOMERS[0], 1)
+    app.wait_idle(WAIT)
+
+    # Slack carries the post out, but the app dies before it hears the ts.
+    app.slack.answer_late("chat.postMessage", 60)
+    assert app.customer_texts(CUSTOMERS[0], "Posted as the app died").status_code == 200
+    app.slack.wait_for(lambda s: _times_shown(app, card, "Posted as the app died"), WAIT,
+                       "the line never reached Slack")
+    app.kill()
+
+    app.start()
+    move_clock(app, LEASE)
+    app.customer_texts(CUSTOMERS[0], "After the restart")
+    app.slack.wait_for(lambda s: _times_shown(app, card, "After the restart"), WAIT,
+                       "the next line never came")
+    app.wait_idle(WAIT)
+    assert _times_shown(app, card, "Posted as the app died") == 1
+    with app.db.transaction() as s:
+        remembered = s.scalar(select(Message.slack_ts).where(
+            Message.body == "Posted as the app died"))
+    shown = [m["ts"] for m in app.slack.thread(DESK_CHANNEL, card["ts"])
+             if "Posted as the app died" in m["text"]]
+    assert remembered == shown[0]  # adopted: later edits and deletes find the right message
+
+
+def test_a_burst_survives_a_sigkill_exactly_once(app):
+    app.start()
+    app.slash("UAGENT1", ids.COMMAND_READY)
+    cards = [_accept(app, customer, n) for n, customer in enumerate(CUSTOMERS, start=1)]
+    app.wait_idle(WAIT)
+
+    answered: dict[str, list[str]] = {c: [] for c in CUSTOMERS}  # bodies answered 200
+    acked_replies: list[str] = []
+    enough = threading.Event()
+
+    def customer_burst(customer: str, tag: str) -> None:
+        for i in range(40):
+            body = f"{tag} line {i:02d}"
+            try:
+                if app.customer_texts(customer, body).status_code == 200:
+                    answered[customer].append(body)
+            except httpx.TransportError:
+                pass  # the app is dead: Twilio would try its fallback, nothing was promised
+            if sum(map(len, answered.values())) >= 20:
+                enough.set()
+
+    def agent_burst() -> None:
+        for i in range(12):
+            card = cards[i % 2]
+            body = f"Agent reply {i:02d}"
+            try:
+                _ts, answer = app.agent_writes_in_thread("UAGENT1", card["ts"], body)
+                if answer.status_code == 200:
+                    acked_replies.append(body)
+            except httpx.TransportError:
+                pass
+
+    # One reply is with Twilio when the app dies: Twilio has it, the app never heard so.
+    app.twilio.delay_next(30)
+    senders = [threading.Thread(target=customer_burst, args=(c, f"C{n}"))
+               for n, c in enumerate(CUSTOMERS)] + [threading.Thread(target=agent_burst)]
+    for sender in senders:
+        sender.start()
+    assert enough.wait(WAIT), "the burst never got going"
+    app.twilio.wait_for(lambda t: t.sent, WAIT, "no reply reached Twilio before the kill")
+    app.kill()
+    for sender in senders:
+        sender.join(WAIT)
+
+    app.start()
+    move_clock(app, LEASE)
+    for n, (customer, card) in enumerate(zip(CUSTOMERS, cards, strict=True)):
+        expected = answered[customer]
+        app.slack.wait_for(lambda s, card=card, expected=expected: all(
+            _times_shown(app, card, body) for body in expected), WAIT,
+            f"customer {n}: an SMS answered 200 never reached the thread")
+    with app.db.transaction() as s:
+        committed = s.scalars(select(Message.body).where(
+            Message.direction == "outbound")).all()
+    assert committed, "no reply was committed before the kill"
+    app.twilio.wait_for(lambda t: Counter(m.body for m in t.sent) >= Counter(committed),
+                        WAIT, "a committed reply never reached the phone")
+    app.wait_idle(WAIT)
+
+    for customer, card in zip(CUSTOMERS, cards, strict=True):
+        shown = [line for line in _lines(app, card, " line ")
+                 if any(body in line for body in answered[customer])]
+        assert len(shown) == len(answered[customer]), "an SMS is in its thread twice"
+        order = [next(b for b in answered[customer] if b in line) for line in shown]
+        assert order == sorted(order), "the thread shows the SMS out of order"
+    sent = Counter(m.body for m in app.twilio.sent)
+    assert sent == Counter(committed), "a reply was texted twice, or one never committed"
+    assert set(committed) <= set(acked_replies)  # nothing is sent that Slack was not told
+
+    # The session timers armed before the kill still fire: both sessions expire.
+    move_clock(app, 31 * 60)
+    for card in cards:
+        app.slack.wait_for(lambda s, card=card: "Session expired" in str(
+            s.message(DESK_CHANNEL, card["ts"])["blocks"]), WAIT, "a session never expired")
