@@ -76,7 +76,8 @@ class ClaimedJob:
     priority: int = 1
     # An earlier run may have carried out its calls and not written their outcome down: it
     # was killed mid-run (its lease ran out), or its call died without an answer (timeout,
-    # dropped connection). A job that posts then looks before posting again.
+    # dropped connection). A job that posts then looks before posting again. It stays set
+    # through later runs put back before they could look (paced, rate limited).
     outcome_unknown: bool = False
 
 
@@ -107,12 +108,15 @@ def claim(
             query = query.with_for_update(skip_locked=True, of=Job)
         candidate_ids = list(session.scalars(query))
         for job_id in candidate_ids:
-            before = session.execute(select(Job.state, Job.last_error)
+            before = session.execute(select(Job.state, Job.last_error, Job.outcome_unknown)
                                      .where(Job.id == job_id)).one()
+            unknown = before.outcome_unknown or _outcome_unknown(before.state,
+                                                                  before.last_error)
             result = session.execute(
                 update(Job)
                 .where(Job.id == job_id, _claimable(now))
-                .values(state="running", locked_until=now + lease, attempts=Job.attempts + 1)
+                .values(state="running", locked_until=now + lease, attempts=Job.attempts + 1,
+                        outcome_unknown=unknown)
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount != 1:
@@ -121,7 +125,7 @@ def claim(
             claimed.append(
                 ClaimedJob(job.id, job.team_id, job.kind, dict(job.payload), job.lane,
                            job.attempts, job.priority,
-                           outcome_unknown=_outcome_unknown(before.state, before.last_error))
+                           outcome_unknown=unknown)
             )
     return claimed
 

@@ -96,3 +96,14 @@ def test_a_job_knows_when_its_earlier_run_may_have_done_its_call_unrecorded(db):
     again = {job.id: job.outcome_unknown for job in outbox.claim(db, limit=10)}
     # Slack answered the refused call: nothing was posted. The others may have been.
     assert again == {killed: True, refused: False, timed_out: True}
+
+
+def test_a_job_that_may_have_posted_keeps_looking_after_being_put_back_unrun(db):
+    [job_id] = _enqueue(db, 1)
+    outbox.claim(db)
+    with db.transaction() as s:  # killed mid-run
+        s.execute(update(Job).values(locked_until=utcnow() - timedelta(seconds=1)))
+    assert outbox.claim(db)[0].outcome_unknown
+    # Paced before it could read Slack back: the next run must still look.
+    outbox.retry_later(db, job_id, "paced: channel budget", timedelta(0), count_attempt=False)
+    assert outbox.claim(db)[0].outcome_unknown

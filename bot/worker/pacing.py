@@ -60,6 +60,10 @@ METHOD_LIMITS: dict[str, Limit] = {
     "files.getUploadURLExternal": Limit(20 / 60, 5),  # Tier 2... documented as Tier 4; be kind
     "files.completeUploadExternal": Limit(20 / 60, 5),
     "usergroups.users.list": Limit(20 / 60, 5),  # Tier 2
+    # Reading back after an interrupted job, and erasure's sweep of a thread: Tier 3.
+    "conversations.history": Limit(50 / 60, 5),
+    "conversations.replies": Limit(50 / 60, 5),
+    "files.delete": Limit(20 / 60, 5),  # Tier 2
 }
 OTHER_METHODS = Limit(5.0, 20)  # anything not listed: generous, still stopped by a 429
 # One Slack message is redrawn at most about once a second: nobody reads a card faster, and
@@ -67,7 +71,9 @@ OTHER_METHODS = Limit(5.0, 20)  # anything not listed: generous, still stopped b
 # on states that are gone before anyone sees them. The job that waits draws the latest state.
 PER_MESSAGE_UPDATE = Limit(1.0, 1)
 EDITS_OF_A_MESSAGE = ("chat.update",)
-BOOKING_SLACK = 0.05  # seconds: a booked job woken a hair early still goes
+# Seconds: a booked job woken a hair early still goes. Bookings are made that much later
+# than the budget allows, so going early never goes before Slack's own bucket refills.
+BOOKING_SLACK = 0.05
 
 
 class Bucket:
@@ -190,7 +196,8 @@ class SlackPacer:
             buckets = [self._bucket(key, now) for key in keys]
             booking = (holder, team_id, method, channel, message)
             if holder is not None and booking in self._booked:
-                due = max([self._booked[booking]] + [b.paused_until for b in buckets])
+                due = max([self._booked[booking]]
+                          + [b.paused_until + BOOKING_SLACK for b in buckets if b.paused_until])
                 if now >= due - BOOKING_SLACK:
                     del self._booked[booking]
                     self._allowed += 1
@@ -209,7 +216,7 @@ class SlackPacer:
                 return wait
             for bucket in buckets:
                 bucket.take(now)
-            wait = max(b.paid_in(now) for b in buckets)
+            wait = max(b.paid_in(now) for b in buckets) + BOOKING_SLACK
             self._booked[booking] = now + wait
             self._forget_stale(now)
             return wait
