@@ -1,5 +1,5 @@
 """The `smsdesk` console script: serve, socket, db upgrade, segments, manifest, doctor,
-responses import, contacts import."""
+responses import, contacts import/export/erase, tokens rotate."""
 
 from __future__ import annotations
 
@@ -48,9 +48,12 @@ def _build(env: Env, settings: Settings, socket_mode: bool):
     from slack_sdk.errors import SlackApiError
 
     from bot.runtime import build_runtime
+    from bot.slack.installations import KeyProblem
 
     try:
         return build_runtime(env, settings, socket_mode=socket_mode)
+    except KeyProblem as error:
+        print(f"smsdesk cannot start: {error}", file=sys.stderr)
     except SlackApiError as error:
         reason = error.response.get("error") or error.response.status_code
         print(f"smsdesk cannot start: Slack refused SLACK_BOT_TOKEN ({reason}). Copy the "
@@ -190,6 +193,106 @@ def contacts_import(args: argparse.Namespace) -> None:
     print("\n".join(report.lines()))
 
 
+def _one_contact(db, team_id: str, query: str, country: str) -> int:
+    from bot.desk import privacy
+
+    resolved = privacy.resolve_contact(db, team_id, query, country)
+    if resolved.contact is not None:
+        return resolved.contact.contact_id
+    if not resolved.candidates:
+        print(f"smsdesk: no contact of {team_id} matches {query!r}", file=sys.stderr)
+    else:
+        print(f"smsdesk: several contacts of {team_id} match {query!r}; give the full number "
+              "or the id (#12):", file=sys.stderr)
+        for c in resolved.candidates[:privacy.CANDIDATES_SHOWN]:
+            print(f"  #{c.contact_id}  {c.name or '(no name)'}  {c.phone}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _contact_command(args: argparse.Namespace):
+    from storage.db import Database
+
+    env = Env.from_environ()
+    try:
+        settings = Settings.load(env.settings_file)
+    except ConfigError as error:
+        print(f"smsdesk: {error}", file=sys.stderr)
+        raise SystemExit(2) from error
+    team_id = args.team or _workspace(env)
+    db = Database(env.database_url)
+    try:
+        db.upgrade()
+        settings = settings.for_team(team_id)
+        return db, settings, team_id, _one_contact(db, team_id, args.contact,
+                                                   settings.default_country)
+    except BaseException:
+        db.dispose()
+        raise
+
+
+def contacts_export(args: argparse.Namespace) -> None:
+    """One contact's data as JSON (stdout, or -o FILE); audited as taken from the command line."""
+    from bot.desk import privacy
+
+    db, _settings, team_id, contact_id = _contact_command(args)
+    try:
+        document = privacy.export_contact(db, team_id, contact_id, requested_by=None)
+    finally:
+        db.dispose()
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text + "\n")
+        print(f"Contact #{contact_id} of {team_id} exported to {args.output}", file=sys.stderr)
+    else:
+        print(text)
+
+
+def contacts_erase(args: argparse.Namespace) -> None:
+    """Erase one contact now; the running desk then deletes its Slack messages and the
+    provider's copies (outbox jobs)."""
+    from bot.desk import erasure
+
+    db, settings, team_id, contact_id = _contact_command(args)
+    try:
+        plan = erasure.plan(db, settings, team_id, contact_id)
+        print(f"Contact #{contact_id} of {team_id} ({settings.erasure}): {plan.numbers} "
+              f"number(s), {plan.interactions} interaction(s), {plan.messages} message(s), "
+              f"{plan.notes} note(s), {plan.media_files} media file(s); "
+              f"{plan.slack_messages} Slack message(s) and {plan.provider_messages} provider "
+              "message(s) to delete.")
+        if not args.yes:
+            answer = input("Erase this contact? This cannot be undone. [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing was erased.")
+                raise SystemExit(1)
+        started = erasure.erase(db, settings, team_id, contact_id, requested_by=None)
+    finally:
+        db.dispose()
+    print(f"Contact #{contact_id} erased from the database. {started.steps} deletion(s) in "
+          "Slack and at the SMS provider are queued: the running desk carries them out, and "
+          "`/sms-admin log` shows the outcome (privacy.erase_finished).")
+
+
+def tokens_rotate(args: argparse.Namespace) -> None:
+    """Seal every stored Slack token with the first key of SMSDESK_ENCRYPTION_KEY."""
+    from bot.slack import installations
+    from storage.db import Database
+
+    env = Env.from_environ()
+    db = Database(env.database_url)
+    try:
+        db.upgrade()
+        count = installations.reseal(db.engine, installations.cipher(env.encryption_key))
+    except installations.KeyProblem as error:
+        print(f"smsdesk: nothing re-encrypted: {error}", file=sys.stderr)
+        raise SystemExit(2) from error
+    finally:
+        db.dispose()
+    print(f"{count} stored token(s) re-encrypted with the first key of "
+          f"{installations.ENCRYPTION_KEY_VARIABLE}; the other keys can be removed now.")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="smsdesk", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -241,6 +344,27 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("file")
     p.add_argument("--team", help="Slack team id (default: the workspace of SLACK_BOT_TOKEN)")
     p.set_defaults(run=contacts_import)
+    p = contact_commands.add_parser(
+        "export", help="one contact's data (record, interactions, transcripts, notes, "
+                       "timeline, media list) as JSON")
+    p.add_argument("contact", help="a phone number in any format, or a contact id (#12)")
+    p.add_argument("-o", "--output", help="write to this file (default: stdout)")
+    p.add_argument("--team", help="Slack team id (default: the workspace of SLACK_BOT_TOKEN)")
+    p.set_defaults(run=contacts_export)
+    p = contact_commands.add_parser(
+        "erase", help="erase one contact (settings privacy.erasure: delete or anonymise); "
+                      "opt-outs are kept as a hash of the number")
+    p.add_argument("contact", help="a phone number in any format, or a contact id (#12)")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--team", help="Slack team id (default: the workspace of SLACK_BOT_TOKEN)")
+    p.set_defaults(run=contacts_erase)
+
+    p = commands.add_parser("tokens", help="the installed workspaces' stored Slack tokens")
+    token_commands = p.add_subparsers(dest="tokens_command", required=True)
+    token_commands.add_parser(
+        "rotate", help="re-encrypt every stored token with the first key of "
+                       "SMSDESK_ENCRYPTION_KEY (after adding a new key in front)"
+    ).set_defaults(run=tokens_rotate)
 
     args = parser.parse_args(argv)
     logs.configure(os.environ, serving=args.command in ("serve", "socket"))

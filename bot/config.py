@@ -659,6 +659,9 @@ class Env:
     # Multi-workspace installs ("Add to Slack"): the app's OAuth credentials, Basic Information.
     slack_client_id: str | None = None
     slack_client_secret: str | None = None
+    # Fernet key(s) sealing installed workspaces' tokens at rest (comma-separated: the first
+    # encrypts, all decrypt). Required with OAuth.
+    encryption_key: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -687,6 +690,7 @@ class Env:
             settings_file=e.get("SMSDESK_SETTINGS") or DEFAULT_SETTINGS_FILE,
             slack_client_id=e.get("SLACK_CLIENT_ID") or None,
             slack_client_secret=e.get("SLACK_CLIENT_SECRET") or None,
+            encryption_key=e.get("SMSDESK_ENCRYPTION_KEY") or None,
         )
 
     def problems(self, *, socket_mode: bool) -> list[str]:
@@ -696,6 +700,12 @@ class Env:
             found.append("Installing into several workspaces (SLACK_CLIENT_ID and "
                          "SLACK_CLIENT_SECRET) needs `smsdesk serve`: Slack redirects the "
                          "installer to this app over HTTPS")
+        if self.oauth or self.encryption_key:
+            from bot.slack.installations import key_problem
+
+            problem = key_problem(self.encryption_key)
+            if problem:
+                found.append(problem)
         if bool(self.slack_client_id) != bool(self.slack_client_secret):
             found.append("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together: copy both from "
                          "Basic Information > App Credentials")

@@ -63,6 +63,24 @@ def _sender(env: Env):
     return SimulatorSender() if env.sms_provider == "simulator" else None
 
 
+def _sealed_tokens(engine, keys: str | None) -> Check:
+    """Do the keys open every stored token? (A missing key is the environment's check.)"""
+    from bot.slack import installations
+
+    if installations.key_problem(keys):
+        return Check("stored tokens", False, "not checked: SMSDESK_ENCRYPTION_KEY is unusable")
+    try:
+        installations.check_keys(engine, installations.cipher(keys))
+    except installations.KeyProblem as problem:
+        reason, _, fix = str(problem).partition(": ")
+        return Check("stored tokens", False, reason, fix or None)
+    except Exception as error:  # noqa: BLE001 - tables missing (no migration yet) and the like
+        return Check("stored tokens", False, f"not checked: {error.__class__.__name__}",
+                     "run `smsdesk db upgrade`")
+    return Check("stored tokens", True, "every stored Slack token opens with "
+                                        "SMSDESK_ENCRYPTION_KEY")
+
+
 def _connections(env: Env) -> list[Check]:
     from storage.db import Database
 
@@ -75,6 +93,8 @@ def _connections(env: Env) -> list[Check]:
                             "sqlite:///path or postgresql://user:password@host/db"))
     else:
         checks.append(health.check_database(db))
+        if env.oauth:
+            checks.append(_sealed_tokens(db.engine, env.encryption_key))
         db.dispose()
     if env.slack_bot_token:
         checks.append(health.check_slack(WebClient(token=env.slack_bot_token,

@@ -5,6 +5,10 @@ about. Customers' phone numbers are masked in every line at INFO and below (the 
 volume that ends up in log storage); a WARNING or ERROR keeps the number, since that is
 where someone has to find the conversation that failed. Message bodies are never logged:
 no call site passes one, and nothing here adds one.
+
+Slack tokens (bot, user, refresh, app-level: xoxb-, xoxp-, xoxe-, xapp-…) are masked in
+every line at every level, tracebacks included: slack_sdk logs whole responses at DEBUG
+(an OAuth exchange's carries the new tokens), and a token in a log is a token leaked.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from typing import TextIO
 FORMATS = ("json", "text")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 E164 = re.compile(r"\+[1-9]\d{6,14}\b")
+# xoxb-… xoxp-… xoxa-… xoxr-… xoxs-… xoxe-1-… (refresh), xoxe.xoxb-1-… (rotating), xapp-1-…
+SLACK_TOKEN = re.compile(r"\b(xox[a-z]|xapp)([.-])[A-Za-z0-9][A-Za-z0-9.\-]*")
 
 _context: contextvars.ContextVar[dict[str, object] | None] = contextvars.ContextVar(
     "smsdesk_log_context", default=None)
@@ -36,6 +42,11 @@ def mask_number(number: str) -> str:
 
 def mask_numbers(text: str) -> str:
     return E164.sub(lambda match: mask_number(match.group()), text)
+
+
+def mask_tokens(text: str) -> str:
+    """"xoxb-123-abc" -> "xoxb-•••": the kind of token stays readable, the secret goes."""
+    return SLACK_TOKEN.sub(lambda match: f"{match.group(1)}{match.group(2)}•••", text)
 
 
 @contextmanager
@@ -58,8 +69,17 @@ class MaskNumbers(logging.Filter):
         return True
 
 
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_tokens(super().format(record))
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        # Masked on the finished line, so the message, the fields and the traceback all are.
+        return mask_tokens(self._line(record))
+
+    def _line(self, record: logging.LogRecord) -> str:
         line: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
@@ -92,7 +112,7 @@ def configure(environ: Mapping[str, str], *, serving: bool, stream: TextIO | Non
     stream = stream or sys.stderr
     fmt = chosen_format(environ, serving, stream)
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter(TEXT_FORMAT))
     handler.addFilter(MaskNumbers())
     handler.set_name(HANDLER_NAME)
     root = logging.getLogger()

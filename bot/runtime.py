@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.oauth.token_rotation import TokenRotator
 
 from bot.config import Env, Settings
-from bot.desk import groups
+from bot.desk import groups, retention
 from bot.services import Services, SmsSender
 from bot.slack import install_pages, installations
 from bot.slack.app import build_bolt_app
@@ -92,7 +92,8 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
     oauth_settings: OAuthSettings | None = None
     if env.oauth:
         # Many workspaces: no token of our own; each workspace's comes from its install.
-        installation_store, state_store = installations.stores(db.engine, env.slack_client_id)
+        installation_store, state_store = installations.stores(db.engine, env.slack_client_id,
+                                                                   env.encryption_key)
         rotator = TokenRotator(client_id=env.slack_client_id,
                                client_secret=env.slack_client_secret,
                                client=WebClient(base_url=env.slack_api_url, timeout=15))
@@ -139,6 +140,8 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
         # listener that needs it (Slack wants an answer within 3 s).
         threading.Thread(target=checker.preload, args=([settings.spelling_language],),
                          name="spelling-warm-up", daemon=True).start()
+    # Transcripts past [privacy] retention_days: one hourly timer for the whole desk.
+    retention.schedule(db)
     # Read the user groups the settings name now, then every 15 minutes (one timer job).
     for workspace_team, workspace_settings in _workspaces(settings, team_id):
         groups.schedule_refresh(db, workspace_settings, workspace_team)

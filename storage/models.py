@@ -106,14 +106,19 @@ class OptOut(Base):
 
     __tablename__ = "opt_outs"
     __table_args__ = (UniqueConstraint("team_id", "phone", "business_number",
-                                       name="uq_opt_outs"),)
+                                       name="uq_opt_outs"),
+                      Index("ix_opt_outs_team_hash", "team_id", "number_hash",
+                            "business_number"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
-    phone: Mapped[str] = mapped_column(String(64))
+    # None once the contact is erased: then only `number_hash` remembers the number.
+    phone: Mapped[str | None] = mapped_column(String(64))
     business_number: Mapped[str] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(32))  # "keyword STOP", "provider 21610"
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    # bot.desk.opt_outs.number_hash (HMAC under the workspace's PrivacyKey); set on erasure.
+    number_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Agent(Base):
@@ -180,6 +185,9 @@ class Interaction(Base):
     everyone_declined_at: Mapped[datetime | None] = mapped_column()
     # Set when Done (or a page-mode reply) waits for a mandatory disposition.
     done_requested_by: Mapped[str | None] = mapped_column(String(32))
+    # Set when retention (bot/desk/retention.py) removed its texts, notes and media; the row,
+    # its outline and its disposition stay so reports still add up.
+    purged_at: Mapped[datetime | None] = mapped_column()
 
 
 class Offer(Base):
@@ -403,3 +411,49 @@ class AuditEntry(Base):
     subject: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PrivacyKey(Base):
+    """The workspace's secret key for hashing the numbers of erased contacts (opt-outs)."""
+
+    __tablename__ = "privacy_keys"
+    __table_args__ = (UniqueConstraint("team_id", name="uq_privacy_keys_team"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Erasure(Base):
+    """One contact's erasure (bot/desk/erasure.py): what the database lost at once
+    (`removed`, counts), and, in its steps, what Slack and the provider were asked to delete."""
+
+    __tablename__ = "erasures"
+    __table_args__ = (Index("ix_erasures_team", "team_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    requested_by: Mapped[str | None] = mapped_column(String(32))  # None: the command line
+    contact_id: Mapped[int] = mapped_column(BigInteger)  # gone (delete) or anonymised
+    mode: Mapped[str] = mapped_column(String(16))  # delete | anonymise
+    removed: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="running")  # running | done
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class ErasureStep(Base):
+    """One deletion asked of Slack (a message, a thread's files) or of the provider (a
+    message and its media), and how it ended: pending, deleted, gone (already), refused."""
+
+    __tablename__ = "erasure_steps"
+    __table_args__ = (Index("ix_erasure_steps_erasure", "erasure_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    erasure_id: Mapped[int] = mapped_column(ForeignKey("erasures.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    target: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    reason: Mapped[str | None] = mapped_column(String(300))

@@ -36,6 +36,9 @@ from tests.fakes.twilio_api import FakeTwilio
 SIGNING_SECRET = "test-signing-secret"
 BUSINESS_NUMBER = "+15005550006"
 DESK_CHANNEL = "CDESK"
+# Seals OAuth desks' stored tokens (SMSDESK_ENCRYPTION_KEY); a fixed key, so a test can
+# restart a desk on the same database and still read them.
+ENCRYPTION_KEY = "bm90LWEtc2VjcmV0LWp1c3QtZm9yLXRoZS10ZXN0cyE="
 
 
 class TrackingExecutor(ThreadPoolExecutor):
@@ -344,10 +347,12 @@ def start_desk(database_url: str, *, settings: Settings | None = None,
                sms_provider: str = "twilio",
                user_groups: dict[str, tuple[str, ...]] | None = None,
                pacer: SlackPacer | None = None, pacing: bool = True,
-               worker_threads: int = 3, oauth: bool = False) -> Desk:
+               worker_threads: int = 3, oauth: bool = False,
+               encryption_key: str = ENCRYPTION_KEY) -> Desk:
     """`sms_provider="simulator"` runs the desk with no Twilio at all (the fake stays idle).
     `user_groups` exist in the fake Slack before the app starts (it reads them at start).
-    `oauth=True`: no bot token; workspaces install through /slack/install (`install_workspace`)."""
+    `oauth=True`: no bot token; workspaces install through /slack/install (`install_workspace`);
+    their tokens are stored sealed with `encryption_key` (SMSDESK_ENCRYPTION_KEY)."""
     slack = FakeSlack().start()
     twilio = FakeTwilio().start()
     for user in agents:
@@ -357,9 +362,23 @@ def start_desk(database_url: str, *, settings: Settings | None = None,
         slack.add_user_group(group_id, members)
     desk = _start_instance(database_url, slack, twilio, settings=settings,
                            sms_provider=sms_provider, pacer=pacer, pacing=pacing,
-                           worker_threads=worker_threads, oauth=oauth)
+                           worker_threads=worker_threads, oauth=oauth,
+                           encryption_key=encryption_key)
     desk.owns_fakes = True  # another instance started beside it shares them
     return desk
+
+
+def restart_oauth_desk(desk: Desk, *, encryption_key: str) -> Desk:
+    """Stop an OAuth desk and start it again on the same database and fakes (its installed
+    workspaces stay installed), with SMSDESK_ENCRYPTION_KEY now `encryption_key`. Use the
+    returned desk from then on (it owns the fakes)."""
+    owned, desk.owns_fakes = desk.owns_fakes, False
+    desk.close()
+    again = _start_instance(desk.db.url, desk.slack, desk.twilio,
+                            settings=desk.runtime.services.all_settings, oauth=True,
+                            encryption_key=encryption_key)
+    again.owns_fakes = owned
+    return again
 
 
 def start_another_instance(first: Desk, *, settings: Settings | None = None,
@@ -375,7 +394,8 @@ def start_another_instance(first: Desk, *, settings: Settings | None = None,
 def _start_instance(database_url: str, slack: FakeSlack, twilio: FakeTwilio, *,
                     settings: Settings | None = None, sms_provider: str = "twilio",
                     pacer: SlackPacer | None = None, pacing: bool = True,
-                    worker_threads: int = 3, oauth: bool = False) -> Desk:
+                    worker_threads: int = 3, oauth: bool = False,
+                    encryption_key: str = ENCRYPTION_KEY) -> Desk:
     # Bind first so the public URL (which Twilio signs) is known before the app is built.
     holder: dict = {}
 
@@ -391,7 +411,8 @@ def _start_instance(database_url: str, slack: FakeSlack, twilio: FakeTwilio, *,
     }
     if oauth:
         environ.update({"SLACK_CLIENT_ID": slack_oauth.CLIENT_ID,
-                        "SLACK_CLIENT_SECRET": slack_oauth.CLIENT_SECRET})
+                        "SLACK_CLIENT_SECRET": slack_oauth.CLIENT_SECRET,
+                        "SMSDESK_ENCRYPTION_KEY": encryption_key})
     else:
         environ["SLACK_BOT_TOKEN"] = slack.bot_token
     if sms_provider == "twilio":

@@ -244,3 +244,35 @@ def test_a_named_contacts_interaction_or_another_workspaces_contact_cannot_be_as
         assert s.get(Contact, unknown) is not None
         assert s.scalar(select(ContactNumber.contact_id).where(
             ContactNumber.phone == UNKNOWN)) == unknown
+
+
+def test_an_assignment_is_in_the_admins_change_log(database_url):
+    admin = "UADMIN"
+    settings = Settings(desk_channel=DESK_CHANNEL, offer_timeout_seconds=30, admins=(admin,))
+    desk = start_desk(database_url, settings=settings, agents=(A, admin))
+    try:
+        jane = _contact(desk, JANE_PHONE, "Jane Doe")
+        card = accept_new_interaction(desk, UNKNOWN, "Hi, Jane here, on my new phone")
+        interaction = _interaction_from(desk, UNKNOWN)
+        modal = _open_contact_from_card(desk, card, interaction.id)
+        act_in_view(desk, A, modal, {"type": "button", "action_id": ids.CONTACT_ASSIGN,
+                                     "block_id": "contact.actions", "value": str(interaction.id)})
+        assign_modal = _modal(desk, ids.ASSIGN_VIEW)
+        options = suggest(desk, A, ids.ASSIGN_SEARCH, "jane", assign_modal,
+                          block_id="assign.contact").json()["options"]
+        picked = {"assign.contact": {ids.ASSIGN_SEARCH: {"type": "external_select",
+                                                         "selected_option": options[0]}}}
+        confirm = desk.submit_view(A, assign_modal, picked).json()["view"]
+        assert desk.submit_view(A, confirm, {}).json() == {"response_action": "clear"}
+        desk.wait_idle()
+        assert _interaction_from(desk, UNKNOWN).contact_id == jane
+
+        before = len(desk.slack.modals())
+        desk.slash(admin, ids.COMMAND_ADMIN, "log")
+        log = desk.slack.wait_for(lambda s: len(s.modals()) > before and s.modals()[-1], 5,
+                                  "no log modal")
+        shown = json.dumps(log["blocks"])
+        assert "contacts.assign Jane Doe" in shown and f"<@{A}>" in shown
+        assert "unknown number ending 0100" in shown and "4155550100" not in shown
+    finally:
+        desk.close()

@@ -66,9 +66,10 @@ def test_each_workspace_installs_and_is_told_where_its_desk_is(desk):
     assert "smsdesk is installed in <b>Team T0ACME</b>" in page.text
     assert "CACMEDESK" in page.text and ACME_NUMBER in page.text
     with desk.db.transaction() as s:
-        rows = s.execute(text("SELECT team_id, bot_token, bot_refresh_token FROM slack_bots"))
-        (team, token, refresh), = rows.all()
-    assert team == ACME and token in _tokens_of(desk, ACME) and refresh
+        (team,), = s.execute(text("SELECT team_id FROM slack_bots")).all()
+    # Stored sealed (SMSDESK_ENCRYPTION_KEY): read back through the installation store.
+    bot = desk.runtime.bolt.installation_store.find_bot(enterprise_id=None, team_id=ACME)
+    assert team == ACME and bot.bot_token in _tokens_of(desk, ACME) and bot.bot_refresh_token
 
 
 def test_a_workspace_without_a_desk_in_the_settings_is_told_exactly_what_to_add(desk):
@@ -181,9 +182,8 @@ def test_a_token_about_to_expire_is_rotated_and_the_new_one_kept(desk):
     assert refreshes and all(e.team_id == ACME for e in refreshes)
     preview_post = _post_of(desk, "rotate me")
     assert preview_post.token != first_token and preview_post.token in _tokens_of(desk, ACME)
-    with desk.db.transaction() as s:
-        stored = s.execute(text("SELECT bot_token FROM slack_bots WHERE team_id = :t "
-                                "ORDER BY id DESC"), {"t": ACME}).scalars().first()
+    stored = desk.runtime.bolt.installation_store.find_bot(enterprise_id=None,
+                                                           team_id=ACME).bot_token
     assert stored != first_token and stored == refreshes[-1].access_token
 
 

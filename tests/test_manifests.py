@@ -23,6 +23,8 @@ EVENTS_URL = "https://smsdesk.example.com/slack/events"
 EVENT_SCOPES = {
     "app_home_opened": None,
     "app_mention": "app_mentions:read",
+    "app_uninstalled": None,
+    "tokens_revoked": None,
     "reaction_added": "reactions:read",
     "reaction_removed": "reactions:read",
 }

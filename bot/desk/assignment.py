@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 
 from bot.config import Settings
-from bot.desk import effects, permissions, timeline
+from bot.desk import audit, effects, permissions, timeline
 from bot.sms.phone import display
 from storage.db import Database
 from storage.models import Contact, ContactNumber, Interaction
@@ -95,6 +95,10 @@ def assign(db: Database, settings: Settings, team_id: str, user_id: str,
         s.execute(delete(Contact).where(Contact.id == source.id))
         timeline.record(s, team_id, interaction.id, timeline.CONTACT_ASSIGNED, actor=user_id,
                         detail=_label(target))
+        # Only the number's last four: the audit log outlives an erased contact's number.
+        audit.record(s, team_id, user_id, "contacts.assign", _label(target),
+                     old=f"unknown number ending {source.phone[-4:]}", new=_label(target),
+                     interaction_id=interaction.id, moved=len(moved))
         for moved_id in moved:
             effects.update_card(s, team_id, moved_id)
         effects.sync_transcript(s, team_id, interaction.id)

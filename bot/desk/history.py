@@ -8,6 +8,7 @@ transcript of messages both ways.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -53,7 +54,8 @@ class HistoryEntry:
     direction: str = "inbound"  # outbound: an agent's New SMS
 
 
-def contact_history(db: Database, team_id: str, contact_id: int) -> list[HistoryEntry]:
+def contact_history(db: Database, team_id: str, contact_id: int,
+                    shown: Callable[[str], str] = str) -> list[HistoryEntry]:
     with db.transaction() as s:
         interactions = list(s.scalars(
             select(Interaction)
@@ -80,7 +82,7 @@ def contact_history(db: Database, team_id: str, contact_id: int) -> list[History
                 disposition=i.disposition, disposition_by=i.disposition_by,
                 notes=tuple(NoteEntry(n.detail or "", n.actor_user_id, n.at)
                             for n in notes if n.interaction_id == i.id),
-                transcript=tuple(_transcript_entry(m, pictures[m.id])
+                transcript=tuple(_transcript_entry(m, pictures[m.id], shown)
                                  for m in messages if m.interaction_id == i.id),
                 direction=i.direction,
             )
@@ -88,10 +90,12 @@ def contact_history(db: Database, team_id: str, contact_id: int) -> list[History
         ]
 
 
-def _transcript_entry(message: Message, pictures: int) -> TranscriptEntry:
+def _transcript_entry(message: Message, pictures: int,
+                      shown: Callable[[str], str] = str) -> TranscriptEntry:
     if message.direction == "inbound":
-        return TranscriptEntry("inbound", message.body, message.created_at, pictures=pictures)
+        return TranscriptEntry("inbound", shown(message.body), message.created_at,
+                               pictures=pictures)
     # `body` is what went to the phone; until it is worked out, what the agent wrote.
-    return TranscriptEntry("outbound", message.body or message.slack_text or "",
+    return TranscriptEntry("outbound", shown(message.body or message.slack_text or ""),
                            message.created_at, author_user_id=message.author_user_id,
                            delivery_state=message.delivery_state)

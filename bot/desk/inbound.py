@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
-from bot.desk import effects, opt_outs, routing, sessions, timeline
+from bot.desk import effects, opt_outs, redaction, routing, sessions, timeline
 from bot.desk.contacts import find_or_create_locked
 from bot.desk.lifecycle import DONE, OFFER_PENDING, OPEN_STATES, QUEUED
 from bot.sms.messages import InboundMessage
@@ -129,7 +129,9 @@ def _receive(db: Database, settings: Settings, team_id: str,
             team_id=team_id,
             interaction_id=interaction.id,
             direction="inbound",
-            body=inbound.body,
+            # The provider keeps its own copy of what was sent: only ours is masked.
+            body=(redaction.shown(inbound.body, settings) if settings.redact_in_storage
+                  else inbound.body),
             provider=inbound.provider,
             provider_sid=inbound.provider_sid,
             from_number=inbound.from_number,

@@ -3,17 +3,27 @@ texted again from that business number until it texts START.
 
 Carriers require this, and Twilio also enforces it on its side; keeping our own record lets
 the desk refuse before sending and tell the agent why, instead of learning from a failure.
+
+An opt-out outlives the erasure of its contact (bot/desk/erasure.py): the plain number is
+cleared and only `number_hash` is kept, an HMAC-SHA256 of the E.164 number under a random key
+of the workspace's own (privacy_keys). Keyed, because a plain or commonly salted SHA-256 of a
+phone number is undone by hashing every number of a country (some 10^10, minutes of work);
+per workspace, so no hash links a person across desks. Every check matches the number or its
+hash, so an erased contact who said STOP is still never texted, and START still opts in.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
+import secrets
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.models import OptOut
+from storage.models import OptOut, PrivacyKey
 
 # The whole message, any case: what US carriers and Twilio treat as opt-out and opt-in.
 OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
@@ -40,27 +50,80 @@ def keyword_of(body: str) -> Keyword | None:
     return None
 
 
+def _key(s: Session, team_id: str, *, create: bool = False) -> bytes | None:
+    key = s.scalar(select(PrivacyKey.key).where(PrivacyKey.team_id == team_id))
+    if key is None and create:
+        insert = _insert(s)
+        s.execute(insert(PrivacyKey).values(team_id=team_id, key=secrets.token_bytes(32))
+                  .on_conflict_do_nothing(index_elements=["team_id"]))
+        key = s.scalar(select(PrivacyKey.key).where(PrivacyKey.team_id == team_id))
+    return key
+
+
+def _insert(s: Session):
+    return postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def number_hash(key: bytes, phone: str) -> str:
+    return hmac.new(key, phone.encode(), hashlib.sha256).hexdigest()
+
+
+def _matches(s: Session, team_id: str, phone: str):
+    """Rows of this number: by the number, or (once a contact was erased) by its hash."""
+    key = _key(s, team_id)
+    if key is None:  # nothing was ever erased in this workspace
+        return OptOut.phone == phone
+    return or_(OptOut.phone == phone, OptOut.number_hash == number_hash(key, phone))
+
+
 def opt_out(s: Session, team_id: str, phone: str, business_number: str, source: str) -> None:
-    insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
-    s.execute(insert(OptOut).values(team_id=team_id, phone=phone,
-                                    business_number=business_number, source=source[:32])
+    if is_opted_out(s, team_id, phone, business_number):
+        return  # already: perhaps only as the hash of an erased contact's number
+    s.execute(_insert(s)(OptOut).values(team_id=team_id, phone=phone,
+                                        business_number=business_number, source=source[:32])
               .on_conflict_do_nothing(index_elements=["team_id", "phone", "business_number"]))
 
 
 def opt_in(s: Session, team_id: str, phone: str, business_number: str) -> None:
-    s.execute(delete(OptOut).where(OptOut.team_id == team_id, OptOut.phone == phone,
+    s.execute(delete(OptOut).where(OptOut.team_id == team_id, _matches(s, team_id, phone),
                                    OptOut.business_number == business_number))
 
 
 def is_opted_out(s: Session, team_id: str, phone: str, business_number: str) -> bool:
     return s.scalar(select(OptOut.id).where(
-        OptOut.team_id == team_id, OptOut.phone == phone,
-        OptOut.business_number == business_number)) is not None
+        OptOut.team_id == team_id, _matches(s, team_id, phone),
+        OptOut.business_number == business_number).limit(1)) is not None
 
 
 def opted_out_numbers(s: Session, team_id: str, phones: list[str]) -> set[str]:
     """Which of these numbers have opted out of at least one business number."""
     if not phones:
         return set()
-    return set(s.scalars(select(OptOut.phone).where(OptOut.team_id == team_id,
-                                                    OptOut.phone.in_(phones))))
+    key = _key(s, team_id)
+    hashes = {number_hash(key, p): p for p in phones} if key is not None else {}
+    rows = s.execute(select(OptOut.phone, OptOut.number_hash).where(
+        OptOut.team_id == team_id,
+        or_(OptOut.phone.in_(phones), OptOut.number_hash.in_(list(hashes)))
+        if hashes else OptOut.phone.in_(phones)))
+    return {phone if phone in phones else hashes[hashed] for phone, hashed in rows}
+
+
+def opt_outs_of(s: Session, team_id: str, phones: list[str]) -> list[OptOut]:
+    """The opt-out rows of these numbers (by number only: for an export or an erasure)."""
+    if not phones:
+        return []
+    return list(s.scalars(select(OptOut).where(OptOut.team_id == team_id,
+                                               OptOut.phone.in_(phones)).order_by(OptOut.id)))
+
+
+def forget_numbers(s: Session, team_id: str, phones: list[str]) -> int:
+    """An erased contact's opt-outs keep only the hash of the number; returns how many."""
+    if not phones:
+        return 0
+    key = _key(s, team_id, create=True)
+    count = 0
+    for phone in phones:
+        count += s.execute(update(OptOut).where(OptOut.team_id == team_id,
+                                                OptOut.phone == phone)
+                           .values(phone=None, number_hash=number_hash(key, phone))).rowcount
+    return count

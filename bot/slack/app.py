@@ -19,9 +19,11 @@ from bot.slack.listeners import (
     contacts,
     events,
     outbound,
+    privacy,
     spelling,
     supervision,
     tools,
+    uninstall,
 )
 
 log = logging.getLogger(__name__)
@@ -89,5 +91,7 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
     supervision.register(app, services)
     contacts.register(app, services)
     outbound.register(app, services)
-    admin_subcommands = admin.register(app, services)  # noqa: F841  (privacy modules add to it)
+    admin_subcommands = admin.register(app, services)
+    uninstall.register(app, services, admin_subcommands)
+    privacy.register(app, services, admin_subcommands)
     return app

@@ -91,6 +91,7 @@ ADMIN_QUEUE_VIEW = "admin.queue"
 ADMIN_RESPONSES_VIEW = "admin.responses"  # no submit: the library with Edit and Delete
 ADMIN_RESPONSE_VIEW = "admin.response"
 ADMIN_LOG_VIEW = "admin.log"  # no submit: paged
+ADMIN_PURGE_VIEW = "admin.purge"  # confirm: delete all the workspace's desk data
 
 # Slash commands: name -> manifest description and usage hint
 COMMAND_READY = "/sms-ready"
@@ -122,6 +123,9 @@ BOT_EVENTS = [
     "message.channels",
     "message.groups",
     "message.im",
+    # The workspace is gone (or its tokens are): delete the tokens, schedule the purge.
+    "app_uninstalled",
+    "tokens_revoked",
 ]
 
 # OAuth bot scopes, each with the reason it is needed
@@ -138,6 +142,8 @@ BOT_SCOPES = {
     "reactions:write": "show delivery state on the agent's relayed message",
     "users:read": "turn @mentions into names before text goes to a phone",
     "files:write": "show MMS pictures from customers as thumbnails in the thread",
+    "im:write": "find an agent's DM with the app to read back a post an interrupted job may "
+                "have made (so it is not posted twice)",
     "mpim:write": "open a consultation conversation between two agents and the app",
     "usergroups:read": "read the members of the user groups the settings name (queue "
                        "members, supervisors, admins)",

@@ -123,7 +123,8 @@ class TwilioSender:
 
     def __init__(self, account_sid: str, auth_token: str, api_url: str,
                  status_callback_url: str | None, timeout: float = 10.0):
-        self._url = f"{api_url}/2010-04-01/Accounts/{account_sid}/Messages.json"
+        self._base = f"{api_url}/2010-04-01/Accounts/{account_sid}"
+        self._url = f"{self._base}/Messages.json"
         self._account_url = f"{api_url}/2010-04-01/Accounts/{account_sid}.json"
         self._status_callback_url = status_callback_url
         self._client = httpx.Client(auth=(account_sid, auth_token), timeout=timeout)
@@ -219,6 +220,33 @@ class TwilioSender:
                 return b"".join(chunks), response.headers.get("content-type")
         except httpx.HTTPError as error:
             raise MediaFetchError(f"provider unreachable: {error.__class__.__name__}") from error
+
+    def delete_message(self, sid: str, media: list[list[str]] | None = None) -> bool:
+        """Ask Twilio to delete a message it keeps, its media first (an erasure). True when
+        deleted, False when Twilio no longer had it. Raises SendError: permanent when Twilio
+        refuses (say, a message still being delivered), else worth asking again."""
+        for message_sid, media_sid in media or ():
+            self._delete(f"{self._base}/Messages/{message_sid}/Media/{media_sid}.json")
+        return self._delete(f"{self._base}/Messages/{sid}.json")
+
+    def _delete(self, url: str) -> bool:
+        try:
+            response = self._client.delete(url)
+        except httpx.HTTPError as error:
+            raise SendError(f"Twilio unreachable: {error.__class__.__name__}") from error
+        if response.status_code == 404:
+            return False
+        if response.status_code >= 400:
+            try:
+                detail = response.json()
+            except ValueError:
+                detail = {}
+            raise SendError(f"Twilio {response.status_code}: "
+                            f"{detail.get('message') or response.reason_phrase}",
+                            code=str(detail.get("code") or "") or None,
+                            permanent=400 <= response.status_code < 500
+                            and response.status_code != 429)
+        return True
 
     def close(self) -> None:
         self._client.close()

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
-from bot.desk import consultations, effects, groups, offers, replies, sessions
+from bot.desk import (
+    consultations,
+    effects,
+    erasure,
+    groups,
+    offers,
+    privacy,
+    purge,
+    replies,
+    retention,
+    sessions,
+)
 from bot.services import Services
-from bot.worker import media_jobs, slack_jobs, sms_jobs, supervision_jobs
+from bot.worker import (
+    erasure_jobs,
+    media_jobs,
+    purge_jobs,
+    slack_jobs,
+    sms_jobs,
+    supervision_jobs,
+)
 from bot.worker.runner import Handler, RetryLater
 from storage.outbox import ClaimedJob
 
@@ -50,4 +68,11 @@ HANDLERS: dict[str, Handler] = {
     effects.UPDATE_SUPERVISION: supervision_jobs.update_supervision,
     effects.TELL_SUPERVISORS: supervision_jobs.tell_supervisors,
     groups.REFRESH_GROUPS: supervision_jobs.refresh_groups,
+    purge.PURGE_WORKSPACE: purge_jobs.purge_workspace,
+    retention.PURGE_EXPIRED: retention.purge_expired,
+    privacy.DELIVER_EXPORT: erasure_jobs.deliver_export,
+    erasure.DELETE_SLACK_MESSAGE: erasure_jobs.delete_slack_message,
+    erasure.SWEEP_THREAD: erasure_jobs.sweep_thread,
+    erasure.DELETE_PROVIDER_MESSAGE: erasure_jobs.delete_provider_message,
+    erasure.REPORT_ERASURE: erasure_jobs.report_erasure,
 }

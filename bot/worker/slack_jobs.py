@@ -13,6 +13,7 @@ from bot.desk import (
     agents,
     contacts_directory,
     outbound,
+    redaction,
     spelling,
     supervision,
     timeline,
@@ -62,13 +63,15 @@ def _preview_data(services: Services, offer: Offer, client: WebClient) -> Previe
         business_number=interaction.business_number,
         media=interaction.media,
         mode=interaction.mode,
-        messages=[text for text in view.inbound_texts if text],
+        messages=[redaction.shown(text, services.settings) for text in view.inbound_texts
+                  if text],
         case_data=interaction.case_data or {},
         thread_link=link,
         pictures=view.pictures,
         transfer_from=offer.from_user_id if offer.kind == "transfer" else None,
         transfer_reason=offer.reason,
-        transcript=tuple(queries.transcript(services.db, interaction.id))
+        transcript=tuple((d, redaction.shown(text, services.settings)) for d, text
+                         in queries.transcript(services.db, interaction.id))
         if offer.kind == "transfer" else (),
         **_auto_answer(services, offer, interaction.queue),
         case_links=services.settings.case_links,
@@ -225,9 +228,10 @@ def sync_transcript(services: Services, job: ClaimedJob) -> None:
             _post_media(services, client, channel, thread_ts, item.media,
                         contact_label(contact.name, view.customer_number), earlier)
         elif item.message is not None:
-            line = build_customer_line(contact.name, view.customer_number, item.message.body,
+            shown = redaction.redact(item.message.body, redaction.rules_for(services.settings))
+            line = build_customer_line(contact.name, view.customer_number, shown.text,
                                        item.at, pictures=queries.picture_count(
-                                           services.db, item.message.id))
+                                           services.db, item.message.id), masked=shown.note)
             write_down(queries.remember_posted_message, services.db, item.message.id,
                        channel, post(line, f"message:{item.message.id}"))
         else:
@@ -341,7 +345,8 @@ def open_consultation(services: Services, job: ClaimedJob) -> None:
     link = None
     if view.interaction.thread_ts:
         link = _permalink(client, view.interaction.desk_channel, view.interaction.thread_ts)
-    lines = [("Customer: " if d == "inbound" else "Agent: ") + text
+    lines = [("Customer: " if d == "inbound" else "Agent: ")
+             + redaction.shown(text, services.settings)
              for d, text in queries.transcript(services.db, view.interaction.id)]
     message = build_consultation_message(
         view.interaction.id, p["from_user"], p["colleague"],
@@ -389,7 +394,8 @@ def post_history(services: Services, job: ClaimedJob) -> None:
         return
     message = build_history_so_far(
         contact_label(view.contact.name, view.customer_number),
-        queries.conversation_so_far(services.db, interaction.id),
+        [(d, author, redaction.shown(text, services.settings), at) for d, author, text, at
+         in queries.conversation_so_far(services.db, interaction.id)],
         queries.previous_holder(services.db, interaction.id))
     services.slack_client(job.team_id).chat_postMessage(
         channel=interaction.desk_channel, thread_ts=interaction.thread_ts, **message)

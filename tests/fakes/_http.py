@@ -98,6 +98,9 @@ def _request_handler(handle: Handler) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             self._serve()
 
+        def do_DELETE(self) -> None:
+            self._serve()
+
         def log_message(self, format: str, *args: Any) -> None:
             pass  # the fakes record calls themselves; stderr noise would bury test output
 

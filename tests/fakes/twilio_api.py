@@ -30,6 +30,9 @@ API_VERSION = "2010-04-01"
 MAX_BODY_CHARS = 1600
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 MESSAGES_PATH = re.compile(rf"^/{API_VERSION}/Accounts/(?P<sid>[^/]+)/Messages\.json$")
+# DELETE of a message, or of one of its media files (how an app erases what Twilio keeps).
+MESSAGE_PATH = re.compile(rf"^/{API_VERSION}/Accounts/(?P<sid>[^/]+)/Messages/"
+                          r"(?P<message>[A-Za-z0-9]+)(?:/Media/(?P<media>[A-Za-z0-9]+))?\.json$")
 
 # GSM 03.38: a body using only these characters is sent in 7-bit segments; anything else
 # forces UCS-2, which more than halves what fits in one segment.
@@ -95,6 +98,7 @@ class FakeTwilio:
         self._delays: deque[float] = deque()
         self._media: dict[str, _Media] = {}
         self._resources: list[dict[str, Any]] = []  # message resources, as Twilio lists them
+        self._deleted: list[str] = []  # "MM…" or "MM…/ME…", in the order deleted
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -184,6 +188,14 @@ class FakeTwilio:
             return [sms for sms in self._sent if sms.to == number]
 
     @property
+    def deleted(self) -> list[str]:
+        """Messages ("SM…") and media ("MM…/ME…") deleted through the API, in that order.
+        Any sid may be deleted once (inbound messages are not otherwise known to the fake);
+        a second DELETE answers 404, as Twilio does for a resource that is gone."""
+        with self._lock:
+            return list(self._deleted)
+
+    @property
     def calls(self) -> list[TwilioCall]:
         with self._lock:
             return list(self._calls)
@@ -248,6 +260,9 @@ class FakeTwilio:
             elif request.method == "POST" and match and match["sid"] == self.account_sid:
                 delay = self._delays.popleft() if self._delays else 0.0
                 response = self._create_message(form, at)
+            elif request.method == "DELETE" and (found := MESSAGE_PATH.match(request.path)) \
+                    and found["sid"] == self.account_sid:
+                response = self._delete(found["message"], found["media"])
             else:
                 response = _error(
                     404, 20404, f"The requested resource {request.path} was not found"
@@ -277,6 +292,18 @@ class FakeTwilio:
             "messages": found[:page_size], "page": 0, "page_size": page_size, "start": 0,
             "end": max(min(len(found), page_size) - 1, 0), "uri": uri,
             "first_page_uri": uri, "next_page_uri": None, "previous_page_uri": None})
+
+    def _delete(self, message_sid: str, media_sid: str | None) -> HttpResponse:
+        key = f"{message_sid}/{media_sid}" if media_sid else message_sid
+        if key in self._deleted:
+            return _error(404, 20404, f"The requested resource {key} was not found")
+        self._deleted.append(key)
+        if media_sid is None:
+            self._resources = [r for r in self._resources if r["sid"] != message_sid]
+        else:
+            for path in [p for p in self._media if p.endswith(f"/{message_sid}/Media/{media_sid}")]:
+                del self._media[path]
+        return HttpResponse(204, b"", {})
 
     def _authorized(self, request: HttpRequest) -> bool:
         scheme, _, encoded = request.headers.get("authorization", "").partition(" ")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.desk import assignment, contact_editing, contacts_directory, outbound
+from bot.desk import assignment, contact_editing, contacts_directory, outbound, redaction
 from bot.desk.contact_editing import ContactEdit
 from bot.desk.history import contact_history
 from bot.services import Services
@@ -20,6 +20,12 @@ from bot.slack.views.contacts import (
     build_search_results,
     build_transcript_modal,
 )
+
+
+def _shown(services: Services):
+    """Customer text as this workspace's privacy settings let agents see it."""
+    settings = services.settings
+    return lambda text: redaction.shown(text, settings)
 
 
 def _pair(body: dict) -> tuple[int, int]:
@@ -43,7 +49,8 @@ def contact_modal(services: Services, team_id: str, user_id: str, contact_id: in
         edit=contact_editing.may_edit(db, settings, team_id, user_id),
         assign_interaction_id=assign_from, from_interaction_id=from_interaction,
         opted_out=contacts_directory.is_opted_out(db, team_id, contact))
-    return build_contact_modal(contact, contact_history(db, team_id, contact_id), page, actions)
+    history = contact_history(db, team_id, contact_id, _shown(services))
+    return build_contact_modal(contact, history, page, actions)
 
 
 def open_from_card(services: Services, client: WebClient, body: dict, context: BoltContext,
@@ -143,7 +150,8 @@ def register(app: App, services: Services) -> None:
         contact = contacts_directory.get(db, context.team_id, contact_id)
         if contact is None:
             return
-        entry = next((e for e in contact_history(db, context.team_id, contact_id)
+        entry = next((e for e in contact_history(db, context.team_id, contact_id,
+                                                 _shown(services))
                       if e.interaction_id == interaction_id), None)
         if entry is not None:
             client.views_push(trigger_id=body["trigger_id"],

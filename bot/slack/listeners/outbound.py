@@ -25,6 +25,8 @@ HELP = (
     "• `/sms-contact Jane`: find a contact, see their history\n"
     "• `/sms-ready`, `/sms-notready [reason]`: take new interactions, or stop\n"
     "• `/sms-queue`: who waits, for how long, who is Ready\n"
+    "• `/sms-admin`, `/sms-admin log`: admins change the desk's settings, see who changed "
+    "what\n"
     "Customers' texts reach you as a preview in this DM: Accept opens a thread in the desk "
     "channel, and what you write there goes to their phone."
 )

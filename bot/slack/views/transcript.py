@@ -17,8 +17,9 @@ INTERNAL = "internal: never sent to the customer"
 
 
 def build_customer_line(name: str | None, phone: str, body: str, at: datetime,
-                        pictures: int = 0) -> dict:
-    """Posted under the contact's name (chat:write.customize), so it reads like a chat."""
+                        pictures: int = 0, masked: str | None = None) -> dict:
+    """Posted under the contact's name (chat:write.customize), so it reads like a chat.
+    `body` is already redacted (bot.desk.redaction); `masked` says what was hidden."""
     who = contact_label(name, phone)
     sent = f"sent {pictures} picture{'s' if pictures != 1 else ''}" if pictures else ""
     # A long SMS (up to 1600 characters, up to eight times that once escaped) may need
@@ -29,6 +30,10 @@ def build_customer_line(name: str | None, phone: str, body: str, at: datetime,
     blocks.append({"type": "context", "elements": [
         {"type": "mrkdwn", "text": f"{CUSTOMER_ICON} Customer · {when(at)}"
                                    + (f" · {sent}" if sent and body else "")}]})
+    if masked:
+        # The agent should know the customer sent more than is shown, and why.
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": f":lock: {escape(masked)}"}]})
     return {
         "text": escape(f"{who} (customer): {clip(body, 3000) or sent}"),
         "blocks": blocks,

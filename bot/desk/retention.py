@@ -1,0 +1,137 @@
+"""Retention: transcripts and media of interactions closed longer ago than the workspace keeps.
+
+One desk-wide timer job (PURGE_EXPIRED) runs every PURGE_EVERY and, for each workspace with
+`[privacy] retention_days` above 0, purges the interactions closed (Done) before the window:
+every message text is emptied, notes and other free text of the timeline are cleared, and the
+MMS files (the rows, whose columns hold the original, display and thumbnail bytes) are
+deleted. The interaction row stays with its outline, counts and disposition, marked
+`purged_at`, so reports still add up and the contact's history still lists it. Open and
+expired-but-not-Done interactions are never touched. Each run that removed something writes
+one audit entry per workspace with the counts.
+
+What Slack already shows (thread lines, uploaded thumbnails) is Slack's to keep or delete under
+the workspace's own Slack retention settings; the provider keeps its own copy of each SMS.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, text, update
+
+from bot.desk import audit, timeline
+from bot.desk.lifecycle import DONE
+from bot.services import Services
+from bot.worker.runner import RetryLater
+from storage.db import Database
+from storage.models import Interaction, Job, Media, Message, TimelineEvent, utcnow
+from storage.outbox import ClaimedJob, enqueue
+
+log = logging.getLogger(__name__)
+
+PURGE_EXPIRED = "retention.purge"
+PURGE_EVERY = timedelta(hours=1)
+# Interactions purged per workspace in one transaction; more waiting runs again soon, so a
+# first run over years of history never holds a long transaction.
+BATCH = 200
+AGAIN_SOON = timedelta(seconds=30)
+DESK_WIDE = ""  # the job's team_id: it serves every workspace in turn
+AUDIT_ACTION = "retention.purge"
+# Timeline kinds whose detail is free text someone wrote (the rest hold ids, codes, counts).
+TEXT_EVENTS = (timeline.NOTE, timeline.SPELLING_CORRECTED, timeline.TRANSFER_REQUESTED,
+               timeline.CASE_UPDATED)
+# Any constant will do: it only has to be the same in every instance.
+_ARMING_LOCK = 0x534D5352  # "SMSR"
+
+
+@dataclass(frozen=True)
+class Purged:
+    interactions: int = 0
+    messages: int = 0
+    media: int = 0
+    events: int = 0
+
+
+def schedule(db: Database) -> None:
+    """Start the timer unless one exists: every instance calls this at start, and one job
+    results (PostgreSQL: an advisory lock orders the instances; SQLite has one writer)."""
+    with db.transaction() as s:
+        if not db.is_sqlite:
+            s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ARMING_LOCK})
+        armed = s.scalars(select(Job.id).where(
+            Job.kind == PURGE_EXPIRED, Job.state.in_(("pending", "running")))).first()
+        if armed is None:
+            enqueue(s, DESK_WIDE, PURGE_EXPIRED, {}, priority=2)
+
+
+def teams_with_closed(db: Database) -> list[str]:
+    with db.transaction() as s:
+        return sorted(s.scalars(select(Interaction.team_id).distinct().where(
+            Interaction.state == DONE, Interaction.purged_at.is_(None))))
+
+
+def purge_team(db: Database, team_id: str, retention_days: int,
+               now: datetime | None = None) -> tuple[Purged, bool]:
+    """Purge up to BATCH of the workspace's interactions closed before the window.
+    Returns what was removed, and whether more are waiting."""
+    if retention_days <= 0:
+        return Purged(), False
+    now = now or utcnow()
+    cutoff = now - timedelta(days=retention_days)
+    with db.transaction() as s:
+        due = list(s.scalars(select(Interaction.id).where(
+            Interaction.team_id == team_id, Interaction.state == DONE,
+            Interaction.closed_at.is_not(None), Interaction.closed_at < cutoff,
+            Interaction.purged_at.is_(None)).order_by(Interaction.id).limit(BATCH + 1)))
+        more, due = len(due) > BATCH, due[:BATCH]
+        # Each one is claimed by a conditional update: a second run at the same moment (a
+        # duplicated timer) purges nothing twice and counts nothing twice.
+        won = [interaction_id for interaction_id in due if s.execute(
+            update(Interaction).where(Interaction.id == interaction_id,
+                                      Interaction.team_id == team_id,
+                                      Interaction.state == DONE,
+                                      Interaction.purged_at.is_(None))
+            .values(purged_at=now).execution_options(synchronize_session=False)).rowcount]
+        if not won:
+            return Purged(), more
+        media = s.execute(delete(Media).where(
+            Media.team_id == team_id, Media.interaction_id.in_(won))
+            .execution_options(synchronize_session=False)).rowcount
+        messages = s.execute(update(Message).where(
+            Message.team_id == team_id, Message.interaction_id.in_(won))
+            .values(body="", slack_text=None, spelling_flags=None)
+            .execution_options(synchronize_session=False)).rowcount
+        events = s.execute(update(TimelineEvent).where(
+            TimelineEvent.team_id == team_id, TimelineEvent.interaction_id.in_(won),
+            TimelineEvent.kind.in_(TEXT_EVENTS), TimelineEvent.detail.is_not(None))
+            .values(detail=None).execution_options(synchronize_session=False)).rowcount
+        purged = Purged(len(won), messages, media, events)
+        audit.record(s, team_id, None, AUDIT_ACTION,
+                     f"{purged.interactions} interactions closed before {cutoff:%Y-%m-%d}",
+                     old=None, new=(f"removed: {purged.messages} message texts, "
+                                    f"{purged.media} MMS files, {purged.events} notes"),
+                     counts={"interactions": purged.interactions,
+                             "messages": purged.messages, "media": purged.media,
+                             "notes": purged.events},
+                     retention_days=retention_days)
+    log.info("retention purged %d interactions of workspace %s", purged.interactions, team_id)
+    return purged, more
+
+
+def purge_expired(services: Services, job: ClaimedJob) -> None:
+    """The timer job: every workspace by its own window; then again in PURGE_EVERY."""
+    with services.db.transaction() as s:
+        # Two instances that started at the same moment on SQLite may each have armed one:
+        # the one running now is the timer, the others are finished here.
+        s.execute(update(Job).where(Job.kind == PURGE_EXPIRED, Job.state == "pending",
+                                    Job.id != job.id)
+                  .values(state="done", finished_at=utcnow())
+                  .execution_options(synchronize_session=False))
+    more = False
+    for team_id in teams_with_closed(services.db):
+        days = services.settings_for(team_id).retention_days
+        _purged, waiting = purge_team(services.db, team_id, days)
+        more = more or waiting
+    raise RetryLater("retention checked", utcnow() + (AGAIN_SOON if more else PURGE_EVERY))
