@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
+from storage import opt_out_match
 from storage.db import Database
 from storage.models import (
     Contact,
@@ -47,8 +48,9 @@ def interaction_view(db: Database, interaction_id: int) -> InteractionView:
                             .where(Media.interaction_id == interaction_id)) or 0
         number = interaction.customer_number or contact.phone
         opted_out = s.scalar(select(OptOut.id).where(
-            OptOut.team_id == interaction.team_id, OptOut.phone == number,
-            OptOut.business_number == interaction.business_number)) is not None
+            OptOut.team_id == interaction.team_id,
+            opt_out_match.matches(s, interaction.team_id, number),
+            OptOut.business_number == interaction.business_number).limit(1)) is not None
         return InteractionView(interaction, contact, texts, pictures, opted_out)
 
 

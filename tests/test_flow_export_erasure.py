@@ -276,6 +276,9 @@ def test_erasure_removes_the_rows_the_slack_messages_and_the_providers_copies(de
     assert "opted out" in json.dumps(refused["errors"])
     desk.wait_idle()
     assert len(desk.twilio.sent) == sent_before
+    # The number texts again: the agent's card says it opted out, by the hash alone.
+    card = accept_new_interaction(desk, CUSTOMER, "Is anyone there?", agent=AGENT)
+    assert "Opted out" in json.dumps(desk.slack.message(DESK_CHANNEL, card["ts"])["blocks"])
 
     # ...until the number texts START.
     desk.customer_texts(CUSTOMER, "START")

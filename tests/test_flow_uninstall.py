@@ -140,6 +140,11 @@ def test_an_uninstall_deletes_its_tokens_at_once_and_its_data_after_the_grace_pe
     acme.customer_texts("+14155550122", "anyone there?", To=ACME_NUMBER)
     desk.wait_idle()
     assert len(desk.slack.calls_to("chat.postMessage")) == posts_before
+    with desk.db.transaction() as s:  # its Slack jobs are dropped, not retried for hours
+        gave_up = s.execute(text("SELECT state, count(*) FROM jobs WHERE team_id = :t AND "
+                                 "last_error LIKE '%not installed%' GROUP BY state"),
+                            {"t": ACME}).all()
+    assert dict(gave_up).keys() == {"dead"}, gave_up
     answer = acme.slash(ACME_AGENT, ids.COMMAND_READY)
     assert answer.status_code == 200 and "ready" not in answer.text.lower()
     # Its data waits out the grace period (a reinstall would get it back).

@@ -15,8 +15,6 @@ hash, so an erased contact who said STOP is still never texted, and START still 
 from __future__ import annotations
 
 import enum
-import hashlib
-import hmac
 import secrets
 
 from sqlalchemy import delete, or_, select, update
@@ -24,6 +22,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import OptOut, PrivacyKey
+from storage.opt_out_match import matches as _matches
+from storage.opt_out_match import number_hash, workspace_key
 
 # The whole message, any case: what US carriers and Twilio treat as opt-out and opt-in.
 OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
@@ -51,29 +51,17 @@ def keyword_of(body: str) -> Keyword | None:
 
 
 def _key(s: Session, team_id: str, *, create: bool = False) -> bytes | None:
-    key = s.scalar(select(PrivacyKey.key).where(PrivacyKey.team_id == team_id))
+    key = workspace_key(s, team_id)
     if key is None and create:
         insert = _insert(s)
         s.execute(insert(PrivacyKey).values(team_id=team_id, key=secrets.token_bytes(32))
                   .on_conflict_do_nothing(index_elements=["team_id"]))
-        key = s.scalar(select(PrivacyKey.key).where(PrivacyKey.team_id == team_id))
+        key = workspace_key(s, team_id)
     return key
 
 
 def _insert(s: Session):
     return postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
-def number_hash(key: bytes, phone: str) -> str:
-    return hmac.new(key, phone.encode(), hashlib.sha256).hexdigest()
-
-
-def _matches(s: Session, team_id: str, phone: str):
-    """Rows of this number: by the number, or (once a contact was erased) by its hash."""
-    key = _key(s, team_id)
-    if key is None:  # nothing was ever erased in this workspace
-        return OptOut.phone == phone
-    return or_(OptOut.phone == phone, OptOut.number_hash == number_hash(key, phone))
 
 
 def opt_out(s: Session, team_id: str, phone: str, business_number: str, source: str) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.logs import log_context
 from bot.services import Services
+from bot.slack.installations import NotInstalled
 from bot.tenancy import serving
 from bot.worker.alerts import AdminAlerts
 from bot.worker.pacing import running_job
@@ -166,6 +167,12 @@ class Worker:
             self._write_down(outbox.retry_at, db, job.id, str(wait), wait.at,
                              count_attempt=False)
             self._due_again(wait.at)
+            return
+        except NotInstalled as error:
+            # Uninstalled (its purge waits out the grace period): no retry can reach Slack
+            # for it, so twelve tries of every queued card would only fill the log.
+            log.info("job %s (%s) dropped: %s", job.id, job.kind, error)
+            self._write_down(outbox.give_up, db, job.id, str(error))
             return
         except SlackApiError as error:
             status = error.response.status_code
