@@ -169,8 +169,8 @@ def responses_import(args: argparse.Namespace) -> None:
     print("\n".join(report.lines()))
 
 
-def contacts_import(args: argparse.Namespace) -> None:
-    from bot.desk import contact_import
+def _workspace_database(args: argparse.Namespace):
+    """(settings, team id, migrated database) for a command about one workspace's data."""
     from storage.db import Database
 
     env = Env.from_environ()
@@ -183,6 +183,17 @@ def contacts_import(args: argparse.Namespace) -> None:
     db = Database(env.database_url)
     try:
         db.upgrade()
+    except BaseException:
+        db.dispose()
+        raise
+    return settings, team_id, db
+
+
+def contacts_import(args: argparse.Namespace) -> None:
+    from bot.desk import contact_import
+
+    settings, team_id, db = _workspace_database(args)
+    try:
         report = contact_import.import_csv(db, team_id, args.file, settings.default_country)
     except contact_import.ContactFileError as error:
         print(f"smsdesk: nothing imported: {error}", file=sys.stderr)
@@ -210,18 +221,8 @@ def _one_contact(db, team_id: str, query: str, country: str) -> int:
 
 
 def _contact_command(args: argparse.Namespace):
-    from storage.db import Database
-
-    env = Env.from_environ()
+    settings, team_id, db = _workspace_database(args)
     try:
-        settings = Settings.load(env.settings_file)
-    except ConfigError as error:
-        print(f"smsdesk: {error}", file=sys.stderr)
-        raise SystemExit(2) from error
-    team_id = args.team or _workspace(env)
-    db = Database(env.database_url)
-    try:
-        db.upgrade()
         settings = settings.for_team(team_id)
         return db, settings, team_id, _one_contact(db, team_id, args.contact,
                                                    settings.default_country)
