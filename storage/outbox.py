@@ -37,10 +37,14 @@ def enqueue(
     state anyway. Not when other work queued behind it: that would change the order."""
     due_at = due_at or utcnow()
     if coalesce_key is not None:
-        waiting = session.scalars(
-            select(Job).where(Job.coalesce_key == coalesce_key, Job.state == "pending",
-                              Job.lane.is_(None) if lane is None else Job.lane == lane)
-            .order_by(Job.id.desc()).limit(1)).first()
+        query = (select(Job).where(Job.coalesce_key == coalesce_key, Job.state == "pending",
+                                   Job.lane.is_(None) if lane is None else Job.lane == lane)
+                 .order_by(Job.id.desc()).limit(1))
+        if session.get_bind().dialect.name == "postgresql":
+            # Held until this commits: a worker (SKIP LOCKED) cannot claim the job and read
+            # the state before this change is visible, so the card it draws is never stale.
+            query = query.with_for_update(of=Job)
+        waiting = session.scalars(query).first()
         if waiting is not None and lane is not None and session.scalar(
                 select(Job.id).where(Job.lane == lane, Job.id > waiting.id,
                                      Job.state.in_(UNFINISHED)).limit(1)) is not None:

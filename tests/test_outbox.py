@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -107,3 +108,29 @@ def test_a_job_that_may_have_posted_keeps_looking_after_being_put_back_unrun(db)
     # Paced before it could read Slack back: the next run must still look.
     outbox.retry_later(db, job_id, "paced: channel budget", timedelta(0), count_attempt=False)
     assert outbox.claim(db)[0].outcome_unknown
+
+
+def test_a_coalesced_job_is_not_claimed_before_the_change_it_stands_for_commits(db):
+    """Otherwise a worker could draw a card from the state before that change, and the
+    change, coalesced into the job already drawn, would never be shown."""
+    with db.transaction() as s:
+        first = outbox.enqueue(s, "T1", "card", {}, lane="card:1", coalesce_key="card:1")
+        s.flush()
+        first_id = first.id
+    claimed_at: list[float] = []
+
+    def worker():
+        while not claimed_at:
+            if [job.id for job in outbox.claim(db)] == [first_id]:
+                claimed_at.append(time.monotonic())
+            time.sleep(0.02)
+
+    with db.transaction() as s:
+        again = outbox.enqueue(s, "T1", "card", {}, lane="card:1", coalesce_key="card:1")
+        assert again.id == first_id  # coalesced into the pending job
+        thread = threading.Thread(target=worker)
+        thread.start()
+        time.sleep(0.5)  # the worker tries meanwhile
+        committed_at = time.monotonic()
+    thread.join(10)
+    assert claimed_at and claimed_at[0] >= committed_at
