@@ -65,3 +65,12 @@ class EarlierPosts:
             if not cursor:
                 break
         return found
+
+
+def posted_earlier(client: WebClient, channel: str, key: str) -> tuple[str, str] | None:
+    """(channel id, ts) of the top-level message `key` an earlier run posted in `channel`
+    (a channel id, or a user id for their DM with the app), if it did."""
+    if channel[:1] in ("U", "W"):  # a DM is read by its own id
+        channel = client.conversations_open(users=channel)["channel"]["id"]
+    ts = EarlierPosts(client, channel, rerun=True).ts_of(key)
+    return (channel, ts) if ts else None

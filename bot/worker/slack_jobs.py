@@ -38,7 +38,7 @@ from bot.slack.views.transcript import (
 )
 from bot.slack.views.transfer import build_consultation_message
 from bot.spelling import checker
-from bot.worker.posted_once import EarlierPosts, tagged
+from bot.worker.posted_once import EarlierPosts, posted_earlier, tagged
 from bot.worker.runner import RetryLater, write_down
 from storage import queries
 from storage.models import Interaction, Offer, utcnow
@@ -108,11 +108,9 @@ def post_preview(services: Services, job: ClaimedJob) -> None:
         return
     client = services.slack_client(job.team_id)
     key = f"offer:{offer.id}"
-    if job.outcome_unknown:  # an earlier run may have posted it, unrecorded
-        dm = client.conversations_open(users=offer.agent_user_id)["channel"]["id"]
-        if ts := EarlierPosts(client, dm, rerun=True).ts_of(key):
-            write_down(queries.remember_preview, services.db, offer.id, dm, ts)
-            return
+    if job.outcome_unknown and (found := posted_earlier(client, offer.agent_user_id, key)):
+        write_down(queries.remember_preview, services.db, offer.id, *found)
+        return
     message = tagged(build_preview(_preview_data(services, offer, client)), key)
     response = client.chat_postMessage(channel=offer.agent_user_id, **message)
     write_down(queries.remember_preview, services.db, offer.id, response["channel"],
@@ -155,14 +153,6 @@ def _card_data(services: Services, interaction_id: int) -> CardData:
     )
 
 
-def _posted_earlier(client: WebClient, channel: str, key: str) -> tuple[str, str] | None:
-    """(channel id, ts) of the card an earlier run of this job posted, if it did."""
-    if channel[:1] in ("U", "W"):  # the agent's DM (threads in DMs): read it by its id
-        channel = client.conversations_open(users=channel)["channel"]["id"]
-    ts = EarlierPosts(client, channel, rerun=True).ts_of(key)
-    return (channel, ts) if ts else None
-
-
 def open_thread(services: Services, job: ClaimedJob) -> None:
     interaction_id = job.payload["interaction_id"]
     interaction = queries.interaction_view(services.db, interaction_id).interaction
@@ -171,8 +161,8 @@ def open_thread(services: Services, job: ClaimedJob) -> None:
     channel = interaction.desk_channel or services.settings.desk_channel
     client = services.slack_client(job.team_id)
     key = f"card:{interaction_id}"
-    if job.outcome_unknown and (ts := _posted_earlier(client, channel, key)):
-        write_down(queries.remember_thread, services.db, interaction_id, ts[0], ts[1])
+    if job.outcome_unknown and (found := posted_earlier(client, channel, key)):
+        write_down(queries.remember_thread, services.db, interaction_id, *found)
         return
     card = tagged(build_card(_card_data(services, interaction_id)), key)
     try:
