@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
@@ -277,3 +278,27 @@ class WorkspaceClients:
 
     def forget(self, team_id: str) -> None:
         self._cache.pop(team_id, None)
+
+
+def forget_workspace(store: InstallationStore | None, clients: object, team_id: str,
+                     enterprise_id: str | None = None) -> bool:
+    """Delete every token of the workspace at once (the app was uninstalled, or its bot
+    token revoked) and drop the jobs' cached client. False when there is no store: the one
+    token is in SLACK_BOT_TOKEN, which only the operator can remove."""
+    forget = getattr(clients, "forget", None)  # WorkspaceClients; a single client has none
+    if forget is not None:
+        forget(team_id)
+    if store is None:
+        return False
+    store.delete_all(enterprise_id=enterprise_id, team_id=team_id)
+    return True
+
+
+def forget_users(store: InstallationStore | None, team_id: str, user_ids: list[str],
+                 enterprise_id: str | None = None) -> None:
+    """Delete only these people's user tokens (their tokens were revoked, the bot's not)."""
+    if store is None:
+        return
+    for user_id in user_ids:
+        store.delete_installation(enterprise_id=enterprise_id, team_id=team_id,
+                                  user_id=user_id)

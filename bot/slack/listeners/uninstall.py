@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 
 from bot.desk import admin_settings, purge
 from bot.services import Services
-from bot.slack import ids
+from bot.slack import ids, installations
 from bot.slack.listeners.admin import AdminSubcommand
 from bot.slack.views import purge as views
 from bot.slack.views.common import notice_modal
@@ -31,13 +31,8 @@ def register(app: App, services: Services, admin_subcommands: dict[str, AdminSub
 
     def workspace_gone(context: BoltContext, event_type: str) -> None:
         team_id = context.team_id
-        store = app.installation_store
-        if store is not None:
-            store.delete_all(enterprise_id=context.enterprise_id, team_id=team_id)
-        forget = getattr(services.slack_client, "forget", None)
-        if forget is not None:
-            forget(team_id)  # the jobs' cached client holds the old token
-        if store is None:
+        if not installations.forget_workspace(app.installation_store, services.slack_client,
+                                              team_id, context.enterprise_id):
             log.warning("Slack says workspace %s is gone (%s): its token in SLACK_BOT_TOKEN "
                         "no longer works. The operator must remove it from the environment.",
                         team_id, event_type)
@@ -63,11 +58,8 @@ def register(app: App, services: Services, admin_subcommands: dict[str, AdminSub
         users = [user for user in tokens.get("oauth") or [] if isinstance(user, str)]
         if not users:
             return
-        store = app.installation_store
-        if store is not None:
-            for user_id in users:
-                store.delete_installation(enterprise_id=context.enterprise_id,
-                                          team_id=context.team_id, user_id=user_id)
+        installations.forget_users(app.installation_store, context.team_id, users,
+                                   context.enterprise_id)
         purge.user_tokens_revoked(db, context.team_id, users)
 
     def allowed(context: BoltContext) -> bool:
