@@ -294,6 +294,11 @@ def tokens_rotate(args: argparse.Namespace) -> None:
           f"{installations.ENCRYPTION_KEY_VARIABLE}; the other keys can be removed now.")
 
 
+def _team_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--team",
+                        help="Slack team id (default: the workspace of SLACK_BOT_TOKEN)")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="smsdesk", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -334,7 +339,7 @@ def main(argv: list[str] | None = None) -> None:
         "import", help="add or update responses from a YAML (list of name, category, text) "
                        "or CSV (header name,category,text) file")
     p.add_argument("file")
-    p.add_argument("--team", help="Slack team id (default: the workspace of SLACK_BOT_TOKEN)")
+    _team_option(p)
     p.set_defaults(run=responses_import)
 
     p = commands.add_parser("contacts", help="the contact directory")
@@ -343,21 +348,21 @@ def main(argv: list[str] | None = None) -> None:
         "import", help="add or update contacts from a CSV file (header name,phone,email); "
                        "numbers in the desk's default country unless written with +")
     p.add_argument("file")
-    p.add_argument("--team", help="Slack team id (default: the workspace of SLACK_BOT_TOKEN)")
+    _team_option(p)
     p.set_defaults(run=contacts_import)
     p = contact_commands.add_parser(
         "export", help="one contact's data (record, interactions, transcripts, notes, "
                        "timeline, media list) as JSON")
     p.add_argument("contact", help="a phone number in any format, or a contact id (#12)")
     p.add_argument("-o", "--output", help="write to this file (default: stdout)")
-    p.add_argument("--team", help="Slack team id (default: the workspace of SLACK_BOT_TOKEN)")
+    _team_option(p)
     p.set_defaults(run=contacts_export)
     p = contact_commands.add_parser(
         "erase", help="erase one contact (settings privacy.erasure: delete or anonymise); "
                       "opt-outs are kept as a hash of the number")
     p.add_argument("contact", help="a phone number in any format, or a contact id (#12)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--team", help="Slack team id (default: the workspace of SLACK_BOT_TOKEN)")
+    _team_option(p)
     p.set_defaults(run=contacts_erase)
 
     p = commands.add_parser("tokens", help="the installed workspaces' stored Slack tokens")

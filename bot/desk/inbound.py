@@ -152,10 +152,9 @@ def _receive(db: Database, settings: Settings, team_id: str,
         if opt_outs.keyword_of(inbound.body) is opt_outs.Keyword.HELP:
             _reply_to_help(s, settings, team_id, interaction.id, inbound)
 
-        if help_only:
-            pass  # answered by the desk: nobody to offer it to
-        elif new_interaction:
-            routing.route(s, settings, interaction)
+        if new_interaction:
+            if not help_only:  # a lone HELP is answered by the desk: nobody to offer it to
+                routing.route(s, settings, interaction)
         else:
             if interaction.thread_ts:
                 effects.sync_transcript(s, team_id, interaction.id)
