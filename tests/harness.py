@@ -36,6 +36,18 @@ from tests.fakes.twilio_api import FakeTwilio
 SIGNING_SECRET = "test-signing-secret"
 BUSINESS_NUMBER = "+15005550006"
 DESK_CHANNEL = "CDESK"
+# A session-mode desk as `smsdesk serve` reads it (desk_process): offers time out in 30 s,
+# sessions expire after 30 quiet minutes.
+SESSION_DESK_TOML = f"""
+[desk]
+channel = "{DESK_CHANNEL}"
+offer_timeout_seconds = 30
+business_numbers = ["{BUSINESS_NUMBER}"]
+
+[session]
+numbers = ["{BUSINESS_NUMBER}"]
+expiry_minutes = 30
+"""
 # Seals OAuth desks' stored tokens (SMSDESK_ENCRYPTION_KEY); a fixed key, so a test can
 # restart a desk on the same database and still read them.
 ENCRYPTION_KEY = "bm90LWEtc2VjcmV0LWp1c3QtZm9yLXRoZS10ZXN0cyE="
@@ -96,6 +108,17 @@ class Desk:
                   "From": from_number, "To": BUSINESS_NUMBER, "Body": body, "NumMedia": "0",
                   **extra}
         return self._twilio_post("/sms/twilio/inbound", params)
+
+    def customer_sends_mms(self, from_number: str, body: str,
+                           files: list[tuple[bytes, str]]) -> httpx.Response:
+        """An MMS: each (content, content type) served by the fake Twilio as its media."""
+        fields = {"NumMedia": str(len(files))}
+        for index, (content, content_type) in enumerate(files):
+            fields[f"MediaUrl{index}"] = self.twilio.add_media(
+                f"/2010-04-01/Accounts/{self.twilio.account_sid}/Messages/MM1/Media/ME{index}",
+                content, content_type)
+            fields[f"MediaContentType{index}"] = content_type
+        return self.customer_texts(from_number, body, **fields)
 
     def carrier_reports(self, sms, status: str, error_code: str | None = None) -> httpx.Response:
         _url, params = self.twilio.status_callback(sms, status, error_code)

@@ -52,13 +52,7 @@ def mms_desk(tmp_path):
 
 
 def _send_mms(desk, body: str, *files: tuple[bytes, str]):
-    fields = {"NumMedia": str(len(files))}
-    for index, (content, content_type) in enumerate(files):
-        fields[f"MediaUrl{index}"] = desk.twilio.add_media(
-            f"/2010-04-01/Accounts/{desk.twilio.account_sid}/Messages/MM1/Media/ME{index}",
-            content, content_type)
-        fields[f"MediaContentType{index}"] = content_type
-    response = desk.customer_texts(CUSTOMER, body, **fields)
+    response = desk.customer_sends_mms(CUSTOMER, body, list(files))
     assert response.status_code == 200
 
 

@@ -16,22 +16,13 @@ from sqlalchemy import select
 
 from bot.slack import ids
 from storage.models import Message
-from tests.harness import BUSINESS_NUMBER, DESK_CHANNEL, action_value, desk_process
+from tests.harness import DESK_CHANNEL, SESSION_DESK_TOML, action_value, desk_process
 from tests.harness import move_process_clock as move_clock
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 CUSTOMERS = ("+14155550100", "+14155550111")
-SETTINGS = f"""
-[desk]
-channel = "{DESK_CHANNEL}"
-offer_timeout_seconds = 30
-business_numbers = ["{BUSINESS_NUMBER}"]
-
-[session]
-numbers = ["{BUSINESS_NUMBER}"]
-expiry_minutes = 30
-"""
+SETTINGS = SESSION_DESK_TOML
 LEASE = 61  # seconds: a job the killed process held is taken again once its lease is over
 WAIT = 30
 

@@ -9,20 +9,11 @@ from sqlalchemy import select
 
 from bot.slack import ids
 from storage.models import Interaction, Job, Message
-from tests.harness import BUSINESS_NUMBER, DESK_CHANNEL, action_value, desk_process
+from tests.harness import DESK_CHANNEL, SESSION_DESK_TOML, action_value, desk_process
 from tests.harness import move_process_clock as move_clock
 
 CUSTOMER = "+14155550100"
-SETTINGS = f"""
-[desk]
-channel = "{DESK_CHANNEL}"
-offer_timeout_seconds = 30
-business_numbers = ["{BUSINESS_NUMBER}"]
-
-[session]
-numbers = ["{BUSINESS_NUMBER}"]
-expiry_minutes = 30
-"""
+SETTINGS = SESSION_DESK_TOML
 pytestmark = pytest.mark.postgres
 
 
