@@ -42,7 +42,8 @@ SETTINGS_KEYS: dict[str, frozenset[str]] = {
     "desk": frozenset({"channel", "offer_timeout_seconds", "agent_capacity", "default_country",
                        "business_numbers", "help_reply"}),
     "session": frozenset({"numbers", "keywords", "expiry_minutes"}),
-    "roles": frozenset({"supervisors", "admins", "supervisor_groups", "admin_groups"}),
+    "roles": frozenset({"agents", "agent_groups", "supervisors", "admins", "supervisor_groups",
+                        "admin_groups"}),
     "media": frozenset({"save_roles"}),
     "dispositions": frozenset({"mandatory", "codes", "groups"}),  # groups: Label = [codes]
     "case": frozenset({"editable", "links"}),  # links: "Field" = { text, url }
@@ -84,6 +85,10 @@ class Settings:
     session_numbers: tuple[str, ...] = ()
     session_keywords: tuple[str, ...] = ()
     session_expiry_minutes: int = 30
+    # Who is an agent: everyone in the workspace but guests while both are empty; once either
+    # names someone, only those people and the members of those user groups.
+    agent_users: tuple[str, ...] = ()
+    agent_groups: tuple[str, ...] = ()
     supervisors: tuple[str, ...] = ()
     admins: tuple[str, ...] = ()
     # Who may download MMS files: agent (everyone), owner, supervisor, admin.
@@ -140,6 +145,10 @@ class Settings:
             if workspace.team_id == team_id:
                 return workspace.settings
         return self
+
+    def names_workspace(self, team_id: str | None) -> bool:
+        """Whether a [workspaces.T…] table serves this team (the OAuth desk's only workspaces)."""
+        return any(workspace.team_id == team_id for workspace in self.workspaces)
 
     def team_for_number(self, business_number: str) -> str | None:
         """The workspace a business number belongs to (None: no workspace claims it)."""
@@ -261,6 +270,7 @@ class Settings:
                                      country),
             session_keywords=_keywords(path, session.get("keywords")),
             session_expiry_minutes=expiry,
+            agent_users=_slack_ids(path, ("roles", "agents"), roles.get("agents")),
             supervisors=_slack_ids(path, ("roles", "supervisors"), roles.get("supervisors")),
             admins=_slack_ids(path, ("roles", "admins"), roles.get("admins")),
             media_save_roles=save_roles,
@@ -535,6 +545,8 @@ def _queue_settings(path, data: dict, country: str = "US") -> dict:
         return {
             "queues": parse_queues(raw, str(path)),
             "agent_overrides": parse_agent_overrides(data.get("agents"), str(path)),
+            "agent_groups": _slack_ids(path, ("roles", "agent_groups"),
+                                       roles.get("agent_groups"), groups=True),
             "supervisor_groups": _slack_ids(path, ("roles", "supervisor_groups"),
                                             roles.get("supervisor_groups"), groups=True),
             "admin_groups": _slack_ids(path, ("roles", "admin_groups"),

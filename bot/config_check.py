@@ -369,11 +369,41 @@ def summary(path, settings: Settings, environ) -> list[str]:
         f"  dispositions: {codes} codes"
         + (f" in {len(settings.disposition_groups)} groups" if settings.disposition_groups
            else "") + ("; required before Done" if settings.disposition_mandatory else ""),
-        f"  roles: {len(settings.supervisors)} supervisors, {len(settings.admins)} admins, "
+        "  roles: " + (f"{len(settings.agent_users)} agents and "
+                       f"{len(settings.agent_groups)} agent user groups"
+                       if settings.agent_users or settings.agent_groups
+                       else "every member is an agent (guests never)")
+        + f", {len(settings.supervisors)} supervisors, {len(settings.admins)} admins, "
         f"{len(settings.supervisor_groups) + len(settings.admin_groups)} user groups",
         "  spelling: " + (f"on ({settings.spelling_language})" if settings.spelling_enabled
                            else "off"),
     ]
     if settings.workspaces:
         lines.append("  workspaces: " + ", ".join(w.team_id for w in settings.workspaces))
+    lines += _oauth_warnings(settings, environ)
     return lines
+
+
+def _oauth_warnings(settings: Settings, environ) -> list[str]:
+    """An "Add to Slack" desk serves only the workspaces its tables name: top-level numbers
+    and desk channel are shared defaults there, never a desk of their own."""
+    try:
+        oauth = Env.from_environ(environ).oauth
+    except (ConfigError, ValueError):
+        return []  # the variables' own problems are `doctor`'s to report
+    numbers = [n for n in settings.business_numbers + tuple(
+        n for q in settings.queues for n in q.numbers)
+        if settings.team_for_number(n) is None]
+    if not oauth:
+        return []
+    warnings = []
+    if numbers:
+        warnings.append(
+            f"  warning: an \"Add to Slack\" desk (SLACK_CLIENT_ID set) serves only its "
+            f"[workspaces.T…] tables; the top-level numbers {', '.join(numbers)} reach no "
+            "workspace: move them into the table of the workspace they belong to")
+    if not settings.workspaces:
+        warnings.append(
+            "  warning: no [workspaces.T…] table: every workspace that installs the app is "
+            "told it has no desk, and no text reaches anyone")
+    return warnings

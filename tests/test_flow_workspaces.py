@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.config import Settings
+from bot.desk.contacts import create_contact
 from bot.slack import ids
 from bot.workspaces import Workspace
 from tests.harness import action_value, start_desk
@@ -194,3 +195,102 @@ def test_a_text_to_a_number_no_workspace_has_is_refused_with_the_reason(desk):
     assert "+15005550099" in answer.text and "[workspaces." in answer.text
     with desk.db.transaction() as s:
         assert s.execute(text("SELECT count(*) FROM messages")).scalar() == 0
+
+
+# --- a workspace that installed the app but that the settings do not name --------------------
+
+STRANGER, STRANGER_USER = "T0GAMMA", "UGAMMA1"
+TOP_LEVEL_NUMBER = "+15005550009"
+
+
+def _settings_with_top_level_numbers() -> Settings:
+    # What made the hole: top-level numbers and desk channel, which the stranger used to get.
+    return replace(_settings(), business_numbers=(TOP_LEVEL_NUMBER,), desk_channel="CTOPDESK")
+
+
+@pytest.fixture
+def desk_and_stranger(database_url):
+    running = start_desk(database_url, oauth=True, settings=_settings_with_top_level_numbers(),
+                         agents=())
+    running.slack.add_user(ACME_AGENT, "ann", "Ann Acme", team_id=ACME)
+    running.slack.add_user(STRANGER_USER, "mallory", "Mallory", team_id=STRANGER)
+    running.slack.add_channel("CACMEDESK", "sms-desk", team_id=ACME)
+    running.slack.add_channel("CTOPDESK", "sms-desk", team_id=STRANGER)
+    for workspace in (ACME, STRANGER):
+        assert running.install_workspace(workspace).status_code == 200
+    yield running, running.in_workspace(STRANGER)
+    running.close()
+
+
+def _stranger_calls(desk) -> list:
+    """What the desk did in the stranger's workspace (bolt's own auth.test aside: it checks
+    every request's token before any listener runs)."""
+    stranger_tokens = _tokens_of(desk, STRANGER)
+    return [c.method for c in desk.slack.calls
+            if c.token in stranger_tokens and c.method != "auth.test"]
+
+
+def _rows_of(desk, team_id: str) -> dict[str, int]:
+    with desk.db.transaction() as s:
+        return {table: s.execute(text(f"SELECT count(*) FROM {table} WHERE team_id = :t"),
+                                 {"t": team_id}).scalar()
+                for table in ("interactions", "agents", "contacts", "messages", "jobs")}
+
+
+def test_a_workspace_the_settings_do_not_name_can_reach_nothing(desk_and_stranger):
+    desk, stranger = desk_and_stranger
+    with desk.db.transaction() as s:
+        create_contact(s, ACME, CUSTOMER, name="Jane Doe")
+    before = _rows_of(desk, STRANGER)
+
+    # The phishing text of the report: /sms NUMBER TEXT used to go out from the top-level number.
+    answer = stranger.slash(STRANGER_USER, ids.COMMAND_SMS,
+                            f"{CUSTOMER} Your bank account is locked: http://evil.example")
+    assert answer.status_code == 200
+    said = answer.json()
+    assert said["response_type"] == "ephemeral"
+    assert f"[workspaces.{STRANGER}.desk]" in said["text"]
+
+    for command, words in ((ids.COMMAND_READY, ""), (ids.COMMAND_CONTACT, "jane"),
+                           (ids.COMMAND_QUEUE, ""), (ids.COMMAND_ADMIN, "log"),
+                           (ids.COMMAND_NOT_READY, "")):
+        answer = stranger.slash(STRANGER_USER, command, words)
+        assert answer.status_code == 200, command
+        assert "no desk is set up" in answer.json()["text"], command
+        assert "Jane" not in answer.text
+
+    # The New SMS shortcut, a forged New SMS submit, the Home tab, a forged Accept.
+    assert stranger.shortcut(STRANGER_USER, ids.SHORTCUT_NEW_SMS).status_code == 200
+    forged = {"callback_id": ids.NEW_SMS_VIEW, "private_metadata": ""}
+    values = {"to": {ids.NEW_SMS_TO: {"type": "plain_text_input", "value": CUSTOMER}},
+              "text": {ids.NEW_SMS_TEXT: {"type": "plain_text_input", "value": "phish"}}}
+    assert stranger.submit_view(STRANGER_USER, forged, values).status_code == 200
+    assert stranger.event({"type": "app_home_opened", "user": STRANGER_USER, "tab": "home",
+                           "channel": "D0GAMMA", "event_ts": "1.0"}).status_code == 200
+    assert stranger.click(STRANGER_USER, ids.ACCEPT_OFFER, "1").status_code == 200
+    desk.wait_idle()
+
+    assert desk.twilio.sent == []
+    assert _stranger_calls(desk) == []  # no modal, no Home tab, no post in its workspace
+    assert _rows_of(desk, STRANGER) == before
+
+    # The workspaces the settings name are served as before.
+    answer = desk.in_workspace(ACME).slash(ACME_AGENT, ids.COMMAND_READY)
+    assert "You are *Ready*" in answer.text
+
+
+def test_a_text_to_a_top_level_number_reaches_no_workspace_of_an_oauth_desk(desk_and_stranger):
+    desk, stranger = desk_and_stranger
+    stranger.slash(STRANGER_USER, ids.COMMAND_READY)
+    answer = stranger.customer_texts(CUSTOMER, "hello?", To=TOP_LEVEL_NUMBER)
+    assert answer.status_code == 404
+    desk.wait_idle()
+    assert _stranger_calls(desk) == [] and _rows_of(desk, STRANGER)["interactions"] == 0
+
+
+def test_the_stranger_workspace_can_still_uninstall(desk_and_stranger):
+    desk, stranger = desk_and_stranger
+    answer = stranger.event({"type": "app_uninstalled", "event_ts": "1.0"})
+    assert answer.status_code == 200
+    desk.slack.wait_for(lambda _s: desk.runtime.bolt.installation_store.find_bot(
+        enterprise_id=None, team_id=STRANGER) is None, 5, "the stranger's token was kept")

@@ -12,6 +12,8 @@ from slack_sdk import WebClient
 
 from bot import tenancy
 from bot.services import Services
+from bot.slack import directory
+from bot.slack.install_pages import not_serving_text
 from bot.slack.listeners import (
     actions,
     admin,
@@ -38,6 +40,19 @@ class _SameTokenNotice(logging.Filter):
 
 
 log.addFilter(_SameTokenNotice())
+
+NOT_FOR_GUESTS = ("smsdesk is for this workspace's members: guest accounts cannot use it. "
+                  "Ask an admin of the workspace if you think you should.")
+# What a workspace the settings don't serve is still heard on: its leaving, so its tokens go.
+_HEARD_FROM_ANY_WORKSPACE = frozenset({"app_uninstalled", "tokens_revoked"})
+
+
+def _refused(body: dict, text: str) -> BoltResponse:
+    """A slash command's answer shows only to the person who typed it; anything else is
+    acknowledged (so Slack does not retry it) and does nothing."""
+    if body.get("command"):
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
+    return BoltResponse(status=200, body="")
 
 
 def build_bolt_app(services: Services, client: WebClient, signing_secret: str | None,
@@ -73,6 +88,21 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
             if body.get("type") == "event_callback":
                 return BoltResponse(status=200, body="")  # no retries of an event we ignore
             return BoltResponse(status=403, body="This app serves another Slack workspace.")
+        event_type = (body.get("event") or {}).get("type")
+        if (installed_team is None and event_type not in _HEARD_FROM_ANY_WORKSPACE
+                and not services.all_settings.names_workspace(context.team_id)):
+            # Installed by "Add to Slack" but named by no [workspaces.T…] table: it is no
+            # desk, and the top-level numbers, contacts and settings are not its to use.
+            log.warning("ignored a Slack %s request from team %s: installed, but the settings "
+                        "have no [workspaces.%s] table", body.get("type") or "command",
+                        context.team_id, context.team_id)
+            return _refused(body, not_serving_text(context.team_id or "T…"))
+        if (body.get("type") != "event_callback" and context.user_id
+                and directory.is_guest(context.client, context.team_id or "",
+                                       context.user_id)):
+            log.info("refused a Slack %s request from guest %s", body.get("type") or "command",
+                     context.user_id)
+            return _refused(body, NOT_FOR_GUESTS)
         tenancy.serve(context.team_id)
         next()
         return None

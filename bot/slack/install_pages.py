@@ -24,6 +24,18 @@ def _page(status: int, title: str, body: str) -> BoltResponse:
                         headers={"Content-Type": "text/html; charset=utf-8"})
 
 
+def settings_snippet(team_id: str) -> str:
+    return (f"[workspaces.{team_id}.desk]\nchannel = \"C0123456789\"   # the desk channel's "
+            "id\nbusiness_numbers = [\"+15005550006\"]   # this workspace's numbers")
+
+
+def not_serving_text(team_id: str) -> str:
+    """What someone in an installed workspace the settings don't name is told, in Slack."""
+    return ("smsdesk is installed in this workspace, but no desk is set up for it yet, so it "
+            "does nothing here. An admin of the desk adds this to its settings file "
+            f"(smsdesk.toml) and restarts it:\n```{settings_snippet(team_id)}```")
+
+
 def success_page(settings: Settings, team_id: str, team_name: str) -> BoltResponse:
     workspace = next((w.settings for w in settings.workspaces if w.team_id == team_id), None)
     name = escape(team_name or team_id)
@@ -33,8 +45,7 @@ def success_page(settings: Settings, team_id: str, team_name: str) -> BoltRespon
             f"<p>smsdesk is installed in <b>{name}</b>. Texts to {escape(numbers)} reach the "
             f"desk channel <code>{escape(workspace.desk_channel)}</code>: invite "
             "<b>@smsdesk</b> there, then agents type <code>/sms-ready</code>.</p>"))
-    snippet = (f"[workspaces.{team_id}.desk]\nchannel = \"C0123456789\"   # the desk channel's "
-               "id\nbusiness_numbers = [\"+15005550006\"]   # this workspace's numbers")
+    snippet = settings_snippet(team_id)
     return _page(200, "smsdesk is installed: one step left", (
         f"<p>smsdesk is installed in <b>{name}</b>, but no desk is set up for it yet, so no "
         "text reaches it. Add this to the settings file (smsdesk.toml), with your desk "
