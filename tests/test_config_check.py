@@ -176,3 +176,36 @@ def test_problems_deeper_in_the_file_are_found_at_their_line(capsys, tmp_path, t
     code, _out, err = _check(capsys, path)
     assert code == 2
     assert f"{path}:{line}: " in err and complaint in err.split(f"{path}:{line}: ", 1)[1]
+
+
+def test_roles_agents_and_agent_groups_narrow_who_is_an_agent(capsys, tmp_path):
+    path = _write(tmp_path, """
+[roles]
+agents = ["U0ANN"]
+agent_groups = ["S0SALES"]
+""")
+    code, out, err = _check(capsys, path)
+    assert code == 0, err
+    assert "roles: 1 agents and 1 agent user groups" in out
+
+    code, _out, err = _check(capsys, _write(tmp_path, '[roles]\nagents = ["@ann"]\n'))
+    assert code == 2 and 'roles.agents: "@ann" is not a Slack user id' in err
+
+
+def test_an_oauth_desk_with_top_level_numbers_is_warned_they_reach_no_workspace(
+        capsys, tmp_path, monkeypatch):
+    for name, value in (("SLACK_CLIENT_ID", "1.2"), ("SLACK_CLIENT_SECRET", "s")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    path = _write(tmp_path, """
+[desk]
+business_numbers = ["+15005550009"]
+
+[workspaces.T0ACME.desk]
+channel = "C0ACMEDESK"
+business_numbers = ["+15005550006"]
+""")
+    code, out, err = _check(capsys, path)
+    assert code == 0, err
+    assert "the top-level numbers +15005550009 reach no workspace" in out
+    assert "+15005550006" not in out.split("warning:")[1]

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
-from bot.desk import effects, routing
+from bot.desk import effects, permissions, routing
 from bot.desk.lifecycle import HELD_STATES, OFFERED, QUEUED, TRANSFERRING
 from storage.db import Database
 from storage.models import Agent, Interaction, utcnow
@@ -24,12 +24,29 @@ def _agent(s, team_id: str, user_id: str) -> Agent:
     return agent
 
 
+NOT_AN_AGENT = ("You are not an SMS agent on this desk, so no texts can be offered to you. "
+                "An admin adds you to `[roles] agents` or `agent_groups` in the settings.")
+
+
+class NotAnAgent(Exception):
+    """Going Ready is the agent role's: [roles] agents / agent_groups say who has it."""
+
+
+def may_go_ready(db: Database, settings: Settings, team_id: str, user_id: str) -> bool:
+    with db.transaction() as s:
+        return permissions.may_take_interactions(s, settings, team_id, user_id)
+
+
 def set_ready(db: Database, settings: Settings, team_id: str, user_id: str, ready: bool,
               reason: str | None = None) -> int:
-    """Returns how many waiting interactions were offered as a result."""
+    """Returns how many waiting interactions were offered as a result. Raises NotAnAgent
+    for someone the settings do not make an agent going Ready (Not Ready is always allowed)."""
     for attempt in range(2):
         try:
             with db.transaction() as s:
+                if ready and not permissions.may_take_interactions(s, settings, team_id,
+                                                                   user_id):
+                    raise NotAnAgent(user_id)
                 routing.lock_team_routing(s, team_id)  # before the agent row: see there
                 agent = _agent(s, team_id, user_id)
                 if agent.ready != ready:

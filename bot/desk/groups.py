@@ -24,7 +24,7 @@ REFRESH_EVERY = timedelta(minutes=15)
 def named_groups(settings: Settings) -> tuple[str, ...]:
     """Every user group id the settings name, each once, in the order they appear."""
     found = [group for queue in settings.all_queues() for group in queue.member_groups]
-    found += [*settings.supervisor_groups, *settings.admin_groups]
+    found += [*settings.agent_groups, *settings.supervisor_groups, *settings.admin_groups]
     return tuple(dict.fromkeys(found))
 
 

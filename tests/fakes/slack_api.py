@@ -300,8 +300,10 @@ class FakeSlack:
             self._bots.pop(token, None)
 
     def add_user(
-        self, user_id: str, name: str, real_name: str | None = None, team_id: str | None = None
+        self, user_id: str, name: str, real_name: str | None = None, team_id: str | None = None,
+        guest: str | None = None,
     ) -> None:
+        """`guest`: "multi" (Slack's is_restricted) or "single" (is_ultra_restricted)."""
         real_name = real_name or name
         with self._lock:
             self._users[user_id] = {
@@ -311,6 +313,8 @@ class FakeSlack:
                 "real_name": real_name,
                 "deleted": False,
                 "is_bot": False,
+                "is_restricted": guest is not None,
+                "is_ultra_restricted": guest == "single",
                 "tz": "America/New_York",
                 "profile": {"real_name": real_name, "display_name": name},
             }

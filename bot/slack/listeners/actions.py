@@ -75,7 +75,11 @@ def register(app: App, services: Services) -> None:
     @app.action(ids.SET_READY)
     def go_ready(ack: Ack, context: BoltContext) -> None:
         ack()
-        agents.set_ready(db, settings, context.team_id, context.user_id, True)
+        try:
+            agents.set_ready(db, settings, context.team_id, context.user_id, True)
+        except agents.NotAnAgent:
+            # The Home tab still shows Not Ready: a click that changes nothing.
+            log.info("%s is not an agent: stays Not Ready", context.user_id)
 
     @app.action(ids.SET_NOT_READY)
     def go_not_ready(ack: Ack, context: BoltContext) -> None:

@@ -15,6 +15,9 @@ def register(app: App, services: Services) -> None:
 
     @app.command(ids.COMMAND_READY)
     def ready(ack: Ack, context: BoltContext) -> None:
+        if not agents.may_go_ready(db, settings, context.team_id, context.user_id):
+            ack(agents.NOT_AN_AGENT)
+            return
         ack("You are *Ready* for SMS. New interactions will be offered to you here.")
         agents.set_ready(db, settings, context.team_id, context.user_id, True)
 
