@@ -12,7 +12,9 @@ with the account's Basic-auth credentials attached. So:
   only when the API itself is loopback http, which is how tests reach the fakes. At most
   MAX_REDIRECTS hops;
 - one deadline covers every hop and every read, so a server that sends a byte now and then
-  cannot hold a worker thread for longer.
+  cannot hold a worker thread for longer. (httpx times each read on its own: a hop's read
+  timeout is what remained of the deadline when the hop began, and the deadline is checked
+  after every chunk, so one stalled read may overrun it by at most that much.)
 
 The address check resolves the host name just before the request; a name whose answer
 changes in between (DNS rebinding) could still slip through. Reaching the storage host
