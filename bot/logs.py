@@ -6,6 +6,11 @@ volume that ends up in log storage); a WARNING or ERROR keeps the number, since 
 where someone has to find the conversation that failed. Message bodies are never logged:
 no call site passes one, and nothing here adds one.
 
+httpx and httpcore log at WARNING and above only: at INFO httpx writes every request line,
+and those carry customers' numbers (a message lookup's `?From=%2B1…&To=%2B1…`) and MMS
+addresses (Twilio's signed storage URLs, each enough to download a customer's picture).
+The mask also matches a percent-encoded `+` (%2B), for any library that logs a URL anyway.
+
 Slack tokens (bot, user, refresh, app-level: xoxb-, xoxp-, xoxe-, xapp-…) are masked in
 every line at every level, tracebacks included: slack_sdk logs whole responses at DEBUG
 (an OAuth exchange's carries the new tokens), and a token in a log is a token leaked.
@@ -25,7 +30,10 @@ from typing import TextIO
 
 FORMATS = ("json", "text")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-E164 = re.compile(r"\+[1-9]\d{6,14}\b")
+# A number as written (+1415…) or percent-encoded in a URL (%2B1415…).
+E164 = re.compile(r"(?:\+|%2[Bb])[1-9]\d{6,14}\b")
+# Libraries whose INFO lines are request URLs: kept to WARNING and above.
+CHATTY_LIBRARIES = ("httpx", "httpcore")
 # xoxb-… xoxp-… xoxa-… xoxr-… xoxs-… xoxe-1-… (refresh), xoxe.xoxb-1-… (rotating), xapp-1-…
 SLACK_TOKEN = re.compile(r"\b(xox[a-z]|xapp)([.-])[A-Za-z0-9][A-Za-z0-9.\-]*")
 
@@ -34,10 +42,12 @@ _context: contextvars.ContextVar[dict[str, object] | None] = contextvars.Context
 
 
 def mask_number(number: str) -> str:
-    """+14155550100 -> +1415•••0100: enough to tell two customers apart, not to text one."""
-    digits = number[1:]
+    """+14155550100 -> +1415•••0100: enough to tell two customers apart, not to text one.
+    A percent-encoded plus stays as written: %2B14155550100 -> %2B1415•••0100."""
+    plus = number[:3] if number.startswith("%") else number[:1]
+    digits = number[len(plus):]
     head = digits[:4] if len(digits) >= 10 else digits[:2]
-    return f"+{head}•••{digits[-4:]}"
+    return f"{plus}{head}•••{digits[-4:]}"
 
 
 def mask_numbers(text: str) -> str:
@@ -121,6 +131,8 @@ def configure(environ: Mapping[str, str], *, serving: bool, stream: TextIO | Non
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
     wanted = environ.get("SMSDESK_LOG_FORMAT")
     if wanted and wanted.strip().lower() not in FORMATS:
         logging.getLogger(__name__).warning("SMSDESK_LOG_FORMAT=%r is unknown: use json or "

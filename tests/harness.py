@@ -298,6 +298,18 @@ def accept_new_interaction(desk: Desk, customer: str, text: str,
     return card
 
 
+def use_twilio_sender(desk: Desk, **options) -> None:
+    """Swap the desk's Twilio client for one built with `options` (say, `timeout=0.5`
+    where production waits 10 s), still talking to the desk's fake Twilio."""
+    from bot.sms.twilio import TwilioSender
+
+    old = desk.runtime.services.sender
+    desk.runtime.services.sender = TwilioSender(
+        desk.twilio.account_sid, desk.twilio.auth_token, desk.twilio.url,
+        status_callback_url=f"{desk.url}/sms/twilio/status", **options)
+    old.close()
+
+
 def action_value(message: dict, action_id: str) -> str:
     for block in message.get("blocks") or []:
         for element in block.get("elements", []) if block["type"] == "actions" else []:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.config import Settings
 from bot.slack import ids
 from storage.models import Media
+from tests.fakes.media_host import FakeMediaHost
 from tests.harness import DESK_CHANNEL, action_value, start_desk
 
 CUSTOMER = "+14155550100"
@@ -159,6 +160,38 @@ def test_a_decompression_bomb_is_refused_with_a_note(mms_desk):
         "no note")
     assert "megapixel" in note["text"]
     assert desk.slack.files() == []
+
+
+def test_a_picture_on_another_host_is_not_fetched_and_the_text_still_arrives(mms_desk):
+    desk = mms_desk
+    with FakeMediaHost() as elsewhere:
+        url = elsewhere.serve("/photo.jpg", _jpeg(), "image/jpeg")
+        response = desk.customer_texts(CUSTOMER, "Here is the damage", NumMedia="1",
+                                       MediaUrl0=url, MediaContentType0="image/jpeg")
+        assert response.status_code == 200
+        card = _accept(desk)
+        note = desk.slack.wait_for(lambda s: next(
+            (m for m in _thread(desk, card) if "could not be shown" in m["text"]), None), 10,
+            "no note")
+        desk.wait_idle()
+        assert "not on Twilio's API" in note["text"]
+        assert any("Here is the damage" in m["text"] for m in _thread(desk, card))
+        assert elsewhere.requests == []  # no request, so no credentials either
+    assert desk.slack.files() == []
+
+
+def test_twilios_redirect_to_its_storage_is_followed_without_the_credentials(mms_desk):
+    desk = mms_desk
+    with FakeMediaHost() as storage:
+        stored = storage.serve("/s3/ME0", _jpeg(), "image/jpeg")
+        url = desk.twilio.redirect_media(
+            f"/2010-04-01/Accounts/{desk.twilio.account_sid}/Messages/MM1/Media/ME0", stored)
+        desk.customer_texts(CUSTOMER, "photo", NumMedia="1", MediaUrl0=url,
+                            MediaContentType0="image/jpeg")
+        _accept(desk)
+        desk.slack.wait_for(lambda s: s.files(), 10, "no thumbnail")
+        [request] = storage.requests
+        assert "authorization" not in request.headers
 
 
 def test_an_agents_file_upload_is_not_relayed_and_they_are_told_why(mms_desk):

@@ -10,7 +10,14 @@ import pytest
 
 from bot import logs
 from bot.slack import ids
-from tests.harness import BUSINESS_NUMBER, DESK_CHANNEL, action_value, desk_process
+from tests.harness import (
+    BUSINESS_NUMBER,
+    DESK_CHANNEL,
+    action_value,
+    desk_process,
+    start_desk,
+    use_twilio_sender,
+)
 
 CUSTOMER = "+14155550100"
 SETTINGS = f"""
@@ -28,16 +35,24 @@ def test_a_number_keeps_its_country_area_and_last_four_digits():
     assert logs.mask_numbers("order 14155550100, +1 415") == "order 14155550100, +1 415"
 
 
+def test_a_number_in_a_url_query_is_masked_too():
+    assert logs.mask_numbers("GET /Messages.json?From=%2B15005550006&To=%2b14155550100") == \
+        "GET /Messages.json?From=%2B1500•••0006&To=%2b1415•••0100"
+
+
 @pytest.fixture
 def stream():
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    libraries = {name: logging.getLogger(name).level for name in logs.CHATTY_LIBRARIES}
     out = io.StringIO()
     yield out
     for handler in root.handlers:
         if handler not in handlers:
             root.removeHandler(handler)
     root.setLevel(level)
+    for name, old in libraries.items():
+        logging.getLogger(name).setLevel(old)
 
 
 def test_json_lines_mask_numbers_up_to_info_and_carry_the_job(stream):
@@ -87,3 +102,40 @@ def test_a_served_desk_logs_the_relayed_reply_with_the_number_masked(database_ur
     text = app.log()
     assert CUSTOMER not in text
     assert "secret order" not in text and "parcel code" not in text
+
+
+def test_a_timed_out_send_and_an_mms_leave_no_number_or_media_address_at_info(stream, tmp_path):
+    """httpx logs every request line at INFO: the lookup after a timed-out send carries
+    From=%2B1…&To=%2B1… in its query, a media fetch the file's (signed) address."""
+    logs.configure({"SMSDESK_LOG_FORMAT": "json"}, serving=False, stream=stream)
+    desk = start_desk(f"sqlite:///{tmp_path / 'desk.sqlite3'}")
+    try:
+        use_twilio_sender(desk, timeout=0.5)
+        desk.slash("UAGENT1", ids.COMMAND_READY)
+        desk.customer_sends_mms(CUSTOMER, "the broken part", [(_jpeg(), "image/jpeg")])
+        preview = desk.wait_for_preview("UAGENT1")
+        desk.click("UAGENT1", ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
+        card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 10, "no card")
+        desk.slack.wait_for(lambda s: s.files(), 10, "the picture was never shown")
+        desk.twilio.delay_next(3.0)  # Twilio takes the reply but answers after the timeout
+        desk.agent_writes_in_thread("UAGENT1", card["ts"], "a new one is on its way")
+        desk.twilio.wait_for(lambda t: any(c.method == "GET" and c.path.endswith(
+            "/Messages.json") for c in t.calls), 10, "no lookup after the timeout")
+        desk.wait_idle(20)
+    finally:
+        desk.close()
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+    everyday = [line for line in lines if line["level"] in ("DEBUG", "INFO")]
+    assert everyday, "nothing was logged at INFO"
+    for line in everyday:
+        text = json.dumps(line, ensure_ascii=False)
+        assert CUSTOMER[2:] not in text and BUSINESS_NUMBER[2:] not in text, line
+        assert "/Media/" not in text, line
+
+
+def _jpeg() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 120, 200)).save(out, "JPEG")
+    return out.getvalue()

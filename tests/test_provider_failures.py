@@ -13,9 +13,8 @@ from datetime import timedelta
 import pytest
 
 from bot.slack import ids
-from bot.sms.twilio import TwilioSender
 from bot.worker import sms_jobs
-from tests.harness import DESK_CHANNEL, accept_new_interaction, action_value
+from tests.harness import DESK_CHANNEL, accept_new_interaction, action_value, use_twilio_sender
 
 pytestmark = pytest.mark.postgres
 
@@ -38,11 +37,7 @@ def desk(database_url):
 
 def _short_sender_timeout(desk, seconds: float = 0.5) -> None:
     """The app's Twilio client gives up after `seconds` (10 s in production)."""
-    old = desk.runtime.services.sender
-    desk.runtime.services.sender = TwilioSender(
-        desk.twilio.account_sid, desk.twilio.auth_token, desk.twilio.url,
-        status_callback_url=f"{desk.url}/sms/twilio/status", timeout=seconds)
-    old.close()
+    use_twilio_sender(desk, timeout=seconds)
 
 
 def _thread_lines(desk, card) -> list[dict]:

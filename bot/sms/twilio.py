@@ -16,10 +16,10 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from bot.sms import twilio_media
 from bot.sms.messages import (
     DeliveryStatus,
     InboundMessage,
-    MediaFetchError,
     MediaRef,
     SendError,
     SendResult,
@@ -122,12 +122,20 @@ class TwilioSender:
     name = PROVIDER
 
     def __init__(self, account_sid: str, auth_token: str, api_url: str,
-                 status_callback_url: str | None, timeout: float = 10.0):
+                 status_callback_url: str | None, timeout: float = 10.0,
+                 media_deadline: float = twilio_media.DEFAULT_DEADLINE):
         self._base = f"{api_url}/2010-04-01/Accounts/{account_sid}"
         self._url = f"{self._base}/Messages.json"
         self._account_url = f"{api_url}/2010-04-01/Accounts/{account_sid}.json"
         self._status_callback_url = status_callback_url
-        self._client = httpx.Client(auth=(account_sid, auth_token), timeout=timeout)
+        self._auth = (account_sid, auth_token)
+        self._timeout = timeout
+        self._client = httpx.Client(auth=self._auth, timeout=timeout)
+        # MMS files: a client of its own that carries no credentials and follows no
+        # redirect by itself; twilio_media decides, hop by hop, where each may go.
+        self._media_client = httpx.Client(follow_redirects=False)
+        self._media_origin = twilio_media.MediaOrigin.of_api(api_url)
+        self._media_deadline = media_deadline
 
     def send(self, *, from_number: str, to_number: str, body: str) -> SendResult:
         form = {"From": from_number, "To": to_number, "Body": body}
@@ -198,28 +206,11 @@ class TwilioSender:
         return "Twilio account active"
 
     def fetch_media(self, url: str, max_bytes: int) -> tuple[bytes, str | None]:
-        """Download one MMS file with the account's credentials, refusing oversized ones.
-
-        Twilio answers with a redirect to its storage; httpx drops the credentials when a
-        redirect leaves the origin, so they never reach the storage host.
-        """
-        try:
-            with self._client.stream("GET", url, follow_redirects=True) as response:
-                if response.status_code == 404:
-                    raise MediaFetchError("the provider no longer has this file",
-                                          permanent=True)
-                if response.status_code >= 400:
-                    raise MediaFetchError(f"the provider answered {response.status_code}")
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise MediaFetchError(
-                            f"file is over {max_bytes // (1024 * 1024)} MB", permanent=True)
-                    chunks.append(chunk)
-                return b"".join(chunks), response.headers.get("content-type")
-        except httpx.HTTPError as error:
-            raise MediaFetchError(f"provider unreachable: {error.__class__.__name__}") from error
+        """Download one MMS file, refusing oversized ones and any address or redirect
+        outside Twilio's API and its storage (see twilio_media)."""
+        return twilio_media.fetch(self._media_client, self._media_origin, url, auth=self._auth,
+                                  max_bytes=max_bytes, deadline=self._media_deadline,
+                                  timeout=self._timeout)
 
     def delete_message(self, sid: str, media: list[list[str]] | None = None) -> bool:
         """Ask Twilio to delete a message it keeps, its media first (an erasure). True when
@@ -250,3 +241,4 @@ class TwilioSender:
 
     def close(self) -> None:
         self._client.close()
+        self._media_client.close()

@@ -7,7 +7,7 @@ threads and shutdown so the fakes only describe how the real service answers.
 import json
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -32,6 +32,8 @@ class HttpResponse:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    # Sent piece by piece instead of `body` (a slow server); `headers` then say the length.
+    stream: Iterable[bytes] | None = None
 
     @classmethod
     def json(
@@ -125,10 +127,13 @@ def _request_handler(handle: Handler) -> type[BaseHTTPRequestHandler]:
             self.send_response(response.status)
             for name, value in response.headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Length", str(len(response.body)))
+            if response.stream is None:
+                self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()
             try:
-                self.wfile.write(response.body)
+                for piece in [response.body] if response.stream is None else response.stream:
+                    self.wfile.write(piece)
+                    self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a simulated timeout); nothing left to tell it
 

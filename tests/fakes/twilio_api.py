@@ -97,6 +97,7 @@ class FakeTwilio:
         self._faults: deque[_Fault] = deque()
         self._delays: deque[float] = deque()
         self._media: dict[str, _Media] = {}
+        self._redirects: dict[str, tuple[int, str]] = {}  # path -> (status, Location)
         self._resources: list[dict[str, Any]] = []  # message resources, as Twilio lists them
         self._deleted: list[str] = []  # "MM…" or "MM…/ME…", in the order deleted
 
@@ -139,6 +140,15 @@ class FakeTwilio:
             raise ValueError("path must start with '/'")
         with self._lock:
             self._media[path] = _Media(content, content_type)
+        return self.url + path
+
+    def redirect_media(self, path: str, location: str, status: int = 307) -> str:
+        """Answer GET `{url}{path}` (Basic auth required) with a redirect to `location`, as
+        Twilio answers a MediaUrl with one to its storage; returns the full URL."""
+        if not path.startswith("/"):
+            raise ValueError("path must start with '/'")
+        with self._lock:
+            self._redirects[path] = (status, location)
         return self.url + path
 
     def fail_next(
@@ -252,6 +262,9 @@ class FakeTwilio:
             elif request.method == "GET" and request.path in self._media:
                 media = self._media[request.path]
                 response = HttpResponse(200, media.content, {"Content-Type": media.content_type})
+            elif request.method == "GET" and request.path in self._redirects:
+                status, location = self._redirects[request.path]
+                response = HttpResponse(status, b"", {"Location": location})
             elif request.method == "GET" and request.path == self.account_path:
                 response = HttpResponse.json(200, {"sid": self.account_sid, "status": "active",
                                                    "type": "Full"})
