@@ -66,13 +66,12 @@ def _build(env: Env, settings: Settings, socket_mode: bool):
 
 
 def serve(args: argparse.Namespace) -> None:
-    from waitress import create_server
-
     from bot import shutdown
+    from bot.web import server as web_server
 
     env, settings = _load(socket_mode=False)
     runtime = _build(env, settings, socket_mode=False)
-    server = create_server(runtime.web, host=args.host, port=env.port, threads=8)
+    server = web_server.create(runtime.web, args.host, env.port)
     runtime.worker.start()
     logging.getLogger(__name__).info("smsdesk listening on port %s", env.port)
     try:
@@ -87,17 +86,16 @@ def socket(args: argparse.Namespace) -> None:
     import threading
 
     from slack_bolt.adapter.socket_mode import SocketModeHandler
-    from waitress import serve as waitress_serve
 
     from bot import shutdown
+    from bot.web import server as web_server
 
     env, settings = _load(socket_mode=True)
     runtime = _build(env, settings, socket_mode=True)
     runtime.worker.start()
     # SMS webhooks and the simulator still arrive over HTTP; Slack comes over the socket.
-    threading.Thread(target=waitress_serve, args=(runtime.web,),
-                     kwargs={"host": args.host, "port": env.port, "threads": 8},
-                     daemon=True).start()
+    server = web_server.create(runtime.web, args.host, env.port)
+    threading.Thread(target=server.run, daemon=True).start()
     try:
         with shutdown.until_signalled():
             SocketModeHandler(runtime.bolt, env.slack_app_token).start()

@@ -23,11 +23,11 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
-from waitress.server import create_server
 
 from bot.config import Env, Settings
 from bot.runtime import Runtime, build_runtime
 from bot.sms.twilio import expected_signature
+from bot.web import server as web_server
 from bot.worker.pacing import METHOD_LIMITS, Limit, SlackPacer
 from tests.fakes import slack_oauth
 from tests.fakes.slack_api import FakeSlack
@@ -425,7 +425,7 @@ def _start_instance(database_url: str, slack: FakeSlack, twilio: FakeTwilio, *,
     def app(environ, start_response):
         return holder["web"](environ, start_response)
 
-    server = create_server(app, host="127.0.0.1", port=0, threads=8)
+    server = web_server.create(app, "127.0.0.1", 0)  # as `smsdesk serve` serves
     url = f"http://127.0.0.1:{server.effective_port}"
     environ = {
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
