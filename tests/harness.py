@@ -124,6 +124,17 @@ class Desk:
         _url, params = self.twilio.status_callback(sms, status, error_code)
         return self._twilio_post("/sms/twilio/status", params)
 
+    # --- as the simulator page (SMS_PROVIDER=simulator) --------------------------------
+    @property
+    def simulator_page(self) -> str:
+        """The simulator's address with its key, as the log prints it at start."""
+        return f"{self.url}/simulator?token={self.runtime.web.config['SMSDESK'].simulator_token}"
+
+    @property
+    def simulator_headers(self) -> dict[str, str]:
+        """What the page adds to its API calls: the key it was opened with."""
+        return {"X-Simulator-Token": self.runtime.web.config["SMSDESK"].simulator_token}
+
     # --- as Slack ----------------------------------------------------------------------
     def _slack_post(self, body: str, content_type: str,
                     headers: dict[str, str] | None = None) -> httpx.Response:
@@ -463,6 +474,7 @@ class DeskProcess(Desk):
     database_url: str = ""
     env: dict = field(default_factory=dict)
     process: subprocess.Popen | None = None
+    serve_args: tuple[str, ...] = ("--host", "127.0.0.1")
     _db: object = None
 
     @property
@@ -476,7 +488,7 @@ class DeskProcess(Desk):
     def start(self) -> DeskProcess:
         log = open(self.env["SMSDESK_LOG_FILE"], "a")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"],
+            [sys.executable, "-m", "bot.cli", "serve", *self.serve_args],
             env=self.env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + 20

@@ -26,6 +26,7 @@ class WebContext:
     public_url: str
     twilio_auth_token: str | None
     media_links: MediaLinks
+    simulator_token: str | None = None  # the key of /simulator's address (simulator mode)
 
     def team_for(self, business_number: str) -> str | None:
         """The workspace a text to this business number belongs to."""
@@ -39,7 +40,7 @@ def create_web_app(context: WebContext, bolt_app: App | None) -> Flask:
     web.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     web.register_blueprint(twilio_routes.blueprint)
     web.register_blueprint(media_routes.blueprint)
-    if context.services.simulator_url is not None:
+    if context.simulator_token is not None:
         web.register_blueprint(simulator.blueprint)
 
     if bolt_app is not None:
