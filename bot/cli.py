@@ -118,11 +118,11 @@ def socket(args: argparse.Namespace) -> None:
 
 
 def db_upgrade(args: argparse.Namespace) -> None:
-    from storage.db import Database
+    from storage.db import Database, masked_url
 
     env = Env.from_environ()
     Database(env.database_url).upgrade()
-    print(f"database at {env.database_url.split('@')[-1]} is up to date")
+    print(f"database at {masked_url(env.database_url)} is up to date")
 
 
 def segments(args: argparse.Namespace) -> None:

@@ -18,6 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.oauth.token_rotation import TokenRotator
 
+from bot import health
 from bot.config import Env, Settings
 from bot.desk import groups, retention
 from bot.services import Services, SmsSender
@@ -57,6 +58,20 @@ def _sender(env: Env, public_url: str) -> SmsSender:
         return TwilioSender(env.twilio_account_sid, env.twilio_auth_token, env.twilio_api_url,
                             status_callback_url=f"{public_url}/sms/twilio/status")
     return SimulatorSender()
+
+
+def _readiness(env: Env, services: Services, client: WebClient) -> health.Readiness:
+    """With one bot token, Slack is ready when the token is; installed by OAuth there is no
+    token of the desk's own (each workspace's is checked as jobs use it), so the app's
+    credentials are what can be checked."""
+    if env.oauth:
+        def slack() -> health.Check:
+            return health.check_slack_app(WebClient(base_url=env.slack_api_url, timeout=15),
+                                          env.slack_client_id, env.slack_client_secret)
+    else:
+        def slack() -> health.Check:
+            return health.check_slack(client)
+    return health.Readiness(services.db, slack, services.sender)
 
 
 def _workspaces(settings: Settings, team_id: str | None) -> list[tuple[str, Settings]]:
@@ -138,7 +153,7 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
     web = create_web_app(
         WebContext(services, team_id, public_url,
                    env.twilio_auth_token if env.sms_provider == "twilio" else None, links,
-                   simulator_token),
+                   _readiness(env, services, client), simulator_token, env.ops_token),
         None if socket_mode else bolt,
     )
     worker = Worker(services, HANDLERS, threads=worker_threads)

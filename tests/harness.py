@@ -51,6 +51,9 @@ expiry_minutes = 30
 # Seals OAuth desks' stored tokens (SMSDESK_ENCRYPTION_KEY); a fixed key, so a test can
 # restart a desk on the same database and still read them.
 ENCRYPTION_KEY = "bm90LWEtc2VjcmV0LWp1c3QtZm9yLXRoZS10ZXN0cyE="
+# SMSDESK_OPS_TOKEN: what a monitoring system sends as a bearer token for /metrics and the
+# details of /readyz.
+OPS_TOKEN = "test-ops-token"
 
 
 class TrackingExecutor(ThreadPoolExecutor):
@@ -134,6 +137,11 @@ class Desk:
     def simulator_headers(self) -> dict[str, str]:
         """What the page adds to its API calls: the key it was opened with."""
         return {"X-Simulator-Token": self.runtime.web.config["SMSDESK"].simulator_token}
+
+    # --- as the operator's monitoring -------------------------------------------------
+    @property
+    def ops_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {OPS_TOKEN}"}
 
     # --- as Slack ----------------------------------------------------------------------
     def _slack_post(self, body: str, content_type: str,
@@ -382,11 +390,12 @@ def start_desk(database_url: str, *, settings: Settings | None = None,
                user_groups: dict[str, tuple[str, ...]] | None = None,
                pacer: SlackPacer | None = None, pacing: bool = True,
                worker_threads: int = 3, oauth: bool = False,
-               encryption_key: str = ENCRYPTION_KEY) -> Desk:
+               encryption_key: str = ENCRYPTION_KEY, ops_token: str | None = OPS_TOKEN) -> Desk:
     """`sms_provider="simulator"` runs the desk with no Twilio at all (the fake stays idle).
     `user_groups` exist in the fake Slack before the app starts (it reads them at start).
     `oauth=True`: no bot token; workspaces install through /slack/install (`install_workspace`);
-    their tokens are stored sealed with `encryption_key` (SMSDESK_ENCRYPTION_KEY)."""
+    their tokens are stored sealed with `encryption_key` (SMSDESK_ENCRYPTION_KEY).
+    `ops_token` is SMSDESK_OPS_TOKEN (None: not set)."""
     slack = FakeSlack().start()
     twilio = FakeTwilio().start()
     for user in agents:
@@ -397,7 +406,7 @@ def start_desk(database_url: str, *, settings: Settings | None = None,
     desk = _start_instance(database_url, slack, twilio, settings=settings,
                            sms_provider=sms_provider, pacer=pacer, pacing=pacing,
                            worker_threads=worker_threads, oauth=oauth,
-                           encryption_key=encryption_key)
+                           encryption_key=encryption_key, ops_token=ops_token)
     desk.owns_fakes = True  # another instance started beside it shares them
     return desk
 
@@ -429,7 +438,8 @@ def _start_instance(database_url: str, slack: FakeSlack, twilio: FakeTwilio, *,
                     settings: Settings | None = None, sms_provider: str = "twilio",
                     pacer: SlackPacer | None = None, pacing: bool = True,
                     worker_threads: int = 3, oauth: bool = False,
-                    encryption_key: str = ENCRYPTION_KEY) -> Desk:
+                    encryption_key: str = ENCRYPTION_KEY,
+                    ops_token: str | None = OPS_TOKEN) -> Desk:
     # Bind first so the public URL (which Twilio signs) is known before the app is built.
     holder: dict = {}
 
@@ -443,6 +453,8 @@ def _start_instance(database_url: str, slack: FakeSlack, twilio: FakeTwilio, *,
         "SLACK_API_URL": slack.url, "DATABASE_URL": database_url,
         "SMS_PROVIDER": sms_provider, "SMSDESK_PUBLIC_URL": url,
     }
+    if ops_token is not None:
+        environ["SMSDESK_OPS_TOKEN"] = ops_token
     if oauth:
         environ.update({"SLACK_CLIENT_ID": slack_oauth.CLIENT_ID,
                         "SLACK_CLIENT_SECRET": slack_oauth.CLIENT_SECRET,
