@@ -65,16 +65,29 @@ def _build(env: Env, settings: Settings, socket_mode: bool):
     raise SystemExit(2)
 
 
-def serve(args: argparse.Namespace) -> None:
-    from waitress import create_server
+def _host(args: argparse.Namespace, env: Env) -> str:
+    """Where to listen: --host, else every interface, except that the simulator (which takes
+    texts from anyone who reaches it, with no signature) stays on this machine."""
+    if args.host:
+        return args.host
+    if env.sms_provider == "simulator":
+        logging.getLogger(__name__).warning(
+            "SMS_PROVIDER=simulator: listening on 127.0.0.1 only, so only this machine can "
+            "reach the simulator; pass --host 0.0.0.0 to listen on every interface")
+        return "127.0.0.1"
+    return "0.0.0.0"
 
+
+def serve(args: argparse.Namespace) -> None:
     from bot import shutdown
+    from bot.web import server as web_server
 
     env, settings = _load(socket_mode=False)
     runtime = _build(env, settings, socket_mode=False)
-    server = create_server(runtime.web, host=args.host, port=env.port, threads=8)
+    host = _host(args, env)
+    server = web_server.create(runtime.web, host, env.port)
     runtime.worker.start()
-    logging.getLogger(__name__).info("smsdesk listening on port %s", env.port)
+    logging.getLogger(__name__).info("smsdesk listening on %s port %s", host, env.port)
     try:
         with shutdown.until_signalled():
             server.run()  # returns once a stop signal arrives, in-flight requests answered
@@ -87,17 +100,16 @@ def socket(args: argparse.Namespace) -> None:
     import threading
 
     from slack_bolt.adapter.socket_mode import SocketModeHandler
-    from waitress import serve as waitress_serve
 
     from bot import shutdown
+    from bot.web import server as web_server
 
     env, settings = _load(socket_mode=True)
     runtime = _build(env, settings, socket_mode=True)
     runtime.worker.start()
     # SMS webhooks and the simulator still arrive over HTTP; Slack comes over the socket.
-    threading.Thread(target=waitress_serve, args=(runtime.web,),
-                     kwargs={"host": args.host, "port": env.port, "threads": 8},
-                     daemon=True).start()
+    server = web_server.create(runtime.web, _host(args, env), env.port)
+    threading.Thread(target=server.run, daemon=True).start()
     try:
         with shutdown.until_signalled():
             SocketModeHandler(runtime.bolt, env.slack_app_token).start()
@@ -106,11 +118,11 @@ def socket(args: argparse.Namespace) -> None:
 
 
 def db_upgrade(args: argparse.Namespace) -> None:
-    from storage.db import Database
+    from storage.db import Database, masked_url
 
     env = Env.from_environ()
     Database(env.database_url).upgrade()
-    print(f"database at {env.database_url.split('@')[-1]} is up to date")
+    print(f"database at {masked_url(env.database_url)} is up to date")
 
 
 def segments(args: argparse.Namespace) -> None:
@@ -303,11 +315,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="smsdesk", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
+    host_help = ("address to listen on (default: 0.0.0.0, every interface; 127.0.0.1 with "
+                 "SMS_PROVIDER=simulator)")
     p = commands.add_parser("serve", help="run over HTTP (Slack events at /slack/events)")
-    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--host", help=host_help)
     p.set_defaults(run=serve)
     p = commands.add_parser("socket", help="run with Slack Socket Mode (SMS webhooks on HTTP)")
-    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--host", help=host_help)
     p.set_defaults(run=socket)
     p = commands.add_parser("db", help="database tasks")
     db_commands = p.add_subparsers(dest="db_command", required=True)

@@ -674,6 +674,8 @@ class Env:
     # Fernet key(s) sealing installed workspaces' tokens at rest (comma-separated: the first
     # encrypts, all decrypt). Required with OAuth.
     encryption_key: str | None = None
+    # Bearer token for /metrics and the details of /readyz; unset, neither is served.
+    ops_token: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -703,6 +705,7 @@ class Env:
             slack_client_id=e.get("SLACK_CLIENT_ID") or None,
             slack_client_secret=e.get("SLACK_CLIENT_SECRET") or None,
             encryption_key=e.get("SMSDESK_ENCRYPTION_KEY") or None,
+            ops_token=e.get("SMSDESK_OPS_TOKEN") or None,
         )
 
     def problems(self, *, socket_mode: bool) -> list[str]:

@@ -82,14 +82,14 @@ def _sealed_tokens(engine, keys: str | None) -> Check:
 
 
 def _connections(env: Env) -> list[Check]:
-    from storage.db import Database
+    from storage.db import Database, masked_url
 
     checks = []
     try:
         db = Database(env.database_url)
     except Exception as error:  # noqa: BLE001 - an unusable URL is a failed check
         checks.append(Check("database", False, f"{error.__class__.__name__}: {error}",
-                            f"DATABASE_URL is {health.masked_url(env.database_url)}: use "
+                            f"DATABASE_URL is {masked_url(env.database_url)}: use "
                             "sqlite:///path or postgresql://user:password@host/db"))
     else:
         checks.append(health.check_database(db))
@@ -99,6 +99,9 @@ def _connections(env: Env) -> list[Check]:
     if env.slack_bot_token:
         checks.append(health.check_slack(WebClient(token=env.slack_bot_token,
                                                     base_url=env.slack_api_url, timeout=10)))
+    elif env.oauth:
+        checks.append(health.check_slack_app(WebClient(base_url=env.slack_api_url, timeout=10),
+                                             env.slack_client_id, env.slack_client_secret))
     sender = _sender(env)
     if sender is not None:
         checks.append(health.check_sms(sender))

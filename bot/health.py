@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from bot.slack import problems
 from bot.sms.messages import SendError
-from storage.db import Database
+from storage.db import Database, masked_url
 
 # A load balancer probing every second must not spend Slack's or Twilio's budget: remote
 # answers are reused this long.
@@ -34,14 +33,6 @@ class Check:
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "reason": self.reason, **({"fix": self.fix} if self.fix else {})}
-
-
-def masked_url(url: str) -> str:
-    """A database URL fit to print: the password replaced by ***."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparseable URL is shown without anything after @
-        return url.split("@")[-1]
 
 
 def check_database(db: Database) -> Check:
@@ -68,6 +59,36 @@ def check_slack(client: WebClient) -> Check:
                      "check this host's network and proxy settings, and SLACK_API_URL")
     return Check("slack", True, f"token valid for {auth.get('team') or auth['team_id']} "
                                 f"({auth['team_id']}) as @{auth.get('user') or 'the bot'}")
+
+
+# What oauth.v2.access answers a made-up code when the client id and secret are right.
+CREDENTIALS_ACCEPTED = ("invalid_code",)
+PROBE_CODE = "smsdesk-readiness-probe"
+
+
+def check_slack_app(client: WebClient, client_id: str, client_secret: str) -> Check:
+    """A desk installed by OAuth has no token of its own to test: it is ready when Slack
+    accepts the app's credentials, which an exchange of a code that does not exist shows
+    (the credentials are checked first; no install is made or changed)."""
+    try:
+        client.oauth_v2_access(client_id=client_id, client_secret=client_secret,
+                               code=PROBE_CODE)
+    except SlackApiError as error:
+        code = error.response.get("error") or f"HTTP {error.response.status_code}"
+        if code in CREDENTIALS_ACCEPTED:
+            return Check("slack", True, "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET accepted "
+                                        "(oauth.v2.access)")
+        if code in ("invalid_client_id", "bad_client_secret", "invalid_client"):
+            return Check("slack", False, f"oauth.v2.access: {code}",
+                         "copy the Client ID and Client Secret again from Basic Information "
+                         "> App Credentials into SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")
+        return Check("slack", False, f"oauth.v2.access: {code}",
+                     f"Slack answered {code} at {client.base_url}: see "
+                     "https://status.slack.com")
+    except OSError as error:
+        return Check("slack", False, f"unreachable at {client.base_url}: {error}",
+                     "check this host's network and proxy settings, and SLACK_API_URL")
+    return Check("slack", True, "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET accepted")
 
 
 def check_sms(sender) -> Check:
@@ -108,11 +129,12 @@ class _Cached:
 class Readiness:
     """The checks behind /readyz: the database every time, Slack and SMS cached."""
 
-    def __init__(self, db: Database, slack: Callable[[], WebClient], sender,
+    def __init__(self, db: Database, slack: Callable[[], Check], sender,
                  ttl: float = REMOTE_TTL_SECONDS, clock: Callable[[], float] = time.monotonic):
-        """`slack` gives the client to check, asked at each check (tokens can change)."""
+        """`slack` runs the Slack check: the bot token's (check_slack), or with OAuth
+        installs the app's credentials (check_slack_app)."""
         self._db = db
-        self._remote = [_Cached(lambda: check_slack(slack()), ttl, clock),
+        self._remote = [_Cached(slack, ttl, clock),
                         _Cached(lambda: check_sms(sender), ttl, clock)]
 
     def checks(self) -> list[Check]:
@@ -125,6 +147,6 @@ class Readiness:
 
 
 def report(checks: list[Check]) -> tuple[bool, dict]:
-    """All ok?, and the JSON body /readyz answers with."""
+    """All ok?, and the detailed JSON body of /readyz (for the operator only)."""
     ready = all(check.ok for check in checks)
     return ready, {"ready": ready, "checks": {check.name: check.as_dict() for check in checks}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.oauth.token_rotation import TokenRotator
 
+from bot import health
 from bot.config import Env, Settings
 from bot.desk import groups, retention
 from bot.services import Services, SmsSender
@@ -56,6 +58,20 @@ def _sender(env: Env, public_url: str) -> SmsSender:
         return TwilioSender(env.twilio_account_sid, env.twilio_auth_token, env.twilio_api_url,
                             status_callback_url=f"{public_url}/sms/twilio/status")
     return SimulatorSender()
+
+
+def _readiness(env: Env, services: Services, client: WebClient) -> health.Readiness:
+    """With one bot token, Slack is ready when the token is; installed by OAuth there is no
+    token of the desk's own (each workspace's is checked as jobs use it), so the app's
+    credentials are what can be checked."""
+    if env.oauth:
+        def slack() -> health.Check:
+            return health.check_slack_app(WebClient(base_url=env.slack_api_url, timeout=15),
+                                          env.slack_client_id, env.slack_client_secret)
+    else:
+        def slack() -> health.Check:
+            return health.check_slack(client)
+    return health.Readiness(services.db, slack, services.sender)
 
 
 def _workspaces(settings: Settings, team_id: str | None) -> list[tuple[str, Settings]]:
@@ -115,7 +131,12 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
 
         def slack_client(_team_id: str) -> WebClient:
             return client
-    simulator_url = f"{public_url}/simulator" if env.sms_provider == "simulator" else None
+    simulator_url = simulator_token = None
+    if env.sms_provider == "simulator":
+        simulator_url = f"{public_url}/simulator"
+        # New at every start and printed only in the log: whoever can read the log may play
+        # the customer; a stranger who reaches the port, or a page of another site, may not.
+        simulator_token = secrets.token_urlsafe(16)
     links = MediaLinks(link_secret(env.slack_signing_secret, env.slack_app_token,
                                    env.slack_bot_token), public_url)
     services = Services(
@@ -131,7 +152,8 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
                           oauth_settings, installed_team=team_id)
     web = create_web_app(
         WebContext(services, team_id, public_url,
-                   env.twilio_auth_token if env.sms_provider == "twilio" else None, links),
+                   env.twilio_auth_token if env.sms_provider == "twilio" else None, links,
+                   _readiness(env, services, client), simulator_token, env.ops_token),
         None if socket_mode else bolt,
     )
     worker = Worker(services, HANDLERS, threads=worker_threads)
@@ -151,7 +173,7 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
                         workspace_team)
     if simulator_url:
         log.warning("SMS_PROVIDER=simulator: no real SMS are being sent. The customer's "
-                    "phone is at %s", simulator_url)
+                    "phone is at %s?token=%s", simulator_url, simulator_token)
     if not settings.desk_channel and not settings.workspaces:
         log.warning("No desk channel set (desk.channel in %s or SMSDESK_DESK_CHANNEL): "
                     "accepted interactions cannot open a thread", env.settings_file)

@@ -6,11 +6,40 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///smsdesk.sqlite3"
+# Query parameters of a database URL that never carry a secret. Any other one (password,
+# sslpassword, a driver's token...) is shown as ***: a list of the secret ones would miss
+# the next driver's.
+PLAIN_QUERY_KEYS = frozenset({
+    "application_name", "channel_binding", "check_same_thread", "client_encoding",
+    "connect_timeout", "gssencmode", "host", "hostaddr", "keepalives", "mode", "port",
+    "sslmode", "target_session_attrs", "timeout", "uri",
+})
+MASK = "***"
+
+
+def masked_url(url: str) -> str:
+    """A database URL fit to print: its password, and every query value that may be a
+    secret, replaced by ***."""
+    try:
+        parsed = make_url(normalise_url(url))
+    except Exception:  # noqa: BLE001 - unparseable: nothing before @, no query values
+        where, _, query = url.split("@")[-1].partition("?")
+        return where + (f"?{MASK}" if query else "")
+    shown = parsed.set(query={}).render_as_string(hide_password=True)
+    pairs = []
+    for key in sorted(parsed.query):
+        values = parsed.query[key]
+        for value in (values,) if isinstance(values, str) else values:
+            value = value if key.lower() in PLAIN_QUERY_KEYS else MASK
+            pairs.append(f"{quote(key, safe='')}={quote(value, safe='*')}")
+    return shown + ("?" + "&".join(pairs) if pairs else "")
 
 
 def normalise_url(url: str) -> str:

@@ -23,11 +23,11 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
-from waitress.server import create_server
 
 from bot.config import Env, Settings
 from bot.runtime import Runtime, build_runtime
 from bot.sms.twilio import expected_signature
+from bot.web import server as web_server
 from bot.worker.pacing import METHOD_LIMITS, Limit, SlackPacer
 from tests.fakes import slack_oauth
 from tests.fakes.slack_api import FakeSlack
@@ -51,6 +51,9 @@ expiry_minutes = 30
 # Seals OAuth desks' stored tokens (SMSDESK_ENCRYPTION_KEY); a fixed key, so a test can
 # restart a desk on the same database and still read them.
 ENCRYPTION_KEY = "bm90LWEtc2VjcmV0LWp1c3QtZm9yLXRoZS10ZXN0cyE="
+# SMSDESK_OPS_TOKEN: what a monitoring system sends as a bearer token for /metrics and the
+# details of /readyz.
+OPS_TOKEN = "test-ops-token"
 
 
 class TrackingExecutor(ThreadPoolExecutor):
@@ -123,6 +126,22 @@ class Desk:
     def carrier_reports(self, sms, status: str, error_code: str | None = None) -> httpx.Response:
         _url, params = self.twilio.status_callback(sms, status, error_code)
         return self._twilio_post("/sms/twilio/status", params)
+
+    # --- as the simulator page (SMS_PROVIDER=simulator) --------------------------------
+    @property
+    def simulator_page(self) -> str:
+        """The simulator's address with its key, as the log prints it at start."""
+        return f"{self.url}/simulator?token={self.runtime.web.config['SMSDESK'].simulator_token}"
+
+    @property
+    def simulator_headers(self) -> dict[str, str]:
+        """What the page adds to its API calls: the key it was opened with."""
+        return {"X-Simulator-Token": self.runtime.web.config["SMSDESK"].simulator_token}
+
+    # --- as the operator's monitoring -------------------------------------------------
+    @property
+    def ops_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {OPS_TOKEN}"}
 
     # --- as Slack ----------------------------------------------------------------------
     def _slack_post(self, body: str, content_type: str,
@@ -383,11 +402,12 @@ def start_desk(database_url: str, *, settings: Settings | None = None,
                user_groups: dict[str, tuple[str, ...]] | None = None,
                pacer: SlackPacer | None = None, pacing: bool = True,
                worker_threads: int = 3, oauth: bool = False,
-               encryption_key: str = ENCRYPTION_KEY) -> Desk:
+               encryption_key: str = ENCRYPTION_KEY, ops_token: str | None = OPS_TOKEN) -> Desk:
     """`sms_provider="simulator"` runs the desk with no Twilio at all (the fake stays idle).
     `user_groups` exist in the fake Slack before the app starts (it reads them at start).
     `oauth=True`: no bot token; workspaces install through /slack/install (`install_workspace`);
-    their tokens are stored sealed with `encryption_key` (SMSDESK_ENCRYPTION_KEY)."""
+    their tokens are stored sealed with `encryption_key` (SMSDESK_ENCRYPTION_KEY).
+    `ops_token` is SMSDESK_OPS_TOKEN (None: not set)."""
     slack = FakeSlack().start()
     twilio = FakeTwilio().start()
     for user in agents:
@@ -398,7 +418,7 @@ def start_desk(database_url: str, *, settings: Settings | None = None,
     desk = _start_instance(database_url, slack, twilio, settings=settings,
                            sms_provider=sms_provider, pacer=pacer, pacing=pacing,
                            worker_threads=worker_threads, oauth=oauth,
-                           encryption_key=encryption_key)
+                           encryption_key=encryption_key, ops_token=ops_token)
     desk.owns_fakes = True  # another instance started beside it shares them
     return desk
 
@@ -430,20 +450,23 @@ def _start_instance(database_url: str, slack: FakeSlack, twilio: FakeTwilio, *,
                     settings: Settings | None = None, sms_provider: str = "twilio",
                     pacer: SlackPacer | None = None, pacing: bool = True,
                     worker_threads: int = 3, oauth: bool = False,
-                    encryption_key: str = ENCRYPTION_KEY) -> Desk:
+                    encryption_key: str = ENCRYPTION_KEY,
+                    ops_token: str | None = OPS_TOKEN) -> Desk:
     # Bind first so the public URL (which Twilio signs) is known before the app is built.
     holder: dict = {}
 
     def app(environ, start_response):
         return holder["web"](environ, start_response)
 
-    server = create_server(app, host="127.0.0.1", port=0, threads=8)
+    server = web_server.create(app, "127.0.0.1", 0)  # as `smsdesk serve` serves
     url = f"http://127.0.0.1:{server.effective_port}"
     environ = {
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.url, "DATABASE_URL": database_url,
         "SMS_PROVIDER": sms_provider, "SMSDESK_PUBLIC_URL": url,
     }
+    if ops_token is not None:
+        environ["SMSDESK_OPS_TOKEN"] = ops_token
     if oauth:
         environ.update({"SLACK_CLIENT_ID": slack_oauth.CLIENT_ID,
                         "SLACK_CLIENT_SECRET": slack_oauth.CLIENT_SECRET,
@@ -475,6 +498,7 @@ class DeskProcess(Desk):
     database_url: str = ""
     env: dict = field(default_factory=dict)
     process: subprocess.Popen | None = None
+    serve_args: tuple[str, ...] = ("--host", "127.0.0.1")
     _db: object = None
 
     @property
@@ -488,7 +512,7 @@ class DeskProcess(Desk):
     def start(self) -> DeskProcess:
         log = open(self.env["SMSDESK_LOG_FILE"], "a")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"],
+            [sys.executable, "-m", "bot.cli", "serve", *self.serve_args],
             env=self.env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + 20

@@ -224,12 +224,14 @@ def test_the_simulator_phone_can_send_a_picture(tmp_path):
     desk = start_desk(f"sqlite:///{tmp_path / 'd.sqlite3'}", sms_provider="simulator")
     try:
         response = desk.http.post(desk.url + "/simulator/api/messages",
+                                  headers=desk.simulator_headers,
                                   data={"from": CUSTOMER, "body": "my dog"},
                                   files={"image": ("dog.jpg", _jpeg(), "image/jpeg")})
         assert response.status_code == 201
         _accept(desk)
         desk.slack.wait_for(lambda s: s.files(), 10, "no thumbnail from the simulator")
         conversation = desk.http.get(desk.url + "/simulator/api/messages",
+                                     headers=desk.simulator_headers,
                                      params={"phone": CUSTOMER}).json()["messages"]
         assert conversation[0]["body"] == "my dog" and conversation[0]["pictures"] == 1
     finally:

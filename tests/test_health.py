@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -16,7 +17,8 @@ SMSDESK = [sys.executable, "-m", "bot.cli"]
 
 
 def _readyz(desk):
-    return desk.http.get(desk.url + "/readyz")
+    """/readyz as the operator's monitoring reads it: with SMSDESK_OPS_TOKEN, in detail."""
+    return desk.http.get(desk.url + "/readyz", headers=desk.ops_headers)
 
 
 def _forget(desk) -> None:
@@ -75,6 +77,112 @@ def test_readyz_is_503_when_twilio_is_unreachable(desk):
     assert response.status_code == 503
     sms = response.json()["checks"]["sms"]
     assert not sms["ok"] and "Twilio unreachable" in sms["reason"]
+
+
+# --- what strangers see ---------------------------------------------------------------------
+
+
+def test_the_public_readyz_says_only_ready_or_not(desk):
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "test-ops-token"}):
+        response = desk.http.get(desk.url + "/readyz", headers=headers)
+        assert response.status_code == 200
+        assert response.json() == {"ready": True}  # no team, no bot, no checks
+    assert desk.team_id in _readyz(desk).text  # the operator's monitoring sees who it is
+
+
+def test_readyz_without_an_ops_token_set_is_bare_for_everyone(database_url):
+    from tests.harness import OPS_TOKEN, start_desk
+
+    desk = start_desk(database_url, ops_token=None)
+    try:
+        response = desk.http.get(desk.url + "/readyz",
+                                 headers={"Authorization": f"Bearer {OPS_TOKEN}"})
+        assert response.status_code == 200 and response.json() == {"ready": True}
+    finally:
+        desk.close()
+
+
+@pytest.fixture
+def proxied_desk(database_url):
+    """A desk on PostgreSQL through a TcpProxy the test can cut, its URL carrying a
+    password as a query parameter (as libpq allows)."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("a TCP cut needs a database server")
+    from tests.fakes.tcp_proxy import TcpProxy
+    from tests.harness import start_desk
+
+    target = urlsplit(database_url)
+    proxy = TcpProxy(target.hostname, target.port or 5432)
+    desk = start_desk(proxy.url_for(database_url) + "?password=s3cret-pw&sslmode=prefer")
+    yield desk, proxy
+    proxy.restore()
+    desk.close()
+    proxy.close()
+
+
+@pytest.mark.postgres
+def test_a_database_failure_is_told_in_detail_only_to_the_operator(proxied_desk):
+    desk, proxy = proxied_desk
+    proxy.cut()
+
+    response = desk.http.get(desk.url + "/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"ready": False}  # no driver error: no host, port or user
+    assert str(proxy.port) not in response.text and "postgres" not in response.text
+
+    detail = _readyz(desk)
+    assert detail.status_code == 503
+    database = detail.json()["checks"]["database"]
+    assert not database["ok"] and str(proxy.port) in database["reason"]
+    assert "password=***" in database["fix"] and "sslmode=prefer" in database["fix"]
+    assert "s3cret-pw" not in detail.text
+
+
+def test_readyz_of_a_desk_installed_by_oauth_checks_the_app_credentials(database_url):
+    from tests.harness import start_desk
+
+    desk = start_desk(database_url, oauth=True)
+    try:
+        assert desk.http.get(desk.url + "/readyz").json() == {"ready": True}
+        response = _readyz(desk)
+        assert response.status_code == 200, response.text
+        checks = response.json()["checks"]
+        assert set(checks) == {"database", "slack", "sms"}
+        assert "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET accepted" in checks["slack"]["reason"]
+    finally:
+        desk.close()
+
+
+def test_the_app_credentials_check_says_how_to_fix_a_wrong_secret(fakes):
+    from slack_sdk import WebClient
+
+    from bot import health
+    from tests.fakes import slack_oauth
+
+    slack, _twilio = fakes
+    client = WebClient(base_url=slack.url, timeout=5)
+    assert health.check_slack_app(client, slack_oauth.CLIENT_ID, slack_oauth.CLIENT_SECRET).ok
+    check = health.check_slack_app(client, slack_oauth.CLIENT_ID, "not-the-secret")
+    assert not check.ok and "invalid_client_id" in check.reason
+    assert "App Credentials" in check.fix and "not-the-secret" not in str(check)
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("postgresql://desk:s3cret@db.internal:5432/desk",
+     "postgresql+psycopg://desk:***@db.internal:5432/desk"),
+    ("postgresql://desk@db.internal/desk?password=s3cret&sslmode=require",
+     "postgresql+psycopg://desk@db.internal/desk?password=***&sslmode=require"),
+    ("postgresql://db.internal/desk?sslpassword=s3cret&application_name=smsdesk",
+     "postgresql+psycopg://db.internal/desk?application_name=smsdesk&sslpassword=***"),
+    ("postgresql://desk:s3cret@db.internal/desk?token=s3cret",
+     "postgresql+psycopg://desk:***@db.internal/desk?token=***"),
+    ("sqlite:////var/lib/smsdesk/desk.sqlite3", "sqlite:////var/lib/smsdesk/desk.sqlite3"),
+    ("not a url:s3cret@db.internal/desk?password=s3cret", "db.internal/desk?***"),
+])
+def test_a_database_url_is_shown_with_every_secret_masked(url, shown):
+    from storage.db import masked_url
+
+    assert masked_url(url) == shown
 
 
 # --- smsdesk doctor ---------------------------------------------------------------------
@@ -141,3 +249,17 @@ def test_doctor_lists_missing_configuration_with_where_to_find_it(fakes, tmp_pat
     assert "fix: copy the Signing Secret from Basic Information" in result.stdout
     assert "✗ settings:" in result.stdout and "offer_timeout_seconds" in result.stdout
     assert "✓ slack:" in result.stdout
+
+
+def test_doctor_of_a_desk_installed_by_oauth_checks_the_app_credentials(fakes, tmp_path):
+    from tests.fakes import slack_oauth
+    from tests.harness import ENCRYPTION_KEY
+
+    oauth = {"SLACK_BOT_TOKEN": "", "SLACK_CLIENT_ID": slack_oauth.CLIENT_ID,
+             "SMSDESK_ENCRYPTION_KEY": ENCRYPTION_KEY}
+    result = _doctor(_env(*fakes, tmp_path, SLACK_CLIENT_SECRET=slack_oauth.CLIENT_SECRET,
+                          **oauth), tmp_path)
+    assert "✓ slack: SLACK_CLIENT_ID and SLACK_CLIENT_SECRET accepted" in result.stdout
+    result = _doctor(_env(*fakes, tmp_path, SLACK_CLIENT_SECRET="wrong", **oauth), tmp_path)
+    assert "✗ slack: oauth.v2.access: invalid_client_id" in result.stdout
+    assert "App Credentials" in result.stdout and "wrong" not in result.stdout

@@ -13,7 +13,7 @@ CUSTOMER = "+14155550100"
 
 
 def _scrape(desk) -> dict[tuple[str, tuple], float]:
-    response = desk.http.get(desk.url + "/metrics")
+    response = desk.http.get(desk.url + "/metrics", headers=desk.ops_headers)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
@@ -90,3 +90,23 @@ def test_each_desk_counts_only_its_own_texts(database_url, tmp_path):
     finally:
         first.close()
         other.close()
+
+
+def test_metrics_are_for_the_bearer_of_the_ops_token_only(desk, database_url, tmp_path):
+    from tests.harness import OPS_TOKEN, start_desk
+
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": OPS_TOKEN}):
+        response = desk.http.get(desk.url + "/metrics", headers=headers)
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+        assert "SMSDESK_OPS_TOKEN" in response.text and "smsdesk_" not in response.text
+    assert "smsdesk_queue_waiting" in desk.http.get(desk.url + "/metrics",
+                                                    headers=desk.ops_headers).text
+
+    unset = start_desk(f"sqlite:///{tmp_path / 'unset.sqlite3'}", ops_token=None)
+    try:
+        response = unset.http.get(unset.url + "/metrics",
+                                  headers={"Authorization": f"Bearer {OPS_TOKEN}"})
+        assert response.status_code == 404 and "set SMSDESK_OPS_TOKEN" in response.text
+    finally:
+        unset.close()

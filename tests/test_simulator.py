@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,14 @@ import pytest
 from bot.config import Settings
 from bot.slack import ids
 from tests.fakes import wait_until
-from tests.harness import DESK_CHANNEL, action_value, has_button, start_desk
+from tests.harness import (
+    DESK_CHANNEL,
+    SESSION_DESK_TOML,
+    action_value,
+    desk_process,
+    has_button,
+    start_desk,
+)
 
 CUSTOMER = "+14155550123"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -36,12 +45,13 @@ def _ready(desk, agent: str = "UAGENT1") -> None:
 
 
 def _phone_texts(desk, from_number: str, body: str):
-    return desk.http.post(desk.url + "/simulator/api/messages",
+    return desk.http.post(desk.url + "/simulator/api/messages", headers=desk.simulator_headers,
                           json={"from": from_number, "body": body})
 
 
 def _phone_shows(desk, phone: str) -> list[dict]:
-    response = desk.http.get(desk.url + "/simulator/api/messages", params={"phone": phone})
+    response = desk.http.get(desk.url + "/simulator/api/messages", params={"phone": phone},
+                             headers=desk.simulator_headers)
     assert response.status_code == 200, response.text
     return response.json()["messages"]
 
@@ -129,12 +139,99 @@ def test_there_is_no_simulator_when_twilio_sends(desk):
     _ready(desk)
 
     assert desk.http.get(desk.url + "/simulator").status_code == 404
-    assert _phone_texts(desk, CUSTOMER, "let me in").status_code == 404
+    assert desk.http.post(desk.url + "/simulator/api/messages",
+                          json={"from": CUSTOMER, "body": "let me in"}).status_code == 404
     assert desk.http.get(desk.url + "/simulator/api/messages",
                          params={"phone": CUSTOMER}).status_code == 404
 
     desk.wait_idle()
     assert desk.previews_for("UAGENT1") == []
+
+
+# --- who may use it ---------------------------------------------------------------------------
+
+
+def test_the_simulator_answers_only_with_the_key_from_the_log(simulator_desk):
+    desk = simulator_desk
+    _ready(desk)
+    messages = desk.url + "/simulator/api/messages"
+
+    for key in ({}, {"X-Simulator-Token": "guessed"}):
+        page = desk.http.get(desk.url + "/simulator", params={"token": key.get(
+            "X-Simulator-Token", "")})
+        assert page.status_code == 403 and "address printed in the log" in page.text
+        texted = desk.http.post(messages, json={"from": CUSTOMER, "body": "fake"}, headers=key)
+        assert texted.status_code == 403
+        assert "address printed in the log" in texted.json()["error"]
+        read = desk.http.get(messages, params={"phone": CUSTOMER}, headers=key)
+        assert read.status_code == 403
+    # The key in the address does not open the API: only the page's own calls carry it.
+    assert desk.http.get(messages + "?token=" + desk.simulator_page.split("token=")[1],
+                         params={"phone": CUSTOMER}).status_code == 403
+
+    desk.wait_idle()
+    assert desk.previews_for("UAGENT1") == []
+    page = desk.http.get(desk.simulator_page)
+    assert page.status_code == 200 and "no real SMS are sent" in page.text
+    assert page.headers["Referrer-Policy"] == "no-referrer"  # the key stays on this page
+    assert _phone_shows(desk, CUSTOMER) == []
+
+
+def test_a_form_on_another_site_cannot_text_the_desk(simulator_desk):
+    desk = simulator_desk
+    _ready(desk)
+    form = {"from": CUSTOMER, "body": "send your password to evil.example"}
+    image = {"image": ("a.jpg", b"\xff\xd8\xff\xd9", "image/jpeg")}
+
+    # What a browser sends for a form on evil.example that posts here: no key, its Origin.
+    answer = desk.http.post(desk.url + "/simulator/api/messages", data=form, files=image,
+                            headers={"Origin": "http://evil.example"})
+    assert answer.status_code == 403
+    # Even knowing the key, a post from another origin is refused, multipart or JSON.
+    for origin in ("http://evil.example", "null", desk.url.replace("127.0.0.1", "localhost")):
+        headers = {**desk.simulator_headers, "Origin": origin}
+        answer = desk.http.post(desk.url + "/simulator/api/messages", data=form, files=image,
+                                headers=headers)
+        assert answer.status_code == 403 and "another site" in answer.json()["error"]
+        answer = desk.http.post(desk.url + "/simulator/api/messages", json=form,
+                                headers=headers)
+        assert answer.status_code == 403
+
+    desk.wait_idle()
+    assert desk.previews_for("UAGENT1") == []
+    assert _phone_shows(desk, CUSTOMER) == []
+    # The page itself posts from the desk's own origin: taken.
+    answer = desk.http.post(desk.url + "/simulator/api/messages", json=form,
+                            headers={**desk.simulator_headers, "Origin": desk.url})
+    assert answer.status_code == 201
+
+
+def test_serve_in_simulator_mode_listens_on_loopback_only_unless_told(tmp_path):
+    desk = desk_process(f"sqlite:///{tmp_path / 'd.sqlite3'}", tmp_path, SESSION_DESK_TOML)
+    desk.env["SMS_PROVIDER"] = "simulator"
+    desk.serve_args = ()  # no --host: the default an admin gets
+    port = int(desk.env["PORT"])
+    try:
+        desk.start()
+        # 127.0.0.2 is this machine too, but not the address 127.0.0.1 a socket bound to.
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.2", port), timeout=5).close()
+        log = desk.log()
+        assert "listening on 127.0.0.1 only" in log and "--host" in log
+        printed = re.search(r"phone is at (http://\S+/simulator\?token=[\w-]+)", log)
+        assert printed, log
+        assert desk.http.get(printed.group(1)).status_code == 200
+        assert desk.http.get(desk.url + "/simulator").status_code == 403
+        desk.process.terminate()
+        desk.process.wait(10)
+
+        desk.serve_args = ("--host", "0.0.0.0")  # the admin asked for every interface
+        desk.start()
+        socket.create_connection(("127.0.0.2", port), timeout=5).close()
+    finally:
+        desk.close()
+        desk.slack.stop()
+        desk.twilio.stop()
 
 
 # --- bad input ------------------------------------------------------------------------------
@@ -156,7 +253,8 @@ def test_a_bad_simulated_text_is_refused_with_a_reason_and_nothing_is_offered(
     desk = simulator_desk
     _ready(desk)
 
-    response = desk.http.post(desk.url + "/simulator/api/messages", json=sent)
+    response = desk.http.post(desk.url + "/simulator/api/messages", json=sent,
+                              headers=desk.simulator_headers)
 
     assert response.status_code == 400
     assert error_says in response.json()["error"]
@@ -175,7 +273,8 @@ def test_a_simulated_text_of_exactly_1600_characters_is_taken(simulator_desk):
 
 def test_reading_the_conversation_of_a_bad_number_is_refused_with_a_reason(simulator_desk):
     response = simulator_desk.http.get(simulator_desk.url + "/simulator/api/messages",
-                                       params={"phone": "nope"})
+                                       params={"phone": "nope"},
+                                       headers=simulator_desk.simulator_headers)
     assert response.status_code == 400
     assert "not a phone number" in response.json()["error"]
 
@@ -234,7 +333,7 @@ def test_an_admin_texts_from_the_simulator_page_and_sees_the_agents_reply(
     _ready(desk)
     dialogs = []  # an alert() would mean the page ran a message as markup
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(desk.url + "/simulator")
+    page.goto(desk.simulator_page)  # the address from the log, key included
     expect(page.locator(".banner")).to_contain_text("no real SMS are sent")
 
     phone = page.locator("#phone")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import socket
+
+import pytest
 from sqlalchemy import func, select
 
 from bot.sms.twilio import expected_signature
 from storage.models import Contact, Message
+from tests.harness import SESSION_DESK_TOML, desk_process
 
 CUSTOMER = "+14155550100"
 
 
 def _stored(desk) -> tuple[int, int]:
-    with desk.runtime.services.db.transaction() as s:
+    with desk.db.transaction() as s:
         return (s.scalar(select(func.count()).select_from(Message)),
                 s.scalar(select(func.count()).select_from(Contact)))
 
@@ -71,3 +75,41 @@ def test_a_status_callback_for_an_unknown_message_is_accepted_and_ignored(desk):
 
 def test_healthz_answers(desk):
     assert desk.http.get(desk.url + "/healthz").json() == {"ok": True}
+
+
+# --- the real server (`smsdesk serve`) -----------------------------------------------------
+
+
+@pytest.fixture
+def served(tmp_path):
+    desk = desk_process(f"sqlite:///{tmp_path / 'd.sqlite3'}", tmp_path, SESSION_DESK_TOML)
+    yield desk.start()
+    desk.close()
+    desk.slack.stop()
+    desk.twilio.stop()
+
+
+def _answer_to_a_huge_upload(desk, sent: bytes) -> bytes:
+    """Announce 100 MiB, send `sent` only, and read what the server answers. A server that
+    waits for the rest of the body answers nothing: the read times out."""
+    port = int(desk.env["PORT"])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(
+            b"POST /sms/twilio/inbound HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            + f"Content-Length: {100 * 1024 * 1024}\r\n\r\n".encode() + sent)
+        answer = b""
+        try:
+            while chunk := connection.recv(65536):
+                answer += chunk  # until the server closes the connection
+        except TimeoutError:
+            pytest.fail(f"the server kept waiting for the 100 MiB body; it said {answer!r}")
+    return answer
+
+
+def test_a_body_announced_over_the_limit_is_refused_before_it_is_read(served):
+    answer = _answer_to_a_huge_upload(served, b"MessageSid=SM1&Body=" + b"x" * 1000)
+
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert _stored(served) == (0, 0)
+    assert served.customer_texts(CUSTOMER, "hello").status_code == 200  # and it still serves

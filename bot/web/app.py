@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, request
 from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
 
-from bot import health, tenancy
-from bot import metrics as metrics_module
+from bot import tenancy
+from bot.health import Readiness
 from bot.services import Services
-from bot.web import media_routes, simulator, twilio_routes
+from bot.web import media_routes, ops_routes, simulator, twilio_routes
 from bot.web.media_links import MediaLinks
 
 # Twilio's largest webhook (an MMS with ten media URLs) is a few KB; Slack's payloads are
@@ -26,6 +26,9 @@ class WebContext:
     public_url: str
     twilio_auth_token: str | None
     media_links: MediaLinks
+    readiness: Readiness  # the checks behind /readyz
+    simulator_token: str | None = None  # the key of /simulator's address (simulator mode)
+    ops_token: str | None = None  # SMSDESK_OPS_TOKEN: /metrics and /readyz's details
 
     def team_for(self, business_number: str) -> str | None:
         """The workspace a text to this business number belongs to."""
@@ -39,7 +42,8 @@ def create_web_app(context: WebContext, bolt_app: App | None) -> Flask:
     web.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     web.register_blueprint(twilio_routes.blueprint)
     web.register_blueprint(media_routes.blueprint)
-    if context.services.simulator_url is not None:
+    web.register_blueprint(ops_routes.blueprint)
+    if context.simulator_token is not None:
         web.register_blueprint(simulator.blueprint)
 
     if bolt_app is not None:
@@ -64,26 +68,8 @@ def create_web_app(context: WebContext, bolt_app: App | None) -> Flask:
         # Request threads are reused: what a previous request served is not this one's.
         tenancy.serve(None)
 
-    @web.get("/healthz")
-    def healthz() -> Response:
-        return jsonify(ok=True)  # the process is up; whether it can work is /readyz
-
+    web.config["SMSDESK_READINESS"] = context.readiness
     services = context.services
-    readiness = health.Readiness(services.db, lambda: services.slack_client(context.team_id),
-                                 services.sender)
-    web.config["SMSDESK_READINESS"] = readiness
-
-    @web.get("/readyz")
-    def readyz() -> Response:
-        ready, body = health.report(readiness.checks())
-        return jsonify(body), 200 if ready else 503
-
     services.metrics.watch(services.db,
                            lambda: [queue.name for queue in services.settings.all_queues()])
-
-    @web.get("/metrics")
-    def metrics() -> Response:
-        return Response(services.metrics.exposition(), mimetype=None,
-                        content_type=metrics_module.CONTENT_TYPE)
-
     return web

@@ -1,13 +1,17 @@
 """The simulated customer phone at /simulator: text the desk and read its replies locally.
 
-Registered only when SMS_PROVIDER=simulator (elsewhere /simulator is a 404). It needs no
-signature, which is fine for a desk that sends no real SMS; that is exactly why it is off
-in every other mode.
+Registered only when SMS_PROVIDER=simulator (elsewhere /simulator is a 404). Its texts reach
+the real workspace, so it is not open to whoever reaches the port: the page answers only at
+the address the log prints (a key new at every start), the page hands that key to its API
+calls in a header (which a form or a plain link cannot send), and a post from a page of
+another origin is refused even with the key.
 """
 
 from __future__ import annotations
 
+import hmac
 from importlib import resources
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import func, select
@@ -22,17 +26,56 @@ from storage.models import Media, Message
 
 blueprint = Blueprint("simulator", __name__)
 MAX_SMS_CHARS = 1600  # what carriers (and Twilio) take in one concatenated message
+TOKEN_HEADER = "X-Simulator-Token"
+NO_KEY = ("the simulator answers only at the address printed in the log when the desk "
+          "started (/simulator?token=...)")
 
 
 def _business_number() -> str:
     return current_app.config["SMSDESK"].services.settings.sending_numbers()[0]
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _from_another_origin() -> bool:
+    """A browser names the page a post comes from; only the desk's own pages may post.
+    (No Origin at all is a client that is not a browser page: the key decides.)"""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    own = {_origin(request.host_url), _origin(current_app.config["SMSDESK"].public_url)}
+    return origin.lower() not in own
+
+
+def _refuse(status: int, reason: str) -> Response:
+    if request.path.startswith("/simulator/api/"):
+        return jsonify(error=reason), status
+    return Response(reason + "\n", status=status, mimetype="text/plain")
+
+
+@blueprint.before_request
+def only_with_the_key() -> Response | None:
+    expected = current_app.config["SMSDESK"].simulator_token
+    given = (request.args.get("token", "") if request.path == "/simulator"
+             else request.headers.get(TOKEN_HEADER, ""))
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        return _refuse(403, NO_KEY)
+    if request.method == "POST" and _from_another_origin():
+        return _refuse(403, "a page of another site may not post to the simulator")
+    return None
+
+
 @blueprint.get("/simulator")
 def page() -> Response:
     html = resources.files("bot.web").joinpath("simulator_page.html").read_text("utf-8")
-    return Response(html.replace("{{BUSINESS_NUMBER}}", _business_number()),
-                    mimetype="text/html")
+    response = Response(html.replace("{{BUSINESS_NUMBER}}", _business_number()),
+                        mimetype="text/html")
+    # The key is in this page's address: no other site learns it from a Referer.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @blueprint.post("/simulator/api/messages")
