@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from bot.desk.redaction import unsafe_pattern
 from bot.queues import (
     DEFAULT_QUEUE,
     AgentOverride,
@@ -488,6 +489,11 @@ def _privacy_settings(path, privacy: dict) -> dict:
             raise ConfigError(f"{path}: privacy.redact_patterns[{index}] is not a regular "
                               f"expression: {error}",
                               ("privacy", "redact_patterns", index)) from None
+        if unsafe_pattern(pattern):
+            raise ConfigError(f"{path}: privacy.redact_patterns[{index}] \"{pattern}\" puts a "
+                              "repeat inside a repeat (like (a+)+), which can take seconds "
+                              "of CPU on one SMS: write it without the inner repeat",
+                              ("privacy", "redact_patterns", index))
     return {"uninstall_grace_days": grace, "retention_days": retention, "erasure": erasure,
             "export_roles": _roles(path, "privacy", "export_roles",
                                    privacy.get("export_roles"), Settings.export_roles),

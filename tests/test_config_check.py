@@ -176,3 +176,13 @@ def test_problems_deeper_in_the_file_are_found_at_their_line(capsys, tmp_path, t
     code, _out, err = _check(capsys, path)
     assert code == 2
     assert f"{path}:{line}: " in err and complaint in err.split(f"{path}:{line}: ", 1)[1]
+
+
+def test_a_redact_pattern_that_can_backtrack_for_seconds_is_refused_at_its_line(capsys,
+                                                                               tmp_path):
+    path = _write(tmp_path, "[privacy]\nredact_cards = true\n"
+                            "redact_patterns = ['(\\w+\\s?)+$']\n")
+    code, _out, err = _check(capsys, path)
+    assert code == 2
+    assert f"{path}:3: " in err
+    assert r"(\w+\s?)+$" in err and "repeat inside a repeat" in err
