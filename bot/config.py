@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from bot.desk.redaction import unsafe_pattern
 from bot.queues import (
     DEFAULT_QUEUE,
     AgentOverride,
@@ -53,7 +54,7 @@ SETTINGS_KEYS: dict[str, frozenset[str]] = {
                            "new_sms_roles"}),
     "privacy": frozenset({"uninstall_grace_days", "export_roles", "erasure",
                           "retention_days", "redact_cards", "redact_patterns",
-                          "redact_in_storage"}),
+                          "redact_in_storage", "finished_jobs_days"}),
     # Each [[queues]] table and each [agents.U…] table: the fields of what they become.
     "queues": frozenset(f.name for f in fields(Queue)),
     "agents": frozenset(f.name for f in fields(AgentOverride)) - {"user_id"},
@@ -130,6 +131,9 @@ class Settings:
     # Closed interactions' transcripts and media are purged this many days after closing
     # (0: kept until erased).
     retention_days: int = 365
+    # Finished outbox jobs (their payloads can hold a number or a line of text) are deleted
+    # this many days after they finished (0: kept).
+    finished_jobs_days: int = 7
     # Card numbers (Luhn-valid 13-19 digit runs) and these regexes in customer text are
     # masked in Slack; also in the database when redact_in_storage is true.
     redact_cards: bool = True
@@ -474,7 +478,9 @@ def _privacy_settings(path, privacy: dict) -> dict:
         raise ConfigError(f"{path}: [privacy] must be a table", ("privacy",))
     grace = privacy.get("uninstall_grace_days", Settings.uninstall_grace_days)
     retention = privacy.get("retention_days", Settings.retention_days)
-    for key, days in (("uninstall_grace_days", grace), ("retention_days", retention)):
+    jobs_days = privacy.get("finished_jobs_days", Settings.finished_jobs_days)
+    for key, days in (("uninstall_grace_days", grace), ("retention_days", retention),
+                      ("finished_jobs_days", jobs_days)):
         if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3650:
             raise ConfigError(f"{path}: privacy.{key} must be a whole number of days from 0 "
                               f"to 3650, got {shown(days)}", ("privacy", key))
@@ -498,7 +504,13 @@ def _privacy_settings(path, privacy: dict) -> dict:
             raise ConfigError(f"{path}: privacy.redact_patterns[{index}] is not a regular "
                               f"expression: {error}",
                               ("privacy", "redact_patterns", index)) from None
+        if unsafe_pattern(pattern):
+            raise ConfigError(f"{path}: privacy.redact_patterns[{index}] \"{pattern}\" puts a "
+                              "repeat inside a repeat (like (a+)+), which can take seconds "
+                              "of CPU on one SMS: write it without the inner repeat",
+                              ("privacy", "redact_patterns", index))
     return {"uninstall_grace_days": grace, "retention_days": retention, "erasure": erasure,
+            "finished_jobs_days": jobs_days,
             "export_roles": _roles(path, "privacy", "export_roles",
                                    privacy.get("export_roles"), Settings.export_roles),
             "redact_patterns": tuple(patterns), **flags}

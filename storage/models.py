@@ -457,3 +457,19 @@ class ErasureStep(Base):
     target: Mapped[dict[str, Any]] = mapped_column(default=dict)
     state: Mapped[str] = mapped_column(String(16), default="pending")
     reason: Mapped[str | None] = mapped_column(String(300))
+
+
+class ExportUpload(Base):
+    """A contact's export file the app uploaded to someone's DM: a later erasure of the
+    contact deletes the file from Slack too (bot/desk/erasure.py)."""
+
+    __tablename__ = "export_uploads"
+    __table_args__ = (Index("ix_export_uploads_contact", "team_id", "contact_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    contact_id: Mapped[int] = mapped_column(BigInteger)
+    requested_by: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str | None] = mapped_column(String(32))  # the requester's DM
+    file_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.db import Database
 from storage.models import Job, utcnow
 
 UNFINISHED = ("pending", "running")
+FINISHED = ("done", "dead")
 
 
 def enqueue(
@@ -188,3 +189,26 @@ def next_due_at(db: Database) -> datetime | None:
         return session.scalar(
             select(Job.due_at).where(Job.state == "pending").order_by(Job.due_at).limit(1)
         )
+
+
+def teams_with_finished(db: Database) -> list[str]:
+    with db.transaction() as session:
+        return sorted(session.scalars(select(Job.team_id).distinct().where(
+            Job.state.in_(FINISHED))))
+
+
+def prune_finished(db: Database, team_id: str, before: datetime, limit: int) -> tuple[int, bool]:
+    """Delete up to `limit` of the workspace's jobs that finished before `before`: their
+    payloads (a number, a line of an SMS) outlive their use. Nothing waits on a finished
+    job (a lane waits only on unfinished ones), so no order changes. Returns how many were
+    deleted, and whether more are waiting."""
+    with db.transaction() as session:
+        ids = list(session.scalars(select(Job.id).where(
+            Job.team_id == team_id, Job.state.in_(FINISHED), Job.finished_at < before)
+            .order_by(Job.id).limit(limit + 1)))
+        more, ids = len(ids) > limit, ids[:limit]
+        if not ids:
+            return 0, False
+        deleted = session.execute(delete(Job).where(Job.id.in_(ids), Job.state.in_(FINISHED))
+                                  .execution_options(synchronize_session=False)).rowcount
+    return deleted, more

@@ -42,6 +42,7 @@ def test_the_environment_names_the_desk_channel_over_the_file():
     ("[desk]\nhelp_reply = ''", "desk.help_reply must be text in quotes"),
     ("[desk]\nhelp_reply = 5", "desk.help_reply must be text in quotes"),
     (f"[desk]\nhelp_reply = '{'x' * 321}'", "keep it to 320"),
+    ("[privacy]\nfinished_jobs_days = -1", "privacy.finished_jobs_days must be a whole number"),
 ])
 def test_a_mistake_in_the_settings_is_named(tmp_path, text, complaint):
     path = tmp_path / "smsdesk.toml"

@@ -209,3 +209,13 @@ business_numbers = ["+15005550006"]
     assert code == 0, err
     assert "the top-level numbers +15005550009 reach no workspace" in out
     assert "+15005550006" not in out.split("warning:")[1]
+
+
+def test_a_redact_pattern_that_can_backtrack_for_seconds_is_refused_at_its_line(capsys,
+                                                                               tmp_path):
+    path = _write(tmp_path, "[privacy]\nredact_cards = true\n"
+                            "redact_patterns = ['(\\w+\\s?)+$']\n")
+    code, _out, err = _check(capsys, path)
+    assert code == 2
+    assert f"{path}:3: " in err
+    assert r"(\w+\s?)+$" in err and "repeat inside a repeat" in err

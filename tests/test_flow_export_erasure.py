@@ -31,6 +31,7 @@ from storage.models import (
     Contact,
     ContactNumber,
     Interaction,
+    Job,
     Media,
     Message,
     OptOut,
@@ -284,6 +285,49 @@ def test_erasure_removes_the_rows_the_slack_messages_and_the_providers_copies(de
     desk.customer_texts(CUSTOMER, "START")
     desk.wait_idle()
     assert _count(desk, OptOut) == 0
+
+
+def test_erasure_deletes_the_export_files_sent_to_admins(desk):
+    history = _a_customer_with_history(desk)
+    desk.slash(SUPERVISOR, ids.COMMAND_ADMIN, f"export #{history['contact_id']}")
+    desk.wait_idle()
+    [exported] = [f for f in desk.slack.files() if f["name"].endswith("-export.json")]
+
+    desk.submit_view(ADMIN, _erase(desk, ADMIN), {})
+    desk.wait_idle(timeout=20)
+    assert exported["id"] in {c.params.get("file") for c in desk.slack.calls_to("files.delete")}
+    assert desk.slack.files() == []  # the export went with the thread's picture
+    report = desk.slack.wait_for(
+        lambda s: next((m for m in s.messages(s.dm_channel(ADMIN))
+                        if "was erased" in m["text"]), None), 5, "no report DM")
+    assert "1 export file" in json.dumps(report["blocks"])
+    [finished] = _audit(desk, "privacy.erase_finished")
+    assert finished.detail["not_removed"] == []
+
+
+def _jobs_text(desk) -> str:
+    with desk.db.transaction() as s:
+        return json.dumps([[j.payload, j.last_error] for j in s.scalars(select(Job))],
+                          ensure_ascii=False)
+
+
+def test_erasure_leaves_nothing_of_the_contact_in_the_outbox(desk):
+    history = _a_customer_with_history(desk)
+    fresh = "+14155550123"
+    assert "errors" not in _new_sms_to(desk, "(415) 555-0123")
+    desk.wait_idle()
+    # The agent was told "Your SMS to +1 415-555-0123 is on its way", through a job.
+    assert "415-555-0123" in _jobs_text(desk)
+    jobs_before = _count(desk, Job)
+
+    desk.submit_view(ADMIN, _erase(desk, ADMIN, fresh), {})
+    desk.wait_idle(timeout=20)
+    left = _jobs_text(desk)
+    assert "555-0123" not in left and "4155550123" not in left
+    assert "We miss you" not in left
+    # Only that contact's jobs were scrubbed: the other contact's thread is still there.
+    assert _count(desk, Interaction, Interaction.contact_id == history["contact_id"]) == 2
+    assert _count(desk, Job) >= jobs_before  # scrubbed, not deleted: counts still add up
 
 
 def test_what_slack_keeps_is_named_in_the_report(desk):

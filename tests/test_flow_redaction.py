@@ -106,3 +106,25 @@ def test_with_redaction_off_the_agent_sees_what_the_customer_sent(database_url):
         assert CARD in lines and "masked" not in lines
     finally:
         desk.close()
+
+
+def test_a_pattern_that_runs_away_still_stores_the_sms_and_shows_it_masked(database_url,
+                                                                          caplog):
+    # (a|a)+$ passes the settings' nested-repeat check; a backtracking engine never
+    # finishes it on this text. The SMS is stored whole and the agent sees a masked line.
+    runaway = "(a|a)+$"
+    text = "a" * 30 + "! my pin is 4417"
+    settings = Settings(desk_channel=DESK_CHANNEL, offer_timeout_seconds=30,
+                        redact_patterns=(runaway,))
+    desk = start_desk(database_url, settings=settings)
+    try:
+        card = accept_new_interaction(desk, CUSTOMER, text)
+        desk.wait_idle()
+        lines = json.dumps(desk.slack.thread(DESK_CHANNEL, card["ts"]), ensure_ascii=False,
+                           default=str)
+        assert "Sensitive text was masked" in lines
+        assert "4417" not in _everything_sent_to_slack(desk)
+        with desk.db.transaction() as s:
+            assert list(s.scalars(select(Message.body))) == [text]
+    finally:
+        desk.close()

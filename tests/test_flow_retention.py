@@ -152,3 +152,41 @@ def test_one_timer_however_many_instances_start(desk):
         assert timers == 1
     finally:
         second.close()
+
+
+def _finished_job(desk, team_id: str, days_ago: int | None, state: str = "done") -> int:
+    """A job finished that many days ago (None: still pending), whose payload holds what a
+    finished notification holds: a customer's number and words."""
+    with desk.db.transaction() as s:
+        job = Job(team_id=team_id, kind="slack.notify_agent", state=state,
+                  payload={"user_id": "UAGENT1",
+                           "text": "Your SMS to +1 415-555-0100 is on its way."},
+                  due_at=utcnow() + timedelta(days=1), created_at=utcnow() - timedelta(days=60),
+                  finished_at=None if days_ago is None else utcnow() - timedelta(days=days_ago))
+        s.add(job)
+        s.flush()
+        return job.id
+
+
+def test_finished_jobs_are_pruned_after_each_workspaces_finished_jobs_days(database_url):
+    settings = Settings(desk_channel=DESK_CHANNEL, finished_jobs_days=7,
+                        workspaces=(Workspace(OTHER, Settings(desk_channel="COTHER",
+                                                              finished_jobs_days=30)),))
+    running = start_desk(database_url, settings=settings)
+    try:
+        running.wait_idle()
+        team = running.team_id
+        pruned = [_finished_job(running, team, 8), _finished_job(running, team, 9, "dead"),
+                  _finished_job(running, OTHER, 31)]
+        kept = [_finished_job(running, team, 6), _finished_job(running, OTHER, 20),
+                _finished_job(running, team, None, "pending")]
+        _an_hour_passes(running)
+        with running.db.transaction() as s:
+            left = set(s.scalars(select(Job.id).where(Job.id.in_(pruned + kept))))
+            timers = s.scalar(select(func.count()).select_from(Job).where(
+                Job.kind == retention.PURGE_EXPIRED, Job.state == "pending"))
+        assert left == set(kept)
+        assert timers == 1  # the timer itself carries on
+    finally:
+        running.close()
+        clock.reset()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import random
 import struct
+import threading
 import warnings
 
 import pytest
@@ -144,27 +145,28 @@ def test_decompression_bomb_is_refused_with_its_size_in_the_note():
 
     reason = rejection(bomb)  # a MemoryError or a hang here would mean it was decoded
 
-    assert reason == "image is 900 megapixels, over the 40-megapixel limit"
+    assert reason == "image is 900 megapixels, over the 25-megapixel limit"
 
 
 def test_image_pillow_would_only_warn_about_is_refused_too():
     assert rejection(gif_claiming(10000, 9500)) == (
-        "image is 95 megapixels, over the 40-megapixel limit"
+        "image is 95 megapixels, over the 25-megapixel limit"
     )
 
 
-def test_image_over_forty_megapixels_is_refused_naming_its_dimensions():
+def test_a_png_over_twelve_megapixels_is_refused_naming_its_dimensions():
     blank = encoded(Image.new("1", (8000, 6000)), "PNG", optimize=True)
     assert len(blank) < 100_000
 
-    assert rejection(blank) == "image is 8000×6000 pixels, over the 40-megapixel limit"
+    assert rejection(blank) == (
+        "image is 8000×6000 pixels, over the 12-megapixel limit for PNG images")
 
 
 def test_pixel_limit_holds_even_with_pillows_own_guard_switched_off(monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
 
     assert rejection(gif_claiming(30000, 30000)) == (
-        "image is 30000×30000 pixels, over the 40-megapixel limit"
+        "image is 30000×30000 pixels, over the 12-megapixel limit for GIF images"
     )
 
 
@@ -373,3 +375,39 @@ def test_damaged_images_are_shown_or_refused_never_crash(image, damage, keep):
         assert isinstance(process_image(bytes(data)), ProcessedImage)
     except ImageRejected as refused:
         assert refused.reason
+
+
+def test_a_small_png_of_forty_megapixels_is_refused_before_it_is_decoded():
+    # The shape of the reported file: ~170 KB on the wire, ~450 MB and seconds to decode.
+    big = encoded(Image.new("RGBA", (6300, 6300), (*RED, 255)), "PNG", optimize=True)
+    assert len(big) < 200_000
+
+    assert rejection(big) == (
+        "image is 6300×6300 pixels, over the 12-megapixel limit for PNG images")
+
+
+def test_a_24_megapixel_phone_photo_is_still_shown():
+    iphone = encoded(Image.new("RGB", (5712, 4284), RED), "JPEG", quality=80)
+
+    result = process_image(iphone)
+
+    assert (result.width, result.height) == (5712, 4284)
+
+
+def test_no_more_than_a_few_images_are_decoded_at_once():
+    from bot.media import images
+
+    small = encoded(photo((64, 48)), "PNG")
+    # Every slot is busy (other MMS files being decoded): the next waits for one to free.
+    for _ in range(images.CONCURRENT_IMAGES):
+        images.IMAGE_WORK.acquire()
+    done = threading.Event()
+    waiting = threading.Thread(target=lambda: (process_image(small), done.set()))
+    try:
+        waiting.start()
+        assert not done.wait(0.5)
+    finally:
+        for _ in range(images.CONCURRENT_IMAGES):
+            images.IMAGE_WORK.release()
+    waiting.join(10)
+    assert done.is_set()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.desk.redaction import MASK, luhn_valid, redact, rules, rules_for
 from bot.slack.mrkdwn import escape
 
@@ -99,3 +100,40 @@ def test_redacting_then_escaping_keeps_the_escape_guarantee(text):
 def test_redaction_never_adds_digits(text):
     masked = redact(text, CARDS).text
     assert sum(c.isdigit() for c in masked) <= sum(c.isdigit() for c in text)
+
+
+# --- patterns that backtrack without end -----------------------------------------------------
+
+# Not a nested quantifier (the settings accept it), yet each extra "a" doubles the work of
+# a backtracking engine when the text does not end in one: `re` never finishes this text.
+RUNAWAY = r"(a|a)+$"
+RUNAWAY_TEXT = "a" * 30 + "! my account is 4417"
+
+
+def test_a_pattern_that_runs_away_masks_the_whole_text_and_names_the_pattern(caplog):
+    masked = redact(RUNAWAY_TEXT, rules(True, (r"ACCT-\d+", RUNAWAY)))
+    # Fail safe: nothing of the text is shown, and the agent is told something was masked.
+    assert masked.text == MASK
+    assert masked.note == "Sensitive text was masked (privacy settings)."
+    [warning] = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert RUNAWAY in warning.getMessage()
+    assert "4417" not in warning.getMessage() and "aaaa!" not in warning.getMessage()
+
+
+@pytest.mark.parametrize("pattern", [r"(\w+\s?)+$", r"(a+)+", r"(?:x*y?)*z", r"((ab)*c)+",
+                                     r"(\d+-?){2,}"])
+def test_the_settings_refuse_a_pattern_with_a_repeat_inside_a_repeat(tmp_path, pattern):
+    path = tmp_path / "smsdesk.toml"
+    path.write_text(f"[privacy]\nredact_patterns = ['ACCT-[0-9]{{8}}', '{pattern}']\n")
+    with pytest.raises(ConfigError) as error:
+        Settings.load(path, env={})
+    assert "privacy.redact_patterns[1]" in str(error.value)
+    assert pattern in str(error.value) and "repeat inside a repeat" in str(error.value)
+
+
+@pytest.mark.parametrize("pattern", [r"ACCT-[0-9]{8}", r"(\d{3}-){2}\d{4}", r"(?i)pin:\s*\d+",
+                                     r"(ab|cd)+", r"(?:[A-Z]{2}\d{2} ?)+"])
+def test_the_settings_accept_patterns_without_nested_repeats(tmp_path, pattern):
+    path = tmp_path / "smsdesk.toml"
+    path.write_text(f"[privacy]\nredact_patterns = ['{pattern}']\n")
+    assert Settings.load(path, env={}).redact_patterns == (pattern,)

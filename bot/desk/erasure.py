@@ -6,8 +6,10 @@ field, note and media file in them is gone) the contact, its numbers, interactio
 transcripts, notes and media; keeps the contact's opt-outs as hashes only (bot/desk/
 opt_outs.py); cancels the jobs still waiting to show those rows; and writes one erasure step
 per deletion to ask elsewhere: each Slack message the app posted with their text (agents'
-previews, the thread cards and every thread line, supervisor cards), each thread swept for
-files and lines the database never tracked, each message (and its media) the provider holds.
+previews, the thread cards and every thread line, supervisor cards), each export file of the
+contact uploaded to someone's DM, each thread swept for files and lines the database never
+tracked, each message (and its media) the provider holds. Outbox jobs of the contact, finished
+ones too, lose their payloads and error texts (a number, a line of an SMS).
 The steps run in one lane, in order, paced like every Slack call (chat.delete is Tier 3);
 the last job tells the requester what was removed and what could not be, and why.
 """
@@ -25,6 +27,7 @@ from bot.config import Settings
 from bot.desk import audit, effects, opt_outs, timeline
 from bot.desk.contacts import numbers_of
 from bot.desk.lifecycle import DONE
+from bot.sms.phone import national_digits
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import (
@@ -32,6 +35,7 @@ from storage.models import (
     ContactNumber,
     Erasure,
     ErasureStep,
+    ExportUpload,
     Interaction,
     Job,
     Media,
@@ -43,16 +47,21 @@ from storage.outbox import UNFINISHED, enqueue
 
 # Job kinds (bot/worker/erasure_jobs.py runs them).
 DELETE_SLACK_MESSAGE = "privacy.delete_slack_message"
+DELETE_SLACK_FILE = "privacy.delete_slack_file"
 SWEEP_THREAD = "privacy.sweep_thread"
 DELETE_PROVIDER_MESSAGE = "privacy.delete_provider_message"
 REPORT_ERASURE = "privacy.report_erasure"
 
 # Step kinds, and how their outcome reads in the report.
 SLACK_MESSAGE, THREAD, PROVIDER_MESSAGE = "slack_message", "slack_thread", "provider_message"
+SLACK_FILE = "slack_file"
 PENDING, DELETED, GONE, REFUSED = "pending", "deleted", "gone", "refused"
 
 _TWILIO_MEDIA = re.compile(r"/Messages/(?P<message>[A-Za-z0-9]+)/Media/(?P<media>[A-Za-z0-9]+)")
 ERASED_NUMBER = "erased"
+# What an erased contact's jobs keep of their payload.
+SCRUBBED = {"scrubbed": "the contact was erased"}
+_NOT_DIGITS = re.compile(r"\D")
 
 
 def lane(erasure_id: int) -> str:
@@ -75,6 +84,7 @@ class ErasurePlan:
     provider_messages: int
     opt_outs: int
     mode: str
+    export_files: int = 0
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,9 @@ class _Rows:
         self.offers = list(s.scalars(select(Offer).where(
             Offer.team_id == team_id, Offer.interaction_id.in_(ids)).order_by(Offer.id)))
         self.opt_outs = opt_outs.opt_outs_of(s, team_id, self.numbers)
+        self.exports = list(s.scalars(select(ExportUpload).where(
+            ExportUpload.team_id == team_id, ExportUpload.contact_id == contact.id)
+            .order_by(ExportUpload.id)))
 
     @property
     def notes(self) -> int:
@@ -140,7 +153,17 @@ class _Rows:
             add(o.preview_channel, o.preview_ts, "preview in an agent's DM")
         for i in by_interaction.values():
             add(i.supervisor_channel, i.supervisor_ts, "supervisor card")
+        for export in self.exports:
+            steps.append((SLACK_FILE, {"file": export.file_id, "channel": export.channel,
+                                       "what": "export file in a DM"}))
         return steps
+
+    def slack_stamps(self) -> set[str]:
+        """Every Slack ts the rows remember: a job naming one is about this contact."""
+        stamps = {i.thread_ts for i in self.interactions}
+        stamps |= {m.slack_ts for m in self.messages} | {e.slack_ts for e in self.events}
+        stamps |= {m.slack_ts for m in self.media} | {o.preview_ts for o in self.offers}
+        return {ts for ts in stamps if ts}
 
     def provider_targets(self) -> list[dict[str, Any]]:
         media_of: dict[int, list[list[str]]] = {}
@@ -168,7 +191,8 @@ def plan(db: Database, settings: Settings, team_id: str, contact_id: int) -> Era
             contact.id, contact.name, contact.phone, len(rows.numbers), len(rows.interactions),
             len(rows.messages), rows.notes, len(rows.media),
             sum(kind == SLACK_MESSAGE for kind, _ in rows.slack_targets()),
-            len(rows.provider_targets()), len(rows.opt_outs), settings.erasure)
+            len(rows.provider_targets()), len(rows.opt_outs), settings.erasure,
+            len(rows.exports))
 
 
 def erase(db: Database, settings: Settings, team_id: str, contact_id: int, *,
@@ -183,12 +207,15 @@ def erase(db: Database, settings: Settings, team_id: str, contact_id: int, *,
         rows = _Rows(s, team_id, contact)
         slack_targets, provider_targets = rows.slack_targets(), rows.provider_targets()
         removed = {"contacts": 1, "numbers": len(rows.numbers),
+                   "export_files": len(rows.exports),
                    "interactions": len(rows.interactions), "messages": len(rows.messages),
                    "notes": rows.notes, "media_files": len(rows.media),
                    "timeline_events": len(rows.events)}
         holders = {i.agent_user_id for i in rows.interactions
                    if i.state != DONE and i.agent_user_id}
-        _cancel_jobs(s, team_id, rows)
+        _forget_jobs(s, team_id, rows)
+        s.execute(delete(ExportUpload).where(ExportUpload.team_id == team_id,
+                                             ExportUpload.contact_id == contact.id))
         removed["opt_outs_kept_as_hash"] = opt_outs.forget_numbers(s, team_id, rows.numbers)
         if mode == "anonymise":
             _anonymise(s, team_id, rows)
@@ -205,7 +232,7 @@ def erase(db: Database, settings: Settings, team_id: str, contact_id: int, *,
         s.add_all(steps)
         s.flush()
         kinds = {SLACK_MESSAGE: DELETE_SLACK_MESSAGE, THREAD: SWEEP_THREAD,
-                 PROVIDER_MESSAGE: DELETE_PROVIDER_MESSAGE}
+                 SLACK_FILE: DELETE_SLACK_FILE, PROVIDER_MESSAGE: DELETE_PROVIDER_MESSAGE}
         for step in steps:
             # Cosmetic priority: an erasure never holds back a customer's message.
             enqueue(s, team_id, kinds[step.kind], {"step_id": step.id},
@@ -218,26 +245,58 @@ def erase(db: Database, settings: Settings, team_id: str, contact_id: int, *,
                      old=None, new=None, mode=mode, removed=removed,
                      slack_messages=sum(k == SLACK_MESSAGE for k, _ in slack_targets),
                      provider_messages=len(provider_targets),
+                     export_files=len(rows.exports),
                      via="slack" if requested_by else "command line")
         return ErasureStarted(erasure.id, removed, len(steps))
 
 
-def _cancel_jobs(s: Session, team_id: str, rows: _Rows) -> None:
-    """Jobs still waiting to show these rows would find them gone (or show emptied ones)."""
+def _forget_jobs(s: Session, team_id: str, rows: _Rows) -> None:
+    """Jobs still waiting to show these rows would find them gone (or show emptied ones), or
+    post the number again (a notification): they are cancelled. Every job of the contact,
+    finished ones too, keeps its kind and times but loses its payload and error text, which
+    can hold the number or a line of text ("Your SMS to +1 415-555-0100 is on its way")."""
     wanted = {"interaction_id": {i.id for i in rows.interactions},
               "offer_id": {o.id for o in rows.offers},
               "message_id": {m.id for m in rows.messages},
               "media_id": {m.id for m in rows.media}}
-    for job in s.scalars(select(Job).where(Job.team_id == team_id,
-                                           Job.state.in_(UNFINISHED))):
-        payload = job.payload or {}
+    stamps = rows.slack_stamps()
+    # Digits only, so any way of writing the number matches (+1 415-555-0100, 4155550100).
+    numbers = {n.lstrip("+") for n in rows.numbers} | {national_digits(n) for n in rows.numbers}
+    numbers.discard("")
+    words = {w.casefold() for w in (rows.contact.name, rows.contact.email) if w and len(w) > 2}
+
+    def about(payload: dict, error: str | None) -> tuple[bool, bool]:
+        """(names its rows or number, mentions its name or e-mail)"""
         reply = payload.get("reply") if isinstance(payload.get("reply"), dict) else {}
         if any(payload.get(key) in ids or reply.get(key) in ids
                for key, ids in wanted.items()):
-            job.state = "done"
-            job.finished_at = utcnow()
-            job.last_error = "cancelled: the contact was erased"
-            job.locked_until = None
+            return True, True
+        texts = [t for t in _strings(payload) if t] + ([error] if error else [])
+        if stamps.intersection(texts):
+            return True, True
+        if any(n in _NOT_DIGITS.sub("", t) for t in texts for n in numbers):
+            return True, True
+        return False, any(w in t.casefold() for t in texts for w in words)
+
+    for job in s.scalars(select(Job).where(Job.team_id == team_id)):
+        rows_or_number, named = about(job.payload or {}, job.last_error)
+        unfinished = job.state in UNFINISHED
+        if unfinished and rows_or_number:
+            job.state, job.finished_at, job.locked_until = "done", utcnow(), None
+        elif unfinished or not named:
+            continue  # another contact's work that merely shares a word with this name
+        job.payload = dict(SCRUBBED)
+        job.last_error = "cancelled: the contact was erased" if unfinished else None
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _strings(v)]
+    return []
 
 
 def _delete(s: Session, team_id: str, rows: _Rows) -> None:
@@ -316,7 +375,7 @@ class ErasureReport:
     done: bool = False
 
 
-_WHAT = {SLACK_MESSAGE: "Slack message", THREAD: "Slack thread",
+_WHAT = {SLACK_MESSAGE: "Slack message", THREAD: "Slack thread", SLACK_FILE: "Slack file",
          PROVIDER_MESSAGE: "provider message"}
 
 

@@ -25,7 +25,16 @@ from bot.desk.effects import OFFER
 from bot.sms.phone import InvalidNumber, to_e164
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Contact, Interaction, Media, Message, Offer, TimelineEvent
+from storage.models import (
+    Contact,
+    Erasure,
+    ExportUpload,
+    Interaction,
+    Media,
+    Message,
+    Offer,
+    TimelineEvent,
+)
 from storage.outbox import enqueue
 
 EXPORT_FORMAT = "smsdesk.contact-export/1"
@@ -135,6 +144,21 @@ def build_export(db: Database, team_id: str, contact_id: int,
         document = _document(s, team_id, contact)
     document["exported_by"] = requested_by
     return document
+
+
+def record_export_upload(db: Database, team_id: str, contact_id: int, requested_by: str,
+                         channel: str | None, file_id: str, built_at: datetime) -> bool:
+    """Remember an uploaded export file, so erasing the contact deletes it too. False when
+    the contact was erased after the export was read: the file must go at once."""
+    with db.transaction() as s:
+        erased_since = s.scalar(select(Erasure.id).where(
+            Erasure.team_id == team_id, Erasure.contact_id == contact_id,
+            Erasure.created_at >= built_at).limit(1))
+        if erased_since is not None:
+            return False
+        s.add(ExportUpload(team_id=team_id, contact_id=contact_id, requested_by=requested_by,
+                           channel=channel, file_id=file_id))
+    return True
 
 
 def _audit_export(s: Session, team_id: str, contact_id: int, by: str | None) -> None:

@@ -9,6 +9,10 @@ deleted. The interaction row stays with its outline, counts and disposition, mar
 expired-but-not-Done interactions are never touched. Each run that removed something writes
 one audit entry per workspace with the counts.
 
+The same timer deletes each workspace's finished outbox jobs older than `[privacy]
+finished_jobs_days` (0: kept): a job's payload can hold a number or a line of text (the agent
+told "Your SMS to +1 415-555-0100 is on its way"), which should not outlive its use.
+
 What Slack already shows (thread lines, uploaded thumbnails) is Slack's to keep or delete under
 the workspace's own Slack retention settings; the provider keeps its own copy of each SMS.
 """
@@ -27,7 +31,7 @@ from bot.services import Services
 from bot.worker.runner import RetryLater
 from storage.db import Database
 from storage.models import Interaction, Job, Media, Message, TimelineEvent, utcnow
-from storage.outbox import ClaimedJob, enqueue
+from storage.outbox import ClaimedJob, enqueue, prune_finished, teams_with_finished
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,7 @@ PURGE_EVERY = timedelta(hours=1)
 # first run over years of history never holds a long transaction.
 BATCH = 200
 AGAIN_SOON = timedelta(seconds=30)
+JOB_BATCH = 2000  # finished jobs deleted per workspace in one transaction
 DESK_WIDE = ""  # the job's team_id: it serves every workspace in turn
 AUDIT_ACTION = "retention.purge"
 # Timeline kinds whose detail is free text someone wrote (the rest hold ids, codes, counts).
@@ -120,6 +125,18 @@ def purge_team(db: Database, team_id: str, retention_days: int,
     return purged, more
 
 
+def prune_jobs(db: Database, team_id: str, days: int, now: datetime | None = None) -> bool:
+    """Delete a batch of the workspace's jobs finished more than `days` ago (DESK_WIDE: the
+    desk's own timers, by the top-level settings). True when more are waiting."""
+    if days <= 0:
+        return False
+    pruned, more = prune_finished(db, team_id, (now or utcnow()) - timedelta(days=days),
+                                  JOB_BATCH)
+    if pruned:
+        log.info("deleted %d finished jobs of workspace %r", pruned, team_id)
+    return more
+
+
 def purge_expired(services: Services, job: ClaimedJob) -> None:
     """The timer job: every workspace by its own window; then again in PURGE_EVERY."""
     with services.db.transaction() as s:
@@ -134,4 +151,7 @@ def purge_expired(services: Services, job: ClaimedJob) -> None:
         days = services.settings_for(team_id).retention_days
         _purged, waiting = purge_team(services.db, team_id, days)
         more = more or waiting
+    for team_id in teams_with_finished(services.db):
+        more = prune_jobs(services.db, team_id,
+                          services.settings_for(team_id).finished_jobs_days) or more
     raise RetryLater("retention checked", utcnow() + (AGAIN_SOON if more else PURGE_EVERY))

@@ -12,6 +12,7 @@ import io
 import math
 import re
 import struct
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,9 +21,19 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps
 
 MAX_BYTES = 5 * 1024 * 1024  # Twilio's MMS limit: nothing larger arrives legitimately
-# A 12 MP phone photo is ~12M pixels; 40M is far above any phone camera's useful output and
-# far below what a decompression bomb needs (30000x30000 of 1-bit PNG is a few KB on disk).
-MAX_PIXELS = 40_000_000
+# Decoded pixels, not file size, are the cost: a 170 KB 6300x6300 PNG takes ~450 MB and
+# seconds to decode and re-encode, and an MMS may carry ten. Phone cameras save 12 MP by
+# default, the newest iPhones 24 MP (5712x4284); their 48-50 MP modes make files well over
+# the 5 MB limit. Photos are JPEG: 25 MP. PNG, GIF and WebP are screenshots and stickers
+# (a phone screenshot is ~4 MP, a 4K desktop one 8.3 MP) and decode to RGBA: 12 MP.
+MAX_PIXELS = 25_000_000
+MAX_PIXELS_LOSSLESS = 12_000_000
+_PHOTO_FORMATS = frozenset({"JPEG", "MPO"})
+# Images decoded at once, whatever the worker's thread count: at the caps above one decode
+# with its display and thumbnail copies peaks near 130 MB (a 12 MP PNG; the 6300x6300 one
+# took 455 MB and 1.4 s of CPU before these caps).
+CONCURRENT_IMAGES = 2
+IMAGE_WORK = threading.BoundedSemaphore(CONCURRENT_IMAGES)
 THUMBNAIL_SIZE = (360, 360)
 # Pillow's names. MPO is how Pillow names the multi-picture JPEGs many phones write (a photo
 # plus a depth map or preview); its first picture is the photo.
@@ -75,6 +86,11 @@ class ProcessedImage:
 def process_image(data: bytes) -> ProcessedImage:
     """Check an inbound image and make its display image and thumbnail, or raise ImageRejected."""
     source_format = _check(data)
+    with IMAGE_WORK:
+        return _process(data, source_format)
+
+
+def _process(data: bytes, source_format: str) -> ProcessedImage:
     upright = _decode(data)
     icc_profile = upright.info.get("icc_profile")
     if upright.has_transparency_data:
@@ -106,8 +122,9 @@ def make_thumbnail(data: bytes, draft: bool = True) -> bytes:
     phone photo (bench/thumbnail.py). Other formats have no draft mode and ignore it.
     """
     _check(data)
-    img = _decode(data, draft=draft)
-    return _thumbnail(_opaque(img), img.info.get("icc_profile"))
+    with IMAGE_WORK:
+        img = _decode(data, draft=draft)
+        return _thumbnail(_opaque(img), img.info.get("icc_profile"))
 
 
 def _check(data: bytes) -> str:
@@ -123,8 +140,10 @@ def _check(data: bytes) -> str:
     width, height = img.size
     # Pillow's own guard (MAX_IMAGE_PIXELS, ~89M) is a process-wide setting anyone may change;
     # this limit is ours and lower.
-    if width * height > MAX_PIXELS:
-        raise ImageRejected(_pixel_limit_reason(f"{width}×{height} pixels"))
+    limit = MAX_PIXELS if img.format in _PHOTO_FORMATS else MAX_PIXELS_LOSSLESS
+    if width * height > limit:
+        raise ImageRejected(_pixel_limit_reason(f"{width}×{height} pixels", limit,
+                                                img.format))
     with _reading(_CORRUPT):
         img.verify()
     return img.format
@@ -228,8 +247,9 @@ def _pillow_bomb_reason(message: str) -> str:
     return _pixel_limit_reason(f"{int(match[1]) / 1_000_000:,.0f} megapixels")
 
 
-def _pixel_limit_reason(size: str) -> str:
-    return f"image is {size}, over the {MAX_PIXELS // 1_000_000}-megapixel limit"
+def _pixel_limit_reason(size: str, limit: int = MAX_PIXELS, fmt: str | None = None) -> str:
+    kind = "" if fmt is None or fmt in _PHOTO_FORMATS else f" for {fmt} images"
+    return f"image is {size}, over the {limit // 1_000_000}-megapixel limit{kind}"
 
 
 def _megabytes(size: int) -> str:

@@ -28,6 +28,15 @@ def display(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def national_digits(e164: str) -> str:
+    """The number's digits as written at home, without a trunk prefix: 4155550100 for
+    +14155550100; "" for what is not a number (an erased contact's placeholder)."""
+    try:
+        return phonenumbers.national_significant_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return ""
+
+
 # Types that can receive an SMS. Landlines, premium-rate, shared-cost and pager numbers
 # cannot; toll-free numbers are businesses, not customers.
 _TEXTABLE = {

@@ -20,6 +20,7 @@ from bot.desk import erasure, privacy
 from bot.services import Services
 from bot.slack.views import privacy as views
 from bot.sms.messages import SendError
+from storage.clock import utcnow
 from storage.outbox import ClaimedJob
 
 log = logging.getLogger(__name__)
@@ -54,12 +55,23 @@ def deliver_export(services: Services, job: ClaimedJob) -> None:
             f"Contact #{p['contact_id']} no longer exists (erased or merged): nothing to "
             "export."))
         return
+    built_at = utcnow()
     dm = client.conversations_open(users=p["user_id"])["channel"]["id"]
-    client.files_upload_v2(
+    uploaded = client.files_upload_v2(
         channel=dm, content=json.dumps(document, indent=2, ensure_ascii=False),
         filename=privacy.export_file_name(document),
         title=f"Contact #{p['contact_id']} export",
         initial_comment=views.export_comment(p["contact_id"]))
+    for file_id in _file_ids(uploaded):
+        if not privacy.record_export_upload(services.db, job.team_id, p["contact_id"],
+                                            p["user_id"], dm, file_id, built_at):
+            # Erased while this was uploading: its deletion never knew of the file.
+            _tolerate(("file_not_found", "file_deleted"), client.files_delete, file=file_id)
+
+
+def _file_ids(uploaded) -> list[str]:
+    files = uploaded.get("files") or ([uploaded["file"]] if uploaded.get("file") else [])
+    return [f["id"] for f in files if f.get("id")]
 
 
 def delete_slack_message(services: Services, job: ClaimedJob) -> None:
@@ -73,6 +85,26 @@ def delete_slack_message(services: Services, job: ClaimedJob) -> None:
         if _retryable(error):
             raise
         if error.response.get("error") == "message_not_found":
+            erasure.finish_step(services.db, job.team_id, step.id, erasure.GONE)
+        else:
+            erasure.finish_step(services.db, job.team_id, step.id, erasure.REFUSED,
+                                _why(error))
+        return
+    erasure.finish_step(services.db, job.team_id, step.id, erasure.DELETED)
+
+
+def delete_slack_file(services: Services, job: ClaimedJob) -> None:
+    """A file the app uploaded (a contact's export in someone's DM)."""
+    step = erasure.step(services.db, job.team_id, job.payload["step_id"])
+    if step is None or step.state != erasure.PENDING:
+        return
+    client = services.slack_client(job.team_id)
+    try:
+        client.files_delete(file=step.target["file"])
+    except SlackApiError as error:
+        if _retryable(error):
+            raise
+        if error.response.get("error") in ("file_not_found", "file_deleted"):
             erasure.finish_step(services.db, job.team_id, step.id, erasure.GONE)
         else:
             erasure.finish_step(services.db, job.team_id, step.id, erasure.REFUSED,

@@ -72,6 +72,7 @@ HANDLERS: dict[str, Handler] = {
     retention.PURGE_EXPIRED: retention.purge_expired,
     privacy.DELIVER_EXPORT: erasure_jobs.deliver_export,
     erasure.DELETE_SLACK_MESSAGE: erasure_jobs.delete_slack_message,
+    erasure.DELETE_SLACK_FILE: erasure_jobs.delete_slack_file,
     erasure.SWEEP_THREAD: erasure_jobs.sweep_thread,
     erasure.DELETE_PROVIDER_MESSAGE: erasure_jobs.delete_provider_message,
     erasure.REPORT_ERASURE: erasure_jobs.report_erasure,

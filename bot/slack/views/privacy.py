@@ -66,6 +66,8 @@ def build_erase_confirmation(plan: ErasurePlan) -> dict:
         _counted(plan.provider_messages, "message") + " kept by the SMS provider (and their "
         "media)",
     ]
+    if plan.export_files:
+        elsewhere.append(_counted(plan.export_files, "export file") + " sent to a DM")
     blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text": (
             f"*Erase contact #{plan.contact_id}: {_label(plan.name, plan.phone)}*\n"
@@ -120,6 +122,8 @@ def build_erasure_report(report: ErasureReport) -> dict:
                      "still never texted.")
     lines.append(
         f"Slack: {_counted(report.deleted.get('slack_message', 0), 'message')} deleted"
+        + (f", {_counted(report.deleted['slack_file'], 'export file')} deleted"
+           if report.deleted.get("slack_file") else "")
         + (f", {report.swept_lines} more thread lines and {_counted(report.swept_files, 'file')}"
            " found in the threads" if report.swept_lines or report.swept_files else "")
         + f". SMS provider: {_counted(report.deleted.get('provider_message', 0), 'message')}"
