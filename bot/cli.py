@@ -12,40 +12,80 @@ import sys
 from bot import logs
 from bot.config import ConfigError, Env, Settings
 
+SLACK_APP_HINT = ("The Slack values come from the Slack app: create it from manifests/ (see "
+                  "manifests/README.md).")
+
 
 def _load(socket_mode: bool) -> tuple[Env, Settings]:
+    """Everything `serve`/`socket` need, or every problem at once (each with its fix), exit 2."""
+    from bot.desk_setup import desk_channel_problems
+
     env = Env.from_environ()
-    problems = env.problems(socket_mode=socket_mode)
-    if problems:
-        print("smsdesk cannot start yet:", file=sys.stderr)
-        for problem in problems:
-            print(f"  - {problem}", file=sys.stderr)
-        print("Create the Slack app from manifests/ (see manifests/README.md), then set "
-              "these variables. Nothing was started.", file=sys.stderr)
-        raise SystemExit(2)
+    found = env.problems(socket_mode=socket_mode)
+    settings = None
     try:
         settings = Settings.load(env.settings_file)
     except ConfigError as error:
-        print(f"smsdesk cannot start: {error}", file=sys.stderr)
-        raise SystemExit(2) from error
-    if env.oauth:
-        # Workspaces install themselves; each one's desk is its [workspaces.T…] table.
-        missing = [w.team_id for w in settings.workspaces if not w.settings.desk_channel]
-        if missing:
-            print("smsdesk cannot start: no desk channel for workspace "
-                  f"{', '.join(missing)}. Set channel in [workspaces.{missing[0]}.desk] of "
-                  f"{env.settings_file} and invite the app there.", file=sys.stderr)
-            raise SystemExit(2)
-    elif not settings.desk_channel:
-        print("smsdesk cannot start: no desk channel. Set SMSDESK_DESK_CHANNEL (or desk.channel "
-              f"in {env.settings_file}) to the id of the channel where interaction threads "
-              "live, e.g. C0123456789, and invite the app there.", file=sys.stderr)
+        found.append(f"{error} (`smsdesk config check` lists every problem in the file)")
+    if settings is not None:
+        found += desk_channel_problems(settings, oauth=env.oauth,
+                                       settings_file=env.settings_file)
+    if found:
+        print("smsdesk cannot start yet:", file=sys.stderr)
+        for problem in found:
+            print(f"  - {problem}", file=sys.stderr)
+        if any(problem.startswith("SLACK_") for problem in found):
+            print(SLACK_APP_HINT, file=sys.stderr)
+        print("Nothing was started.", file=sys.stderr)
         raise SystemExit(2)
     return env, settings
 
 
+def _database_problem(env: Env, error: Exception) -> str:
+    """One line for a database that cannot be opened or migrated, with what to check."""
+    from storage.db import shown_url, sqlite_file
+
+    detail = (str(error).strip().splitlines() or [error.__class__.__name__])[0][:200]
+    where = shown_url(env.database_url)
+    if sqlite_file(env.database_url) is not None:
+        fix = ("the folder must exist and be writable by this user; DATABASE_URL names "
+               "another file as sqlite:////absolute/path.sqlite3")
+    elif env.database_url.startswith(("postgres://", "postgresql")):
+        fix = ("is the server up and reachable from here, and are DATABASE_URL's host, port, "
+               "user, password and database name right?")
+    else:
+        fix = "DATABASE_URL takes sqlite:///path or postgresql://user:password@host/db"
+    return f"the database at {where} could not be used ({detail}): {fix}"
+
+
+def _say_database(env: Env) -> None:
+    from storage.db import shown_url
+
+    print(f"database: {shown_url(env.database_url)}", file=sys.stderr)
+
+
+def _open_database(env: Env):
+    """The migrated database (named first on stderr), or one line saying why not, exit 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.db import Database
+
+    _say_database(env)
+    db = None
+    try:
+        db = Database(env.database_url)
+        db.upgrade()
+    except (SQLAlchemyError, ImportError, ValueError) as error:
+        if db is not None:
+            db.dispose()
+        print(f"smsdesk: {_database_problem(env, error)}", file=sys.stderr)
+        raise SystemExit(2) from error
+    return db
+
+
 def _build(env: Env, settings: Settings, socket_mode: bool):
     from slack_sdk.errors import SlackApiError
+    from sqlalchemy.exc import SQLAlchemyError
 
     from bot.runtime import build_runtime
     from bot.slack.installations import KeyProblem
@@ -59,10 +99,33 @@ def _build(env: Env, settings: Settings, socket_mode: bool):
         print(f"smsdesk cannot start: Slack refused SLACK_BOT_TOKEN ({reason}). Copy the "
               "Bot User OAuth Token again from OAuth & Permissions, and reinstall the app "
               "if its scopes changed.", file=sys.stderr)
+    except (SQLAlchemyError, ImportError) as error:
+        print(f"smsdesk cannot start: {_database_problem(env, error)}", file=sys.stderr)
     except OSError as error:
         print(f"smsdesk cannot start: Slack is unreachable at {env.slack_api_url} ({error}).",
               file=sys.stderr)
     raise SystemExit(2)
+
+
+def _check_app_token(env: Env) -> None:
+    """Socket Mode opens its connection with SLACK_APP_TOKEN: a refused one is one line."""
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        WebClient(base_url=env.slack_api_url, timeout=15).apps_connections_open(
+            app_token=env.slack_app_token)
+    except SlackApiError as error:
+        reason = error.response.get("error") or error.response.status_code
+        print(f"smsdesk cannot start: Slack refused SLACK_APP_TOKEN ({reason}). Generate an "
+              "app-level token with the connections:write scope under Basic Information > "
+              "App-Level Tokens, and turn Socket Mode on (Settings > Socket Mode).",
+              file=sys.stderr)
+        raise SystemExit(2) from error
+    except OSError as error:
+        print(f"smsdesk cannot start: Slack is unreachable at {env.slack_api_url} ({error}).",
+              file=sys.stderr)
+        raise SystemExit(2) from error
 
 
 def _host(args: argparse.Namespace, env: Env) -> str:
@@ -83,6 +146,7 @@ def serve(args: argparse.Namespace) -> None:
     from bot.web import server as web_server
 
     env, settings = _load(socket_mode=False)
+    _log_database(env)
     runtime = _build(env, settings, socket_mode=False)
     host = _host(args, env)
     server = web_server.create(runtime.web, host, env.port)
@@ -105,6 +169,8 @@ def socket(args: argparse.Namespace) -> None:
     from bot.web import server as web_server
 
     env, settings = _load(socket_mode=True)
+    _check_app_token(env)
+    _log_database(env)
     runtime = _build(env, settings, socket_mode=True)
     runtime.worker.start()
     # SMS webhooks and the simulator still arrive over HTTP; Slack comes over the socket.
@@ -117,12 +183,18 @@ def socket(args: argparse.Namespace) -> None:
         shutdown.drain(runtime)
 
 
+def _log_database(env: Env) -> None:
+    from storage.db import shown_url
+
+    logging.getLogger(__name__).info("database: %s", shown_url(env.database_url))
+
+
 def db_upgrade(args: argparse.Namespace) -> None:
-    from storage.db import Database, masked_url
+    from storage.db import shown_url
 
     env = Env.from_environ()
-    Database(env.database_url).upgrade()
-    print(f"database at {masked_url(env.database_url)} is up to date")
+    _open_database(env).dispose()
+    print(f"database at {shown_url(env.database_url)} is up to date")
 
 
 def segments(args: argparse.Namespace) -> None:
@@ -141,7 +213,7 @@ def manifest(args: argparse.Namespace) -> None:
 def doctor(args: argparse.Namespace) -> None:
     from bot import doctor as checks
 
-    raise SystemExit(0 if checks.run(Env.from_environ(), socket_mode=args.socket) else 1)
+    raise SystemExit(0 if checks.run(Env.from_environ(), socket_mode=args.socket_mode) else 1)
 
 
 def _workspace(env: Env) -> str:
@@ -164,13 +236,11 @@ def _workspace(env: Env) -> str:
 
 def responses_import(args: argparse.Namespace) -> None:
     from bot.desk import responses
-    from storage.db import Database
 
     env = Env.from_environ()
     team_id = args.team or _workspace(env)
-    db = Database(env.database_url)
+    db = _open_database(env)
     try:
-        db.upgrade()
         report = responses.import_file(db, team_id, args.file)
     except responses.ResponseFileError as error:
         print(f"smsdesk: nothing imported: {error}", file=sys.stderr)
@@ -183,7 +253,6 @@ def responses_import(args: argparse.Namespace) -> None:
 
 def _workspace_database(args: argparse.Namespace):
     """(settings, team id, migrated database) for a command about one workspace's data."""
-    from storage.db import Database
 
     env = Env.from_environ()
     try:
@@ -192,13 +261,7 @@ def _workspace_database(args: argparse.Namespace):
         print(f"smsdesk: {error}", file=sys.stderr)
         raise SystemExit(2) from error
     team_id = args.team or _workspace(env)
-    db = Database(env.database_url)
-    try:
-        db.upgrade()
-    except BaseException:
-        db.dispose()
-        raise
-    return settings, team_id, db
+    return settings, team_id, _open_database(env)
 
 
 def contacts_import(args: argparse.Namespace) -> None:
@@ -290,12 +353,10 @@ def contacts_erase(args: argparse.Namespace) -> None:
 def tokens_rotate(args: argparse.Namespace) -> None:
     """Seal every stored Slack token with the first key of SMSDESK_ENCRYPTION_KEY."""
     from bot.slack import installations
-    from storage.db import Database
 
     env = Env.from_environ()
-    db = Database(env.database_url)
+    db = _open_database(env)
     try:
-        db.upgrade()
         count = installations.reseal(db.engine, installations.cipher(env.encryption_key))
     except installations.KeyProblem as error:
         print(f"smsdesk: nothing re-encrypted: {error}", file=sys.stderr)
@@ -344,8 +405,13 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(run=manifest)
     p = commands.add_parser("doctor", help="check configuration, database, Slack and SMS; "
                                            "print how to fix what fails")
-    p.add_argument("--socket", action="store_true", help="check for Socket Mode")
-    p.set_defaults(run=doctor)
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--socket", dest="socket_mode", action="store_const", const=True,
+                      help="check for Socket Mode (default: Socket Mode when SLACK_APP_TOKEN "
+                           "is set and SLACK_SIGNING_SECRET is not)")
+    mode.add_argument("--http", dest="socket_mode", action="store_const", const=False,
+                      help="check for HTTP mode (smsdesk serve)")
+    p.set_defaults(run=doctor, socket_mode=None)
 
     p = commands.add_parser("responses", help="the Standard Response Library")
     response_commands = p.add_subparsers(dest="responses_command", required=True)

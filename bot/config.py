@@ -688,6 +688,8 @@ class Env:
     encryption_key: str | None = None
     # Bearer token for /metrics and the details of /readyz; unset, neither is served.
     ops_token: str | None = None
+    # Variables set to something unusable (PORT=abc): each with its fix, told with the rest.
+    unusable: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -712,17 +714,23 @@ class Env:
             twilio_api_url=(e.get("TWILIO_API_URL") or DEFAULT_TWILIO_API_URL).rstrip("/"),
             twilio_from_number=e.get("TWILIO_FROM_NUMBER") or None,
             public_url=(e.get("SMSDESK_PUBLIC_URL") or "").rstrip("/") or None,
-            port=int(e.get("PORT") or 3000),
+            port=_port(e.get("PORT")) or DEFAULT_PORT,
             settings_file=e.get("SMSDESK_SETTINGS") or DEFAULT_SETTINGS_FILE,
             slack_client_id=e.get("SLACK_CLIENT_ID") or None,
             slack_client_secret=e.get("SLACK_CLIENT_SECRET") or None,
             encryption_key=e.get("SMSDESK_ENCRYPTION_KEY") or None,
             ops_token=e.get("SMSDESK_OPS_TOKEN") or None,
+            unusable=tuple(problem for problem in (_port_problem(e.get("PORT")),) if problem),
         )
 
     def problems(self, *, socket_mode: bool) -> list[str]:
         """What is missing for this mode, each with where to find it. Empty means ready."""
-        found: list[str] = []
+        found: list[str] = list(self.unusable)
+        if self.oauth and not socket_mode:
+            found += _public_url_problems(self.public_url, "\"Add to Slack\" (SLACK_CLIENT_ID)",
+                                          "Slack sends each installer back to "
+                                          "SMSDESK_PUBLIC_URL/slack/oauth_redirect, the "
+                                          "Redirect URL in the app's manifest")
         if self.oauth and socket_mode:
             found.append("Installing into several workspaces (SLACK_CLIENT_ID and "
                          "SLACK_CLIENT_SECRET) needs `smsdesk serve`: Slack redirects the "
@@ -772,6 +780,31 @@ class Env:
                     "calls (it signs that exact URL, so it must match what you set in Twilio)"
                 )
         return found
+
+
+DEFAULT_PORT = 3000
+
+
+def _port(value: str | None) -> int | None:
+    text = (value or "").strip()
+    return int(text) if text.isdigit() and 1 <= int(text) <= 65535 else None
+
+
+def _port_problem(value: str | None) -> str | None:
+    if not (value or "").strip() or _port(value) is not None:
+        return None
+    return (f"PORT={value!r} is not a port number: set PORT to a whole number from 1 to 65535 "
+            f"(e.g. {DEFAULT_PORT}), or leave it unset for {DEFAULT_PORT}")
+
+
+def _public_url_problems(url: str | None, who: str, why: str) -> list[str]:
+    if not url:
+        return [f"SMSDESK_PUBLIC_URL is not set: {who} needs this server's public https "
+                f"address, e.g. https://smsdesk.example.com ({why})"]
+    if not url.startswith("https://") or len(url) <= len("https://"):
+        return [f"SMSDESK_PUBLIC_URL={url!r} must be an https:// address: {who} needs "
+                f"Slack to reach this server over HTTPS ({why})"]
+    return []
 
 
 # Slack's limits for a static_select: options (or option groups), and an option's text.

@@ -42,6 +42,32 @@ def masked_url(url: str) -> str:
     return shown + ("?" + "&".join(pairs) if pairs else "")
 
 
+def shown_url(url: str) -> str:
+    """masked_url, and for a SQLite file the absolute path it resolves to from here: a
+    relative path names a different database in every directory a command is run from."""
+    shown = masked_url(url)
+    try:
+        parsed = make_url(normalise_url(url))
+    except Exception:  # noqa: BLE001 - masked_url already showed what can be shown
+        return shown
+    if parsed.get_backend_name() == "sqlite" and parsed.database and \
+            parsed.database != ":memory:" and not Path(parsed.database).is_absolute():
+        return f"{shown} ({Path(parsed.database).resolve()})"
+    return shown
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (None: not SQLite, or in memory)."""
+    try:
+        parsed = make_url(normalise_url(url))
+    except Exception:  # noqa: BLE001 - not a URL SQLAlchemy reads: no file either
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or \
+            parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
 def normalise_url(url: str) -> str:
     """Accept the URLs admins paste (postgres://, postgresql://) and pick psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
@@ -131,6 +157,17 @@ def alembic_config(engine: Engine | None = None):
     if engine is not None:
         config.attributes["engine"] = engine
     return config
+
+
+def schema_revisions(engine: Engine) -> tuple[str | None, str]:
+    """(the database's Alembic revision, None when never migrated; the code's head)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current, head
 
 
 def upgrade_schema(engine: Engine, revision: str = "head") -> None:

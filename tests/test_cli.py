@@ -78,3 +78,114 @@ def test_db_upgrade_creates_the_schema(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
     assert (tmp_path / "fresh.sqlite3").stat().st_size > 0
+
+
+# --- an admin's first hour: every problem at once, one line per failure -------------------
+
+def _http_desk_env(**overrides: str) -> dict[str, str]:
+    return {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
+            "SMSDESK_DESK_CHANNEL": "C0DESK", **overrides}
+
+
+def _oauth_env(**overrides: str) -> dict[str, str]:
+    from tests.harness import ENCRYPTION_KEY
+
+    return {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "secret",
+            "SLACK_SIGNING_SECRET": "s", "SMSDESK_ENCRYPTION_KEY": ENCRYPTION_KEY, **overrides}
+
+
+def test_an_oauth_desk_refuses_to_start_without_a_public_https_url(tmp_path):
+    result = _run(["serve"], _oauth_env(), tmp_path)
+    assert result.returncode == 2
+    assert "SMSDESK_PUBLIC_URL is not set" in result.stderr
+    assert "/slack/oauth_redirect" in result.stderr
+
+    result = _run(["serve"], _oauth_env(SMSDESK_PUBLIC_URL="http://desk.example.com"),
+                  tmp_path)
+    assert result.returncode == 2
+    assert "SMSDESK_PUBLIC_URL='http://desk.example.com' must be an https:// address" \
+        in result.stderr
+    assert not (tmp_path / "smsdesk.sqlite3").exists()
+
+
+def test_every_problem_is_listed_at_once_each_with_its_own_fix(tmp_path):
+    result = _run(["serve"], {"SMS_PROVIDER": "Twillio"}, tmp_path)
+    assert result.returncode == 2
+    problems = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
+    said = "\n".join(problems)
+    assert "SLACK_BOT_TOKEN is not set" in said and "SLACK_SIGNING_SECRET is not set" in said
+    assert "SMS_PROVIDER='twillio' is unknown: use twilio or simulator" in said
+    assert "no desk channel: set SMSDESK_DESK_CHANNEL" in said  # not only on the next try
+    assert len(problems) == 4
+
+    # A lone SMS_PROVIDER typo is not sent to the Slack app's manifest.
+    result = _run(["serve"], _http_desk_env(SMS_PROVIDER="Twillio"), tmp_path)
+    assert result.returncode == 2
+    assert "twillio" in result.stderr and "manifests/" not in result.stderr
+
+
+def test_a_port_that_is_not_a_number_is_one_line_in_serve_doctor_and_config_check(tmp_path):
+    for command in (["serve"], ["doctor"], ["config", "check"]):
+        (tmp_path / "smsdesk.toml").write_text("[desk]\n")
+        result = _run(command, _http_desk_env(PORT="abc"), tmp_path)
+        assert "Traceback" not in result.stderr, command
+        if command != ["config", "check"]:
+            assert result.returncode != 0, command
+            assert "PORT='abc' is not a port number" in result.stdout + result.stderr, command
+        else:
+            assert result.returncode == 0, result.stderr
+
+
+def test_an_unusable_database_is_one_line_in_serve_and_db_upgrade(tmp_path):
+    missing_folder = f"sqlite:///{tmp_path / 'no' / 'such' / 'folder' / 'desk.sqlite3'}"
+    unreachable = "postgresql://desk:s3cret@127.0.0.1:1/desk"
+    with FakeSlack() as slack:
+        slack.add_channel("C0DESK", "sms-desk")
+        for url in (missing_folder, unreachable):
+            env = _http_desk_env(SLACK_BOT_TOKEN=slack.bot_token, SLACK_API_URL=slack.url,
+                                 DATABASE_URL=url)
+            for command in (["serve"], ["db", "upgrade"]):
+                result = _run(command, env, tmp_path)
+                assert result.returncode == 2, (command, result.stderr)
+                assert "Traceback" not in result.stderr, (command, url)
+                lines = [line for line in result.stderr.splitlines()
+                         if line.startswith("smsdesk")]
+                assert len(lines) == 1, result.stderr
+                assert "could not be used" in lines[0]
+                assert "s3cret" not in result.stderr
+    assert "the folder must exist" in _run(["db", "upgrade"], {"DATABASE_URL": missing_folder},
+                                           tmp_path).stderr
+
+
+def test_socket_mode_with_a_refused_app_token_says_so_in_one_line(tmp_path):
+    with FakeSlack() as slack:
+        slack.add_channel("C0DESK", "sms-desk")
+        env = {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": "xapp-1-revoked",
+               "SLACK_API_URL": slack.url, "SMSDESK_DESK_CHANNEL": "C0DESK",
+               "DATABASE_URL": f"sqlite:///{tmp_path / 'd.sqlite3'}"}
+        result = _run(["socket"], env, tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "Slack refused SLACK_APP_TOKEN (invalid_auth)" in result.stderr
+    assert "App-Level Tokens" in result.stderr
+
+
+def test_commands_that_touch_the_database_name_it_first(tmp_path):
+    result = _run(["db", "upgrade"], {}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    first = result.stderr.splitlines()[0]
+    assert first == f"database: sqlite:///smsdesk.sqlite3 ({tmp_path / 'smsdesk.sqlite3'})"
+
+    (tmp_path / "people.csv").write_text("name,phone\nJane,+14155550100\n")
+    result = _run(["contacts", "import", "people.csv", "--team", "T0ACME"], {}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0].startswith("database: sqlite:///smsdesk.sqlite3 (")
+
+    result = _run(["db", "upgrade"], {"DATABASE_URL": "postgresql://u:pw@127.0.0.1:1/d"},
+                  tmp_path)
+    assert result.stderr.splitlines()[0] == "database: postgresql+psycopg://u:***@127.0.0.1:1/d"
+
+
+def test_the_wal_files_of_the_sqlite_database_are_ignored_by_git():
+    ignored = (Path(__file__).parents[1] / ".gitignore").read_text().split()
+    assert "*.sqlite3-wal" in ignored and "*.sqlite3-shm" in ignored
