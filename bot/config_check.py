@@ -343,10 +343,16 @@ def _escaped(text: str, at: int) -> bool:
 
 def summary(path, settings: Settings, environ) -> list[str]:
     """What an admin wants to confirm the file says."""
-    channel = settings.desk_channel or "not set (serve needs desk.channel or " \
-                                       "SMSDESK_DESK_CHANNEL)"
-    if environ.get("SMSDESK_DESK_CHANNEL"):
-        channel += f"; SMSDESK_DESK_CHANNEL={environ['SMSDESK_DESK_CHANNEL']} overrides it"
+    if _is_oauth(environ):
+        channel = "one per workspace (an \"Add to Slack\" desk): " + (", ".join(
+            f"{w.team_id} {w.settings.desk_channel or 'not set (serve needs channel in '}"
+            + ("" if w.settings.desk_channel else f"[workspaces.{w.team_id}.desk])")
+            for w in settings.workspaces) or "no [workspaces.T…] table yet")
+    else:
+        channel = settings.desk_channel or "not set (serve needs desk.channel or " \
+                                           "SMSDESK_DESK_CHANNEL)"
+        if environ.get("SMSDESK_DESK_CHANNEL"):
+            channel += f"; SMSDESK_DESK_CHANNEL={environ['SMSDESK_DESK_CHANNEL']} overrides it"
     codes = len(settings.disposition_codes) + sum(len(c) for _g, c in
                                                    settings.disposition_groups)
     queues = settings.queues or settings.all_queues()
@@ -384,13 +390,16 @@ def summary(path, settings: Settings, environ) -> list[str]:
     return lines
 
 
+def _is_oauth(environ) -> bool:
+    """Installed by "Add to Slack", as the variables say (their own problems are
+    `doctor`'s and `serve`'s to report)."""
+    return Env.from_environ(environ).oauth
+
+
 def _oauth_warnings(settings: Settings, environ) -> list[str]:
     """An "Add to Slack" desk serves only the workspaces its tables name: top-level numbers
     and desk channel are shared defaults there, never a desk of their own."""
-    try:
-        oauth = Env.from_environ(environ).oauth
-    except (ConfigError, ValueError):
-        return []  # the variables' own problems are `doctor`'s to report
+    oauth = _is_oauth(environ)
     numbers = [n for n in settings.business_numbers + tuple(
         n for q in settings.queues for n in q.numbers)
         if settings.team_for_number(n) is None]

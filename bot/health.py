@@ -30,6 +30,7 @@ class Check:
     ok: bool
     reason: str
     fix: str | None = None
+    checked: bool = True  # False: another failure kept it from being checked (not a pass)
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "reason": self.reason, **({"fix": self.fix} if self.fix else {})}
@@ -59,6 +60,42 @@ def check_slack(client: WebClient) -> Check:
                      "check this host's network and proxy settings, and SLACK_API_URL")
     return Check("slack", True, f"token valid for {auth.get('team') or auth['team_id']} "
                                 f"({auth['team_id']}) as @{auth.get('user') or 'the bot'}")
+
+
+def check_desk_channel(client: WebClient, channel: str, *,
+                       unchecked_is_ok: bool = False) -> Check:
+    """Does Slack know the desk channel, and is the app in it (conversations.info)?
+
+    An app installed before it asked for channels:read cannot ask: `doctor` says to
+    reinstall; /readyz (`unchecked_is_ok`) does not take a working desk out of service."""
+    name = "desk channel"
+    try:
+        info = client.conversations_info(channel=channel)["channel"]
+    except SlackApiError as error:
+        code = error.response.get("error") or f"HTTP {error.response.status_code}"
+        if code == "missing_scope":
+            return Check(name, unchecked_is_ok, f"{channel}: not checked (the app was installed "
+                         "without channels:read and groups:read)",
+                         "reinstall the app from its manifest (OAuth & Permissions > Reinstall) "
+                         "so the desk channel can be checked")
+        if code == "channel_not_found":
+            return Check(name, False, f"Slack knows no channel {channel} that the app can see",
+                         "give the channel's id (channel name > About, at the bottom: C0…), not "
+                         "its name; for a private channel, /invite @smsdesk there first")
+        return Check(name, False, f"conversations.info: {code}",
+                     problems.fix_for(code) if code in problems.ADMIN_PROBLEMS else
+                     f"Slack answered {code} at {client.base_url}: see https://status.slack.com")
+    except OSError as error:
+        return Check(name, False, f"unreachable at {client.base_url}: {error}",
+                     "check this host's network and proxy settings, and SLACK_API_URL")
+    shown = f"#{info.get('name') or channel} ({channel})"
+    if info.get("is_archived"):
+        return Check(name, False, f"{shown} is archived", "unarchive it, or name another "
+                                                          "channel as the desk channel")
+    if not info.get("is_member"):
+        return Check(name, False, f"the app is not in {shown}",
+                     f"type /invite @smsdesk in #{info.get('name') or channel}")
+    return Check(name, True, f"{shown}, and the app is in it")
 
 
 # What oauth.v2.access answers a made-up code when the client id and secret are right.
@@ -130,11 +167,14 @@ class Readiness:
     """The checks behind /readyz: the database every time, Slack and SMS cached."""
 
     def __init__(self, db: Database, slack: Callable[[], Check], sender,
-                 ttl: float = REMOTE_TTL_SECONDS, clock: Callable[[], float] = time.monotonic):
+                 ttl: float = REMOTE_TTL_SECONDS, clock: Callable[[], float] = time.monotonic,
+                 desk_channel: Callable[[], Check] | None = None):
         """`slack` runs the Slack check: the bot token's (check_slack), or with OAuth
-        installs the app's credentials (check_slack_app)."""
+        installs the app's credentials (check_slack_app). `desk_channel`: the one desk
+        channel's check (check_desk_channel), where the desk has one token to ask with."""
         self._db = db
         self._remote = [_Cached(slack, ttl, clock),
+                        *([_Cached(desk_channel, ttl, clock)] if desk_channel else []),
                         _Cached(lambda: check_sms(sender), ttl, clock)]
 
     def checks(self) -> list[Check]:

@@ -68,10 +68,15 @@ def _readiness(env: Env, services: Services, client: WebClient) -> health.Readin
         def slack() -> health.Check:
             return health.check_slack_app(WebClient(base_url=env.slack_api_url, timeout=15),
                                           env.slack_client_id, env.slack_client_secret)
-    else:
-        def slack() -> health.Check:
-            return health.check_slack(client)
-    return health.Readiness(services.db, slack, services.sender)
+        return health.Readiness(services.db, slack, services.sender)
+
+    def slack() -> health.Check:
+        return health.check_slack(client)
+
+    def desk_channel() -> health.Check:
+        return health.check_desk_channel(client, services.all_settings.desk_channel or "",
+                                         unchecked_is_ok=True)
+    return health.Readiness(services.db, slack, services.sender, desk_channel=desk_channel)
 
 
 def _workspaces(settings: Settings, team_id: str | None) -> list[tuple[str, Settings]]:

@@ -31,7 +31,7 @@ def test_readyz_is_200_when_database_slack_and_twilio_answer(desk):
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["ready"] is True
-    assert set(body["checks"]) == {"database", "slack", "sms"}
+    assert set(body["checks"]) == {"database", "slack", "desk channel", "sms"}
     assert all(check["ok"] for check in body["checks"].values())
     assert desk.http.get(desk.url + "/healthz").json() == {"ok": True}
 
@@ -188,15 +188,23 @@ def test_a_database_url_is_shown_with_every_secret_masked(url, shown):
 # --- smsdesk doctor ---------------------------------------------------------------------
 
 
-def _doctor(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+def _doctor(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess:
     base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(Path(__file__).parents[1])}
-    return subprocess.run(SMSDESK + ["doctor"], env={**base, **env}, cwd=cwd,
+    return subprocess.run(SMSDESK + ["doctor", *args], env={**base, **env}, cwd=cwd,
                           capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture
-def fakes():
+def fakes(tmp_path):
+    """A Slack with the desk channel CDESK (the app in it), a Twilio, and the database
+    `_env` names already migrated, as on a desk that has run once."""
+    from storage.db import Database
+
     with FakeSlack() as slack, FakeTwilio() as twilio:
+        slack.add_channel("CDESK", "sms-desk")
+        db = Database(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+        db.upgrade()
+        db.dispose()
         yield slack, twilio
 
 
@@ -214,7 +222,8 @@ def _env(slack, twilio, tmp_path: Path, **overrides: str) -> dict[str, str]:
 def test_doctor_passes_every_check_and_exits_0(fakes, tmp_path):
     result = _doctor(_env(*fakes, tmp_path), tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    for name in ("environment", "settings", "desk channel", "database", "slack", "sms"):
+    for name in ("environment", "settings", "desk channel", "database", "schema", "slack",
+                 "sms"):
         assert f"✓ {name}:" in result.stdout
     assert "token valid for Team T0001 (T0001)" in result.stdout
     assert "all checks passed" in result.stdout
@@ -263,3 +272,91 @@ def test_doctor_of_a_desk_installed_by_oauth_checks_the_app_credentials(fakes, t
     result = _doctor(_env(*fakes, tmp_path, SLACK_CLIENT_SECRET="wrong", **oauth), tmp_path)
     assert "✗ slack: oauth.v2.access: invalid_client_id" in result.stdout
     assert "App Credentials" in result.stdout and "wrong" not in result.stdout
+
+
+def test_readyz_is_503_while_the_app_is_not_in_the_desk_channel(desk):
+    desk.slack.add_channel("CDESK", "sms-desk", bot_is_member=False)
+    _forget(desk)
+    response = _readyz(desk)
+    assert response.status_code == 503
+    check = response.json()["checks"]["desk channel"]
+    assert check["reason"] == "the app is not in #sms-desk (CDESK)"
+    assert "/invite @smsdesk" in check["fix"]
+
+
+@pytest.mark.parametrize(("channel", "told"), [
+    ("#sms-desk", "Slack knows no channel #sms-desk"),
+    ("general", "Slack knows no channel general"),
+    ("C0NOSUCH", "Slack knows no channel C0NOSUCH"),
+])
+def test_doctor_checks_the_desk_channel_with_slack(fakes, tmp_path, channel, told):
+    result = _doctor(_env(*fakes, tmp_path, SMSDESK_DESK_CHANNEL=channel), tmp_path)
+    assert result.returncode == 1
+    assert f"✗ desk channel: {told}" in result.stdout
+    assert "not its name" in result.stdout
+
+
+def test_doctor_says_to_invite_the_app_into_the_desk_channel(fakes, tmp_path):
+    slack, _twilio = fakes
+    slack.add_channel("CDESK", "sms-desk", bot_is_member=False)
+    result = _doctor(_env(*fakes, tmp_path), tmp_path)
+    assert "✗ desk channel: the app is not in #sms-desk (CDESK)" in result.stdout
+    assert "fix: type /invite @smsdesk in #sms-desk" in result.stdout
+
+
+def test_doctor_only_reads_a_missing_file_is_defaults_a_missing_database_is_a_failure(
+        fakes, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = _doctor(_env(*fakes, tmp_path, DATABASE_URL="sqlite:///smsdesk.sqlite3"),
+                     elsewhere)
+    assert "✓ settings: no " in result.stdout and "using the defaults" in result.stdout
+    assert "smsdesk.toml loaded" not in result.stdout
+    assert f"✗ database: no database at sqlite:///smsdesk.sqlite3 ({elsewhere})" \
+        in result.stdout.replace("/smsdesk.sqlite3)", ")")
+    assert "fix: run `smsdesk db upgrade`" in result.stdout
+    assert not (elsewhere / "smsdesk.sqlite3").exists()  # doctor created nothing
+
+
+def test_doctor_fails_an_unmigrated_database_with_the_upgrade_as_the_fix(fakes, tmp_path):
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "empty.sqlite3").close()
+    result = _doctor(_env(*fakes, tmp_path,
+                          DATABASE_URL=f"sqlite:///{tmp_path / 'empty.sqlite3'}"), tmp_path)
+    assert result.returncode == 1
+    assert "✗ schema:" in result.stdout and "is never migrated" in result.stdout
+    assert "fix: run `smsdesk db upgrade`" in result.stdout
+
+
+def test_doctor_of_a_socket_mode_desk_needs_no_signing_secret_and_checks_the_app_token(
+        fakes, tmp_path):
+    socket = {"SLACK_SIGNING_SECRET": "", "SLACK_APP_TOKEN": "xapp-1-test"}
+    result = _doctor(_env(*fakes, tmp_path, **socket), tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.startswith("mode: Socket Mode (from the variables set")
+    assert "✓ socket: SLACK_APP_TOKEN opens a Socket Mode connection" in result.stdout
+    assert "SLACK_SIGNING_SECRET" not in result.stdout
+
+    result = _doctor(_env(*fakes, tmp_path, **{**socket, "SLACK_APP_TOKEN": "xapp-1-wrong"}),
+                     tmp_path, "--socket")
+    assert result.returncode == 1
+    assert "✗ socket: apps.connections.open: invalid_auth" in result.stdout
+    assert "App-Level Tokens" in result.stdout
+
+
+def test_doctor_checks_each_workspace_desk_of_an_oauth_desk(fakes, tmp_path):
+    from tests.fakes import slack_oauth
+    from tests.harness import ENCRYPTION_KEY
+
+    settings = tmp_path / "smsdesk.toml"
+    settings.write_text('[workspaces.T0ACME.desk]\nchannel = "C0ACMEDESK"\n'
+                        '[workspaces.T0BETA.desk]\nbusiness_numbers = ["+15005550007"]\n')
+    oauth = {"SLACK_BOT_TOKEN": "", "SLACK_CLIENT_ID": slack_oauth.CLIENT_ID,
+             "SLACK_CLIENT_SECRET": slack_oauth.CLIENT_SECRET, "SMSDESK_DESK_CHANNEL": "",
+             "SMSDESK_ENCRYPTION_KEY": ENCRYPTION_KEY, "SMSDESK_SETTINGS": str(settings)}
+    result = _doctor(_env(*fakes, tmp_path, **oauth), tmp_path)
+    assert "✓ desk channel of T0ACME: C0ACMEDESK" in result.stdout
+    assert "✗ desk channel of T0BETA: no desk channel set" in result.stdout
+    assert "[workspaces.T0BETA.desk]" in result.stdout
+    assert "SMSDESK_DESK_CHANNEL" not in result.stdout

@@ -20,6 +20,7 @@ METHOD_SCOPES = {
     "conversations_history": {"channels:history", "groups:history", "im:history"},
     "conversations_replies": {"channels:history", "groups:history", "im:history"},
     "conversations_join": {"channels:join"},
+    "conversations_info": {"channels:read", "groups:read"},
     "conversations_open": {"mpim:write", "im:write"},
     "users_info": {"users:read"}, "usergroups_users_list": {"usergroups:read"},
     "reactions_add": {"reactions:write"}, "reactions_remove": {"reactions:write"},

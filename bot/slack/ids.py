@@ -137,6 +137,9 @@ BOT_SCOPES = {
     "im:history": "read agent replies in interaction threads in their DM with the app "
                   "(queues with threads = \"dm\")",
     "channels:join": "join the configured public desk channel on first use",
+    "channels:read": "check that the desk channel exists and the app is in it (doctor, "
+                     "/readyz)",
+    "groups:read": "the same check for a private desk channel",
     "commands": "/sms, /sms-ready, /sms-notready, /sms-queue, /sms-contact and /sms-admin; "
                 "the New SMS shortcut",
     "reactions:write": "show delivery state on the agent's relayed message",

@@ -222,6 +222,8 @@ class FakeSlack:
         self._serving: _Bot | None = None  # the bot of the call being answered
         self._token_expiry: dict[str, float] = {}  # rotating tokens: token -> epoch seconds
         self.oauth = SlackOAuth(self)
+        # App-level tokens (xapp-…, Socket Mode): they open connections and nothing else.
+        self.app_tokens: set[str] = {"xapp-1-test"}
         # Rate limits, off unless a test turns them on (enforce_rate_limits).
         self._post_limit: tuple[float, float] | None = None
         self._method_limits: dict[str, tuple[float, float]] = {}
@@ -245,6 +247,7 @@ class FakeSlack:
             "reactions.remove": self._reactions_remove,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroups_users_list,
+            "conversations.info": self._conversations_info,
             "conversations.join": self._conversations_join,
             "conversations.open": self._conversations_open,
             "conversations.history": self._conversations_history,
@@ -641,6 +644,8 @@ class FakeSlack:
                 "Retry-After": str(max(1, math.ceil(wait)))}
         if method == "oauth.v2.access":
             return 200, self.oauth.access(params), {}
+        if method == "apps.connections.open":
+            return 200, self._apps_connections_open(token), {}
         bot = self._bots.get(token)
         if bot is None:
             return 200, {"ok": False, "error": "invalid_auth" if token else "not_authed"}, {}
@@ -777,6 +782,24 @@ class FakeSlack:
         if group_id not in self._user_groups:
             raise Refusal("no_such_subteam")
         return {"users": list(self._user_groups[group_id])}
+
+    def _apps_connections_open(self, token: str) -> dict[str, Any]:
+        """Socket Mode's WebSocket address, for an app-level token only (a bot token is
+        not_allowed_token_type). Nothing connects to it here."""
+        if token in self.app_tokens:
+            return {"ok": True, "url": f"wss://wss.invalid/link/?ticket={uuid.uuid4().hex}"}
+        if token in self._bots:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        return {"ok": False, "error": "invalid_auth" if token else "not_authed"}
+
+    def _conversations_info(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        """By id only, as Slack: a name ("#sms-desk", "general") is channel_not_found, and so
+        is a private channel the bot is not in."""
+        channel = self._channels.get(str(params.get("channel") or ""))
+        if channel is None or not self._visible(channel.team_id) or (
+                channel.is_private and not channel.bot_is_member):
+            raise Refusal("channel_not_found")
+        return {"channel": channel.as_slack()}
 
     def _conversations_join(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._resolve_channel(params.get("channel"))
