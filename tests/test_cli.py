@@ -78,3 +78,15 @@ def test_db_upgrade_creates_the_schema(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
     assert (tmp_path / "fresh.sqlite3").stat().st_size > 0
+
+
+def test_twilio_from_number_is_refused_with_the_setting_that_picks_the_sender(tmp_path):
+    # Twilio's own guides set TWILIO_FROM_NUMBER; the desk sends from its business numbers.
+    result = _run(["serve"], {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
+                              "SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": "AC1",
+                              "TWILIO_AUTH_TOKEN": "t", "SMSDESK_PUBLIC_URL": "https://d.example",
+                              "TWILIO_FROM_NUMBER": "+14155550100"}, tmp_path)
+    assert result.returncode == 2
+    assert "TWILIO_FROM_NUMBER is not used" in result.stderr
+    assert "desk.business_numbers" in result.stderr and "smsdesk.toml" in result.stderr
+
