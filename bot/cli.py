@@ -116,7 +116,17 @@ def db_upgrade(args: argparse.Namespace) -> None:
 def segments(args: argparse.Namespace) -> None:
     from bot.sms.segments import count_segments
 
-    text = " ".join(args.text) if args.text else sys.stdin.read()
+    if args.text:
+        text = " ".join(args.text)
+    elif sys.stdin.isatty():
+        # Reading a terminal would wait, silently, for an end-of-file few people know to type.
+        print("usage: smsdesk segments TEXT  (or pipe it in: smsdesk segments < reply.txt)",
+              file=sys.stderr)
+        raise SystemExit(2)
+    else:
+        # echo, heredocs and editors end the text with a newline nobody means to send.
+        text = sys.stdin.read()
+        text = text.removesuffix("\n").removesuffix("\r")
     print(json.dumps(count_segments(text).as_dict(), ensure_ascii=False))
 
 

@@ -90,3 +90,32 @@ def test_twilio_from_number_is_refused_with_the_setting_that_picks_the_sender(tm
     assert "TWILIO_FROM_NUMBER is not used" in result.stderr
     assert "desk.business_numbers" in result.stderr and "smsdesk.toml" in result.stderr
 
+
+# --- segments --------------------------------------------------------------------------------
+
+def test_segments_does_not_count_the_newline_that_ends_piped_input(tmp_path):
+    text = "x" * 160  # exactly one GSM-7 segment; with the newline it would be two
+    result = subprocess.run(SMSDESK + ["segments"], input=text + "\n", capture_output=True,
+                            text=True, timeout=60, cwd=tmp_path,
+                            env={"PATH": os.environ["PATH"],
+                                 "PYTHONPATH": str(Path(__file__).parents[1])})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["segments"] == 1 and report["parts"] == [text]
+
+
+def test_segments_on_a_terminal_without_text_prints_usage_instead_of_waiting(tmp_path):
+    import pty
+
+    controller, terminal = pty.openpty()
+    try:
+        result = subprocess.run(SMSDESK + ["segments"], stdin=terminal, capture_output=True,
+                                text=True, timeout=30, cwd=tmp_path,
+                                env={"PATH": os.environ["PATH"],
+                                     "PYTHONPATH": str(Path(__file__).parents[1])})
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert result.returncode == 2
+    assert "usage: smsdesk segments" in result.stderr and result.stdout == ""
+
