@@ -119,3 +119,47 @@ def test_segments_on_a_terminal_without_text_prints_usage_instead_of_waiting(tmp
     assert result.returncode == 2
     assert "usage: smsdesk segments" in result.stderr and result.stdout == ""
 
+
+# --- manifest --------------------------------------------------------------------------------
+
+def _manifest(capsys, *args: str) -> tuple[int, str, str]:
+    from bot.cli import main
+
+    try:
+        main(["manifest", *args])
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_manifest_http_without_url_refuses_instead_of_printing_the_example_host(capsys):
+    for mode in ("http", "oauth"):
+        code, out, err = _manifest(capsys, mode)
+        assert code == 2 and out == ""
+        assert "--url https://" in err and "smsdesk.example.com" not in out
+
+
+def test_manifest_url_must_be_an_https_address(capsys):
+    for url in ("http://desk.example.org", "desk.example.org", "https://", "https:///x",
+                "https://desk.example.org/?a=1", "ftp://desk.example.org"):
+        code, out, err = _manifest(capsys, "http", "--url", url)
+        assert code == 2 and out == "", url
+        assert "https://" in err and repr(url) in err, err
+
+
+def test_manifest_http_with_an_https_url_and_path_routes_slack_there(capsys):
+    code, out, err = _manifest(capsys, "http", "--url", "https://desk.example.org/smsdesk/")
+    assert code == 0, err
+    manifest = json.loads(out)
+    assert manifest["settings"]["event_subscriptions"]["request_url"] == (
+        "https://desk.example.org/smsdesk/slack/events")
+
+
+def test_manifest_socket_refuses_a_url_it_would_not_use(capsys):
+    code, out, err = _manifest(capsys, "socket", "--url", "https://desk.example.org")
+    assert code == 2 and out == ""
+    assert "Socket Mode" in err and "no URL" in err
+    code, out, _err = _manifest(capsys, "socket")
+    assert code == 0 and json.loads(out)["settings"]["socket_mode_enabled"] is True
