@@ -220,7 +220,8 @@ def contacts_import(args: argparse.Namespace) -> None:
 
     settings, team_id, db = _workspace_database(args)
     try:
-        report = contact_import.import_csv(db, team_id, args.file, settings.default_country)
+        report = contact_import.import_csv(db, team_id, args.file,
+                                           settings.for_team(team_id).default_country)
     except contact_import.ContactFileError as error:
         print(f"smsdesk: nothing imported: {error}", file=sys.stderr)
         raise SystemExit(2) from error

@@ -156,3 +156,15 @@ def test_the_import_command_refuses_without_a_workspace_or_with_a_bad_file(tmp_p
     yaml = _write(tmp_path, "- name: Jane\n  phone: 4155550100\n", "contacts.yaml")
     result = _cli(["contacts", "import", str(yaml), "--team", TEAM], env, tmp_path)
     assert result.returncode == 2 and "CSV only" in result.stderr
+
+
+def test_the_import_command_reads_numbers_in_the_workspaces_own_country(tmp_path):
+    settings = tmp_path / "desk.toml"
+    settings.write_text('[desk]\ndefault_country = "US"\n\n'
+                        '[workspaces.TLONDON.desk]\ndefault_country = "GB"\n', encoding="utf-8")
+    path = _write(tmp_path, "name,phone\nLondon,020 7183 8750\n")
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'desk.sqlite3'}",
+           "SMSDESK_SETTINGS": str(settings)}
+    result = _cli(["contacts", "import", str(path), "--team", "TLONDON"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "1 created" in result.stdout, result.stdout
