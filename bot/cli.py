@@ -200,14 +200,40 @@ def db_upgrade(args: argparse.Namespace) -> None:
 def segments(args: argparse.Namespace) -> None:
     from bot.sms.segments import count_segments
 
-    text = " ".join(args.text) if args.text else sys.stdin.read()
+    if args.text:
+        text = " ".join(args.text)
+    elif sys.stdin.isatty():
+        # Reading a terminal would wait, silently, for an end-of-file few people know to type.
+        print("usage: smsdesk segments TEXT  (or pipe it in: smsdesk segments < reply.txt)",
+              file=sys.stderr)
+        raise SystemExit(2)
+    else:
+        # echo, heredocs and editors end the text with a newline nobody means to send.
+        text = sys.stdin.read()
+        text = text.removesuffix("\n").removesuffix("\r")
     print(json.dumps(count_segments(text).as_dict(), ensure_ascii=False))
 
 
 def manifest(args: argparse.Namespace) -> None:
-    from bot.slack.manifest import build_manifest, render
+    from bot.slack.manifest import DEFAULT_PUBLIC_URL, build_manifest, public_url_problem, render
 
-    sys.stdout.write(render(build_manifest(args.mode, public_url=args.url)))
+    if args.mode == "socket" and args.url is not None:
+        print("smsdesk: the Socket Mode manifest has no URL to set: Slack reaches the app over "
+              "the socket, and the SMS webhook address is set in Twilio's console. Leave out "
+              "--url (or use `smsdesk manifest http --url ...` for HTTP mode).", file=sys.stderr)
+        raise SystemExit(2)
+    if args.mode != "socket" and args.url is None:
+        print(f"smsdesk: manifest {args.mode} needs --url, the public https address Slack will "
+              "call, e.g. --url https://desk.example.org (manifests/"
+              f"{args.mode}.json is the same with the example host {DEFAULT_PUBLIC_URL})",
+              file=sys.stderr)
+        raise SystemExit(2)
+    problem = args.url is not None and public_url_problem(args.url)
+    if problem:
+        print(f"smsdesk: --url must be https://host or https://host/path, got {args.url!r}: "
+              f"{problem}", file=sys.stderr)
+        raise SystemExit(2)
+    sys.stdout.write(render(build_manifest(args.mode, public_url=args.url or DEFAULT_PUBLIC_URL)))
 
 
 def doctor(args: argparse.Namespace) -> None:
@@ -269,7 +295,8 @@ def contacts_import(args: argparse.Namespace) -> None:
 
     settings, team_id, db = _workspace_database(args)
     try:
-        report = contact_import.import_csv(db, team_id, args.file, settings.default_country)
+        report = contact_import.import_csv(db, team_id, args.file,
+                                           settings.for_team(team_id).default_country)
     except contact_import.ContactFileError as error:
         print(f"smsdesk: nothing imported: {error}", file=sys.stderr)
         raise SystemExit(2) from error
@@ -400,8 +427,8 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(run=segments)
     p = commands.add_parser("manifest", help="print the Slack app manifest")
     p.add_argument("mode", choices=["http", "oauth", "socket"])
-    p.add_argument("--url", default="https://smsdesk.example.com",
-                   help="public https URL of this app (HTTP mode)")
+    p.add_argument("--url", help="public https URL of this app, https://host[/path] "
+                                 "(required for http and oauth; socket has none)")
     p.set_defaults(run=manifest)
     p = commands.add_parser("doctor", help="check configuration, database, Slack and SMS; "
                                            "print how to fix what fails")

@@ -766,6 +766,12 @@ class Env:
                 )
             elif not self.slack_app_token.startswith("xapp-"):
                 found.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+        if self.twilio_from_number:
+            # Twilio's guides set it; the desk sends from its business numbers instead. Taking
+            # it as one would guess at its workspace and queue, so it is refused by name.
+            found.append("TWILIO_FROM_NUMBER is not used: list your numbers in "
+                         f"desk.business_numbers (or a queue's numbers) in {self.settings_file}"
+                         " and unset TWILIO_FROM_NUMBER")
         if self.sms_provider not in ("twilio", "simulator"):
             found.append(f"SMS_PROVIDER={self.sms_provider!r} is unknown: use twilio or simulator")
         if self.sms_provider == "twilio":

@@ -135,7 +135,8 @@ def check_sms(sender) -> Check:
         return Check("sms", False, str(error),
                      "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (Twilio Console > Account "
                      "Info), TWILIO_API_URL and this host's network" if error.permanent else
-                     "Twilio is unreachable or failing: see https://status.twilio.com")
+                     "Twilio is unreachable or failing: check this host's network and proxy "
+                     "settings and TWILIO_API_URL, then https://status.twilio.com")
     return Check("sms", True, detail)
 
 

@@ -189,3 +189,88 @@ def test_commands_that_touch_the_database_name_it_first(tmp_path):
 def test_the_wal_files_of_the_sqlite_database_are_ignored_by_git():
     ignored = (Path(__file__).parents[1] / ".gitignore").read_text().split()
     assert "*.sqlite3-wal" in ignored and "*.sqlite3-shm" in ignored
+
+
+def test_twilio_from_number_is_refused_with_the_setting_that_picks_the_sender(tmp_path):
+    # Twilio's own guides set TWILIO_FROM_NUMBER; the desk sends from its business numbers.
+    result = _run(["serve"], {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
+                              "SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": "AC1",
+                              "TWILIO_AUTH_TOKEN": "t", "SMSDESK_PUBLIC_URL": "https://d.example",
+                              "TWILIO_FROM_NUMBER": "+14155550100"}, tmp_path)
+    assert result.returncode == 2
+    assert "TWILIO_FROM_NUMBER is not used" in result.stderr
+    assert "desk.business_numbers" in result.stderr and "smsdesk.toml" in result.stderr
+
+
+# --- segments --------------------------------------------------------------------------------
+
+def test_segments_does_not_count_the_newline_that_ends_piped_input(tmp_path):
+    text = "x" * 160  # exactly one GSM-7 segment; with the newline it would be two
+    result = subprocess.run(SMSDESK + ["segments"], input=text + "\n", capture_output=True,
+                            text=True, timeout=60, cwd=tmp_path,
+                            env={"PATH": os.environ["PATH"],
+                                 "PYTHONPATH": str(Path(__file__).parents[1])})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["segments"] == 1 and report["parts"] == [text]
+
+
+def test_segments_on_a_terminal_without_text_prints_usage_instead_of_waiting(tmp_path):
+    import pty
+
+    controller, terminal = pty.openpty()
+    try:
+        result = subprocess.run(SMSDESK + ["segments"], stdin=terminal, capture_output=True,
+                                text=True, timeout=30, cwd=tmp_path,
+                                env={"PATH": os.environ["PATH"],
+                                     "PYTHONPATH": str(Path(__file__).parents[1])})
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert result.returncode == 2
+    assert "usage: smsdesk segments" in result.stderr and result.stdout == ""
+
+
+# --- manifest --------------------------------------------------------------------------------
+
+def _manifest(capsys, *args: str) -> tuple[int, str, str]:
+    from bot.cli import main
+
+    try:
+        main(["manifest", *args])
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_manifest_http_without_url_refuses_instead_of_printing_the_example_host(capsys):
+    for mode in ("http", "oauth"):
+        code, out, err = _manifest(capsys, mode)
+        assert code == 2 and out == ""
+        assert "--url https://" in err and "smsdesk.example.com" not in out
+
+
+def test_manifest_url_must_be_an_https_address(capsys):
+    for url in ("http://desk.example.org", "desk.example.org", "https://", "https:///x",
+                "https://desk.example.org/?a=1", "ftp://desk.example.org"):
+        code, out, err = _manifest(capsys, "http", "--url", url)
+        assert code == 2 and out == "", url
+        assert "https://" in err and repr(url) in err, err
+
+
+def test_manifest_http_with_an_https_url_and_path_routes_slack_there(capsys):
+    code, out, err = _manifest(capsys, "http", "--url", "https://desk.example.org/smsdesk/")
+    assert code == 0, err
+    manifest = json.loads(out)
+    assert manifest["settings"]["event_subscriptions"]["request_url"] == (
+        "https://desk.example.org/smsdesk/slack/events")
+
+
+def test_manifest_socket_refuses_a_url_it_would_not_use(capsys):
+    code, out, err = _manifest(capsys, "socket", "--url", "https://desk.example.org")
+    assert code == 2 and out == ""
+    assert "Socket Mode" in err and "no URL" in err
+    code, out, _err = _manifest(capsys, "socket")
+    assert code == 0 and json.loads(out)["settings"]["socket_mode_enabled"] is True

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings
+from bot.config import SETTINGS_KEYS, ConfigError, Settings
 
 EXAMPLE = Path(__file__).parents[1] / "smsdesk.example.toml"
 
@@ -17,6 +18,24 @@ def test_the_annotated_example_loads():
     assert settings.session_keywords == ("CHAT",)
     assert settings.media_save_roles == ("supervisor", "admin")
     assert settings.help_reply.startswith("Example Co support:")
+
+
+def test_the_annotated_example_shows_every_section_and_key():
+    # Commented-out examples count: an admin reads them to learn a section exists.
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for section, keys in SETTINGS_KEYS.items():
+        assert re.search(rf"^#? ?\[{{1,2}}{section}[.\]]", text, re.M), f"[{section}] missing"
+        for key in keys - {"user_id"}:
+            assert re.search(rf"^#? ?({key} = |\[{section}\.{key}\])", text, re.M), \
+                f"{section}.{key} missing"
+
+
+def test_the_example_and_the_readme_give_the_same_channel_thread_limit():
+    readme = (EXAMPLE.parent / "README.md").read_text(encoding="utf-8")
+    limits = {re.search(r"about (\w+) busy", text).group(1)
+              for text in (readme, EXAMPLE.read_text(encoding="utf-8"))}
+    # What bench/slack_delivery.py measured: five busy conversations already fill the channel.
+    assert limits == {"five"}
 
 
 def test_sessions_start_by_number_or_first_keyword():

@@ -360,3 +360,14 @@ def test_doctor_checks_each_workspace_desk_of_an_oauth_desk(fakes, tmp_path):
     assert "✗ desk channel of T0BETA: no desk channel set" in result.stdout
     assert "[workspaces.T0BETA.desk]" in result.stdout
     assert "SMSDESK_DESK_CHANNEL" not in result.stdout
+
+
+def test_doctor_names_the_api_url_and_network_when_twilio_is_unreachable(fakes, tmp_path):
+    # Nothing listens on port 1: a wrong TWILIO_API_URL or a blocked network, not an outage.
+    result = _doctor(_env(*fakes, tmp_path, TWILIO_API_URL="http://127.0.0.1:1"), tmp_path)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    failed = next(i for i, line in enumerate(lines)
+                  if line.startswith("✗ sms: Twilio unreachable"))
+    assert "TWILIO_API_URL" in lines[failed + 1] and "network" in lines[failed + 1]
+    assert "status.twilio.com" in lines[failed + 1]

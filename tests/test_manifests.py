@@ -89,6 +89,20 @@ def test_committed_manifest_is_valid_for_slack(slack_schema_validator, path):
     assert not errors, f"{path.name} fails Slack's manifest schema:\n" + "\n".join(errors)
 
 
+@pytest.mark.parametrize("mode", ["http", "oauth"])
+def test_a_manifest_for_an_address_with_a_path_is_valid_for_slack(slack_schema_validator, capsys,
+                                                                  mode):
+    # What `smsdesk manifest http --url ...` prints for a desk served under a path.
+    from bot.cli import main
+
+    main(["manifest", mode, "--url", "https://desk.example.org:8443/smsdesk/"])
+    manifest = json.loads(capsys.readouterr().out)
+    errors = schema_errors(slack_schema_validator, manifest)
+    assert not errors, "\n".join(errors)
+    assert manifest["settings"]["event_subscriptions"]["request_url"] == (
+        "https://desk.example.org:8443/smsdesk/slack/events")
+
+
 def test_schema_check_rejects_a_misspelt_key(slack_schema_validator):
     # Guards against a validator that passes everything (say, a $ref that resolved to {}).
     manifest = build_manifest("socket")
@@ -97,15 +111,20 @@ def test_schema_check_rejects_a_misspelt_key(slack_schema_validator):
     assert any("socket_mode_enabeld" in error for error in errors), errors
 
 
+def _regenerate(mode: str) -> str:
+    url = "" if mode == "socket" else " --url https://smsdesk.example.com"
+    return f"smsdesk manifest {mode}{url} > manifests/{mode}.json"
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_committed_manifest_matches_the_code(mode):
     path = MANIFEST_DIR / f"{mode}.json"
     assert path.is_file(), (
-        f"manifests/{mode}.json is missing: regenerate with smsdesk manifest {mode}"
+        f"manifests/{mode}.json is missing: regenerate with {_regenerate(mode)}"
     )
     assert path.read_text() == render(build_manifest(mode)), (
         f"manifests/{mode}.json differs from build_manifest({mode!r}): "
-        f"regenerate with smsdesk manifest {mode}, don't edit it by hand"
+        f"regenerate with {_regenerate(mode)}, don't edit it by hand"
     )
 
 

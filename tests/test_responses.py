@@ -143,7 +143,7 @@ def test_a_file_that_is_not_a_library_imports_nothing(db, tmp_path):
         responses.import_file(db, TEAM, _write(tmp_path, "bad.yaml", "name: x\ntext: y\n"))
     with pytest.raises(responses.ResponseFileError, match="YAML"):
         responses.import_file(db, TEAM, _write(tmp_path, "bad.yml", "- [unclosed\n"))
-    with pytest.raises(responses.ResponseFileError, match=".csv"):
+    with pytest.raises(responses.ResponseFileError, match=r"YAML \(.yaml, .yml\) or CSV"):
         responses.import_file(db, TEAM, _write(tmp_path, "library.txt", "x"))
     assert responses.search(db, TEAM) == []
 

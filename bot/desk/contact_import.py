@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import phonenumbers
 from sqlalchemy import select
 
 from bot.desk.contacts import create_contact, refresh_statistics
@@ -17,6 +19,10 @@ from storage.db import Database
 from storage.models import Contact, ContactNumber
 
 COLUMNS = ("name", "phone", "email")
+# Header spellings of the three columns, compared with case, spaces and punctuation
+# removed ("E-mail", "Email address", "Phone Number"). Any other header is an attribute.
+HEADER_NAMES = {"name": "name", "phone": "phone", "phonenumber": "phone",
+                "email": "email", "emailaddress": "email"}
 BULK = 1000  # new contacts from one file that call for fresh planner statistics
 
 
@@ -42,13 +48,30 @@ class ContactImportReport:
         return out
 
 
+def _column(header: str) -> str:
+    """The field a header names: one of COLUMNS, else the attribute it is (lower case)."""
+    written = header.strip().lower()
+    return HEADER_NAMES.get(re.sub(r"[\W_]+", "", written), written)
+
+
 def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+    if path.suffix.lower() != ".csv":
+        # Before reading: YAML or a spreadsheet would otherwise fail as a CSV "with no phone
+        # column", which sends the admin looking for a typo that is not there.
+        raise ContactFileError(f"{path}: contacts import reads CSV only: save it as a .csv "
+                               f"file whose first line names the columns {', '.join(COLUMNS)}")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise ContactFileError(f"{path}: cannot be read: {error}") from error
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [(h or "").strip().lower() for h in reader.fieldnames or []]
+    written = [(h or "").strip() for h in reader.fieldnames or []]
+    header = [_column(h) for h in written]
+    for column in COLUMNS:
+        spellings = [w for w, h in zip(written, header, strict=True) if h == column]
+        if len(spellings) > 1:
+            raise ContactFileError(f"{path}: {' and '.join(map(repr, spellings))} are both the "
+                                   f"{column} column: keep one")
     if "phone" not in header:
         raise ContactFileError(f"{path}: the first line must name the columns: "
                                f"{', '.join(COLUMNS)} (no phone column found)")
@@ -59,9 +82,21 @@ def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
             for row in reader]
 
 
+def _good_number(country: str) -> str:
+    """How to write a number the import reads, with this country's own example."""
+    example = phonenumbers.example_number_for_type(country, phonenumbers.PhoneNumberType.MOBILE)
+    if example is None:
+        return "write it with + and the country code"
+    return ("write it with + and the country code, e.g. "
+            f"{phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)}"
+            f", or as dialled in {country}, e.g. "
+            f"{phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)}")
+
+
 def import_csv(db: Database, team_id: str, path: str | Path,
                default_country: str = "US") -> ContactImportReport:
     report = ContactImportReport()
+    good_number = _good_number(default_country)
     usable: dict[str, tuple[str | None, str | None, dict[str, str]]] = {}
     first_line: dict[str, int] = {}
     for line, row in _rows(Path(path)):
@@ -72,7 +107,7 @@ def import_csv(db: Database, team_id: str, path: str | Path,
         try:
             phone = to_e164(raw, default_country)
         except InvalidNumber:
-            report.skipped.append(SkippedContact(line, f"bad number {raw!r}"))
+            report.skipped.append(SkippedContact(line, f"bad number {raw!r}: {good_number}"))
             continue
         if phone in usable:
             report.skipped.append(SkippedContact(

@@ -335,7 +335,9 @@ def read_file(path: str | Path) -> list[tuple[str, object]]:
             return _csv_rows(path)
     except UnicodeDecodeError as error:
         raise ResponseFileError(f"{path}: not UTF-8 text ({error})") from error
-    raise ResponseFileError(f"{path}: use a .yaml, .yml or .csv file")
+    raise ResponseFileError(f"{path}: responses import reads YAML (.yaml, .yml) or CSV (.csv) "
+                            "only: a list of name, category and text, or a CSV file with "
+                            "those columns")
 
 
 def import_file(db: Database, team_id: str, path: str | Path,

@@ -7,6 +7,7 @@ keeps them in step.
 """
 
 import json
+from urllib.parse import urlsplit
 
 from bot.slack.ids import BOT_EVENTS, BOT_SCOPES, GLOBAL_SHORTCUTS, SLASH_COMMANDS
 
@@ -21,6 +22,23 @@ SLACK_EVENTS_PATH = "/slack/events"
 
 DESCRIPTION = "SMS contact-center desk: customers' texts arrive in Slack, agents reply in threads."
 BACKGROUND_COLOR = "#1d4f7c"
+
+
+def public_url_problem(url: str) -> str | None:
+    """Why `url` cannot be the address Slack calls (None: it can). Slack sends requests only
+    to https URLs, and the manifest appends paths to it, so a query or fragment would break."""
+    parts = urlsplit(url)
+    try:
+        _port = parts.port  # raises on a port that is not a number
+    except ValueError:
+        return "its port is not a number"
+    if parts.scheme != "https":
+        return "Slack calls https addresses only"
+    if not parts.hostname or parts.username is not None or any(c.isspace() for c in url):
+        return "it has no host name"
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        return "the paths Slack calls are appended to it, so it may not have ? or #"
+    return None
 
 
 def build_manifest(
