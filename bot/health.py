@@ -44,7 +44,7 @@ def check_database(db: Database) -> Check:
         return Check("database", False, f"{error.__class__.__name__}: {_first_line(error)}",
                      f"DATABASE_URL is {masked_url(db.url)}: is that server up and reachable "
                      "from here, and are the user and password right?")
-    return Check("database", True, "SELECT 1 answered")
+    return Check("database", True, f"{masked_url(db.url)} answered SELECT 1")
 
 
 def check_slack(client: WebClient) -> Check:
