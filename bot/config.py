@@ -264,12 +264,12 @@ class Settings:
                                  desk.get("agent_capacity", cls.agent_capacity),
                                  cls.agent_capacity)
         country = _country(path, desk.get("default_country", cls.default_country))
-        channel = desk.get("channel")
-        if channel is not None and not (isinstance(channel, str) and channel.strip()):
-            raise ConfigError(f"{path}: desk.channel must be a channel id in quotes, e.g. "
-                              f'"C0123456789", got {shown(channel)}', ("desk", "channel"))
+        channel = _channel_id(path, ("desk", "channel"), desk.get("channel"))
+        if env.get("SMSDESK_DESK_CHANNEL"):
+            channel = _channel_id(None, None, env["SMSDESK_DESK_CHANNEL"],
+                                  "SMSDESK_DESK_CHANNEL")
         return cls(
-            desk_channel=env.get("SMSDESK_DESK_CHANNEL") or channel,
+            desk_channel=channel,
             offer_timeout_seconds=timeout,
             agent_capacity=capacity,
             default_country=country,
@@ -300,6 +300,10 @@ class Settings:
 ROLE_NAMES = ("agent", "owner", "supervisor", "admin")
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 SLACK_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+# A public (C…) or private (G…, older ones) channel; a direct message (D…) is nobody's desk.
+SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]+$")
+CHANNEL_ID_HINT = ("give the channel's id, e.g. C0123456789, from the channel's About tab, "
+                   "not its name")
 
 
 def shown(value: object) -> str:
@@ -481,6 +485,18 @@ def _slack_ids(path, where: tuple, value: object, *, groups: bool = False,
     return tuple(value or ())
 
 
+def _channel_id(path, where: tuple | None, value: object, name: str = "") -> str | None:
+    """A channel id, not its name: a name ("#sms-desk", "general") would fail every post
+    only once the desk is running, with channel_not_found."""
+    if value is None or isinstance(value, str) and SLACK_CHANNEL_ID.match(value):
+        return value
+    direct = isinstance(value, str) and re.match(r"^D[A-Z0-9]+$", value)
+    label = name or ".".join(map(str, where or ()))
+    raise ConfigError(f"{f'{path}: ' if path else ''}{label}: {shown(value)} is "
+                      f"{'a direct message, not a channel' if direct else 'not a Slack channel id'}"
+                      f": {CHANNEL_ID_HINT}", where)
+
+
 def _roles(path, section: str, key: str, value, default: tuple[str, ...]) -> tuple[str, ...]:
     roles = default if value is None else value
     if isinstance(roles, str) or not isinstance(roles, list | tuple) \
@@ -582,8 +598,14 @@ def _queue_settings(path, data: dict, country: str = "US") -> dict:
             for key in queue_flags(Queue):
                 if key in table:
                     flag(path, ("queues", index, key), table[key], f"{name}: {key}")
+            _channel_id(path, ("queues", index, "supervisor_channel"),
+                        table.get("supervisor_channel"), f"{name}: supervisor_channel")
     agents = data.get("agents")
     for user_id, table in agents.items() if isinstance(agents, dict) else ():
+        if not SLACK_USER_ID.match(user_id):
+            raise ConfigError(f"{path}: [agents.{user_id}]: {shown(user_id)} is not a Slack user "
+                              "id; name the table by the agent's id, e.g. [agents.U0123ABCD] "
+                              "(from their profile: ⋯ > Copy member ID)", ("agents", user_id))
         for key in queue_flags(AgentOverride):
             if isinstance(table, dict) and key in table:
                 flag(path, ("agents", user_id, key), table[key])

@@ -79,3 +79,57 @@ def test_a_quoted_false_in_a_workspace_table_is_refused_too(tmp_path):
     with pytest.raises(ConfigError, match=r'spelling.enabled must be true or false \(no quotes'):
         Settings.load(path, env={})
     assert [p.line for p in check(path).problems] == [2]
+
+
+CHANNEL_HINT = "give the channel's id, e.g. C0123456789, from the channel's About tab, not its name"
+
+
+@pytest.mark.parametrize("written", ["#sms-desk", "general", "c0123456789", "C0123 456",
+                                     "U0123456789", ""])
+@pytest.mark.parametrize("text, line, name", [
+    ('[desk]\nchannel = "{}"\n', 2, "desk.channel"),
+    ('[[queues]]\nname = "Support"\nsupervisor_channel = "{}"\n', 3,
+     "queue #1 (Support): supervisor_channel"),
+    ('[workspaces.T0001.desk]\nchannel = "{}"\n', 2, "desk.channel"),
+], ids=["desk", "queue", "workspace"])
+def test_a_channel_name_where_an_id_belongs_is_refused_at_its_line(tmp_path, written, text,
+                                                                  line, name):
+    path = tmp_path / "desk.toml"
+    path.write_text(text.format(written))
+    with pytest.raises(ConfigError) as error:
+        Settings.load(path, env={})
+    assert f'{name}: "{written}" is not a Slack channel id' in str(error.value)
+    assert CHANNEL_HINT in str(error.value)
+    assert [p.line for p in check(path).problems] == [line]
+
+
+def test_a_direct_message_is_no_desk_channel(tmp_path):
+    path = tmp_path / "desk.toml"
+    path.write_text('[desk]\nchannel = "D0123456789"\n')
+    with pytest.raises(ConfigError, match="a direct message, not a channel"):
+        Settings.load(path, env={})
+
+
+@pytest.mark.parametrize("channel", ["C0123456789", "G0123ABCD"])
+def test_public_and_private_channel_ids_are_accepted(tmp_path, channel):
+    path = tmp_path / "desk.toml"
+    path.write_text(f'[desk]\nchannel = "{channel}"\n[[queues]]\nname = "Support"\n'
+                    f'supervisor_channel = "{channel}"\n')
+    settings = Settings.load(path, env={})
+    assert settings.desk_channel == channel and settings.queues[0].supervisor_channel == channel
+
+
+def test_a_channel_name_in_smsdesk_desk_channel_is_refused_at_load(tmp_path):
+    with pytest.raises(ConfigError) as error:
+        Settings.load(tmp_path / "smsdesk.toml", env={"SMSDESK_DESK_CHANNEL": "#sms-desk"})
+    assert 'SMSDESK_DESK_CHANNEL: "#sms-desk" is not a Slack channel id' in str(error.value)
+    assert CHANNEL_HINT in str(error.value)
+
+
+def test_an_agents_table_is_named_by_a_user_id(tmp_path):
+    path = tmp_path / "desk.toml"
+    path.write_text('[agents.U0123ABCD]\ncapacity = 2\n\n[agents.ann]\ncapacity = 2\n')
+    with pytest.raises(ConfigError) as error:
+        Settings.load(path, env={})
+    assert '[agents.ann]: "ann" is not a Slack user id' in str(error.value)
+    assert [p.line for p in check(path).problems] == [4]
