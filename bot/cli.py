@@ -1,5 +1,5 @@
-"""The `smsdesk` console script: serve, socket, db upgrade, segments, manifest, doctor,
-responses import, contacts import/export/erase, tokens rotate."""
+"""The `smsdesk` console script: serve, socket, doctor, config check, db upgrade, segments,
+manifest, responses import, contacts import, contacts export, contacts erase, tokens rotate."""
 
 from __future__ import annotations
 
@@ -394,12 +394,26 @@ def tokens_rotate(args: argparse.Namespace) -> None:
           f"{installations.ENCRYPTION_KEY_VARIABLE}; the other keys can be removed now.")
 
 
+def _team_id(value: str) -> str:
+    """--team: a workspace's id. Anything else would file the data under a workspace that
+    does not exist, where no desk ever finds it."""
+    from bot.workspaces import TEAM_ID
+
+    if not TEAM_ID.match(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a Slack team id: give the workspace's id, e.g. T0123ABCD (E… for "
+            "an Enterprise Grid org), as Slack in a browser shows it: "
+            "app.slack.com/client/T0123ABCD/…; or leave --team out to use the workspace of "
+            "SLACK_BOT_TOKEN")
+    return value
+
+
 def _team_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--team",
-                        help="Slack team id (default: the workspace of SLACK_BOT_TOKEN)")
+    parser.add_argument("--team", type=_team_id,
+                        help="Slack team id, T… (default: the workspace of SLACK_BOT_TOKEN)")
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smsdesk", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -479,7 +493,11 @@ def main(argv: list[str] | None = None) -> None:
                        "SMSDESK_ENCRYPTION_KEY (after adding a new key in front)"
     ).set_defaults(run=tokens_rotate)
 
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     logs.configure(os.environ, serving=args.command in ("serve", "socket"))
     args.run(args)
 

@@ -59,6 +59,16 @@ SETTINGS_KEYS: dict[str, frozenset[str]] = {
     "queues": frozenset(f.name for f in fields(Queue)),
     "agents": frozenset(f.name for f in fields(AgentOverride)) - {"user_id"},
 }
+# Every true/false setting of a section, and the Settings field it sets. The flags of a
+# [[queues]] or [agents.U…] table are its dataclass's bool fields (queue_flags below).
+FLAG_SETTINGS: dict[tuple[str, str], str] = {
+    ("dispositions", "mandatory"): "disposition_mandatory",
+    ("spelling", "enabled"): "spelling_enabled",
+    ("spelling", "confirm_on_send"): "spelling_confirm_on_send",
+    ("spelling", "preload"): "spelling_preload",
+    ("privacy", "redact_cards"): "redact_cards",
+    ("privacy", "redact_in_storage"): "redact_in_storage",
+}
 
 
 class ConfigError(Exception):
@@ -258,12 +268,12 @@ class Settings:
                                  desk.get("agent_capacity", cls.agent_capacity),
                                  cls.agent_capacity)
         country = _country(path, desk.get("default_country", cls.default_country))
-        channel = desk.get("channel")
-        if channel is not None and not (isinstance(channel, str) and channel.strip()):
-            raise ConfigError(f"{path}: desk.channel must be a channel id in quotes, e.g. "
-                              f'"C0123456789", got {shown(channel)}', ("desk", "channel"))
+        channel = _channel_id(path, ("desk", "channel"), desk.get("channel"))
+        if env.get("SMSDESK_DESK_CHANNEL"):
+            channel = _channel_id(None, None, env["SMSDESK_DESK_CHANNEL"],
+                                  "SMSDESK_DESK_CHANNEL")
         return cls(
-            desk_channel=env.get("SMSDESK_DESK_CHANNEL") or channel,
+            desk_channel=channel,
             offer_timeout_seconds=timeout,
             agent_capacity=capacity,
             default_country=country,
@@ -278,18 +288,26 @@ class Settings:
             supervisors=_slack_ids(path, ("roles", "supervisors"), roles.get("supervisors")),
             admins=_slack_ids(path, ("roles", "admins"), roles.get("admins")),
             media_save_roles=save_roles,
-            **_queue_settings(path, data, country),
-            **_spelling_settings(path, data.get("spelling", {})),
-            **_case_settings(path, data.get("case", {})),
-            **_disposition_settings(path, data.get("dispositions", {})),
-            **_contact_settings(path, data.get("contacts", {})),
-            **_privacy_settings(path, data.get("privacy", {})),
+            **{
+                # The flags first: a section's own reading of them then never sees text.
+                **_flag_settings(path, data),
+                **_queue_settings(path, data, country),
+                **_spelling_settings(path, data.get("spelling", {})),
+                **_case_settings(path, data.get("case", {})),
+                **_disposition_settings(path, data.get("dispositions", {})),
+                **_contact_settings(path, data.get("contacts", {})),
+                **_privacy_settings(path, data.get("privacy", {})),
+            },
         )
 
 
 ROLE_NAMES = ("agent", "owner", "supervisor", "admin")
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 SLACK_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+# A public (C…) or private (G…, older ones) channel; a direct message (D…) is nobody's desk.
+SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]+$")
+CHANNEL_ID_HINT = ("give the channel's id, e.g. C0123456789, from the channel's About tab, "
+                   "not its name")
 
 
 def shown(value: object) -> str:
@@ -351,6 +369,32 @@ def _section(path, data: dict, name: str) -> dict:
         raise ConfigError(f"{path}: {name} must be a table: write [{name}] on a line of its "
                           "own, then its keys below it", (name,))
     return table
+
+
+def flag(path, where: tuple, value: object, name: str = "") -> bool:
+    """A true/false setting, written true or false. bool("false") is True, so reading a
+    quoted "false" as truthy text would switch the setting on: text, 0 and 1 are refused."""
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: {name or '.'.join(map(str, where))} must be true or false "
+                          f"(no quotes), got {shown(value)}", where)
+    return value
+
+
+def _flag_settings(path, data: dict) -> dict:
+    """Every FLAG_SETTINGS key, checked by the one rule; a section that is no table is its
+    own parser's to report."""
+    found = {}
+    for (section, key), field_name in FLAG_SETTINGS.items():
+        table = data.get(section, {})
+        if isinstance(table, dict):
+            found[field_name] = flag(path, (section, key),
+                                     table.get(key, getattr(Settings, field_name)))
+    return found
+
+
+def queue_flags(cls: type) -> tuple[str, ...]:
+    """The true/false keys of a [[queues]] (Queue) or [agents.U…] (AgentOverride) table."""
+    return tuple(f.name for f in fields(cls) if f.type in ("bool", "bool | None"))
 
 
 def _whole_number(path, where: tuple[str, str], unit: str, minimum: int, value: object,
@@ -445,6 +489,18 @@ def _slack_ids(path, where: tuple, value: object, *, groups: bool = False,
     return tuple(value or ())
 
 
+def _channel_id(path, where: tuple | None, value: object, name: str = "") -> str | None:
+    """A channel id, not its name: a name ("#sms-desk", "general") would fail every post
+    only once the desk is running, with channel_not_found."""
+    if value is None or isinstance(value, str) and SLACK_CHANNEL_ID.match(value):
+        return value
+    direct = isinstance(value, str) and re.match(r"^D[A-Z0-9]+$", value)
+    label = name or ".".join(map(str, where or ()))
+    raise ConfigError(f"{f'{path}: ' if path else ''}{label}: {shown(value)} is "
+                      f"{'a direct message, not a channel' if direct else 'not a Slack channel id'}"
+                      f": {CHANNEL_ID_HINT}", where)
+
+
 def _roles(path, section: str, key: str, value, default: tuple[str, ...]) -> tuple[str, ...]:
     roles = default if value is None else value
     if isinstance(roles, str) or not isinstance(roles, list | tuple) \
@@ -533,11 +589,9 @@ def _spelling_settings(path, spelling: dict) -> dict:
                           f"pyspellchecker ships: {', '.join(sorted(SpellChecker.languages()))}",
                           ("spelling", "language"))
     return {
-        "spelling_enabled": bool(spelling.get("enabled", True)),
-        "spelling_confirm_on_send": bool(spelling.get("confirm_on_send", True)),
+        # enabled, confirm_on_send and preload are flags: _flag_settings reads them.
         "spelling_language": language,
         "corporate_words": tuple(w.strip() for w in words),
-        "spelling_preload": bool(spelling.get("preload", False)),
     }
 
 
@@ -553,6 +607,20 @@ def _queue_settings(path, data: dict, country: str = "US") -> dict:
                        name=f"{name}: members")
             _slack_ids(path, ("queues", index, "member_groups"), table.get("member_groups"),
                        groups=True, name=f"{name}: member_groups")
+            for key in queue_flags(Queue):
+                if key in table:
+                    flag(path, ("queues", index, key), table[key], f"{name}: {key}")
+            _channel_id(path, ("queues", index, "supervisor_channel"),
+                        table.get("supervisor_channel"), f"{name}: supervisor_channel")
+    agents = data.get("agents")
+    for user_id, table in agents.items() if isinstance(agents, dict) else ():
+        if not SLACK_USER_ID.match(user_id):
+            raise ConfigError(f"{path}: [agents.{user_id}]: {shown(user_id)} is not a Slack user "
+                              "id; name the table by the agent's id, e.g. [agents.U0123ABCD] "
+                              "(from their profile: ⋯ > Copy member ID)", ("agents", user_id))
+        for key in queue_flags(AgentOverride):
+            if isinstance(table, dict) and key in table:
+                flag(path, ("agents", user_id, key), table[key])
     try:
         return {
             "queues": parse_queues(raw, str(path)),
@@ -827,10 +895,7 @@ def _disposition_settings(path, table: object) -> dict:
     if unknown:
         raise ConfigError(f"{where} has unknown settings {sorted(unknown)}: use mandatory, "
                           "codes or [dispositions.groups]", ("dispositions", min(unknown)))
-    mandatory = table.get("mandatory", False)
-    if not isinstance(mandatory, bool):
-        raise ConfigError(f"{where}.mandatory must be true or false",
-                          ("dispositions", "mandatory"))
+    mandatory = flag(path, ("dispositions", "mandatory"), table.get("mandatory", False))
     if "codes" in table and "groups" in table:
         raise ConfigError(f"{where}: give either codes (a flat list) or [dispositions.groups], "
                           "not both (one select menu cannot mix them)", ("dispositions", "groups"))

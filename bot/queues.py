@@ -96,9 +96,10 @@ def parse_queues(raw: object, where: str) -> tuple[Queue, ...]:
             member_groups=tuple(table.get("member_groups", ())),
             supervisor_channel=table.get("supervisor_channel"),
             capacity=capacity,
-            auto_answer=bool(table.get("auto_answer", False)),
+            # Flags are checked true/false by bot/config.py first (bool("false") is True).
+            auto_answer=table.get("auto_answer", False),
             auto_answer_preview_seconds=preview,
-            auto_answer_allow_reject=bool(table.get("auto_answer_allow_reject", True)),
+            auto_answer_allow_reject=table.get("auto_answer_allow_reject", True),
             threads=threads,
         ))
     return tuple(queues)
@@ -117,6 +118,5 @@ def parse_agent_overrides(raw: object, where: str) -> tuple[AgentOverride, ...]:
         if capacity is not None and (not isinstance(capacity, int) or capacity < 1):
             raise QueueConfigError(f"{where}: agents.{user_id}.capacity must be >= 1")
         auto = table.get("auto_answer")
-        overrides.append(AgentOverride(user_id, capacity,
-                                       None if auto is None else bool(auto)))
+        overrides.append(AgentOverride(user_id, capacity, auto))
     return tuple(overrides)

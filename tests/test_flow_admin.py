@@ -379,3 +379,24 @@ def test_admins_find_an_admin_button_on_the_home_tab_and_agents_do_not(desk):
     desk.click(AGENT, ids.HOME_ADMIN, "home")  # a stale Home tab: told, nothing opens to edit
     desk.wait_idle()
     assert "Only admins" in _all_text(desk.slack.modals()[before + 1])
+
+
+# --- finding the commands -------------------------------------------------------------------
+
+ADMIN_WORDS = ("log", "export", "erase", "purge")
+
+
+@pytest.mark.parametrize("user", [ADMIN, AGENT])
+def test_sms_admin_help_names_every_word_it_takes(desk, user):
+    # Export can be open to supervisors, so the help is for anyone who asks.
+    response = desk.slash(user, ids.COMMAND_ADMIN, "help")
+    assert response.status_code == 200
+    for word in ADMIN_WORDS:
+        assert f"/sms-admin {word}" in response.text, word
+    desk.wait_idle()
+    assert not desk.slack.modals()
+
+
+def test_slack_s_autocomplete_hint_for_sms_admin_names_every_word():
+    hint = ids.SLASH_COMMANDS[ids.COMMAND_ADMIN][1]
+    assert all(word in hint for word in (*ADMIN_WORDS, "help")), hint

@@ -107,8 +107,9 @@ SLASH_COMMANDS = {
     COMMAND_CONTACT: ("Find an SMS contact by name, number or e-mail", "name, number or e-mail"),
     COMMAND_SMS: ("Send a new SMS to a number or a contact (or: /sms help)",
                   "[number or contact name] [message] | help"),
+    # Every word /sms-admin takes is in its hint: Slack's autocomplete is how admins find them.
     COMMAND_ADMIN: ("Admins: disposition codes, responses, queue members, timeouts, change log",
-                    "[log]"),
+                    "[log | export NUMBER | erase NUMBER | purge | help]"),
 }
 
 # Global shortcuts: callback_id -> (name, description) for the manifest

@@ -18,8 +18,13 @@ from bot.slack import ids
 from bot.slack.views import admin as views
 from bot.slack.views.common import notice_modal
 
+# Every word, whichever module handles it: the one place in Slack that lists them all.
 USAGE = ("`/sms-admin` opens the desk's settings (disposition codes, standard responses, "
-         "queue members, timeouts); `/sms-admin log` shows who changed what, when.")
+         "queue members, timeouts). Also:\n"
+         "• `/sms-admin log`: who changed what, when\n"
+         "• `/sms-admin export NUMBER_OR_ID`: one contact's data, as a file in your DM\n"
+         "• `/sms-admin erase NUMBER_OR_ID`: erase one contact (asks first)\n"
+         "• `/sms-admin purge`: delete all of this workspace's desk data (asks first)")
 LIBRARY_LIMIT = 1000  # responses read for the library modal (it shows the first 40)
 
 # `/sms-admin WORD rest…` for words other listener modules own (export, erase, purge…):
@@ -67,6 +72,9 @@ def register(app: App, services: Services) -> dict[str, AdminSubcommand]:
         word, _, rest = raw.partition(" ")
         if word.lower() in subcommands:
             subcommands[word.lower()](ack, command, client, context, rest.strip())
+            return
+        if text == "help":  # for anyone: export may be open to supervisors too
+            ack(USAGE)
             return
         if not allowed(context):
             ack(REFUSAL)
