@@ -16,6 +16,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from bot.desk.phone import InvalidNumber, to_e164
 from bot.sms import twilio_media
 from bot.sms.messages import (
     DeliveryStatus,
@@ -24,7 +25,6 @@ from bot.sms.messages import (
     SendError,
     SendResult,
 )
-from bot.sms.phone import InvalidNumber, to_e164
 
 PROVIDER = "twilio"
 # Twilio error codes that retrying cannot fix.
