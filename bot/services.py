@@ -11,8 +11,8 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.desk.admin_settings import SettingsOverlay
+from bot.desk.messages import SendResult
 from bot.metrics import DeskMetrics
-from bot.sms.messages import SendResult
 from bot.tenancy import SettingsOfTheServedTeam, current_team
 from storage.db import Database
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from bot.desk.messages import MediaFetchError, SendResult
 from bot.desk.segments import count_segments
-from bot.sms.messages import MediaFetchError, SendResult
 
 PROVIDER = "simulator"
 

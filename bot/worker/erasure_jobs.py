@@ -17,9 +17,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.desk import erasure, privacy
+from bot.desk.messages import SendError
 from bot.services import Services
 from bot.slack.views import privacy as views
-from bot.sms.messages import SendError
 from storage.clock import utcnow
 from storage.outbox import ClaimedJob
 
