@@ -36,6 +36,9 @@ class SimulatorSender:
         # The simulator stores the bytes with the message; nothing is ever fetched.
         raise MediaFetchError("simulated media has no URL to fetch", permanent=True)
 
+    def delete_message(self, sid: str, media: list[list[str]] | None = None) -> bool:
+        return False  # the simulator keeps nothing beyond the desk's own database
+
     def close(self) -> None:
         pass
 
