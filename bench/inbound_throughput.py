@@ -53,8 +53,8 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
+from bot.desk.phone import display, to_e164  # noqa: E402
 from bot.slack import ids  # noqa: E402
-from bot.sms.phone import display, to_e164  # noqa: E402
 from storage import outbox  # noqa: E402
 from storage.db import normalise_url  # noqa: E402
 from storage.models import Job, Message  # noqa: E402

@@ -198,7 +198,7 @@ def db_upgrade(args: argparse.Namespace) -> None:
 
 
 def segments(args: argparse.Namespace) -> None:
-    from bot.sms.segments import count_segments
+    from bot.desk.segments import count_segments
 
     if args.text:
         text = " ".join(args.text)

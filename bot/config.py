@@ -436,7 +436,7 @@ def _text_list(path, where: tuple, value: object, example: str) -> list:
 def _numbers(path, where: tuple, value: object, country: str, name: str = "") -> tuple[str, ...]:
     """Business numbers exactly as texts arrive addressed: E.164 ("+15005550006"), since a
     number written any other way would never match and its texts would route elsewhere."""
-    from bot.sms.phone import InvalidNumber, to_e164
+    from bot.desk.phone import InvalidNumber, to_e164
 
     label = name or ".".join(map(str, where))
     for index, number in enumerate(_text_list(path, where, value, '"+15005550006"')):

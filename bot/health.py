@@ -15,8 +15,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import text
 
+from bot.desk.messages import SendError
 from bot.slack import problems
-from bot.sms.messages import SendError
 from storage.db import Database, masked_url
 
 # A load balancer probing every second must not spend Slack's or Twilio's budget: remote

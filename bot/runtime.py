@@ -21,7 +21,8 @@ from slack_sdk.oauth.token_rotation import TokenRotator
 from bot import health
 from bot.config import Env, Settings
 from bot.desk import groups, retention
-from bot.services import Services, SmsSender
+from bot.desk.ports import SmsSender
+from bot.services import Services
 from bot.slack import install_pages, installations
 from bot.slack.app import build_bolt_app
 from bot.slack.ids import BOT_SCOPES

@@ -4,34 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
 
 from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.desk.admin_settings import SettingsOverlay
+from bot.desk.ports import SmsSender
 from bot.metrics import DeskMetrics
-from bot.sms.messages import SendResult
 from bot.tenancy import SettingsOfTheServedTeam, current_team
 from storage.db import Database
-
-
-class SmsSender(Protocol):
-    name: str
-
-    def send(self, *, from_number: str, to_number: str, body: str) -> SendResult: ...
-
-    def fetch_media(self, url: str, max_bytes: int) -> tuple[bytes, str | None]: ...
-
-    # After a send whose answer never came (a timeout): did the provider take it anyway?
-    # The SMS it took from, to, with body, created at `since` or later (newest first).
-    def find_sent(self, *, from_number: str, to_number: str, body: str,
-                  since: datetime) -> list[SendResult]: ...
-
-    def close(self) -> None: ...
-
-    def check(self) -> str: ...  # readiness: what was reached, or raise SendError
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.sms.messages import MediaFetchError
+from bot.desk.messages import MediaFetchError
 from bot.sms.twilio import TwilioSender
 from bot.sms.twilio_media import MAX_REDIRECTS, MediaOrigin
 from tests.fakes.media_host import FakeMediaHost

@@ -8,7 +8,7 @@ import pytest
 from bot.desk.contacts import create_contact
 from bot.desk.opt_outs import Keyword, keyword_of
 from bot.desk.outbound import split_command
-from bot.sms.phone import InvalidNumber, textable_e164
+from bot.desk.phone import InvalidNumber, textable_e164
 
 TEAM = "T0001"
 

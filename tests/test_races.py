@@ -12,8 +12,8 @@ from sqlalchemy import func, select, update
 
 from bot.config import Settings
 from bot.desk import agents, inbound, offers
+from bot.desk.messages import InboundMessage
 from bot.slack import ids
-from bot.sms.messages import InboundMessage
 from storage.models import Interaction, Job, Message, Offer
 from tests.harness import action_value
 

@@ -7,7 +7,7 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.sms.segments import (
+from bot.desk.segments import (
     GSM7,
     GSM7_BASIC,
     GSM7_EXTENSION,

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 
 from bot.config import Settings
 from bot.desk import audit, effects, permissions, timeline
-from bot.sms.phone import display
+from bot.desk.phone import display
 from storage.db import Database
 from storage.models import Contact, ContactNumber, Interaction
 

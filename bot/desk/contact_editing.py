@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 
 from bot.config import Settings
 from bot.desk import permissions
-from bot.sms.phone import InvalidNumber, display, to_e164
+from bot.desk.phone import InvalidNumber, display, to_e164
 from storage.db import Database
 from storage.models import Contact, ContactNumber
 

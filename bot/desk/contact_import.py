@@ -14,7 +14,7 @@ import phonenumbers
 from sqlalchemy import select
 
 from bot.desk.contacts import create_contact, refresh_statistics
-from bot.sms.phone import InvalidNumber, to_e164
+from bot.desk.phone import InvalidNumber, to_e164
 from storage.db import Database
 from storage.models import Contact, ContactNumber
 

@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.desk import opt_outs, permissions
 from bot.desk.contacts import numbers_of
 from bot.desk.lifecycle import DONE
-from bot.sms.phone import InvalidNumber, to_e164
+from bot.desk.phone import InvalidNumber, to_e164
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import Contact, ContactNumber, Interaction

@@ -27,7 +27,7 @@ from bot.config import Settings
 from bot.desk import audit, effects, opt_outs, timeline
 from bot.desk.contacts import numbers_of
 from bot.desk.lifecycle import DONE
-from bot.sms.phone import national_digits
+from bot.desk.phone import national_digits
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import (

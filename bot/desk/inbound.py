@@ -11,7 +11,7 @@ from bot.config import Settings
 from bot.desk import effects, opt_outs, redaction, routing, sessions, timeline
 from bot.desk.contacts import find_or_create_locked
 from bot.desk.lifecycle import DONE, OFFER_PENDING, OPEN_STATES, QUEUED
-from bot.sms.messages import InboundMessage
+from bot.desk.messages import InboundMessage
 from storage.db import Database
 from storage.models import Interaction, Media, Message, Offer, utcnow
 

@@ -15,8 +15,8 @@ from bot.config import Settings
 from bot.desk import contacts, effects, opt_outs, permissions, timeline
 from bot.desk.contacts_directory import search
 from bot.desk.lifecycle import ACCEPTED
+from bot.desk.phone import InvalidNumber, display, textable_e164
 from bot.desk.replies import COMPOSED_LIMIT
-from bot.sms.phone import InvalidNumber, display, textable_e164
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import Contact, Interaction, Message

@@ -22,7 +22,7 @@ from bot.desk import audit, contacts_directory, opt_outs, permissions, timeline
 from bot.desk.contacts import numbers_of
 from bot.desk.contacts_directory import ContactSummary
 from bot.desk.effects import OFFER
-from bot.sms.phone import InvalidNumber, to_e164
+from bot.desk.phone import InvalidNumber, to_e164
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import (

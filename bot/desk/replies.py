@@ -18,8 +18,8 @@ from bot.desk.lifecycle import (
     delivery_moves_forward,
     move_interaction,
 )
-from bot.sms.messages import DeliveryStatus, SendResult
-from bot.sms.segments import count_segments
+from bot.desk.messages import DeliveryStatus, SendResult
+from bot.desk.segments import count_segments
 from storage.db import Database
 from storage.models import Contact, Interaction, Message, SlackEventReceipt, utcnow
 

@@ -32,7 +32,7 @@ from sqlalchemy import func, or_, select
 from bot.config import Settings
 from bot.desk import effects, permissions
 from bot.desk.lifecycle import ACCEPTED, TRANSFERRING
-from bot.sms.phone import display
+from bot.desk.phone import display
 from storage.db import Database
 from storage.models import Contact, Interaction, StandardResponse, utcnow
 

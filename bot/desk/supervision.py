@@ -25,8 +25,8 @@ from bot.desk.lifecycle import (
     move_interaction,
     move_offer,
 )
+from bot.desk.phone import display
 from bot.queues import Queue
-from bot.sms.phone import display
 from storage.db import Database
 from storage.models import Agent, Contact, Interaction, Offer, utcnow
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from bot.sms.messages import MediaFetchError, SendResult
-from bot.sms.segments import count_segments
+from bot.desk.messages import MediaFetchError, SendResult
+from bot.desk.segments import count_segments
 
 PROVIDER = "simulator"
 
@@ -35,6 +35,9 @@ class SimulatorSender:
     def fetch_media(self, url: str, max_bytes: int) -> tuple[bytes, str | None]:
         # The simulator stores the bytes with the message; nothing is ever fetched.
         raise MediaFetchError("simulated media has no URL to fetch", permanent=True)
+
+    def delete_message(self, sid: str, media: list[list[str]] | None = None) -> bool:
+        return False  # the simulator keeps nothing beyond the desk's own database
 
     def close(self) -> None:
         pass

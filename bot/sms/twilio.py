@@ -16,15 +16,15 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from bot.sms import twilio_media
-from bot.sms.messages import (
+from bot.desk.messages import (
     DeliveryStatus,
     InboundMessage,
     MediaRef,
     SendError,
     SendResult,
 )
-from bot.sms.phone import InvalidNumber, to_e164
+from bot.desk.phone import InvalidNumber, to_e164
+from bot.sms import twilio_media
 
 PROVIDER = "twilio"
 # Twilio error codes that retrying cannot fix.

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from bot.sms.messages import MediaFetchError
+from bot.desk.messages import MediaFetchError
 
 MAX_REDIRECTS = 3  # Twilio uses one, to its storage
 # Seconds for a whole fetch: Twilio's largest MMS file (5 MB) at a slow 200 KB/s is 25 s.

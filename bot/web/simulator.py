@@ -17,10 +17,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import func, select
 
 from bot.desk import inbound as inbound_use_case
+from bot.desk.messages import InboundMessage, MediaRef
+from bot.desk.phone import InvalidNumber, to_e164
 from bot.media.images import MAX_BYTES
 from bot.sms import simulator
-from bot.sms.messages import InboundMessage, MediaRef
-from bot.sms.phone import InvalidNumber, to_e164
 from bot.tenancy import serving
 from storage.models import Media, Message
 

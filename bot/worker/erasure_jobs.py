@@ -17,9 +17,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.desk import erasure, privacy
+from bot.desk.messages import SendError
 from bot.services import Services
 from bot.slack.views import privacy as views
-from bot.sms.messages import SendError
 from storage.clock import utcnow
 from storage.outbox import ClaimedJob
 
@@ -179,14 +179,13 @@ def delete_provider_message(services: Services, job: ClaimedJob) -> None:
         # The simulator keeps nothing beyond the desk's own database.
         erasure.finish_step(services.db, job.team_id, step.id, erasure.GONE)
         return
-    delete = getattr(sender, "delete_message", None)
-    if sender.name != target["provider"] or delete is None:
+    if sender.name != target["provider"]:
         erasure.finish_step(services.db, job.team_id, step.id, erasure.REFUSED,
                             f"the desk no longer sends through {target['provider']}; "
                             "delete it in that provider's console")
         return
     try:
-        deleted = delete(target["sid"], target.get("media") or [])
+        deleted = sender.delete_message(target["sid"], target.get("media") or [])
     except SendError as error:
         if not error.permanent:
             raise

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from bot.desk import mms
+from bot.desk.messages import MediaFetchError
 from bot.media.images import MAX_BYTES, ImageRejected, process_image
 from bot.services import Services
-from bot.sms.messages import MediaFetchError
 from storage.outbox import ClaimedJob
 
 log = logging.getLogger(__name__)

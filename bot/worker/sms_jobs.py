@@ -8,9 +8,9 @@ from datetime import timedelta
 from slack_sdk.errors import SlackApiError
 
 from bot.desk import replies
+from bot.desk.messages import SendError
 from bot.services import Services
 from bot.slack.mrkdwn import mentioned_user_ids, to_plain_text
-from bot.sms.messages import SendError
 from storage import queries
 from storage.outbox import ClaimedJob
 

@@ -9,10 +9,10 @@ from datetime import datetime
 from bot.config import CaseLink
 from bot.desk.contacts_directory import ContactActivity
 from bot.desk.lifecycle import ACCEPTED, DONE, EXPIRED, HELD_STATES, TRANSFERRING
+from bot.desk.phone import display
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import activity_line, case_fields, contact_label, when
-from bot.sms.phone import display
 
 STATE_LABELS = {
     "queued": ":hourglass_flowing_sand: Waiting",

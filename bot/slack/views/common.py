@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 from bot.config import CaseLink
 from bot.desk.contacts_directory import ContactActivity
+from bot.desk.phone import display
 from bot.slack.mrkdwn import escape
-from bot.sms.phone import display
 
 SECTION_LIMIT = 3000  # Slack refuses a section text longer than this
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.desk.phone import display
+from bot.desk.segments import GSM7, LIMITS, count_segments
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import clip, contact_label, escaped_chunks, interaction_id_of, when
-from bot.sms.phone import display
-from bot.sms.segments import GSM7, LIMITS, count_segments
 
 TEXT_BLOCK = "compose.text"
 RESPONSE_BLOCK = "compose.response"

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from bot.desk.contacts_directory import ContactSummary
 from bot.desk.history import HistoryEntry
+from bot.desk.phone import display
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import SECTION_LIMIT, clip, contact_label, escaped_chunks, when
-from bot.sms.phone import display
 
 SHOWN_RESULTS = 10
 HISTORY_PAGE = 5  # interactions per page of the contact modal

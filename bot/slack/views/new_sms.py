@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from bot.desk.phone import display
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import clip, contact_label, notice_modal
 from bot.slack.views.compose import segment_line
-from bot.sms.phone import display
 
 TO_BLOCK = "new_sms.to"
 FROM_BLOCK = "new_sms.from"

@@ -13,10 +13,10 @@ from bot.desk.lifecycle import (
     OFFER_REJECTED,
     OFFER_TIMED_OUT,
 )
+from bot.desk.phone import display
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import activity_line, case_fields, contact_label, quoted, when
-from bot.sms.phone import display
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ name (customer-supplied) passes through `escape` before it reaches mrkdwn."""
 from __future__ import annotations
 
 from bot.desk.erasure import ErasurePlan, ErasureReport
+from bot.desk.phone import display
 from bot.desk.privacy import CANDIDATES_SHOWN, Resolved
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import clip
-from bot.sms.phone import display
 
 ERASE_VIEW = "privacy.erase"  # callback_id of the confirmation modal
 EXPORT_USAGE = "Usage: `/sms-admin export NUMBER_OR_ID` (a phone number in any format, or #12)."

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.desk.lifecycle import ACCEPTED, DONE, EXPIRED, OFFERED, QUEUED, TRANSFERRING
+from bot.desk.phone import display
 from bot.desk.supervision import (
     REASSIGNABLE,
     QueueReport,
@@ -17,7 +18,6 @@ from bot.desk.supervision import (
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import SECTION_LIMIT, clip, contact_label, interaction_modal, when
-from bot.sms.phone import display
 
 MAX_BLOCKS = 50  # Slack's limit for a message (an ephemeral answer too)
 AGENT_BLOCK, AGENT_ACTION = "agent", "agent"

@@ -1,4 +1,5 @@
-"""What the SMS adapters hand the desk: provider-neutral inbound messages and delivery states."""
+"""What the desk and its SMS adapters exchange, provider-neutral: inbound messages, delivery
+states, send results, and the provider's refusals (SendError, MediaFetchError)."""
 
 from __future__ import annotations
 
