@@ -21,6 +21,7 @@ from bot.queues import (
     parse_agent_overrides,
     parse_queues,
 )
+from bot.slack.limits import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
 from bot.workspaces import Workspace, workspace_settings
 from storage.db import DEFAULT_URL
 
@@ -879,11 +880,6 @@ def _public_url_problems(url: str | None, who: str, why: str) -> list[str]:
         return [f"SMSDESK_PUBLIC_URL={url!r} must be an https:// address: {who} needs "
                 f"Slack to reach this server over HTTPS ({why})"]
     return []
-
-
-# Slack's limits for a static_select: options (or option groups), and an option's text.
-MAX_SELECT_OPTIONS = 100
-MAX_OPTION_TEXT = 75
 
 
 def _disposition_settings(path, table: object) -> dict:

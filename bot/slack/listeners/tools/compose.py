@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.desk import replies, responses, spelling
 from bot.services import Services
 from bot.slack import directory, ids
+from bot.slack.limits import MAX_SELECT_OPTIONS
 from bot.slack.views import compose as compose_view
 from bot.slack.views.compose import ComposeData, build_compose
 
@@ -85,7 +86,7 @@ def register(app: App, services: Services) -> None:
     @app.options(ids.NEW_SMS_RESPONSE)  # the New SMS modal's picker: the same library
     def suggest(ack: Ack, body: dict, context: BoltContext) -> None:
         found = responses.search(db, context.team_id, body.get("value") or "",
-                                 limit=compose_view.OPTIONS_LIMIT)
+                                 limit=MAX_SELECT_OPTIONS)
         ack(**compose_view.response_options(found))
 
     @app.action(ids.RESPONSE_SEARCH)
