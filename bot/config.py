@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from bot.desk.case_links import CaseLink
 from bot.desk.redaction import unsafe_pattern
 from bot.queues import (
     DEFAULT_QUEUE,
@@ -663,24 +664,6 @@ def _queue_error_where(message: str, raw: object) -> tuple[str | int, ...] | Non
 
 
 CASE_FIELD_LIMIT = 80  # characters of a case field's name in [case] settings
-
-
-@dataclass(frozen=True)
-class CaseLink:
-    """An admin's link for one case field: `{value}` in `url` is the field's value, URL-quoted;
-    in `text` it is the value as shown. Only these links ever get anchor text in Slack."""
-
-    field: str
-    text: str
-    url: str
-
-    def href(self, value: str) -> str:
-        from urllib.parse import quote
-
-        return self.url.replace("{value}", quote(value, safe=""))
-
-    def anchor(self, value: str) -> str:
-        return self.text.replace("{value}", value)
 
 
 def _check_link_template(where: str, url: str, key: tuple[str, ...]) -> None:
