@@ -12,16 +12,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from bot.desk.case_links import CaseLink
+from bot.desk.queues import THREAD_HOMES, AgentOverride, Queue, QueueRules
 from bot.desk.redaction import unsafe_pattern
-from bot.queues import (
-    DEFAULT_QUEUE,
-    AgentOverride,
-    AutoAnswer,
-    Queue,
-    QueueConfigError,
-    parse_agent_overrides,
-    parse_queues,
-)
 from bot.slack.limits import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
 from bot.workspaces import Workspace, workspace_settings
 from storage.db import DEFAULT_URL
@@ -31,8 +23,6 @@ log = logging.getLogger(__name__)
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
 DEFAULT_SETTINGS_FILE = "smsdesk.toml"
-# What the simulator's phone texts when no business number is set: Twilio's test number.
-SIMULATOR_BUSINESS_NUMBER = "+15005550006"
 DEFAULT_DISPOSITION_CODES = ("Resolved", "Follow-up needed", "No action")
 # What a customer who texts HELP (or INFO) is texted back. Carriers expect the business's
 # name, how to reach it and how to opt out: set desk.help_reply to name yours.
@@ -85,8 +75,9 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Desk settings (the TOML file). Defaults give a working page-mode desk."""
+class Settings(QueueRules):
+    """Desk settings (the TOML file). Defaults give a working page-mode desk. The routing
+    rules over its queues, numbers and overrides are the domain's (bot/desk/queues.py)."""
 
     desk_channel: str | None = None
     offer_timeout_seconds: int = 60
@@ -114,7 +105,7 @@ class Settings:
     disposition_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # True: Done (and the automatic Done after a page-mode reply) waits for a code.
     disposition_mandatory: bool = False
-    # Queues (bot/queues.py); none configured means one queue, "SMS", for everyone.
+    # Queues (bot/desk/queues.py); none configured means one queue, "SMS", for everyone.
     queues: tuple[Queue, ...] = ()
     agent_overrides: tuple[AgentOverride, ...] = ()
     supervisor_groups: tuple[str, ...] = ()  # Slack user group ids
@@ -172,66 +163,6 @@ class Settings:
             if business_number in workspace.settings.sending_numbers():
                 return workspace.team_id
         return None
-
-    def all_queues(self) -> tuple[Queue, ...]:
-        return self.queues or (Queue(DEFAULT_QUEUE),)
-
-    def sending_numbers(self) -> tuple[str, ...]:
-        """The business numbers a New SMS can go out from, the desk's own first."""
-        numbers = list(self.business_numbers)
-        for queue in self.all_queues():
-            numbers += [n for n in queue.numbers if n not in numbers]
-        return tuple(numbers) or (SIMULATOR_BUSINESS_NUMBER,)
-
-    def queue_named(self, name: str | None) -> Queue:
-        for queue in self.all_queues():
-            if queue.name == name:
-                return queue
-        return self.all_queues()[0]
-
-    def thread_home(self, queue_name: str | None, agent_user_id: str) -> str | None:
-        """Where an interaction of this queue held by this agent opens its thread: the desk
-        channel, or (threads = "dm") the agent's DM with the app (posting to a user id)."""
-        if self.queue_named(queue_name).threads == "dm":
-            return agent_user_id
-        return self.desk_channel
-
-    def threads_in_dm(self, queue_name: str | None) -> bool:
-        return self.queue_named(queue_name).threads == "dm"
-
-    def queue_for(self, business_number: str) -> Queue:
-        """The queue a number belongs to; numbers no queue names go to the first queue."""
-        for queue in self.all_queues():
-            if business_number in queue.numbers:
-                return queue
-        return self.all_queues()[0]
-
-    def _override(self, user_id: str) -> AgentOverride | None:
-        return next((o for o in self.agent_overrides if o.user_id == user_id), None)
-
-    def capacity_for(self, user_id: str, queue: Queue | None = None) -> int:
-        override = self._override(user_id)
-        if override and override.capacity:
-            return override.capacity
-        if queue is not None and queue.capacity:
-            return queue.capacity
-        return self.agent_capacity
-
-    def auto_answer_for(self, user_id: str, queue: Queue) -> AutoAnswer:
-        override = self._override(user_id)
-        on = queue.auto_answer if override is None or override.auto_answer is None \
-            else override.auto_answer
-        return AutoAnswer(on, queue.auto_answer_preview_seconds if on else 0,
-                          queue.auto_answer_allow_reject)
-
-    def mode_for(self, business_number: str, body: str) -> str:
-        """Page mode unless the number or the message's first word is set up for sessions."""
-        if business_number in self.session_numbers:
-            return "session"
-        first_word = body.strip().split(maxsplit=1)[0].upper() if body.strip() else ""
-        if first_word and first_word in self.session_keywords:
-            return "session"
-        return "page"
 
     @classmethod
     def load(cls, path: str | os.PathLike | None, env: dict[str, str] | None = None) -> Settings:
@@ -601,7 +532,7 @@ def _queue_settings(path, data: dict, country: str = "US") -> dict:
     roles = _section(path, data, "roles")
     raw = data.get("queues")
     for index, table in enumerate(raw if isinstance(raw, list) else []):
-        if isinstance(table, dict):  # parse_queues names the table that is no table
+        if isinstance(table, dict):  # _queues names the table that is no table
             name = f"queue #{index + 1} ({table.get('name')})"
             _numbers(path, ("queues", index, "numbers"), table.get("numbers"), country,
                      f"{name}: numbers")
@@ -623,44 +554,90 @@ def _queue_settings(path, data: dict, country: str = "US") -> dict:
         for key in queue_flags(AgentOverride):
             if isinstance(table, dict) and key in table:
                 flag(path, ("agents", user_id, key), table[key])
-    try:
-        return {
-            "queues": parse_queues(raw, str(path)),
-            "agent_overrides": parse_agent_overrides(data.get("agents"), str(path)),
-            "agent_groups": _slack_ids(path, ("roles", "agent_groups"),
-                                       roles.get("agent_groups"), groups=True),
-            "supervisor_groups": _slack_ids(path, ("roles", "supervisor_groups"),
-                                            roles.get("supervisor_groups"), groups=True),
-            "admin_groups": _slack_ids(path, ("roles", "admin_groups"),
-                                       roles.get("admin_groups"), groups=True),
-        }
-    except QueueConfigError as error:
-        where = _queue_error_where(str(error).removeprefix(f"{path}: "), raw)
-        raise ConfigError(str(error), where) from error
+    return {
+        "queues": _queues(path, raw),
+        "agent_overrides": _agent_overrides(path, data.get("agents")),
+        "agent_groups": _slack_ids(path, ("roles", "agent_groups"),
+                                   roles.get("agent_groups"), groups=True),
+        "supervisor_groups": _slack_ids(path, ("roles", "supervisor_groups"),
+                                        roles.get("supervisor_groups"), groups=True),
+        "admin_groups": _slack_ids(path, ("roles", "admin_groups"),
+                                   roles.get("admin_groups"), groups=True),
+    }
 
 
-def _queue_error_where(message: str, raw: object) -> tuple[str | int, ...] | None:
-    """The key path a bot/queues.py message is about. Those messages name the table
-    ("queue #2", "agents.U1.capacity") and the key, so the path is read back from them."""
-    agent = re.search(r"\[?agents\.([^].\s]+)(?:\.(\w+))?", message)
-    if agent:
-        return ("agents", agent[1], *([agent[2]] if agent[2] else []))
-    if "[agents]" in message:
-        return ("agents",)
-    queue = re.search(r"queue #(\d+)", message)
-    if not queue:
-        return ("queues",)
-    index = int(queue[1]) - 1
-    table = raw[index] if isinstance(raw, list) and index < len(raw) else {}
-    table = table if isinstance(table, dict) else {}
-    for number in table.get("numbers", []) if isinstance(table.get("numbers"), list) else []:
-        if f"{number} already belongs" in message:
-            return ("queues", index, "numbers", table["numbers"].index(number))
-    # Longest first: auto_answer_preview_seconds also contains auto_answer.
-    for key in sorted(table, key=len, reverse=True):
-        if re.search(rf"\b{re.escape(key)}\b", message.split("):", 1)[-1]):
-            return ("queues", index, key)
-    return ("queues", index)
+def _queues(path, raw: object) -> tuple[Queue, ...]:
+    """[[queues]] tables, after _queue_settings checked their ids, numbers and flags."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError(f"{path}: [[queues]] must be a list of tables", ("queues",))
+    queues: list[Queue] = []
+    names: set[str] = set()
+    owner_of: dict[str, str] = {}
+    for index, table in enumerate(raw):
+        here = f"{path}: queue #{index + 1}"
+        if not isinstance(table, dict) or not str(table.get("name", "")).strip():
+            raise ConfigError(f"{here} needs a name", ("queues", index, *(
+                ["name"] if isinstance(table, dict) and "name" in table else [])))
+        name = str(table["name"]).strip()
+        if name in names:
+            raise ConfigError(f"{here}: the name {name!r} is used twice",
+                              ("queues", index, "name"))
+        names.add(name)
+        unknown = set(table) - SETTINGS_KEYS["queues"]
+        if unknown:
+            raise ConfigError(f"{here} ({name}): unknown keys {sorted(unknown)}",
+                              ("queues", index, min(unknown)))
+        for position, number in enumerate(table.get("numbers", [])):
+            if number in owner_of:
+                raise ConfigError(f"{here} ({name}): {number} already belongs to queue "
+                                  f"{owner_of[number]!r}", ("queues", index, "numbers", position))
+            owner_of[number] = name
+        capacity = table.get("capacity")
+        if capacity is not None and (not isinstance(capacity, int) or capacity < 1):
+            raise ConfigError(f"{here} ({name}): capacity must be a whole number >= 1",
+                              ("queues", index, "capacity"))
+        preview = table.get("auto_answer_preview_seconds", 0)
+        if not isinstance(preview, int) or not 0 <= preview <= 300:
+            raise ConfigError(f"{here} ({name}): auto_answer_preview_seconds must be 0 to 300",
+                              ("queues", index, "auto_answer_preview_seconds"))
+        threads = table.get("threads", "channel")
+        if threads not in THREAD_HOMES:
+            raise ConfigError(f"{here} ({name}): threads must be \"channel\" (the desk "
+                              "channel) or \"dm\" (each agent's DM with the app)",
+                              ("queues", index, "threads"))
+        queues.append(Queue(
+            name=name,
+            numbers=tuple(table.get("numbers", ())),
+            members=tuple(table.get("members", ())),
+            member_groups=tuple(table.get("member_groups", ())),
+            supervisor_channel=table.get("supervisor_channel"),
+            capacity=capacity,
+            auto_answer=table.get("auto_answer", False),  # flags: checked by _queue_settings
+            auto_answer_preview_seconds=preview,
+            auto_answer_allow_reject=table.get("auto_answer_allow_reject", True),
+            threads=threads,
+        ))
+    return tuple(queues)
+
+
+def _agent_overrides(path, raw: object) -> tuple[AgentOverride, ...]:
+    """[agents.U…] tables, after _queue_settings checked their ids and flags."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: [agents] must be a table of user ids", ("agents",))
+    overrides = []
+    for user_id, table in raw.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [agents.{user_id}] must be a table", ("agents", user_id))
+        capacity = table.get("capacity")
+        if capacity is not None and (not isinstance(capacity, int) or capacity < 1):
+            raise ConfigError(f"{path}: agents.{user_id}.capacity must be >= 1",
+                              ("agents", user_id, "capacity"))
+        overrides.append(AgentOverride(user_id, capacity, table.get("auto_answer")))
+    return tuple(overrides)
 
 
 CASE_FIELD_LIMIT = 80  # characters of a case field's name in [case] settings

@@ -11,7 +11,7 @@ import pytest
 
 from bot.config import FLAG_SETTINGS, ConfigError, Settings
 from bot.config_check import check
-from bot.queues import AgentOverride, Queue
+from bot.desk.queues import AgentOverride, Queue
 
 
 def _bool_fields(cls) -> list[str]:

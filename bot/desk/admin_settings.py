@@ -32,7 +32,7 @@ from sqlalchemy.pool import NullPool
 
 from bot.config import ConfigError, Settings
 from bot.desk import audit, permissions, responses, routing
-from bot.queues import Queue
+from bot.desk.queues import Queue
 from storage.db import Database
 from storage.models import SettingOverride, StandardResponse, utcnow
 

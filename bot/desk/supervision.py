@@ -25,7 +25,7 @@ from bot.desk.lifecycle import (
     move_interaction,
     move_offer,
 )
-from bot.queues import Queue
+from bot.desk.queues import Queue
 from bot.sms.phone import display
 from storage.db import Database
 from storage.models import Agent, Contact, Interaction, Offer, utcnow
