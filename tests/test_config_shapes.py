@@ -9,7 +9,8 @@ from dataclasses import fields
 
 import pytest
 
-from bot.config import FLAG_SETTINGS, ConfigError, Settings
+from bot.config import ConfigError, Settings
+from bot.config.schema import FLAG_SETTINGS
 from bot.config_check import check
 from bot.desk.queues import AgentOverride, Queue
 

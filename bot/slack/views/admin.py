@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.config import SLACK_USER_ID, Settings
+from bot.config import Settings
+from bot.config.schema import SLACK_USER_ID
 from bot.desk.audit import AuditLine, AuditPage
 from bot.desk.queues import Queue
 from bot.desk.responses import ResponseEntry
