@@ -251,12 +251,18 @@ def channel_id(path, where: tuple | None, value: object, name: str = "") -> str 
                       f": {CHANNEL_ID_HINT}", where)
 
 
-def role_list(path, where: tuple[str, str], value, default: tuple[str, ...]) -> tuple[str, ...]:
+def role_list(path, where: tuple[str, str], value: object,
+              default: tuple[str, ...]) -> tuple[str, ...]:
+    """Who may do something, as roles (ROLE_NAMES): every `..._roles` setting's one rule."""
     roles = default if value is None else value
-    if isinstance(roles, str) or not isinstance(roles, list | tuple) \
-            or set(roles) - set(ROLE_NAMES):
-        raise ConfigError(f"{path}: {'.'.join(where)} must be a list of roles from "
-                          f"{', '.join(ROLE_NAMES)} (got {value!r})", where)
+    label = ".".join(where)
+    if isinstance(roles, str) or not isinstance(roles, list | tuple):
+        raise ConfigError(f"{path}: {label} must be a list of roles from "
+                          f"{', '.join(ROLE_NAMES)}, got {shown(value)}", where)
+    unknown = sorted({str(role) for role in roles if role not in ROLE_NAMES})
+    if unknown:
+        raise ConfigError(f"{path}: {label} has unknown roles {unknown}: use "
+                          f"{', '.join(ROLE_NAMES)}", where)
     return tuple(roles)
 
 

@@ -44,11 +44,8 @@ def fields_of(path, data: dict, env, defaults: Settings) -> dict:
     SMSDESK_DESK_CHANNEL in `env` names the desk channel over the file's."""
     desk, session, roles, media = (section_table(path, data, name)
                                    for name in ("desk", "session", "roles", "media"))
-    save_roles = tuple(media.get("save_roles", defaults.media_save_roles))
-    unknown = set(save_roles) - {"agent", "owner", "supervisor", "admin"}
-    if unknown:
-        raise ConfigError(f"{path}: media.save_roles has unknown roles {sorted(unknown)}: "
-                          "use agent, owner, supervisor or admin", ("media", "save_roles"))
+    save_roles = role_list(path, ("media", "save_roles"), media.get("save_roles"),
+                           defaults.media_save_roles)
     expiry = whole_number(path, ("session", "expiry_minutes"), "minutes", 1,
                           session.get("expiry_minutes", defaults.session_expiry_minutes),
                           defaults.session_expiry_minutes)
@@ -133,13 +130,7 @@ def _privacy_settings(path, privacy: dict, defaults: Settings) -> dict:
     if erasure not in ERASURE_MODES:
         raise ConfigError(f'{path}: privacy.erasure must be "delete" or "anonymise", got '
                           f"{shown(erasure)}", ("privacy", "erasure"))
-    flags = {}
-    for key in ("redact_cards", "redact_in_storage"):
-        value = privacy.get(key, getattr(defaults, key))
-        if not isinstance(value, bool):
-            raise ConfigError(f"{path}: privacy.{key} must be true or false, got "
-                              f"{shown(value)}", ("privacy", key))
-        flags[key] = value
+    # redact_cards and redact_in_storage are flags: _flag_settings reads them.
     patterns = text_list(path, ("privacy", "redact_patterns"),
                          privacy.get("redact_patterns", []), '"ACCT-[0-9]{8}"')
     for index, pattern in enumerate(patterns):
@@ -158,7 +149,7 @@ def _privacy_settings(path, privacy: dict, defaults: Settings) -> dict:
             "finished_jobs_days": jobs_days,
             "export_roles": role_list(path, ("privacy", "export_roles"),
                                       privacy.get("export_roles"), defaults.export_roles),
-            "redact_patterns": tuple(patterns), **flags}
+            "redact_patterns": tuple(patterns)}
 
 
 def _spelling_settings(path, spelling: dict) -> dict:
