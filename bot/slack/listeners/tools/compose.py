@@ -75,7 +75,7 @@ def open_modal(services: Services, client: WebClient, body: dict, context: BoltC
 
 
 def register(app: App, services: Services) -> None:
-    db, settings = services.db, services.settings
+    db = services.db
 
     @app.action(ids.OPEN_COMPOSE)
     def open_compose(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
@@ -112,6 +112,7 @@ def register(app: App, services: Services) -> None:
 
     @app.action(ids.COMPOSE_TEXT)
     def count_as_typed(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         ack()
         view, action = body["view"], body["actions"][0]
         interaction_id = compose_view.interaction_of(view)
@@ -133,6 +134,7 @@ def register(app: App, services: Services) -> None:
 
     @app.view(ids.COMPOSE_VIEW)
     def send(ack: Ack, view: dict, client: WebClient, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         block_id, text = compose_view.current_text(view)
         block_id = block_id or compose_view.text_block_id(0)
         interaction_id = compose_view.interaction_of(view)
