@@ -37,7 +37,7 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import select  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
-from bot.queues import Queue  # noqa: E402
+from bot.desk.queues import Queue  # noqa: E402
 from bot.slack import ids  # noqa: E402
 from bot.worker.pacing import SlackPacer  # noqa: E402
 from storage.models import Contact, Interaction  # noqa: E402

@@ -397,7 +397,7 @@ def tokens_rotate(args: argparse.Namespace) -> None:
 def _team_id(value: str) -> str:
     """--team: a workspace's id. Anything else would file the data under a workspace that
     does not exist, where no desk ever finds it."""
-    from bot.workspaces import TEAM_ID
+    from bot.config.workspaces import TEAM_ID
 
     if not TEAM_ID.match(value):
         raise argparse.ArgumentTypeError(

@@ -1,6 +1,6 @@
 """`smsdesk config check`: every mistake in the desk settings file, each at its line.
 
-The rules are Settings.load's own (bot/config.py): this module only finds all the problems
+The rules are Settings.load's own (bot/config/): this module only finds all the problems
 rather than the first, and says where they are. tomllib gives positions for syntax errors
 only, so the line of a key is found by scanning the (by then known valid) file text: no
 TOML library gives positions of parsed keys (tomlkit keeps formatting, not line numbers).
@@ -16,8 +16,9 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.config import ConfigError, Env, Settings, unknown_settings
-from bot.workspaces import workspace_settings
+from bot.config import ConfigError, Env, Settings
+from bot.config.schema import unknown_settings
+from bot.config.workspaces import workspace_settings
 
 # Enough for any real file; a guard against a rule that keeps failing after its key is gone.
 MAX_PROBLEMS = 100

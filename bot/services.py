@@ -11,7 +11,6 @@ from bot.config import Settings
 from bot.desk.admin_settings import SettingsOverlay
 from bot.desk.ports import SmsSender
 from bot.metrics import DeskMetrics
-from bot.tenancy import SettingsOfTheServedTeam, current_team
 from storage.db import Database
 
 
@@ -32,8 +31,3 @@ class Services:
 
     def settings_for(self, team_id: str | None) -> Settings:
         return self.settings_overlay.apply(team_id, self.all_settings.for_team(team_id))
-
-    @property
-    def settings(self) -> Settings:
-        """The settings of the workspace being served (bot/tenancy.py)."""
-        return SettingsOfTheServedTeam(lambda: self.settings_for(current_team()))  # type: ignore[return-value]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import SETTINGS_KEYS, ConfigError, Settings
+from bot.config import ConfigError, Settings
+from bot.config.schema import SETTINGS_KEYS
 
 EXAMPLE = Path(__file__).parents[1] / "smsdesk.example.toml"
 

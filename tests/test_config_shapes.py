@@ -9,9 +9,10 @@ from dataclasses import fields
 
 import pytest
 
-from bot.config import FLAG_SETTINGS, ConfigError, Settings
+from bot.config import ConfigError, Settings
+from bot.config.schema import FLAG_SETTINGS
 from bot.config_check import check
-from bot.queues import AgentOverride, Queue
+from bot.desk.queues import AgentOverride, Queue
 
 
 def _bool_fields(cls) -> list[str]:

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import Settings
+from bot.config.workspaces import Workspace
 from bot.desk import admin_settings
-from bot.queues import Queue
+from bot.desk.queues import Queue
 from bot.slack import ids
 from bot.slack.views import admin as views
 from bot.slack.views.disposition import CODE_BLOCK
-from bot.workspaces import Workspace
 from storage.models import AuditEntry, Offer, SettingOverride, StandardResponse
 from tests.harness import (
     BUSINESS_NUMBER,

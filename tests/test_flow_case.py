@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
-from bot.config import CaseLink, ConfigError, Settings
+from bot.config import ConfigError, Settings
+from bot.desk.case_links import CaseLink
 from bot.slack import ids
 from bot.slack.views import case as case_view
 from bot.slack.views.card import CardData, build_card, contact_reach

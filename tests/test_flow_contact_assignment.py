@@ -218,7 +218,7 @@ def _held_interaction(desk, contact_id: int, phone: str) -> int:
 
 
 def test_a_named_contacts_interaction_or_another_workspaces_contact_cannot_be_assigned(desk):
-    settings = desk.runtime.services.settings
+    settings = desk.runtime.services.settings_for(desk.team_id)
     jane = _contact(desk, JANE_PHONE, "Jane Doe")
     bob = _contact(desk, "+14155550188", "Bob Brown")
     bobs = _held_interaction(desk, bob, "+14155550188")

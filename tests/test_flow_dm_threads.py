@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config import Settings
-from bot.queues import Queue
+from bot.desk.queues import Queue
 from bot.slack import ids
 from bot.slack.listeners.events import DM_ANSWER
 from bot.slack.views.transfer import REASON_ACTION, REASON_BLOCK, TARGET_ACTION, TARGET_BLOCK

@@ -432,7 +432,7 @@ def test_the_command_line_exports_and_erases_and_the_desk_finishes_the_job(desk,
 # --- two workspaces ------------------------------------------------------------------------
 
 def test_erasing_in_one_workspace_leaves_the_same_number_in_another_untouched(database_url):
-    from bot.workspaces import Workspace
+    from bot.config.workspaces import Workspace
 
     acme_team, beta_team = "T0ACME", "T0BETA"
     acme_number, beta_number = "+15005550006", "+15005550007"

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import Settings
+from bot.config.workspaces import Workspace
 from bot.desk import retention, timeline
-from bot.workspaces import Workspace
 from storage import clock
 from storage.models import (
     AuditEntry,

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from bot.config import Settings
-from bot.queues import AgentOverride, Queue
+from bot.desk.queues import AgentOverride, Queue
 from bot.slack import ids
 from storage import clock
 from tests.harness import BUSINESS_NUMBER, DESK_CHANNEL, action_value, has_button, start_desk

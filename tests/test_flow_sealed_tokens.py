@@ -14,9 +14,9 @@ from sqlalchemy import inspect, text
 
 from bot import cli, doctor, logs
 from bot.config import Env, Settings
+from bot.config.workspaces import Workspace
 from bot.runtime import build_runtime
 from bot.slack import ids, installations
-from bot.workspaces import Workspace
 from tests.fakes import slack_oauth
 from tests.harness import ENCRYPTION_KEY, restart_oauth_desk, start_desk
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.queues import Queue
+from bot.desk.queues import Queue
 from bot.slack import ids
 from bot.slack.views.disposition import CODE_ACTION, CODE_BLOCK
 from bot.slack.views.supervision import AGENT_ACTION, AGENT_BLOCK

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import inspect, text
 
 from bot.config import Settings
+from bot.config.workspaces import Workspace
 from bot.desk import purge
 from bot.slack import ids
-from bot.workspaces import Workspace
 from storage import clock
 from tests.harness import start_desk, wait_for_modal
 

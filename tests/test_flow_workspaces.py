@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import text
 
 from bot.config import Settings
+from bot.config.workspaces import Workspace
 from bot.desk.contacts import create_contact
 from bot.slack import ids
-from bot.workspaces import Workspace
 from tests.harness import action_value, start_desk
 
 pytestmark = pytest.mark.postgres

@@ -131,7 +131,8 @@ def test_a_reply_that_beats_the_thread_bookkeeping_is_still_relayed(db):
         s.execute(update(Job).where(Job.kind == "timer.recheck_reply")
                   .values(due_at=Job.created_at))
     [job] = [j for j in outbox.claim(db, limit=50) if j.kind == "timer.recheck_reply"]
-    recheck_reply(type("S", (), {"db": db, "settings": SETTINGS})(), job)
+    services = type("S", (), {"db": db, "settings_for": lambda self, team_id: SETTINGS})()
+    recheck_reply(services, job)
     with db.transaction() as s:
         relayed = s.scalars(select(Message).where(Message.direction == "outbound")).one()
         assert relayed.slack_text == "On it"

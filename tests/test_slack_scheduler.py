@@ -10,7 +10,7 @@ import time
 import pytest
 
 from bot.config import Settings
-from bot.queues import Queue
+from bot.desk.queues import Queue
 from bot.slack import ids
 from bot.slack.views import case as case_view
 from bot.worker.pacing import SlackPacer

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.desk import groups, permissions, supervision
-from bot.queues import Queue
+from bot.desk.queues import Queue
 from storage.models import Agent, Contact, GroupMember, Interaction, Job, utcnow
 
 pytestmark = pytest.mark.postgres

@@ -6,10 +6,11 @@ expiry, each queue's members, and the Standard Response Library. Each change is 
 one transaction, after the permission is checked again there: a submission is never trusted
 because a modal happened to open.
 
-Every attribute read of `services.settings` resolves the served workspace's settings, so
-`SettingsOverlay.apply` must cost a dict lookup: overrides are cached per workspace, dropped
-at once in this process when an admin saves, and re-read at most every REFRESH_SECONDS
-otherwise, which is how other instances on the same PostgreSQL pick a change up.
+Every webhook, job and listener asks `services.settings_for(team_id)` for its workspace's
+settings, so `SettingsOverlay.apply` must cost a dict lookup: overrides are cached per
+workspace, dropped at once in this process when an admin saves, and re-read at most every
+REFRESH_SECONDS otherwise, which is how other instances on the same PostgreSQL pick a
+change up.
 
 Values are validated by the settings file's own loader (`Settings.from_data`), so a value
 the file would refuse is refused here with the same rule.
@@ -32,7 +33,7 @@ from sqlalchemy.pool import NullPool
 
 from bot.config import ConfigError, Settings
 from bot.desk import audit, permissions, responses, routing
-from bot.queues import Queue
+from bot.desk.queues import Queue
 from storage.db import Database
 from storage.models import SettingOverride, StandardResponse, utcnow
 
@@ -273,9 +274,11 @@ def save_queue_members(db: Database, cache: SettingsOverlay, settings: Settings,
         audit.record(s, team_id, user_id, "settings.queue_members", queue_name,
                      old=old, new=members)
     cache.invalidate(team_id)
-    # A new member who is Ready may take what waits in the queue now, not at the next text.
+    # A new member who is Ready may take what waits in the queue now, not at the next text:
+    # routed by the settings as they are after this save.
+    saved = overlay(settings, {QUEUE_MEMBERS.format(queue_name): members})
     with db.transaction() as s:
-        routing.dispatch_waiting(s, settings, team_id)
+        routing.dispatch_waiting(s, saved, team_id)
     return Outcome()
 
 

@@ -17,7 +17,7 @@ from bot.desk.lifecycle import (
     QUEUED,
     check_transition,
 )
-from bot.queues import Queue
+from bot.desk.queues import Queue
 from storage.models import Agent, GroupMember, Interaction, Offer, utcnow
 
 

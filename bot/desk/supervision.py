@@ -26,7 +26,7 @@ from bot.desk.lifecycle import (
     move_offer,
 )
 from bot.desk.phone import display
-from bot.queues import Queue
+from bot.desk.queues import Queue
 from storage.db import Database
 from storage.models import Agent, Contact, Interaction, Offer, utcnow
 

@@ -10,7 +10,6 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
-from bot import tenancy
 from bot.services import Services
 from bot.slack import directory
 from bot.slack.install_pages import not_serving_text
@@ -64,9 +63,7 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
     `installed_team`: that one workspace's team id (auth.test at start); a request from any
     other team is refused before a listener sees it."""
     app = App(
-        # Listeners run on these threads after ack; they must know the request's workspace.
-        listener_executor=tenancy.CarryingTeamExecutor(
-            listener_executor or ThreadPoolExecutor(max_workers=10)),
+        listener_executor=listener_executor or ThreadPoolExecutor(max_workers=10),
         client=client,
         signing_secret=signing_secret or "unused-in-socket-mode",
         # Socket Mode requests are authenticated by the socket itself.
@@ -103,7 +100,6 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
             log.info("refused a Slack %s request from guest %s", body.get("type") or "command",
                      context.user_id)
             return _refused(body, NOT_FOR_GUESTS)
-        tenancy.serve(context.team_id)
         next()
         return None
 

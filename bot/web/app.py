@@ -8,7 +8,6 @@ from flask import Flask, Response, request
 from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
 
-from bot import tenancy
 from bot.health import Readiness
 from bot.services import Services
 from bot.web import media_routes, ops_routes, simulator, twilio_routes
@@ -63,13 +62,8 @@ def create_web_app(context: WebContext, bolt_app: App | None) -> Flask:
             def slack_oauth_redirect() -> Response:
                 return slack_handler.handle(request)
 
-    @web.before_request
-    def serve_no_team_yet() -> None:
-        # Request threads are reused: what a previous request served is not this one's.
-        tenancy.serve(None)
-
     web.config["SMSDESK_READINESS"] = context.readiness
     services = context.services
     services.metrics.watch(services.db,
-                           lambda: [queue.name for queue in services.settings.all_queues()])
+                           lambda: [queue.name for queue in services.all_settings.all_queues()])
     return web

@@ -21,7 +21,6 @@ from bot.desk.messages import InboundMessage, MediaRef
 from bot.desk.phone import InvalidNumber, to_e164
 from bot.media.images import MAX_BYTES
 from bot.sms import simulator
-from bot.tenancy import serving
 from storage.models import Media, Message
 
 blueprint = Blueprint("simulator", __name__)
@@ -32,7 +31,9 @@ NO_KEY = ("the simulator answers only at the address printed in the log when the
 
 
 def _business_number() -> str:
-    return current_app.config["SMSDESK"].services.settings.sending_numbers()[0]
+    # The simulator's phone texts the file's first business number; the number then picks
+    # the workspace, as a real text's does.
+    return current_app.config["SMSDESK"].services.all_settings.sending_numbers()[0]
 
 
 def _origin(url: str) -> str:
@@ -101,7 +102,7 @@ def send() -> Response:
     if len(body) > MAX_SMS_CHARS:
         return jsonify(error=f"an SMS carries at most {MAX_SMS_CHARS} characters"), 400
     try:
-        phone = to_e164(str(data.get("from", "")), web.services.settings.default_country)
+        phone = to_e164(str(data.get("from", "")), web.services.all_settings.default_country)
     except InvalidNumber as error:
         return jsonify(error=str(error)), 400
     message = InboundMessage(simulator.PROVIDER, simulator.new_inbound_sid(), phone,
@@ -109,9 +110,8 @@ def send() -> Response:
     team_id = web.team_for(message.to_number)
     if team_id is None:
         return jsonify(error=f"no workspace has the business number {message.to_number}"), 404
-    with serving(team_id):
-        receipt = inbound_use_case.receive_inbound(web.services.db, web.services.settings,
-                                                   team_id, message)
+    receipt = inbound_use_case.receive_inbound(web.services.db, web.services.settings_for(team_id),
+                                               team_id, message)
     web.services.metrics.count_inbound(receipt.duplicate, message.provider)
     return jsonify(message_id=receipt.message_id, interaction_id=receipt.interaction_id), 201
 
@@ -120,7 +120,8 @@ def send() -> Response:
 def conversation() -> Response:
     web = current_app.config["SMSDESK"]
     try:
-        phone = to_e164(request.args.get("phone", ""), web.services.settings.default_country)
+        phone = to_e164(request.args.get("phone", ""),
+                        web.services.all_settings.default_country)
     except InvalidNumber as error:
         return jsonify(error=str(error)), 400
     with web.services.db.transaction() as s:

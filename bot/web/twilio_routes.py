@@ -11,7 +11,6 @@ from sqlalchemy.exc import DBAPIError
 from bot.desk import inbound as inbound_use_case
 from bot.desk import replies
 from bot.sms import twilio
-from bot.tenancy import serving
 
 log = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -56,7 +55,9 @@ def inbound() -> Response:
         return params
     web = current_app.config["SMSDESK"]
     try:
-        message = twilio.parse_inbound(params, web.services.settings.default_country)
+        # The workspace is known from the number the text was sent to, once it is read:
+        # until then, the file's top-level default country reads the customer's number.
+        message = twilio.parse_inbound(params, web.services.all_settings.default_country)
     except twilio.WebhookError as error:
         return _refuse(400, str(error))
     team_id = web.team_for(message.to_number)
@@ -66,9 +67,8 @@ def inbound() -> Response:
         return _refuse(404, f"no workspace has the business number {message.to_number}: list "
                             "it in a [workspaces.T…] table of the settings")
     try:
-        with serving(team_id):
-            receipt = inbound_use_case.receive_inbound(web.services.db, web.services.settings,
-                                                       team_id, message)
+        receipt = inbound_use_case.receive_inbound(
+            web.services.db, web.services.settings_for(team_id), team_id, message)
     except DBAPIError:
         # Not stored, so not acknowledged: Twilio retries a 5xx, and nothing is lost.
         log.exception("could not store inbound SMS %s", message.provider_sid)

@@ -28,19 +28,20 @@ from storage.outbox import ClaimedJob
 
 
 def expire_offer(services: Services, job: ClaimedJob) -> None:
-    answer = offers.expire_offer(services.db, services.settings, job.team_id,
-                                 job.payload["offer_id"])
+    settings = services.settings_for(job.team_id)
+    answer = offers.expire_offer(services.db, settings, job.team_id, job.payload["offer_id"])
     services.metrics.observe_accept(answer.waited_seconds)  # an auto-answer accepts here
 
 
 def recheck_reply(services: Services, job: ClaimedJob) -> None:
-    replies.record_agent_reply(services.db, services.settings,
+    replies.record_agent_reply(services.db, services.settings_for(job.team_id),
                                replies.ThreadReply(**job.payload["reply"]),
                                recheck=job.payload["recheck"])
 
 
 def expire_session(services: Services, job: ClaimedJob) -> None:
-    look_again = sessions.expire_if_due(services.db, services.settings, job.team_id,
+    settings = services.settings_for(job.team_id)
+    look_again = sessions.expire_if_due(services.db, settings, job.team_id,
                                         job.payload["interaction_id"])
     if look_again is not None:
         raise RetryLater("session still active", look_again)

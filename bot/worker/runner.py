@@ -20,7 +20,6 @@ from sqlalchemy.exc import DBAPIError
 from bot.logs import log_context
 from bot.services import Services
 from bot.slack.installations import NotInstalled
-from bot.tenancy import serving
 from bot.worker.alerts import AdminAlerts
 from bot.worker.pacing import running_job
 from storage import outbox
@@ -161,7 +160,7 @@ class Worker:
             log.error("no handler for job kind %s (job %s)", job.kind, job.id)
             return
         try:
-            with running_job(job.team_id, job.priority, job.id), serving(job.team_id):
+            with running_job(job.team_id, job.priority, job.id):
                 handler(self.services, job)
         except RetryLater as wait:
             self._write_down(outbox.retry_at, db, job.id, str(wait), wait.at,

@@ -8,6 +8,7 @@ from datetime import timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.config import Settings
 from bot.desk import (
     admin_settings,
     agents,
@@ -48,7 +49,8 @@ from storage.queries import MediaItem
 log = logging.getLogger(__name__)
 
 
-def _preview_data(services: Services, offer: Offer, client: WebClient) -> PreviewData:
+def _preview_data(services: Services, settings: Settings, offer: Offer,
+                  client: WebClient) -> PreviewData:
     view = queries.interaction_view(services.db, offer.interaction_id)
     interaction = view.interaction
     link = None
@@ -63,32 +65,32 @@ def _preview_data(services: Services, offer: Offer, client: WebClient) -> Previe
         business_number=interaction.business_number,
         media=interaction.media,
         mode=interaction.mode,
-        messages=[redaction.shown(text, services.settings) for text in view.inbound_texts
+        messages=[redaction.shown(text, settings) for text in view.inbound_texts
                   if text],
         case_data=interaction.case_data or {},
         thread_link=link,
         pictures=view.pictures,
         transfer_from=offer.from_user_id if offer.kind == "transfer" else None,
         transfer_reason=offer.reason,
-        transcript=tuple((d, redaction.shown(text, services.settings)) for d, text
+        transcript=tuple((d, redaction.shown(text, settings)) for d, text
                          in queries.transcript(services.db, interaction.id))
         if offer.kind == "transfer" else (),
-        **_auto_answer(services, offer, interaction.queue),
-        case_links=services.settings.case_links,
-        activity=_activity(services, interaction),
+        **_auto_answer(settings, offer, interaction.queue),
+        case_links=settings.case_links,
+        activity=_activity(services, settings, interaction),
     )
 
 
-def _activity(services: Services, interaction: Interaction) -> contacts_directory.ContactActivity:
+def _activity(services: Services, settings: Settings,
+              interaction: Interaction) -> contacts_directory.ContactActivity:
     return contacts_directory.activity(services.db, interaction.team_id, interaction.contact_id,
-                                       interaction.id, services.settings.contacts_recent_days)
+                                       interaction.id, settings.contacts_recent_days)
 
 
-def _auto_answer(services: Services, offer: Offer, queue: str) -> dict:
+def _auto_answer(settings: Settings, offer: Offer, queue: str) -> dict:
     if offer.kind != "auto":
         return {}
-    rule = services.settings.auto_answer_for(offer.agent_user_id,
-                                             services.settings.queue_named(queue))
+    rule = settings.auto_answer_for(offer.agent_user_id, settings.queue_named(queue))
     seconds = max(0, round((offer.expires_at - utcnow()).total_seconds()))
     return {"auto_answer_in": seconds, "allow_reject": rule.allow_reject}
 
@@ -103,6 +105,7 @@ def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
 
 
 def post_preview(services: Services, job: ClaimedJob) -> None:
+    settings = services.settings_for(job.team_id)
     offer = queries.offer(services.db, job.payload["offer_id"])
     if offer.preview_ts or offer.state != OFFER_PENDING:
         return
@@ -111,13 +114,14 @@ def post_preview(services: Services, job: ClaimedJob) -> None:
     if job.outcome_unknown and (found := posted_earlier(client, offer.agent_user_id, key)):
         write_down(queries.remember_preview, services.db, offer.id, *found)
         return
-    message = tagged(build_preview(_preview_data(services, offer, client)), key)
+    message = tagged(build_preview(_preview_data(services, settings, offer, client)), key)
     response = client.chat_postMessage(channel=offer.agent_user_id, **message)
     write_down(queries.remember_preview, services.db, offer.id, response["channel"],
                response["ts"])
 
 
 def update_preview(services: Services, job: ClaimedJob) -> None:
+    settings = services.settings_for(job.team_id)
     offer = queries.offer(services.db, job.payload["offer_id"])
     if not offer.preview_ts:
         if offer.state == OFFER_PENDING:
@@ -126,11 +130,11 @@ def update_preview(services: Services, job: ClaimedJob) -> None:
             raise RetryLater("preview not posted yet", utcnow() + timedelta(seconds=1))
         return  # never shown (it ended before Slack could be reached): nothing to correct
     client = services.slack_client(job.team_id)
-    message = build_preview(_preview_data(services, offer, client))
+    message = build_preview(_preview_data(services, settings, offer, client))
     client.chat_update(channel=offer.preview_channel, ts=offer.preview_ts, **message)
 
 
-def _card_data(services: Services, interaction_id: int) -> CardData:
+def _card_data(services: Services, settings: Settings, interaction_id: int) -> CardData:
     view = queries.interaction_view(services.db, interaction_id)
     i = view.interaction
     return CardData(
@@ -138,15 +142,15 @@ def _card_data(services: Services, interaction_id: int) -> CardData:
         contact_phone=view.customer_number, business_number=i.business_number, media=i.media,
         mode=i.mode, agent_user_id=i.agent_user_id, started_at=i.created_at,
         closed_at=i.closed_at, closed_by=i.closed_by, case_data=i.case_data or {},
-        session_expiry_minutes=services.settings.session_expiry_minutes,
+        session_expiry_minutes=settings.session_expiry_minutes,
         offered_to=i.offered_to,
         disposition=i.disposition,
         # Done was asked for (mandatory dispositions) and waits for the code.
         disposition_needed=bool(i.done_requested_by and not i.disposition
                                 and i.closed_at is None),
-        case_links=services.settings.case_links,
+        case_links=settings.case_links,
         contact_email=view.contact.email,
-        activity=_activity(services, i) if i.state != DONE else None,
+        activity=_activity(services, settings, i) if i.state != DONE else None,
         direction=i.direction,
         opted_out=view.opted_out,
         contact_known=view.contact.name is not None,
@@ -154,17 +158,18 @@ def _card_data(services: Services, interaction_id: int) -> CardData:
 
 
 def open_thread(services: Services, job: ClaimedJob) -> None:
+    settings = services.settings_for(job.team_id)
     interaction_id = job.payload["interaction_id"]
     interaction = queries.interaction_view(services.db, interaction_id).interaction
     if interaction.thread_ts:
         return
-    channel = interaction.desk_channel or services.settings.desk_channel
+    channel = interaction.desk_channel or settings.desk_channel
     client = services.slack_client(job.team_id)
     key = f"card:{interaction_id}"
     if job.outcome_unknown and (found := posted_earlier(client, channel, key)):
         write_down(queries.remember_thread, services.db, interaction_id, *found)
         return
-    card = tagged(build_card(_card_data(services, interaction_id)), key)
+    card = tagged(build_card(_card_data(services, settings, interaction_id)), key)
     try:
         response = client.chat_postMessage(channel=channel, **card)
     except SlackApiError as error:
@@ -181,6 +186,7 @@ def open_thread(services: Services, job: ClaimedJob) -> None:
 
 
 def update_card(services: Services, job: ClaimedJob) -> None:
+    settings = services.settings_for(job.team_id)
     if queries.later_job_waiting(services.db, job.id, job.kind, job.lane):
         return  # a later redraw of this card is queued behind: it shows the newer state
     interaction = queries.interaction_view(services.db, job.payload["interaction_id"]).interaction
@@ -190,13 +196,14 @@ def update_card(services: Services, job: ClaimedJob) -> None:
             # the thread is there, or the change would never show.
             raise RetryLater("thread not opened yet", utcnow() + timedelta(seconds=1))
         return
-    card = build_card(_card_data(services, interaction.id))
+    card = build_card(_card_data(services, settings, interaction.id))
     services.slack_client(job.team_id).chat_update(
         channel=interaction.desk_channel, ts=interaction.thread_ts, **card)
 
 
 def sync_transcript(services: Services, job: ClaimedJob) -> None:
     """Post every transcript line not yet in the thread, oldest first, remembering each."""
+    settings = services.settings_for(job.team_id)
     view = queries.interaction_view(services.db, job.payload["interaction_id"])
     interaction, contact = view.interaction, view.contact
     if not interaction.thread_ts:
@@ -218,7 +225,7 @@ def sync_transcript(services: Services, job: ClaimedJob) -> None:
             _post_media(services, client, channel, thread_ts, item.media,
                         contact_label(contact.name, view.customer_number), earlier)
         elif item.message is not None:
-            shown = redaction.redact(item.message.body, redaction.rules_for(services.settings))
+            shown = redaction.redact(item.message.body, redaction.rules_for(settings))
             line = build_customer_line(contact.name, view.customer_number, shown.text,
                                        item.at, pictures=queries.picture_count(
                                            services.db, item.message.id), masked=shown.note)
@@ -300,8 +307,9 @@ def notify_agent(services: Services, job: ClaimedJob) -> None:
 
 
 def publish_home(services: Services, job: ClaimedJob) -> None:
+    settings = services.settings_for(job.team_id)
     user_id = job.payload["user_id"]
-    desk = agents.agent_desk(services.db, job.team_id, user_id, services.settings)
+    desk = agents.agent_desk(services.db, job.team_id, user_id, settings)
     client = services.slack_client(job.team_id)
     labels, links = {}, {}
     for interaction in desk.in_progress:
@@ -312,22 +320,23 @@ def publish_home(services: Services, job: ClaimedJob) -> None:
             if link:
                 links[interaction.id] = link
     # Supervisors and admins also see the queues; agents only what they may use.
-    overview = supervision.home_overview(services.db, services.settings, job.team_id, user_id)
-    prefs = spelling.current_preferences(services.db, services.settings, job.team_id, user_id)
+    overview = supervision.home_overview(services.db, settings, job.team_id, user_id)
+    prefs = spelling.current_preferences(services.db, settings, job.team_id, user_id)
     choice = SpellingChoice(prefs.enabled, prefs.language, tuple(checker.languages()))
     view = build_home(desk, simulator_url=services.simulator_url, labels=labels, links=links,
                       queues=overview, now=utcnow(), spelling=choice,
-                      contacts=contacts_directory.may_view(services.db, services.settings,
+                      contacts=contacts_directory.may_view(services.db, settings,
                                                            job.team_id, user_id),
-                      new_sms=outbound.may_send(services.db, services.settings, job.team_id,
+                      new_sms=outbound.may_send(services.db, settings, job.team_id,
                                                 user_id),
-                      admin=admin_settings.is_admin(services.db, services.settings,
+                      admin=admin_settings.is_admin(services.db, settings,
                                                     job.team_id, user_id))
     client.views_publish(user_id=user_id, view=view)
 
 
 def open_consultation(services: Services, job: ClaimedJob) -> None:
     """A group DM of the two agents and the app, with the transcript and a transfer button."""
+    settings = services.settings_for(job.team_id)
     p = job.payload
     view = queries.interaction_view(services.db, p["interaction_id"])
     client = services.slack_client(job.team_id)
@@ -336,7 +345,7 @@ def open_consultation(services: Services, job: ClaimedJob) -> None:
     if view.interaction.thread_ts:
         link = _permalink(client, view.interaction.desk_channel, view.interaction.thread_ts)
     lines = [("Customer: " if d == "inbound" else "Agent: ")
-             + redaction.shown(text, services.settings)
+             + redaction.shown(text, settings)
              for d, text in queries.transcript(services.db, view.interaction.id)]
     message = build_consultation_message(
         view.interaction.id, p["from_user"], p["colleague"],
@@ -378,13 +387,14 @@ def spelling_prompt(services: Services, job: ClaimedJob) -> None:
 
 def post_history(services: Services, job: ClaimedJob) -> None:
     """A thread that moved to a new holder's DM starts with the conversation so far."""
+    settings = services.settings_for(job.team_id)
     view = queries.interaction_view(services.db, job.payload["interaction_id"])
     interaction = view.interaction
     if not interaction.thread_ts:
         return
     message = build_history_so_far(
         contact_label(view.contact.name, view.customer_number),
-        [(d, author, redaction.shown(text, services.settings), at) for d, author, text, at
+        [(d, author, redaction.shown(text, settings), at) for d, author, text, at
          in queries.conversation_so_far(services.db, interaction.id)],
         queries.previous_holder(services.db, interaction.id))
     services.slack_client(job.team_id).chat_postMessage(

@@ -62,7 +62,8 @@ def send_sms(services: Services, job: ClaimedJob) -> None:
                 return
             replies.record_send_retry(services.db, message.id, str(error))
             raise
-        if replies.adopt_earlier_send(services.db, services.settings, message.id, taken):
+        if replies.adopt_earlier_send(services.db, services.settings_for(job.team_id),
+                                      message.id, taken):
             log.info("SMS %s was taken by the provider on an earlier try", message.id)
             return
     replies.save_plain_body(services.db, message.id, body, services.sender.name)
@@ -85,4 +86,5 @@ def send_sms(services: Services, job: ClaimedJob) -> None:
     services.metrics.replies_relayed.labels(services.sender.name).inc()
     log.info("SMS %s sent to %s as %s", message.id, message.to_number, result.provider_sid,
              extra={"interaction_id": message.interaction_id})
-    replies.record_send_result(services.db, services.settings, message.id, result)
+    replies.record_send_result(services.db, services.settings_for(job.team_id), message.id,
+                               result)

@@ -19,8 +19,8 @@ from storage.outbox import ClaimedJob
 log = logging.getLogger(__name__)
 
 
-def _card(services: Services, interaction_id: int) -> tuple[str | None, str | None, dict,
-                                                           str | None]:
+def _card(services: Services, team_id: str,
+          interaction_id: int) -> tuple[str | None, str | None, dict, str | None]:
     """(channel it is in, its ts, the card, the channel it belongs in)."""
     view = queries.supervision_view(services.db, interaction_id, timeline.ACCEPTED)
     i = view.interaction
@@ -31,7 +31,7 @@ def _card(services: Services, interaction_id: int) -> tuple[str | None, str | No
         mode=i.mode, agent_user_id=i.agent_user_id, offered_to=i.offered_to,
         created_at=i.created_at, accepted_at=view.first_accepted_at, closed_at=i.closed_at,
         closed_by=i.closed_by, disposition=i.disposition))
-    wanted = services.settings.queue_named(i.queue).supervisor_channel
+    wanted = services.settings_for(team_id).queue_named(i.queue).supervisor_channel
     return i.supervisor_channel, i.supervisor_ts, card, wanted
 
 
@@ -54,7 +54,7 @@ def update_supervision(services: Services, job: ClaimedJob) -> None:
     if queries.later_job_waiting(services.db, job.id, job.kind, job.lane):
         return  # a later update of this card is queued: it shows the newer state
     interaction_id = job.payload["interaction_id"]
-    channel, ts, card, wanted = _card(services, interaction_id)
+    channel, ts, card, wanted = _card(services, job.team_id, interaction_id)
     client = services.slack_client(job.team_id)
     if channel and ts:
         try:
@@ -73,12 +73,13 @@ def update_supervision(services: Services, job: ClaimedJob) -> None:
 
 def tell_supervisors(services: Services, job: ClaimedJob) -> None:
     """In the queue's supervisor channel; with none, a DM to each supervisor."""
-    queue = services.settings.queue_named(job.payload["queue"])
+    settings = services.settings_for(job.team_id)
+    queue = settings.queue_named(job.payload["queue"])
     text = job.payload["text"]
     if queue.supervisor_channel:
         _post(services.slack_client(job.team_id), queue.supervisor_channel, {"text": text})
         return
-    told = supervision.tell_supervisors_directly(services.db, services.settings, job.team_id,
+    told = supervision.tell_supervisors_directly(services.db, settings, job.team_id,
                                                  text)
     if not told:
         log.warning("queue %s has no supervisor channel and no supervisors to tell: %s",
@@ -101,6 +102,7 @@ def refresh_groups(services: Services, job: ClaimedJob) -> None:
             # failure keeps the members last read until the next refresh.
             return [] if reason == "no_such_subteam" else None
 
-    groups.refresh_groups(services.db, services.settings, job.team_id, members_of)
+    groups.refresh_groups(services.db, services.settings_for(job.team_id), job.team_id,
+                         members_of)
     raise RetryLater("user groups refreshed", utcnow() + groups.REFRESH_EVERY)
 

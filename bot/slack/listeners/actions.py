@@ -35,10 +35,11 @@ def _a_row_id_value(body: dict, next: Callable[[], None]) -> BoltResponse | None
 
 
 def register(app: App, services: Services) -> None:
-    db, settings = services.db, services.settings
+    db = services.db
 
     @app.action(ids.ACCEPT_OFFER, middleware=[_a_row_id_value])
     def accept(ack: Ack, body: dict, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         ack()
         answer = offers.accept_offer(db, settings, context.team_id, _value(body),
                                      context.user_id)
@@ -46,11 +47,13 @@ def register(app: App, services: Services) -> None:
 
     @app.action(ids.REJECT_OFFER, middleware=[_a_row_id_value])
     def reject(ack: Ack, body: dict, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         ack()
         offers.reject_offer(db, settings, context.team_id, _value(body), context.user_id)
 
     @app.action(ids.MARK_DONE, middleware=[_a_row_id_value])
     def done(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         ack()
         outcome = replies.mark_done(db, settings, context.team_id, _value(body),
                                     context.user_id)
@@ -61,6 +64,7 @@ def register(app: App, services: Services) -> None:
 
     @app.action(ids.OPEN_MEDIA, middleware=[_a_row_id_value])
     def open_media(ack: Ack, body: dict, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         ack()
         team_id = context.team_id
         mms.share_links(db, settings, team_id, _value(body), context.user_id,
@@ -74,6 +78,7 @@ def register(app: App, services: Services) -> None:
 
     @app.action(ids.SET_READY)
     def go_ready(ack: Ack, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         ack()
         try:
             agents.set_ready(db, settings, context.team_id, context.user_id, True)
@@ -83,5 +88,6 @@ def register(app: App, services: Services) -> None:
 
     @app.action(ids.SET_NOT_READY)
     def go_not_ready(ack: Ack, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         ack()
         agents.set_ready(db, settings, context.team_id, context.user_id, False)

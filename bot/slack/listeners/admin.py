@@ -37,9 +37,10 @@ def register(app: App, services: Services) -> dict[str, AdminSubcommand]:
     """Returns this app's subcommand table (word -> handler): other listener modules add
     theirs to it in their register(), before any request arrives."""
     subcommands: dict[str, AdminSubcommand] = {}
-    db, settings, cache = services.db, services.settings, services.settings_overlay
+    db, cache = services.db, services.settings_overlay
 
     def allowed(context: BoltContext) -> bool:
+        settings = services.settings_for(context.team_id)
         return admin_settings.is_admin(db, settings, context.team_id, context.user_id)
 
     def overview(team_id: str) -> dict:
@@ -124,6 +125,7 @@ def register(app: App, services: Services) -> dict[str, AdminSubcommand]:
     @app.view(ids.ADMIN_DISPOSITIONS_VIEW)
     def save_dispositions(ack: Ack, view: dict, client: WebClient,
                           context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         outcome = admin_settings.save_dispositions(db, cache, settings, context.team_id,
                                                    context.user_id, views.submitted_codes(view))
         if answer(ack, outcome, views.CODES_BLOCK):
@@ -132,6 +134,7 @@ def register(app: App, services: Services) -> dict[str, AdminSubcommand]:
 
     @app.view(ids.ADMIN_TIMEOUTS_VIEW)
     def save_timeouts(ack: Ack, view: dict, client: WebClient, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         offer, expiry = views.submitted_timeouts(view)
         outcome = admin_settings.save_timeouts(db, cache, settings, context.team_id,
                                                context.user_id, offer_timeout=offer,
@@ -142,6 +145,7 @@ def register(app: App, services: Services) -> dict[str, AdminSubcommand]:
 
     @app.view(ids.ADMIN_QUEUE_VIEW)
     def save_queue(ack: Ack, view: dict, client: WebClient, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         parent, _, queue_name = view["private_metadata"].partition(":")
         outcome = admin_settings.save_queue_members(db, cache, settings, context.team_id,
                                                     context.user_id, queue_name,
@@ -165,6 +169,7 @@ def register(app: App, services: Services) -> dict[str, AdminSubcommand]:
 
     @app.view(ids.ADMIN_RESPONSE_VIEW)
     def save_response(ack: Ack, view: dict, client: WebClient, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         response_id, _, library_view = view["private_metadata"].partition(":")
         typed = views.submitted_response(view)
         outcome = admin_settings.save_response(
@@ -175,6 +180,7 @@ def register(app: App, services: Services) -> dict[str, AdminSubcommand]:
 
     @app.action(ids.ADMIN_RESPONSE_DELETE)
     def delete_response(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         ack()
         form = body.get("view") or {}
         outcome = admin_settings.delete_response(db, settings, context.team_id,

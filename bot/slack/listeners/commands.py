@@ -11,10 +11,11 @@ from bot.slack.mrkdwn import escape
 
 
 def register(app: App, services: Services) -> None:
-    db, settings = services.db, services.settings
+    db = services.db
 
     @app.command(ids.COMMAND_READY)
     def ready(ack: Ack, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         if not agents.may_go_ready(db, settings, context.team_id, context.user_id):
             ack(agents.NOT_AN_AGENT)
             return
@@ -23,6 +24,7 @@ def register(app: App, services: Services) -> None:
 
     @app.command(ids.COMMAND_NOT_READY)
     def not_ready(ack: Ack, command: dict, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         reason = (command.get("text") or "").strip()[:200] or None
         said = f" ({escape(reason)})" if reason else ""
         ack(f"You are *Not Ready* for SMS{said}. Interactions you hold stay yours.")

@@ -22,9 +22,9 @@ from bot.slack.views.contacts import (
 )
 
 
-def _shown(services: Services):
+def _shown(services: Services, team_id: str):
     """Customer text as this workspace's privacy settings let agents see it."""
-    settings = services.settings
+    settings = services.settings_for(team_id)
     return lambda text: redaction.shown(text, settings)
 
 
@@ -36,7 +36,7 @@ def _pair(body: dict) -> tuple[int, int]:
 def contact_modal(services: Services, team_id: str, user_id: str, contact_id: int,
                   page: int = 0, from_interaction: int | None = None) -> dict | None:
     """The contact modal as this person may use it, or None if the contact is gone."""
-    db, settings = services.db, services.settings
+    db, settings = services.db, services.settings_for(team_id)
     contact = contacts_directory.get(db, team_id, contact_id)
     if contact is None:
         return None
@@ -49,7 +49,7 @@ def contact_modal(services: Services, team_id: str, user_id: str, contact_id: in
         edit=contact_editing.may_edit(db, settings, team_id, user_id),
         assign_interaction_id=assign_from, from_interaction_id=from_interaction,
         opted_out=contacts_directory.is_opted_out(db, team_id, contact))
-    history = contact_history(db, team_id, contact_id, _shown(services))
+    history = contact_history(db, team_id, contact_id, _shown(services, team_id))
     return build_contact_modal(contact, history, page, actions)
 
 
@@ -57,9 +57,10 @@ def open_from_card(services: Services, client: WebClient, body: dict, context: B
                    interaction_id: int) -> None:
     """The card menu's "Contact…": the modal of the interaction's contact."""
     team_id, user_id = context.team_id, context.user_id
-    if not contacts_directory.may_view(services.db, services.settings, team_id, user_id):
+    settings = services.settings_for(team_id)
+    if not contacts_directory.may_view(services.db, settings, team_id, user_id):
         client.views_open(trigger_id=body["trigger_id"], view=notice_modal("Contact",
-            contacts_directory.refusal_for_view(services.settings)))
+            contacts_directory.refusal_for_view(settings)))
         return
     contact_id = contacts_directory.contact_of_interaction(services.db, team_id, interaction_id)
     modal = contact_id and contact_modal(services, team_id, user_id, contact_id,
@@ -69,13 +70,15 @@ def open_from_card(services: Services, client: WebClient, body: dict, context: B
 
 
 def register(app: App, services: Services) -> None:
-    db, settings = services.db, services.settings
+    db = services.db
 
     def allowed(context: BoltContext) -> bool:
+        settings = services.settings_for(context.team_id)
         return contacts_directory.may_view(db, settings, context.team_id, context.user_id)
 
     @app.command(ids.COMMAND_CONTACT)
     def search_contacts(ack: Ack, command: dict, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         if not allowed(context):
             ack(contacts_directory.refusal_for_view(settings))
             return
@@ -101,6 +104,7 @@ def register(app: App, services: Services) -> None:
 
     @app.action(ids.HOME_FIND_CONTACT)
     def open_search(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         ack()
         client.views_open(trigger_id=body["trigger_id"], view=(
             views.build_search_modal() if allowed(context)
@@ -108,6 +112,7 @@ def register(app: App, services: Services) -> None:
 
     @app.action(ids.CONTACT_SEARCH_INPUT)
     def search_in_modal(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         ack()
         if not allowed(context):
             return
@@ -119,6 +124,7 @@ def register(app: App, services: Services) -> None:
 
     @app.view(ids.CONTACT_SEARCH_VIEW)
     def search_submitted(ack: Ack, view: dict, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         if not allowed(context):
             ack(response_action="errors", errors={
                 views.SEARCH_BLOCK: contacts_directory.refusal_for_view(settings)})
@@ -151,7 +157,7 @@ def register(app: App, services: Services) -> None:
         if contact is None:
             return
         entry = next((e for e in contact_history(db, context.team_id, contact_id,
-                                                 _shown(services))
+                                                 _shown(services, context.team_id))
                       if e.interaction_id == interaction_id), None)
         if entry is not None:
             client.views_push(trigger_id=body["trigger_id"],
@@ -161,6 +167,7 @@ def register(app: App, services: Services) -> None:
 
     @app.action(ids.CONTACT_EDIT)
     def open_edit(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         ack()
         if not contact_editing.may_edit(db, settings, context.team_id, context.user_id):
             return
@@ -172,6 +179,7 @@ def register(app: App, services: Services) -> None:
 
     @app.view(ids.CONTACT_EDIT_VIEW)
     def save_edit(ack: Ack, view: dict, client: WebClient, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         contact_part, root_view_id, origin = (view["private_metadata"].split(":") + ["", ""])[:3]
         values = views.edit_values(view)
         result = contact_editing.update_contact(
@@ -196,6 +204,7 @@ def register(app: App, services: Services) -> None:
 
     @app.action(ids.CONTACT_ASSIGN)
     def open_assign(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         ack()
         interaction_id = int(body["actions"][0]["value"])
         if not assignment.may_assign(db, settings, context.team_id, context.user_id,
@@ -210,6 +219,7 @@ def register(app: App, services: Services) -> None:
 
     @app.options(ids.ASSIGN_SEARCH)
     def suggest_contacts(ack: Ack, body: dict, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         if not allowed(context):
             ack(options=[])
             return
@@ -220,6 +230,7 @@ def register(app: App, services: Services) -> None:
 
     @app.view(ids.ASSIGN_VIEW)
     def assign(ack: Ack, view: dict, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         interaction_id, confirmed, picked = views.assign_choice(view)
         contact_id = contacts_directory.contact_of_interaction(db, context.team_id,
                                                                interaction_id)

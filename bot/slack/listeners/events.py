@@ -47,7 +47,8 @@ def register(app: App, services: Services) -> None:
             return
         if not thread_ts or thread_ts == event.get("ts") or not event.get("user"):
             return
-        replies.record_agent_reply(db, services.settings, replies.ThreadReply(
+        settings = services.settings_for(context.team_id)
+        replies.record_agent_reply(db, settings, replies.ThreadReply(
             team_id=context.team_id,
             channel=event["channel"],
             thread_ts=thread_ts,

@@ -33,9 +33,10 @@ HELP = (
 
 
 def register(app: App, services: Services) -> None:
-    db, settings = services.db, services.settings
+    db = services.db
 
     def for_contact(team_id: str, contact_id: int) -> NewSmsData | None:
+        settings = services.settings_for(team_id)
         contact = contacts_directory.get(db, team_id, contact_id)
         if contact is None:
             return None
@@ -45,6 +46,7 @@ def register(app: App, services: Services) -> None:
 
     @app.command(ids.COMMAND_SMS)
     def sms_command(ack: Ack, command: dict, client: WebClient, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         text = (command.get("text") or "").strip()
         if text.lower() in ("help", "?"):
             ack(HELP)
@@ -62,6 +64,7 @@ def register(app: App, services: Services) -> None:
     @app.action(ids.HOME_NEW_SMS)
     @app.shortcut(ids.SHORTCUT_NEW_SMS)
     def shortcut(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         ack()
         allowed = outbound.may_send(db, settings, context.team_id, context.user_id)
         client.views_open(trigger_id=body["trigger_id"], view=(
@@ -70,6 +73,7 @@ def register(app: App, services: Services) -> None:
 
     @app.action(ids.CONTACT_NEW_SMS)
     def from_contact(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         ack()
         data = for_contact(context.team_id, int(body["actions"][0]["value"]))
         if data is None:
@@ -81,6 +85,7 @@ def register(app: App, services: Services) -> None:
 
     @app.action(ids.NEW_SMS_RESPONSE)
     def insert_response(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         ack()
         view = body["view"]
         entry = picked_response(db, context.team_id, body)
@@ -97,10 +102,10 @@ def register(app: App, services: Services) -> None:
                "unfilled": responses.placeholders(text)})), guard=False)
 
     @app.action(ids.NEW_SMS_TEXT)
-    def count_as_typed(ack: Ack, body: dict, client: WebClient) -> None:
+    def count_as_typed(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
         ack()
         view = body["view"]
-        state = view_of.read_state(view, settings.sending_numbers())
+        state = view_of.read_state(view, services.settings_for(context.team_id).sending_numbers())
         text = body["actions"][0].get("value") or ""
         # Same revision: Slack keeps what is being typed; only the count below changes.
         update_view_quietly(client, view, build_new_sms(NewSmsData(
@@ -109,6 +114,7 @@ def register(app: App, services: Services) -> None:
 
     @app.view(ids.NEW_SMS_VIEW)
     def send(ack: Ack, view: dict, client: WebClient, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         state = view_of.read_state(view, settings.sending_numbers())
         data = state.data
         result = outbound.send_new_sms(db, settings, outbound.NewSms(

@@ -22,7 +22,8 @@ def register(app: App, services: Services) -> None:
         ack()
         action = body["actions"][0]
         message_id, _, word = action["value"].partition("|")
-        spelling.decide(services.db, services.settings, context.team_id, int(message_id),
+        settings = services.settings_for(context.team_id)
+        spelling.decide(services.db, settings, context.team_id, int(message_id),
                         context.user_id, CHOICES[action["action_id"]], word or None)
 
     for action_id in CHOICES:

@@ -24,16 +24,18 @@ def _clicked_in(body: dict) -> str | None:
 
 
 def register(app: App, services: Services) -> None:
-    db, settings = services.db, services.settings
+    db = services.db
 
     @app.command(ids.COMMAND_QUEUE)
     def queues(ack: Ack, context: BoltContext) -> None:
         # A few indexed counts: answered in the ack itself, privately.
+        settings = services.settings_for(context.team_id)
         report = supervision.queue_report(db, settings, context.team_id, context.user_id)
         ack(**build_queue_report(report))
 
     @app.action(ids.REASSIGN)
     def open_reassign(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         ack()
         team_id, user_id = context.team_id, context.user_id
         form = supervision.reassign_form(db, settings, team_id,
@@ -46,6 +48,7 @@ def register(app: App, services: Services) -> None:
 
     @app.view(ids.REASSIGN_VIEW)
     def submit_reassign(ack: Ack, view: dict, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         interaction_id = interaction_id_of(view)
         if interaction_id is None:
             ack()  # a forged or damaged modal: there is nothing to save it to

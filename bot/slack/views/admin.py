@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.config import SLACK_USER_ID, Settings
+from bot.config import Settings
+from bot.config.schema import SLACK_USER_ID
 from bot.desk.audit import AuditLine, AuditPage
+from bot.desk.queues import Queue
 from bot.desk.responses import ResponseEntry
-from bot.queues import Queue
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import SECTION_LIMIT, clip, escaped_chunks, when

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.config import CaseLink
+from bot.desk.case_links import CaseLink
 from bot.desk.contacts_directory import ContactActivity
 from bot.desk.lifecycle import ACCEPTED, DONE, EXPIRED, HELD_STATES, TRANSFERRING
 from bot.desk.phone import display

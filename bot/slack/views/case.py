@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.config import CaseLink
+from bot.desk.case_links import CaseLink
 from bot.slack import ids
 from bot.slack.views.common import case_fields
 

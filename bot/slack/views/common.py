@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from bot.config import CaseLink
+from bot.desk.case_links import CaseLink
 from bot.desk.contacts_directory import ContactActivity
 from bot.desk.phone import display
 from bot.slack.mrkdwn import escape

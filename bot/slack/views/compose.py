@@ -15,14 +15,13 @@ from datetime import datetime
 from bot.desk.phone import display
 from bot.desk.segments import GSM7, LIMITS, count_segments
 from bot.slack import ids
+from bot.slack.limits import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import clip, contact_label, escaped_chunks, interaction_id_of, when
 
 TEXT_BLOCK = "compose.text"
 RESPONSE_BLOCK = "compose.response"
 TEXT_LIMIT = 1600  # replies.COMPOSED_LIMIT; the count turns into a warning past it
-OPTION_LIMIT = 75  # Slack's limit for an option's text and an option group's label
-OPTIONS_LIMIT = 100  # Slack shows at most this many options
 
 
 @dataclass(frozen=True)
@@ -141,15 +140,15 @@ def build_compose(c: ComposeData) -> dict:
 def response_options(entries) -> dict:
     """block_suggestion answer: the matching responses grouped by category (ack(**this))."""
     groups: dict[str, list[dict]] = {}
-    for entry in list(entries)[:OPTIONS_LIMIT]:
+    for entry in list(entries)[:MAX_SELECT_OPTIONS]:
         groups.setdefault(entry.category, []).append({
-            "text": {"type": "plain_text", "text": clip(entry.name, OPTION_LIMIT)},
+            "text": {"type": "plain_text", "text": clip(entry.name, MAX_OPTION_TEXT)},
             "value": str(entry.id),
         })
     if not groups:
         return {"options": []}
     return {"option_groups": [
-        {"label": {"type": "plain_text", "text": clip(category, OPTION_LIMIT)},
+        {"label": {"type": "plain_text", "text": clip(category, MAX_OPTION_TEXT)},
          "options": options}
         for category, options in groups.items()
     ]}

@@ -10,6 +10,7 @@ from bot.desk.contacts_directory import ContactSummary
 from bot.desk.history import HistoryEntry
 from bot.desk.phone import display
 from bot.slack import ids
+from bot.slack.limits import MAX_OPTION_TEXT
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import SECTION_LIMIT, clip, contact_label, escaped_chunks, when
 
@@ -270,7 +271,7 @@ def contact_option(contact: ContactSummary) -> dict:
     label = contact_label(contact.name, contact.phone)
     if contact.name:
         label += f" · {display(contact.phone)}"
-    return {"text": {"type": "plain_text", "text": clip(label, 75)},
+    return {"text": {"type": "plain_text", "text": clip(label, MAX_OPTION_TEXT)},
             "value": str(contact.contact_id)}
 
 

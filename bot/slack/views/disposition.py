@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.config import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
 from bot.desk.dispositions import DispositionForm
 from bot.slack import ids
+from bot.slack.limits import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import clip, interaction_modal
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from bot.desk.agents import AgentDesk
 from bot.desk.supervision import QueueSummary
 from bot.slack import ids
+from bot.slack.limits import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
 from bot.slack.mrkdwn import escape
 from bot.slack.views.supervision import home_queue_lines
 
@@ -90,8 +91,8 @@ def spelling_blocks(choice: SpellingChoice) -> list[dict]:
               "value": "off" if choice.enabled else "on",
               "text": {"type": "plain_text",
                        "text": "Turn off" if choice.enabled else "Turn on"}}
-    options = [{"text": {"type": "plain_text", "text": name[:75]}, "value": code}
-               for code, name in choice.languages[:100]]
+    options = [{"text": {"type": "plain_text", "text": name[:MAX_OPTION_TEXT]}, "value": code}
+               for code, name in choice.languages[:MAX_SELECT_OPTIONS]]
     current = next((o for o in options if o["value"] == choice.language), None)
     select = {"type": "static_select", "action_id": ids.SPELLING_LANGUAGE,
               "options": options, "placeholder": {"type": "plain_text", "text": "Language"}}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bot.desk.phone import display
 from bot.slack import ids
+from bot.slack.limits import MAX_OPTION_TEXT
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import clip, contact_label, notice_modal
 from bot.slack.views.compose import segment_line
@@ -36,7 +37,7 @@ class NewSmsData:
 
 
 def _option(text: str, value: str) -> dict:
-    return {"text": {"type": "plain_text", "text": clip(text, 75)}, "value": value}
+    return {"text": {"type": "plain_text", "text": clip(text, MAX_OPTION_TEXT)}, "value": value}
 
 
 def _recipient_blocks(d: NewSmsData) -> list[dict]:

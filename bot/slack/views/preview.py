@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.config import CaseLink
+from bot.desk.case_links import CaseLink
 from bot.desk.contacts_directory import ContactActivity
 from bot.desk.lifecycle import (
     OFFER_ACCEPTED,

@@ -16,6 +16,7 @@ from bot.desk.supervision import (
     WaitingItem,
 )
 from bot.slack import ids
+from bot.slack.limits import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import SECTION_LIMIT, clip, contact_label, interaction_modal, when
 
@@ -265,8 +266,9 @@ def build_reassign_modal(form: ReassignForm, names: list[tuple[str, str]]) -> di
                        f"Nobody in queue {escape(form.queue)} is Ready with room right now. "
                        "Try again when someone goes Ready."}]})
         return view
-    options = [{"text": {"type": "plain_text", "text": clip(name, 75)}, "value": user_id}
-               for user_id, name in names[:100]]
+    options = [{"text": {"type": "plain_text", "text": clip(name, MAX_OPTION_TEXT)},
+                "value": user_id}
+               for user_id, name in names[:MAX_SELECT_OPTIONS]]
     blocks.append({"type": "input", "block_id": AGENT_BLOCK,
                    "label": {"type": "plain_text", "text": "Reassign to"},
                    "element": {"type": "static_select", "action_id": AGENT_ACTION,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.desk.transfers import MAX_REASON, QUEUE_TARGET
 from bot.slack import ids
+from bot.slack.limits import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
 from bot.slack.views.common import clip, interaction_modal
 
 TARGET_BLOCK, TARGET_ACTION = "target", "target"
@@ -15,10 +16,11 @@ def build_transfer_modal(interaction_id: int, ready: list[tuple[str, str]],
                          queue_name: str = "SMS") -> dict:
     """`ready` is (user id, name) of the Ready colleagues with room for one more."""
     options = [{"text": {"type": "plain_text", "text": clip(f"Queue: {queue_name} (next Ready "
-                                                              "agent)", 75)},
+                                                              "agent)", MAX_OPTION_TEXT)},
                 "value": QUEUE_TARGET}]
-    options += [{"text": {"type": "plain_text", "text": clip(name, 75)}, "value": user_id}
-                for user_id, name in ready[:99]]
+    options += [{"text": {"type": "plain_text", "text": clip(name, MAX_OPTION_TEXT)},
+                 "value": user_id}
+                for user_id, name in ready[:MAX_SELECT_OPTIONS - 1]]
     blocks: list[dict] = [
         {"type": "input", "block_id": TARGET_BLOCK,
          "label": {"type": "plain_text", "text": "Transfer to"},

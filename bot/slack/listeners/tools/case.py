@@ -14,20 +14,22 @@ from bot.slack.views.common import interaction_id_of
 
 def open_modal(services: Services, client: WebClient, body: dict, context: BoltContext,
                interaction_id: int) -> None:
-    shown = case_info.case_view(services.db, services.settings, context.team_id,
+    settings = services.settings_for(context.team_id)
+    shown = case_info.case_view(services.db, settings, context.team_id,
                                 interaction_id, context.user_id)
     if shown is None:
         return
     client.views_open(trigger_id=body["trigger_id"], view=case_view.build_case_modal(
         shown.interaction_id, shown.case_data, shown.editable, shown.can_edit,
-        services.settings.case_links))
+        settings.case_links))
 
 
 def register(app: App, services: Services) -> None:
-    db, settings = services.db, services.settings
+    db = services.db
 
     @app.view(ids.CASE_VIEW)
     def save(ack: Ack, view: dict, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         values = case_view.submitted_values(view)
         interaction_id = interaction_id_of(view)
         if not values or interaction_id is None:

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.desk import replies, responses, spelling
 from bot.services import Services
 from bot.slack import directory, ids
+from bot.slack.limits import MAX_SELECT_OPTIONS
 from bot.slack.views import compose as compose_view
 from bot.slack.views.compose import ComposeData, build_compose
 
@@ -74,7 +75,7 @@ def open_modal(services: Services, client: WebClient, body: dict, context: BoltC
 
 
 def register(app: App, services: Services) -> None:
-    db, settings = services.db, services.settings
+    db = services.db
 
     @app.action(ids.OPEN_COMPOSE)
     def open_compose(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
@@ -85,7 +86,7 @@ def register(app: App, services: Services) -> None:
     @app.options(ids.NEW_SMS_RESPONSE)  # the New SMS modal's picker: the same library
     def suggest(ack: Ack, body: dict, context: BoltContext) -> None:
         found = responses.search(db, context.team_id, body.get("value") or "",
-                                 limit=compose_view.OPTIONS_LIMIT)
+                                 limit=MAX_SELECT_OPTIONS)
         ack(**compose_view.response_options(found))
 
     @app.action(ids.RESPONSE_SEARCH)
@@ -111,6 +112,7 @@ def register(app: App, services: Services) -> None:
 
     @app.action(ids.COMPOSE_TEXT)
     def count_as_typed(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         ack()
         view, action = body["view"], body["actions"][0]
         interaction_id = compose_view.interaction_of(view)
@@ -132,6 +134,7 @@ def register(app: App, services: Services) -> None:
 
     @app.view(ids.COMPOSE_VIEW)
     def send(ack: Ack, view: dict, client: WebClient, context: BoltContext) -> None:
+        settings = services.settings_for(context.team_id)
         block_id, text = compose_view.current_text(view)
         block_id = block_id or compose_view.text_block_id(0)
         interaction_id = compose_view.interaction_of(view)

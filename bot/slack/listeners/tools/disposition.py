@@ -14,8 +14,8 @@ from bot.slack.views.disposition import CODE_BLOCK, build_disposition_modal, sub
 
 def open_modal(services: Services, client: WebClient, body: dict, context: BoltContext,
                interaction_id: int) -> None:
-    form = dispositions.open_form(services.db, services.settings, context.team_id,
-                                  interaction_id, context.user_id)
+    form = dispositions.open_form(services.db, services.settings_for(context.team_id),
+                                  context.team_id, interaction_id, context.user_id)
     if form is None:
         return  # not theirs to set: the domain told them why
     client.views_open(trigger_id=body["trigger_id"], view=build_disposition_modal(form))
@@ -29,13 +29,14 @@ def register(app: App, services: Services) -> None:
             ack()  # a forged or damaged modal: there is nothing to save it to
             return
         code = submitted_code(view)
+        settings = services.settings_for(context.team_id)
         if not code:
             ack(response_action="errors", errors={CODE_BLOCK: "Choose a disposition code"})
             return
-        if code not in dispositions.all_codes(services.settings):
+        if code not in dispositions.all_codes(settings):
             ack(response_action="errors",
                 errors={CODE_BLOCK: "That code is no longer offered: choose another"})
             return
         ack()
-        dispositions.set_disposition(services.db, services.settings, context.team_id,
+        dispositions.set_disposition(services.db, settings, context.team_id,
                                      interaction_id, context.user_id, code)

@@ -26,7 +26,7 @@ def open_modal(services: Services, client: WebClient, body: dict, context: BoltC
     if why_not:
         transfers.refuse(services.db, team_id, user_id, why_not)
         return
-    ready = transfers.targets(services.db, services.settings, team_id, user_id)
+    ready = transfers.targets(services.db, services.settings_for(team_id), team_id, user_id)
     names = [(user, display_name(client, team_id, user)) for user in ready]
     client.views_open(trigger_id=body["trigger_id"],
                       view=build_transfer_modal(interaction_id, names))
@@ -51,8 +51,8 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={TARGET_BLOCK: "Pick who takes it over."})
             return
         reason = values.get(REASON_BLOCK, {}).get(REASON_ACTION, {}).get("value")
-        result = transfers.start_transfer(services.db, services.settings, context.team_id,
-                                          interaction_id, context.user_id,
+        result = transfers.start_transfer(services.db, services.settings_for(context.team_id),
+                                          context.team_id, interaction_id, context.user_id,
                                           chosen, reason)
         if result.started:
             ack()
@@ -63,6 +63,7 @@ def register(app: App, services: Services) -> None:
     def transfer_to_consulted(ack: Ack, body: dict, context: BoltContext) -> None:
         ack()
         interaction_id, _, colleague = body["actions"][0]["value"].partition(":")
-        transfers.transfer_to_consulted(services.db, services.settings, context.team_id,
-                                        int(interaction_id), context.user_id, colleague,
+        transfers.transfer_to_consulted(services.db, services.settings_for(context.team_id),
+                                        context.team_id, int(interaction_id), context.user_id,
+                                        colleague,
                                         (body.get("channel") or {}).get("id"))

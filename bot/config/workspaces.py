@@ -13,8 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.config.schema import ConfigError
+
 if TYPE_CHECKING:
-    from bot.config import Settings
+    from bot.config.settings import Settings
 
 TEAM_ID = re.compile(r"^[TE][A-Z0-9]{2,}$")
 
@@ -37,8 +39,6 @@ def _laid_over(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def workspace_settings(path, data: dict[str, Any],
                        build: Callable[[dict[str, Any]], Settings]) -> tuple[Workspace, ...]:
-    from bot.config import ConfigError
-
     tables = data.get("workspaces", {})
     if not isinstance(tables, dict):
         raise ConfigError(f"{path}: [workspaces] is a table of workspace tables, "

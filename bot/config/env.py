@@ -1,0 +1,160 @@
+"""Secrets and endpoints from environment variables (`Env`), and what is missing for a mode."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from storage.db import DEFAULT_URL
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
+DEFAULT_SETTINGS_FILE = "smsdesk.toml"
+DEFAULT_PORT = 3000
+
+
+@dataclass(frozen=True)
+class Env:
+    """Everything read from environment variables (documented in the README)."""
+
+    slack_bot_token: str | None
+    slack_signing_secret: str | None
+    slack_app_token: str | None
+    slack_api_url: str
+    database_url: str
+    sms_provider: str
+    twilio_account_sid: str | None
+    twilio_auth_token: str | None
+    twilio_api_url: str
+    twilio_from_number: str | None
+    public_url: str | None
+    port: int
+    settings_file: str
+    # Multi-workspace installs ("Add to Slack"): the app's OAuth credentials, Basic Information.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    # Fernet key(s) sealing installed workspaces' tokens at rest (comma-separated: the first
+    # encrypts, all decrypt). Required with OAuth.
+    encryption_key: str | None = None
+    # Bearer token for /metrics and the details of /readyz; unset, neither is served.
+    ops_token: str | None = None
+    # Variables set to something unusable (PORT=abc): each with its fix, told with the rest.
+    unusable: tuple[str, ...] = ()
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def oauth(self) -> bool:
+        """Installed into workspaces by OAuth (tokens in the database), not one bot token."""
+        return bool(self.slack_client_id and self.slack_client_secret
+                    and not self.slack_bot_token)
+
+    @classmethod
+    def from_environ(cls, environ: dict[str, str] | None = None) -> Env:
+        e = os.environ if environ is None else environ
+        provider = e.get("SMS_PROVIDER", "simulator").strip().lower()
+        return cls(
+            slack_bot_token=e.get("SLACK_BOT_TOKEN") or None,
+            slack_signing_secret=e.get("SLACK_SIGNING_SECRET") or None,
+            slack_app_token=e.get("SLACK_APP_TOKEN") or None,
+            slack_api_url=e.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL,
+            database_url=e.get("DATABASE_URL") or DEFAULT_URL,
+            sms_provider=provider,
+            twilio_account_sid=e.get("TWILIO_ACCOUNT_SID") or None,
+            twilio_auth_token=e.get("TWILIO_AUTH_TOKEN") or None,
+            twilio_api_url=(e.get("TWILIO_API_URL") or DEFAULT_TWILIO_API_URL).rstrip("/"),
+            twilio_from_number=e.get("TWILIO_FROM_NUMBER") or None,
+            public_url=(e.get("SMSDESK_PUBLIC_URL") or "").rstrip("/") or None,
+            port=_port(e.get("PORT")) or DEFAULT_PORT,
+            settings_file=e.get("SMSDESK_SETTINGS") or DEFAULT_SETTINGS_FILE,
+            slack_client_id=e.get("SLACK_CLIENT_ID") or None,
+            slack_client_secret=e.get("SLACK_CLIENT_SECRET") or None,
+            encryption_key=e.get("SMSDESK_ENCRYPTION_KEY") or None,
+            ops_token=e.get("SMSDESK_OPS_TOKEN") or None,
+            unusable=tuple(problem for problem in (_port_problem(e.get("PORT")),) if problem),
+        )
+
+    def problems(self, *, socket_mode: bool) -> list[str]:
+        """What is missing for this mode, each with where to find it. Empty means ready."""
+        found: list[str] = list(self.unusable)
+        if self.oauth and not socket_mode:
+            found += _public_url_problems(self.public_url, "\"Add to Slack\" (SLACK_CLIENT_ID)",
+                                          "Slack sends each installer back to "
+                                          "SMSDESK_PUBLIC_URL/slack/oauth_redirect, the "
+                                          "Redirect URL in the app's manifest")
+        if self.oauth and socket_mode:
+            found.append("Installing into several workspaces (SLACK_CLIENT_ID and "
+                         "SLACK_CLIENT_SECRET) needs `smsdesk serve`: Slack redirects the "
+                         "installer to this app over HTTPS")
+        if self.oauth or self.encryption_key:
+            from bot.slack.installations import key_problem
+
+            problem = key_problem(self.encryption_key)
+            if problem:
+                found.append(problem)
+        if bool(self.slack_client_id) != bool(self.slack_client_secret):
+            found.append("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together: copy both from "
+                         "Basic Information > App Credentials")
+        if not self.oauth and not self.slack_bot_token:
+            found.append(
+                "SLACK_BOT_TOKEN is not set: install the app to your workspace and copy the "
+                "Bot User OAuth Token (xoxb-...) from OAuth & Permissions at "
+                "https://api.slack.com/apps (or, to install into several workspaces, set "
+                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET instead)"
+            )
+        elif not self.oauth and not self.slack_bot_token.startswith("xoxb-"):
+            found.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+        if not self.slack_signing_secret and not socket_mode:
+            found.append(
+                "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from Basic "
+                "Information > App Credentials at https://api.slack.com/apps"
+            )
+        if socket_mode:
+            if not self.slack_app_token:
+                found.append(
+                    "SLACK_APP_TOKEN is not set (Socket Mode): create an app-level token with "
+                    "the connections:write scope under Basic Information > App-Level Tokens"
+                )
+            elif not self.slack_app_token.startswith("xapp-"):
+                found.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+        if self.twilio_from_number:
+            # Twilio's guides set it; the desk sends from its business numbers instead. Taking
+            # it as one would guess at its workspace and queue, so it is refused by name.
+            found.append("TWILIO_FROM_NUMBER is not used: list your numbers in "
+                         f"desk.business_numbers (or a queue's numbers) in {self.settings_file}"
+                         " and unset TWILIO_FROM_NUMBER")
+        if self.sms_provider not in ("twilio", "simulator"):
+            found.append(f"SMS_PROVIDER={self.sms_provider!r} is unknown: use twilio or simulator")
+        if self.sms_provider == "twilio":
+            if not self.twilio_account_sid or not self.twilio_auth_token:
+                found.append(
+                    "SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN "
+                    "(Twilio Console > Account Info)"
+                )
+            if not self.public_url:
+                found.append(
+                    "SMS_PROVIDER=twilio needs SMSDESK_PUBLIC_URL, the https address Twilio "
+                    "calls (it signs that exact URL, so it must match what you set in Twilio)"
+                )
+        return found
+
+
+def _port(value: str | None) -> int | None:
+    text = (value or "").strip()
+    return int(text) if text.isdigit() and 1 <= int(text) <= 65535 else None
+
+
+def _port_problem(value: str | None) -> str | None:
+    if not (value or "").strip() or _port(value) is not None:
+        return None
+    return (f"PORT={value!r} is not a port number: set PORT to a whole number from 1 to 65535 "
+            f"(e.g. {DEFAULT_PORT}), or leave it unset for {DEFAULT_PORT}")
+
+
+def _public_url_problems(url: str | None, who: str, why: str) -> list[str]:
+    if not url:
+        return [f"SMSDESK_PUBLIC_URL is not set: {who} needs this server's public https "
+                f"address, e.g. https://smsdesk.example.com ({why})"]
+    if not url.startswith("https://") or len(url) <= len("https://"):
+        return [f"SMSDESK_PUBLIC_URL={url!r} must be an https:// address: {who} needs "
+                f"Slack to reach this server over HTTPS ({why})"]
+    return []
