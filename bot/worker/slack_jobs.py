@@ -18,7 +18,7 @@ from bot.desk import (
     supervision,
     timeline,
 )
-from bot.desk.lifecycle import DONE, OFFER_PENDING
+from bot.desk.lifecycle import AUTO_ANSWER, DONE, OFFER_PENDING, TRANSFER
 from bot.services import Services
 from bot.slack import directory, problems
 from bot.slack.mrkdwn import escape
@@ -68,11 +68,11 @@ def _preview_data(services: Services, offer: Offer, client: WebClient) -> Previe
         case_data=interaction.case_data or {},
         thread_link=link,
         pictures=view.pictures,
-        transfer_from=offer.from_user_id if offer.kind == "transfer" else None,
+        transfer_from=offer.from_user_id if offer.kind == TRANSFER else None,
         transfer_reason=offer.reason,
         transcript=tuple((d, redaction.shown(text, services.settings)) for d, text
                          in queries.transcript(services.db, interaction.id))
-        if offer.kind == "transfer" else (),
+        if offer.kind == TRANSFER else (),
         **_auto_answer(services, offer, interaction.queue),
         case_links=services.settings.case_links,
         activity=_activity(services, interaction),
@@ -85,7 +85,7 @@ def _activity(services: Services, interaction: Interaction) -> contacts_director
 
 
 def _auto_answer(services: Services, offer: Offer, queue: str) -> dict:
-    if offer.kind != "auto":
+    if offer.kind != AUTO_ANSWER:
         return {}
     rule = services.settings.auto_answer_for(offer.agent_user_id,
                                              services.settings.queue_named(queue))
