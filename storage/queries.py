@@ -54,14 +54,6 @@ def interaction_view(db: Database, interaction_id: int) -> InteractionView:
         return InteractionView(interaction, contact, texts, pictures, opted_out)
 
 
-def thread_opening(db: Database, interaction_id: int) -> bool:
-    """Whether the job that opens the interaction's thread is still to run."""
-    with db.transaction() as s:
-        return s.scalar(select(Job.id).where(
-            Job.kind == "slack.open_thread", Job.lane == f"interaction:{interaction_id}",
-            Job.state.in_(("pending", "running"))).limit(1)) is not None
-
-
 def offer(db: Database, offer_id: int) -> Offer:
     with db.transaction() as s:
         return s.get(Offer, offer_id)

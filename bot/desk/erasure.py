@@ -24,7 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.desk import audit, effects, opt_outs, timeline
+from bot.desk import audit, effects, jobs, opt_outs, timeline
 from bot.desk.contacts import numbers_of
 from bot.desk.lifecycle import DONE
 from bot.sms.phone import national_digits
@@ -43,18 +43,15 @@ from storage.models import (
     Offer,
     TimelineEvent,
 )
-from storage.outbox import UNFINISHED, enqueue
+from storage.outbox import UNFINISHED
 
-# Job kinds (bot/worker/erasure_jobs.py runs them).
-DELETE_SLACK_MESSAGE = "privacy.delete_slack_message"
-DELETE_SLACK_FILE = "privacy.delete_slack_file"
-SWEEP_THREAD = "privacy.sweep_thread"
-DELETE_PROVIDER_MESSAGE = "privacy.delete_provider_message"
-REPORT_ERASURE = "privacy.report_erasure"
-
-# Step kinds, and how their outcome reads in the report.
+# Step kinds, and the job that carries each out (bot/worker/erasure_jobs.py runs them).
 SLACK_MESSAGE, THREAD, PROVIDER_MESSAGE = "slack_message", "slack_thread", "provider_message"
 SLACK_FILE = "slack_file"
+STEP_JOBS: dict[str, type[jobs.ErasureStepJob]] = {
+    SLACK_MESSAGE: jobs.DeleteSlackMessage, THREAD: jobs.SweepThread,
+    SLACK_FILE: jobs.DeleteSlackFile, PROVIDER_MESSAGE: jobs.DeleteProviderMessage}
+# How a step ended, as the report reads it.
 PENDING, DELETED, GONE, REFUSED = "pending", "deleted", "gone", "refused"
 
 _TWILIO_MEDIA = re.compile(r"/Messages/(?P<message>[A-Za-z0-9]+)/Media/(?P<media>[A-Za-z0-9]+)")
@@ -62,10 +59,6 @@ ERASED_NUMBER = "erased"
 # What an erased contact's jobs keep of their payload.
 SCRUBBED = {"scrubbed": "the contact was erased"}
 _NOT_DIGITS = re.compile(r"\D")
-
-
-def lane(erasure_id: int) -> str:
-    return f"erasure:{erasure_id}"
 
 
 @dataclass(frozen=True)
@@ -231,14 +224,9 @@ def erase(db: Database, settings: Settings, team_id: str, contact_id: int, *,
                               target=target, state=PENDING) for target in provider_targets]
         s.add_all(steps)
         s.flush()
-        kinds = {SLACK_MESSAGE: DELETE_SLACK_MESSAGE, THREAD: SWEEP_THREAD,
-                 SLACK_FILE: DELETE_SLACK_FILE, PROVIDER_MESSAGE: DELETE_PROVIDER_MESSAGE}
         for step in steps:
-            # Cosmetic priority: an erasure never holds back a customer's message.
-            enqueue(s, team_id, kinds[step.kind], {"step_id": step.id},
-                    lane=lane(erasure.id), priority=effects.COSMETIC)
-        enqueue(s, team_id, REPORT_ERASURE, {"erasure_id": erasure.id}, lane=lane(erasure.id),
-                priority=effects.COSMETIC)
+            jobs.queue(s, team_id, STEP_JOBS[step.kind](step.id, erasure_id=erasure.id))
+        jobs.queue(s, team_id, jobs.ReportErasure(erasure.id))
         for user_id in holders:
             effects.publish_home(s, team_id, user_id)  # their Home tab listed the contact
         audit.record(s, team_id, requested_by, "privacy.erase", f"contact {contact_id}",

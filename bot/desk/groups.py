@@ -13,11 +13,10 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 
 from bot.config import Settings
+from bot.desk import jobs
 from storage.db import Database
 from storage.models import GroupMember, Job, utcnow
-from storage.outbox import enqueue
 
-REFRESH_GROUPS = "groups.refresh"
 REFRESH_EVERY = timedelta(minutes=15)
 
 
@@ -39,14 +38,15 @@ def schedule_refresh(db: Database, settings: Settings, team_id: str) -> bool:
     with db.transaction() as s:
         moved = s.execute(
             update(Job)
-            .where(Job.team_id == team_id, Job.kind == REFRESH_GROUPS, Job.state == "pending")
+            .where(Job.team_id == team_id, Job.kind == jobs.RefreshGroups.KIND,
+                   Job.state == "pending")
             .values(due_at=utcnow())
             .execution_options(synchronize_session=False)).rowcount
         running = s.scalars(select(Job.id).where(
-            Job.team_id == team_id, Job.kind == REFRESH_GROUPS,
+            Job.team_id == team_id, Job.kind == jobs.RefreshGroups.KIND,
             Job.state == "running")).first()
         if not moved and running is None:
-            enqueue(s, team_id, REFRESH_GROUPS, {})
+            jobs.queue(s, team_id, jobs.RefreshGroups())
     return True
 
 

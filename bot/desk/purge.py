@@ -1,7 +1,7 @@
 """A workspace's purge: when it uninstalls the app (or an admin asks), everything the desk
 holds for it is deleted, after the grace period of `[privacy] uninstall_grace_days`.
 
-The purge is an outbox timer job (`PURGE_WORKSPACE`), so it survives restarts and runs once
+The purge is an outbox timer job (`jobs.PurgeWorkspace`), so it survives restarts and runs once
 across instances; a reinstall within the grace period cancels it. It walks every table with
 a `team_id` column (tables added later are covered without touching this module), except:
 
@@ -22,12 +22,9 @@ from typing import Any
 from sqlalchemy import Table, and_, delete, func, not_, select, text
 from sqlalchemy.orm import Session
 
-from bot.desk import audit
+from bot.desk import audit, jobs
 from storage.db import Database
 from storage.models import AuditEntry, Base, Job, utcnow
-from storage.outbox import enqueue
-
-PURGE_WORKSPACE = "privacy.purge_workspace"
 
 # Audit actions (all `privacy.*`, so a purge keeps them).
 UNINSTALL_RECEIVED = "privacy.uninstall_received"
@@ -39,7 +36,7 @@ PROOF_PREFIX = "privacy."
 
 # Why a purge was asked for (the job's payload); only an uninstall's purge is cancelled by
 # a reinstall.
-BY_UNINSTALL, BY_ADMIN = "uninstall", "admin"
+BY_UNINSTALL, BY_ADMIN = jobs.BY_UNINSTALL, jobs.BY_ADMIN
 
 KEPT_TABLES = {
     "opt_outs": "opt-outs (people who texted STOP stay opted out)",
@@ -113,11 +110,11 @@ def _one_at_a_time(s: Session, team_id: str) -> None:
     transaction at a time; PostgreSQL holds this lock until the transaction ends."""
     if s.get_bind().dialect.name == "postgresql":
         s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-                  {"key": f"{PURGE_WORKSPACE}:{team_id}"})
+                  {"key": f"{jobs.PurgeWorkspace.KIND}:{team_id}"})
 
 
 def pending(s: Session, team_id: str) -> Job | None:
-    return s.scalars(select(Job).where(Job.team_id == team_id, Job.kind == PURGE_WORKSPACE,
+    return s.scalars(select(Job).where(Job.team_id == team_id, Job.kind == jobs.PurgeWorkspace.KIND,
                                        Job.state == "pending").order_by(Job.id)).first()
 
 
@@ -135,7 +132,7 @@ def schedule(s: Session, team_id: str, grace_days: int, *, reason: str = BY_UNIN
             waiting.payload = {**waiting.payload, "reason": BY_ADMIN}
             s.info["jobs_added"] = True
         return Scheduled(waiting.id, waiting.due_at, False)
-    job = enqueue(s, team_id, PURGE_WORKSPACE, {"reason": reason}, due_at=due)
+    job = jobs.queue(s, team_id, jobs.PurgeWorkspace(reason), due_at=due)
     s.flush()
     audit.record(s, team_id, actor_user_id, PURGE_SCHEDULED, "workspace data",
                  old=None, new=due.isoformat(), reason=reason, grace_days=grace_days)
@@ -146,7 +143,7 @@ def cancel_scheduled(s: Session, team_id: str) -> bool:
     """A reinstall: the pending uninstall purge is called off. True when there was one."""
     _one_at_a_time(s, team_id)
     waiting = [job for job in s.scalars(select(Job).where(
-        Job.team_id == team_id, Job.kind == PURGE_WORKSPACE, Job.state == "pending"))
+        Job.team_id == team_id, Job.kind == jobs.PurgeWorkspace.KIND, Job.state == "pending"))
         if (job.payload or {}).get("reason") == BY_UNINSTALL]
     for job in waiting:
         s.delete(job)

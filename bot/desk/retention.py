@@ -1,6 +1,6 @@
 """Retention: transcripts and media of interactions closed longer ago than the workspace keeps.
 
-One desk-wide timer job (PURGE_EXPIRED) runs every PURGE_EVERY and, for each workspace with
+One desk-wide timer job (jobs.PurgeExpired) runs every PURGE_EVERY and, for each workspace with
 `[privacy] retention_days` above 0, purges the interactions closed (Done) before the window:
 every message text is emptied, notes and other free text of the timeline are cleared, and the
 MMS files (the rows, whose columns hold the original, display and thumbnail bytes) are
@@ -25,17 +25,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, text, update
 
-from bot.desk import audit, timeline
+from bot.desk import audit, jobs, timeline
 from bot.desk.lifecycle import DONE
 from bot.services import Services
 from bot.worker.runner import RetryLater
 from storage.db import Database
 from storage.models import Interaction, Job, Media, Message, TimelineEvent, utcnow
-from storage.outbox import ClaimedJob, enqueue, prune_finished, teams_with_finished
+from storage.outbox import ClaimedJob, prune_finished, teams_with_finished
 
 log = logging.getLogger(__name__)
 
-PURGE_EXPIRED = "retention.purge"
 PURGE_EVERY = timedelta(hours=1)
 # Interactions purged per workspace in one transaction; more waiting runs again soon, so a
 # first run over years of history never holds a long transaction.
@@ -66,9 +65,9 @@ def schedule(db: Database) -> None:
         if not db.is_sqlite:
             s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ARMING_LOCK})
         armed = s.scalars(select(Job.id).where(
-            Job.kind == PURGE_EXPIRED, Job.state.in_(("pending", "running")))).first()
+            Job.kind == jobs.PurgeExpired.KIND, Job.state.in_(("pending", "running")))).first()
         if armed is None:
-            enqueue(s, DESK_WIDE, PURGE_EXPIRED, {}, priority=2)
+            jobs.queue(s, DESK_WIDE, jobs.PurgeExpired())
 
 
 def teams_with_closed(db: Database) -> list[str]:
@@ -137,13 +136,13 @@ def prune_jobs(db: Database, team_id: str, days: int, now: datetime | None = Non
     return more
 
 
-def purge_expired(services: Services, job: ClaimedJob) -> None:
+def purge_expired(services: Services, job: jobs.PurgeExpired, run: ClaimedJob) -> None:
     """The timer job: every workspace by its own window; then again in PURGE_EVERY."""
     with services.db.transaction() as s:
         # Two instances that started at the same moment on SQLite may each have armed one:
         # the one running now is the timer, the others are finished here.
-        s.execute(update(Job).where(Job.kind == PURGE_EXPIRED, Job.state == "pending",
-                                    Job.id != job.id)
+        s.execute(update(Job).where(Job.kind == jobs.PurgeExpired.KIND, Job.state == "pending",
+                                    Job.id != run.id)
                   .values(state="done", finished_at=utcnow())
                   .execution_options(synchronize_session=False))
     more = False
