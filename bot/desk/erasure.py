@@ -28,6 +28,7 @@ from bot.desk import audit, effects, jobs, opt_outs, timeline
 from bot.desk.contacts import numbers_of
 from bot.desk.lifecycle import DONE
 from bot.sms.phone import national_digits
+from storage import outbox
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import (
@@ -37,7 +38,6 @@ from storage.models import (
     ErasureStep,
     ExportUpload,
     Interaction,
-    Job,
     Media,
     Message,
     Offer,
@@ -266,15 +266,17 @@ def _forget_jobs(s: Session, team_id: str, rows: _Rows) -> None:
             return True, True
         return False, any(w in t.casefold() for t in texts for w in words)
 
-    for job in s.scalars(select(Job).where(Job.team_id == team_id)):
+    called_off, scrubbed = [], []
+    for job in outbox.every_job(s, team_id):
         rows_or_number, named = about(job.payload or {}, job.last_error)
         unfinished = job.state in UNFINISHED
         if unfinished and rows_or_number:
-            job.state, job.finished_at, job.locked_until = "done", utcnow(), None
-        elif unfinished or not named:
-            continue  # another contact's work that merely shares a word with this name
-        job.payload = dict(SCRUBBED)
-        job.last_error = "cancelled: the contact was erased" if unfinished else None
+            called_off.append(job)
+        elif not unfinished and named:
+            scrubbed.append(job)
+        # Otherwise: another contact's work that merely shares a word with this name.
+    outbox.cancel(s, called_off, "cancelled: the contact was erased", payload=SCRUBBED)
+    outbox.scrub(s, scrubbed, SCRUBBED)
 
 
 def _strings(value: Any) -> list[str]:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.desk import jobs, offers, replies, retention, sessions
+from bot.desk import jobs, offers, replies, sessions
 from bot.services import Services
 from bot.worker import (
     erasure_jobs,
     media_jobs,
     purge_jobs,
+    retention_jobs,
     slack_jobs,
     sms_jobs,
     supervision_jobs,
@@ -70,7 +71,7 @@ HANDLERS: dict[type[jobs.OutboxJob], Handler] = {
     jobs.DeleteProviderMessage: erasure_jobs.delete_provider_message,
     jobs.ReportErasure: erasure_jobs.report_erasure,
     jobs.PurgeWorkspace: purge_jobs.purge_workspace,
-    jobs.PurgeExpired: retention.purge_expired,
+    jobs.PurgeExpired: retention_jobs.purge_expired,
 }
 
 
