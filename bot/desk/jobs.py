@@ -17,8 +17,10 @@ Each job says
   (bot/worker/pacing.py) keeps budget in reserve by it;
 - its coalescing key, for a job that draws from the database (a card, a preview, the
   transcript's unposted lines): asking again while one waits adds nothing (the waiting one
-  draws the newest state), and a run that finds a later one waiting behind it is skipped
-  (bot/worker/runner.py).
+  draws the newest state);
+- whether it REDRAWS one Slack message or view: then a run that finds a later one waiting
+  right behind it is skipped (bot/worker/runner.py), since drawing the same state twice is
+  a call of Slack's budget spent for nothing.
 
 A lane can need more than the payload holds (a preview queues in its interaction's lane; its
 payload names only the offer): such a job takes it as a keyword-only placement field, which
@@ -75,6 +77,7 @@ class OutboxJob:
 
     KIND: ClassVar[str]
     PRIORITY: ClassVar[int] = OFFER
+    REDRAWS: ClassVar[bool] = False
 
     @property
     def lane(self) -> str | None:
@@ -111,6 +114,7 @@ class UpdatePreview(OutboxJob):
     back while it waits, and is cosmetic."""
 
     KIND = "slack.update_preview"
+    REDRAWS = True
     offer_id: int
     interaction_id: int | None = placement()
     countdown: bool | None = placement()
@@ -166,7 +170,11 @@ class PostHistory(OutboxJob):
 
 @dataclass(frozen=True)
 class SyncTranscript(OutboxJob):
-    """Post every transcript line not yet in the thread, oldest first."""
+    """Post every transcript line not yet in the thread, oldest first.
+
+    It coalesces but is no redraw: a run put back by pacing holds its booked Slack slot,
+    and a later sync behind it would post the very same lines, so skipping it would only
+    give the slot away."""
 
     KIND = "slack.sync_transcript"
     PRIORITY = CUSTOMER
@@ -186,6 +194,7 @@ class UpdateCard(OutboxJob):
     """Redraw the thread's card from the database."""
 
     KIND = "slack.update_card"
+    REDRAWS = True
     interaction_id: int
 
     @property
@@ -266,6 +275,7 @@ class ShowDelivery(OutboxJob):
 
     KIND = "slack.show_delivery"
     PRIORITY = CUSTOMER
+    REDRAWS = True
     message_id: int
     interaction_id: int | None = placement()
 
@@ -336,6 +346,7 @@ class PublishHome(OutboxJob):
 
     KIND = "slack.publish_home"
     PRIORITY = COSMETIC
+    REDRAWS = True
     user_id: str
     team_id: str | None = placement()
 
@@ -354,6 +365,7 @@ class UpdateSupervision(OutboxJob):
 
     KIND = "slack.update_supervision"
     PRIORITY = COSMETIC
+    REDRAWS = True
     interaction_id: int
 
     @property

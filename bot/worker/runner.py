@@ -1,7 +1,10 @@
 """The outbox worker: claims due jobs, runs them, retries with backoff.
 
 It wakes at once when a job is committed in this process (so the happy path never waits
-for a poll) and polls once a second for jobs other instances wrote and for timers.
+for a poll) and polls once a second for jobs other instances wrote and for timers. A job
+that redraws (bot/desk/jobs.py: a card, a preview, a Home tab) is skipped when a later one
+with its coalescing key waits right behind it: that one draws the newer state
+(storage.outbox.superseded).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import TypeVar
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError
 
-from bot.desk.jobs import UnreadableJob
+from bot.desk.jobs import CATALOGUE, UnreadableJob
 from bot.logs import log_context
 from bot.services import Services
 from bot.slack.installations import NotInstalled
@@ -159,7 +162,11 @@ class Worker:
         db = self.services.db
         try:
             with running_job(job.team_id, job.priority, job.id), serving(job.team_id):
-                self.run_job(self.services, job)
+                if self._redraws(job) and outbox.superseded(db, job):
+                    log.debug("job %s (%s) skipped: a later one draws the newer state",
+                              job.id, job.kind)
+                else:
+                    self.run_job(self.services, job)
         except UnreadableJob as error:
             # A row no version of this code can run (written by a newer one, or by hand):
             # retrying cannot help, and the reason stays on the row.
@@ -192,6 +199,11 @@ class Worker:
             self._failed(job, f"{error.__class__.__name__}: {error}")
             return
         self._write_down(outbox.complete, db, job.id)
+
+    @staticmethod
+    def _redraws(job: ClaimedJob) -> bool:
+        kind = CATALOGUE.get(job.kind)
+        return kind is not None and kind.REDRAWS
 
     def _write_down(self, outcome: Callable[..., None], *args, **kwargs) -> None:
         """Record how a job went, waiting out a brief database outage: the job is still

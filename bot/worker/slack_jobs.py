@@ -182,8 +182,6 @@ def open_thread(services: Services, job: jobs.OpenThread, run: ClaimedJob) -> No
 
 
 def update_card(services: Services, job: jobs.UpdateCard, run: ClaimedJob) -> None:
-    if queries.later_job_waiting(services.db, run.id, run.kind, run.lane):
-        return  # a later redraw of this card is queued behind: it shows the newer state
     interaction = queries.interaction_view(services.db, job.interaction_id).interaction
     if not interaction.thread_ts:
         opening = jobs.OpenThread(interaction.id)

@@ -52,8 +52,6 @@ def _post(client: WebClient, channel: str, message: dict) -> dict:
 def update_supervision(services: Services, job: jobs.UpdateSupervision, run: ClaimedJob
                        ) -> None:
     """Post the card the first time, then edit that same message: one message per interaction."""
-    if queries.later_job_waiting(services.db, run.id, run.kind, run.lane):
-        return  # a later update of this card is queued: it shows the newer state
     interaction_id = job.interaction_id
     channel, ts, card, wanted = _card(services, interaction_id)
     client = services.slack_client(run.team_id)
