@@ -31,7 +31,7 @@ from bot.sms.twilio import TwilioSender
 from bot.spelling import checker
 from bot.web.app import WebContext, create_web_app
 from bot.web.media_links import MediaLinks, link_secret
-from bot.worker.handlers import HANDLERS
+from bot.worker.handlers import run_job
 from bot.worker.paced_client import PacedWebClient
 from bot.worker.pacing import SlackPacer
 from bot.worker.runner import Worker
@@ -162,7 +162,7 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
                    _readiness(env, services, client), simulator_token, env.ops_token),
         None if socket_mode else bolt,
     )
-    worker = Worker(services, HANDLERS, threads=worker_threads)
+    worker = Worker(services, run_job, threads=worker_threads)
     if settings.spelling_enabled:
         # A dictionary takes 1-3 s to load: do it beside start-up, not inside the first
         # listener that needs it (Slack wants an answer within 3 s).

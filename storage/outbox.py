@@ -8,11 +8,12 @@ PostgreSQL database) never both win a job.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import and_, delete, exists, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.db import Database
@@ -70,6 +71,76 @@ def enqueue(
     return job
 
 
+def _one_at_a_time(session: Session, team_id: str, kind: str) -> None:
+    """Until this transaction ends, no other one looks at the workspace's jobs of this kind
+    through here: two instances starting together, or both of Slack's uninstall events
+    arriving at two instances, must not each see none and write one. SQLite already writes
+    one transaction at a time; PostgreSQL holds this lock until the transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                        {"key": f"{kind}:{team_id}"})
+
+
+def unfinished(session: Session, team_id: str, kind: str) -> list[Job]:
+    """The workspace's pending and running jobs of `kind`, oldest first (its lock taken)."""
+    _one_at_a_time(session, team_id, kind)
+    return list(session.scalars(select(Job).where(
+        Job.team_id == team_id, Job.kind == kind, Job.state.in_(UNFINISHED)).order_by(Job.id)))
+
+
+def ensure_one(
+    session: Session,
+    team_id: str,
+    kind: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    due_at: datetime | None = None,
+    priority: int = 1,
+) -> tuple[Job, bool]:
+    """The one unfinished job of `kind` for the workspace (a timer): a waiting one is made
+    due no later than `due_at`, and then carries `payload` (the request that decides when
+    it runs decides what it says); a running one is left to re-arm itself; with neither, a
+    new one is written. Returns the job and whether it is new."""
+    jobs = unfinished(session, team_id, kind)
+    waiting = [job for job in jobs if job.state == "pending"]
+    if waiting:
+        job = waiting[0]
+        if due_at is not None and job.due_at > due_at:
+            job.due_at = due_at
+            job.payload = payload or {}
+            session.info["jobs_added"] = True
+        return job, False
+    if jobs:
+        return jobs[0], False
+    return enqueue(session, team_id, kind, payload, due_at=due_at, priority=priority), True
+
+
+def cancel(session: Session, jobs: Iterable[Job], reason: str, *,
+           payload: dict[str, Any] | None = None) -> int:
+    """Call off unfinished jobs: they are finished (done, never to run), with `reason` as
+    their last error, and `payload` (when given) in place of theirs. Returns how many."""
+    called_off = 0
+    for job in jobs:
+        if job.state in UNFINISHED:
+            job.state, job.finished_at, job.locked_until = "done", utcnow(), None
+            job.last_error = reason
+            if payload is not None:
+                job.payload = dict(payload)
+            called_off += 1
+    return called_off
+
+
+def every_job(session: Session, team_id: str) -> list[Job]:
+    """All of the workspace's jobs, finished ones too (for an erasure to read)."""
+    return list(session.scalars(select(Job).where(Job.team_id == team_id).order_by(Job.id)))
+
+
+def scrub(session: Session, jobs: Iterable[Job], payload: dict[str, Any]) -> None:
+    """Finished jobs keep their kind and times but lose their payload and error text."""
+    for job in jobs:
+        job.payload, job.last_error = dict(payload), None
+
+
 @dataclass(frozen=True)
 class ClaimedJob:
     id: int
@@ -84,6 +155,7 @@ class ClaimedJob:
     # dropped connection). A job that posts then looks before posting again. It stays set
     # through later runs put back before they could look (paced, rate limited).
     outcome_unknown: bool = False
+    coalesce_key: str | None = None
 
 
 def _claimable(now: datetime):
@@ -130,7 +202,7 @@ def claim(
             claimed.append(
                 ClaimedJob(job.id, job.team_id, job.kind, dict(job.payload), job.lane,
                            job.attempts, job.priority,
-                           outcome_unknown=unknown)
+                           outcome_unknown=unknown, coalesce_key=job.coalesce_key)
             )
     return claimed
 
@@ -146,6 +218,35 @@ def _outcome_unknown(state: str, last_error: str | None) -> bool:
     if state == "running":
         return True  # claimed before and never finished: that process died
     return bool(last_error) and last_error.startswith(_NO_ANSWER)
+
+
+def still_to_run(db: Database, kind: str, lane: str) -> bool:
+    """Whether a job of `kind` in `lane` is still pending or running."""
+    with db.transaction() as session:
+        return session.scalar(select(Job.id).where(
+            Job.lane == lane, Job.kind == kind, Job.state.in_(UNFINISHED)).limit(1)) is not None
+
+
+def superseded(db: Database, job: ClaimedJob) -> bool:
+    """A later job with this one's coalescing key waits in its lane, due now, with nothing
+    else of the lane queued between them: it will draw the newest state at the same place in
+    the lane's order, so this run has nothing to add. Never when an earlier run of this one
+    may have done its calls without writing them down: only this one looks for those."""
+    if job.coalesce_key is None or job.outcome_unknown:
+        return False
+    with db.transaction() as session:
+        twin = session.scalar(
+            select(Job.id).where(
+                Job.team_id == job.team_id, Job.coalesce_key == job.coalesce_key,
+                Job.id > job.id, Job.state == "pending", Job.due_at <= utcnow(),
+                Job.lane.is_(None) if job.lane is None else Job.lane == job.lane)
+            .order_by(Job.id).limit(1))
+        if twin is None or job.lane is None:
+            return twin is not None
+        return session.scalar(select(Job.id).where(
+            Job.lane == job.lane, Job.id > job.id, Job.id < twin, Job.state.in_(UNFINISHED),
+            or_(Job.coalesce_key.is_(None), Job.coalesce_key != job.coalesce_key))
+            .limit(1)) is None
 
 
 def complete(db: Database, job_id: int) -> None:

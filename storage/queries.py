@@ -12,7 +12,6 @@ from storage.db import Database
 from storage.models import (
     Contact,
     Interaction,
-    Job,
     Media,
     Message,
     Offer,
@@ -52,14 +51,6 @@ def interaction_view(db: Database, interaction_id: int) -> InteractionView:
             opt_out_match.matches(s, interaction.team_id, number),
             OptOut.business_number == interaction.business_number).limit(1)) is not None
         return InteractionView(interaction, contact, texts, pictures, opted_out)
-
-
-def thread_opening(db: Database, interaction_id: int) -> bool:
-    """Whether the job that opens the interaction's thread is still to run."""
-    with db.transaction() as s:
-        return s.scalar(select(Job.id).where(
-            Job.kind == "slack.open_thread", Job.lane == f"interaction:{interaction_id}",
-            Job.state.in_(("pending", "running"))).limit(1)) is not None
 
 
 def offer(db: Database, offer_id: int) -> Offer:
@@ -207,16 +198,6 @@ def remember_supervision_card(db: Database, interaction_id: int, channel: str, t
     with db.transaction() as s:
         s.execute(update(Interaction).where(Interaction.id == interaction_id)
                   .values(supervisor_channel=channel, supervisor_ts=ts))
-
-
-def later_job_waiting(db: Database, job_id: int, kind: str, lane: str | None) -> bool:
-    """A job of the same kind and lane is queued after this one (it will show newer state)."""
-    if lane is None:
-        return False
-    with db.transaction() as s:
-        return s.scalar(select(Job.id).where(
-            Job.lane == lane, Job.kind == kind, Job.id > job_id,
-            Job.state == "pending").limit(1)) is not None
 
 
 def conversation_so_far(db: Database, interaction_id: int

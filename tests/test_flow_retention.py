@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot.config import Settings
 from bot.config.workspaces import Workspace
 from bot.desk import retention, timeline
+from bot.desk.jobs import PurgeExpired
 from storage import clock
 from storage.models import (
     AuditEntry,
@@ -148,7 +149,7 @@ def test_one_timer_however_many_instances_start(desk):
     try:
         with desk.db.transaction() as s:
             timers = s.scalar(select(func.count()).select_from(Job).where(
-                Job.kind == retention.PURGE_EXPIRED, Job.state.in_(("pending", "running"))))
+                Job.kind == PurgeExpired.KIND, Job.state.in_(("pending", "running"))))
         assert timers == 1
     finally:
         second.close()
@@ -184,7 +185,7 @@ def test_finished_jobs_are_pruned_after_each_workspaces_finished_jobs_days(datab
         with running.db.transaction() as s:
             left = set(s.scalars(select(Job.id).where(Job.id.in_(pruned + kept))))
             timers = s.scalar(select(func.count()).select_from(Job).where(
-                Job.kind == retention.PURGE_EXPIRED, Job.state == "pending"))
+                Job.kind == PurgeExpired.KIND, Job.state == "pending"))
         assert left == set(kept)
         assert timers == 1  # the timer itself carries on
     finally:

@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from storage import outbox
 from storage.models import Job, utcnow
@@ -134,3 +134,93 @@ def test_a_coalesced_job_is_not_claimed_before_the_change_it_stands_for_commits(
         committed_at = time.monotonic()
     thread.join(10)
     assert claimed_at and claimed_at[0] >= committed_at
+
+
+def _claim_all(db) -> dict[int, outbox.ClaimedJob]:
+    return {job.id: job for job in outbox.claim(db, limit=50)}
+
+
+def test_ensure_one_writes_one_timer_and_brings_a_waiting_one_forward(db):
+    later = utcnow() + timedelta(hours=1)
+    with db.transaction() as s:
+        first, new = outbox.ensure_one(s, "T1", "timer", {"why": "start"}, due_at=later)
+        s.flush()
+        first_id = first.id
+    assert new
+    with db.transaction() as s:
+        again, new = outbox.ensure_one(s, "T1", "timer", {"why": "later still"},
+                                       due_at=later + timedelta(hours=1))
+        assert (again.id, new, again.payload) == (first_id, False, {"why": "start"})
+        sooner, new = outbox.ensure_one(s, "T1", "timer", {"why": "now"}, due_at=utcnow())
+        assert (sooner.id, new, sooner.payload) == (first_id, False, {"why": "now"})
+        other, new = outbox.ensure_one(s, "T2", "timer")
+        assert new  # another workspace's timer is its own
+    assert set(_claim_all(db)) == {first_id, other.id}
+
+
+def test_ensure_one_leaves_a_running_timer_to_re_arm_itself(db):
+    with db.transaction() as s:
+        outbox.ensure_one(s, "T1", "timer")
+    [running] = outbox.claim(db)
+    with db.transaction() as s:
+        job, new = outbox.ensure_one(s, "T1", "timer", due_at=utcnow())
+        assert (job.id, new) == (running.id, False)
+    with db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Job)) == 1
+
+
+def test_a_cancelled_job_never_runs_and_says_why(db):
+    [kept, called_off] = _enqueue(db, 2)
+    with db.transaction() as s:
+        assert outbox.cancel(s, [s.get(Job, called_off)], "cancelled: reinstalled",
+                             payload={"scrubbed": "yes"}) == 1
+    assert list(_claim_all(db)) == [kept]
+    with db.transaction() as s:
+        job = s.get(Job, called_off)
+        assert (job.state, job.last_error, job.payload) == (
+            "done", "cancelled: reinstalled", {"scrubbed": "yes"})
+
+
+def _redraws(db, *lanes_and_keys) -> list[int]:
+    with db.transaction() as s:
+        jobs = [outbox.enqueue(s, "T1", kind, {}, lane=lane, coalesce_key=key)
+                for kind, lane, key in lanes_and_keys]
+        s.flush()
+        return [job.id for job in jobs]
+
+
+def test_a_redraw_with_a_later_one_waiting_right_behind_it_is_superseded(db):
+    [first] = _redraws(db, ("card", "card:1", "card:1"))
+    [running] = outbox.claim(db)
+    assert not outbox.superseded(db, running)  # nothing behind it yet
+    [_second] = _redraws(db, ("card", "card:1", "card:1"))  # asked again while it runs
+    assert outbox.superseded(db, running)
+
+
+def test_a_redraw_is_not_skipped_past_other_work_of_its_lane(db):
+    """The transcript's lines go in order: skipping the first sync would post the agent's
+    line (queued between) before the customer's line the first sync stands for."""
+    _redraws(db, ("sync", "interaction:1", "transcript:1"))
+    [running] = outbox.claim(db)
+    _redraws(db, ("composed", "interaction:1", None),
+             ("sync", "interaction:1", "transcript:1"))
+    assert not outbox.superseded(db, running)
+
+
+def test_a_redraw_whose_earlier_run_may_have_posted_is_not_skipped(db):
+    _redraws(db, ("sync", "interaction:1", "transcript:1"))
+    outbox.claim(db)
+    with db.transaction() as s:  # killed mid-run
+        s.execute(update(Job).values(locked_until=utcnow() - timedelta(seconds=1)))
+    [again] = outbox.claim(db)
+    _redraws(db, ("sync", "interaction:1", "transcript:1"))
+    assert again.outcome_unknown and not outbox.superseded(db, again)
+
+
+def test_a_redraw_is_not_skipped_for_one_due_later(db):
+    [tick] = _redraws(db, ("preview", None, "preview:1"))
+    [running] = outbox.claim(db)
+    with db.transaction() as s:
+        outbox.enqueue(s, "T1", "preview", {}, coalesce_key="preview:1",
+                       due_at=utcnow() + timedelta(seconds=30))
+    assert running.id == tick and not outbox.superseded(db, running)

@@ -112,7 +112,7 @@ def test_the_same_webhook_delivered_concurrently_is_stored_once(db):
 
 def test_a_reply_that_beats_the_thread_bookkeeping_is_still_relayed(db):
     from bot.desk import replies
-    from bot.worker.handlers import recheck_reply
+    from bot.worker.handlers import run_job as recheck_reply
     from storage import outbox, queries
 
     agents.set_ready(db, SETTINGS, "T1", "UAGENT1", True)

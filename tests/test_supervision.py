@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.desk import groups, permissions, supervision
+from bot.desk.jobs import RefreshGroups
 from bot.desk.queues import Queue
 from storage.models import Agent, Contact, GroupMember, Interaction, Job, utcnow
 
@@ -71,11 +72,11 @@ def test_starting_again_brings_the_refresh_forward_instead_of_adding_one(db):
     assert groups.schedule_refresh(db, Settings(), TEAM) is False  # no groups: no timer
     assert groups.schedule_refresh(db, SETTINGS, TEAM)
     with db.transaction() as s:
-        job = s.scalars(select(Job).where(Job.kind == groups.REFRESH_GROUPS)).one()
+        job = s.scalars(select(Job).where(Job.kind == RefreshGroups.KIND)).one()
         job.due_at = utcnow() + groups.REFRESH_EVERY
     assert groups.schedule_refresh(db, SETTINGS, TEAM)
     with db.transaction() as s:
-        jobs = list(s.scalars(select(Job).where(Job.kind == groups.REFRESH_GROUPS)))
+        jobs = list(s.scalars(select(Job).where(Job.kind == RefreshGroups.KIND)))
     assert len(jobs) == 1 and jobs[0].due_at <= utcnow()
 
 

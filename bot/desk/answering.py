@@ -10,15 +10,15 @@ from bot.config import Settings
 from bot.desk import effects, sessions, timeline
 from bot.desk.lifecycle import (
     ACCEPTED,
+    AUTO_ANSWER,
     OFFER_ACCEPTED,
     OFFERED,
+    TRANSFER,
     TRANSFERRING,
     move_interaction,
     move_offer,
 )
 from storage.models import Interaction, Offer
-
-TRANSFER = "transfer"
 
 
 class LostRace(Exception):
@@ -45,13 +45,13 @@ def take(s: Session, settings: Settings, offer: Offer, now: datetime) -> None:
         transfers.record_accepted(s, settings, offer)
     else:
         timeline.record(s, offer.team_id, offer.interaction_id, timeline.ACCEPTED,
-                        actor=user_id, detail="auto-answer" if offer.kind == "auto" else None)
+                        actor=user_id, detail="auto-answer" if offer.kind == AUTO_ANSWER else None)
     sessions.keep_alive(s, settings, offer.interaction_id, now)
     # Thread first, so the preview (if any) can link to it.
     effects.open_thread(s, offer.team_id, offer.interaction_id)
     effects.update_supervision(s, offer.team_id, offer.interaction_id,
                                bool(settings.queue_named(queue).supervisor_channel))
-    if offer.preview_ts or offer.kind != "auto":
+    if offer.preview_ts or offer.kind != AUTO_ANSWER:
         effects.update_preview(s, offer.team_id, offer.id, offer.interaction_id)
     else:
         effects.notify_agent(s, offer.team_id, user_id,

@@ -6,9 +6,6 @@ from bot.desk import effects, timeline
 from bot.desk.lifecycle import ACCEPTED
 from storage.db import Database
 from storage.models import Interaction
-from storage.outbox import enqueue
-
-OPEN_CONSULTATION = "slack.open_consultation"
 
 
 def start_consultation(db: Database, team_id: str, interaction_id: int, from_user: str,
@@ -24,8 +21,6 @@ def start_consultation(db: Database, team_id: str, interaction_id: int, from_use
             return "Only the agent holding an open interaction can start a consultation."
         timeline.record(s, team_id, interaction_id, timeline.CONSULTED, actor=from_user,
                         detail=colleague)
-        enqueue(s, team_id, OPEN_CONSULTATION,
-                {"interaction_id": interaction_id, "from_user": from_user,
-                 "colleague": colleague}, lane=effects.interaction_lane(interaction_id))
+        effects.open_consultation(s, team_id, interaction_id, from_user, colleague)
         effects.sync_transcript(s, team_id, interaction_id)
         return None

@@ -1,13 +1,7 @@
 """The side effects the desk asks for, written as outbox jobs in the caller's transaction.
 
-Jobs of one interaction share a lane so Slack shows them in the order they happened; SMS
-sends have their own lane so a Slack outage never holds a reply back from the phone, and
-the card its own, so a card update waiting for Slack's chat.update budget never holds back
-a customer's message.
-
-Each job has a priority (bot/worker/pacing.py): customers' messages and delivery marks
-first, previews and cards next, cosmetic updates last. Jobs that redraw one Slack message
-from the database coalesce: while one is pending, asking again adds nothing.
+What each job carries, where it queues and how urgent it is lives with the job, in the
+catalogue (bot/desk/jobs.py); these are the requests the use cases make, in their words.
 """
 
 from __future__ import annotations
@@ -16,150 +10,86 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bot.desk import jobs
+from bot.desk.thread_reply import ThreadReply
 from storage.models import utcnow
-from storage.outbox import enqueue
-
-# Priorities (the same numbers as bot.worker.pacing, which the desk does not import).
-CUSTOMER, OFFER, COSMETIC = 0, 1, 2
-
-POST_PREVIEW = "slack.post_preview"
-UPDATE_PREVIEW = "slack.update_preview"
-OPEN_THREAD = "slack.open_thread"
-SYNC_TRANSCRIPT = "slack.sync_transcript"
-UPDATE_CARD = "slack.update_card"
-SHOW_DELIVERY = "slack.show_delivery"
-NOTIFY_AGENT = "slack.notify_agent"
-PUBLISH_HOME = "slack.publish_home"
-SEND_SMS = "sms.send"
-EXPIRE_OFFER = "timer.expire_offer"
-RECHECK_REPLY = "timer.recheck_reply"
-EXPIRE_SESSION = "timer.expire_session"
-PROCESS_MEDIA = "media.process"
-
-
-def interaction_lane(interaction_id: int) -> str:
-    return f"interaction:{interaction_id}"
-
-
-def sms_lane(interaction_id: int) -> str:
-    return f"sms:{interaction_id}"
-
-
-def card_lane(interaction_id: int) -> str:
-    return f"card:{interaction_id}"
 
 
 def post_preview(s: Session, team_id: str, offer_id: int, interaction_id: int) -> None:
-    enqueue(s, team_id, POST_PREVIEW, {"offer_id": offer_id},
-            lane=interaction_lane(interaction_id), priority=OFFER)
+    jobs.queue(s, team_id, jobs.PostPreview(offer_id, interaction_id=interaction_id))
 
 
 def update_preview(s: Session, team_id: str, offer_id: int, interaction_id: int,
                    due_at: datetime | None = None) -> None:
-    # A countdown tick is due later; it waits in its own lane so it never holds back the
-    # interaction's lines while it waits.
-    enqueue(s, team_id, UPDATE_PREVIEW, {"offer_id": offer_id},
-            lane=None if due_at else interaction_lane(interaction_id), due_at=due_at,
-            priority=COSMETIC if due_at else OFFER, coalesce_key=f"preview:{offer_id}")
+    """The preview's new state now, or (`due_at`) a tick of its countdown then."""
+    jobs.queue(s, team_id, jobs.UpdatePreview(offer_id, interaction_id=interaction_id,
+                                              countdown=due_at is not None), due_at=due_at)
 
 
 def expire_offer_at(s: Session, team_id: str, offer_id: int, due_at: datetime) -> None:
-    enqueue(s, team_id, EXPIRE_OFFER, {"offer_id": offer_id}, due_at=due_at,
-            priority=CUSTOMER)
+    jobs.queue(s, team_id, jobs.ExpireOffer(offer_id), due_at=due_at)
 
 
 def open_thread(s: Session, team_id: str, interaction_id: int, *,
                 with_history: bool = False) -> None:
     """The card, then (a thread that moved) the conversation so far, then new lines."""
-    lane = interaction_lane(interaction_id)
-    enqueue(s, team_id, OPEN_THREAD, {"interaction_id": interaction_id}, lane=lane,
-            priority=OFFER)
+    jobs.queue(s, team_id, jobs.OpenThread(interaction_id))
     if with_history:
-        enqueue(s, team_id, POST_HISTORY, {"interaction_id": interaction_id}, lane=lane,
-                priority=CUSTOMER)
+        jobs.queue(s, team_id, jobs.PostHistory(interaction_id))
     sync_transcript(s, team_id, interaction_id)
-
-
-POST_HISTORY = "slack.post_history"
-RETIRE_CARD = "slack.retire_card"
 
 
 def retire_card(s: Session, team_id: str, interaction_id: int, channel: str, ts: str,
                 new_holder: str) -> None:
     """The card of a thread the interaction left: say where it went."""
-    enqueue(s, team_id, RETIRE_CARD, {"interaction_id": interaction_id, "channel": channel,
-                                      "ts": ts, "new_holder": new_holder},
-            lane=card_lane(interaction_id), priority=OFFER)
+    jobs.queue(s, team_id, jobs.RetireCard(interaction_id, channel, ts, new_holder))
 
 
 def sync_transcript(s: Session, team_id: str, interaction_id: int) -> None:
-    enqueue(s, team_id, SYNC_TRANSCRIPT, {"interaction_id": interaction_id},
-            lane=interaction_lane(interaction_id), priority=CUSTOMER,
-            coalesce_key=f"transcript:{interaction_id}")
+    jobs.queue(s, team_id, jobs.SyncTranscript(interaction_id))
 
 
 def update_card(s: Session, team_id: str, interaction_id: int) -> None:
     """The thread's card, and the supervisor card with it: whatever changed one changed both."""
-    enqueue(s, team_id, UPDATE_CARD, {"interaction_id": interaction_id},
-            lane=card_lane(interaction_id), priority=OFFER,
-            coalesce_key=f"card:{interaction_id}")
+    jobs.queue(s, team_id, jobs.UpdateCard(interaction_id))
     update_supervision(s, team_id, interaction_id)
 
 
 def send_sms(s: Session, team_id: str, message_id: int, interaction_id: int) -> None:
-    enqueue(s, team_id, SEND_SMS, {"message_id": message_id}, lane=sms_lane(interaction_id),
-            priority=CUSTOMER)
+    jobs.queue(s, team_id, jobs.SendSms(message_id, interaction_id=interaction_id))
 
 
 def show_delivery(s: Session, team_id: str, message_id: int, interaction_id: int) -> None:
-    # Its own lane: a mark waiting for the reactions budget (50 a minute for the whole
-    # workspace) must not hold back the customer's next line. A mark whose message is not
-    # in Slack yet is drawn by the job that posts it.
-    enqueue(s, team_id, SHOW_DELIVERY, {"message_id": message_id},
-            lane=f"delivery:{interaction_id}", priority=CUSTOMER,
-            coalesce_key=f"delivery:{message_id}")
+    jobs.queue(s, team_id, jobs.ShowDelivery(message_id, interaction_id=interaction_id))
 
 
 def notify_agent(s: Session, team_id: str, user_id: str, text: str, *,
                  channel: str | None = None, thread_ts: str | None = None) -> None:
     """An ephemeral note to one person (in the thread when given, else their DM)."""
-    enqueue(s, team_id, NOTIFY_AGENT,
-            {"user_id": user_id, "text": text, "channel": channel, "thread_ts": thread_ts},
-            priority=CUSTOMER)
+    jobs.queue(s, team_id, jobs.NotifyAgent(user_id, text, channel, thread_ts))
 
 
 def publish_home(s: Session, team_id: str, user_id: str) -> None:
-    enqueue(s, team_id, PUBLISH_HOME, {"user_id": user_id}, lane=f"home:{team_id}:{user_id}",
-            priority=COSMETIC, coalesce_key=f"home:{team_id}:{user_id}")
+    jobs.queue(s, team_id, jobs.PublishHome(user_id, team_id=team_id))
 
 
-def recheck_reply(s: Session, team_id: str, reply: dict, recheck: int) -> None:
-    enqueue(s, team_id, RECHECK_REPLY, {"reply": reply, "recheck": recheck},
-            due_at=utcnow() + timedelta(seconds=1), priority=CUSTOMER)
+def recheck_reply(s: Session, team_id: str, reply: ThreadReply, recheck: int) -> None:
+    jobs.queue(s, team_id, jobs.RecheckReply(reply, recheck),
+               due_at=utcnow() + timedelta(seconds=1))
 
 
 def expire_session_at(s: Session, team_id: str, interaction_id: int, due_at: datetime) -> None:
     """One timer per session; it re-arms itself while messages keep the session alive."""
-    enqueue(s, team_id, EXPIRE_SESSION, {"interaction_id": interaction_id}, due_at=due_at,
-            priority=CUSTOMER)
+    jobs.queue(s, team_id, jobs.ExpireSession(interaction_id), due_at=due_at)
 
 
 def process_media(s: Session, team_id: str, media_id: int) -> None:
-    """Fetch (if need be) and check one MMS file; no lane, so files download side by side."""
-    enqueue(s, team_id, PROCESS_MEDIA, {"media_id": media_id}, priority=CUSTOMER)
-
-
-POST_COMPOSED = "slack.post_composed"
+    jobs.queue(s, team_id, jobs.ProcessMedia(media_id))
 
 
 def post_composed(s: Session, team_id: str, message_id: int, interaction_id: int) -> None:
     """Show a reply written in the compose modal in the thread, as the agent wrote it."""
-    enqueue(s, team_id, POST_COMPOSED, {"message_id": message_id},
-            lane=interaction_lane(interaction_id), priority=CUSTOMER)
-
-
-UPDATE_SUPERVISION = "slack.update_supervision"
-TELL_SUPERVISORS = "slack.tell_supervisors"
+    jobs.queue(s, team_id, jobs.PostComposed(message_id, interaction_id=interaction_id))
 
 
 def update_supervision(s: Session, team_id: str, interaction_id: int,
@@ -170,19 +100,22 @@ def update_supervision(s: Session, team_id: str, interaction_id: int,
     every inbound SMS should not pay for a job that would only find no channel.
     """
     if supervised:
-        enqueue(s, team_id, UPDATE_SUPERVISION, {"interaction_id": interaction_id},
-                lane=f"supervision:{interaction_id}", priority=COSMETIC,
-                coalesce_key=f"supervision:{interaction_id}")
+        jobs.queue(s, team_id, jobs.UpdateSupervision(interaction_id))
 
 
 def tell_supervisors(s: Session, team_id: str, queue: str, text: str) -> None:
-    enqueue(s, team_id, TELL_SUPERVISORS, {"queue": queue, "text": text}, priority=OFFER)
-
-
-SPELLING_PROMPT = "slack.spelling_prompt"
+    jobs.queue(s, team_id, jobs.TellSupervisors(queue, text))
 
 
 def spelling_prompt(s: Session, team_id: str, message_id: int, *, held: bool) -> None:
     """Show the agent the flagged words of a reply (with choices, when it is held)."""
-    enqueue(s, team_id, SPELLING_PROMPT, {"message_id": message_id, "held": held},
-            priority=CUSTOMER)
+    jobs.queue(s, team_id, jobs.SpellingPrompt(message_id, held))
+
+
+def open_consultation(s: Session, team_id: str, interaction_id: int, from_user: str,
+                      colleague: str) -> None:
+    jobs.queue(s, team_id, jobs.OpenConsultation(interaction_id, from_user, colleague))
+
+
+def deliver_export(s: Session, team_id: str, contact_id: int, user_id: str) -> None:
+    jobs.queue(s, team_id, jobs.DeliverExport(contact_id, user_id))

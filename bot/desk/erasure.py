@@ -24,10 +24,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.desk import audit, effects, opt_outs, timeline
+from bot.desk import audit, effects, jobs, opt_outs, timeline
 from bot.desk.contacts import numbers_of
 from bot.desk.lifecycle import DONE
 from bot.desk.phone import national_digits
+from storage import outbox
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import (
@@ -37,24 +38,20 @@ from storage.models import (
     ErasureStep,
     ExportUpload,
     Interaction,
-    Job,
     Media,
     Message,
     Offer,
     TimelineEvent,
 )
-from storage.outbox import UNFINISHED, enqueue
+from storage.outbox import UNFINISHED
 
-# Job kinds (bot/worker/erasure_jobs.py runs them).
-DELETE_SLACK_MESSAGE = "privacy.delete_slack_message"
-DELETE_SLACK_FILE = "privacy.delete_slack_file"
-SWEEP_THREAD = "privacy.sweep_thread"
-DELETE_PROVIDER_MESSAGE = "privacy.delete_provider_message"
-REPORT_ERASURE = "privacy.report_erasure"
-
-# Step kinds, and how their outcome reads in the report.
+# Step kinds, and the job that carries each out (bot/worker/erasure_jobs.py runs them).
 SLACK_MESSAGE, THREAD, PROVIDER_MESSAGE = "slack_message", "slack_thread", "provider_message"
 SLACK_FILE = "slack_file"
+STEP_JOBS: dict[str, type[jobs.ErasureStepJob]] = {
+    SLACK_MESSAGE: jobs.DeleteSlackMessage, THREAD: jobs.SweepThread,
+    SLACK_FILE: jobs.DeleteSlackFile, PROVIDER_MESSAGE: jobs.DeleteProviderMessage}
+# How a step ended, as the report reads it.
 PENDING, DELETED, GONE, REFUSED = "pending", "deleted", "gone", "refused"
 
 _TWILIO_MEDIA = re.compile(r"/Messages/(?P<message>[A-Za-z0-9]+)/Media/(?P<media>[A-Za-z0-9]+)")
@@ -62,10 +59,6 @@ ERASED_NUMBER = "erased"
 # What an erased contact's jobs keep of their payload.
 SCRUBBED = {"scrubbed": "the contact was erased"}
 _NOT_DIGITS = re.compile(r"\D")
-
-
-def lane(erasure_id: int) -> str:
-    return f"erasure:{erasure_id}"
 
 
 @dataclass(frozen=True)
@@ -231,14 +224,9 @@ def erase(db: Database, settings: Settings, team_id: str, contact_id: int, *,
                               target=target, state=PENDING) for target in provider_targets]
         s.add_all(steps)
         s.flush()
-        kinds = {SLACK_MESSAGE: DELETE_SLACK_MESSAGE, THREAD: SWEEP_THREAD,
-                 SLACK_FILE: DELETE_SLACK_FILE, PROVIDER_MESSAGE: DELETE_PROVIDER_MESSAGE}
         for step in steps:
-            # Cosmetic priority: an erasure never holds back a customer's message.
-            enqueue(s, team_id, kinds[step.kind], {"step_id": step.id},
-                    lane=lane(erasure.id), priority=effects.COSMETIC)
-        enqueue(s, team_id, REPORT_ERASURE, {"erasure_id": erasure.id}, lane=lane(erasure.id),
-                priority=effects.COSMETIC)
+            jobs.queue(s, team_id, STEP_JOBS[step.kind](step.id, erasure_id=erasure.id))
+        jobs.queue(s, team_id, jobs.ReportErasure(erasure.id))
         for user_id in holders:
             effects.publish_home(s, team_id, user_id)  # their Home tab listed the contact
         audit.record(s, team_id, requested_by, "privacy.erase", f"contact {contact_id}",
@@ -278,15 +266,17 @@ def _forget_jobs(s: Session, team_id: str, rows: _Rows) -> None:
             return True, True
         return False, any(w in t.casefold() for t in texts for w in words)
 
-    for job in s.scalars(select(Job).where(Job.team_id == team_id)):
+    called_off, scrubbed = [], []
+    for job in outbox.every_job(s, team_id):
         rows_or_number, named = about(job.payload or {}, job.last_error)
         unfinished = job.state in UNFINISHED
         if unfinished and rows_or_number:
-            job.state, job.finished_at, job.locked_until = "done", utcnow(), None
-        elif unfinished or not named:
-            continue  # another contact's work that merely shares a word with this name
-        job.payload = dict(SCRUBBED)
-        job.last_error = "cancelled: the contact was erased" if unfinished else None
+            called_off.append(job)
+        elif not unfinished and named:
+            scrubbed.append(job)
+        # Otherwise: another contact's work that merely shares a word with this name.
+    outbox.cancel(s, called_off, "cancelled: the contact was erased", payload=SCRUBBED)
+    outbox.scrub(s, scrubbed, SCRUBBED)
 
 
 def _strings(value: Any) -> list[str]:

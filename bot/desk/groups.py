@@ -2,7 +2,8 @@
 
 Routing and role checks read `GroupMember`, never Slack, so a click never waits on
 `usergroups.users.list`. One timer job per workspace refreshes the cache at start-up and then
-every REFRESH_EVERY (bot/worker/supervision_jobs.refresh_groups re-arms it).
+every REFRESH_EVERY (bot/worker/supervision_jobs.refresh_groups re-arms it); starting again
+brings it forward instead of adding one.
 """
 
 from __future__ import annotations
@@ -10,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from bot.config import Settings
+from bot.desk import jobs
 from storage.db import Database
-from storage.models import GroupMember, Job, utcnow
-from storage.outbox import enqueue
+from storage.models import GroupMember, utcnow
 
-REFRESH_GROUPS = "groups.refresh"
 REFRESH_EVERY = timedelta(minutes=15)
 
 
@@ -37,16 +37,7 @@ def schedule_refresh(db: Database, settings: Settings, team_id: str) -> bool:
     if not named_groups(settings):
         return False
     with db.transaction() as s:
-        moved = s.execute(
-            update(Job)
-            .where(Job.team_id == team_id, Job.kind == REFRESH_GROUPS, Job.state == "pending")
-            .values(due_at=utcnow())
-            .execution_options(synchronize_session=False)).rowcount
-        running = s.scalars(select(Job.id).where(
-            Job.team_id == team_id, Job.kind == REFRESH_GROUPS,
-            Job.state == "running")).first()
-        if not moved and running is None:
-            enqueue(s, team_id, REFRESH_GROUPS, {})
+        jobs.ensure_one(s, team_id, jobs.RefreshGroups(), due_at=utcnow())
     return True
 
 

@@ -45,6 +45,10 @@ OFFER_TRANSITIONS: set[tuple[str, str]] = {
     (OFFER_PENDING, OFFER_WITHDRAWN),
 }
 
+# What an offer is (Offer.kind): routed from the queue to a Ready agent, routed to an agent
+# whose rule answers it when its countdown ends, or a colleague's transfer.
+ROUTED, AUTO_ANSWER, TRANSFER = "route", "auto", "transfer"
+
 # Outbound delivery states, in the order they can only move forward.
 DELIVERY_ORDER = {
     "pending": 0,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.desk import answering, effects, routing, timeline, transfers
 from bot.desk.lifecycle import (
+    AUTO_ANSWER,
     OFFER_ACCEPTED,
     OFFER_REJECTED,
     OFFER_TIMED_OUT,
@@ -123,7 +124,7 @@ def _reject(db: Database, settings: Settings, team_id: str, offer_id: int,
             user_id: str) -> OfferAnswer:
     with db.transaction() as s:
         offer = _load_offer(s, team_id, offer_id)
-        if offer.kind == routing.AUTO_ANSWER:
+        if offer.kind == AUTO_ANSWER:
             queue = settings.queue_named(s.get(Interaction, offer.interaction_id).queue)
             if not settings.auto_answer_for(offer.agent_user_id, queue).allow_reject:
                 # The preview shows no Reject here; a forged click changes nothing.
@@ -138,6 +139,6 @@ def expire_offer(db: Database, settings: Settings, team_id: str, offer_id: int) 
     with db.transaction() as s:
         offer = _load_offer(s, team_id, offer_id)
         kind, agent = offer.kind, offer.agent_user_id
-    if kind == routing.AUTO_ANSWER:
+    if kind == AUTO_ANSWER:
         return accept_offer(db, settings, team_id, offer_id, agent)
     return _decline(db, settings, team_id, offer_id, OFFER_TIMED_OUT, None)

@@ -18,10 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
 from bot.config import Settings
-from bot.desk import audit, contacts_directory, opt_outs, permissions, timeline
+from bot.desk import audit, contacts_directory, effects, opt_outs, permissions, timeline
 from bot.desk.contacts import numbers_of
 from bot.desk.contacts_directory import ContactSummary
-from bot.desk.effects import OFFER
 from bot.desk.phone import InvalidNumber, to_e164
 from storage.clock import utcnow
 from storage.db import Database
@@ -35,7 +34,6 @@ from storage.models import (
     Offer,
     TimelineEvent,
 )
-from storage.outbox import enqueue
 
 EXPORT_FORMAT = "smsdesk.contact-export/1"
 # "#12", "id:12", or a bare number too short to be a phone number: a contact id.
@@ -104,9 +102,6 @@ def _at(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-DELIVER_EXPORT = "privacy.deliver_export"  # job kind: bot/worker/erasure_jobs.py
-
-
 def export_contact(db: Database, team_id: str, contact_id: int, *,
                    requested_by: str | None) -> dict[str, Any] | None:
     """The contact's whole record as one JSON-ready dict, with an audit line saying who took
@@ -129,8 +124,7 @@ def request_export(db: Database, team_id: str, contact_id: int, user_id: str) ->
         if contact is None or contact.team_id != team_id:
             return False
         _audit_export(s, team_id, contact_id, user_id)
-        enqueue(s, team_id, DELIVER_EXPORT, {"contact_id": contact_id, "user_id": user_id},
-                priority=OFFER)
+        effects.deliver_export(s, team_id, contact_id, user_id)
     return True
 
 

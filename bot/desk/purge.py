@@ -1,7 +1,7 @@
 """A workspace's purge: when it uninstalls the app (or an admin asks), everything the desk
 holds for it is deleted, after the grace period of `[privacy] uninstall_grace_days`.
 
-The purge is an outbox timer job (`PURGE_WORKSPACE`), so it survives restarts and runs once
+The purge is an outbox timer job (`jobs.PurgeWorkspace`), so it survives restarts and runs once
 across instances; a reinstall within the grace period cancels it. It walks every table with
 a `team_id` column (tables added later are covered without touching this module), except:
 
@@ -19,15 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, not_, select, text
+from sqlalchemy import Table, and_, delete, func, not_, select
 from sqlalchemy.orm import Session
 
-from bot.desk import audit
+from bot.desk import audit, jobs
+from storage import outbox
 from storage.db import Database
-from storage.models import AuditEntry, Base, Job, utcnow
-from storage.outbox import enqueue
-
-PURGE_WORKSPACE = "privacy.purge_workspace"
+from storage.models import AuditEntry, Base, utcnow
 
 # Audit actions (all `privacy.*`, so a purge keeps them).
 UNINSTALL_RECEIVED = "privacy.uninstall_received"
@@ -39,7 +37,7 @@ PROOF_PREFIX = "privacy."
 
 # Why a purge was asked for (the job's payload); only an uninstall's purge is cancelled by
 # a reinstall.
-BY_UNINSTALL, BY_ADMIN = "uninstall", "admin"
+BY_UNINSTALL, BY_ADMIN = jobs.BY_UNINSTALL, jobs.BY_ADMIN
 
 KEPT_TABLES = {
     "opt_outs": "opt-outs (people who texted STOP stay opted out)",
@@ -107,35 +105,16 @@ def describe(found: dict[str, int]) -> list[str]:
     return [f"{found[name]} {NAMES.get(name, name.replace('_', ' '))}" for name in ranked]
 
 
-def _one_at_a_time(s: Session, team_id: str) -> None:
-    """Both of Slack's uninstall events arrive together, often at two instances: without
-    this, each would see no purge pending and schedule its own. SQLite already writes one
-    transaction at a time; PostgreSQL holds this lock until the transaction ends."""
-    if s.get_bind().dialect.name == "postgresql":
-        s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-                  {"key": f"{PURGE_WORKSPACE}:{team_id}"})
-
-
-def pending(s: Session, team_id: str) -> Job | None:
-    return s.scalars(select(Job).where(Job.team_id == team_id, Job.kind == PURGE_WORKSPACE,
-                                       Job.state == "pending").order_by(Job.id)).first()
-
-
 def schedule(s: Session, team_id: str, grace_days: int, *, reason: str = BY_UNINSTALL,
              actor_user_id: str | None = None) -> Scheduled:
-    """Due after the grace period (0: at once). A purge already pending is kept (both of
-    Slack's uninstall events ask for it; the first one's due time stands), except that an
-    admin's purge is due at once."""
-    _one_at_a_time(s, team_id)
+    """Due after the grace period (0: at once). One purge per workspace: both of Slack's
+    uninstall events ask for it (one at each of two instances, often: the outbox orders
+    them), and the earlier due time stands, so an admin's purge brings a waiting one
+    forward to now, as an admin's."""
     due = utcnow() + timedelta(days=max(grace_days, 0))
-    waiting = pending(s, team_id)
-    if waiting is not None:
-        if reason == BY_ADMIN and waiting.due_at > due:
-            waiting.due_at = due
-            waiting.payload = {**waiting.payload, "reason": BY_ADMIN}
-            s.info["jobs_added"] = True
-        return Scheduled(waiting.id, waiting.due_at, False)
-    job = enqueue(s, team_id, PURGE_WORKSPACE, {"reason": reason}, due_at=due)
+    job, new = jobs.ensure_one(s, team_id, jobs.PurgeWorkspace(reason), due_at=due)
+    if not new:
+        return Scheduled(job.id, job.due_at, False)
     s.flush()
     audit.record(s, team_id, actor_user_id, PURGE_SCHEDULED, "workspace data",
                  old=None, new=due.isoformat(), reason=reason, grace_days=grace_days)
@@ -144,12 +123,9 @@ def schedule(s: Session, team_id: str, grace_days: int, *, reason: str = BY_UNIN
 
 def cancel_scheduled(s: Session, team_id: str) -> bool:
     """A reinstall: the pending uninstall purge is called off. True when there was one."""
-    _one_at_a_time(s, team_id)
-    waiting = [job for job in s.scalars(select(Job).where(
-        Job.team_id == team_id, Job.kind == PURGE_WORKSPACE, Job.state == "pending"))
-        if (job.payload or {}).get("reason") == BY_UNINSTALL]
-    for job in waiting:
-        s.delete(job)
+    waiting = [job for job in outbox.unfinished(s, team_id, jobs.PurgeWorkspace.KIND)
+               if job.state == "pending" and (job.payload or {}).get("reason") == BY_UNINSTALL]
+    outbox.cancel(s, waiting, "cancelled: the app was installed again")
     if waiting:
         audit.record(s, team_id, None, PURGE_CANCELLED, "workspace data",
                      old=waiting[0].due_at.isoformat(), new=None, reason="reinstalled")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +19,7 @@ from bot.desk.lifecycle import (
 )
 from bot.desk.messages import DeliveryStatus, SendResult
 from bot.desk.segments import count_segments
+from bot.desk.thread_reply import ThreadReply
 from storage.db import Database
 from storage.models import Contact, Interaction, Message, SlackEventReceipt, utcnow
 
@@ -33,19 +33,6 @@ class ReplyOutcome(enum.Enum):
     NOT_SENDABLE = "not_sendable"  # a file upload: there is no outbound MMS
     DEFERRED = "deferred"  # a desk-channel thread we may not have recorded yet: look again
     DUPLICATE = "duplicate"  # Slack retried an event we already have
-
-
-@dataclass(frozen=True)
-class ThreadReply:
-    team_id: str
-    channel: str
-    thread_ts: str
-    ts: str
-    user_id: str
-    slack_text: str
-    event_id: str | None = None
-    has_files: bool = False
-    agent_name: str | None = None  # never flagged by the spelling check
 
 
 def find_by_thread(s, team_id: str, channel: str, thread_ts: str) -> Interaction | None:
@@ -80,7 +67,7 @@ def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply,
                 # The card is in Slack a moment before its ts is in the database; a reply
                 # landing in that gap must not be lost. Most such threads are colleagues
                 # chatting under some other message, and after a few looks we let them be.
-                effects.recheck_reply(s, reply.team_id, asdict(reply), recheck + 1)
+                effects.recheck_reply(s, reply.team_id, reply, recheck + 1)
                 return ReplyOutcome.DEFERRED
             return ReplyOutcome.NOT_A_DESK_THREAD
         if reply.event_id:

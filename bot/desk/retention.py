@@ -1,6 +1,7 @@
 """Retention: transcripts and media of interactions closed longer ago than the workspace keeps.
 
-One desk-wide timer job (PURGE_EXPIRED) runs every PURGE_EVERY and, for each workspace with
+One desk-wide timer job (jobs.PurgeExpired, run by bot/worker/retention_jobs.py) runs every
+PURGE_EVERY (AGAIN_SOON while a batch left more waiting) and, for each workspace with
 `[privacy] retention_days` above 0, purges the interactions closed (Done) before the window:
 every message text is emptied, notes and other free text of the timeline are cleared, and the
 MMS files (the rows, whose columns hold the original, display and thumbnail bytes) are
@@ -20,22 +21,21 @@ the workspace's own Slack retention settings; the provider keeps its own copy of
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, update
 
-from bot.desk import audit, timeline
+from bot.config import Settings
+from bot.desk import audit, jobs, timeline
 from bot.desk.lifecycle import DONE
-from bot.services import Services
-from bot.worker.runner import RetryLater
 from storage.db import Database
-from storage.models import Interaction, Job, Media, Message, TimelineEvent, utcnow
-from storage.outbox import ClaimedJob, enqueue, prune_finished, teams_with_finished
+from storage.models import Interaction, Media, Message, TimelineEvent, utcnow
+from storage.outbox import prune_finished, teams_with_finished
 
 log = logging.getLogger(__name__)
 
-PURGE_EXPIRED = "retention.purge"
 PURGE_EVERY = timedelta(hours=1)
 # Interactions purged per workspace in one transaction; more waiting runs again soon, so a
 # first run over years of history never holds a long transaction.
@@ -47,8 +47,6 @@ AUDIT_ACTION = "retention.purge"
 # Timeline kinds whose detail is free text someone wrote (the rest hold ids, codes, counts).
 TEXT_EVENTS = (timeline.NOTE, timeline.SPELLING_CORRECTED, timeline.TRANSFER_REQUESTED,
                timeline.CASE_UPDATED)
-# Any constant will do: it only has to be the same in every instance.
-_ARMING_LOCK = 0x534D5352  # "SMSR"
 
 
 @dataclass(frozen=True)
@@ -61,14 +59,9 @@ class Purged:
 
 def schedule(db: Database) -> None:
     """Start the timer unless one exists: every instance calls this at start, and one job
-    results (PostgreSQL: an advisory lock orders the instances; SQLite has one writer)."""
+    results (the outbox orders the instances); a waiting one keeps its time."""
     with db.transaction() as s:
-        if not db.is_sqlite:
-            s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ARMING_LOCK})
-        armed = s.scalars(select(Job.id).where(
-            Job.kind == PURGE_EXPIRED, Job.state.in_(("pending", "running")))).first()
-        if armed is None:
-            enqueue(s, DESK_WIDE, PURGE_EXPIRED, {}, priority=2)
+        jobs.ensure_one(s, DESK_WIDE, jobs.PurgeExpired())
 
 
 def teams_with_closed(db: Database) -> list[str]:
@@ -137,21 +130,13 @@ def prune_jobs(db: Database, team_id: str, days: int, now: datetime | None = Non
     return more
 
 
-def purge_expired(services: Services, job: ClaimedJob) -> None:
-    """The timer job: every workspace by its own window; then again in PURGE_EVERY."""
-    with services.db.transaction() as s:
-        # Two instances that started at the same moment on SQLite may each have armed one:
-        # the one running now is the timer, the others are finished here.
-        s.execute(update(Job).where(Job.kind == PURGE_EXPIRED, Job.state == "pending",
-                                    Job.id != job.id)
-                  .values(state="done", finished_at=utcnow())
-                  .execution_options(synchronize_session=False))
+def purge_due(db: Database, settings_for: Callable[[str], Settings]) -> bool:
+    """One round of the timer: every workspace by its own window (`settings_for(team_id)`),
+    a batch each. True when more are waiting (the timer comes back soon, not in an hour)."""
     more = False
-    for team_id in teams_with_closed(services.db):
-        days = services.settings_for(team_id).retention_days
-        _purged, waiting = purge_team(services.db, team_id, days)
+    for team_id in teams_with_closed(db):
+        _purged, waiting = purge_team(db, team_id, settings_for(team_id).retention_days)
         more = more or waiting
-    for team_id in teams_with_finished(services.db):
-        more = prune_jobs(services.db, team_id,
-                          services.settings_for(team_id).finished_jobs_days) or more
-    raise RetryLater("retention checked", utcnow() + (AGAIN_SOON if more else PURGE_EVERY))
+    for team_id in teams_with_finished(db):
+        more = prune_jobs(db, team_id, settings_for(team_id).finished_jobs_days) or more
+    return more

@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.desk import answering, effects, timeline
 from bot.desk.lifecycle import (
+    AUTO_ANSWER,
     HELD_STATES,
     OFFER_REJECTED,
     OFFER_TIMED_OUT,
     OFFERED,
     QUEUED,
+    ROUTED,
     check_transition,
 )
 from bot.desk.queues import Queue
@@ -159,7 +161,7 @@ def route(s: Session, settings: Settings, interaction: Interaction,
         team_id=interaction.team_id,
         interaction_id=interaction.id,
         agent_user_id=agent.user_id,
-        kind=AUTO_ANSWER if auto.on else ROUTE,
+        kind=AUTO_ANSWER if auto.on else ROUTED,
         offered_at=now,
         expires_at=now + timedelta(seconds=window),
     )
@@ -188,7 +190,6 @@ def _supervised(settings: Settings, interaction: Interaction) -> bool:
     return bool(settings.queue_named(interaction.queue).supervisor_channel)
 
 
-ROUTE, AUTO_ANSWER = "route", "auto"  # Offer.kind; a transfer is answering.TRANSFER
 COUNTDOWN_MARKS = (60, 30, 20, 10, 5)
 
 

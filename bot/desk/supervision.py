@@ -21,6 +21,7 @@ from bot.desk.lifecycle import (
     OFFERED,
     QUEUED,
     REASSIGNABLE_HELD,
+    ROUTED,
     change_owner,
     move_interaction,
     move_offer,
@@ -291,7 +292,7 @@ def _offer_to(s: Session, settings: Settings, interaction: Interaction, supervis
         if move_offer(s, offer_id, OFFER_WITHDRAWN, answered_at=now):
             effects.update_preview(s, team_id, offer_id, interaction.id)
     offer = Offer(team_id=team_id, interaction_id=interaction.id, agent_user_id=target,
-                  kind=routing.ROUTE, offered_at=now,
+                  kind=ROUTED, offered_at=now,
                   expires_at=now + timedelta(seconds=settings.offer_timeout_seconds))
     s.add(offer)
     agent = s.scalars(select(Agent).where(Agent.team_id == team_id,

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.desk import effects, routing, threads, timeline
-from bot.desk.answering import TRANSFER
 from bot.desk.lifecycle import (
     ACCEPTED,
     OFFER_REJECTED,
     QUEUED,
+    TRANSFER,
     TRANSFERRING,
     move_interaction,
 )

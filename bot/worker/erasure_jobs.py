@@ -16,7 +16,7 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.desk import erasure, privacy
+from bot.desk import erasure, jobs, privacy
 from bot.desk.messages import SendError
 from bot.services import Services
 from bot.slack.views import privacy as views
@@ -46,25 +46,24 @@ def _why(error: SlackApiError) -> str:
     return SLACK_REASONS.get(code, f"Slack answered {code}")
 
 
-def deliver_export(services: Services, job: ClaimedJob) -> None:
-    p = job.payload
-    client = services.slack_client(job.team_id)
-    document = privacy.build_export(services.db, job.team_id, p["contact_id"], p["user_id"])
+def deliver_export(services: Services, job: jobs.DeliverExport, run: ClaimedJob) -> None:
+    client = services.slack_client(run.team_id)
+    document = privacy.build_export(services.db, run.team_id, job.contact_id, job.user_id)
     if document is None:
-        client.chat_postMessage(channel=p["user_id"], text=(
-            f"Contact #{p['contact_id']} no longer exists (erased or merged): nothing to "
+        client.chat_postMessage(channel=job.user_id, text=(
+            f"Contact #{job.contact_id} no longer exists (erased or merged): nothing to "
             "export."))
         return
     built_at = utcnow()
-    dm = client.conversations_open(users=p["user_id"])["channel"]["id"]
+    dm = client.conversations_open(users=job.user_id)["channel"]["id"]
     uploaded = client.files_upload_v2(
         channel=dm, content=json.dumps(document, indent=2, ensure_ascii=False),
         filename=privacy.export_file_name(document),
-        title=f"Contact #{p['contact_id']} export",
-        initial_comment=views.export_comment(p["contact_id"]))
+        title=f"Contact #{job.contact_id} export",
+        initial_comment=views.export_comment(job.contact_id))
     for file_id in _file_ids(uploaded):
-        if not privacy.record_export_upload(services.db, job.team_id, p["contact_id"],
-                                            p["user_id"], dm, file_id, built_at):
+        if not privacy.record_export_upload(services.db, run.team_id, job.contact_id,
+                                            job.user_id, dm, file_id, built_at):
             # Erased while this was uploading: its deletion never knew of the file.
             _tolerate(("file_not_found", "file_deleted"), client.files_delete, file=file_id)
 
@@ -74,53 +73,53 @@ def _file_ids(uploaded) -> list[str]:
     return [f["id"] for f in files if f.get("id")]
 
 
-def delete_slack_message(services: Services, job: ClaimedJob) -> None:
-    step = erasure.step(services.db, job.team_id, job.payload["step_id"])
+def delete_slack_message(services: Services, job: jobs.DeleteSlackMessage, run: ClaimedJob) -> None:
+    step = erasure.step(services.db, run.team_id, job.step_id)
     if step is None or step.state != erasure.PENDING:
         return
-    client = services.slack_client(job.team_id)
+    client = services.slack_client(run.team_id)
     try:
         client.chat_delete(channel=step.target["channel"], ts=step.target["ts"])
     except SlackApiError as error:
         if _retryable(error):
             raise
         if error.response.get("error") == "message_not_found":
-            erasure.finish_step(services.db, job.team_id, step.id, erasure.GONE)
+            erasure.finish_step(services.db, run.team_id, step.id, erasure.GONE)
         else:
-            erasure.finish_step(services.db, job.team_id, step.id, erasure.REFUSED,
+            erasure.finish_step(services.db, run.team_id, step.id, erasure.REFUSED,
                                 _why(error))
         return
-    erasure.finish_step(services.db, job.team_id, step.id, erasure.DELETED)
+    erasure.finish_step(services.db, run.team_id, step.id, erasure.DELETED)
 
 
-def delete_slack_file(services: Services, job: ClaimedJob) -> None:
+def delete_slack_file(services: Services, job: jobs.DeleteSlackFile, run: ClaimedJob) -> None:
     """A file the app uploaded (a contact's export in someone's DM)."""
-    step = erasure.step(services.db, job.team_id, job.payload["step_id"])
+    step = erasure.step(services.db, run.team_id, job.step_id)
     if step is None or step.state != erasure.PENDING:
         return
-    client = services.slack_client(job.team_id)
+    client = services.slack_client(run.team_id)
     try:
         client.files_delete(file=step.target["file"])
     except SlackApiError as error:
         if _retryable(error):
             raise
         if error.response.get("error") in ("file_not_found", "file_deleted"):
-            erasure.finish_step(services.db, job.team_id, step.id, erasure.GONE)
+            erasure.finish_step(services.db, run.team_id, step.id, erasure.GONE)
         else:
-            erasure.finish_step(services.db, job.team_id, step.id, erasure.REFUSED,
+            erasure.finish_step(services.db, run.team_id, step.id, erasure.REFUSED,
                                 _why(error))
         return
-    erasure.finish_step(services.db, job.team_id, step.id, erasure.DELETED)
+    erasure.finish_step(services.db, run.team_id, step.id, erasure.DELETED)
 
 
-def sweep_thread(services: Services, job: ClaimedJob) -> None:
+def sweep_thread(services: Services, job: jobs.SweepThread, run: ClaimedJob) -> None:
     """What the app posted in the thread that no row remembers (pictures uploaded as files,
     the history a moved thread starts with, a line posted by a job that raced the erasure):
     its own replies there are deleted, and the files they carry. The card goes next."""
-    step = erasure.step(services.db, job.team_id, job.payload["step_id"])
+    step = erasure.step(services.db, run.team_id, job.step_id)
     if step is None or step.state != erasure.PENDING:
         return
-    client = services.slack_client(job.team_id)
+    client = services.slack_client(run.team_id)
     channel, root = step.target["channel"], step.target["ts"]
     try:
         bot_id = client.auth_test().get("bot_id")
@@ -130,7 +129,7 @@ def sweep_thread(services: Services, job: ClaimedJob) -> None:
             raise
         state = erasure.GONE if error.response.get("error") in (
             "thread_not_found", "message_not_found") else erasure.REFUSED
-        erasure.finish_step(services.db, job.team_id, step.id, state,
+        erasure.finish_step(services.db, run.team_id, step.id, state,
                             None if state == erasure.GONE else _why(error))
         return
     lines = files = 0
@@ -143,7 +142,7 @@ def sweep_thread(services: Services, job: ClaimedJob) -> None:
                                    file=shared["id"])
         lines += _tolerate(("message_not_found",), client.chat_delete, channel=channel,
                            ts=reply["ts"])
-    erasure.finish_step(services.db, job.team_id, step.id, erasure.DELETED,
+    erasure.finish_step(services.db, run.team_id, step.id, erasure.DELETED,
                         lines=lines, files=files)
 
 
@@ -170,17 +169,18 @@ def _tolerate(gone: tuple[str, ...], call, **kwargs) -> int:
     return 1
 
 
-def delete_provider_message(services: Services, job: ClaimedJob) -> None:
-    step = erasure.step(services.db, job.team_id, job.payload["step_id"])
+def delete_provider_message(services: Services, job: jobs.DeleteProviderMessage,
+                            run: ClaimedJob) -> None:
+    step = erasure.step(services.db, run.team_id, job.step_id)
     if step is None or step.state != erasure.PENDING:
         return
     target, sender = step.target, services.sender
     if target["provider"] == "simulator":
         # The simulator keeps nothing beyond the desk's own database.
-        erasure.finish_step(services.db, job.team_id, step.id, erasure.GONE)
+        erasure.finish_step(services.db, run.team_id, step.id, erasure.GONE)
         return
     if sender.name != target["provider"]:
-        erasure.finish_step(services.db, job.team_id, step.id, erasure.REFUSED,
+        erasure.finish_step(services.db, run.team_id, step.id, erasure.REFUSED,
                             f"the desk no longer sends through {target['provider']}; "
                             "delete it in that provider's console")
         return
@@ -189,22 +189,22 @@ def delete_provider_message(services: Services, job: ClaimedJob) -> None:
     except SendError as error:
         if not error.permanent:
             raise
-        erasure.finish_step(services.db, job.team_id, step.id, erasure.REFUSED, str(error))
+        erasure.finish_step(services.db, run.team_id, step.id, erasure.REFUSED, str(error))
         return
-    erasure.finish_step(services.db, job.team_id, step.id,
+    erasure.finish_step(services.db, run.team_id, step.id,
                         erasure.DELETED if deleted else erasure.GONE)
 
 
-def report_erasure(services: Services, job: ClaimedJob) -> None:
+def report_erasure(services: Services, job: jobs.ReportErasure, run: ClaimedJob) -> None:
     """The last job of the erasure's lane: every step before it has run (or given up)."""
-    report = erasure.report(services.db, job.team_id, job.payload["erasure_id"])
+    report = erasure.report(services.db, run.team_id, job.erasure_id)
     if report is None or report.done:
         return
     if report.requested_by:
         message = views.build_erasure_report(report)
-        services.slack_client(job.team_id).chat_postMessage(channel=report.requested_by,
+        services.slack_client(run.team_id).chat_postMessage(channel=report.requested_by,
                                                             **message)
     else:
         log.info("erasure %s finished: %s deletions refused or failed", report.erasure_id,
                  len(report.not_removed))
-    erasure.mark_done(services.db, job.team_id, report)
+    erasure.mark_done(services.db, run.team_id, report)

@@ -1,80 +1,88 @@
-"""Which function runs each outbox job kind."""
+"""Which function runs each job of the catalogue (bot/desk/jobs.py), keyed by its type.
+
+A handler is called with the decoded job (its payload, typed) and the claimed row (its
+workspace, attempts so far, whether an earlier run's outcome is unknown).
+"""
 
 from __future__ import annotations
 
-from bot.desk import (
-    consultations,
-    effects,
-    erasure,
-    groups,
-    offers,
-    privacy,
-    purge,
-    replies,
-    retention,
-    sessions,
-)
+from collections.abc import Callable
+from typing import Any
+
+from bot.desk import jobs, offers, replies, sessions
 from bot.services import Services
 from bot.worker import (
     erasure_jobs,
     media_jobs,
     purge_jobs,
+    retention_jobs,
     slack_jobs,
     sms_jobs,
     supervision_jobs,
 )
-from bot.worker.runner import Handler, RetryLater
+from bot.worker.runner import RetryLater
 from storage.outbox import ClaimedJob
 
+Handler = Callable[[Services, Any, ClaimedJob], None]
 
-def expire_offer(services: Services, job: ClaimedJob) -> None:
-    settings = services.settings_for(job.team_id)
-    answer = offers.expire_offer(services.db, settings, job.team_id, job.payload["offer_id"])
+
+def expire_offer(services: Services, job: jobs.ExpireOffer, run: ClaimedJob) -> None:
+    answer = offers.expire_offer(services.db, services.settings_for(run.team_id), run.team_id,
+                                 job.offer_id)
     services.metrics.observe_accept(answer.waited_seconds)  # an auto-answer accepts here
 
 
-def recheck_reply(services: Services, job: ClaimedJob) -> None:
-    replies.record_agent_reply(services.db, services.settings_for(job.team_id),
-                               replies.ThreadReply(**job.payload["reply"]),
-                               recheck=job.payload["recheck"])
+def recheck_reply(services: Services, job: jobs.RecheckReply, run: ClaimedJob) -> None:
+    replies.record_agent_reply(services.db, services.settings_for(run.team_id), job.reply,
+                               recheck=job.recheck)
 
 
-def expire_session(services: Services, job: ClaimedJob) -> None:
-    settings = services.settings_for(job.team_id)
-    look_again = sessions.expire_if_due(services.db, settings, job.team_id,
-                                        job.payload["interaction_id"])
+def expire_session(services: Services, job: jobs.ExpireSession, run: ClaimedJob) -> None:
+    look_again = sessions.expire_if_due(services.db, services.settings_for(run.team_id),
+                                        run.team_id,
+                                        job.interaction_id)
     if look_again is not None:
         raise RetryLater("session still active", look_again)
 
 
-HANDLERS: dict[str, Handler] = {
-    effects.POST_PREVIEW: slack_jobs.post_preview,
-    effects.UPDATE_PREVIEW: slack_jobs.update_preview,
-    effects.OPEN_THREAD: slack_jobs.open_thread,
-    effects.SYNC_TRANSCRIPT: slack_jobs.sync_transcript,
-    effects.POST_HISTORY: slack_jobs.post_history,
-    effects.RETIRE_CARD: slack_jobs.retire_card,
-    effects.UPDATE_CARD: slack_jobs.update_card,
-    effects.SHOW_DELIVERY: slack_jobs.show_delivery,
-    effects.POST_COMPOSED: slack_jobs.post_composed,
-    effects.NOTIFY_AGENT: slack_jobs.notify_agent,
-    effects.PUBLISH_HOME: slack_jobs.publish_home,
-    effects.SEND_SMS: sms_jobs.send_sms,
-    effects.EXPIRE_OFFER: expire_offer,
-    effects.RECHECK_REPLY: recheck_reply,
-    effects.EXPIRE_SESSION: expire_session,
-    effects.PROCESS_MEDIA: media_jobs.process_media,
-    effects.SPELLING_PROMPT: slack_jobs.spelling_prompt,
-    consultations.OPEN_CONSULTATION: slack_jobs.open_consultation,
-    effects.UPDATE_SUPERVISION: supervision_jobs.update_supervision,
-    effects.TELL_SUPERVISORS: supervision_jobs.tell_supervisors,
-    groups.REFRESH_GROUPS: supervision_jobs.refresh_groups,
-    purge.PURGE_WORKSPACE: purge_jobs.purge_workspace,
-    retention.PURGE_EXPIRED: retention.purge_expired,
-    privacy.DELIVER_EXPORT: erasure_jobs.deliver_export,
-    erasure.DELETE_SLACK_MESSAGE: erasure_jobs.delete_slack_message,
-    erasure.DELETE_SLACK_FILE: erasure_jobs.delete_slack_file,
-    erasure.SWEEP_THREAD: erasure_jobs.sweep_thread,
-    erasure.DELETE_PROVIDER_MESSAGE: erasure_jobs.delete_provider_message,
-    erasure.REPORT_ERASURE: erasure_jobs.report_erasure,
+HANDLERS: dict[type[jobs.OutboxJob], Handler] = {
+    jobs.PostPreview: slack_jobs.post_preview,
+    jobs.UpdatePreview: slack_jobs.update_preview,
+    jobs.ExpireOffer: expire_offer,
+    jobs.OpenThread: slack_jobs.open_thread,
+    jobs.PostHistory: slack_jobs.post_history,
+    jobs.SyncTranscript: slack_jobs.sync_transcript,
+    jobs.UpdateCard: slack_jobs.update_card,
+    jobs.RetireCard: slack_jobs.retire_card,
+    jobs.PostComposed: slack_jobs.post_composed,
+    jobs.OpenConsultation: slack_jobs.open_consultation,
+    jobs.SendSms: sms_jobs.send_sms,
+    jobs.ShowDelivery: slack_jobs.show_delivery,
+    jobs.RecheckReply: recheck_reply,
+    jobs.SpellingPrompt: slack_jobs.spelling_prompt,
+    jobs.ExpireSession: expire_session,
+    jobs.ProcessMedia: media_jobs.process_media,
+    jobs.NotifyAgent: slack_jobs.notify_agent,
+    jobs.PublishHome: slack_jobs.publish_home,
+    jobs.UpdateSupervision: supervision_jobs.update_supervision,
+    jobs.TellSupervisors: supervision_jobs.tell_supervisors,
+    jobs.RefreshGroups: supervision_jobs.refresh_groups,
+    jobs.DeliverExport: erasure_jobs.deliver_export,
+    jobs.DeleteSlackMessage: erasure_jobs.delete_slack_message,
+    jobs.DeleteSlackFile: erasure_jobs.delete_slack_file,
+    jobs.SweepThread: erasure_jobs.sweep_thread,
+    jobs.DeleteProviderMessage: erasure_jobs.delete_provider_message,
+    jobs.ReportErasure: erasure_jobs.report_erasure,
+    jobs.PurgeWorkspace: purge_jobs.purge_workspace,
+    jobs.PurgeExpired: retention_jobs.purge_expired,
 }
+
+
+def run_job(services: Services, run: ClaimedJob) -> None:
+    """Decode a claimed job and run its handler. Raises jobs.UnreadableJob for a row no
+    handler can run (a kind not in the catalogue, a payload that does not fit it)."""
+    job = jobs.decode(run.kind, run.payload)
+    handler = HANDLERS.get(type(job))
+    if handler is None:
+        raise jobs.UnreadableJob(f"no handler for job kind {run.kind}")
+    handler(services, job, run)

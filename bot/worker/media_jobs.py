@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.desk import mms
+from bot.desk import jobs, mms
 from bot.desk.messages import MediaFetchError
 from bot.media.images import MAX_BYTES, ImageRejected, process_image
 from bot.services import Services
@@ -14,8 +14,8 @@ log = logging.getLogger(__name__)
 FETCH_ATTEMPTS = 6
 
 
-def process_media(services: Services, job: ClaimedJob) -> None:
-    facts = mms.facts(services.db, job.payload["media_id"])
+def process_media(services: Services, job: jobs.ProcessMedia, run: ClaimedJob) -> None:
+    facts = mms.facts(services.db, job.media_id)
     if facts is None or facts.state != "pending":
         return
     data = mms.original_bytes(services.db, facts.id) if facts.has_original else None
@@ -23,7 +23,7 @@ def process_media(services: Services, job: ClaimedJob) -> None:
         try:
             data, content_type = services.sender.fetch_media(facts.provider_url, MAX_BYTES)
         except MediaFetchError as error:
-            if error.permanent or job.attempts >= FETCH_ATTEMPTS:
+            if error.permanent or run.attempts >= FETCH_ATTEMPTS:
                 log.warning("MMS file %s not fetched: %s", facts.id, error)
                 mms.mark_unshowable(services.db, facts.id, "failed", str(error))
                 return

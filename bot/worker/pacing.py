@@ -26,12 +26,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-# Job priorities, lower first (the outbox claims in this order too).
-CUSTOMER = 0  # a customer's message, an agent's relayed reply and its delivery state
-OFFER = 1  # previews, offers, the thread's card
-COSMETIC = 2  # supervisor cards, countdown ticks, Home tabs, counters
+from bot.desk.jobs import COSMETIC, CUSTOMER, OFFER
 
-# Tokens a priority leaves in a bucket for more urgent work.
+# Tokens a priority (bot/desk/jobs.py: lower first) leaves in a bucket for more urgent work.
 RESERVE = {CUSTOMER: 0.0, OFFER: 0.5, COSMETIC: 1.5}
 
 

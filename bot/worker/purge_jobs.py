@@ -7,7 +7,7 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.desk import audit, purge
+from bot.desk import audit, jobs, purge
 from bot.services import Services
 from bot.slack.installations import NotInstalled
 from storage.outbox import ClaimedJob
@@ -37,17 +37,17 @@ def installed_now(services: Services, team_id: str) -> bool:
         raise  # Slack unreachable or failing: decide later, not by guessing
 
 
-def purge_workspace(services: Services, job: ClaimedJob) -> None:
-    reason = job.payload.get("reason", purge.BY_UNINSTALL)
-    if reason == purge.BY_UNINSTALL and installed_now(services, job.team_id):
+def purge_workspace(services: Services, job: jobs.PurgeWorkspace, run: ClaimedJob) -> None:
+    reason = job.reason
+    if reason == purge.BY_UNINSTALL and installed_now(services, run.team_id):
         # The store's save cancels this job on a reinstall; this catches a job already
         # claimed then, and a single-token desk's reinstall (no store to tell us).
         with services.db.transaction() as s:
-            audit.record(s, job.team_id, None, purge.PURGE_CANCELLED, "workspace data",
+            audit.record(s, run.team_id, None, purge.PURGE_CANCELLED, "workspace data",
                          old=None, new=None, reason="installed again")
         log.info("purge of workspace %s called off: the app is installed there again",
-                 job.team_id)
+                 run.team_id)
         return
-    deleted = purge.purge(services.db, job.team_id, reason=reason)
-    log.info("purged workspace %s (%s): %s rows deleted", job.team_id, reason,
+    deleted = purge.purge(services.db, run.team_id, reason=reason)
+    log.info("purged workspace %s (%s): %s rows deleted", run.team_id, reason,
              sum(deleted.values()))

@@ -1,7 +1,10 @@
 """The outbox worker: claims due jobs, runs them, retries with backoff.
 
 It wakes at once when a job is committed in this process (so the happy path never waits
-for a poll) and polls once a second for jobs other instances wrote and for timers.
+for a poll) and polls once a second for jobs other instances wrote and for timers. A job
+that redraws (bot/desk/jobs.py: a card, a preview, a Home tab) is skipped when a later one
+with its coalescing key waits right behind it: that one draws the newer state
+(storage.outbox.superseded).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TypeVar
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError
 
+from bot.desk.jobs import CATALOGUE, UnreadableJob
 from bot.logs import log_context
 from bot.services import Services
 from bot.slack.installations import NotInstalled
@@ -28,7 +32,7 @@ from storage.outbox import ClaimedJob
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Services, ClaimedJob], None]
+RunJob = Callable[[Services, ClaimedJob], None]  # bot.worker.handlers.run_job
 MAX_ATTEMPTS = 12
 POLL_SECONDS = 1.0
 WRITE_DOWN_PATIENCE = 45.0  # under the 60 s lease of outbox.claim: no one else runs the job
@@ -72,12 +76,13 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Worker:
-    def __init__(self, services: Services, handlers: dict[str, Handler], threads: int = 4,
+    def __init__(self, services: Services, run_job: RunJob, threads: int = 4,
                  retry_backoff: Callable[[int], timedelta] | None = None):
-        """`retry_backoff(attempts)`: how long a failed job waits before its next attempt
+        """`run_job(services, job)` runs one claimed job (its handler raises to retry).
+        `retry_backoff(attempts)`: how long a failed job waits before its next attempt
         (default `backoff`; tests pass a short one so a retry is not a wait of seconds)."""
         self.services = services
-        self.handlers = handlers
+        self.run_job = run_job
         self.threads = threads
         self.retry_backoff = retry_backoff
         self._wake = threading.Condition()
@@ -154,14 +159,19 @@ class Worker:
 
     def _run(self, job: ClaimedJob) -> None:
         db = self.services.db
-        handler = self.handlers.get(job.kind)
-        if handler is None:
-            outbox.give_up(db, job.id, f"no handler for job kind {job.kind}")
-            log.error("no handler for job kind %s (job %s)", job.kind, job.id)
-            return
         try:
             with running_job(job.team_id, job.priority, job.id):
-                handler(self.services, job)
+                if self._redraws(job) and outbox.superseded(db, job):
+                    log.debug("job %s (%s) skipped: a later one draws the newer state",
+                              job.id, job.kind)
+                else:
+                    self.run_job(self.services, job)
+        except UnreadableJob as error:
+            # A row no version of this code can run (written by a newer one, or by hand):
+            # retrying cannot help, and the reason stays on the row.
+            log.error("job %s (%s) cannot run: %s", job.id, job.kind, error)
+            self._write_down(outbox.give_up, db, job.id, str(error))
+            return
         except RetryLater as wait:
             self._write_down(outbox.retry_at, db, job.id, str(wait), wait.at,
                              count_attempt=False)
@@ -188,6 +198,11 @@ class Worker:
             self._failed(job, f"{error.__class__.__name__}: {error}")
             return
         self._write_down(outbox.complete, db, job.id)
+
+    @staticmethod
+    def _redraws(job: ClaimedJob) -> bool:
+        kind = CATALOGUE.get(job.kind)
+        return kind is not None and kind.REDRAWS
 
     def _write_down(self, outcome: Callable[..., None], *args, **kwargs) -> None:
         """Record how a job went, waiting out a brief database outage: the job is still

@@ -13,13 +13,14 @@ from bot.desk import (
     admin_settings,
     agents,
     contacts_directory,
+    jobs,
     outbound,
     redaction,
     spelling,
     supervision,
     timeline,
 )
-from bot.desk.lifecycle import DONE, OFFER_PENDING
+from bot.desk.lifecycle import AUTO_ANSWER, DONE, OFFER_PENDING, TRANSFER
 from bot.services import Services
 from bot.slack import directory, problems
 from bot.slack.mrkdwn import escape
@@ -41,7 +42,7 @@ from bot.slack.views.transfer import build_consultation_message
 from bot.spelling import checker
 from bot.worker.posted_once import EarlierPosts, posted_earlier, tagged
 from bot.worker.runner import RetryLater, write_down
-from storage import queries
+from storage import outbox, queries
 from storage.models import Interaction, Offer, utcnow
 from storage.outbox import ClaimedJob
 from storage.queries import MediaItem
@@ -70,11 +71,11 @@ def _preview_data(services: Services, settings: Settings, offer: Offer,
         case_data=interaction.case_data or {},
         thread_link=link,
         pictures=view.pictures,
-        transfer_from=offer.from_user_id if offer.kind == "transfer" else None,
+        transfer_from=offer.from_user_id if offer.kind == TRANSFER else None,
         transfer_reason=offer.reason,
         transcript=tuple((d, redaction.shown(text, settings)) for d, text
                          in queries.transcript(services.db, interaction.id))
-        if offer.kind == "transfer" else (),
+        if offer.kind == TRANSFER else (),
         **_auto_answer(settings, offer, interaction.queue),
         case_links=settings.case_links,
         activity=_activity(services, settings, interaction),
@@ -88,7 +89,7 @@ def _activity(services: Services, settings: Settings,
 
 
 def _auto_answer(settings: Settings, offer: Offer, queue: str) -> dict:
-    if offer.kind != "auto":
+    if offer.kind != AUTO_ANSWER:
         return {}
     rule = settings.auto_answer_for(offer.agent_user_id, settings.queue_named(queue))
     seconds = max(0, round((offer.expires_at - utcnow()).total_seconds()))
@@ -104,14 +105,14 @@ def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
         return None  # the preview still says it was accepted, just without the link
 
 
-def post_preview(services: Services, job: ClaimedJob) -> None:
-    settings = services.settings_for(job.team_id)
-    offer = queries.offer(services.db, job.payload["offer_id"])
+def post_preview(services: Services, job: jobs.PostPreview, run: ClaimedJob) -> None:
+    offer = queries.offer(services.db, job.offer_id)
     if offer.preview_ts or offer.state != OFFER_PENDING:
         return
-    client = services.slack_client(job.team_id)
+    settings = services.settings_for(run.team_id)
+    client = services.slack_client(run.team_id)
     key = f"offer:{offer.id}"
-    if job.outcome_unknown and (found := posted_earlier(client, offer.agent_user_id, key)):
+    if run.outcome_unknown and (found := posted_earlier(client, offer.agent_user_id, key)):
         write_down(queries.remember_preview, services.db, offer.id, *found)
         return
     message = tagged(build_preview(_preview_data(services, settings, offer, client)), key)
@@ -120,17 +121,17 @@ def post_preview(services: Services, job: ClaimedJob) -> None:
                response["ts"])
 
 
-def update_preview(services: Services, job: ClaimedJob) -> None:
-    settings = services.settings_for(job.team_id)
-    offer = queries.offer(services.db, job.payload["offer_id"])
+def update_preview(services: Services, job: jobs.UpdatePreview, run: ClaimedJob) -> None:
+    offer = queries.offer(services.db, job.offer_id)
     if not offer.preview_ts:
         if offer.state == OFFER_PENDING:
             # A countdown tick runs outside the interaction's lane and can come before the
             # preview's ts is written down: look again shortly, while the offer lasts.
             raise RetryLater("preview not posted yet", utcnow() + timedelta(seconds=1))
         return  # never shown (it ended before Slack could be reached): nothing to correct
-    client = services.slack_client(job.team_id)
-    message = build_preview(_preview_data(services, settings, offer, client))
+    client = services.slack_client(run.team_id)
+    message = build_preview(_preview_data(services, services.settings_for(run.team_id), offer,
+                                          client))
     client.chat_update(channel=offer.preview_channel, ts=offer.preview_ts, **message)
 
 
@@ -157,16 +158,16 @@ def _card_data(services: Services, settings: Settings, interaction_id: int) -> C
     )
 
 
-def open_thread(services: Services, job: ClaimedJob) -> None:
-    settings = services.settings_for(job.team_id)
-    interaction_id = job.payload["interaction_id"]
+def open_thread(services: Services, job: jobs.OpenThread, run: ClaimedJob) -> None:
+    interaction_id = job.interaction_id
     interaction = queries.interaction_view(services.db, interaction_id).interaction
     if interaction.thread_ts:
         return
+    settings = services.settings_for(run.team_id)
     channel = interaction.desk_channel or settings.desk_channel
-    client = services.slack_client(job.team_id)
+    client = services.slack_client(run.team_id)
     key = f"card:{interaction_id}"
-    if job.outcome_unknown and (found := posted_earlier(client, channel, key)):
+    if run.outcome_unknown and (found := posted_earlier(client, channel, key)):
         write_down(queries.remember_thread, services.db, interaction_id, *found)
         return
     card = tagged(build_card(_card_data(services, settings, interaction_id)), key)
@@ -185,32 +186,30 @@ def open_thread(services: Services, job: ClaimedJob) -> None:
                response["ts"])
 
 
-def update_card(services: Services, job: ClaimedJob) -> None:
-    settings = services.settings_for(job.team_id)
-    if queries.later_job_waiting(services.db, job.id, job.kind, job.lane):
-        return  # a later redraw of this card is queued behind: it shows the newer state
-    interaction = queries.interaction_view(services.db, job.payload["interaction_id"]).interaction
+def update_card(services: Services, job: jobs.UpdateCard, run: ClaimedJob) -> None:
+    interaction = queries.interaction_view(services.db, job.interaction_id).interaction
     if not interaction.thread_ts:
-        if queries.thread_opening(services.db, interaction.id):
+        opening = jobs.OpenThread(interaction.id)
+        if outbox.still_to_run(services.db, opening.KIND, opening.lane):
             # The card has its own lane: its thread may still be on the way. Draw it once
             # the thread is there, or the change would never show.
             raise RetryLater("thread not opened yet", utcnow() + timedelta(seconds=1))
         return
-    card = build_card(_card_data(services, settings, interaction.id))
-    services.slack_client(job.team_id).chat_update(
+    card = build_card(_card_data(services, services.settings_for(run.team_id), interaction.id))
+    services.slack_client(run.team_id).chat_update(
         channel=interaction.desk_channel, ts=interaction.thread_ts, **card)
 
 
-def sync_transcript(services: Services, job: ClaimedJob) -> None:
+def sync_transcript(services: Services, job: jobs.SyncTranscript, run: ClaimedJob) -> None:
     """Post every transcript line not yet in the thread, oldest first, remembering each."""
-    settings = services.settings_for(job.team_id)
-    view = queries.interaction_view(services.db, job.payload["interaction_id"])
+    settings = services.settings_for(run.team_id)
+    view = queries.interaction_view(services.db, job.interaction_id)
     interaction, contact = view.interaction, view.contact
     if not interaction.thread_ts:
         return  # not accepted yet: the lines are posted when the thread opens
-    client = services.slack_client(job.team_id)
+    client = services.slack_client(run.team_id)
     channel, thread_ts = interaction.desk_channel, interaction.thread_ts
-    earlier = EarlierPosts(client, channel, rerun=job.outcome_unknown,
+    earlier = EarlierPosts(client, channel, rerun=run.outcome_unknown,
                            thread_ts=thread_ts)
 
     def post(line: dict, key: str) -> str:
@@ -261,12 +260,16 @@ def _post_media(services: Services, client: WebClient, channel: str, thread_ts: 
     write_down(queries.remember_posted_media, services.db, media.id, response["ts"])
 
 
-def show_delivery(services: Services, job: ClaimedJob) -> None:
-    message = queries.message(services.db, job.payload["message_id"])
+def show_delivery(services: Services, job: jobs.ShowDelivery, run: ClaimedJob) -> None:
+    _show_delivery(services, run.team_id, job.message_id)
+
+
+def _show_delivery(services: Services, team_id: str, message_id: int) -> None:
+    message = queries.message(services.db, message_id)
     wanted = DELIVERY_REACTIONS.get(message.delivery_state)
     if not message.slack_ts or wanted is None or wanted == message.delivery_shown:
         return
-    client = services.slack_client(job.team_id)
+    client = services.slack_client(team_id)
     if message.delivery_shown:
         _ignore(("no_reaction",), client.reactions_remove, channel=message.slack_channel,
                 timestamp=message.slack_ts, name=message.delivery_shown)
@@ -289,28 +292,27 @@ def _ignore(errors: tuple[str, ...], call, **kwargs) -> None:
 EPHEMERAL_UNDELIVERABLE = problems.CHANNEL_PROBLEMS | {"user_not_in_channel"}
 
 
-def notify_agent(services: Services, job: ClaimedJob) -> None:
-    p = job.payload
-    client = services.slack_client(job.team_id)
-    if p.get("channel"):
+def notify_agent(services: Services, job: jobs.NotifyAgent, run: ClaimedJob) -> None:
+    client = services.slack_client(run.team_id)
+    if job.channel:
         try:
-            client.chat_postEphemeral(channel=p["channel"], user=p["user_id"], text=p["text"],
-                                      thread_ts=p.get("thread_ts"))
+            client.chat_postEphemeral(channel=job.channel, user=job.user_id, text=job.text,
+                                      thread_ts=job.thread_ts)
             return
         except SlackApiError as error:
             code = error.response.get("error")
             if code not in EPHEMERAL_UNDELIVERABLE:
                 raise
             log.info("an ephemeral for %s in %s was refused (%s): sent to their DM instead",
-                     p["user_id"], p["channel"], code)
-    client.chat_postMessage(channel=p["user_id"], text=p["text"])
+                     job.user_id, job.channel, code)
+    client.chat_postMessage(channel=job.user_id, text=job.text)
 
 
-def publish_home(services: Services, job: ClaimedJob) -> None:
-    settings = services.settings_for(job.team_id)
-    user_id = job.payload["user_id"]
-    desk = agents.agent_desk(services.db, job.team_id, user_id, settings)
-    client = services.slack_client(job.team_id)
+def publish_home(services: Services, job: jobs.PublishHome, run: ClaimedJob) -> None:
+    settings = services.settings_for(run.team_id)
+    user_id = job.user_id
+    desk = agents.agent_desk(services.db, run.team_id, user_id, settings)
+    client = services.slack_client(run.team_id)
     labels, links = {}, {}
     for interaction in desk.in_progress:
         view = queries.interaction_view(services.db, interaction.id)
@@ -320,27 +322,26 @@ def publish_home(services: Services, job: ClaimedJob) -> None:
             if link:
                 links[interaction.id] = link
     # Supervisors and admins also see the queues; agents only what they may use.
-    overview = supervision.home_overview(services.db, settings, job.team_id, user_id)
-    prefs = spelling.current_preferences(services.db, settings, job.team_id, user_id)
+    overview = supervision.home_overview(services.db, settings, run.team_id, user_id)
+    prefs = spelling.current_preferences(services.db, settings, run.team_id, user_id)
     choice = SpellingChoice(prefs.enabled, prefs.language, tuple(checker.languages()))
     view = build_home(desk, simulator_url=services.simulator_url, labels=labels, links=links,
                       queues=overview, now=utcnow(), spelling=choice,
                       contacts=contacts_directory.may_view(services.db, settings,
-                                                           job.team_id, user_id),
-                      new_sms=outbound.may_send(services.db, settings, job.team_id,
+                                                           run.team_id, user_id),
+                      new_sms=outbound.may_send(services.db, settings, run.team_id,
                                                 user_id),
                       admin=admin_settings.is_admin(services.db, settings,
-                                                    job.team_id, user_id))
+                                                    run.team_id, user_id))
     client.views_publish(user_id=user_id, view=view)
 
 
-def open_consultation(services: Services, job: ClaimedJob) -> None:
+def open_consultation(services: Services, job: jobs.OpenConsultation, run: ClaimedJob) -> None:
     """A group DM of the two agents and the app, with the transcript and a transfer button."""
-    settings = services.settings_for(job.team_id)
-    p = job.payload
-    view = queries.interaction_view(services.db, p["interaction_id"])
-    client = services.slack_client(job.team_id)
-    channel = client.conversations_open(users=f"{p['from_user']},{p['colleague']}")
+    settings = services.settings_for(run.team_id)
+    view = queries.interaction_view(services.db, job.interaction_id)
+    client = services.slack_client(run.team_id)
+    channel = client.conversations_open(users=f"{job.from_user},{job.colleague}")
     link = None
     if view.interaction.thread_ts:
         link = _permalink(client, view.interaction.desk_channel, view.interaction.thread_ts)
@@ -348,22 +349,22 @@ def open_consultation(services: Services, job: ClaimedJob) -> None:
              + redaction.shown(text, settings)
              for d, text in queries.transcript(services.db, view.interaction.id)]
     message = build_consultation_message(
-        view.interaction.id, p["from_user"], p["colleague"],
+        view.interaction.id, job.from_user, job.colleague,
         escape(contact_label(view.contact.name, view.contact.phone)), link,
         quoted("\n".join(lines), 2600))
     client.chat_postMessage(channel=channel["channel"]["id"], **message)
 
 
-def post_composed(services: Services, job: ClaimedJob) -> None:
+def post_composed(services: Services, job: jobs.PostComposed, run: ClaimedJob) -> None:
     """A reply from the compose modal, in the thread under the agent's name; then its
     delivery mark (the send may already have happened: the SMS has its own lane)."""
-    message = queries.message(services.db, job.payload["message_id"])
-    client = services.slack_client(job.team_id)
+    message = queries.message(services.db, job.message_id)
+    client = services.slack_client(run.team_id)
     if not message.slack_ts:
         interaction = queries.interaction_view(services.db, message.interaction_id).interaction
         if not interaction.thread_ts:
             return  # no thread to show it in (the card was never posted)
-        name = directory.display_name(client, job.team_id, message.author_user_id)
+        name = directory.display_name(client, run.team_id, message.author_user_id)
         line = build_composed_line(None if name == message.author_user_id else name,
                                    message.author_user_id, message.body, message.created_at,
                                    via="New SMS" if interaction.direction == "outbound"
@@ -372,23 +373,23 @@ def post_composed(services: Services, job: ClaimedJob) -> None:
                                            thread_ts=interaction.thread_ts, **line)
         write_down(queries.remember_posted_message, services.db, message.id,
                    response["channel"], response["ts"])
-    show_delivery(services, job)
+    _show_delivery(services, run.team_id, job.message_id)
 
 
-def spelling_prompt(services: Services, job: ClaimedJob) -> None:
-    message = queries.message(services.db, job.payload["message_id"])
+def spelling_prompt(services: Services, job: jobs.SpellingPrompt, run: ClaimedJob) -> None:
+    message = queries.message(services.db, job.message_id)
     interaction = queries.interaction_view(services.db, message.interaction_id).interaction
     flags = (message.spelling_flags or {}).get("flags", [])
-    prompt = build_spelling_prompt(message.id, flags, held=job.payload["held"])
-    services.slack_client(job.team_id).chat_postEphemeral(
+    prompt = build_spelling_prompt(message.id, flags, held=job.held)
+    services.slack_client(run.team_id).chat_postEphemeral(
         channel=message.slack_channel or interaction.desk_channel,
         user=message.author_user_id, thread_ts=interaction.thread_ts, **prompt)
 
 
-def post_history(services: Services, job: ClaimedJob) -> None:
+def post_history(services: Services, job: jobs.PostHistory, run: ClaimedJob) -> None:
     """A thread that moved to a new holder's DM starts with the conversation so far."""
-    settings = services.settings_for(job.team_id)
-    view = queries.interaction_view(services.db, job.payload["interaction_id"])
+    settings = services.settings_for(run.team_id)
+    view = queries.interaction_view(services.db, job.interaction_id)
     interaction = view.interaction
     if not interaction.thread_ts:
         return
@@ -397,11 +398,10 @@ def post_history(services: Services, job: ClaimedJob) -> None:
         [(d, author, redaction.shown(text, settings), at) for d, author, text, at
          in queries.conversation_so_far(services.db, interaction.id)],
         queries.previous_holder(services.db, interaction.id))
-    services.slack_client(job.team_id).chat_postMessage(
+    services.slack_client(run.team_id).chat_postMessage(
         channel=interaction.desk_channel, thread_ts=interaction.thread_ts, **message)
 
 
-def retire_card(services: Services, job: ClaimedJob) -> None:
-    p = job.payload
-    services.slack_client(job.team_id).chat_update(
-        channel=p["channel"], ts=p["ts"], **build_moved_card(p["new_holder"]))
+def retire_card(services: Services, job: jobs.RetireCard, run: ClaimedJob) -> None:
+    services.slack_client(run.team_id).chat_update(
+        channel=job.channel, ts=job.ts, **build_moved_card(job.new_holder))

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from slack_sdk.errors import SlackApiError
 
-from bot.desk import replies
+from bot.desk import jobs, replies
 from bot.desk.messages import SendError
 from bot.services import Services
 from bot.slack.mrkdwn import mentioned_user_ids, to_plain_text
@@ -37,12 +37,12 @@ def _names(services: Services, team_id: str, slack_text: str) -> dict[str, str]:
     return names
 
 
-def send_sms(services: Services, job: ClaimedJob) -> None:
-    message = queries.message(services.db, job.payload["message_id"])
+def send_sms(services: Services, job: jobs.SendSms, run: ClaimedJob) -> None:
+    message = queries.message(services.db, job.message_id)
     if message.provider_sid or message.delivery_state in ("failed", "delivered"):
         return  # already sent (or given up): a second run must not text the customer twice
     if message.slack_text is not None:
-        names = _names(services, job.team_id, message.slack_text)
+        names = _names(services, run.team_id, message.slack_text)
         body = to_plain_text(message.slack_text, lambda uid: names.get(uid, "a colleague"))
     else:
         body = message.body
@@ -57,12 +57,12 @@ def send_sms(services: Services, job: ClaimedJob) -> None:
                 body=message.body,  # what the earlier try sent
                 since=message.created_at - LOOKUP_MARGIN)
         except SendError as error:
-            if job.attempts >= SEND_ATTEMPTS:
+            if run.attempts >= SEND_ATTEMPTS:
                 replies.record_send_gave_up(services.db, message.id, str(error))
                 return
             replies.record_send_retry(services.db, message.id, str(error))
             raise
-        if replies.adopt_earlier_send(services.db, services.settings_for(job.team_id),
+        if replies.adopt_earlier_send(services.db, services.settings_for(run.team_id),
                                       message.id, taken):
             log.info("SMS %s was taken by the provider on an earlier try", message.id)
             return
@@ -71,14 +71,14 @@ def send_sms(services: Services, job: ClaimedJob) -> None:
         result = services.sender.send(from_number=message.from_number,
                                       to_number=message.to_number, body=body)
     except SendError as error:
-        final = error.permanent or job.attempts >= SEND_ATTEMPTS
+        final = error.permanent or run.attempts >= SEND_ATTEMPTS
         services.metrics.send_failures.labels(services.sender.name, str(final).lower()).inc()
         if error.permanent:
             log.warning("SMS %s not sent: %s", message.id, error)
             replies.record_send_failure(services.db, message.id, str(error), code=error.code)
             return
         if final:
-            log.warning("SMS %s not sent after %s tries: %s", message.id, job.attempts, error)
+            log.warning("SMS %s not sent after %s tries: %s", message.id, run.attempts, error)
             replies.record_send_gave_up(services.db, message.id, str(error))
             return
         replies.record_send_retry(services.db, message.id, str(error))
@@ -86,5 +86,5 @@ def send_sms(services: Services, job: ClaimedJob) -> None:
     services.metrics.replies_relayed.labels(services.sender.name).inc()
     log.info("SMS %s sent to %s as %s", message.id, message.to_number, result.provider_sid,
              extra={"interaction_id": message.interaction_id})
-    replies.record_send_result(services.db, services.settings_for(job.team_id), message.id,
+    replies.record_send_result(services.db, services.settings_for(run.team_id), message.id,
                                result)

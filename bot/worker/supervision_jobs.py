@@ -8,7 +8,7 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.desk import groups, supervision, timeline
+from bot.desk import groups, jobs, supervision, timeline
 from bot.services import Services
 from bot.slack.views.supervision import SupervisionCardData, build_supervision_card
 from bot.worker.runner import RetryLater, write_down
@@ -49,13 +49,12 @@ def _post(client: WebClient, channel: str, message: dict) -> dict:
         return client.chat_postMessage(channel=channel, **message)
 
 
-def update_supervision(services: Services, job: ClaimedJob) -> None:
+def update_supervision(services: Services, job: jobs.UpdateSupervision, run: ClaimedJob
+                       ) -> None:
     """Post the card the first time, then edit that same message: one message per interaction."""
-    if queries.later_job_waiting(services.db, job.id, job.kind, job.lane):
-        return  # a later update of this card is queued: it shows the newer state
-    interaction_id = job.payload["interaction_id"]
-    channel, ts, card, wanted = _card(services, job.team_id, interaction_id)
-    client = services.slack_client(job.team_id)
+    interaction_id = job.interaction_id
+    channel, ts, card, wanted = _card(services, run.team_id, interaction_id)
+    client = services.slack_client(run.team_id)
     if channel and ts:
         try:
             client.chat_update(channel=channel, ts=ts, **card)
@@ -71,24 +70,24 @@ def update_supervision(services: Services, job: ClaimedJob) -> None:
                response["channel"], response["ts"])
 
 
-def tell_supervisors(services: Services, job: ClaimedJob) -> None:
+def tell_supervisors(services: Services, job: jobs.TellSupervisors, run: ClaimedJob) -> None:
     """In the queue's supervisor channel; with none, a DM to each supervisor."""
-    settings = services.settings_for(job.team_id)
-    queue = settings.queue_named(job.payload["queue"])
-    text = job.payload["text"]
+    queue = services.settings_for(run.team_id).queue_named(job.queue)
+    text = job.text
     if queue.supervisor_channel:
-        _post(services.slack_client(job.team_id), queue.supervisor_channel, {"text": text})
+        _post(services.slack_client(run.team_id), queue.supervisor_channel, {"text": text})
         return
-    told = supervision.tell_supervisors_directly(services.db, settings, job.team_id,
+    told = supervision.tell_supervisors_directly(services.db, services.settings_for(run.team_id),
+                                                  run.team_id,
                                                  text)
     if not told:
         log.warning("queue %s has no supervisor channel and no supervisors to tell: %s",
                     queue.name, text)
 
 
-def refresh_groups(services: Services, job: ClaimedJob) -> None:
+def refresh_groups(services: Services, job: jobs.RefreshGroups, run: ClaimedJob) -> None:
     """Read the named user groups into the cache; then run again in REFRESH_EVERY."""
-    client = services.slack_client(job.team_id)
+    client = services.slack_client(run.team_id)
 
     def members_of(group_id: str) -> list[str] | None:
         try:
@@ -102,7 +101,7 @@ def refresh_groups(services: Services, job: ClaimedJob) -> None:
             # failure keeps the members last read until the next refresh.
             return [] if reason == "no_such_subteam" else None
 
-    groups.refresh_groups(services.db, services.settings_for(job.team_id), job.team_id,
-                         members_of)
+    groups.refresh_groups(services.db, services.settings_for(run.team_id), run.team_id,
+                          members_of)
     raise RetryLater("user groups refreshed", utcnow() + groups.REFRESH_EVERY)
 
