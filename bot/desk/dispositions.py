@@ -1,7 +1,7 @@
 """Disposition codes: how an interaction ended, chosen from the codes in the settings.
 
 The holding agent, a supervisor or an admin may set (or correct) it. With mandatory
-dispositions, Done waits for a code (`replies._close` records `done_requested_by`); setting
+dispositions, Done waits for a code (`replies.close` records `done_requested_by`); setting
 the code then closes the interaction in the same transaction, through the lifecycle.
 """
 
@@ -106,7 +106,7 @@ def set_disposition(db: Database, settings: Settings, team_id: str, interaction_
         # a code that cross each other still close the interaction.
         s.refresh(interaction)
         if _waiting_for_code(interaction):
-            outcome = replies._close(s, settings, interaction, interaction.done_requested_by,
+            outcome = replies.close(s, settings, interaction, interaction.done_requested_by,
                                      reason=CLOSED_BY_CODE)
             if outcome is replies.DoneOutcome.CLOSED:
                 return DispositionOutcome.SET_AND_CLOSED

@@ -1,5 +1,5 @@
 """What an agent wrote in a desk thread, as the Slack event said it: the input of relaying a
-reply (bot/desk/replies.py), and the payload of the job that looks at it again."""
+reply (bot/desk/replies/intake.py), and the payload of the job that looks at it again."""
 
 from __future__ import annotations
 

@@ -1,0 +1,203 @@
+"""Delivery of an agent's reply: what the provider answered (sent, refused, retrying, gave
+up), the delivery reports that follow, and Retry on a failed one."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import select, update
+
+from bot.config import Settings
+from bot.desk import effects, opt_outs, timeline
+from bot.desk.lifecycle import ACCEPTED, delivery_moves_forward
+from bot.desk.messages import DeliveryStatus, SendResult
+from bot.desk.replies.closing import REPLY_SENT, DoneOutcome, close
+from bot.desk.segments import count_segments
+from storage.db import Database
+from storage.models import Interaction, Message
+
+# The provider failed a try and another follows: what the agent sees on the reply meanwhile.
+RETRYING = "retrying"
+
+
+def save_plain_body(db: Database, message_id: int, body: str, provider: str) -> None:
+    """Keep exactly what goes to the phone before it goes (store first)."""
+    with db.transaction() as s:
+        message = s.get(Message, message_id)
+        message.body = body
+        message.provider = provider
+        if message.delivery_state != RETRYING:  # the agent keeps seeing "retrying"
+            message.delivery_state = "sending"
+
+
+def record_send_result(db: Database, settings: Settings, message_id: int,
+                       result: SendResult) -> None:
+    with db.transaction() as s:
+        message = s.get(Message, message_id)
+        message.provider_sid = result.provider_sid
+        if delivery_moves_forward(message.delivery_state, result.status):
+            message.delivery_state = result.status
+        interaction = s.get(Interaction, message.interaction_id)
+        # What the reply cost, so the agent learns when a message runs to several parts.
+        report = count_segments(message.body)
+        message.segments = result.segments or report.segments
+        timeline.record(s, message.team_id, interaction.id, timeline.SENT,
+                        actor=message.author_user_id,
+                        detail=f"{message.segments} {report.encoding}")
+        effects.show_delivery(s, message.team_id, message.id, interaction.id)
+        if interaction.mode == "page" and message.author_user_id is not None:
+            # (The desk's own help reply, with no author, answers no agent's conversation.)
+            # Page mode: one reply answers the customer, so sending it ends the interaction
+            # (or, with mandatory dispositions, asks for the code that lets it end).
+            asked_before = interaction.done_requested_by is not None
+            outcome = close(s, settings, interaction, message.author_user_id,
+                             reason=REPLY_SENT)
+            if outcome is DoneOutcome.NEEDS_DISPOSITION and not asked_before:
+                effects.notify_agent(
+                    s, message.team_id, message.author_user_id,
+                    "Your reply was sent. Set a disposition code (card menu > Disposition "
+                    "code) to close this interaction.",
+                    channel=interaction.desk_channel, thread_ts=interaction.thread_ts)
+
+
+OPTED_OUT_REFUSAL = ("the customer opted out (texted STOP), so nothing can be sent to them "
+                     "from this number until they text START")
+
+
+def refuse_if_opted_out(db: Database, message_id: int) -> bool:
+    """Checked just before the provider is asked: an opt-out that arrived while the reply
+    waited still stops it. True when the message was refused (and marked failed)."""
+    with db.transaction() as s:
+        message = s.get(Message, message_id)
+        if not opt_outs.is_opted_out(s, message.team_id, message.to_number,
+                                     message.from_number):
+            return False
+    record_send_failure(db, message_id, OPTED_OUT_REFUSAL)
+    return True
+
+
+def record_send_failure(db: Database, message_id: int, error: str,
+                        code: str | None = None) -> None:
+    with db.transaction() as s:
+        message = s.get(Message, message_id)
+        if code == opt_outs.PROVIDER_OPTED_OUT:
+            # The provider knows of an opt-out we missed (say, from before the desk existed).
+            opt_outs.opt_out(s, message.team_id, message.to_number, message.from_number,
+                             source=f"provider error {code}")
+            timeline.record(s, message.team_id, message.interaction_id, timeline.OPTED_OUT,
+                            detail=f"the provider reports error {code}")
+            effects.update_card(s, message.team_id, message.interaction_id)
+        message.delivery_state = "failed"
+        message.error = error[:300]
+        timeline.record(s, message.team_id, message.interaction_id, timeline.SEND_FAILED,
+                        actor=message.author_user_id, detail=error)
+        effects.show_delivery(s, message.team_id, message.id, message.interaction_id)
+        effects.sync_transcript(s, message.team_id, message.interaction_id)
+
+
+def adopt_earlier_send(db: Database, settings: Settings, message_id: int,
+                       taken: list[SendResult]) -> bool:
+    """The provider's SMS that an earlier, unanswered try of this reply produced: the first
+    of `taken` that no other message is already known by. True when one was found (and
+    recorded as this reply's send)."""
+    with db.transaction() as s:
+        message = s.get(Message, message_id)
+        known = set(s.scalars(select(Message.provider_sid).where(
+            Message.provider == message.provider,
+            Message.provider_sid.in_([t.provider_sid for t in taken])))) if taken else set()
+    for result in taken:
+        if result.provider_sid not in known:
+            record_send_result(db, settings, message_id, result)
+            return True
+    return False
+
+
+def record_send_retry(db: Database, message_id: int, error: str) -> None:
+    """The provider failed this send and it will be tried again: the agent sees "retrying"
+    on the reply (and once, in the thread, why), so a slow outage is never a silent wait."""
+    with db.transaction() as s:
+        message = s.get(Message, message_id)
+        first = message.delivery_state != RETRYING
+        message.delivery_state = RETRYING
+        message.error = error[:300]
+        if first:
+            timeline.record(s, message.team_id, message.interaction_id,
+                            timeline.SEND_RETRYING, actor=message.author_user_id,
+                            detail=error)
+            effects.sync_transcript(s, message.team_id, message.interaction_id)
+        effects.show_delivery(s, message.team_id, message.id, message.interaction_id)
+
+
+def record_send_gave_up(db: Database, message_id: int, error: str) -> None:
+    """Every try failed (the provider stayed down): failed, with a Retry button in the
+    thread. Retrying may still help, unlike a permanent refusal (record_send_failure)."""
+    with db.transaction() as s:
+        message = s.get(Message, message_id)
+        message.delivery_state = "failed"
+        message.error = error[:300]
+        timeline.record(s, message.team_id, message.interaction_id, timeline.SEND_GAVE_UP,
+                        actor=message.author_user_id, detail=f"{message.id}|{error}")
+        effects.show_delivery(s, message.team_id, message.id, message.interaction_id)
+        effects.sync_transcript(s, message.team_id, message.interaction_id)
+
+
+class ResendOutcome(enum.Enum):
+    SENDING = "sending"  # back to pending, a send job is committed
+    NOT_FAILED = "not_failed"  # sent meanwhile, or a Retry already took it (told so)
+    REFUSED = "refused"  # not the clicker's interaction, or it is no longer open (told why)
+
+
+def resend_failed_reply(db: Database, team_id: str, message_id: int,
+                        user_id: str) -> ResendOutcome:
+    """Retry on a failed reply: send it once more. Conditional, like a transition: two
+    clicks (or two instances) move it from failed to pending once, so the phone gets it once."""
+    with db.transaction() as s:
+        message = s.get(Message, message_id)
+        if message is None or message.team_id != team_id or message.direction != "outbound":
+            return ResendOutcome.REFUSED
+        interaction = s.get(Interaction, message.interaction_id)
+        where = dict(channel=interaction.desk_channel, thread_ts=interaction.thread_ts)
+        if interaction.agent_user_id != user_id or interaction.state != ACCEPTED:
+            why = (f"Only <@{interaction.agent_user_id}>, who holds this interaction, can "
+                   "send the reply again." if interaction.agent_user_id != user_id else
+                   "This interaction is no longer open for messaging, so the reply was not "
+                   "sent again.")
+            effects.notify_agent(s, team_id, user_id, why, **where)
+            return ResendOutcome.REFUSED
+        moved = s.execute(
+            update(Message)
+            .where(Message.id == message.id, Message.delivery_state == "failed",
+                   Message.provider_sid.is_(None))
+            .values(delivery_state="pending", error=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount == 1
+        if not moved:
+            effects.notify_agent(s, team_id, user_id,
+                                 "This reply is already being sent again (or was sent).",
+                                 **where)
+            return ResendOutcome.NOT_FAILED
+        timeline.record(s, team_id, interaction.id, timeline.RESEND_REQUESTED, actor=user_id)
+        effects.sync_transcript(s, team_id, interaction.id)
+        effects.show_delivery(s, team_id, message.id, interaction.id)
+        effects.send_sms(s, team_id, message.id, interaction.id)
+        return ResendOutcome.SENDING
+
+
+def apply_delivery_status(db: Database, status: DeliveryStatus) -> bool:
+    """False when the provider reports on a message we never sent (nothing to update)."""
+    with db.transaction() as s:
+        message = s.scalars(select(Message).where(
+            Message.provider == status.provider, Message.provider_sid == status.provider_sid
+        )).first()
+        if message is None or message.direction != "outbound":
+            return False
+        if not delivery_moves_forward(message.delivery_state, status.status):
+            return True
+        message.delivery_state = status.status
+        if status.status in ("failed", "undelivered"):
+            message.error = f"error {status.error_code}" if status.error_code else status.status
+            timeline.record(s, message.team_id, message.interaction_id, timeline.NOT_DELIVERED,
+                            detail=message.error)
+            effects.sync_transcript(s, message.team_id, message.interaction_id)
+        effects.show_delivery(s, message.team_id, message.id, message.interaction_id)
+        return True

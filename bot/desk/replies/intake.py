@@ -1,0 +1,207 @@
+"""Intake of an agent's reply: what they wrote in a desk thread (or the compose modal) is
+recorded, held for spelling, or refused with the reason; a relayed one gets its send job."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.config import Settings
+from bot.desk import effects, sessions, spelling
+from bot.desk.lifecycle import ACCEPTED, EXPIRED, TRANSFERRING
+from bot.desk.thread_reply import ThreadReply
+from storage.db import Database
+from storage.models import Contact, Interaction, Message, SlackEventReceipt
+
+
+class ReplyOutcome(enum.Enum):
+    RELAYED = "relayed"  # stored, and an SMS send job is committed
+    HELD = "held"  # stored, waiting for the agent's decision on flagged words
+    INTERNAL = "internal"  # someone other than the owner: stays in Slack
+    CLOSED = "closed"  # owner wrote after Done: not sent, told so
+    NOT_A_DESK_THREAD = "not_a_desk_thread"
+    NOT_SENDABLE = "not_sendable"  # a file upload: there is no outbound MMS
+    DEFERRED = "deferred"  # a desk-channel thread we may not have recorded yet: look again
+    DUPLICATE = "duplicate"  # Slack retried an event we already have
+
+
+def find_by_thread(s, team_id: str, channel: str, thread_ts: str) -> Interaction | None:
+    return s.scalars(select(Interaction).where(
+        Interaction.team_id == team_id,
+        Interaction.desk_channel == channel,
+        Interaction.thread_ts == thread_ts,
+    )).first()
+
+
+# How often a reply in an unknown desk-channel thread is looked at again, one second apart.
+RECHECKS = 5
+
+
+def record_agent_reply(db: Database, settings: Settings, reply: ThreadReply, *,
+                       recheck: int = 0) -> ReplyOutcome:
+    try:
+        return _record_agent_reply(db, settings, reply, recheck)
+    except IntegrityError:
+        return ReplyOutcome.DUPLICATE
+
+
+def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply,
+                        recheck: int) -> ReplyOutcome:
+    desk_channel = settings.desk_channel
+    with db.transaction() as s:
+        interaction = find_by_thread(s, reply.team_id, reply.channel, reply.thread_ts)
+        if interaction is None:
+            # Desk-channel threads, and threads in an agent's DM with the app (D...).
+            ours = reply.channel == desk_channel or reply.channel.startswith("D")
+            if ours and recheck < RECHECKS:
+                # The card is in Slack a moment before its ts is in the database; a reply
+                # landing in that gap must not be lost. Most such threads are colleagues
+                # chatting under some other message, and after a few looks we let them be.
+                effects.recheck_reply(s, reply.team_id, reply, recheck + 1)
+                return ReplyOutcome.DEFERRED
+            return ReplyOutcome.NOT_A_DESK_THREAD
+        if reply.event_id:
+            seen = s.scalars(select(SlackEventReceipt.id).where(
+                SlackEventReceipt.team_id == reply.team_id,
+                SlackEventReceipt.event_id == reply.event_id)).first()
+            if seen is not None:
+                return ReplyOutcome.DUPLICATE
+            s.add(SlackEventReceipt(team_id=reply.team_id, event_id=reply.event_id))
+        already = s.scalars(select(Message.id).where(
+            Message.team_id == reply.team_id, Message.slack_channel == reply.channel,
+            Message.slack_ts == reply.ts)).first()
+        if already is not None:
+            return ReplyOutcome.DUPLICATE
+
+        if reply.user_id != interaction.agent_user_id:
+            owner = f"<@{interaction.agent_user_id}>" if interaction.agent_user_id else "the owner"
+            effects.notify_agent(
+                s, reply.team_id, reply.user_id,
+                f"Internal note: not sent to the customer. Only {owner}'s replies in this "
+                "thread reach the phone.",
+                channel=reply.channel, thread_ts=reply.thread_ts,
+            )
+            return ReplyOutcome.INTERNAL
+        if interaction.state != ACCEPTED:
+            if interaction.state == TRANSFERRING:
+                why = (f"This interaction is being transferred to <@{interaction.offered_to}>, "
+                       "so your message was not sent. If they do not take it, it comes back "
+                       "to you.")
+            elif interaction.state == EXPIRED:
+                why = ("The session expired (no message either way for "
+                       f"{settings.session_expiry_minutes} minutes), so your message was not "
+                       "sent. Mark it Done; the customer's next text starts a new interaction.")
+            else:
+                why = ("This interaction is closed, so your message was not sent to the "
+                       "customer. Start a new SMS to write to them again.")
+            effects.notify_agent(s, reply.team_id, reply.user_id, why,
+                                 channel=reply.channel, thread_ts=reply.thread_ts)
+            return ReplyOutcome.CLOSED
+        if reply.has_files:
+            # No outbound MMS: rather than send the words without the picture they refer to,
+            # send nothing and say so.
+            effects.notify_agent(
+                s, reply.team_id, reply.user_id,
+                "Files and images cannot be sent by SMS, so this message was not sent. Write "
+                "the text again without the attachment (a link works).",
+                channel=reply.channel, thread_ts=reply.thread_ts)
+            return ReplyOutcome.NOT_SENDABLE
+
+        contact = s.get(Contact, interaction.contact_id)
+        message = Message(
+            team_id=reply.team_id,
+            interaction_id=interaction.id,
+            direction="outbound",
+            slack_text=reply.slack_text,
+            body="",
+            author_user_id=reply.user_id,
+            provider="",
+            from_number=interaction.business_number,
+            to_number=interaction.customer_number or contact.phone,
+            delivery_state="pending",
+            slack_channel=reply.channel,
+            slack_ts=reply.ts,
+        )
+        s.add(message)
+        s.flush()
+        sessions.keep_alive(s, settings, interaction.id)
+        if spelling.review(s, settings, interaction, message, reply.agent_name):
+            return ReplyOutcome.HELD
+        effects.send_sms(s, reply.team_id, message.id, interaction.id)
+        effects.show_delivery(s, reply.team_id, message.id, interaction.id)
+        return ReplyOutcome.RELAYED
+
+
+def warn_if_relayed_changed(db: Database, team_id: str, channel: str, ts: str, user_id: str,
+                            *, deleted: bool) -> bool:
+    """An SMS cannot be unsent: if the edited/deleted Slack message was relayed, say so."""
+    with db.transaction() as s:
+        message = s.scalars(select(Message).where(
+            Message.team_id == team_id, Message.slack_channel == channel,
+            Message.slack_ts == ts, Message.direction == "outbound")).first()
+        if message is None:
+            return False
+        interaction = s.get(Interaction, message.interaction_id)
+        change = "Deleting" if deleted else "Editing"
+        effects.notify_agent(
+            s, team_id, user_id,
+            f"{change} your message in Slack does not change the SMS: the customer already "
+            "has (or is about to get) the original text. Reply again to correct it.",
+            channel=channel, thread_ts=interaction.thread_ts)
+        return True
+
+
+# --- Reply… : a reply written in the compose modal ------------------------------------------
+
+COMPOSED_LIMIT = 1600  # characters: about ten concatenated segments, what carriers accept
+
+
+class ComposedOutcome(enum.Enum):
+    SENT = "sent"  # stored; posting it in the thread and sending the SMS are committed jobs
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    NOT_HELD = "not_held"  # not (or no longer) this agent's: transferred, or never theirs
+    TRANSFERRING = "transferring"  # offered to a colleague: replies wait for their answer
+    CLOSED = "closed"  # still theirs, but no longer open for messaging (Done, expired)
+
+
+def send_composed(db: Database, settings: Settings, team_id: str, interaction_id: int,
+                  user_id: str, text: str) -> ComposedOutcome:
+    """Store the agent's reply from the compose modal and ask for it to be shown in the
+    thread (as the agent) and sent to the phone. The text is plain already, so it goes to the
+    phone exactly as typed (`slack_text` stays None)."""
+    text = (text or "").strip()
+    if not text:
+        return ComposedOutcome.EMPTY
+    if len(text) > COMPOSED_LIMIT:
+        return ComposedOutcome.TOO_LONG
+    with db.transaction() as s:
+        interaction = s.get(Interaction, interaction_id)
+        if interaction is None or interaction.team_id != team_id \
+                or interaction.agent_user_id != user_id:
+            return ComposedOutcome.NOT_HELD
+        if interaction.state != ACCEPTED:
+            return (ComposedOutcome.TRANSFERRING if interaction.state == TRANSFERRING
+                    else ComposedOutcome.CLOSED)
+        contact = s.get(Contact, interaction.contact_id)
+        message = Message(
+            team_id=team_id,
+            interaction_id=interaction.id,
+            direction="outbound",
+            slack_text=None,
+            body=text,
+            author_user_id=user_id,
+            provider="",
+            from_number=interaction.business_number,
+            to_number=interaction.customer_number or contact.phone,
+            delivery_state="pending",
+        )
+        s.add(message)
+        s.flush()
+        sessions.keep_alive(s, settings, interaction.id)
+        # The thread line first (interaction lane), so the delivery marks find it there.
+        effects.post_composed(s, team_id, message.id, interaction.id)
+        effects.send_sms(s, team_id, message.id, interaction.id)
+        return ComposedOutcome.SENT
