@@ -168,10 +168,18 @@ def transcript(db: Database, interaction_id: int, last: int = 10) -> list[tuple[
     """The last lines of the SMS conversation, (direction, text), oldest first."""
     with db.transaction() as s:
         rows = s.execute(
-            select(Message.direction, Message.body, Message.slack_text)
+            select(Message.direction, Message.body, Message.slack_text, Message.provider)
             .where(Message.interaction_id == interaction_id)
             .order_by(Message.id.desc()).limit(last)).all()
-    return [(d, body or slack_text or "") for d, body, slack_text in reversed(rows)]
+    return [(d, _as_written(body, slack_text, provider))
+            for d, body, slack_text, provider in reversed(rows)]
+
+
+def _as_written(body: str, slack_text: str | None, provider: str) -> str:
+    # A reply's phone text is stored from the start; until a send is tried, it is shown as
+    # the agent wrote it in Slack (bot/desk/history.py's as_written says the same).
+    unsent = slack_text is not None and not provider
+    return (slack_text if unsent else body) or slack_text or ""
 
 
 @dataclass(frozen=True)
@@ -207,14 +215,15 @@ def conversation_so_far(db: Database, interaction_id: int
     phone got (or, not sent yet, as written in Slack)."""
     with db.transaction() as s:
         rows = s.execute(select(Message.direction, Message.author_user_id, Message.body,
-                                Message.slack_text, Message.created_at)
+                                Message.slack_text, Message.provider, Message.created_at)
                          .where(Message.interaction_id == interaction_id,
                                 Message.delivery_state.not_in(("held", "cancelled")),
                                 # Customer lines not shown anywhere yet follow in the thread.
                                 (Message.direction == "outbound")
                                 | Message.slack_ts.is_not(None))
                          .order_by(Message.id)).all()
-    return [(d, author, body or slack_text or "", at) for d, author, body, slack_text, at in rows]
+    return [(d, author, _as_written(body, slack_text, provider), at)
+            for d, author, body, slack_text, provider, at in rows]
 
 
 def previous_holder(db: Database, interaction_id: int) -> str | None:

@@ -90,12 +90,18 @@ def contact_history(db: Database, team_id: str, contact_id: int,
         ]
 
 
+def as_written(message: Message) -> str:
+    """An agent's reply as the conversation shows it: the text the phone got, and until a send
+    is tried, what they wrote in Slack (the phone's text is stored from the start)."""
+    unsent = message.slack_text is not None and not message.provider
+    return (message.slack_text if unsent else message.body) or message.slack_text or ""
+
+
 def _transcript_entry(message: Message, pictures: int,
                       shown: Callable[[str], str] = str) -> TranscriptEntry:
     if message.direction == "inbound":
         return TranscriptEntry("inbound", shown(message.body), message.created_at,
                                pictures=pictures)
-    # `body` is what went to the phone; until it is worked out, what the agent wrote.
-    return TranscriptEntry("outbound", shown(message.body or message.slack_text or ""),
+    return TranscriptEntry("outbound", shown(as_written(message)),
                            message.created_at, author_user_id=message.author_user_id,
                            delivery_state=message.delivery_state)

@@ -208,7 +208,9 @@ def _interaction(s: Session, team_id: str, i: Interaction) -> dict[str, Any]:
                     "offered_at": _at(o.offered_at), "answered_at": _at(o.answered_at)}
                    for o in offers],
         "messages": [{
-            "id": m.id, "direction": m.direction, "body": m.body,
+            # What reached (or was sent to) the phone: none yet for an unsent thread reply.
+            "id": m.id, "direction": m.direction,
+            "body": "" if m.slack_text is not None and not m.provider else m.body,
             "author_user_id": m.author_user_id, "from": m.from_number, "to": m.to_number,
             "at": _at(m.created_at), "delivery_state": m.delivery_state, "error": m.error,
             "segments": m.segments, "media": files.get(m.id, []),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -113,15 +114,17 @@ class Outcome(enum.Enum):
 
 
 def decide(db: Database, settings: Settings, team_id: str, message_id: int, user_id: str,
-           choice: Choice, word: str | None = None) -> Outcome:
+           choice: Choice, word: str | None = None, *,
+           plain_text: Callable[[str], str]) -> Outcome:
+    """plain_text: the phone's text of a Slack text (the Slack side's), for a corrected reply."""
     try:
-        return _decide(db, settings, team_id, message_id, user_id, choice, word)
+        return _decide(db, settings, team_id, message_id, user_id, choice, word, plain_text)
     except IntegrityError:  # the word was added a moment ago by another click
         return Outcome.STILL_HELD
 
 
 def _decide(db: Database, settings: Settings, team_id: str, message_id: int, user_id: str,
-            choice: Choice, word: str | None) -> Outcome:
+            choice: Choice, word: str | None, plain_text: Callable[[str], str]) -> Outcome:
     with db.transaction() as s:
         message = s.get(Message, message_id)
         if message is None or message.team_id != team_id:
@@ -158,6 +161,7 @@ def _decide(db: Database, settings: Settings, team_id: str, message_id: int, use
                                                   _as_flags(message.spelling_flags))
             if corrected != message.slack_text:
                 message.slack_text = corrected
+                message.body = plain_text(corrected)
                 timeline.record(s, team_id, interaction.id, timeline.SPELLING_CORRECTED,
                                 actor=user_id, detail=corrected)
                 effects.sync_transcript(s, team_id, interaction.id)

@@ -36,13 +36,20 @@ def _user(client: WebClient, team_id: str, user_id: str) -> dict | None:
     return user
 
 
-def display_name(client: WebClient, team_id: str, user_id: str) -> str:
+def real_name(client: WebClient, team_id: str, user_id: str) -> str | None:
+    """The name a customer should read for a person (not their Slack handle); None when Slack
+    could not say."""
     user = _user(client, team_id, user_id)
     if user is None:
-        return user_id  # the modal still works; the id is what Slack shows for unknowns
+        return None
     profile = user.get("profile") or {}
     return (profile.get("real_name") or user.get("real_name") or profile.get("display_name")
-            or user.get("name") or user_id)
+            or user.get("name") or None)
+
+
+def display_name(client: WebClient, team_id: str, user_id: str) -> str:
+    # For an unknown person the modal still works: the id is what Slack shows for unknowns.
+    return real_name(client, team_id, user_id) or user_id
 
 
 def is_guest(client: WebClient, team_id: str, user_id: str) -> bool:

@@ -1,5 +1,6 @@
-"""Use cases of the open interaction: the agent replies (intake), the provider reports
-(delivery), Done (closing). The package's names are the use cases callers reach for."""
+"""Use cases of the open interaction: the agent replies (intake), the reply goes to the phone
+(relay), the provider reports (delivery), Done (closing). The package's names are the use
+cases callers reach for."""
 
 from bot.desk.replies.closing import MARKED_DONE, REPLY_SENT, DoneOutcome, close, mark_done
 from bot.desk.replies.delivery import (
@@ -14,7 +15,8 @@ from bot.desk.replies.delivery import (
     record_send_retry,
     refuse_if_opted_out,
     resend_failed_reply,
-    save_plain_body,
+    start_sending,
+    store_plain_body,
 )
 from bot.desk.replies.intake import (
     COMPOSED_LIMIT,
@@ -26,6 +28,7 @@ from bot.desk.replies.intake import (
     send_composed,
     warn_if_relayed_changed,
 )
+from bot.desk.replies.relay import Relayed, RelayResult, relay_reply
 from bot.desk.thread_reply import ThreadReply
 
 __all__ = [
@@ -33,6 +36,7 @@ __all__ = [
     "ComposedOutcome", "DoneOutcome", "ReplyOutcome", "ResendOutcome", "ThreadReply",
     "adopt_earlier_send", "apply_delivery_status", "close", "find_by_thread", "mark_done",
     "record_agent_reply", "record_send_failure", "record_send_gave_up", "record_send_result",
-    "record_send_retry", "refuse_if_opted_out", "resend_failed_reply", "save_plain_body",
-    "send_composed", "warn_if_relayed_changed",
+    "record_send_retry", "refuse_if_opted_out", "resend_failed_reply", "start_sending",
+    "store_plain_body",
+    "send_composed", "warn_if_relayed_changed", "Relayed", "RelayResult", "relay_reply",
 ]

@@ -20,14 +20,21 @@ from storage.models import Interaction, Message
 RETRYING = "retrying"
 
 
-def save_plain_body(db: Database, message_id: int, body: str, provider: str) -> None:
-    """Keep exactly what goes to the phone before it goes (store first)."""
+def start_sending(db: Database, message_id: int, provider: str) -> None:
+    """The reply's text (stored with it) is about to go to this provider: kept first, so a
+    later try knows an earlier one may have reached the phone."""
     with db.transaction() as s:
         message = s.get(Message, message_id)
-        message.body = body
         message.provider = provider
         if message.delivery_state != RETRYING:  # the agent keeps seeing "retrying"
             message.delivery_state = "sending"
+
+
+def store_plain_body(db: Database, message_id: int, body: str) -> None:
+    """The phone's text of a reply taken in before intake stored it (a job queued by an
+    earlier version of the desk)."""
+    with db.transaction() as s:
+        s.get(Message, message_id).body = body
 
 
 def record_send_result(db: Database, settings: Settings, message_id: int,

@@ -54,7 +54,7 @@ def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply,
         interaction = find_by_thread(s, reply.team_id, reply.channel, reply.thread_ts)
         if interaction is None:
             # Desk-channel threads, and threads in an agent's DM with the app (D...).
-            ours = reply.channel == desk_channel or reply.channel.startswith("D")
+            ours = reply.channel == desk_channel or reply.in_direct_message
             if ours and recheck < RECHECKS:
                 # The card is in Slack a moment before its ts is in the database; a reply
                 # landing in that gap must not be lost. Most such threads are colleagues
@@ -115,7 +115,9 @@ def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply,
             interaction_id=interaction.id,
             direction="outbound",
             slack_text=reply.slack_text,
-            body="",
+            # Stored with the reply, so the send job relays it as is (the phone's text is
+            # worked out once, on the Slack side). Shown as written in Slack until sent.
+            body=reply.body or "",
             author_user_id=reply.user_id,
             provider="",
             from_number=interaction.business_number,

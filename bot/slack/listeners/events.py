@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 from bot.desk import agents, replies
 from bot.services import Services
 from bot.slack.directory import display_name
+from bot.slack.reply_text import plain_text
 
 DM_ANSWER = ("Messages here do not reach a customer. To text one, reply in the thread of "
              "their interaction (Accept it first), or use `/sms` for a new SMS. `/sms help` "
@@ -55,6 +56,8 @@ def register(app: App, services: Services) -> None:
             ts=event["ts"],
             user_id=event["user"],
             slack_text=event.get("text") or "",
+            body=plain_text(client, context.team_id, event.get("text") or ""),
+            in_direct_message=event["channel"].startswith("D"),
             event_id=body.get("event_id"),
             has_files=bool(event.get("files")) or subtype == "file_share",
             # The agent's own name is never a typo; cached, and only read after the ack.

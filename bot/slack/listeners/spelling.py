@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
 
 from bot.desk import spelling
 from bot.services import Services
 from bot.slack import ids
+from bot.slack.reply_text import plain_text
 
 CHOICES = {
     ids.SPELL_SEND_CORRECTED: spelling.Choice.SEND_CORRECTED,
@@ -18,13 +20,14 @@ CHOICES = {
 
 
 def register(app: App, services: Services) -> None:
-    def decide(ack: Ack, body: dict, context: BoltContext) -> None:
+    def decide(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
         ack()
         action = body["actions"][0]
         message_id, _, word = action["value"].partition("|")
         settings = services.settings_for(context.team_id)
         spelling.decide(services.db, settings, context.team_id, int(message_id),
-                        context.user_id, CHOICES[action["action_id"]], word or None)
+                        context.user_id, CHOICES[action["action_id"]], word or None,
+                        plain_text=lambda text: plain_text(client, context.team_id, text))
 
     for action_id in CHOICES:
         app.action(action_id)(decide)

@@ -1,0 +1,19 @@
+"""An agent's Slack text as the customer's phone shows it: Slack's markup made plain and each
+mention the person's real name. Worked out here, on the Slack side, before a reply's send job
+is queued (when the reply is taken in, and again when a spelling correction changes it), so
+relaying the reply asks Slack nothing."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+
+from bot.slack import directory
+from bot.slack.mrkdwn import mentioned_user_ids, to_plain_text
+
+UNKNOWN_PERSON = "a colleague"  # a mention Slack could not name
+
+
+def plain_text(client: WebClient, team_id: str, slack_text: str) -> str:
+    names = {user_id: directory.real_name(client, team_id, user_id)
+             for user_id in mentioned_user_ids(slack_text)}
+    return to_plain_text(slack_text, lambda user_id: names.get(user_id) or UNKNOWN_PERSON)
