@@ -8,7 +8,6 @@ from datetime import timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.config import Settings
 from bot.desk import (
     admin_settings,
     agents,
@@ -20,16 +19,16 @@ from bot.desk import (
     supervision,
     timeline,
 )
-from bot.desk.lifecycle import AUTO_ANSWER, DONE, OFFER_PENDING, TRANSFER
+from bot.desk.lifecycle import OFFER_PENDING
 from bot.services import Services
-from bot.slack import directory, problems
+from bot.slack import directory, presenters, problems
 from bot.slack.mrkdwn import escape
-from bot.slack.views.card import CardData, build_card
+from bot.slack.views.card import build_card
 from bot.slack.views.common import contact_label, quoted
 from bot.slack.views.compose import build_composed_line
 from bot.slack.views.home import SpellingChoice, build_home
 from bot.slack.views.media import build_media_actions, build_media_note
-from bot.slack.views.preview import PreviewData, build_preview
+from bot.slack.views.preview import build_preview
 from bot.slack.views.spelling import build_spelling_prompt
 from bot.slack.views.transcript import (
     DELIVERY_REACTIONS,
@@ -43,57 +42,11 @@ from bot.spelling import checker
 from bot.worker.posted_once import EarlierPosts, posted_earlier, tagged
 from bot.worker.runner import RetryLater, write_down
 from storage import outbox, queries
-from storage.models import Interaction, Offer, utcnow
+from storage.models import utcnow
 from storage.outbox import ClaimedJob
 from storage.queries import MediaItem
 
 log = logging.getLogger(__name__)
-
-
-def _preview_data(services: Services, settings: Settings, offer: Offer,
-                  client: WebClient) -> PreviewData:
-    view = queries.interaction_view(services.db, offer.interaction_id)
-    interaction = view.interaction
-    link = None
-    if interaction.thread_ts and interaction.agent_user_id == offer.agent_user_id:
-        link = _permalink(client, interaction.desk_channel, interaction.thread_ts)
-    return PreviewData(
-        offer_id=offer.id,
-        offer_state=offer.state,
-        expires_at=offer.expires_at,
-        contact_name=view.contact.name,
-        contact_phone=view.customer_number,
-        business_number=interaction.business_number,
-        media=interaction.media,
-        mode=interaction.mode,
-        messages=[redaction.shown(text, settings) for text in view.inbound_texts
-                  if text],
-        case_data=interaction.case_data or {},
-        thread_link=link,
-        pictures=view.pictures,
-        transfer_from=offer.from_user_id if offer.kind == TRANSFER else None,
-        transfer_reason=offer.reason,
-        transcript=tuple((d, redaction.shown(text, settings)) for d, text
-                         in queries.transcript(services.db, interaction.id))
-        if offer.kind == TRANSFER else (),
-        **_auto_answer(settings, offer, interaction.queue),
-        case_links=settings.case_links,
-        activity=_activity(services, settings, interaction),
-    )
-
-
-def _activity(services: Services, settings: Settings,
-              interaction: Interaction) -> contacts_directory.ContactActivity:
-    return contacts_directory.activity(services.db, interaction.team_id, interaction.contact_id,
-                                       interaction.id, settings.contacts_recent_days)
-
-
-def _auto_answer(settings: Settings, offer: Offer, queue: str) -> dict:
-    if offer.kind != AUTO_ANSWER:
-        return {}
-    rule = settings.auto_answer_for(offer.agent_user_id, settings.queue_named(queue))
-    seconds = max(0, round((offer.expires_at - utcnow()).total_seconds()))
-    return {"auto_answer_in": seconds, "allow_reject": rule.allow_reject}
 
 
 def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
@@ -115,7 +68,8 @@ def post_preview(services: Services, job: jobs.PostPreview, run: ClaimedJob) -> 
     if run.outcome_unknown and (found := posted_earlier(client, offer.agent_user_id, key)):
         write_down(queries.remember_preview, services.db, offer.id, *found)
         return
-    message = tagged(build_preview(_preview_data(services, settings, offer, client)), key)
+    message = tagged(build_preview(presenters.preview_data(
+        services.db, settings, offer, lambda channel, ts: _permalink(client, channel, ts))), key)
     response = client.chat_postMessage(channel=offer.agent_user_id, **message)
     write_down(queries.remember_preview, services.db, offer.id, response["channel"],
                response["ts"])
@@ -130,32 +84,10 @@ def update_preview(services: Services, job: jobs.UpdatePreview, run: ClaimedJob)
             raise RetryLater("preview not posted yet", utcnow() + timedelta(seconds=1))
         return  # never shown (it ended before Slack could be reached): nothing to correct
     client = services.slack_client(run.team_id)
-    message = build_preview(_preview_data(services, services.settings_for(run.team_id), offer,
-                                          client))
+    message = build_preview(presenters.preview_data(
+        services.db, services.settings_for(run.team_id), offer,
+        lambda channel, ts: _permalink(client, channel, ts)))
     client.chat_update(channel=offer.preview_channel, ts=offer.preview_ts, **message)
-
-
-def _card_data(services: Services, settings: Settings, interaction_id: int) -> CardData:
-    view = queries.interaction_view(services.db, interaction_id)
-    i = view.interaction
-    return CardData(
-        interaction_id=i.id, state=i.state, contact_name=view.contact.name,
-        contact_phone=view.customer_number, business_number=i.business_number, media=i.media,
-        mode=i.mode, agent_user_id=i.agent_user_id, started_at=i.created_at,
-        closed_at=i.closed_at, closed_by=i.closed_by, case_data=i.case_data or {},
-        session_expiry_minutes=settings.session_expiry_minutes,
-        offered_to=i.offered_to,
-        disposition=i.disposition,
-        # Done was asked for (mandatory dispositions) and waits for the code.
-        disposition_needed=bool(i.done_requested_by and not i.disposition
-                                and i.closed_at is None),
-        case_links=settings.case_links,
-        contact_email=view.contact.email,
-        activity=_activity(services, settings, i) if i.state != DONE else None,
-        direction=i.direction,
-        opted_out=view.opted_out,
-        contact_known=view.contact.name is not None,
-    )
 
 
 def open_thread(services: Services, job: jobs.OpenThread, run: ClaimedJob) -> None:
@@ -170,7 +102,7 @@ def open_thread(services: Services, job: jobs.OpenThread, run: ClaimedJob) -> No
     if run.outcome_unknown and (found := posted_earlier(client, channel, key)):
         write_down(queries.remember_thread, services.db, interaction_id, *found)
         return
-    card = tagged(build_card(_card_data(services, settings, interaction_id)), key)
+    card = tagged(build_card(presenters.card_data(services.db, settings, interaction_id)), key)
     try:
         response = client.chat_postMessage(channel=channel, **card)
     except SlackApiError as error:
@@ -195,7 +127,8 @@ def update_card(services: Services, job: jobs.UpdateCard, run: ClaimedJob) -> No
             # the thread is there, or the change would never show.
             raise RetryLater("thread not opened yet", utcnow() + timedelta(seconds=1))
         return
-    card = build_card(_card_data(services, services.settings_for(run.team_id), interaction.id))
+    card = build_card(presenters.card_data(services.db, services.settings_for(run.team_id),
+                                           interaction.id))
     services.slack_client(run.team_id).chat_update(
         channel=interaction.desk_channel, ts=interaction.thread_ts, **card)
 

@@ -1,0 +1,86 @@
+"""Presenters: from the domain's state to the data classes the views draw (an offer's
+preview, the thread's card). They read; they call no Slack (a link comes in as a function)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.config import Settings
+from bot.desk import contacts_directory, redaction
+from bot.desk.lifecycle import AUTO_ANSWER, DONE, TRANSFER
+from bot.slack.views.card import CardData
+from bot.slack.views.preview import PreviewData
+from storage import queries
+from storage.db import Database
+from storage.models import Interaction, Offer, utcnow
+
+
+def preview_data(db: Database, settings: Settings, offer: Offer,
+                 permalink: Callable[[str, str], str | None]) -> PreviewData:
+    """An offer's preview. permalink(channel, ts): the accepted thread's link, or None."""
+    view = queries.interaction_view(db, offer.interaction_id)
+    interaction = view.interaction
+    link = None
+    if interaction.thread_ts and interaction.agent_user_id == offer.agent_user_id:
+        link = permalink(interaction.desk_channel, interaction.thread_ts)
+    return PreviewData(
+        offer_id=offer.id,
+        offer_state=offer.state,
+        expires_at=offer.expires_at,
+        contact_name=view.contact.name,
+        contact_phone=view.customer_number,
+        business_number=interaction.business_number,
+        media=interaction.media,
+        mode=interaction.mode,
+        messages=[redaction.shown(text, settings) for text in view.inbound_texts
+                  if text],
+        case_data=interaction.case_data or {},
+        thread_link=link,
+        pictures=view.pictures,
+        transfer_from=offer.from_user_id if offer.kind == TRANSFER else None,
+        transfer_reason=offer.reason,
+        transcript=tuple((d, redaction.shown(text, settings)) for d, text
+                         in queries.transcript(db, interaction.id))
+        if offer.kind == TRANSFER else (),
+        **auto_answer(settings, offer, interaction.queue),
+        case_links=settings.case_links,
+        activity=activity(db, settings, interaction),
+    )
+
+
+def activity(db: Database, settings: Settings,
+             interaction: Interaction) -> contacts_directory.ContactActivity:
+    return contacts_directory.activity(db, interaction.team_id, interaction.contact_id,
+                                       interaction.id, settings.contacts_recent_days)
+
+
+def auto_answer(settings: Settings, offer: Offer, queue: str) -> dict:
+    if offer.kind != AUTO_ANSWER:
+        return {}
+    rule = settings.auto_answer_for(offer.agent_user_id, settings.queue_named(queue))
+    seconds = max(0, round((offer.expires_at - utcnow()).total_seconds()))
+    return {"auto_answer_in": seconds, "allow_reject": rule.allow_reject}
+
+
+def card_data(db: Database, settings: Settings, interaction_id: int) -> CardData:
+    """The thread's card of an interaction."""
+    view = queries.interaction_view(db, interaction_id)
+    i = view.interaction
+    return CardData(
+        interaction_id=i.id, state=i.state, contact_name=view.contact.name,
+        contact_phone=view.customer_number, business_number=i.business_number, media=i.media,
+        mode=i.mode, agent_user_id=i.agent_user_id, started_at=i.created_at,
+        closed_at=i.closed_at, closed_by=i.closed_by, case_data=i.case_data or {},
+        session_expiry_minutes=settings.session_expiry_minutes,
+        offered_to=i.offered_to,
+        disposition=i.disposition,
+        # Done was asked for (mandatory dispositions) and waits for the code.
+        disposition_needed=bool(i.done_requested_by and not i.disposition
+                                and i.closed_at is None),
+        case_links=settings.case_links,
+        contact_email=view.contact.email,
+        activity=activity(db, settings, i) if i.state != DONE else None,
+        direction=i.direction,
+        opted_out=view.opted_out,
+        contact_known=view.contact.name is not None,
+    )
