@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.desk import jobs, offers, replies, sessions
 from bot.services import Services
+from bot.slack import directory, reply_text
 from bot.worker import (
     erasure_jobs,
     media_jobs,
@@ -33,8 +34,13 @@ def expire_offer(services: Services, job: jobs.ExpireOffer, run: ClaimedJob) -> 
 
 
 def recheck_reply(services: Services, job: jobs.RecheckReply, run: ClaimedJob) -> None:
-    replies.record_agent_reply(services.db, services.settings_for(run.team_id), job.reply,
-                               recheck=job.recheck)
+    # Still taking the reply in: its phone text is worked out here as the listener does.
+    reply = job.reply
+    replies.record_agent_reply(
+        services.db, services.settings_for(run.team_id), reply, recheck=job.recheck,
+        body=reply_text.plain_text(reply.slack_text, lambda user_id: directory.real_name(
+            services.slack_client(run.team_id), run.team_id, user_id)),
+        in_direct_message=reply_text.in_direct_message(reply.channel))
 
 
 def expire_session(services: Services, job: jobs.ExpireSession, run: ClaimedJob) -> None:

@@ -9,7 +9,7 @@ import logging
 from bot.desk import jobs, replies
 from bot.desk.replies import Relayed
 from bot.services import Services
-from bot.slack.reply_text import plain_text
+from bot.slack.reply_text import names_from, plain_text
 from storage import queries
 from storage.outbox import ClaimedJob
 
@@ -46,4 +46,4 @@ def _word_if_taken_in_unworded(services: Services, team_id: str, message_id: int
     message = queries.message(services.db, message_id)
     if message.slack_text and not message.body and not message.provider:
         replies.store_plain_body(services.db, message_id, plain_text(
-            services.slack_client(team_id), team_id, message.slack_text))
+            message.slack_text, names_from(services.slack_client(team_id), team_id)))

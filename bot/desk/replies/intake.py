@@ -40,21 +40,25 @@ RECHECKS = 5
 
 
 def record_agent_reply(db: Database, settings: Settings, reply: ThreadReply, *,
-                       recheck: int = 0) -> ReplyOutcome:
+                       recheck: int = 0, body: str | None = None,
+                       in_direct_message: bool = False) -> ReplyOutcome:
+    """body: the text the phone gets, worked out by the Slack side (markup plain, mentions
+    named); stored with the reply. in_direct_message: the thread is in an agent's DM with
+    the app."""
     try:
-        return _record_agent_reply(db, settings, reply, recheck)
+        return _record_agent_reply(db, settings, reply, recheck, body or "", in_direct_message)
     except IntegrityError:
         return ReplyOutcome.DUPLICATE
 
 
-def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply,
-                        recheck: int) -> ReplyOutcome:
+def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply, recheck: int,
+                        body: str, in_direct_message: bool) -> ReplyOutcome:
     desk_channel = settings.desk_channel
     with db.transaction() as s:
         interaction = find_by_thread(s, reply.team_id, reply.channel, reply.thread_ts)
         if interaction is None:
             # Desk-channel threads, and threads in an agent's DM with the app (D...).
-            ours = reply.channel == desk_channel or reply.in_direct_message
+            ours = reply.channel == desk_channel or in_direct_message
             if ours and recheck < RECHECKS:
                 # The card is in Slack a moment before its ts is in the database; a reply
                 # landing in that gap must not be lost. Most such threads are colleagues
@@ -117,7 +121,7 @@ def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply,
             slack_text=reply.slack_text,
             # Stored with the reply, so the send job relays it as is (the phone's text is
             # worked out once, on the Slack side). Shown as written in Slack until sent.
-            body=reply.body or "",
+            body=body,
             author_user_id=reply.user_id,
             provider="",
             from_number=interaction.business_number,

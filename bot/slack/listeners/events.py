@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 from bot.desk import agents, replies
 from bot.services import Services
 from bot.slack.directory import display_name
-from bot.slack.reply_text import plain_text
+from bot.slack.reply_text import in_direct_message, names_from, plain_text
 
 DM_ANSWER = ("Messages here do not reach a customer. To text one, reply in the thread of "
              "their interaction (Accept it first), or use `/sms` for a new SMS. `/sms help` "
@@ -49,17 +49,20 @@ def register(app: App, services: Services) -> None:
         if not thread_ts or thread_ts == event.get("ts") or not event.get("user"):
             return
         settings = services.settings_for(context.team_id)
-        replies.record_agent_reply(db, settings, replies.ThreadReply(
+        reply = replies.ThreadReply(
             team_id=context.team_id,
             channel=event["channel"],
             thread_ts=thread_ts,
             ts=event["ts"],
             user_id=event["user"],
             slack_text=event.get("text") or "",
-            body=plain_text(client, context.team_id, event.get("text") or ""),
-            in_direct_message=event["channel"].startswith("D"),
             event_id=body.get("event_id"),
             has_files=bool(event.get("files")) or subtype == "file_share",
             # The agent's own name is never a typo; cached, and only read after the ack.
             agent_name=display_name(client, context.team_id, event["user"]),
-        ))
+        )
+        # The phone's text is worked out here, once, before the reply's send job is queued.
+        replies.record_agent_reply(db, settings, reply,
+                                   body=plain_text(reply.slack_text,
+                                                   names_from(client, context.team_id)),
+                                   in_direct_message=in_direct_message(reply.channel))

@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 from bot.desk import spelling
 from bot.services import Services
 from bot.slack import ids
-from bot.slack.reply_text import plain_text
+from bot.slack.reply_text import names_from, plain_text
 
 CHOICES = {
     ids.SPELL_SEND_CORRECTED: spelling.Choice.SEND_CORRECTED,
@@ -25,9 +25,10 @@ def register(app: App, services: Services) -> None:
         action = body["actions"][0]
         message_id, _, word = action["value"].partition("|")
         settings = services.settings_for(context.team_id)
+        names = names_from(client, context.team_id)  # for a corrected reply's phone text
         spelling.decide(services.db, settings, context.team_id, int(message_id),
                         context.user_id, CHOICES[action["action_id"]], word or None,
-                        plain_text=lambda text: plain_text(client, context.team_id, text))
+                        plain_text=lambda text: plain_text(text, names))
 
     for action_id in CHOICES:
         app.action(action_id)(decide)
