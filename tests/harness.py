@@ -29,6 +29,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.sms.twilio import expected_signature
 from bot.web import server as web_server
 from bot.worker.pacing import METHOD_LIMITS, Limit, SlackPacer
+from tests import REPO_ROOT
 from tests.fakes import slack_oauth
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.twilio_api import FakeTwilio
@@ -565,7 +566,7 @@ def desk_process(database_url: str, workdir: Path, settings_toml: str,
     settings_file = workdir / "smsdesk.toml"
     settings_file.write_text(settings_toml)
     env = {
-        "PATH": os.environ["PATH"], "PYTHONPATH": str(Path(__file__).parents[1]),
+        "PATH": os.environ["PATH"], "PYTHONPATH": str(REPO_ROOT),
         "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.url, "DATABASE_URL": database_url, "SMS_PROVIDER": "twilio",
         "TWILIO_ACCOUNT_SID": twilio.account_sid, "TWILIO_AUTH_TOKEN": twilio.auth_token,

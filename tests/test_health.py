@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests import REPO_ROOT
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -189,7 +190,7 @@ def test_a_database_url_is_shown_with_every_secret_masked(url, shown):
 
 
 def _doctor(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(Path(__file__).parents[1])}
+    base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO_ROOT)}
     return subprocess.run(SMSDESK + ["doctor", *args], env={**base, **env}, cwd=cwd,
                           capture_output=True, text=True, timeout=60)
 
