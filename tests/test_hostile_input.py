@@ -545,7 +545,7 @@ def _png() -> bytes:
 
 
 def test_hostile_pictures_are_refused_with_notes_and_the_desk_carries_on(desk):
-    from tests.test_images import gif_claiming
+    from tests.unit.test_images import gif_claiming
 
     fifty_megabytes = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(50 * 1024 * 1024)
     script = b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"
