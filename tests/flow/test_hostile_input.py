@@ -3,7 +3,7 @@ forged Slack requests, clicks and modal submissions on interactions that are not
 customer text built to trick Slack's mrkdwn, and pictures built to hurt. Each is refused or
 made harmless, changes nothing it must not, and the desk carries on.
 
-What tests/test_webhooks.py, test_flow_thread.py, test_flow_notes_dispositions.py,
+What test_webhooks.py, test_flow_thread.py, test_flow_notes_dispositions.py,
 test_flow_case.py, test_flow_workspaces.py and test_flow_mms.py already prove is not repeated.
 """
 
