@@ -30,8 +30,8 @@ from bot.sms.twilio import expected_signature
 from bot.web import server as web_server
 from bot.worker.pacing import METHOD_LIMITS, Limit, SlackPacer
 from tests import REPO_ROOT
-from tests.fakes import slack_oauth
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack import FakeSlack
+from tests.fakes.slack import oauth as slack_oauth
 from tests.fakes.twilio_api import FakeTwilio
 
 SIGNING_SECRET = "test-signing-secret"

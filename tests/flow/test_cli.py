@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from tests import REPO_ROOT
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack import FakeSlack
 
 SMSDESK = [sys.executable, "-m", "bot.cli"]
 

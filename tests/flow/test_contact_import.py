@@ -16,7 +16,7 @@ from bot.desk.contacts import create_contact
 from storage.db import Database
 from storage.models import Contact
 from tests import REPO_ROOT
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack import FakeSlack
 
 TEAM = "T0001"
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bot.config import Settings
 from bot.desk import responses
 from tests import REPO_ROOT
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack import FakeSlack
 
 TEAM = "T0001"
 DANA = SimpleNamespace(name="Dana Scully", phone="+14155550100")

@@ -41,8 +41,8 @@ from urllib.parse import parse_qs, quote
 
 from tests.fakes import wait_until
 from tests.fakes._http import HttpRequest, HttpResponse, LoopbackServer
-from tests.fakes.slack_oauth import SlackOAuth
-from tests.fakes.slack_rules import (
+from tests.fakes.slack.oauth import SlackOAuth
+from tests.fakes.slack.rules import (
     MAX_VIEW_BLOCKS,
     Refusal,
     check_blocks,
