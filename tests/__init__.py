@@ -1,4 +1,4 @@
-"""The test suite, and where the checkout it tests lives."""
+"""The suite in three tiers, `unit/`, `storage/` and `flow/` (ARCHITECTURE.md, Tests)."""
 
 from pathlib import Path
 
