@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.fakes.slack_api import FakeSlack
+from tests import REPO_ROOT
+from tests.fakes.slack import FakeSlack
 from tests.fakes.twilio_api import FakeTwilio
 
 SMSDESK = [sys.executable, "-m", "bot.cli"]
@@ -157,7 +158,7 @@ def test_the_app_credentials_check_says_how_to_fix_a_wrong_secret(fakes):
     from slack_sdk import WebClient
 
     from bot import health
-    from tests.fakes import slack_oauth
+    from tests.fakes.slack import oauth as slack_oauth
 
     slack, _twilio = fakes
     client = WebClient(base_url=slack.url, timeout=5)
@@ -189,7 +190,7 @@ def test_a_database_url_is_shown_with_every_secret_masked(url, shown):
 
 
 def _doctor(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(Path(__file__).parents[1])}
+    base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO_ROOT)}
     return subprocess.run(SMSDESK + ["doctor", *args], env={**base, **env}, cwd=cwd,
                           capture_output=True, text=True, timeout=60)
 
@@ -261,7 +262,7 @@ def test_doctor_lists_missing_configuration_with_where_to_find_it(fakes, tmp_pat
 
 
 def test_doctor_of_a_desk_installed_by_oauth_checks_the_app_credentials(fakes, tmp_path):
-    from tests.fakes import slack_oauth
+    from tests.fakes.slack import oauth as slack_oauth
     from tests.harness import ENCRYPTION_KEY
 
     oauth = {"SLACK_BOT_TOKEN": "", "SLACK_CLIENT_ID": slack_oauth.CLIENT_ID,
@@ -346,7 +347,7 @@ def test_doctor_of_a_socket_mode_desk_needs_no_signing_secret_and_checks_the_app
 
 
 def test_doctor_checks_each_workspace_desk_of_an_oauth_desk(fakes, tmp_path):
-    from tests.fakes import slack_oauth
+    from tests.fakes.slack import oauth as slack_oauth
     from tests.harness import ENCRYPTION_KEY
 
     settings = tmp_path / "smsdesk.toml"

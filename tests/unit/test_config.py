@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from bot.config import ConfigError, Settings
 from bot.config.schema import SETTINGS_KEYS
+from tests import REPO_ROOT
 
-EXAMPLE = Path(__file__).parents[1] / "smsdesk.example.toml"
+EXAMPLE = REPO_ROOT / "smsdesk.example.toml"
 
 
 def test_the_annotated_example_loads():

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import ast
 import json
-from pathlib import Path
 
 import pytest
 
 from bot.slack import ids
+from tests import REPO_ROOT
 
-ROOT = Path(__file__).parents[1]
+ROOT = REPO_ROOT
 LISTENERS = ROOT / "bot" / "slack" / "listeners"
 
 

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from bot.config import Settings
 from bot.desk import responses
-from tests.fakes.slack_api import FakeSlack
+from tests import REPO_ROOT
+from tests.fakes.slack import FakeSlack
 
 TEAM = "T0001"
 DANA = SimpleNamespace(name="Dana Scully", phone="+14155550100")
@@ -185,7 +186,7 @@ def test_only_admins_edit_the_library(db):
 # --- the command ----------------------------------------------------------------------------
 
 def _cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(Path(__file__).parents[1])}
+    base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO_ROOT)}
     return subprocess.run([sys.executable, "-m", "bot.cli", *args], env={**base, **env},
                           cwd=cwd, capture_output=True, text=True, timeout=60)
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.cli import main
+from tests import REPO_ROOT
 
-EXAMPLE = Path(__file__).parents[1] / "smsdesk.example.toml"
+EXAMPLE = REPO_ROOT / "smsdesk.example.toml"
 
 
 def _check(capsys, *args: str) -> tuple[int, str, str]:

@@ -8,7 +8,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from tests.fakes.slack_api import UPLOAD, FakeSlack
+from tests.fakes.slack import UPLOAD, FakeSlack
 from tests.fakes.twilio_api import FakeTwilio, count_segments
 
 CUSTOMER = "+15005550006"

@@ -6,7 +6,7 @@ import pytest
 
 from bot.config import Settings
 from bot.slack import ids
-from tests.harness import DESK_CHANNEL, action_value, has_button, start_desk
+from tests.harness import DESK_CHANNEL, action_value, has_button, in_parallel, start_desk
 
 CUSTOMER = "+14155550100"
 
@@ -97,3 +97,19 @@ def test_a_second_text_before_accept_joins_the_same_preview(desk):
     assert "first" in customer_lines[0] and "second" in customer_lines[1]
     assert len(desk.cards()) == 1 and len(desk.previews_for("UAGENT1")) == 1
     assert has_button(desk.cards()[0], ids.MARK_DONE)
+
+
+@pytest.mark.postgres  # a race: on SQLite and PostgreSQL alike
+def test_two_accept_clicks_over_http_open_one_thread(desk):
+    desk.slash("UAGENT1", ids.COMMAND_READY)
+    desk.customer_texts("+14155550100", "race me")
+    preview = desk.wait_for_preview("UAGENT1")
+    value = action_value(preview, ids.ACCEPT_OFFER)
+
+    responses = in_parallel(2, lambda _: desk.click("UAGENT1", ids.ACCEPT_OFFER, value))
+    assert [r.status_code for r in responses] == [200, 200]
+    # bolt answers Slack on ack(), before the listener's work: wait for the outcome itself.
+    desk.slack.wait_for(lambda s: desk.cards(), 5, "no card")
+    desk.wait_idle()
+    assert len(desk.cards()) == 1
+    assert desk.slack.ephemerals() == []  # a double click needs no "no longer offered"

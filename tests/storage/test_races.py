@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -13,9 +11,8 @@ from sqlalchemy import func, select, update
 from bot.config import Settings
 from bot.desk import agents, inbound, offers
 from bot.desk.messages import InboundMessage
-from bot.slack import ids
 from storage.models import Interaction, Job, Message, Offer
-from tests.harness import action_value
+from tests.harness import in_parallel
 
 pytestmark = pytest.mark.postgres
 SETTINGS = Settings(desk_channel="CDESK", offer_timeout_seconds=30)
@@ -25,40 +22,14 @@ def _sms(sid: str, body: str = "hi", phone: str = "+14155550100") -> InboundMess
     return InboundMessage("twilio", sid, phone, "+15005550006", body)
 
 
-def _in_parallel(count: int, work) -> list:
-    barrier = threading.Barrier(count)
-
-    def run(index: int):
-        barrier.wait()
-        return work(index)
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(run, range(count)))
-
-
-def test_two_accept_clicks_over_http_open_one_thread(desk):
-    desk.slash("UAGENT1", ids.COMMAND_READY)
-    desk.customer_texts("+14155550100", "race me")
-    preview = desk.wait_for_preview("UAGENT1")
-    value = action_value(preview, ids.ACCEPT_OFFER)
-
-    responses = _in_parallel(2, lambda _: desk.click("UAGENT1", ids.ACCEPT_OFFER, value))
-    assert [r.status_code for r in responses] == [200, 200]
-    # bolt answers Slack on ack(), before the listener's work: wait for the outcome itself.
-    desk.slack.wait_for(lambda s: desk.cards(), 5, "no card")
-    desk.wait_idle()
-    assert len(desk.cards()) == 1
-    assert desk.slack.ephemerals() == []  # a double click needs no "no longer offered"
-
-
 def test_concurrent_accepts_have_exactly_one_winner(db):
     agents.set_ready(db, SETTINGS, "T1", "UAGENT1", True)
     inbound.receive_inbound(db, SETTINGS, "T1", _sms("SM1"))
     with db.transaction() as s:
         offer_id = s.scalar(select(Offer.id))
 
-    answers = _in_parallel(8, lambda _: offers.accept_offer(db, SETTINGS, "T1", offer_id,
-                                                            "UAGENT1"))
+    answers = in_parallel(8, lambda _: offers.accept_offer(db, SETTINGS, "T1", offer_id,
+                                                           "UAGENT1"))
     assert sum(answer.won for answer in answers) == 1
     with db.transaction() as s:
         assert s.scalar(select(Interaction.state)) == "accepted"
@@ -80,7 +51,7 @@ def test_accept_racing_the_timeout_has_one_outcome(db):
             return offers.expire_offer(db, SETTINGS, "T1", offer.id)
         return offers.accept_offer(db, SETTINGS, "T1", offer.id, agent)
 
-    answers = _in_parallel(6, act)
+    answers = in_parallel(6, act)
     assert sum(answer.won for answer in answers) == 1
     with db.transaction() as s:
         interaction = s.scalars(select(Interaction)).one()
@@ -94,8 +65,8 @@ def test_accept_racing_the_timeout_has_one_outcome(db):
 
 def test_concurrent_first_texts_from_one_number_open_one_interaction(db):
     agents.set_ready(db, SETTINGS, "T1", "UAGENT1", True)
-    _in_parallel(6, lambda i: inbound.receive_inbound(db, SETTINGS, "T1",
-                                                      _sms(f"SM{i}", f"part {i}")))
+    in_parallel(6, lambda i: inbound.receive_inbound(db, SETTINGS, "T1",
+                                                     _sms(f"SM{i}", f"part {i}")))
     with db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Interaction)) == 1
         assert s.scalar(select(func.count()).select_from(Message)) == 6
@@ -103,8 +74,8 @@ def test_concurrent_first_texts_from_one_number_open_one_interaction(db):
 
 
 def test_the_same_webhook_delivered_concurrently_is_stored_once(db):
-    receipts = _in_parallel(6, lambda _: inbound.receive_inbound(db, SETTINGS, "T1",
-                                                                 _sms("SMSAME")))
+    receipts = in_parallel(6, lambda _: inbound.receive_inbound(db, SETTINGS, "T1",
+                                                                _sms("SMSAME")))
     assert sum(not r.duplicate for r in receipts) == 1
     with db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Message)) == 1

@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -37,6 +36,7 @@ from storage.models import (
     OptOut,
     TimelineEvent,
 )
+from tests import REPO_ROOT
 from tests.harness import (
     BUSINESS_NUMBER,
     DESK_CHANNEL,
@@ -396,7 +396,7 @@ def test_anonymising_keeps_the_rows_for_counts_but_nothing_personal(database_url
 # --- the command line ----------------------------------------------------------------------
 
 def _cli(args: list[str], database_url: str, cwd, stdin: str = ""):
-    base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(Path(__file__).parents[1]),
+    base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO_ROOT),
             "DATABASE_URL": database_url}
     return subprocess.run([sys.executable, "-m", "bot.cli", *args], env=base, cwd=cwd,
                           input=stdin, capture_output=True, text=True, timeout=60)

@@ -8,13 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.fakes.slack_api import FakeSlack
+from tests import REPO_ROOT
+from tests.fakes.slack import FakeSlack
 
 SMSDESK = [sys.executable, "-m", "bot.cli"]
 
 
 def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(Path(__file__).parents[1])}
+    base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO_ROOT)}
     return subprocess.run(SMSDESK + args, env={**base, **env}, cwd=cwd, capture_output=True,
                           text=True, timeout=60)
 
@@ -187,7 +188,7 @@ def test_commands_that_touch_the_database_name_it_first(tmp_path):
 
 
 def test_the_wal_files_of_the_sqlite_database_are_ignored_by_git():
-    ignored = (Path(__file__).parents[1] / ".gitignore").read_text().split()
+    ignored = (REPO_ROOT / ".gitignore").read_text().split()
     assert "*.sqlite3-wal" in ignored and "*.sqlite3-shm" in ignored
 
 
@@ -209,7 +210,7 @@ def test_segments_does_not_count_the_newline_that_ends_piped_input(tmp_path):
     result = subprocess.run(SMSDESK + ["segments"], input=text + "\n", capture_output=True,
                             text=True, timeout=60, cwd=tmp_path,
                             env={"PATH": os.environ["PATH"],
-                                 "PYTHONPATH": str(Path(__file__).parents[1])})
+                                 "PYTHONPATH": str(REPO_ROOT)})
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["segments"] == 1 and report["parts"] == [text]
@@ -223,7 +224,7 @@ def test_segments_on_a_terminal_without_text_prints_usage_instead_of_waiting(tmp
         result = subprocess.run(SMSDESK + ["segments"], stdin=terminal, capture_output=True,
                                 text=True, timeout=30, cwd=tmp_path,
                                 env={"PATH": os.environ["PATH"],
-                                     "PYTHONPATH": str(Path(__file__).parents[1])})
+                                     "PYTHONPATH": str(REPO_ROOT)})
     finally:
         os.close(terminal)
         os.close(controller)

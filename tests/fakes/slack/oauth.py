@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tests.fakes.slack_api import FakeSlack
+    from tests.fakes.slack import FakeSlack
 
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "fake-client-secret"

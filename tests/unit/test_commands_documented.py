@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import argparse
 import re
-from pathlib import Path
 
 import pytest
 
 from bot.cli import build_parser, main
+from tests import REPO_ROOT
 
-ROOT = Path(__file__).parents[1]
+ROOT = REPO_ROOT
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 # Read by the code but deliberately not in the README's table, each with why.

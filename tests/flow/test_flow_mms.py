@@ -37,7 +37,7 @@ def _camera_photo() -> bytes:
 
 
 def _bomb() -> bytes:
-    from tests.test_images import gif_claiming
+    from tests.unit.test_images import gif_claiming
 
     return gif_claiming(30000, 30000)  # under 100 bytes, 900 megapixels once decoded
 

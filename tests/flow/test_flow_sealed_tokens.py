@@ -17,7 +17,7 @@ from bot.config import Env, Settings
 from bot.config.workspaces import Workspace
 from bot.runtime import build_runtime
 from bot.slack import ids, installations
-from tests.fakes import slack_oauth
+from tests.fakes.slack import oauth as slack_oauth
 from tests.harness import ENCRYPTION_KEY, restart_oauth_desk, start_desk
 
 pytestmark = pytest.mark.postgres

@@ -4,15 +4,15 @@ answers, no broadcasts and no posting outside the desk's own places, only scopes
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from bot.slack import ids
 from bot.slack.listeners.events import DM_ANSWER
 from bot.slack.listeners.outbound import HELP
 from bot.slack.manifest import MODES, build_manifest
+from tests import REPO_ROOT
 from tests.harness import DESK_CHANNEL, accept_new_interaction
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 # Web API method (as slack_sdk names it) -> the bot scopes that let it run.
 METHOD_SCOPES = {
     "chat_postMessage": {"chat:write"}, "chat_update": {"chat:write"},

@@ -15,7 +15,8 @@ from bot.desk.contact_import import ContactFileError, import_csv
 from bot.desk.contacts import create_contact
 from storage.db import Database
 from storage.models import Contact
-from tests.fakes.slack_api import FakeSlack
+from tests import REPO_ROOT
+from tests.fakes.slack import FakeSlack
 
 TEAM = "T0001"
 
@@ -113,7 +114,7 @@ def test_a_bad_number_is_reported_with_what_a_good_one_looks_like(db, tmp_path):
 # --- the command ----------------------------------------------------------------------------
 
 def _cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(Path(__file__).parents[1])}
+    base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO_ROOT)}
     return subprocess.run([sys.executable, "-m", "bot.cli", *args], env={**base, **env},
                           cwd=cwd, capture_output=True, text=True, timeout=60)
 

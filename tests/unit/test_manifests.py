@@ -12,8 +12,8 @@ import pytest
 
 from bot.slack.ids import BOT_SCOPES, SLASH_COMMANDS
 from bot.slack.manifest import MODES, build_manifest, render
+from tests import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 MANIFEST_DIR = REPO_ROOT / "manifests"
 SCHEMA_DIR = REPO_ROOT.parent / "shared" / "slack-manifest-schema"
 EVENTS_URL = "https://smsdesk.example.com/slack/events"

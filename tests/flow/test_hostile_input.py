@@ -3,7 +3,7 @@ forged Slack requests, clicks and modal submissions on interactions that are not
 customer text built to trick Slack's mrkdwn, and pictures built to hurt. Each is refused or
 made harmless, changes nothing it must not, and the desk carries on.
 
-What tests/test_webhooks.py, test_flow_thread.py, test_flow_notes_dispositions.py,
+What test_webhooks.py, test_flow_thread.py, test_flow_notes_dispositions.py,
 test_flow_case.py, test_flow_workspaces.py and test_flow_mms.py already prove is not repeated.
 """
 
@@ -545,7 +545,7 @@ def _png() -> bytes:
 
 
 def test_hostile_pictures_are_refused_with_notes_and_the_desk_carries_on(desk):
-    from tests.test_images import gif_claiming
+    from tests.unit.test_images import gif_claiming
 
     fifty_megabytes = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(50 * 1024 * 1024)
     script = b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"

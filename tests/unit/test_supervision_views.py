@@ -17,7 +17,7 @@ from bot.slack.views.supervision import (
     duration,
     home_queue_lines,
 )
-from tests.fakes.slack_rules import check_blocks, check_modal
+from tests.fakes.slack.rules import check_blocks, check_modal
 
 AT = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 
