@@ -16,11 +16,11 @@ from bot.slack.install_pages import not_serving_text
 from bot.slack.listeners import (
     actions,
     admin,
-    commands,
     contacts,
     events,
     outbound,
     privacy,
+    readiness,
     spelling,
     supervision,
     tools,
@@ -74,6 +74,13 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
     )
 
     @app.use
+    def carry_services(context: BoltContext, next: Callable[[], None]) -> None:
+        # bolt hands a listener any context key its parameters name: every module-level
+        # callback that declares `services` gets these (listeners/__init__.py).
+        context["services"] = services
+        next()
+
+    @app.use
     def serve_the_requests_team(context: BoltContext, body: dict,
                                 next: Callable[[], None]) -> BoltResponse | None:
         if installed_team is not None and context.team_id != installed_team:
@@ -110,7 +117,7 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
         log.exception("listener failed for %s", body.get("type"), exc_info=error)
 
     actions.register(app, services)
-    commands.register(app, services)
+    readiness.register(app)
     events.register(app, services)
     tools.register(app, services)
     spelling.register(app, services)

@@ -1,5 +1,4 @@
-"""Button clicks: Accept / Reject on a preview, Done on a card, Retry on a failed reply,
-Ready / Not Ready on Home."""
+"""Button clicks: Accept / Reject on a preview, Done on a card, Retry on a failed reply."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ from collections.abc import Callable
 from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
-from bot.desk import agents, mms, offers, replies
+from bot.desk import mms, offers, replies
 from bot.services import Services
 from bot.slack import ids
 from bot.slack.listeners.tools import disposition
@@ -75,19 +74,3 @@ def register(app: App, services: Services) -> None:
     def retry_send(ack: Ack, body: dict, context: BoltContext) -> None:
         ack()
         replies.resend_failed_reply(db, context.team_id, _value(body), context.user_id)
-
-    @app.action(ids.SET_READY)
-    def go_ready(ack: Ack, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        ack()
-        try:
-            agents.set_ready(db, settings, context.team_id, context.user_id, True)
-        except agents.NotAnAgent:
-            # The Home tab still shows Not Ready: a click that changes nothing.
-            log.info("%s is not an agent: stays Not Ready", context.user_id)
-
-    @app.action(ids.SET_NOT_READY)
-    def go_not_ready(ack: Ack, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        ack()
-        agents.set_ready(db, settings, context.team_id, context.user_id, False)
