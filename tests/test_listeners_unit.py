@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.desk import agents
 from bot.services import Services
 from bot.slack.listeners import readiness
+from bot.slack.listeners.common import REFUSED_VALUE, a_row_id_value
 from bot.sms.simulator import SimulatorSender
 
 TEAM = "T0001"
@@ -76,3 +77,14 @@ def test_the_home_ready_button_of_someone_who_is_no_agent_changes_nothing(servic
     readiness.go_ready_from_home(ack=ack, context=_context("UVISITOR"), services=services)
     assert ack.calls == [(None, {})]
     assert not agents.agent_desk(services.db, TEAM, "UVISITOR").ready
+
+
+def test_an_accept_click_whose_value_is_no_row_id_is_refused_before_any_listener():
+    reached = []
+    refused = a_row_id_value(body={"actions": [{"value": "1; DROP TABLE offers"}]},
+                             next=lambda: reached.append(True))
+    assert refused is not None and refused.status == 400 and refused.body == REFUSED_VALUE
+    assert not reached
+    assert a_row_id_value(body={"actions": [{"value": "42"}]},
+                          next=lambda: reached.append(True)) is None
+    assert reached == [True]

@@ -18,6 +18,7 @@ from bot.slack.listeners import (
     admin,
     contacts,
     events,
+    offers,
     outbound,
     privacy,
     readiness,
@@ -118,6 +119,7 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
 
     actions.register(app, services)
     readiness.register(app)
+    offers.register(app)
     events.register(app, services)
     tools.register(app, services)
     spelling.register(app, services)
