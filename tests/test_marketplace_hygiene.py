@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 from bot.slack import ids
-from bot.slack.listeners.events import DM_ANSWER
 from bot.slack.listeners.outbound import HELP
+from bot.slack.listeners.replies import DM_ANSWER
 from bot.slack.manifest import MODES, build_manifest
 from tests.harness import DESK_CHANNEL, accept_new_interaction
 

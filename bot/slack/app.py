@@ -22,6 +22,7 @@ from bot.slack.listeners import (
     outbound,
     privacy,
     readiness,
+    replies,
     spelling,
     supervision,
     tools,
@@ -120,6 +121,7 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
     actions.register(app, services)
     readiness.register(app)
     offers.register(app)
+    replies.register(app)
     events.register(app, services)
     tools.register(app, services)
     spelling.register(app, services)

@@ -1,4 +1,4 @@
-"""Button clicks: Done on a card, Retry on a failed reply, a customer's media."""
+"""Button clicks: Done on a card, a customer's media."""
 
 from __future__ import annotations
 
@@ -34,8 +34,3 @@ def register(app: App, services: Services) -> None:
         mms.share_links(db, settings, team_id, clicked_row_id(body), context.user_id,
                         lambda media_id, purpose: services.media_link(team_id, media_id,
                                                                       purpose))
-
-    @app.action(ids.RETRY_SEND, middleware=[a_row_id_value])
-    def retry_send(ack: Ack, body: dict, context: BoltContext) -> None:
-        ack()
-        replies.resend_failed_reply(db, context.team_id, clicked_row_id(body), context.user_id)
