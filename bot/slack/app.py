@@ -17,7 +17,7 @@ from bot.slack.listeners import (
     actions,
     admin,
     contacts,
-    events,
+    home,
     offers,
     outbound,
     privacy,
@@ -122,7 +122,7 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
     readiness.register(app)
     offers.register(app)
     replies.register(app)
-    events.register(app, services)
+    home.register(app)
     tools.register(app, services)
     spelling.register(app, services)
     supervision.register(app, services)
