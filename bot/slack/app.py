@@ -123,7 +123,7 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
     offers.register(app)
     replies.register(app)
     home.register(app)
-    tools.register(app, services)
+    tools.register(app)
     spelling.register(app, services)
     supervision.register(app, services)
     contacts.register(app, services)

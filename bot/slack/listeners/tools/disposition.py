@@ -21,22 +21,24 @@ def open_modal(services: Services, client: WebClient, body: dict, context: BoltC
     client.views_open(trigger_id=body["trigger_id"], view=build_disposition_modal(form))
 
 
-def register(app: App, services: Services) -> None:
-    @app.view(ids.DISPOSITION_VIEW)
-    def submit_disposition(ack: Ack, view: dict, context: BoltContext) -> None:
-        interaction_id = interaction_id_of(view)
-        if interaction_id is None:
-            ack()  # a forged or damaged modal: there is nothing to save it to
-            return
-        code = submitted_code(view)
-        settings = services.settings_for(context.team_id)
-        if not code:
-            ack(response_action="errors", errors={CODE_BLOCK: "Choose a disposition code"})
-            return
-        if code not in dispositions.all_codes(settings):
-            ack(response_action="errors",
-                errors={CODE_BLOCK: "That code is no longer offered: choose another"})
-            return
-        ack()
-        dispositions.set_disposition(services.db, settings, context.team_id,
-                                     interaction_id, context.user_id, code)
+def choose_disposition(ack: Ack, view: dict, context: BoltContext, services: Services) -> None:
+    interaction_id = interaction_id_of(view)
+    if interaction_id is None:
+        ack()  # a forged or damaged modal: there is nothing to save it to
+        return
+    code = submitted_code(view)
+    settings = services.settings_for(context.team_id)
+    if not code:
+        ack(response_action="errors", errors={CODE_BLOCK: "Choose a disposition code"})
+        return
+    if code not in dispositions.all_codes(settings):
+        ack(response_action="errors",
+            errors={CODE_BLOCK: "That code is no longer offered: choose another"})
+        return
+    ack()
+    dispositions.set_disposition(services.db, settings, context.team_id,
+                                 interaction_id, context.user_id, code)
+
+
+def register(app: App) -> None:
+    app.view(ids.DISPOSITION_VIEW)(choose_disposition)
