@@ -14,10 +14,10 @@ from bot.services import Services
 from bot.slack import directory
 from bot.slack.install_pages import not_serving_text
 from bot.slack.listeners import (
-    actions,
     admin,
     contacts,
     home,
+    media,
     offers,
     outbound,
     privacy,
@@ -118,10 +118,10 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
         # what Slack sent so it can be replayed. Domain outcomes never reach here.
         log.exception("listener failed for %s", body.get("type"), exc_info=error)
 
-    actions.register(app, services)
     readiness.register(app)
     offers.register(app)
     replies.register(app)
+    media.register(app)
     home.register(app)
     tools.register(app)
     spelling.register(app, services)

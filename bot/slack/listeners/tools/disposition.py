@@ -1,13 +1,15 @@
-"""Card tool: Disposition code (modal and submission); also opened by Done when one is needed."""
+"""Wrapping up: Done on the card, and the disposition code (the card menu's tool, and asked
+for by Done when the settings make a code mandatory)."""
 
 from __future__ import annotations
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.desk import dispositions
+from bot.desk import dispositions, replies
 from bot.services import Services
 from bot.slack import ids
+from bot.slack.listeners.common import a_row_id_value, clicked_row_id
 from bot.slack.views.common import interaction_id_of
 from bot.slack.views.disposition import CODE_BLOCK, build_disposition_modal, submitted_code
 
@@ -19,6 +21,18 @@ def open_modal(services: Services, client: WebClient, body: dict, context: BoltC
     if form is None:
         return  # not theirs to set: the domain told them why
     client.views_open(trigger_id=body["trigger_id"], view=build_disposition_modal(form))
+
+
+def mark_done(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+              services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    ack()
+    outcome = replies.mark_done(services.db, settings, context.team_id, clicked_row_id(body),
+                                context.user_id)
+    if outcome is replies.DoneOutcome.NEEDS_DISPOSITION:
+        # Mandatory dispositions: Done waits for a code, so ask for it while the
+        # click's trigger_id is still good.
+        open_modal(services, client, body, context, clicked_row_id(body))
 
 
 def choose_disposition(ack: Ack, view: dict, context: BoltContext, services: Services) -> None:
@@ -41,4 +55,5 @@ def choose_disposition(ack: Ack, view: dict, context: BoltContext, services: Ser
 
 
 def register(app: App) -> None:
+    app.action(ids.MARK_DONE, middleware=[a_row_id_value])(mark_done)
     app.view(ids.DISPOSITION_VIEW)(choose_disposition)
