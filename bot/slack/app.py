@@ -80,6 +80,7 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
         # bolt hands a listener any context key its parameters name: every module-level
         # callback that declares `services` gets these (listeners/__init__.py).
         context["services"] = services
+        context["installation_store"] = app.installation_store  # None without OAuth
         next()
 
     @app.use
@@ -128,7 +129,7 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
     supervision.register(app)
     contacts.register(app)
     outbound.register(app)
-    admin_subcommands = admin.register(app, services)
-    uninstall.register(app, services, admin_subcommands)
-    privacy.register(app, services, admin_subcommands)
+    admin.register(app)
+    privacy.register(app)
+    uninstall.register(app)
     return app
