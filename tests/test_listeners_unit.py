@@ -10,7 +10,7 @@ from slack_bolt import BoltContext
 from bot.config import Settings
 from bot.desk import agents
 from bot.services import Services
-from bot.slack.listeners import readiness
+from bot.slack.listeners import admin, readiness, uninstall
 from bot.slack.listeners.common import REFUSED_VALUE, a_row_id_value
 from bot.sms.simulator import SimulatorSender
 
@@ -88,3 +88,10 @@ def test_an_accept_click_whose_value_is_no_row_id_is_refused_before_any_listener
     assert a_row_id_value(body={"actions": [{"value": "42"}]},
                           next=lambda: reached.append(True)) is None
     assert reached == [True]
+
+
+def test_sms_admin_purge_from_someone_who_is_no_admin_gets_the_refusal(services):
+    ack = FakeAck()
+    admin.open_admin(ack=ack, command={"text": "purge", "trigger_id": "T.1"}, client=None,
+                     context=_context(AGENT), services=services)
+    assert ack.text == uninstall.REFUSAL

@@ -1,4 +1,5 @@
-"""The bolt app: one App, listeners registered per kind, one error handler."""
+"""The bolt app: one App, the middleware every request passes, one error handler, and the
+listener modules (one per feature, bot/slack/listeners/) registered."""
 
 from __future__ import annotations
 
