@@ -9,7 +9,7 @@ import pytest
 from bot.config import Settings
 from bot.desk.queues import Queue
 from bot.slack import ids
-from bot.slack.listeners.events import DM_ANSWER
+from bot.slack.listeners.replies import DM_ANSWER
 from bot.slack.views.transfer import REASON_ACTION, REASON_BLOCK, TARGET_ACTION, TARGET_BLOCK
 from tests.harness import BUSINESS_NUMBER, DESK_CHANNEL, action_value, has_button, start_desk
 

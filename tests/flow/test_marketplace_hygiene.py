@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from bot.slack import ids
-from bot.slack.listeners.events import DM_ANSWER
 from bot.slack.listeners.outbound import HELP
+from bot.slack.listeners.replies import DM_ANSWER
 from bot.slack.manifest import MODES, build_manifest
 from tests import REPO_ROOT
 from tests.harness import DESK_CHANNEL, accept_new_interaction
