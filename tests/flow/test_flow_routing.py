@@ -134,7 +134,10 @@ def test_auto_answer_with_a_countdown_accepts_when_it_runs_out(tmp_path, control
         desk.slash(A, ids.COMMAND_READY)
         desk.customer_texts(_customer(1), "hi there")
         preview = desk.wait_for_preview(A)
-        assert "accepted for you in about 30 seconds" in preview["text"]
+        # The countdown is read off the clock when the preview is drawn: a slow machine may
+        # draw it a second or two into the 30.
+        said = re.search(r"accepted for you in about (\d+) seconds", preview["text"])
+        assert said and 25 <= int(said[1]) <= 30, preview["text"]
         assert has_button(preview, ids.REJECT_OFFER) is allow_reject
         assert desk.cards() == []
         if not allow_reject:
