@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
-from storage.db import Database
-from storage.models import Job, utcnow
+from storage.clock import utcnow
+from storage.db import Database, rows_changed
+from storage.models import Job
 
 UNFINISHED = ("pending", "running")
 FINISHED = ("done", "dead")
@@ -196,7 +197,7 @@ def claim(
                         outcome_unknown=unknown)
                 .execution_options(synchronize_session=False)
             )
-            if result.rowcount != 1:
+            if rows_changed(result) != 1:
                 continue
             job = session.get(Job, job_id, populate_existing=True)
             claimed.append(
@@ -310,6 +311,7 @@ def prune_finished(db: Database, team_id: str, before: datetime, limit: int) -> 
         more, ids = len(ids) > limit, ids[:limit]
         if not ids:
             return 0, False
-        deleted = session.execute(delete(Job).where(Job.id.in_(ids), Job.state.in_(FINISHED))
-                                  .execution_options(synchronize_session=False)).rowcount
+        deleted = rows_changed(session.execute(
+            delete(Job).where(Job.id.in_(ids), Job.state.in_(FINISHED))
+            .execution_options(synchronize_session=False)))
     return deleted, more

@@ -34,8 +34,9 @@ from sqlalchemy.pool import NullPool
 from bot.config import ConfigError, Settings
 from bot.desk import audit, permissions, responses, routing
 from bot.desk.queues import Queue
+from storage.clock import utcnow
 from storage.db import Database
-from storage.models import SettingOverride, StandardResponse, utcnow
+from storage.models import SettingOverride, StandardResponse
 
 log = logging.getLogger(__name__)
 

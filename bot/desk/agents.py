@@ -10,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from bot.config import Settings
 from bot.desk import effects, permissions, routing
 from bot.desk.lifecycle import HELD_STATES, OFFERED, QUEUED, TRANSFERRING
+from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Agent, Interaction, utcnow
+from storage.models import Agent, Interaction
 
 
 def _agent(s, team_id: str, user_id: str) -> Agent:

@@ -16,8 +16,9 @@ from bot.config import Settings
 from bot.desk import effects, replies, timeline
 from bot.desk.lifecycle import ACCEPTED, EXPIRED
 from bot.desk.permissions import ADMIN, OWNER, SUPERVISOR, roles_for
+from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Interaction, utcnow
+from storage.models import Interaction
 
 MAY_SET = {OWNER, SUPERVISOR, ADMIN}
 CLOSED_BY_CODE = "disposition set"

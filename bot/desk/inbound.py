@@ -12,8 +12,9 @@ from bot.desk import effects, opt_outs, redaction, routing, sessions, timeline
 from bot.desk.contacts import find_or_create_locked
 from bot.desk.lifecycle import DONE, OFFER_PENDING, OPEN_STATES, QUEUED
 from bot.desk.messages import InboundMessage
+from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Interaction, Media, Message, Offer, utcnow
+from storage.models import Interaction, Media, Message, Offer
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ from bot.desk.lifecycle import (
     TRANSFERRING,
     move_offer,
 )
+from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Interaction, Offer, utcnow
+from storage.models import Interaction, Offer
 
 log = logging.getLogger(__name__)
 

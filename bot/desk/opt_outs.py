@@ -21,6 +21,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.db import rows_changed
 from storage.models import OptOut, PrivacyKey
 from storage.opt_out_match import matches as _matches
 from storage.opt_out_match import number_hash, workspace_key
@@ -111,7 +112,7 @@ def forget_numbers(s: Session, team_id: str, phones: list[str]) -> int:
     key = _key(s, team_id, create=True)
     count = 0
     for phone in phones:
-        count += s.execute(update(OptOut).where(OptOut.team_id == team_id,
-                                                OptOut.phone == phone)
-                           .values(phone=None, number_hash=number_hash(key, phone))).rowcount
+        count += rows_changed(s.execute(
+            update(OptOut).where(OptOut.team_id == team_id, OptOut.phone == phone)
+            .values(phone=None, number_hash=number_hash(key, phone))))
     return count

@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 
 from bot.desk import audit, jobs
 from storage import outbox
-from storage.db import Database
-from storage.models import AuditEntry, Base, utcnow
+from storage.clock import utcnow
+from storage.db import Database, rows_changed
+from storage.models import AuditEntry, Base
 
 # Audit actions (all `privacy.*`, so a purge keeps them).
 UNINSTALL_RECEIVED = "privacy.uninstall_received"
@@ -139,8 +140,8 @@ def purge(db: Database, team_id: str, *, reason: str = BY_UNINSTALL,
     deleted: dict[str, int] = {}
     with db.transaction() as s:
         for table in team_tables():
-            number = s.execute(delete(table).where(_rows_of(table, team_id))
-                               .execution_options(synchronize_session=False)).rowcount
+            number = rows_changed(s.execute(delete(table).where(_rows_of(table, team_id))
+                                  .execution_options(synchronize_session=False)))
             if number:
                 deleted[table.name] = number
         detail: dict[str, Any] = {"reason": reason, "kept": sorted(KEPT_TABLES)}

@@ -33,8 +33,9 @@ from bot.config import Settings
 from bot.desk import effects, permissions
 from bot.desk.lifecycle import ACCEPTED, TRANSFERRING
 from bot.desk.phone import display
-from storage.db import Database
-from storage.models import Contact, Interaction, StandardResponse, utcnow
+from storage.clock import utcnow
+from storage.db import Database, rows_changed
+from storage.models import Contact, Interaction, StandardResponse
 
 NAME_LIMIT = 120  # the column's size
 CATEGORY_LIMIT = 120
@@ -263,7 +264,7 @@ def delete(db: Database, settings: Settings, team_id: str, user_id: str, name: s
     with db.transaction() as s:
         result = s.execute(sql_delete(StandardResponse).where(
             StandardResponse.team_id == team_id, StandardResponse.name == _clean(name)))
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
 
 # --- importing a file -----------------------------------------------------------------------

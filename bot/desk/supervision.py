@@ -28,8 +28,9 @@ from bot.desk.lifecycle import (
 )
 from bot.desk.phone import display
 from bot.desk.queues import Queue
+from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Agent, Contact, Interaction, Offer, utcnow
+from storage.models import Agent, Contact, Interaction, Offer
 
 REASSIGNABLE = (QUEUED, OFFERED, *REASSIGNABLE_HELD)
 NOT_ALLOWED = "Only supervisors and admins can reassign interactions."

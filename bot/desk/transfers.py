@@ -19,8 +19,9 @@ from bot.desk.lifecycle import (
     TRANSFERRING,
     move_interaction,
 )
+from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Agent, Interaction, Offer, utcnow
+from storage.models import Agent, Interaction, Offer
 
 QUEUE_TARGET = "queue"
 MAX_REASON = 300
