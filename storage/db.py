@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -101,6 +102,13 @@ def _make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def insert_of(s: Session, model: type[Any]) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT in the session's own dialect, so it can say ON CONFLICT DO NOTHING."""
+    if s.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 def rows_changed(result: Result[Any]) -> int:

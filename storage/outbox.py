@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.clock import utcnow
@@ -159,7 +159,7 @@ class ClaimedJob:
     coalesce_key: str | None = None
 
 
-def _claimable(now: datetime):
+def _claimable(now: datetime) -> ColumnElement[bool]:
     earlier = aliased(Job)
     blocked_by_lane = exists().where(
         earlier.lane == Job.lane,
@@ -199,7 +199,7 @@ def claim(
             )
             if rows_changed(result) != 1:
                 continue
-            job = session.get(Job, job_id, populate_existing=True)
+            job = session.get_one(Job, job_id, populate_existing=True)
             claimed.append(
                 ClaimedJob(job.id, job.team_id, job.kind, dict(job.payload), job.lane,
                            job.attempts, job.priority,
@@ -218,7 +218,7 @@ _NO_ANSWER = ("TimeoutError", "timeout", "URLError", "RemoteDisconnected", "Inco
 def _outcome_unknown(state: str, last_error: str | None) -> bool:
     if state == "running":
         return True  # claimed before and never finished: that process died
-    return bool(last_error) and last_error.startswith(_NO_ANSWER)
+    return last_error is not None and last_error.startswith(_NO_ANSWER)
 
 
 def still_to_run(db: Database, kind: str, lane: str) -> bool:

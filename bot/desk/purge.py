@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, not_, select
+from sqlalchemy import ColumnElement, Table, and_, delete, func, not_, select
 from sqlalchemy.orm import Session
 
 from bot.desk import audit, jobs
@@ -78,7 +78,7 @@ def team_tables() -> list[Table]:
             if "team_id" in table.c and table.name not in KEPT_TABLES]
 
 
-def _rows_of(table: Table, team_id: str):
+def _rows_of(table: Table, team_id: str) -> ColumnElement[bool]:
     # The purge's own job goes too: the worker's "done" then updates no row, and a job
     # that is gone cannot run twice.
     condition = table.c.team_id == team_id
