@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.desk import effects, replies, timeline
@@ -48,7 +49,7 @@ def all_codes(settings: Settings) -> tuple[str, ...]:
         code for _label, codes in settings.disposition_groups for code in codes)
 
 
-def may_set(s, settings: Settings, interaction: Interaction, user_id: str) -> bool:
+def may_set(s: Session, settings: Settings, interaction: Interaction, user_id: str) -> bool:
     return bool(roles_for(s, settings, interaction.team_id, user_id,
                           interaction.agent_user_id) & MAY_SET)
 
