@@ -286,13 +286,6 @@ def give_up(db: Database, job_id: int, error: str) -> None:
         )
 
 
-def next_due_at(db: Database) -> datetime | None:
-    with db.transaction() as session:
-        return session.scalar(
-            select(Job.due_at).where(Job.state == "pending").order_by(Job.due_at).limit(1)
-        )
-
-
 def teams_with_finished(db: Database) -> list[str]:
     with db.transaction() as session:
         return sorted(session.scalars(select(Job.team_id).distinct().where(

@@ -47,8 +47,6 @@ UNKNOWN_AGENT = "your agent"
 
 # {word.word}: anything else in braces ("{}", "{ a b }") is ordinary text, not a field.
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\}")
-FIELDS = ("contact.first_name", "contact.name", "contact.phone", "agent.name",
-          "agent.first_name")
 
 
 class NotAllowed(Exception):
