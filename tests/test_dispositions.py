@@ -60,7 +60,7 @@ def test_an_empty_code_list_turns_the_picker_off(tmp_path):
 
 @pytest.mark.parametrize("text, complaint", [
     ("[dispositions]\nmandatory = 'yes'", "dispositions.mandatory must be true or false"),
-    ("[dispositions]\nmandatroy = true", "unknown settings ['mandatroy']"),
+    ("[dispositions]\nmandatroy = true", "mandatroy is not a setting of [dispositions]; did you mean mandatory?"),
     ("[dispositions]\ncodes = ['A']\n[dispositions.groups]\nX = ['B']", "not both"),
     ("[dispositions]\ncodes = ['A', 'A']", "repeated: ['A']"),
     ("[dispositions.groups]\nX = ['A']\nY = ['A']", "repeated: ['A']"),

@@ -16,11 +16,9 @@ from bot.desk.queues import AgentOverride, Queue
 
 HELP_REPLY_LIMIT = 320  # characters: two SMS at most, even with accents or emoji (UCS-2: 5)
 # Every key each section of the settings file may hold. Any other key is a typo that would
-# silently leave a default in place. The policy, in every section and [workspaces.T…] table:
-# unknown_settings (below) finds it, `smsdesk config check` reports it at its line, and
-# Settings.load logs it. Four tables also refuse one when loading, as they did before this
-# package existed and as tests/test_config.py and test_dispositions.py assert: [contacts],
-# [spelling], [dispositions] and each [[queues]] table (bot/config/sections.py).
+# silently leave a default in place. One policy, in every section and [workspaces.T…] table:
+# unknown_settings (below) finds it with the key probably meant; `smsdesk config check`
+# reports each at its line, and Settings.load (so serve, socket and doctor) refuses the file.
 SETTINGS_KEYS: dict[str, frozenset[str]] = {
     "desk": frozenset({"channel", "offer_timeout_seconds", "agent_capacity", "default_country",
                        "business_numbers", "help_reply"}),
