@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -112,7 +113,8 @@ class Settings(QueueRules):
         return None
 
     @classmethod
-    def load(cls, path: str | os.PathLike | None, env: dict[str, str] | None = None) -> Settings:
+    def load(cls, path: str | os.PathLike | None,
+             env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         data: dict = {}
         if path is not None and Path(path).exists():
