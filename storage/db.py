@@ -6,9 +6,12 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from sqlite3 import Connection as SQLiteConnection
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -81,7 +84,7 @@ def _make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):
+        def _sqlite_pragmas(dbapi_connection: SQLiteConnection, _record: object) -> None:
             # pysqlite's own BEGIN is deferred: two writers that both read first then
             # deadlock-fail on upgrade. BEGIN IMMEDIATE (below) takes the write lock up
             # front, so concurrent use cases queue on busy_timeout instead of failing.
@@ -94,11 +97,26 @@ def _make_engine(url: str) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn):
+        def _sqlite_begin(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def insert_of(s: Session, model: type[Any]) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT in the session's own dialect, so it can say ON CONFLICT DO NOTHING."""
+    if s.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed. Session.execute is typed to return a plain
+    Result; for those statements it is a CursorResult, which carries the count."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"not the result of an UPDATE or DELETE: {type(result).__name__}")
+    return result.rowcount
 
 
 class Database:
@@ -148,8 +166,11 @@ class Database:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+if TYPE_CHECKING:  # alembic is imported where it is used: most commands never migrate
+    from alembic.config import Config
 
-def alembic_config(engine: Engine | None = None):
+
+def alembic_config(engine: Engine | None = None) -> Config:
     from alembic.config import Config
 
     config = Config()
@@ -165,6 +186,8 @@ def schema_revisions(engine: Engine) -> tuple[str | None, str]:
     from alembic.script import ScriptDirectory
 
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # only if storage/migrations/versions lost its files
+        raise RuntimeError(f"no migration found in {MIGRATIONS}")
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     return current, head

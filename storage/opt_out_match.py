@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import OptOut, PrivacyKey
@@ -21,7 +21,7 @@ def number_hash(key: bytes, phone: str) -> str:
     return hmac.new(key, phone.encode(), hashlib.sha256).hexdigest()
 
 
-def matches(s: Session, team_id: str, phone: str):
+def matches(s: Session, team_id: str, phone: str) -> ColumnElement[bool]:
     """A where-clause for the opt-out rows of this number in this workspace's key."""
     key = workspace_key(s, team_id)
     if key is None:  # nothing was ever erased in this workspace

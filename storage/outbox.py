@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
-from storage.db import Database
-from storage.models import Job, utcnow
+from storage.clock import utcnow
+from storage.db import Database, rows_changed
+from storage.models import Job
 
 UNFINISHED = ("pending", "running")
 FINISHED = ("done", "dead")
@@ -158,7 +159,7 @@ class ClaimedJob:
     coalesce_key: str | None = None
 
 
-def _claimable(now: datetime):
+def _claimable(now: datetime) -> ColumnElement[bool]:
     earlier = aliased(Job)
     blocked_by_lane = exists().where(
         earlier.lane == Job.lane,
@@ -196,9 +197,9 @@ def claim(
                         outcome_unknown=unknown)
                 .execution_options(synchronize_session=False)
             )
-            if result.rowcount != 1:
+            if rows_changed(result) != 1:
                 continue
-            job = session.get(Job, job_id, populate_existing=True)
+            job = session.get_one(Job, job_id, populate_existing=True)
             claimed.append(
                 ClaimedJob(job.id, job.team_id, job.kind, dict(job.payload), job.lane,
                            job.attempts, job.priority,
@@ -217,7 +218,7 @@ _NO_ANSWER = ("TimeoutError", "timeout", "URLError", "RemoteDisconnected", "Inco
 def _outcome_unknown(state: str, last_error: str | None) -> bool:
     if state == "running":
         return True  # claimed before and never finished: that process died
-    return bool(last_error) and last_error.startswith(_NO_ANSWER)
+    return last_error is not None and last_error.startswith(_NO_ANSWER)
 
 
 def still_to_run(db: Database, kind: str, lane: str) -> bool:
@@ -285,13 +286,6 @@ def give_up(db: Database, job_id: int, error: str) -> None:
         )
 
 
-def next_due_at(db: Database) -> datetime | None:
-    with db.transaction() as session:
-        return session.scalar(
-            select(Job.due_at).where(Job.state == "pending").order_by(Job.due_at).limit(1)
-        )
-
-
 def teams_with_finished(db: Database) -> list[str]:
     with db.transaction() as session:
         return sorted(session.scalars(select(Job.team_id).distinct().where(
@@ -310,6 +304,7 @@ def prune_finished(db: Database, team_id: str, before: datetime, limit: int) -> 
         more, ids = len(ids) > limit, ids[:limit]
         if not ids:
             return 0, False
-        deleted = session.execute(delete(Job).where(Job.id.in_(ids), Job.state.in_(FINISHED))
-                                  .execution_options(synchronize_session=False)).rowcount
+        deleted = rows_changed(session.execute(
+            delete(Job).where(Job.id.in_(ids), Job.state.in_(FINISHED))
+            .execution_options(synchronize_session=False)))
     return deleted, more

@@ -36,8 +36,8 @@ class InteractionView:
 
 def interaction_view(db: Database, interaction_id: int) -> InteractionView:
     with db.transaction() as s:
-        interaction = s.get(Interaction, interaction_id)
-        contact = s.get(Contact, interaction.contact_id)
+        interaction = s.get_one(Interaction, interaction_id)
+        contact = s.get_one(Contact, interaction.contact_id)
         texts = list(s.scalars(
             select(Message.body)
             .where(Message.interaction_id == interaction_id, Message.direction == "inbound")
@@ -55,12 +55,12 @@ def interaction_view(db: Database, interaction_id: int) -> InteractionView:
 
 def offer(db: Database, offer_id: int) -> Offer:
     with db.transaction() as s:
-        return s.get(Offer, offer_id)
+        return s.get_one(Offer, offer_id)
 
 
 def message(db: Database, message_id: int) -> Message:
     with db.transaction() as s:
-        return s.get(Message, message_id)
+        return s.get_one(Message, message_id)
 
 
 def remember_preview(db: Database, offer_id: int, channel: str, ts: str) -> None:
@@ -98,7 +98,7 @@ class TranscriptItem:
     media: MediaItem | None = None
 
     @property
-    def order(self) -> tuple:
+    def order(self) -> tuple[datetime, int, int]:
         # Same instant: the text, then its files in the order sent, then system lines.
         if self.message is not None:
             return (self.at, 0, 0)
@@ -126,7 +126,9 @@ def unposted_transcript(db: Database, interaction_id: int,
         ).all()
         items = [TranscriptItem(m.created_at, message=m) for m in messages]
         items += [TranscriptItem(e.at, event=e) for e in events]
-        items += [TranscriptItem(row[0], media=MediaItem(*row[1:])) for row in files]
+        items += [TranscriptItem(row.created_at, media=MediaItem(
+            row.id, row.message_id, row.position, row.state, row.note, row.content_type,
+            row.original_size, row.width, row.height)) for row in files]
     return sorted(items, key=lambda item: item.order)
 
 
@@ -194,8 +196,8 @@ class SupervisionView:
 
 def supervision_view(db: Database, interaction_id: int, accepted_kind: str) -> SupervisionView:
     with db.transaction() as s:
-        interaction = s.get(Interaction, interaction_id)
-        contact = s.get(Contact, interaction.contact_id)
+        interaction = s.get_one(Interaction, interaction_id)
+        contact = s.get_one(Contact, interaction.contact_id)
         first = s.scalar(select(func.min(TimelineEvent.at)).where(
             TimelineEvent.interaction_id == interaction_id,
             TimelineEvent.kind == accepted_kind))

@@ -29,8 +29,9 @@ from bot.runtime import Runtime, build_runtime
 from bot.sms.twilio import expected_signature
 from bot.web import server as web_server
 from bot.worker.pacing import METHOD_LIMITS, Limit, SlackPacer
-from tests.fakes import slack_oauth
-from tests.fakes.slack_api import FakeSlack
+from tests import REPO_ROOT
+from tests.fakes.slack import FakeSlack
+from tests.fakes.slack import oauth as slack_oauth
 from tests.fakes.twilio_api import FakeTwilio
 
 SIGNING_SECRET = "test-signing-secret"
@@ -362,6 +363,18 @@ def has_button(message: dict, action_id: str) -> bool:
     return True
 
 
+def in_parallel(count: int, work) -> list:
+    """`work(i)` for i in range(count), on count threads released at once: a race on demand."""
+    barrier = threading.Barrier(count)
+
+    def run(index: int):
+        barrier.wait()
+        return work(index)
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
+
+
 def fresh_postgres(url: str) -> str:
     """Empty the public schema so migrations start from zero; returns the psycopg URL.
 
@@ -565,7 +578,7 @@ def desk_process(database_url: str, workdir: Path, settings_toml: str,
     settings_file = workdir / "smsdesk.toml"
     settings_file.write_text(settings_toml)
     env = {
-        "PATH": os.environ["PATH"], "PYTHONPATH": str(Path(__file__).parents[1]),
+        "PATH": os.environ["PATH"], "PYTHONPATH": str(REPO_ROOT),
         "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.url, "DATABASE_URL": database_url, "SMS_PROVIDER": "twilio",
         "TWILIO_ACCOUNT_SID": twilio.account_sid, "TWILIO_AUTH_TOKEN": twilio.auth_token,

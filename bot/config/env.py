@@ -101,7 +101,7 @@ class Env:
                 "https://api.slack.com/apps (or, to install into several workspaces, set "
                 "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET instead)"
             )
-        elif not self.oauth and not self.slack_bot_token.startswith("xoxb-"):
+        elif not self.oauth and not (self.slack_bot_token or "").startswith("xoxb-"):
             found.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
         if not self.slack_signing_secret and not socket_mode:
             found.append(

@@ -16,11 +16,9 @@ from bot.desk.queues import AgentOverride, Queue
 
 HELP_REPLY_LIMIT = 320  # characters: two SMS at most, even with accents or emoji (UCS-2: 5)
 # Every key each section of the settings file may hold. Any other key is a typo that would
-# silently leave a default in place. The policy, in every section and [workspaces.T…] table:
-# unknown_settings (below) finds it, `smsdesk config check` reports it at its line, and
-# Settings.load logs it. Four tables also refuse one when loading, as they did before this
-# package existed and as tests/test_config.py and test_dispositions.py assert: [contacts],
-# [spelling], [dispositions] and each [[queues]] table (bot/config/sections.py).
+# silently leave a default in place. One policy, in every section and [workspaces.T…] table:
+# unknown_settings (below) finds it with the key probably meant; `smsdesk config check`
+# reports each at its line, and Settings.load (so serve, socket and doctor) refuses the file.
 SETTINGS_KEYS: dict[str, frozenset[str]] = {
     "desk": frozenset({"channel", "offer_timeout_seconds", "agent_capacity", "default_country",
                        "business_numbers", "help_reply"}),
@@ -173,7 +171,7 @@ def country_code(path, value: object) -> str:
     return country
 
 
-def text_list(path, where: tuple, value: object, example: str) -> list:
+def text_list(path, where: tuple, value: object, example: str) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -193,7 +191,8 @@ def phone_numbers(path, where: tuple, value: object, country: str,
     from bot.desk.phone import InvalidNumber, to_e164
 
     label = name or ".".join(map(str, where))
-    for index, number in enumerate(text_list(path, where, value, '"+15005550006"')):
+    numbers = text_list(path, where, value, '"+15005550006"')
+    for index, number in enumerate(numbers):
         try:
             e164 = to_e164(number, country)
         except InvalidNumber:
@@ -203,7 +202,7 @@ def phone_numbers(path, where: tuple, value: object, country: str,
         if e164 != number:
             raise ConfigError(f"{path}: {label}: write {shown(number)} in E.164 as "
                               f'"{e164}" (texts arrive addressed to that form)', (*where, index))
-    return tuple(value or ())
+    return tuple(numbers)
 
 
 def help_reply_text(path, value: object) -> str:
@@ -220,12 +219,13 @@ def help_reply_text(path, value: object) -> str:
 
 def keyword_list(path, value: object) -> tuple[str, ...]:
     where = ("session", "keywords")
-    for index, keyword in enumerate(text_list(path, where, value, '"CHAT"')):
+    keywords = text_list(path, where, value, '"CHAT"')
+    for index, keyword in enumerate(keywords):
         if len(keyword.split()) != 1:
             raise ConfigError(f"{path}: session.keywords: {shown(keyword)} is not one word; a "
                               "keyword is matched against a text's first word only",
                               (*where, index))
-    return tuple(str(k).upper() for k in value or ())
+    return tuple(str(k).upper() for k in keywords)
 
 
 def slack_ids(path, where: tuple, value: object, *, groups: bool = False,
@@ -236,11 +236,12 @@ def slack_ids(path, where: tuple, value: object, *, groups: bool = False,
         if groups else
         (SLACK_USER_ID, "user id", "U0123ABCD", "their profile: ⋯ > Copy member ID"))
     label = name or ".".join(map(str, where))
-    for index, item in enumerate(text_list(path, where, value, f'"{example}"')):
+    ids = text_list(path, where, value, f'"{example}"')
+    for index, item in enumerate(ids):
         if not pattern.match(item):
             raise ConfigError(f"{path}: {label}: {shown(item)} is not a Slack {kind}; give "
                               f'ids like "{example}" (from {source})', (*where, index))
-    return tuple(value or ())
+    return tuple(ids)
 
 
 def channel_id(path, where: tuple | None, value: object, name: str = "") -> str | None:

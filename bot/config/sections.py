@@ -13,7 +13,6 @@ from bot.config.schema import (
     CASE_FIELD_LIMIT,
     ERASURE_MODES,
     FLAG_SETTINGS,
-    SETTINGS_KEYS,
     SLACK_USER_ID,
     ConfigError,
     channel_id,
@@ -101,10 +100,6 @@ def _flag_settings(path, data: dict, defaults: Settings) -> dict:
 def _contact_settings(path, contacts: dict, defaults: Settings) -> dict:
     role_keys = {"view_roles": "contacts_view_roles", "edit_roles": "contacts_edit_roles",
                  "assign_roles": "contacts_assign_roles", "new_sms_roles": "new_sms_roles"}
-    unknown = set(contacts) - SETTINGS_KEYS["contacts"]
-    if unknown:
-        raise ConfigError(f"{path}: [contacts] has unknown keys {sorted(unknown)}",
-                          ("contacts", min(unknown)))
     days = contacts.get("recent_days", defaults.contacts_recent_days)
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
         raise ConfigError(f"{path}: contacts.recent_days must be a whole number of days "
@@ -153,10 +148,6 @@ def _privacy_settings(path, privacy: dict, defaults: Settings) -> dict:
 
 
 def _spelling_settings(path, spelling: dict) -> dict:
-    unknown = set(spelling) - SETTINGS_KEYS["spelling"]
-    if unknown:
-        raise ConfigError(f"{path}: [spelling] has unknown keys {sorted(unknown)}",
-                          ("spelling", min(unknown)))
     words = spelling.get("corporate_words", [])
     if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
         raise ConfigError(f"{path}: spelling.corporate_words must be a list of words",
@@ -232,10 +223,6 @@ def _queues(path, raw: object) -> tuple[Queue, ...]:
             raise ConfigError(f"{here}: the name {name!r} is used twice",
                               ("queues", index, "name"))
         names.add(name)
-        unknown = set(table) - SETTINGS_KEYS["queues"]
-        if unknown:
-            raise ConfigError(f"{here} ({name}): unknown keys {sorted(unknown)}",
-                              ("queues", index, min(unknown)))
         for position, number in enumerate(table.get("numbers", [])):
             if number in owner_of:
                 raise ConfigError(f"{here} ({name}): {number} already belongs to queue "
@@ -328,10 +315,6 @@ def _disposition_settings(path, table: object, defaults: Settings) -> dict:
     where = f"{path}: dispositions"
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table ([dispositions])", ("dispositions",))
-    unknown = set(table) - SETTINGS_KEYS["dispositions"]
-    if unknown:
-        raise ConfigError(f"{where} has unknown settings {sorted(unknown)}: use mandatory, "
-                          "codes or [dispositions.groups]", ("dispositions", min(unknown)))
     mandatory = flag(path, ("dispositions", "mandatory"), table.get("mandatory", False))
     if "codes" in table and "groups" in table:
         raise ConfigError(f"{where}: give either codes (a flat list) or [dispositions.groups], "

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -14,8 +14,6 @@ from bot.config.schema import ConfigError, unknown_settings
 from bot.config.workspaces import Workspace, workspace_settings
 from bot.desk.case_links import CaseLink
 from bot.desk.queues import AgentOverride, Queue, QueueRules
-
-log = logging.getLogger(__name__)
 
 DEFAULT_DISPOSITION_CODES = ("Resolved", "Follow-up needed", "No action")
 # What a customer who texts HELP (or INFO) is texted back. Carriers expect the business's
@@ -115,7 +113,8 @@ class Settings(QueueRules):
         return None
 
     @classmethod
-    def load(cls, path: str | os.PathLike | None, env: dict[str, str] | None = None) -> Settings:
+    def load(cls, path: str | os.PathLike | None,
+             env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         data: dict = {}
         if path is not None and Path(path).exists():
@@ -125,8 +124,10 @@ class Settings(QueueRules):
                 raise ConfigError(f"{path}: {error}") from error
         elif path is not None and Path(path).name != DEFAULT_SETTINGS_FILE:
             raise ConfigError(f"settings file {path} does not exist")
-        for _where, problem in unknown_settings(data):
-            log.warning("%s: %s (ignored; `smsdesk config check` shows the line)", path, problem)
+        unknown = [problem for _where, problem in unknown_settings(data)]
+        if unknown:
+            raise ConfigError(f"{path}: " + "; ".join(unknown)
+                              + " (`smsdesk config check` shows each at its line)")
         base = cls.from_data(path, {k: v for k, v in data.items() if k != "workspaces"}, env)
         return replace(base, workspaces=workspace_settings(
             # SMSDESK_DESK_CHANNEL is the single-workspace desk's: a workspace names its own.

@@ -34,8 +34,9 @@ from sqlalchemy.pool import NullPool
 from bot.config import ConfigError, Settings
 from bot.desk import audit, permissions, responses, routing
 from bot.desk.queues import Queue
+from storage.clock import utcnow
 from storage.db import Database
-from storage.models import SettingOverride, StandardResponse, utcnow
+from storage.models import SettingOverride, StandardResponse
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +168,7 @@ def _admin(s: Session, settings: Settings, team_id: str, user_id: str) -> bool:
     return permissions.ADMIN in permissions.roles_for(s, settings, team_id, user_id)
 
 
-def _loader_problem(data: dict) -> str | None:
+def _loader_problem(data: dict[str, Any]) -> str | None:
     """What the settings file's loader says about these values, or None if it takes them."""
     try:
         Settings.from_data("settings", data, {})

@@ -6,15 +6,17 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.desk import effects, permissions, routing
 from bot.desk.lifecycle import HELD_STATES, OFFERED, QUEUED, TRANSFERRING
+from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Agent, Interaction, utcnow
+from storage.models import Agent, Interaction
 
 
-def _agent(s, team_id: str, user_id: str) -> Agent:
+def _agent(s: Session, team_id: str, user_id: str) -> Agent:
     agent = s.scalars(select(Agent).where(Agent.team_id == team_id,
                                           Agent.user_id == user_id)).first()
     if agent is None:

@@ -29,7 +29,7 @@ def take(s: Session, settings: Settings, offer: Offer, now: datetime) -> None:
     """Conditional updates of the interaction, then the offer; raises LostRace if beaten."""
     user_id = offer.agent_user_id
     is_transfer = offer.kind == TRANSFER
-    queue = s.get(Interaction, offer.interaction_id).queue
+    queue = s.get_one(Interaction, offer.interaction_id).queue
     moved = move_interaction(
         s, offer.interaction_id, TRANSFERRING if is_transfer else OFFERED, ACCEPTED,
         _where={"offered_to": user_id},

@@ -8,6 +8,7 @@ import enum
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.desk import audit, effects, permissions, timeline
@@ -34,7 +35,7 @@ def _label(contact: Contact) -> str:
     return contact.name or display(contact.phone)
 
 
-def _locked(s, team_id: str, contact_id: int) -> Contact | None:
+def _locked(s: Session, team_id: str, contact_id: int) -> Contact | None:
     query = select(Contact).where(Contact.team_id == team_id, Contact.id == contact_id)
     if s.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()

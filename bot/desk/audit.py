@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storage.clock import utcnow
 from storage.db import Database
-from storage.models import AuditEntry, utcnow
+from storage.models import AuditEntry
 
 PAGE_SIZE = 10
 

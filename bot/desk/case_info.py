@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from sqlalchemy.orm import Session
+
 from bot.config import Settings
 from bot.desk import effects, permissions, timeline
 from storage.db import Database
@@ -46,7 +48,7 @@ class CaseUpdate:
         return not self.errors and not self.not_allowed
 
 
-def may_edit(s, settings: Settings, interaction: Interaction, user_id: str) -> bool:
+def may_edit(s: Session, settings: Settings, interaction: Interaction, user_id: str) -> bool:
     return bool(permissions.roles_for(s, settings, interaction.team_id, user_id,
                                       interaction.agent_user_id) & EDITORS)
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy import insert as insert_stmt
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.db import Database, insert_of
 from storage.models import Contact, ContactNumber
-
-
-def _insert(s: Session):
-    return postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def _locked(s: Session, team_id: str, contact_id: int) -> Contact | None:
@@ -42,16 +40,17 @@ def find_or_create_locked(s: Session, team_id: str, phone: str) -> Contact:
             return contact
         # The number was just assigned to another contact (which deleted this one): the
         # lock waited for that to commit, so looking again finds the new owner.
-    insert = _insert(s)
     # Two first texts from one new number at once: the unique (team, phone) makes the second
     # insert a no-op that waits for the first, and both then read the same row.
-    s.execute(insert(Contact).values(team_id=team_id, phone=phone, attributes={})
+    s.execute(insert_of(s, Contact).values(team_id=team_id, phone=phone, attributes={})
               .on_conflict_do_nothing(index_elements=["team_id", "phone"]))
     contact_id = s.scalar(select(Contact.id).where(Contact.team_id == team_id,
                                                    Contact.phone == phone))
-    contact = _locked(s, team_id, contact_id)
-    assert contact is not None  # just inserted, or inserted by the transaction we waited for
-    s.execute(insert(ContactNumber).values(team_id=team_id, contact_id=contact.id, phone=phone)
+    # Just inserted, or inserted by the transaction we waited for.
+    contact = _locked(s, team_id, contact_id) if contact_id is not None else None
+    assert contact is not None
+    s.execute(insert_of(s, ContactNumber)
+              .values(team_id=team_id, contact_id=contact.id, phone=phone)
               .on_conflict_do_nothing(index_elements=["team_id", "phone"]))
     return contact
 
@@ -67,7 +66,7 @@ def numbers_of(s: Session, team_id: str, contact_id: int) -> list[str]:
 
 
 def create_contact(s: Session, team_id: str, phone: str, *, name: str | None = None,
-                   email: str | None = None, attributes: dict | None = None) -> Contact:
+                   email: str | None = None, attributes: dict[str, Any] | None = None) -> Contact:
     """A new directory entry with its (E.164) number; the number must be nobody's yet."""
     contact = Contact(team_id=team_id, phone=phone, name=name, email=email,
                       attributes=dict(attributes or {}))
@@ -78,7 +77,7 @@ def create_contact(s: Session, team_id: str, phone: str, *, name: str | None = N
     return contact
 
 
-def insert_many(s: Session, team_id: str, rows: list[dict]) -> None:
+def insert_many(s: Session, team_id: str, rows: list[dict[str, Any]]) -> None:
     """Bulk-create contacts (dicts of phone, name, email) with their numbers, for imports of
     many thousands where one ORM object per row is too slow."""
     if not rows:
@@ -96,7 +95,7 @@ def insert_many(s: Session, team_id: str, rows: list[dict]) -> None:
             Contact.team_id == team_id, ~has_number.exists())))
 
 
-def refresh_statistics(db) -> None:
+def refresh_statistics(db: Database) -> None:
     """After a bulk import: let the query planner know the directory's new size, so searches
     use the indexes at once (SQLite never gathers statistics by itself; PostgreSQL's
     autovacuum would, but only some minutes later)."""

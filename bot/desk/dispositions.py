@@ -11,13 +11,15 @@ import enum
 from dataclasses import dataclass
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.desk import effects, replies, timeline
 from bot.desk.lifecycle import ACCEPTED, EXPIRED
 from bot.desk.permissions import ADMIN, OWNER, SUPERVISOR, roles_for
+from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Interaction, utcnow
+from storage.models import Interaction
 
 MAY_SET = {OWNER, SUPERVISOR, ADMIN}
 CLOSED_BY_CODE = "disposition set"
@@ -47,7 +49,7 @@ def all_codes(settings: Settings) -> tuple[str, ...]:
         code for _label, codes in settings.disposition_groups for code in codes)
 
 
-def may_set(s, settings: Settings, interaction: Interaction, user_id: str) -> bool:
+def may_set(s: Session, settings: Settings, interaction: Interaction, user_id: str) -> bool:
     return bool(roles_for(s, settings, interaction.team_id, user_id,
                           interaction.agent_user_id) & MAY_SET)
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.desk import jobs
 from bot.desk.thread_reply import ThreadReply
-from storage.models import utcnow
+from storage.clock import utcnow
 
 
 def post_preview(s: Session, team_id: str, offer_id: int, interaction_id: int) -> None:

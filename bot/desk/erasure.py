@@ -253,9 +253,11 @@ def _forget_jobs(s: Session, team_id: str, rows: _Rows) -> None:
     numbers.discard("")
     words = {w.casefold() for w in (rows.contact.name, rows.contact.email) if w and len(w) > 2}
 
-    def about(payload: dict, error: str | None) -> tuple[bool, bool]:
+    def about(payload: dict[str, Any], error: str | None) -> tuple[bool, bool]:
         """(names its rows or number, mentions its name or e-mail)"""
-        reply = payload.get("reply") if isinstance(payload.get("reply"), dict) else {}
+        reply = payload.get("reply")
+        if not isinstance(reply, dict):
+            reply = {}
         if any(payload.get(key) in ids or reply.get(key) in ids
                for key, ids in wanted.items()):
             return True, True

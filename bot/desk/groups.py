@@ -15,8 +15,9 @@ from sqlalchemy import delete, select
 
 from bot.config import Settings
 from bot.desk import jobs
+from storage.clock import utcnow
 from storage.db import Database
-from storage.models import GroupMember, utcnow
+from storage.models import GroupMember
 
 REFRESH_EVERY = timedelta(minutes=15)
 

@@ -6,14 +6,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.desk import effects, opt_outs, redaction, routing, sessions, timeline
 from bot.desk.contacts import find_or_create_locked
 from bot.desk.lifecycle import DONE, OFFER_PENDING, OPEN_STATES, QUEUED
 from bot.desk.messages import InboundMessage
+from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Interaction, Media, Message, Offer, utcnow
+from storage.models import Interaction, Media, Message, Offer
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ class InboundReceipt:
     new_interaction: bool
 
 
-def _existing(s, inbound: InboundMessage) -> Message | None:
+def _existing(s: Session, inbound: InboundMessage) -> Message | None:
     return s.scalars(select(Message).where(
         Message.provider == inbound.provider, Message.provider_sid == inbound.provider_sid
     )).first()
@@ -43,7 +45,7 @@ def receive_inbound(db: Database, settings: Settings, team_id: str,
             return InboundReceipt(message.id, message.interaction_id, True, False)
 
 
-def _apply_keyword(s, team_id: str, interaction_id: int, inbound: InboundMessage) -> None:
+def _apply_keyword(s: Session, team_id: str, interaction_id: int, inbound: InboundMessage) -> None:
     """STOP and START change what may be sent to this number; the message itself still
     reaches the agent like any other, with a line saying what it did."""
     keyword = opt_outs.keyword_of(inbound.body)
@@ -60,7 +62,7 @@ def _apply_keyword(s, team_id: str, interaction_id: int, inbound: InboundMessage
         effects.update_card(s, team_id, interaction_id)
 
 
-def _reply_to_help(s, settings: Settings, team_id: str, interaction_id: int,
+def _reply_to_help(s: Session, settings: Settings, team_id: str, interaction_id: int,
                    inbound: InboundMessage) -> None:
     """HELP (or INFO) is answered by the desk itself with the configured help text, as
     carriers require; it is kept in the interaction like any message (an opted-out number
@@ -104,7 +106,7 @@ def _receive(db: Database, settings: Settings, team_id: str,
                 state=DONE, closed_at=now, case_data=dict(inbound.case_data))
             s.add(interaction)
             s.flush()
-        elif new_interaction:
+        elif interaction is None:  # new_interaction
             interaction = Interaction(
                 team_id=team_id,
                 contact_id=contact.id,

@@ -494,7 +494,7 @@ class UnreadableJob(ValueError):
     """A row whose kind is not in the catalogue, or whose payload does not fit its kind."""
 
 
-def _payload_fields(kind: type[OutboxJob]) -> list[dataclasses.Field]:
+def _payload_fields(kind: type[OutboxJob]) -> list[dataclasses.Field[Any]]:
     return [f for f in dataclasses.fields(kind) if not f.metadata.get(_PLACEMENT)]
 
 
@@ -504,7 +504,9 @@ def payload(job: OutboxJob) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return value
 
 
 def decode(kind: str, stored: dict[str, Any]) -> OutboxJob:
@@ -529,7 +531,7 @@ def decode(kind: str, stored: dict[str, Any]) -> OutboxJob:
 
 
 def _typed(hint: Any, value: Any) -> Any:
-    if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint) and isinstance(value, dict):
         try:
             return hint(**value)
         except TypeError as error:

@@ -7,6 +7,11 @@ instead of quietly happening. The storage layer then makes the move a conditiona
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # at run time imported inside the functions: the states need no database
+    from sqlalchemy.orm import Session
+
 QUEUED = "queued"
 OFFERED = "offered"
 ACCEPTED = "accepted"
@@ -81,12 +86,13 @@ def delivery_moves_forward(current: str, new: str) -> bool:
     return DELIVERY_ORDER.get(new, -1) > DELIVERY_ORDER.get(current, -1)
 
 
-def move_interaction(session, interaction_id: int, from_state: str, to_state: str,
-                     **values) -> bool:
+def move_interaction(session: Session, interaction_id: int, from_state: str, to_state: str,
+                     **values: Any) -> bool:
     """Conditional update: True only for the one caller that found the interaction in
     `from_state`. Two clicks, two agents or two instances cannot both win."""
     from sqlalchemy import update
 
+    from storage.db import rows_changed
     from storage.models import Interaction
 
     check_transition(from_state, to_state)
@@ -97,12 +103,13 @@ def move_interaction(session, interaction_id: int, from_state: str, to_state: st
         .values(state=to_state, **values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
-def move_offer(session, offer_id: int, to_state: str, **values) -> bool:
+def move_offer(session: Session, offer_id: int, to_state: str, **values: Any) -> bool:
     from sqlalchemy import update
 
+    from storage.db import rows_changed
     from storage.models import Offer
 
     check_offer_transition(OFFER_PENDING, to_state)
@@ -112,15 +119,15 @@ def move_offer(session, offer_id: int, to_state: str, **values) -> bool:
         .values(state=to_state, **values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 # States in which a supervisor may hand an interaction to another agent as its new owner.
 REASSIGNABLE_HELD = (ACCEPTED, EXPIRED)
 
 
-def change_owner(session, interaction_id: int, state: str, from_agent: str, to_agent: str,
-                 **values) -> bool:
+def change_owner(session: Session, interaction_id: int, state: str, from_agent: str,
+                 to_agent: str, **values: Any) -> bool:
     """A supervisor's reassignment of a held interaction: the state stays, the owner changes.
 
     Conditional on the state and the old owner, like a transition: if the owner closed it,
@@ -128,6 +135,7 @@ def change_owner(session, interaction_id: int, state: str, from_agent: str, to_a
     """
     from sqlalchemy import update
 
+    from storage.db import rows_changed
     from storage.models import Interaction
 
     if state not in REASSIGNABLE_HELD:
@@ -139,4 +147,4 @@ def change_owner(session, interaction_id: int, state: str, from_agent: str, to_a
         .values(agent_user_id=to_agent, **values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1

@@ -44,7 +44,7 @@ def original_bytes(db: Database, media_id: int) -> bytes | None:
 def keep_original(db: Database, media_id: int, data: bytes, content_type: str | None) -> None:
     """Store first: once fetched, the customer's file is ours whatever Pillow thinks of it."""
     with db.transaction() as s:
-        media = s.get(Media, media_id)
+        media = s.get_one(Media, media_id)
         media.original = data
         media.original_size = len(data)
         if content_type and not media.content_type:
@@ -54,7 +54,7 @@ def keep_original(db: Database, media_id: int, data: bytes, content_type: str | 
 def mark_ready(db: Database, media_id: int, *, display: bytes, display_content_type: str,
                thumbnail: bytes, width: int, height: int) -> None:
     with db.transaction() as s:
-        media = s.get(Media, media_id)
+        media = s.get_one(Media, media_id)
         media.display, media.display_content_type = display, display_content_type
         media.thumbnail, media.width, media.height = thumbnail, width, height
         media.state = "ready"
@@ -64,7 +64,7 @@ def mark_ready(db: Database, media_id: int, *, display: bytes, display_content_t
 def mark_unshowable(db: Database, media_id: int, state: str, note: str) -> None:
     """`rejected` (fetched but not a safe image) or `failed` (never fetched)."""
     with db.transaction() as s:
-        media = s.get(Media, media_id)
+        media = s.get_one(Media, media_id)
         media.state = state
         media.note = note[:300]
         effects.sync_transcript(s, media.team_id, media.interaction_id)
@@ -77,7 +77,7 @@ def share_links(db: Database, settings: Settings, team_id: str, media_id: int, u
         media = s.get(Media, media_id)
         if media is None or media.team_id != team_id:
             return False
-        interaction = s.get(Interaction, media.interaction_id)
+        interaction = s.get_one(Interaction, media.interaction_id)
         lines = []
         if media.state == "ready":
             lines.append(f"<{link_for(media.id, 'view')}|Open picture {media.position} "

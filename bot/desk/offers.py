@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from bot.config import Settings
 from bot.desk import answering, effects, routing, timeline, transfers
 from bot.desk.lifecycle import (
@@ -16,8 +18,9 @@ from bot.desk.lifecycle import (
     TRANSFERRING,
     move_offer,
 )
+from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Interaction, Offer, utcnow
+from storage.models import Interaction, Offer
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ class OfferAnswer:
     waited_seconds: float | None = None  # offer to acceptance, when this answer accepted
 
 
-def _load_offer(s, team_id: str, offer_id: int) -> Offer:
+def _load_offer(s: Session, team_id: str, offer_id: int) -> Offer:
     offer = s.get(Offer, offer_id)
     if offer is None or offer.team_id != team_id:
         raise OfferNotFound(offer_id)
@@ -87,8 +90,8 @@ def _decline(db: Database, settings: Settings, team_id: str, offer_id: int,
             return OfferAnswer(False, offer.state, offer.interaction_id)
         # Interaction row first, then the offer: the order Accept takes them in, so an
         # Accept racing a Reject or a timeout waits instead of deadlocking.
-        interaction = s.get(Interaction, offer.interaction_id, with_for_update=True,
-                            populate_existing=True)
+        interaction = s.get_one(Interaction, offer.interaction_id, with_for_update=True,
+                                populate_existing=True)
         if not move_offer(s, offer.id, outcome, answered_at=now):
             s.refresh(offer)
             return OfferAnswer(False, offer.state, offer.interaction_id)
@@ -125,7 +128,7 @@ def _reject(db: Database, settings: Settings, team_id: str, offer_id: int,
     with db.transaction() as s:
         offer = _load_offer(s, team_id, offer_id)
         if offer.kind == AUTO_ANSWER:
-            queue = settings.queue_named(s.get(Interaction, offer.interaction_id).queue)
+            queue = settings.queue_named(s.get_one(Interaction, offer.interaction_id).queue)
             if not settings.auto_answer_for(offer.agent_user_id, queue).allow_reject:
                 # The preview shows no Reject here; a forged click changes nothing.
                 effects.notify_agent(s, team_id, user_id, "Interactions of this queue are "

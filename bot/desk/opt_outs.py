@@ -18,9 +18,9 @@ import enum
 import secrets
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.db import insert_of, rows_changed
 from storage.models import OptOut, PrivacyKey
 from storage.opt_out_match import matches as _matches
 from storage.opt_out_match import number_hash, workspace_key
@@ -50,24 +50,22 @@ def keyword_of(body: str) -> Keyword | None:
     return None
 
 
-def _key(s: Session, team_id: str, *, create: bool = False) -> bytes | None:
+def _created_key(s: Session, team_id: str) -> bytes:
+    """The workspace's key, made on first use."""
     key = workspace_key(s, team_id)
-    if key is None and create:
-        insert = _insert(s)
-        s.execute(insert(PrivacyKey).values(team_id=team_id, key=secrets.token_bytes(32))
+    if key is None:
+        s.execute(insert_of(s, PrivacyKey).values(team_id=team_id, key=secrets.token_bytes(32))
                   .on_conflict_do_nothing(index_elements=["team_id"]))
         key = workspace_key(s, team_id)
+    if key is None:  # inserted just now, or by the transaction the insert waited for
+        raise RuntimeError(f"no privacy key for {team_id}")
     return key
-
-
-def _insert(s: Session):
-    return postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def opt_out(s: Session, team_id: str, phone: str, business_number: str, source: str) -> None:
     if is_opted_out(s, team_id, phone, business_number):
         return  # already: perhaps only as the hash of an erased contact's number
-    s.execute(_insert(s)(OptOut).values(team_id=team_id, phone=phone,
+    s.execute(insert_of(s, OptOut).values(team_id=team_id, phone=phone,
                                         business_number=business_number, source=source[:32])
               .on_conflict_do_nothing(index_elements=["team_id", "phone", "business_number"]))
 
@@ -87,13 +85,19 @@ def opted_out_numbers(s: Session, team_id: str, phones: list[str]) -> set[str]:
     """Which of these numbers have opted out of at least one business number."""
     if not phones:
         return set()
-    key = _key(s, team_id)
+    key = workspace_key(s, team_id)
     hashes = {number_hash(key, p): p for p in phones} if key is not None else {}
     rows = s.execute(select(OptOut.phone, OptOut.number_hash).where(
         OptOut.team_id == team_id,
         or_(OptOut.phone.in_(phones), OptOut.number_hash.in_(list(hashes)))
         if hashes else OptOut.phone.in_(phones)))
-    return {phone if phone in phones else hashes[hashed] for phone, hashed in rows}
+    found: set[str] = set()
+    for phone, hashed in rows:  # a row matched by its number, or else by the number's hash
+        if phone in phones:
+            found.add(phone)
+        elif hashed is not None:
+            found.add(hashes[hashed])
+    return found
 
 
 def opt_outs_of(s: Session, team_id: str, phones: list[str]) -> list[OptOut]:
@@ -108,10 +112,10 @@ def forget_numbers(s: Session, team_id: str, phones: list[str]) -> int:
     """An erased contact's opt-outs keep only the hash of the number; returns how many."""
     if not phones:
         return 0
-    key = _key(s, team_id, create=True)
+    key = _created_key(s, team_id)
     count = 0
     for phone in phones:
-        count += s.execute(update(OptOut).where(OptOut.team_id == team_id,
-                                                OptOut.phone == phone)
-                           .values(phone=None, number_hash=number_hash(key, phone))).rowcount
+        count += rows_changed(s.execute(
+            update(OptOut).where(OptOut.team_id == team_id, OptOut.phone == phone)
+            .values(phone=None, number_hash=number_hash(key, phone))))
     return count

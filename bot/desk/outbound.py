@@ -130,7 +130,7 @@ def send_new_sms(db: Database, settings: Settings, request: NewSms) -> NewSmsRes
             return _refused(Refusal.OPTED_OUT, (
                 f"{display(recipient.phone)} opted out of SMS from {display(request.from_number)}"
                 " (they texted STOP). Nothing can be sent until they text START."), "to")
-        contact = (s.get(Contact, recipient.contact_id) if recipient.contact_id is not None
+        contact = (s.get_one(Contact, recipient.contact_id) if recipient.contact_id is not None
                    else contacts.find_or_create_locked(s, request.team_id, recipient.phone))
         now = utcnow()
         interaction = Interaction(

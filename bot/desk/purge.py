@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, not_, select
+from sqlalchemy import ColumnElement, Table, and_, delete, func, not_, select
 from sqlalchemy.orm import Session
 
 from bot.desk import audit, jobs
 from storage import outbox
-from storage.db import Database
-from storage.models import AuditEntry, Base, utcnow
+from storage.clock import utcnow
+from storage.db import Database, rows_changed
+from storage.models import AuditEntry, Base
 
 # Audit actions (all `privacy.*`, so a purge keeps them).
 UNINSTALL_RECEIVED = "privacy.uninstall_received"
@@ -77,7 +78,7 @@ def team_tables() -> list[Table]:
             if "team_id" in table.c and table.name not in KEPT_TABLES]
 
 
-def _rows_of(table: Table, team_id: str):
+def _rows_of(table: Table, team_id: str) -> ColumnElement[bool]:
     # The purge's own job goes too: the worker's "done" then updates no row, and a job
     # that is gone cannot run twice.
     condition = table.c.team_id == team_id
@@ -139,8 +140,8 @@ def purge(db: Database, team_id: str, *, reason: str = BY_UNINSTALL,
     deleted: dict[str, int] = {}
     with db.transaction() as s:
         for table in team_tables():
-            number = s.execute(delete(table).where(_rows_of(table, team_id))
-                               .execution_options(synchronize_session=False)).rowcount
+            number = rows_changed(s.execute(delete(table).where(_rows_of(table, team_id))
+                                  .execution_options(synchronize_session=False)))
             if number:
                 deleted[table.name] = number
         detail: dict[str, Any] = {"reason": reason, "kept": sorted(KEPT_TABLES)}

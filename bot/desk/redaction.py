@@ -17,12 +17,20 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from re import _constants as sre  # the parser `re` itself uses: no second regex grammar
-from re import _parser as sre_parse
+
+# The parser `re` itself uses: no second regex grammar. Private modules, so typeshed has no
+# stubs for them; what they return is walked as Any below.
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+from typing import TYPE_CHECKING, Any
 
 import regex
+
+if TYPE_CHECKING:  # the settings import this module (to check patterns): no cycle at run time
+    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +81,7 @@ def rules(cards: bool, patterns: tuple[str, ...]) -> Rules:
     return Rules(cards, tuple(regex.compile(p) for p in patterns))
 
 
-def rules_for(settings) -> Rules:
+def rules_for(settings: Settings) -> Rules:
     return rules(bool(settings.redact_cards), tuple(settings.redact_patterns))
 
 
@@ -88,7 +96,7 @@ def unsafe_pattern(pattern: str) -> bool:
     return _nested(sre_parse.parse(pattern), inside_repeat=False)
 
 
-def _nested(items, inside_repeat: bool) -> bool:
+def _nested(items: Iterable[tuple[Any, Any]], inside_repeat: bool) -> bool:
     for op, av in items:
         if op in _REPEATS:
             low, high, body = av
@@ -165,6 +173,6 @@ def redact(text: str, rules: Rules) -> Redacted:
     return Redacted(text, len(cards), len(matched))
 
 
-def shown(text: str, settings) -> str:
+def shown(text: str, settings: Settings) -> str:
     """Customer text as agents may see it under these settings."""
     return redact(text, rules_for(settings)).text

@@ -28,13 +28,15 @@ from pathlib import Path
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.desk import effects, permissions
 from bot.desk.lifecycle import ACCEPTED, TRANSFERRING
 from bot.desk.phone import display
-from storage.db import Database
-from storage.models import Contact, Interaction, StandardResponse, utcnow
+from storage.clock import utcnow
+from storage.db import Database, rows_changed
+from storage.models import Contact, Interaction, StandardResponse
 
 NAME_LIMIT = 120  # the column's size
 CATEGORY_LIMIT = 120
@@ -45,8 +47,6 @@ UNKNOWN_AGENT = "your agent"
 
 # {word.word}: anything else in braces ("{}", "{ a b }") is ordinary text, not a field.
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\}")
-FIELDS = ("contact.first_name", "contact.name", "contact.phone", "agent.name",
-          "agent.first_name")
 
 
 class NotAllowed(Exception):
@@ -78,13 +78,13 @@ def _first_word(name: str | None) -> str | None:
     return words[0] if words else None
 
 
-def render(text: str, contact, agent_name: str | None) -> Rendered:
+def render(text: str, contact: object, agent_name: str | None) -> Rendered:
     """Fill the fields of `text` for this contact (anything with .name and .phone, or None)
     and agent. Unknown fields stay as typed and are reported."""
     name = ((getattr(contact, "name", None) or "").strip() or None) if contact else None
     phone = getattr(contact, "phone", None) if contact else None
     agent = (agent_name or "").strip() or None
-    values = {
+    values: dict[str, str] = {
         "contact.first_name": _first_word(name) or UNKNOWN_CONTACT,
         "contact.name": name or UNKNOWN_CONTACT,
         "contact.phone": display(phone) if phone else "",
@@ -93,7 +93,7 @@ def render(text: str, contact, agent_name: str | None) -> Rendered:
     }
     unknown: dict[str, None] = {}
 
-    def fill(match: re.Match) -> str:
+    def fill(match: re.Match[str]) -> str:
         key = match.group(1).lower()
         if key in values:
             return values[key]
@@ -172,7 +172,7 @@ def compose_context(db: Database, team_id: str, interaction_id: int) -> ComposeC
         interaction = s.get(Interaction, interaction_id)
         if interaction is None or interaction.team_id != team_id:
             return None
-        contact = s.get(Contact, interaction.contact_id)
+        contact = s.get_one(Contact, interaction.contact_id)
         return ComposeContext(interaction.id, contact.name,
                               interaction.customer_number or contact.phone, contact.email,
                               interaction.agent_user_id, interaction.state)
@@ -196,7 +196,7 @@ def open_compose(db: Database, team_id: str, interaction_id: int,
     else:
         why = "This interaction is no longer open for messaging, so there is nothing to reply to."
     with db.transaction() as s:
-        interaction = s.get(Interaction, interaction_id)
+        interaction = s.get_one(Interaction, interaction_id)
         effects.notify_agent(s, team_id, user_id, why, channel=interaction.desk_channel,
                              thread_ts=interaction.thread_ts)
     return None
@@ -219,11 +219,11 @@ def _problem(name: str, category: str, text: str) -> str | None:
     return None
 
 
-def _clean(value) -> str:
+def _clean(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _store(s, team_id: str, name: str, category: str, text: str,
+def _store(s: Session, team_id: str, name: str, category: str, text: str,
            user_id: str | None) -> bool:
     """Insert or update by name; True when it was new."""
     row = s.scalars(select(StandardResponse).where(StandardResponse.team_id == team_id,
@@ -263,7 +263,7 @@ def delete(db: Database, settings: Settings, team_id: str, user_id: str, name: s
     with db.transaction() as s:
         result = s.execute(sql_delete(StandardResponse).where(
             StandardResponse.team_id == team_id, StandardResponse.name == _clean(name)))
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
 
 # --- importing a file -----------------------------------------------------------------------
@@ -316,7 +316,7 @@ def _csv_rows(path: Path) -> list[tuple[str, object]]:
             raise ResponseFileError(f"{path}: the header must name the columns name, category, "
                                     f"text (missing: {', '.join(sorted(missing))})")
         reader.fieldnames = header
-        rows = []
+        rows: list[tuple[str, object]] = []
         for row in reader:
             # line_num is where the row ends; a quoted text may span several lines.
             rows.append((f"line {reader.line_num}", row))

@@ -30,8 +30,9 @@ from sqlalchemy import delete, select, update
 from bot.config import Settings
 from bot.desk import audit, jobs, timeline
 from bot.desk.lifecycle import DONE
-from storage.db import Database
-from storage.models import Interaction, Media, Message, TimelineEvent, utcnow
+from storage.clock import utcnow
+from storage.db import Database, rows_changed
+from storage.models import Interaction, Media, Message, TimelineEvent
 from storage.outbox import prune_finished, teams_with_finished
 
 log = logging.getLogger(__name__)
@@ -86,25 +87,25 @@ def purge_team(db: Database, team_id: str, retention_days: int,
         more, due = len(due) > BATCH, due[:BATCH]
         # Each one is claimed by a conditional update: a second run at the same moment (a
         # duplicated timer) purges nothing twice and counts nothing twice.
-        won = [interaction_id for interaction_id in due if s.execute(
+        won = [interaction_id for interaction_id in due if rows_changed(s.execute(
             update(Interaction).where(Interaction.id == interaction_id,
                                       Interaction.team_id == team_id,
                                       Interaction.state == DONE,
                                       Interaction.purged_at.is_(None))
-            .values(purged_at=now).execution_options(synchronize_session=False)).rowcount]
+            .values(purged_at=now).execution_options(synchronize_session=False)))]
         if not won:
             return Purged(), more
-        media = s.execute(delete(Media).where(
+        media = rows_changed(s.execute(delete(Media).where(
             Media.team_id == team_id, Media.interaction_id.in_(won))
-            .execution_options(synchronize_session=False)).rowcount
-        messages = s.execute(update(Message).where(
+            .execution_options(synchronize_session=False)))
+        messages = rows_changed(s.execute(update(Message).where(
             Message.team_id == team_id, Message.interaction_id.in_(won))
             .values(body="", slack_text=None, spelling_flags=None)
-            .execution_options(synchronize_session=False)).rowcount
-        events = s.execute(update(TimelineEvent).where(
+            .execution_options(synchronize_session=False)))
+        events = rows_changed(s.execute(update(TimelineEvent).where(
             TimelineEvent.team_id == team_id, TimelineEvent.interaction_id.in_(won),
             TimelineEvent.kind.in_(TEXT_EVENTS), TimelineEvent.detail.is_not(None))
-            .values(detail=None).execution_options(synchronize_session=False)).rowcount
+            .values(detail=None).execution_options(synchronize_session=False)))
         purged = Purged(len(won), messages, media, events)
         audit.record(s, team_id, None, AUDIT_ACTION,
                      f"{purged.interactions} interactions closed before {cutoff:%Y-%m-%d}",

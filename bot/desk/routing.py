@@ -20,7 +20,8 @@ from bot.desk.lifecycle import (
     check_transition,
 )
 from bot.desk.queues import Queue
-from storage.models import Agent, GroupMember, Interaction, Offer, utcnow
+from storage.clock import utcnow
+from storage.models import Agent, GroupMember, Interaction, Offer
 
 
 def _declined_by(s: Session, interaction_id: int) -> set[str]:

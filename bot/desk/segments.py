@@ -37,7 +37,7 @@ class SegmentReport:
     segments: int
     parts: tuple[str, ...]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {"encoding": self.encoding, "segments": self.segments, "parts": list(self.parts)}
 
 

@@ -17,8 +17,9 @@ from bot.desk.lifecycle import (
     TRANSFERRING,
     move_interaction,
 )
+from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Interaction, utcnow
+from storage.models import Interaction
 
 
 def deadline(settings: Settings, now: datetime) -> datetime:

@@ -10,6 +10,7 @@ import enum
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -82,6 +83,8 @@ def _flags(s: Session, settings: Settings, interaction: Interaction, user_id: st
 def review(s: Session, settings: Settings, interaction: Interaction, message: Message,
            agent_name: str | None) -> bool:
     """Check a reply about to be sent. True: it is held for the agent's decision."""
+    if message.author_user_id is None:  # a reply always has its agent: this is for the types
+        return False
     flags = _flags(s, settings, interaction, message.author_user_id, message.slack_text or "",
                    agent_name)
     if not flags:
@@ -95,12 +98,12 @@ def review(s: Session, settings: Settings, interaction: Interaction, message: Me
     return held
 
 
-def _as_dict(flag: checker.Flag) -> dict:
+def _as_dict(flag: checker.Flag) -> dict[str, Any]:
     return {"word": flag.word, "start": flag.start, "end": flag.end,
             "suggestions": list(flag.suggestions)}
 
 
-def _as_flags(raw: dict | None) -> list[checker.Flag]:
+def _as_flags(raw: dict[str, Any] | None) -> list[checker.Flag]:
     return [checker.Flag(f["word"], f["start"], f["end"], tuple(f["suggestions"]))
             for f in (raw or {}).get("flags", [])]
 
@@ -131,7 +134,7 @@ def _decide(db: Database, settings: Settings, team_id: str, message_id: int, use
             return Outcome.GONE
         if message.author_user_id != user_id:
             return Outcome.NOT_YOURS
-        interaction = s.get(Interaction, message.interaction_id)
+        interaction = s.get_one(Interaction, message.interaction_id)
         if word and choice in (Choice.IGNORE_ALL, Choice.ADD_TO_DICTIONARY):
             _remember(s, interaction, user_id, word, choice)
         if message.delivery_state != HELD:

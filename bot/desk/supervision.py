@@ -28,8 +28,9 @@ from bot.desk.lifecycle import (
 )
 from bot.desk.phone import display
 from bot.desk.queues import Queue
+from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Agent, Contact, Interaction, Offer, utcnow
+from storage.models import Agent, Contact, Interaction, Offer
 
 REASSIGNABLE = (QUEUED, OFFERED, *REASSIGNABLE_HELD)
 NOT_ALLOWED = "Only supervisors and admins can reassign interactions."
@@ -238,11 +239,12 @@ def reassign_form(db: Database, settings: Settings, team_id: str, interaction_id
         why_not = _refusal(interaction, team_id)
         if why_not:
             return Refused(why_not)
+        assert interaction is not None  # _refusal refuses a missing one
         holder = _holder(interaction)
         candidates = [u for u in routing.ready_agents_with_room(s, settings, team_id,
                                                                 interaction.queue)
                       if u != holder]
-        contact = s.get(Contact, interaction.contact_id)
+        contact = s.get_one(Contact, interaction.contact_id)
         return ReassignForm(interaction.id, interaction.queue, interaction.state,
                             _label(contact), holder, tuple(candidates))
 
@@ -262,6 +264,7 @@ def reassign(db: Database, settings: Settings, team_id: str, interaction_id: int
         why_not = _refusal(interaction, team_id)
         if why_not:
             return ReassignResult(False, why_not)
+        assert interaction is not None  # _refusal refuses a missing one
         routing.lock_team_routing(s, team_id)
         holder = _holder(interaction)
         if target == holder:
@@ -314,6 +317,8 @@ def _offer_to(s: Session, settings: Settings, interaction: Interaction, supervis
 def _hand_over(s: Session, settings: Settings, interaction: Interaction, supervisor: str,
                target: str, now: datetime) -> bool:
     team_id, previous = interaction.team_id, interaction.agent_user_id
+    if previous is None:  # held means owned: this is for the types
+        return False
     # A Done waiting for a disposition was the old owner's; the new one decides afresh.
     if not change_owner(s, interaction.id, interaction.state, previous, target,
                         done_requested_by=None):

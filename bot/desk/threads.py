@@ -19,9 +19,9 @@ from storage.models import Interaction
 def follow_new_holder(s: Session, settings: Settings, interaction: Interaction,
                       new_holder: str) -> bool:
     """Called once the interaction is `new_holder`'s; True if its thread moved."""
-    if not settings.threads_in_dm(interaction.queue) or not interaction.thread_ts:
-        return False
     old_channel, old_ts = interaction.desk_channel, interaction.thread_ts
+    if not settings.threads_in_dm(interaction.queue) or not old_ts or old_channel is None:
+        return False  # (a thread is always in a channel: the last check is for the types)
     s.execute(update(Interaction).where(Interaction.id == interaction.id)
               .values(desk_channel=new_holder, thread_ts=None)
               .execution_options(synchronize_session=False))

@@ -25,7 +25,6 @@ TRANSFERRED = "transferred"
 TRANSFER_RETURNED = "transfer_returned"
 CONSULTED = "consulted"
 SPELLING_CORRECTED = "spelling_corrected"
-FILE_NOT_SENT = "file_not_sent"
 CASE_UPDATED = "case_updated"
 REASSIGNED = "reassigned"  # by a supervisor (actor); detail "<old holder or ''>|<new agent>"
 

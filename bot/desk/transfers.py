@@ -19,8 +19,9 @@ from bot.desk.lifecycle import (
     TRANSFERRING,
     move_interaction,
 )
+from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Agent, Interaction, Offer, utcnow
+from storage.models import Agent, Interaction, Offer
 
 QUEUE_TARGET = "queue"
 MAX_REASON = 300
@@ -99,7 +100,7 @@ def record_accepted(s: Session, settings: Settings, offer: Offer) -> None:
     """The colleague took it: their replies relay from now on, the old owner's do not."""
     timeline.record(s, offer.team_id, offer.interaction_id, timeline.TRANSFERRED,
                     actor=offer.agent_user_id, detail=offer.from_user_id)
-    threads.follow_new_holder(s, settings, s.get(Interaction, offer.interaction_id),
+    threads.follow_new_holder(s, settings, s.get_one(Interaction, offer.interaction_id),
                               offer.agent_user_id)
     effects.update_card(s, offer.team_id, offer.interaction_id)
     effects.sync_transcript(s, offer.team_id, offer.interaction_id)

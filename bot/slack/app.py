@@ -1,4 +1,5 @@
-"""The bolt app: one App, listeners registered per kind, one error handler."""
+"""The bolt app: one App, the middleware every request passes, one error handler, and the
+listener modules (one per feature, bot/slack/listeners/) registered."""
 
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ from bot.services import Services
 from bot.slack import directory
 from bot.slack.install_pages import not_serving_text
 from bot.slack.listeners import (
-    actions,
     admin,
-    commands,
     contacts,
-    events,
+    home,
+    media,
+    offers,
     outbound,
     privacy,
+    readiness,
+    replies,
     spelling,
     supervision,
     tools,
@@ -74,6 +77,14 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
     )
 
     @app.use
+    def carry_services(context: BoltContext, next: Callable[[], None]) -> None:
+        # bolt hands a listener any context key its parameters name: every module-level
+        # callback that declares `services` gets these (listeners/__init__.py).
+        context["services"] = services
+        context["installation_store"] = app.installation_store  # None without OAuth
+        next()
+
+    @app.use
     def serve_the_requests_team(context: BoltContext, body: dict,
                                 next: Callable[[], None]) -> BoltResponse | None:
         if installed_team is not None and context.team_id != installed_team:
@@ -109,15 +120,17 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
         # what Slack sent so it can be replayed. Domain outcomes never reach here.
         log.exception("listener failed for %s", body.get("type"), exc_info=error)
 
-    actions.register(app, services)
-    commands.register(app, services)
-    events.register(app, services)
-    tools.register(app, services)
-    spelling.register(app, services)
-    supervision.register(app, services)
-    contacts.register(app, services)
-    outbound.register(app, services)
-    admin_subcommands = admin.register(app, services)
-    uninstall.register(app, services, admin_subcommands)
-    privacy.register(app, services, admin_subcommands)
+    readiness.register(app)
+    offers.register(app)
+    replies.register(app)
+    media.register(app)
+    home.register(app)
+    tools.register(app)
+    spelling.register(app)
+    supervision.register(app)
+    contacts.register(app)
+    outbound.register(app)
+    admin.register(app)
+    privacy.register(app)
+    uninstall.register(app)
     return app

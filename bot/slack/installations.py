@@ -58,8 +58,6 @@ GENERATE_KEY = ('python -c "from cryptography.fernet import Fernet; '
 # The columns of slack_sdk's tables that hold a secret (migration 0012 widened them to TEXT,
 # since a ciphertext is about twice as long as a token).
 TOKEN_COLUMNS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
-TOKEN_TABLES = (SQLAlchemyInstallationStore.default_bots_table_name,
-                SQLAlchemyInstallationStore.default_installations_table_name)
 # Every Fernet token starts with its version byte 0x80, which is "gAAAAA" in base64.
 FERNET_PREFIX = "gAAAAA"
 

@@ -125,7 +125,7 @@ class SuggestionIndex:
         own = (key,) if key in self._by_prefix else ()
         if held is None:
             return own
-        if type(held) is str:
+        if isinstance(held, str):
             return (*own, held)
         return (*own, *held) if own else held
 

@@ -1,5 +1,6 @@
 """Admin settings: /sms-admin (and the Home tab's Admin button) opens the overview; its Edit
-buttons push one form per setting; `/sms-admin log` (or Change log) shows the audit log.
+buttons push one form per setting; `/sms-admin log` (or Change log) shows the audit log;
+`/sms-admin export|erase|purge` go to the modules that own them (SUBCOMMANDS).
 
 Every open and every submission asks bot/desk/admin_settings.py whether this person is an
 admin now: private_metadata only says which form it was, never who may save it."""
@@ -15,6 +16,7 @@ from bot.desk import admin_settings, audit, responses
 from bot.desk.admin_settings import REFUSAL, Outcome
 from bot.services import Services
 from bot.slack import ids
+from bot.slack.listeners import privacy, uninstall
 from bot.slack.views import admin as views
 from bot.slack.views.common import notice_modal
 
@@ -27,183 +29,212 @@ USAGE = ("`/sms-admin` opens the desk's settings (disposition codes, standard re
          "• `/sms-admin purge`: delete all of this workspace's desk data (asks first)")
 LIBRARY_LIMIT = 1000  # responses read for the library modal (it shows the first 40)
 
-# `/sms-admin WORD rest…` for words other listener modules own (export, erase, purge…):
-# handler(ack, command, client, context, rest). Each handler checks who may use it (export
-# may be open to supervisors by settings) and acks.
-AdminSubcommand = Callable[[Ack, dict, WebClient, BoltContext, str], None]
+# `/sms-admin WORD rest…` for words other listener modules own (export, erase, purge):
+# handler(ack, command, client, context, services, rest). Each handler checks who may use it
+# (export may be open to supervisors by settings) and acks.
+AdminSubcommand = Callable[[Ack, dict, WebClient, BoltContext, Services, str], None]
+SUBCOMMANDS: dict[str, AdminSubcommand] = {
+    "export": privacy.export,
+    "erase": privacy.erase,
+    "purge": uninstall.ask_to_purge,
+}
 
 
-def register(app: App, services: Services) -> dict[str, AdminSubcommand]:
-    """Returns this app's subcommand table (word -> handler): other listener modules add
-    theirs to it in their register(), before any request arrives."""
-    subcommands: dict[str, AdminSubcommand] = {}
-    db, cache = services.db, services.settings_overlay
+def _is_admin(context: BoltContext, services: Services) -> bool:
+    settings = services.settings_for(context.team_id)
+    return admin_settings.is_admin(services.db, settings, context.team_id, context.user_id)
 
-    def allowed(context: BoltContext) -> bool:
-        settings = services.settings_for(context.team_id)
-        return admin_settings.is_admin(db, settings, context.team_id, context.user_id)
 
-    def overview(team_id: str) -> dict:
-        count = len(responses.search(db, team_id, "", limit=LIBRARY_LIMIT))
-        return views.build_admin_modal(services.settings_for(team_id), count)
+def _overview(services: Services, team_id: str) -> dict:
+    count = len(responses.search(services.db, team_id, "", limit=LIBRARY_LIMIT))
+    return views.build_admin_modal(services.settings_for(team_id), count)
 
-    def library(team_id: str) -> dict:
-        return views.build_responses_modal(responses.search(db, team_id, "",
-                                                            limit=LIBRARY_LIMIT))
 
-    def answer(ack: Ack, outcome: Outcome, first_block: str) -> bool:
-        """Ack the submission; True when it was saved (the modal closes)."""
-        if outcome.refused:
-            ack(response_action="errors", errors={first_block: outcome.refused})
-        elif outcome.errors:
-            ack(response_action="errors",
-                errors=views.field_errors(outcome.errors, first_block))
-        else:
-            ack()
-        return outcome.saved
+def _library(services: Services, team_id: str) -> dict:
+    return views.build_responses_modal(responses.search(services.db, team_id, "",
+                                                        limit=LIBRARY_LIMIT))
 
-    def refresh(client: WebClient, view_id: str, view: dict) -> None:
-        if view_id:
-            client.views_update(view_id=view_id, view=view)
 
-    @app.command(ids.COMMAND_ADMIN)
-    def open_admin(ack: Ack, command: dict, client: WebClient, context: BoltContext) -> None:
-        raw = (command.get("text") or "").strip()
-        text = raw.lower()
-        word, _, rest = raw.partition(" ")
-        if word.lower() in subcommands:
-            subcommands[word.lower()](ack, command, client, context, rest.strip())
-            return
-        if text == "help":  # for anyone: export may be open to supervisors too
-            ack(USAGE)
-            return
-        if not allowed(context):
-            ack(REFUSAL)
-            return
-        if text not in ("", "log"):
-            ack(USAGE)
-            return
+def _answer(ack: Ack, outcome: Outcome, first_block: str) -> bool:
+    """Ack the submission; True when it was saved (the modal closes)."""
+    if outcome.refused:
+        ack(response_action="errors", errors={first_block: outcome.refused})
+    elif outcome.errors:
+        ack(response_action="errors",
+            errors=views.field_errors(outcome.errors, first_block))
+    else:
         ack()
-        view = (views.build_log_modal(audit.page(db, context.team_id)) if text == "log"
-                else overview(context.team_id))
-        client.views_open(trigger_id=command["trigger_id"], view=view)
+    return outcome.saved
 
-    @app.action(ids.HOME_ADMIN)
-    def open_from_home(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        ack()
-        client.views_open(trigger_id=body["trigger_id"], view=(
-            overview(context.team_id) if allowed(context)
-            else notice_modal("SMS desk settings", REFUSAL)))
 
-    @app.action(ids.ADMIN_EDIT)
-    def open_form(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        ack()
-        if not allowed(context):
+def _refresh(client: WebClient, view_id: str, view: dict) -> None:
+    if view_id:
+        client.views_update(view_id=view_id, view=view)
+
+
+def open_admin(ack: Ack, command: dict, client: WebClient, context: BoltContext,
+               services: Services) -> None:
+    """/sms-admin [log | help | export … | erase … | purge]."""
+    raw = (command.get("text") or "").strip()
+    text = raw.lower()
+    word, _, rest = raw.partition(" ")
+    if word.lower() in SUBCOMMANDS:
+        SUBCOMMANDS[word.lower()](ack, command, client, context, services, rest.strip())
+        return
+    if text == "help":  # for anyone: export may be open to supervisors too
+        ack(USAGE)
+        return
+    if not _is_admin(context, services):
+        ack(REFUSAL)
+        return
+    if text not in ("", "log"):
+        ack(USAGE)
+        return
+    ack()
+    view = (views.build_log_modal(audit.page(services.db, context.team_id)) if text == "log"
+            else _overview(services, context.team_id))
+    client.views_open(trigger_id=command["trigger_id"], view=view)
+
+
+def open_from_home(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+                   services: Services) -> None:
+    """The Home tab's Admin button."""
+    ack()
+    client.views_open(trigger_id=body["trigger_id"], view=(
+        _overview(services, context.team_id) if _is_admin(context, services)
+        else notice_modal("SMS desk settings", REFUSAL)))
+
+
+def open_form(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+              services: Services) -> None:
+    """An Edit button on the overview: the form for that setting, pushed on top."""
+    ack()
+    if not _is_admin(context, services):
+        return
+    form, _, queue_name = body["actions"][0]["value"].partition(":")
+    current = services.settings_for(context.team_id)
+    parent = (body.get("view") or {}).get("id", "")
+    if form == ids.ADMIN_FORM_DISPOSITIONS:
+        view = views.build_dispositions_form(admin_settings.current_codes(current),
+                                             current.disposition_mandatory)
+    elif form == ids.ADMIN_FORM_TIMEOUTS:
+        view = views.build_timeouts_form(current.offer_timeout_seconds,
+                                         current.session_expiry_minutes)
+    elif form == ids.ADMIN_FORM_QUEUE:
+        queue = admin_settings.queue_of(current, queue_name)
+        if queue is None:
             return
-        form, _, queue_name = body["actions"][0]["value"].partition(":")
-        current = services.settings_for(context.team_id)
-        parent = (body.get("view") or {}).get("id", "")
-        if form == ids.ADMIN_FORM_DISPOSITIONS:
-            view = views.build_dispositions_form(admin_settings.current_codes(current),
-                                                 current.disposition_mandatory)
-        elif form == ids.ADMIN_FORM_TIMEOUTS:
-            view = views.build_timeouts_form(current.offer_timeout_seconds,
-                                             current.session_expiry_minutes)
-        elif form == ids.ADMIN_FORM_QUEUE:
-            queue = admin_settings.queue_of(current, queue_name)
-            if queue is None:
-                return
-            view = views.build_queue_form(queue)
-        elif form == ids.ADMIN_FORM_RESPONSES:
-            view = library(context.team_id)
-        else:
-            view = views.build_log_modal(audit.page(db, context.team_id))
-        # The form finds the overview underneath again, to show what was saved.
-        view["private_metadata"] = f"{parent}:{view['private_metadata']}"
-        client.views_push(trigger_id=body["trigger_id"], view=view)
+        view = views.build_queue_form(queue)
+    elif form == ids.ADMIN_FORM_RESPONSES:
+        view = _library(services, context.team_id)
+    else:
+        view = views.build_log_modal(audit.page(services.db, context.team_id))
+    # The form finds the overview underneath again, to show what was saved.
+    view["private_metadata"] = f"{parent}:{view['private_metadata']}"
+    client.views_push(trigger_id=body["trigger_id"], view=view)
 
-    @app.view(ids.ADMIN_DISPOSITIONS_VIEW)
-    def save_dispositions(ack: Ack, view: dict, client: WebClient,
-                          context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        outcome = admin_settings.save_dispositions(db, cache, settings, context.team_id,
-                                                   context.user_id, views.submitted_codes(view))
-        if answer(ack, outcome, views.CODES_BLOCK):
-            refresh(client, view["private_metadata"].partition(":")[0],
-                    overview(context.team_id))
 
-    @app.view(ids.ADMIN_TIMEOUTS_VIEW)
-    def save_timeouts(ack: Ack, view: dict, client: WebClient, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        offer, expiry = views.submitted_timeouts(view)
-        outcome = admin_settings.save_timeouts(db, cache, settings, context.team_id,
-                                               context.user_id, offer_timeout=offer,
-                                               session_expiry=expiry)
-        if answer(ack, outcome, views.OFFER_BLOCK):
-            refresh(client, view["private_metadata"].partition(":")[0],
-                    overview(context.team_id))
+def save_dispositions(ack: Ack, view: dict, client: WebClient, context: BoltContext,
+                      services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    outcome = admin_settings.save_dispositions(services.db, services.settings_overlay,
+                                               settings, context.team_id, context.user_id,
+                                               views.submitted_codes(view))
+    if _answer(ack, outcome, views.CODES_BLOCK):
+        _refresh(client, view["private_metadata"].partition(":")[0],
+                 _overview(services, context.team_id))
 
-    @app.view(ids.ADMIN_QUEUE_VIEW)
-    def save_queue(ack: Ack, view: dict, client: WebClient, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        parent, _, queue_name = view["private_metadata"].partition(":")
-        outcome = admin_settings.save_queue_members(db, cache, settings, context.team_id,
-                                                    context.user_id, queue_name,
-                                                    views.submitted_members(view))
-        if answer(ack, outcome, views.MEMBERS_BLOCK):
-            refresh(client, parent, overview(context.team_id))
 
-    # --- the Standard Response Library -------------------------------------------------
+def save_timeouts(ack: Ack, view: dict, client: WebClient, context: BoltContext,
+                  services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    offer, expiry = views.submitted_timeouts(view)
+    outcome = admin_settings.save_timeouts(services.db, services.settings_overlay, settings,
+                                           context.team_id, context.user_id,
+                                           offer_timeout=offer, session_expiry=expiry)
+    if _answer(ack, outcome, views.OFFER_BLOCK):
+        _refresh(client, view["private_metadata"].partition(":")[0],
+                 _overview(services, context.team_id))
 
-    @app.action(ids.ADMIN_RESPONSE_EDIT)
-    def open_response(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        ack()
-        if not allowed(context):
-            return
-        value = body["actions"][0].get("value") or ""
-        entry = responses.get(db, context.team_id, int(value)) if value.isdigit() else None
-        if value.isdigit() and entry is None:
-            return  # deleted meanwhile
-        client.views_push(trigger_id=body["trigger_id"], view=views.build_response_form(
-            entry, (body.get("view") or {}).get("id", "")))
 
-    @app.view(ids.ADMIN_RESPONSE_VIEW)
-    def save_response(ack: Ack, view: dict, client: WebClient, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        response_id, _, library_view = view["private_metadata"].partition(":")
-        typed = views.submitted_response(view)
-        outcome = admin_settings.save_response(
-            db, settings, context.team_id, context.user_id,
-            int(response_id) if response_id.isdigit() else None, **typed)
-        if answer(ack, outcome, views.NAME_BLOCK):
-            refresh(client, library_view, library(context.team_id))
+def save_queue(ack: Ack, view: dict, client: WebClient, context: BoltContext,
+               services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    parent, _, queue_name = view["private_metadata"].partition(":")
+    outcome = admin_settings.save_queue_members(services.db, services.settings_overlay,
+                                                settings, context.team_id, context.user_id,
+                                                queue_name, views.submitted_members(view))
+    if _answer(ack, outcome, views.MEMBERS_BLOCK):
+        _refresh(client, parent, _overview(services, context.team_id))
 
-    @app.action(ids.ADMIN_RESPONSE_DELETE)
-    def delete_response(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        ack()
-        form = body.get("view") or {}
-        outcome = admin_settings.delete_response(db, settings, context.team_id,
-                                                 context.user_id,
-                                                 int(body["actions"][0]["value"]))
-        if not outcome.saved:
-            return
-        refresh(client, form.get("id", ""), notice_modal("Standard responses",
-                                                         "The response was deleted."))
-        refresh(client, form.get("private_metadata", "").partition(":")[2],
-                library(context.team_id))
 
-    # --- the change log ----------------------------------------------------------------
+# --- the Standard Response Library -----------------------------------------------------
 
-    @app.action(ids.ADMIN_LOG_OLDER)
-    @app.action(ids.ADMIN_LOG_NEWER)
-    def turn_log_page(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        ack()
-        if not allowed(context):
-            return
-        page = audit.page(db, context.team_id, int(body["actions"][0]["value"]))
-        view = body["view"]
-        modal = views.build_log_modal(page)
-        modal["private_metadata"] = view.get("private_metadata", "")
-        client.views_update(view_id=view["id"], view=modal)
-    return subcommands
+def open_response(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+                  services: Services) -> None:
+    ack()
+    if not _is_admin(context, services):
+        return
+    value = body["actions"][0].get("value") or ""
+    entry = (responses.get(services.db, context.team_id, int(value)) if value.isdigit()
+             else None)
+    if value.isdigit() and entry is None:
+        return  # deleted meanwhile
+    client.views_push(trigger_id=body["trigger_id"], view=views.build_response_form(
+        entry, (body.get("view") or {}).get("id", "")))
+
+
+def save_response(ack: Ack, view: dict, client: WebClient, context: BoltContext,
+                  services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    response_id, _, library_view = view["private_metadata"].partition(":")
+    typed = views.submitted_response(view)
+    outcome = admin_settings.save_response(
+        services.db, settings, context.team_id, context.user_id,
+        int(response_id) if response_id.isdigit() else None, **typed)
+    if _answer(ack, outcome, views.NAME_BLOCK):
+        _refresh(client, library_view, _library(services, context.team_id))
+
+
+def delete_response(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+                    services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    ack()
+    form = body.get("view") or {}
+    outcome = admin_settings.delete_response(services.db, settings, context.team_id,
+                                             context.user_id,
+                                             int(body["actions"][0]["value"]))
+    if not outcome.saved:
+        return
+    _refresh(client, form.get("id", ""), notice_modal("Standard responses",
+                                                      "The response was deleted."))
+    _refresh(client, form.get("private_metadata", "").partition(":")[2],
+             _library(services, context.team_id))
+
+
+# --- the change log --------------------------------------------------------------------
+
+def turn_log_page(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+                  services: Services) -> None:
+    ack()
+    if not _is_admin(context, services):
+        return
+    page = audit.page(services.db, context.team_id, int(body["actions"][0]["value"]))
+    view = body["view"]
+    modal = views.build_log_modal(page)
+    modal["private_metadata"] = view.get("private_metadata", "")
+    client.views_update(view_id=view["id"], view=modal)
+
+
+def register(app: App) -> None:
+    app.command(ids.COMMAND_ADMIN)(open_admin)
+    app.action(ids.HOME_ADMIN)(open_from_home)
+    app.action(ids.ADMIN_EDIT)(open_form)
+    app.view(ids.ADMIN_DISPOSITIONS_VIEW)(save_dispositions)
+    app.view(ids.ADMIN_TIMEOUTS_VIEW)(save_timeouts)
+    app.view(ids.ADMIN_QUEUE_VIEW)(save_queue)
+    app.action(ids.ADMIN_RESPONSE_EDIT)(open_response)
+    app.view(ids.ADMIN_RESPONSE_VIEW)(save_response)
+    app.action(ids.ADMIN_RESPONSE_DELETE)(delete_response)
+    app.action(ids.ADMIN_LOG_NEWER)(turn_log_page)
+    app.action(ids.ADMIN_LOG_OLDER)(turn_log_page)

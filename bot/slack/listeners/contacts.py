@@ -69,185 +69,215 @@ def open_from_card(services: Services, client: WebClient, body: dict, context: B
         client.views_open(trigger_id=body["trigger_id"], view=modal)
 
 
-def register(app: App, services: Services) -> None:
+def _may_view(context: BoltContext, services: Services) -> bool:
+    settings = services.settings_for(context.team_id)
+    return contacts_directory.may_view(services.db, settings, context.team_id, context.user_id)
+
+
+def search_contacts(ack: Ack, command: dict, context: BoltContext, services: Services) -> None:
+    """/sms-contact [query]."""
+    settings = services.settings_for(context.team_id)
+    if not _may_view(context, services):
+        ack(contacts_directory.refusal_for_view(settings))
+        return
+    # Indexed lookups: answered in the ack itself, privately.
+    query = (command.get("text") or "").strip()
+    found = contacts_directory.search(services.db, context.team_id, query,
+                                      limit=SHOWN_RESULTS + 1,
+                                      default_country=settings.default_country)
+    ack(**build_search_results(query, found))
+
+
+def view_contact(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+                 services: Services) -> None:
+    ack()
+    if not _may_view(context, services):
+        return
+    modal = contact_modal(services, context.team_id, context.user_id,
+                          int(body["actions"][0]["value"]))
+    if modal is None:
+        return
+    if body.get("view"):  # a result in the search modal: on top of it
+        client.views_push(trigger_id=body["trigger_id"], view=modal)
+    else:
+        client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+
+def open_search(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+                services: Services) -> None:
+    """The Home tab's Find a contact."""
+    settings = services.settings_for(context.team_id)
+    ack()
+    client.views_open(trigger_id=body["trigger_id"], view=(
+        views.build_search_modal() if _may_view(context, services)
+        else notice_modal("Contact", contacts_directory.refusal_for_view(settings))))
+
+
+def search_in_modal(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+                    services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    ack()
+    if not _may_view(context, services):
+        return
+    query = (body["actions"][0].get("value") or "").strip()
+    found = contacts_directory.search(services.db, context.team_id, query,
+                                      limit=SHOWN_RESULTS + 1,
+                                      default_country=settings.default_country)
+    client.views_update(view_id=body["view"]["id"],
+                        view=views.build_search_modal(query, found))
+
+
+def submit_search(ack: Ack, view: dict, context: BoltContext, services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    if not _may_view(context, services):
+        ack(response_action="errors", errors={
+            views.SEARCH_BLOCK: contacts_directory.refusal_for_view(settings)})
+        return
+    query = views.search_query(view)
+    found = contacts_directory.search(services.db, context.team_id, query,
+                                      limit=SHOWN_RESULTS + 1,
+                                      default_country=settings.default_country)
+    ack(response_action="update", view=views.build_search_modal(query, found))
+
+
+def turn_page(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+              services: Services) -> None:
+    """Older / Newer in the contact's history."""
+    ack()
+    if not _may_view(context, services):
+        return
+    contact_id, page = _pair(body)
+    modal = contact_modal(services, context.team_id, context.user_id, contact_id, page,
+                          views.origin_of(body["view"]))
+    if modal:
+        client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"),
+                            view=modal)
+
+
+def show_transcript(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+                    services: Services) -> None:
+    ack()
+    if not _may_view(context, services):
+        return
     db = services.db
+    contact_id, interaction_id = _pair(body)
+    contact = contacts_directory.get(db, context.team_id, contact_id)
+    if contact is None:
+        return
+    entry = next((e for e in contact_history(db, context.team_id, contact_id,
+                                             _shown(services, context.team_id))
+                  if e.interaction_id == interaction_id), None)
+    if entry is not None:
+        client.views_push(trigger_id=body["trigger_id"],
+                          view=build_transcript_modal(contact, entry))
 
-    def allowed(context: BoltContext) -> bool:
-        settings = services.settings_for(context.team_id)
-        return contacts_directory.may_view(db, settings, context.team_id, context.user_id)
 
-    @app.command(ids.COMMAND_CONTACT)
-    def search_contacts(ack: Ack, command: dict, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        if not allowed(context):
-            ack(contacts_directory.refusal_for_view(settings))
-            return
-        # Indexed lookups: answered in the ack itself, privately.
-        query = (command.get("text") or "").strip()
-        found = contacts_directory.search(db, context.team_id, query, limit=SHOWN_RESULTS + 1,
-                                          default_country=settings.default_country)
-        ack(**build_search_results(query, found))
+# --- Edit ------------------------------------------------------------------------------
 
-    @app.action(ids.VIEW_CONTACT)
-    def view_contact(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        ack()
-        if not allowed(context):
-            return
-        modal = contact_modal(services, context.team_id, context.user_id,
-                              int(body["actions"][0]["value"]))
-        if modal is None:
-            return
-        if body.get("view"):  # a result in the search modal: on top of it
-            client.views_push(trigger_id=body["trigger_id"], view=modal)
-        else:
-            client.views_open(trigger_id=body["trigger_id"], view=modal)
+def open_edit(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+              services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    ack()
+    db = services.db
+    if not contact_editing.may_edit(db, settings, context.team_id, context.user_id):
+        return
+    contact = contacts_directory.get(db, context.team_id, int(body["actions"][0]["value"]))
+    if contact is not None:
+        view = body.get("view") or {}
+        client.views_push(trigger_id=body["trigger_id"], view=views.build_contact_edit_modal(
+            contact, view.get("id"), views.origin_of(view)))
 
-    @app.action(ids.HOME_FIND_CONTACT)
-    def open_search(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        ack()
-        client.views_open(trigger_id=body["trigger_id"], view=(
-            views.build_search_modal() if allowed(context)
-            else notice_modal("Contact", contacts_directory.refusal_for_view(settings))))
 
-    @app.action(ids.CONTACT_SEARCH_INPUT)
-    def search_in_modal(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        ack()
-        if not allowed(context):
-            return
-        query = (body["actions"][0].get("value") or "").strip()
-        found = contacts_directory.search(db, context.team_id, query, limit=SHOWN_RESULTS + 1,
-                                          default_country=settings.default_country)
-        client.views_update(view_id=body["view"]["id"],
-                            view=views.build_search_modal(query, found))
+def save_edit(ack: Ack, view: dict, client: WebClient, context: BoltContext,
+              services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    contact_part, root_view_id, origin = (view["private_metadata"].split(":") + ["", ""])[:3]
+    values = views.edit_values(view)
+    result = contact_editing.update_contact(
+        services.db, settings, context.team_id, context.user_id, int(contact_part),
+        ContactEdit(values["name"], values["email"], values["numbers"],
+                    values["attributes"]))
+    if result.refused:
+        ack(response_action="errors", errors={"contact_edit.name": result.refused})
+        return
+    if result.errors:
+        ack(response_action="errors", errors={
+            f"contact_edit.{field}": why for field, why in result.errors.items()})
+        return
+    ack()
+    # Back on the contact modal underneath: show what was just saved.
+    modal = contact_modal(services, context.team_id, context.user_id, int(contact_part),
+                          from_interaction=int(origin) if origin.isdigit() else None)
+    if modal and root_view_id:
+        client.views_update(view_id=root_view_id, view=modal)
 
-    @app.view(ids.CONTACT_SEARCH_VIEW)
-    def search_submitted(ack: Ack, view: dict, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        if not allowed(context):
-            ack(response_action="errors", errors={
-                views.SEARCH_BLOCK: contacts_directory.refusal_for_view(settings)})
-            return
-        query = views.search_query(view)
-        found = contacts_directory.search(db, context.team_id, query, limit=SHOWN_RESULTS + 1,
-                                          default_country=settings.default_country)
-        ack(response_action="update", view=views.build_search_modal(query, found))
 
-    @app.action(ids.CONTACT_OLDER)
-    @app.action(ids.CONTACT_NEWER)
-    def turn_page(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        ack()
-        if not allowed(context):
-            return
-        contact_id, page = _pair(body)
-        modal = contact_modal(services, context.team_id, context.user_id, contact_id, page,
-                              views.origin_of(body["view"]))
-        if modal:
-            client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"),
-                                view=modal)
+# --- Assign an unknown number to a contact ---------------------------------------------
 
-    @app.action(ids.CONTACT_TRANSCRIPT)
-    def show_transcript(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        ack()
-        if not allowed(context):
-            return
-        contact_id, interaction_id = _pair(body)
-        contact = contacts_directory.get(db, context.team_id, contact_id)
-        if contact is None:
-            return
-        entry = next((e for e in contact_history(db, context.team_id, contact_id,
-                                                 _shown(services, context.team_id))
-                      if e.interaction_id == interaction_id), None)
-        if entry is not None:
-            client.views_push(trigger_id=body["trigger_id"],
-                              view=build_transcript_modal(contact, entry))
+def open_assign(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+                services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    ack()
+    db = services.db
+    interaction_id = int(body["actions"][0]["value"])
+    if not assignment.may_assign(db, settings, context.team_id, context.user_id,
+                                 interaction_id):
+        return
+    contact_id = contacts_directory.contact_of_interaction(db, context.team_id,
+                                                           interaction_id)
+    contact = contact_id and contacts_directory.get(db, context.team_id, contact_id)
+    if contact:
+        client.views_push(trigger_id=body["trigger_id"],
+                          view=views.build_assign_modal(interaction_id, contact.phone))
 
-    # --- Edit --------------------------------------------------------------------------
 
-    @app.action(ids.CONTACT_EDIT)
-    def open_edit(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        ack()
-        if not contact_editing.may_edit(db, settings, context.team_id, context.user_id):
-            return
-        contact = contacts_directory.get(db, context.team_id, int(body["actions"][0]["value"]))
-        if contact is not None:
-            view = body.get("view") or {}
-            client.views_push(trigger_id=body["trigger_id"], view=views.build_contact_edit_modal(
-                contact, view.get("id"), views.origin_of(view)))
+def suggest_contacts(ack: Ack, body: dict, context: BoltContext, services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    if not _may_view(context, services):
+        ack(options=[])
+        return
+    found = contacts_directory.search(services.db, context.team_id, body.get("value") or "",
+                                      limit=50, default_country=settings.default_country)
+    # Only named contacts: an unknown number is not someone to assign to.
+    ack(options=[views.contact_option(c) for c in found if c.name])
 
-    @app.view(ids.CONTACT_EDIT_VIEW)
-    def save_edit(ack: Ack, view: dict, client: WebClient, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        contact_part, root_view_id, origin = (view["private_metadata"].split(":") + ["", ""])[:3]
-        values = views.edit_values(view)
-        result = contact_editing.update_contact(
-            db, settings, context.team_id, context.user_id, int(contact_part),
-            ContactEdit(values["name"], values["email"], values["numbers"],
-                        values["attributes"]))
-        if result.refused:
-            ack(response_action="errors", errors={"contact_edit.name": result.refused})
-            return
-        if result.errors:
-            ack(response_action="errors", errors={
-                f"contact_edit.{field}": why for field, why in result.errors.items()})
-            return
-        ack()
-        # Back on the contact modal underneath: show what was just saved.
-        modal = contact_modal(services, context.team_id, context.user_id, int(contact_part),
-                              from_interaction=int(origin) if origin.isdigit() else None)
-        if modal and root_view_id:
-            client.views_update(view_id=root_view_id, view=modal)
 
-    # --- Assign an unknown number to a contact -----------------------------------------
+def assign(ack: Ack, view: dict, context: BoltContext, services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    db = services.db
+    interaction_id, confirmed, picked = views.assign_choice(view)
+    contact_id = contacts_directory.contact_of_interaction(db, context.team_id,
+                                                           interaction_id)
+    source = contact_id and contacts_directory.get(db, context.team_id, contact_id)
+    if confirmed is None:
+        target = picked and contacts_directory.get(db, context.team_id, picked)
+        if not source or not target:
+            ack(response_action="errors",
+                errors={views.ASSIGN_BLOCK: "Pick a contact from the list."})
+            return
+        ack(response_action="update",
+            view=views.build_assign_confirm(interaction_id, source.phone, target))
+        return
+    result = assignment.assign(db, settings, context.team_id, context.user_id,
+                               interaction_id, confirmed)
+    if result.outcome is not assignment.AssignOutcome.ASSIGNED:
+        ack(response_action="update", view=notice_modal("Contact", result.message))
+        return
+    # All modals closed: the card and the thread now say whose the interaction is.
+    ack(response_action="clear")
 
-    @app.action(ids.CONTACT_ASSIGN)
-    def open_assign(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        ack()
-        interaction_id = int(body["actions"][0]["value"])
-        if not assignment.may_assign(db, settings, context.team_id, context.user_id,
-                                     interaction_id):
-            return
-        contact_id = contacts_directory.contact_of_interaction(db, context.team_id,
-                                                               interaction_id)
-        contact = contact_id and contacts_directory.get(db, context.team_id, contact_id)
-        if contact:
-            client.views_push(trigger_id=body["trigger_id"],
-                              view=views.build_assign_modal(interaction_id, contact.phone))
 
-    @app.options(ids.ASSIGN_SEARCH)
-    def suggest_contacts(ack: Ack, body: dict, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        if not allowed(context):
-            ack(options=[])
-            return
-        found = contacts_directory.search(db, context.team_id, body.get("value") or "",
-                                          limit=50, default_country=settings.default_country)
-        # Only named contacts: an unknown number is not someone to assign to.
-        ack(options=[views.contact_option(c) for c in found if c.name])
-
-    @app.view(ids.ASSIGN_VIEW)
-    def assign(ack: Ack, view: dict, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        interaction_id, confirmed, picked = views.assign_choice(view)
-        contact_id = contacts_directory.contact_of_interaction(db, context.team_id,
-                                                               interaction_id)
-        source = contact_id and contacts_directory.get(db, context.team_id, contact_id)
-        if confirmed is None:
-            target = picked and contacts_directory.get(db, context.team_id, picked)
-            if not source or not target:
-                ack(response_action="errors",
-                    errors={views.ASSIGN_BLOCK: "Pick a contact from the list."})
-                return
-            ack(response_action="update",
-                view=views.build_assign_confirm(interaction_id, source.phone, target))
-            return
-        result = assignment.assign(db, settings, context.team_id, context.user_id,
-                                   interaction_id, confirmed)
-        if result.outcome is not assignment.AssignOutcome.ASSIGNED:
-            ack(response_action="update", view=notice_modal("Contact", result.message))
-            return
-        # All modals closed: the card and the thread now say whose the interaction is.
-        ack(response_action="clear")
+def register(app: App) -> None:
+    app.command(ids.COMMAND_CONTACT)(search_contacts)
+    app.action(ids.VIEW_CONTACT)(view_contact)
+    app.action(ids.HOME_FIND_CONTACT)(open_search)
+    app.action(ids.CONTACT_SEARCH_INPUT)(search_in_modal)
+    app.view(ids.CONTACT_SEARCH_VIEW)(submit_search)
+    app.action(ids.CONTACT_NEWER)(turn_page)
+    app.action(ids.CONTACT_OLDER)(turn_page)
+    app.action(ids.CONTACT_TRANSCRIPT)(show_transcript)
+    app.action(ids.CONTACT_EDIT)(open_edit)
+    app.view(ids.CONTACT_EDIT_VIEW)(save_edit)
+    app.action(ids.CONTACT_ASSIGN)(open_assign)
+    app.options(ids.ASSIGN_SEARCH)(suggest_contacts)
+    app.view(ids.ASSIGN_VIEW)(assign)

@@ -32,101 +32,117 @@ HELP = (
 )
 
 
-def register(app: App, services: Services) -> None:
+def _for_contact(services: Services, team_id: str, contact_id: int) -> NewSmsData | None:
+    settings = services.settings_for(team_id)
+    contact = contacts_directory.get(services.db, team_id, contact_id)
+    if contact is None:
+        return None
+    return NewSmsData(settings.sending_numbers(), contact_id=contact.contact_id,
+                      contact_name=contact.name,
+                      contact_numbers=(contact.phone, *contact.other_phones))
+
+
+def sms_command(ack: Ack, command: dict, client: WebClient, context: BoltContext,
+                services: Services) -> None:
+    """/sms [number or name] [text], and /sms help."""
+    settings = services.settings_for(context.team_id)
+    text = (command.get("text") or "").strip()
+    if text.lower() in ("help", "?"):
+        ack(HELP)
+        return
+    if not outbound.may_send(services.db, settings, context.team_id, context.user_id):
+        ack(outbound.refusal_for_role(settings))
+        return
+    ack()
+    to, message = outbound.split_command(services.db, context.team_id, text,
+                                         settings.default_country)
+    client.views_open(trigger_id=command["trigger_id"], view=build_new_sms(NewSmsData(
+        settings.sending_numbers(), to=to, text=message,
+        unfilled=responses.placeholders(message))))
+
+
+def open_new_sms(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+                 services: Services) -> None:
+    """The global shortcut, and the Home tab's New SMS."""
+    settings = services.settings_for(context.team_id)
+    ack()
+    allowed = outbound.may_send(services.db, settings, context.team_id, context.user_id)
+    client.views_open(trigger_id=body["trigger_id"], view=(
+        build_new_sms(NewSmsData(settings.sending_numbers())) if allowed
+        else build_not_allowed(outbound.refusal_for_role(settings))))
+
+
+def new_sms_to_contact(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+                       services: Services) -> None:
+    """New SMS on the contact modal."""
+    settings = services.settings_for(context.team_id)
+    ack()
+    data = _for_contact(services, context.team_id, int(body["actions"][0]["value"]))
+    if data is None:
+        return
+    allowed = outbound.may_send(services.db, settings, context.team_id, context.user_id)
+    client.views_push(trigger_id=body["trigger_id"], view=(
+        build_new_sms(data) if allowed
+        else build_not_allowed(outbound.refusal_for_role(settings))))
+
+
+def insert_response(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+                    services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    ack()
     db = services.db
+    view = body["view"]
+    entry = picked_response(db, context.team_id, body)
+    if entry is None:
+        return
+    state = view_of.read_state(view, settings.sending_numbers())
+    contact = (contacts_directory.get(db, context.team_id, state.data.contact_id)
+               if state.data.contact_id is not None else None)
+    filled = responses.render(entry.text, contact,
+                              agent_name(client, context.team_id, context.user_id))
+    text = with_response(state.data.text, filled.text)
+    update_view_quietly(client, view, build_new_sms(NewSmsData(
+        **{**state.data.__dict__, "text": text, "revision": state.data.revision + 1,
+           "unfilled": responses.placeholders(text)})), guard=False)
 
-    def for_contact(team_id: str, contact_id: int) -> NewSmsData | None:
-        settings = services.settings_for(team_id)
-        contact = contacts_directory.get(db, team_id, contact_id)
-        if contact is None:
-            return None
-        return NewSmsData(settings.sending_numbers(), contact_id=contact.contact_id,
-                          contact_name=contact.name,
-                          contact_numbers=(contact.phone, *contact.other_phones))
 
-    @app.command(ids.COMMAND_SMS)
-    def sms_command(ack: Ack, command: dict, client: WebClient, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        text = (command.get("text") or "").strip()
-        if text.lower() in ("help", "?"):
-            ack(HELP)
-            return
-        if not outbound.may_send(db, settings, context.team_id, context.user_id):
-            ack(outbound.refusal_for_role(settings))
-            return
-        ack()
-        to, message = outbound.split_command(db, context.team_id, text,
-                                             settings.default_country)
-        client.views_open(trigger_id=command["trigger_id"], view=build_new_sms(NewSmsData(
-            settings.sending_numbers(), to=to, text=message,
-            unfilled=responses.placeholders(message))))
+def count_as_typed(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+                   services: Services) -> None:
+    ack()
+    view = body["view"]
+    state = view_of.read_state(view, services.settings_for(context.team_id).sending_numbers())
+    text = body["actions"][0].get("value") or ""
+    # Same revision: Slack keeps what is being typed; only the count below changes.
+    update_view_quietly(client, view, build_new_sms(NewSmsData(
+        **{**state.data.__dict__, "text": text,
+           "unfilled": responses.placeholders(text)})), guard=True)
 
-    @app.action(ids.HOME_NEW_SMS)
-    @app.shortcut(ids.SHORTCUT_NEW_SMS)
-    def shortcut(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        ack()
-        allowed = outbound.may_send(db, settings, context.team_id, context.user_id)
-        client.views_open(trigger_id=body["trigger_id"], view=(
-            build_new_sms(NewSmsData(settings.sending_numbers())) if allowed
-            else build_not_allowed(outbound.refusal_for_role(settings))))
 
-    @app.action(ids.CONTACT_NEW_SMS)
-    def from_contact(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        ack()
-        data = for_contact(context.team_id, int(body["actions"][0]["value"]))
-        if data is None:
-            return
-        allowed = outbound.may_send(db, settings, context.team_id, context.user_id)
-        client.views_push(trigger_id=body["trigger_id"], view=(
-            build_new_sms(data) if allowed
-            else build_not_allowed(outbound.refusal_for_role(settings))))
+def send_new_sms(ack: Ack, view: dict, client: WebClient, context: BoltContext,
+                 services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    state = view_of.read_state(view, settings.sending_numbers())
+    data = state.data
+    result = outbound.send_new_sms(services.db, settings, outbound.NewSms(
+        team_id=context.team_id, user_id=context.user_id, text=data.text,
+        from_number=data.from_number or "", to=state.to, contact_id=data.contact_id))
+    if result.refusal is None:
+        ack(response_action="clear")
+        return
+    block = {"to": view_of.TO_BLOCK, "from": view_of.FROM_BLOCK}.get(
+        result.field, state.text_block)
+    present = set((view.get("state") or {}).get("values") or {})
+    if block not in present:
+        # A fixed recipient or a single sender number has no input to attach it to.
+        block = state.text_block
+    ack(response_action="errors", errors={block: result.reason})
 
-    @app.action(ids.NEW_SMS_RESPONSE)
-    def insert_response(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        ack()
-        view = body["view"]
-        entry = picked_response(db, context.team_id, body)
-        if entry is None:
-            return
-        state = view_of.read_state(view, settings.sending_numbers())
-        contact = (contacts_directory.get(db, context.team_id, state.data.contact_id)
-                   if state.data.contact_id is not None else None)
-        filled = responses.render(entry.text, contact,
-                                  agent_name(client, context.team_id, context.user_id))
-        text = with_response(state.data.text, filled.text)
-        update_view_quietly(client, view, build_new_sms(NewSmsData(
-            **{**state.data.__dict__, "text": text, "revision": state.data.revision + 1,
-               "unfilled": responses.placeholders(text)})), guard=False)
 
-    @app.action(ids.NEW_SMS_TEXT)
-    def count_as_typed(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        ack()
-        view = body["view"]
-        state = view_of.read_state(view, services.settings_for(context.team_id).sending_numbers())
-        text = body["actions"][0].get("value") or ""
-        # Same revision: Slack keeps what is being typed; only the count below changes.
-        update_view_quietly(client, view, build_new_sms(NewSmsData(
-            **{**state.data.__dict__, "text": text,
-               "unfilled": responses.placeholders(text)})), guard=True)
-
-    @app.view(ids.NEW_SMS_VIEW)
-    def send(ack: Ack, view: dict, client: WebClient, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        state = view_of.read_state(view, settings.sending_numbers())
-        data = state.data
-        result = outbound.send_new_sms(db, settings, outbound.NewSms(
-            team_id=context.team_id, user_id=context.user_id, text=data.text,
-            from_number=data.from_number or "", to=state.to, contact_id=data.contact_id))
-        if result.refusal is None:
-            ack(response_action="clear")
-            return
-        block = {"to": view_of.TO_BLOCK, "from": view_of.FROM_BLOCK}.get(
-            result.field, state.text_block)
-        present = set((view.get("state") or {}).get("values") or {})
-        if block not in present:
-            # A fixed recipient or a single sender number has no input to attach it to.
-            block = state.text_block
-        ack(response_action="errors", errors={block: result.reason})
+def register(app: App) -> None:
+    app.command(ids.COMMAND_SMS)(sms_command)
+    app.shortcut(ids.SHORTCUT_NEW_SMS)(open_new_sms)
+    app.action(ids.HOME_NEW_SMS)(open_new_sms)
+    app.action(ids.CONTACT_NEW_SMS)(new_sms_to_contact)
+    app.action(ids.NEW_SMS_RESPONSE)(insert_response)
+    app.action(ids.NEW_SMS_TEXT)(count_as_typed)
+    app.view(ids.NEW_SMS_VIEW)(send_new_sms)

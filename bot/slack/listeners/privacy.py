@@ -11,74 +11,78 @@ from slack_sdk import WebClient
 
 from bot.desk import erasure, privacy
 from bot.services import Services
-from bot.slack.listeners.admin import AdminSubcommand
 from bot.slack.views import privacy as views
 from bot.slack.views.common import notice_modal
 
 
-def register(app: App, services: Services, subcommands: dict[str, AdminSubcommand]) -> None:
+def _find(ack: Ack, context: BoltContext, services: Services, rest: str,
+          usage: str) -> int | None:
+    """The one contact `rest` names; otherwise ack with why not, and None."""
+    if not rest:
+        ack(usage)
+        return None
+    settings = services.settings_for(context.team_id)
+    resolved = privacy.resolve_contact(services.db, context.team_id, rest,
+                                       settings.default_country)
+    problem = views.resolution_problem(rest, resolved)
+    if problem:
+        ack(problem)
+        return None
+    return resolved.contact.contact_id
+
+
+def export(ack: Ack, command: dict, client: WebClient, context: BoltContext,
+           services: Services, rest: str) -> None:
+    """`/sms-admin export CONTACT` (admin.py hands the word over)."""
+    settings = services.settings_for(context.team_id)
     db = services.db
+    if not privacy.may_export(db, settings, context.team_id, context.user_id):
+        ack(privacy.refusal_for_export(settings))
+        return
+    contact_id = _find(ack, context, services, rest, views.EXPORT_USAGE)
+    if contact_id is None:
+        return
+    if privacy.request_export(db, context.team_id, contact_id, context.user_id):
+        ack(views.export_started(contact_id))
+    else:
+        ack("That contact no longer exists.")
 
-    def find(ack: Ack, context: BoltContext, rest: str, usage: str) -> int | None:
-        """The one contact `rest` names; otherwise ack with why not, and None."""
-        if not rest:
-            ack(usage)
-            return None
-        settings = services.settings_for(context.team_id)
-        resolved = privacy.resolve_contact(db, context.team_id, rest, settings.default_country)
-        problem = views.resolution_problem(rest, resolved)
-        if problem:
-            ack(problem)
-            return None
-        return resolved.contact.contact_id
 
-    def export(ack: Ack, command: dict, client: WebClient, context: BoltContext,
-               rest: str) -> None:
-        settings = services.settings_for(context.team_id)
-        if not privacy.may_export(db, settings, context.team_id, context.user_id):
-            ack(privacy.refusal_for_export(settings))
-            return
-        contact_id = find(ack, context, rest, views.EXPORT_USAGE)
-        if contact_id is None:
-            return
-        if privacy.request_export(db, context.team_id, contact_id, context.user_id):
-            ack(views.export_started(contact_id))
-        else:
-            ack("That contact no longer exists.")
+def erase(ack: Ack, command: dict, client: WebClient, context: BoltContext,
+          services: Services, rest: str) -> None:
+    """`/sms-admin erase CONTACT`: asks first, in a modal."""
+    settings = services.settings_for(context.team_id)
+    if not privacy.may_erase(services.db, settings, context.team_id, context.user_id):
+        ack(privacy.ERASE_REFUSAL)
+        return
+    contact_id = _find(ack, context, services, rest, views.ERASE_USAGE)
+    if contact_id is None:
+        return
+    plan = erasure.plan(services.db, settings, context.team_id, contact_id)
+    if plan is None:
+        ack("That contact no longer exists.")
+        return
+    ack()
+    client.views_open(trigger_id=command["trigger_id"],
+                      view=views.build_erase_confirmation(plan))
 
-    def erase(ack: Ack, command: dict, client: WebClient, context: BoltContext,
-              rest: str) -> None:
-        settings = services.settings_for(context.team_id)
-        if not privacy.may_erase(db, settings, context.team_id, context.user_id):
-            ack(privacy.ERASE_REFUSAL)
-            return
-        contact_id = find(ack, context, rest, views.ERASE_USAGE)
-        if contact_id is None:
-            return
-        plan = erasure.plan(db, settings, context.team_id, contact_id)
-        if plan is None:
-            ack("That contact no longer exists.")
-            return
-        ack()
-        client.views_open(trigger_id=command["trigger_id"],
-                          view=views.build_erase_confirmation(plan))
 
-    @app.view(views.ERASE_VIEW)
-    def confirm_erase(ack: Ack, view: dict, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        contact_id = views.contact_of(view)
-        if not privacy.may_erase(db, settings, context.team_id, context.user_id):
-            ack(response_action="update",
-                view=notice_modal("Erase contact", privacy.ERASE_REFUSAL))
-            return
-        started = None if contact_id is None else erasure.erase(
-            db, settings, context.team_id, contact_id, requested_by=context.user_id)
-        if started is None:
-            ack(response_action="update", view=notice_modal(
-                "Erase contact", "That contact no longer exists: nothing was erased."))
-            return
+def confirm_erase(ack: Ack, view: dict, context: BoltContext, services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    contact_id = views.contact_of(view)
+    if not privacy.may_erase(services.db, settings, context.team_id, context.user_id):
         ack(response_action="update",
-            view=views.erasure_started_modal(contact_id, started.steps))
+            view=notice_modal("Erase contact", privacy.ERASE_REFUSAL))
+        return
+    started = None if contact_id is None else erasure.erase(
+        services.db, settings, context.team_id, contact_id, requested_by=context.user_id)
+    if started is None:
+        ack(response_action="update", view=notice_modal(
+            "Erase contact", "That contact no longer exists: nothing was erased."))
+        return
+    ack(response_action="update",
+        view=views.erasure_started_modal(contact_id, started.steps))
 
-    subcommands["export"] = export
-    subcommands["erase"] = erase
+
+def register(app: App) -> None:
+    app.view(views.ERASE_VIEW)(confirm_erase)

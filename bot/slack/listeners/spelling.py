@@ -19,28 +19,33 @@ CHOICES = {
 }
 
 
-def register(app: App, services: Services) -> None:
-    def decide(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        ack()
-        action = body["actions"][0]
-        message_id, _, word = action["value"].partition("|")
-        settings = services.settings_for(context.team_id)
-        names = names_from(client, context.team_id)  # for a corrected reply's phone text
-        spelling.decide(services.db, settings, context.team_id, int(message_id),
-                        context.user_id, CHOICES[action["action_id"]], word or None,
-                        plain_text=lambda text: plain_text(text, names))
+def decide_on_spelling(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+                       services: Services) -> None:
+    """A button on a held reply's spelling prompt: send corrected, send anyway, cancel…"""
+    ack()
+    action = body["actions"][0]
+    message_id, _, word = action["value"].partition("|")
+    settings = services.settings_for(context.team_id)
+    names = names_from(client, context.team_id)  # for a corrected reply's phone text
+    spelling.decide(services.db, settings, context.team_id, int(message_id),
+                    context.user_id, CHOICES[action["action_id"]], word or None,
+                    plain_text=lambda text: plain_text(text, names))
 
+
+def toggle_spelling(ack: Ack, body: dict, context: BoltContext, services: Services) -> None:
+    ack()
+    spelling.set_preferences(services.db, context.team_id, context.user_id,
+                             enabled=body["actions"][0]["value"] == "on")
+
+
+def pick_language(ack: Ack, body: dict, context: BoltContext, services: Services) -> None:
+    ack()
+    spelling.set_preferences(services.db, context.team_id, context.user_id,
+                             language=body["actions"][0]["selected_option"]["value"])
+
+
+def register(app: App) -> None:
     for action_id in CHOICES:
-        app.action(action_id)(decide)
-
-    @app.action(ids.SPELLING_TOGGLE)
-    def toggle(ack: Ack, body: dict, context: BoltContext) -> None:
-        ack()
-        spelling.set_preferences(services.db, context.team_id, context.user_id,
-                                 enabled=body["actions"][0]["value"] == "on")
-
-    @app.action(ids.SPELLING_LANGUAGE)
-    def language(ack: Ack, body: dict, context: BoltContext) -> None:
-        ack()
-        spelling.set_preferences(services.db, context.team_id, context.user_id,
-                                 language=body["actions"][0]["selected_option"]["value"])
+        app.action(action_id)(decide_on_spelling)
+    app.action(ids.SPELLING_TOGGLE)(toggle_spelling)
+    app.action(ids.SPELLING_LANGUAGE)(pick_language)

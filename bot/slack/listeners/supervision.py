@@ -23,43 +23,47 @@ def _clicked_in(body: dict) -> str | None:
         (body.get("container") or {}).get("channel_id")
 
 
-def register(app: App, services: Services) -> None:
+def show_queues(ack: Ack, context: BoltContext, services: Services) -> None:
+    """/sms-queue: a few indexed counts, answered in the ack itself, privately."""
+    settings = services.settings_for(context.team_id)
+    report = supervision.queue_report(services.db, settings, context.team_id, context.user_id)
+    ack(**build_queue_report(report))
+
+
+def open_reassign(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+                  services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    ack()
     db = services.db
+    team_id, user_id = context.team_id, context.user_id
+    form = supervision.reassign_form(db, settings, team_id,
+                                     int(body["actions"][0]["value"]), user_id)
+    if isinstance(form, supervision.Refused):
+        supervision.tell(db, team_id, user_id, form.reason, channel=_clicked_in(body))
+        return
+    names = [(user, display_name(client, team_id, user)) for user in form.candidates]
+    client.views_open(trigger_id=body["trigger_id"], view=build_reassign_modal(form, names))
 
-    @app.command(ids.COMMAND_QUEUE)
-    def queues(ack: Ack, context: BoltContext) -> None:
-        # A few indexed counts: answered in the ack itself, privately.
-        settings = services.settings_for(context.team_id)
-        report = supervision.queue_report(db, settings, context.team_id, context.user_id)
-        ack(**build_queue_report(report))
 
-    @app.action(ids.REASSIGN)
-    def open_reassign(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
+def reassign(ack: Ack, view: dict, context: BoltContext, services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    interaction_id = interaction_id_of(view)
+    if interaction_id is None:
+        ack()  # a forged or damaged modal: there is nothing to save it to
+        return
+    target = chosen_agent(view)
+    if not target:
+        ack(response_action="errors", errors={AGENT_BLOCK: "Pick who takes it."})
+        return
+    result = supervision.reassign(services.db, settings, context.team_id,
+                                  interaction_id, context.user_id, target)
+    if result.done:
         ack()
-        team_id, user_id = context.team_id, context.user_id
-        form = supervision.reassign_form(db, settings, team_id,
-                                         int(body["actions"][0]["value"]), user_id)
-        if isinstance(form, supervision.Refused):
-            supervision.tell(db, team_id, user_id, form.reason, channel=_clicked_in(body))
-            return
-        names = [(user, display_name(client, team_id, user)) for user in form.candidates]
-        client.views_open(trigger_id=body["trigger_id"], view=build_reassign_modal(form, names))
+    else:
+        ack(response_action="errors", errors={AGENT_BLOCK: result.error})
 
-    @app.view(ids.REASSIGN_VIEW)
-    def submit_reassign(ack: Ack, view: dict, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        interaction_id = interaction_id_of(view)
-        if interaction_id is None:
-            ack()  # a forged or damaged modal: there is nothing to save it to
-            return
-        target = chosen_agent(view)
-        if not target:
-            ack(response_action="errors", errors={AGENT_BLOCK: "Pick who takes it."})
-            return
-        result = supervision.reassign(db, settings, context.team_id,
-                                      interaction_id, context.user_id, target)
-        if result.done:
-            ack()
-        else:
-            ack(response_action="errors", errors={AGENT_BLOCK: result.error})
+
+def register(app: App) -> None:
+    app.command(ids.COMMAND_QUEUE)(show_queues)
+    app.action(ids.REASSIGN)(open_reassign)
+    app.view(ids.REASSIGN_VIEW)(reassign)

@@ -31,12 +31,14 @@ MENU_TOOLS = {
 }
 
 
-def register(app: App, services: Services) -> None:
-    @app.action(ids.CARD_MENU)
-    def open_from_menu(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        ack()
-        tool, _, interaction_id = body["actions"][0]["selected_option"]["value"].partition(":")
-        MENU_TOOLS[tool].open_modal(services, client, body, context, int(interaction_id))
+def open_from_menu(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+                   services: Services) -> None:
+    ack()
+    tool, _, interaction_id = body["actions"][0]["selected_option"]["value"].partition(":")
+    MENU_TOOLS[tool].open_modal(services, client, body, context, int(interaction_id))
 
+
+def register(app: App) -> None:
+    app.action(ids.CARD_MENU)(open_from_menu)
     for module in (case, compose, consult, disposition, note, transfer):
-        module.register(app, services)
+        module.register(app)

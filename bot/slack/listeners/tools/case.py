@@ -24,24 +24,24 @@ def open_modal(services: Services, client: WebClient, body: dict, context: BoltC
         settings.case_links))
 
 
-def register(app: App, services: Services) -> None:
-    db = services.db
+def save_case(ack: Ack, view: dict, context: BoltContext, services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    values = case_view.submitted_values(view)
+    interaction_id = interaction_id_of(view)
+    if not values or interaction_id is None:
+        ack()
+        return
+    result = case_info.update_case(services.db, settings, context.team_id, interaction_id,
+                                   context.user_id, values)
+    if result.not_allowed:
+        ack(response_action="errors", errors={
+            case_view.field_block_id(name): case_info.NOT_ALLOWED for name in values})
+    elif result.errors:
+        ack(response_action="errors", errors={
+            case_view.field_block_id(name): error for name, error in result.errors.items()})
+    else:
+        ack()
 
-    @app.view(ids.CASE_VIEW)
-    def save(ack: Ack, view: dict, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        values = case_view.submitted_values(view)
-        interaction_id = interaction_id_of(view)
-        if not values or interaction_id is None:
-            ack()
-            return
-        result = case_info.update_case(db, settings, context.team_id, interaction_id,
-                                       context.user_id, values)
-        if result.not_allowed:
-            ack(response_action="errors", errors={
-                case_view.field_block_id(name): case_info.NOT_ALLOWED for name in values})
-        elif result.errors:
-            ack(response_action="errors", errors={
-                case_view.field_block_id(name): error for name, error in result.errors.items()})
-        else:
-            ack()
+
+def register(app: App) -> None:
+    app.view(ids.CASE_VIEW)(save_case)

@@ -74,100 +74,116 @@ def open_modal(services: Services, client: WebClient, body: dict, context: BoltC
         interaction_id, target.contact_name, target.contact_phone)))
 
 
-def register(app: App, services: Services) -> None:
+def open_compose(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+                 services: Services) -> None:
+    """The card's Reply… button."""
+    ack()
+    open_modal(services, client, body, context, int(body["actions"][0]["value"]))
+
+
+def suggest_responses(ack: Ack, body: dict, context: BoltContext, services: Services) -> None:
+    """What the picker offers as the agent types in it (Reply… and New SMS alike)."""
+    found = responses.search(services.db, context.team_id, body.get("value") or "",
+                             limit=MAX_SELECT_OPTIONS)
+    ack(**compose_view.response_options(found))
+
+
+def insert_response(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+                    services: Services) -> None:
+    """A standard response picked: filled in below what was typed."""
+    ack()
     db = services.db
+    view = body["view"]
+    entry = picked_response(db, context.team_id, body)
+    interaction_id = compose_view.interaction_of(view)
+    if entry is None or interaction_id is None:
+        return
+    target = responses.compose_context(db, context.team_id, interaction_id)
+    if target is None:
+        return
+    filled = responses.render(entry.text, target,
+                              agent_name(client, context.team_id, context.user_id))
+    block_id, typed = compose_view.current_text(view)
+    text = with_response(typed, filled.text)
+    # A new revision: Slack shows the new text instead of keeping what was typed.
+    update_view_quietly(client, view, build_compose(ComposeData(
+        target.interaction_id, target.contact_name, target.contact_phone, text,
+        revision=compose_view.revision_of(block_id) + 1,
+        unfilled=responses.placeholders(text))), guard=False)
 
-    @app.action(ids.OPEN_COMPOSE)
-    def open_compose(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+
+def count_as_typed(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+                   services: Services) -> None:
+    """Each character typed: the segment count, placeholders and spelling below the text."""
+    settings = services.settings_for(context.team_id)
+    ack()
+    db = services.db
+    view, action = body["view"], body["actions"][0]
+    interaction_id = compose_view.interaction_of(view)
+    if interaction_id is None:
+        return  # a forged or damaged modal: nothing to count for
+    target = responses.compose_context(db, context.team_id, interaction_id)
+    if target is None:
+        return
+    text = action.get("value") or ""
+    flags = spelling.flags_for_draft(db, settings, context.team_id, target.interaction_id,
+                                     context.user_id, text,
+                                     agent_name(client, context.team_id, context.user_id))
+    # Same revision: Slack keeps what is being typed; only the lines below it change.
+    update_view_quietly(client, view, build_compose(ComposeData(
+        target.interaction_id, target.contact_name, target.contact_phone, text,
+        revision=compose_view.revision_of(action.get("block_id")),
+        unfilled=responses.placeholders(text),
+        misspelled=tuple((f.word, f.suggestions) for f in flags))), guard=True)
+
+
+def send_reply(ack: Ack, view: dict, client: WebClient, context: BoltContext,
+               services: Services) -> None:
+    """Send in the Reply… modal."""
+    settings = services.settings_for(context.team_id)
+    db = services.db
+    block_id, text = compose_view.current_text(view)
+    block_id = block_id or compose_view.text_block_id(0)
+    interaction_id = compose_view.interaction_of(view)
+    if interaction_id is None:
+        ack(response_action="errors", errors={block_id: NO_INTERACTION})
+        return
+    if (text.strip() and len(text.strip()) <= replies.COMPOSED_LIMIT
+            and settings.spelling_confirm_on_send
+            and not compose_view.confirmed(view, text)):
+        flags = spelling.flags_for_draft(
+            db, settings, context.team_id, interaction_id, context.user_id, text,
+            agent_name(client, context.team_id, context.user_id),
+            wait_for_dictionary=False)
+        if flags:
+            # Confirm on send: show the words once; Send again sends the text as it is.
+            target = responses.compose_context(db, context.team_id, interaction_id)
+            ack(response_action="update", view=build_compose(ComposeData(
+                interaction_id, target.contact_name, target.contact_phone, text,
+                revision=compose_view.revision_of(block_id) + 1,
+                unfilled=responses.placeholders(text),
+                misspelled=tuple((f.word, f.suggestions) for f in flags),
+                confirmed_text=text)))
+            return
+    outcome = replies.ComposedOutcome.EMPTY
+    if text.strip() and len(text.strip()) <= replies.COMPOSED_LIMIT:
+        outcome = replies.send_composed(db, settings, context.team_id, interaction_id,
+                                        context.user_id, text)
+    elif text.strip():
+        outcome = replies.ComposedOutcome.TOO_LONG
+    if outcome is replies.ComposedOutcome.SENT:
         ack()
-        open_modal(services, client, body, context, int(body["actions"][0]["value"]))
+        return
+    message = REFUSALS[outcome]
+    if outcome is replies.ComposedOutcome.TOO_LONG:
+        message += f" This one has {len(text.strip())}."
+    ack(response_action="errors", errors={block_id: message})
 
-    @app.options(ids.RESPONSE_SEARCH)
-    @app.options(ids.NEW_SMS_RESPONSE)  # the New SMS modal's picker: the same library
-    def suggest(ack: Ack, body: dict, context: BoltContext) -> None:
-        found = responses.search(db, context.team_id, body.get("value") or "",
-                                 limit=MAX_SELECT_OPTIONS)
-        ack(**compose_view.response_options(found))
 
-    @app.action(ids.RESPONSE_SEARCH)
-    def insert_response(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        ack()
-        view = body["view"]
-        entry = picked_response(db, context.team_id, body)
-        interaction_id = compose_view.interaction_of(view)
-        if entry is None or interaction_id is None:
-            return
-        target = responses.compose_context(db, context.team_id, interaction_id)
-        if target is None:
-            return
-        filled = responses.render(entry.text, target,
-                                  agent_name(client, context.team_id, context.user_id))
-        block_id, typed = compose_view.current_text(view)
-        text = with_response(typed, filled.text)
-        # A new revision: Slack shows the new text instead of keeping what was typed.
-        update_view_quietly(client, view, build_compose(ComposeData(
-            target.interaction_id, target.contact_name, target.contact_phone, text,
-            revision=compose_view.revision_of(block_id) + 1,
-            unfilled=responses.placeholders(text))), guard=False)
-
-    @app.action(ids.COMPOSE_TEXT)
-    def count_as_typed(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        ack()
-        view, action = body["view"], body["actions"][0]
-        interaction_id = compose_view.interaction_of(view)
-        if interaction_id is None:
-            return  # a forged or damaged modal: nothing to count for
-        target = responses.compose_context(db, context.team_id, interaction_id)
-        if target is None:
-            return
-        text = action.get("value") or ""
-        flags = spelling.flags_for_draft(db, settings, context.team_id, target.interaction_id,
-                                         context.user_id, text,
-                                         agent_name(client, context.team_id, context.user_id))
-        # Same revision: Slack keeps what is being typed; only the lines below it change.
-        update_view_quietly(client, view, build_compose(ComposeData(
-            target.interaction_id, target.contact_name, target.contact_phone, text,
-            revision=compose_view.revision_of(action.get("block_id")),
-            unfilled=responses.placeholders(text),
-            misspelled=tuple((f.word, f.suggestions) for f in flags))), guard=True)
-
-    @app.view(ids.COMPOSE_VIEW)
-    def send(ack: Ack, view: dict, client: WebClient, context: BoltContext) -> None:
-        settings = services.settings_for(context.team_id)
-        block_id, text = compose_view.current_text(view)
-        block_id = block_id or compose_view.text_block_id(0)
-        interaction_id = compose_view.interaction_of(view)
-        if interaction_id is None:
-            ack(response_action="errors", errors={block_id: NO_INTERACTION})
-            return
-        if (text.strip() and len(text.strip()) <= replies.COMPOSED_LIMIT
-                and settings.spelling_confirm_on_send
-                and not compose_view.confirmed(view, text)):
-            flags = spelling.flags_for_draft(
-                db, settings, context.team_id, interaction_id, context.user_id, text,
-                agent_name(client, context.team_id, context.user_id),
-                wait_for_dictionary=False)
-            if flags:
-                # Confirm on send: show the words once; Send again sends the text as it is.
-                target = responses.compose_context(db, context.team_id, interaction_id)
-                ack(response_action="update", view=build_compose(ComposeData(
-                    interaction_id, target.contact_name, target.contact_phone, text,
-                    revision=compose_view.revision_of(block_id) + 1,
-                    unfilled=responses.placeholders(text),
-                    misspelled=tuple((f.word, f.suggestions) for f in flags),
-                    confirmed_text=text)))
-                return
-        outcome = replies.ComposedOutcome.EMPTY
-        if text.strip() and len(text.strip()) <= replies.COMPOSED_LIMIT:
-            outcome = replies.send_composed(db, settings, context.team_id, interaction_id,
-                                            context.user_id, text)
-        elif text.strip():
-            outcome = replies.ComposedOutcome.TOO_LONG
-        if outcome is replies.ComposedOutcome.SENT:
-            ack()
-            return
-        message = REFUSALS[outcome]
-        if outcome is replies.ComposedOutcome.TOO_LONG:
-            message += f" This one has {len(text.strip())}."
-        ack(response_action="errors", errors={block_id: message})
+def register(app: App) -> None:
+    app.action(ids.OPEN_COMPOSE)(open_compose)
+    app.options(ids.RESPONSE_SEARCH)(suggest_responses)
+    app.options(ids.NEW_SMS_RESPONSE)(suggest_responses)  # the New SMS modal's picker
+    app.action(ids.RESPONSE_SEARCH)(insert_response)
+    app.action(ids.COMPOSE_TEXT)(count_as_typed)
+    app.view(ids.COMPOSE_VIEW)(send_reply)

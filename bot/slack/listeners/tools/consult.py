@@ -22,22 +22,23 @@ def open_modal(services: Services, client: WebClient, body: dict, context: BoltC
     client.views_open(trigger_id=body["trigger_id"], view=build_consult_modal(interaction_id))
 
 
-def register(app: App, services: Services) -> None:
-    @app.view(ids.CONSULT_VIEW)
-    def submit_consultation(ack: Ack, view: dict, context: BoltContext) -> None:
-        interaction_id = interaction_id_of(view)
-        if interaction_id is None:
-            ack()  # a forged or damaged modal: there is nothing to save it to
-            return
-        colleague = (view["state"]["values"].get(COLLEAGUE_BLOCK, {})
-                     .get(COLLEAGUE_ACTION, {}).get("selected_user"))
-        if not colleague:
-            ack(response_action="errors", errors={COLLEAGUE_BLOCK: "Pick a colleague."})
-            return
-        error = consultations.start_consultation(services.db, context.team_id,
-                                                 interaction_id,
-                                                 context.user_id, colleague)
-        if error:
-            ack(response_action="errors", errors={COLLEAGUE_BLOCK: error})
-        else:
-            ack()
+def start_consultation(ack: Ack, view: dict, context: BoltContext, services: Services) -> None:
+    interaction_id = interaction_id_of(view)
+    if interaction_id is None:
+        ack()  # a forged or damaged modal: there is nothing to save it to
+        return
+    colleague = (view["state"]["values"].get(COLLEAGUE_BLOCK, {})
+                 .get(COLLEAGUE_ACTION, {}).get("selected_user"))
+    if not colleague:
+        ack(response_action="errors", errors={COLLEAGUE_BLOCK: "Pick a colleague."})
+        return
+    error = consultations.start_consultation(services.db, context.team_id, interaction_id,
+                                             context.user_id, colleague)
+    if error:
+        ack(response_action="errors", errors={COLLEAGUE_BLOCK: error})
+    else:
+        ack()
+
+
+def register(app: App) -> None:
+    app.view(ids.CONSULT_VIEW)(start_consultation)

@@ -3,7 +3,7 @@ and (for an unknown number) Assign to a contact. Its listeners live with the dir
 
 from __future__ import annotations
 
-from slack_bolt import App, BoltContext
+from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
 from bot.services import Services
@@ -14,6 +14,3 @@ def open_modal(services: Services, client: WebClient, body: dict, context: BoltC
                interaction_id: int) -> None:
     open_from_card(services, client, body, context, interaction_id)
 
-
-def register(app: App, services: Services) -> None:
-    """Nothing of its own: the modal's buttons are the directory's (listeners/contacts.py)."""

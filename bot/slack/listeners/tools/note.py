@@ -17,17 +17,18 @@ def open_modal(services: Services, client: WebClient, body: dict, context: BoltC
     client.views_open(trigger_id=body["trigger_id"], view=build_note_modal(interaction_id))
 
 
-def register(app: App, services: Services) -> None:
-    @app.view(ids.NOTE_VIEW)
-    def submit_note(ack: Ack, view: dict, context: BoltContext) -> None:
-        interaction_id = interaction_id_of(view)
-        if interaction_id is None:
-            ack()  # a forged or damaged modal: there is nothing to save it to
-            return
-        text = submitted_note(view)
-        if not text.strip():
-            ack(response_action="errors", errors={NOTE_BLOCK: "Write the note first"})
-            return
-        ack()
-        notes.add_note(services.db, context.team_id, interaction_id,
-                       context.user_id, text)
+def add_note(ack: Ack, view: dict, context: BoltContext, services: Services) -> None:
+    interaction_id = interaction_id_of(view)
+    if interaction_id is None:
+        ack()  # a forged or damaged modal: there is nothing to save it to
+        return
+    text = submitted_note(view)
+    if not text.strip():
+        ack(response_action="errors", errors={NOTE_BLOCK: "Write the note first"})
+        return
+    ack()
+    notes.add_note(services.db, context.team_id, interaction_id, context.user_id, text)
+
+
+def register(app: App) -> None:
+    app.view(ids.NOTE_VIEW)(add_note)

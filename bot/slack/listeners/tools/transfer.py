@@ -32,38 +32,43 @@ def open_modal(services: Services, client: WebClient, body: dict, context: BoltC
                       view=build_transfer_modal(interaction_id, names))
 
 
-def register(app: App, services: Services) -> None:
-    @app.action(ids.OPEN_TRANSFER)
-    def open_transfer(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        ack()
-        open_modal(services, client, body, context, int(body["actions"][0]["value"]))
+def open_transfer(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+                  services: Services) -> None:
+    ack()
+    open_modal(services, client, body, context, int(body["actions"][0]["value"]))
 
-    @app.view(ids.TRANSFER_VIEW)
-    def submit_transfer(ack: Ack, view: dict, context: BoltContext) -> None:
-        interaction_id = interaction_id_of(view)
-        if interaction_id is None:
-            ack()  # a forged or damaged modal: there is nothing to save it to
-            return
-        values = view["state"]["values"]
-        chosen = (values.get(TARGET_BLOCK, {}).get(TARGET_ACTION, {}).get("selected_option")
-                  or {}).get("value")
-        if not chosen:
-            ack(response_action="errors", errors={TARGET_BLOCK: "Pick who takes it over."})
-            return
-        reason = values.get(REASON_BLOCK, {}).get(REASON_ACTION, {}).get("value")
-        result = transfers.start_transfer(services.db, services.settings_for(context.team_id),
-                                          context.team_id, interaction_id, context.user_id,
-                                          chosen, reason)
-        if result.started:
-            ack()
-        else:
-            ack(response_action="errors", errors={TARGET_BLOCK: result.error})
 
-    @app.action(ids.TRANSFER_TO_CONSULTED)
-    def transfer_to_consulted(ack: Ack, body: dict, context: BoltContext) -> None:
+def start_transfer(ack: Ack, view: dict, context: BoltContext, services: Services) -> None:
+    interaction_id = interaction_id_of(view)
+    if interaction_id is None:
+        ack()  # a forged or damaged modal: there is nothing to save it to
+        return
+    values = view["state"]["values"]
+    chosen = (values.get(TARGET_BLOCK, {}).get(TARGET_ACTION, {}).get("selected_option")
+              or {}).get("value")
+    if not chosen:
+        ack(response_action="errors", errors={TARGET_BLOCK: "Pick who takes it over."})
+        return
+    reason = values.get(REASON_BLOCK, {}).get(REASON_ACTION, {}).get("value")
+    result = transfers.start_transfer(services.db, services.settings_for(context.team_id),
+                                      context.team_id, interaction_id, context.user_id,
+                                      chosen, reason)
+    if result.started:
         ack()
-        interaction_id, _, colleague = body["actions"][0]["value"].partition(":")
-        transfers.transfer_to_consulted(services.db, services.settings_for(context.team_id),
-                                        context.team_id, int(interaction_id), context.user_id,
-                                        colleague,
-                                        (body.get("channel") or {}).get("id"))
+    else:
+        ack(response_action="errors", errors={TARGET_BLOCK: result.error})
+
+
+def transfer_to_consulted(ack: Ack, body: dict, context: BoltContext,
+                          services: Services) -> None:
+    ack()
+    interaction_id, _, colleague = body["actions"][0]["value"].partition(":")
+    transfers.transfer_to_consulted(services.db, services.settings_for(context.team_id),
+                                    context.team_id, int(interaction_id), context.user_id,
+                                    colleague, (body.get("channel") or {}).get("id"))
+
+
+def register(app: App) -> None:
+    app.action(ids.OPEN_TRANSFER)(open_transfer)
+    app.view(ids.TRANSFER_VIEW)(start_transfer)
+    app.action(ids.TRANSFER_TO_CONSULTED)(transfer_to_consulted)

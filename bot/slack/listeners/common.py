@@ -1,0 +1,28 @@
+"""What several listener modules share: the check that a clicked button carries a row id."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from slack_bolt import BoltResponse
+
+from bot.slack.views.common import row_id_of
+
+log = logging.getLogger(__name__)
+REFUSED_VALUE = "This button does not belong to anything on the desk; nothing was changed."
+
+
+def clicked_row_id(body: dict) -> int:
+    return int(body["actions"][0]["value"])
+
+
+def a_row_id_value(body: dict, next: Callable[[], None]) -> BoltResponse | None:
+    """Every button this guards carries the id of an offer, interaction, message or media
+    row; a value that is no id was not written by this app, and reaches no listener."""
+    value = (body.get("actions") or [{}])[0].get("value")
+    if row_id_of(value) is None:
+        log.warning("refused a click whose value is not a row id")
+        return BoltResponse(status=400, body=REFUSED_VALUE)
+    next()
+    return None

@@ -1,0 +1,58 @@
+"""Readiness: an agent goes Ready or Not Ready, by /sms-ready and /sms-notready [reason] or
+by the Home tab's buttons."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.desk import agents
+from bot.services import Services
+from bot.slack import ids
+from bot.slack.mrkdwn import escape
+
+log = logging.getLogger(__name__)
+READY = "You are *Ready* for SMS. New interactions will be offered to you here."
+
+
+def go_ready(ack: Ack, context: BoltContext, services: Services) -> None:
+    """/sms-ready: the answer says whether it took."""
+    settings = services.settings_for(context.team_id)
+    if not agents.may_go_ready(services.db, settings, context.team_id, context.user_id):
+        ack(agents.NOT_AN_AGENT)
+        return
+    ack(READY)
+    agents.set_ready(services.db, settings, context.team_id, context.user_id, True)
+
+
+def go_not_ready(ack: Ack, command: dict, context: BoltContext, services: Services) -> None:
+    """/sms-notready [reason]."""
+    settings = services.settings_for(context.team_id)
+    reason = (command.get("text") or "").strip()[:200] or None
+    said = f" ({escape(reason)})" if reason else ""
+    ack(f"You are *Not Ready* for SMS{said}. Interactions you hold stay yours.")
+    agents.set_ready(services.db, settings, context.team_id, context.user_id, False, reason)
+
+
+def go_ready_from_home(ack: Ack, context: BoltContext, services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    ack()
+    try:
+        agents.set_ready(services.db, settings, context.team_id, context.user_id, True)
+    except agents.NotAnAgent:
+        # The Home tab still shows Not Ready: a click that changes nothing.
+        log.info("%s is not an agent: stays Not Ready", context.user_id)
+
+
+def go_not_ready_from_home(ack: Ack, context: BoltContext, services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    ack()
+    agents.set_ready(services.db, settings, context.team_id, context.user_id, False)
+
+
+def register(app: App) -> None:
+    app.command(ids.COMMAND_READY)(go_ready)
+    app.command(ids.COMMAND_NOT_READY)(go_not_ready)
+    app.action(ids.SET_READY)(go_ready_from_home)
+    app.action(ids.SET_NOT_READY)(go_not_ready_from_home)

@@ -1,0 +1,115 @@
+"""Offers end to end: queueing with nobody Ready, timeouts, taken-by-someone-else, Home tab."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import Settings
+from bot.slack import ids
+from tests.harness import DESK_CHANNEL, action_value, has_button, in_parallel, start_desk
+
+CUSTOMER = "+14155550100"
+
+
+@pytest.fixture
+def quick_desk(tmp_path):
+    desk = start_desk(f"sqlite:///{tmp_path / 'desk.sqlite3'}",
+                      settings=Settings(desk_channel=DESK_CHANNEL, offer_timeout_seconds=1))
+    yield desk
+    desk.close()
+
+
+def test_with_nobody_ready_it_waits_and_is_offered_when_someone_goes_ready(desk):
+    assert desk.customer_texts(CUSTOMER, "anyone there?").status_code == 200
+    desk.wait_idle()
+    assert desk.previews_for("UAGENT1") == []
+
+    desk.click("UAGENT1", ids.SET_READY, "")
+    preview = desk.wait_for_preview("UAGENT1")
+    assert "anyone there?" in str(preview["blocks"])
+    home = desk.slack.wait_for(lambda s: s.home_view("UAGENT1"), 5, "no home tab")
+    assert "Ready" in str(home["blocks"])
+
+
+def test_an_unanswered_offer_times_out_and_goes_to_the_next_agent(quick_desk):
+    desk = quick_desk
+    desk.slash("UAGENT1", ids.COMMAND_READY)
+    desk.customer_texts(CUSTOMER, "hello?")
+    first = desk.wait_for_preview("UAGENT1")
+    first_value = action_value(first, ids.ACCEPT_OFFER)
+    desk.slash("UAGENT2", ids.COMMAND_READY)
+
+    second = desk.wait_for_preview("UAGENT2", timeout=8)
+    desk.slack.wait_for(lambda s: "Not answered in time" in str(
+        s.message(first["channel"], first["ts"])["blocks"]), 5, "timeout not shown")
+
+    # A late click on the timed-out preview changes nothing and says why.
+    desk.click("UAGENT1", ids.ACCEPT_OFFER, first_value)
+    desk.slack.wait_for(lambda s: any("no longer offered" in m["text"]
+                                      for m in s.messages("UAGENT1")), 5, "no explanation")
+    desk.click("UAGENT2", ids.ACCEPT_OFFER, action_value(second, ids.ACCEPT_OFFER))
+    card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
+    assert "<@UAGENT2>" in str(card["blocks"])
+
+
+def test_with_everyone_declining_it_waits_in_the_queue(desk):
+    desk.slash("UAGENT1", ids.COMMAND_READY)
+    desk.customer_texts(CUSTOMER, "hello?")
+    preview = desk.wait_for_preview("UAGENT1")
+    desk.click("UAGENT1", ids.REJECT_OFFER, action_value(preview, ids.REJECT_OFFER))
+    desk.wait_idle()
+    assert len(desk.previews_for("UAGENT1")) == 1  # not offered straight back to them
+
+    desk.slash("UAGENT2", ids.COMMAND_READY)
+    desk.wait_for_preview("UAGENT2")
+
+
+def test_not_ready_agents_get_no_offers(desk):
+    desk.slash("UAGENT1", ids.COMMAND_READY)
+    desk.wait_idle()  # two commands a moment apart may be handled in either order
+    response = desk.slash("UAGENT1", ids.COMMAND_NOT_READY, "lunch")
+    assert "Not Ready" in response.text and "lunch" in response.text
+    desk.customer_texts(CUSTOMER, "hello?")
+    desk.wait_idle()
+    assert desk.previews_for("UAGENT1") == []
+
+    desk.event({"type": "app_home_opened", "user": "UAGENT1", "channel": "DAGENT1",
+                "tab": "home", "event_ts": "1.0"})
+    home = desk.slack.wait_for(
+        lambda s: "Waiting in the queue: *1*" in str(s.home_view("UAGENT1")) and
+        s.home_view("UAGENT1"), 5, "home tab does not show the waiting interaction")
+    assert "Not Ready" in str(home["blocks"]) and "lunch" in str(home["blocks"])
+
+
+def test_a_second_text_before_accept_joins_the_same_preview(desk):
+    desk.slash("UAGENT1", ids.COMMAND_READY)
+    desk.customer_texts(CUSTOMER, "first")
+    preview = desk.wait_for_preview("UAGENT1")
+    desk.customer_texts(CUSTOMER, "second")
+    desk.slack.wait_for(lambda s: "second" in str(
+        s.message(preview["channel"], preview["ts"])["blocks"]), 5, "preview not updated")
+    desk.click("UAGENT1", ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
+    card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
+    desk.wait_idle()
+    thread = desk.slack.thread(DESK_CHANNEL, card["ts"])
+    customer_lines = [str(m["blocks"]) for m in thread if m["username"]]
+    assert len(customer_lines) == 2
+    assert "first" in customer_lines[0] and "second" in customer_lines[1]
+    assert len(desk.cards()) == 1 and len(desk.previews_for("UAGENT1")) == 1
+    assert has_button(desk.cards()[0], ids.MARK_DONE)
+
+
+@pytest.mark.postgres  # a race: on SQLite and PostgreSQL alike
+def test_two_accept_clicks_over_http_open_one_thread(desk):
+    desk.slash("UAGENT1", ids.COMMAND_READY)
+    desk.customer_texts("+14155550100", "race me")
+    preview = desk.wait_for_preview("UAGENT1")
+    value = action_value(preview, ids.ACCEPT_OFFER)
+
+    responses = in_parallel(2, lambda _: desk.click("UAGENT1", ids.ACCEPT_OFFER, value))
+    assert [r.status_code for r in responses] == [200, 200]
+    # bolt answers Slack on ack(), before the listener's work: wait for the outcome itself.
+    desk.slack.wait_for(lambda s: desk.cards(), 5, "no card")
+    desk.wait_idle()
+    assert len(desk.cards()) == 1
+    assert desk.slack.ephemerals() == []  # a double click needs no "no longer offered"

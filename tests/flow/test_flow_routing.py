@@ -1,0 +1,187 @@
+"""Routing end to end: capacity, fairness, queues by business number, auto-answer."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from bot.config import Settings
+from bot.desk.queues import AgentOverride, Queue
+from bot.slack import ids
+from storage import clock
+from tests.harness import BUSINESS_NUMBER, DESK_CHANNEL, action_value, has_button, start_desk
+
+A, B, C = "UAGENT1", "UAGENT2", "UAGENT3"
+SALES_NUMBER = "+15005550009"
+
+
+def _desk(tmp_path, **settings):
+    return start_desk(f"sqlite:///{tmp_path / 'desk.sqlite3'}", agents=(A, B, C),
+                      settings=Settings(desk_channel=DESK_CHANNEL, **settings))
+
+
+@pytest.fixture
+def controlled_clock():
+    yield clock
+    clock.reset()
+
+
+def _customer(n: int) -> str:
+    return f"+1415555{n:04d}"
+
+
+def _previews(desk, agent) -> int:
+    return len(desk.previews_for(agent))
+
+
+def test_capacity_is_respected_and_the_third_waits_for_a_free_slot(tmp_path):
+    desk = _desk(tmp_path, agent_capacity=2)
+    try:
+        desk.slash(A, ids.COMMAND_READY)
+        for n in range(3):
+            desk.customer_texts(_customer(n), f"hello {n}")
+        desk.slack.wait_for(lambda s: _previews(desk, A) == 2, 5, "two offers expected")
+        desk.wait_idle()
+        assert _previews(desk, A) == 2  # the third waits
+
+        first = desk.previews_for(A)[0]
+        desk.click(A, ids.ACCEPT_OFFER, action_value(first, ids.ACCEPT_OFFER))
+        card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
+        desk.wait_idle()
+        assert _previews(desk, A) == 2  # accepting does not free a slot; Done does
+        desk.click(A, ids.MARK_DONE, action_value(card, ids.MARK_DONE), channel=DESK_CHANNEL,
+                   message_ts=card["ts"])
+        desk.slack.wait_for(lambda s: _previews(desk, A) == 3, 5, "third never offered")
+        assert "hello 2" in str(desk.previews_for(A)[2]["blocks"])
+    finally:
+        desk.close()
+
+
+def test_offers_go_round_the_ready_agents_fairly(tmp_path):
+    desk = _desk(tmp_path, agent_capacity=5)
+    try:
+        for agent in (A, B, C):  # Ready in this order: A has waited longest
+            desk.slash(agent, ids.COMMAND_READY)
+            desk.wait_idle()  # three people, not three requests racing in one millisecond
+        received = []
+        for n in range(6):
+            desk.customer_texts(_customer(n), f"hello {n}")
+            desk.slack.wait_for(lambda s, n=n: sum(_previews(desk, a) for a in (A, B, C))
+                                == n + 1, 5, "offer not made")
+            received.append(next(a for a in (A, B, C)
+                                 if f"hello {n}" in str(desk.previews_for(a))))
+        assert received == [A, B, C, A, B, C]
+    finally:
+        desk.close()
+
+
+def test_an_agent_override_caps_one_agent(tmp_path):
+    desk = _desk(tmp_path, agent_capacity=5, agent_overrides=(AgentOverride(A, capacity=1),))
+    try:
+        desk.slash(A, ids.COMMAND_READY)
+        desk.customer_texts(_customer(1), "one")
+        desk.customer_texts(_customer(2), "two")
+        desk.wait_for_preview(A)
+        desk.wait_idle()
+        assert _previews(desk, A) == 1
+    finally:
+        desk.close()
+
+
+def test_a_business_number_goes_to_its_queues_members_only(tmp_path):
+    queues = (Queue("Support", numbers=(BUSINESS_NUMBER,), members=(A,)),
+              Queue("Sales", numbers=(SALES_NUMBER,), members=(B,)))
+    desk = _desk(tmp_path, queues=queues)
+    try:
+        for agent in (A, B):
+            desk.slash(agent, ids.COMMAND_READY)
+        desk.customer_texts(_customer(1), "support please")
+        assert desk.wait_for_preview(A)
+        response = desk._twilio_post("/sms/twilio/inbound", {
+            "MessageSid": "SM" + "9" * 32, "From": _customer(2), "To": SALES_NUMBER,
+            "Body": "I want to buy"})
+        assert response.status_code == 200
+        sales = desk.wait_for_preview(B)
+        assert "I want to buy" in str(sales["blocks"])
+        desk.wait_idle()
+        assert _previews(desk, A) == 1 and _previews(desk, B) == 1
+    finally:
+        desk.close()
+
+
+def test_auto_answer_without_a_preview_opens_the_thread_at_once(tmp_path):
+    desk = _desk(tmp_path, queues=(Queue("SMS", auto_answer=True),))
+    try:
+        desk.slash(A, ids.COMMAND_READY)
+        desk.customer_texts(_customer(1), "hi there")
+        card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
+        assert f"<@{A}>" in str(card["blocks"]) and has_button(card, ids.OPEN_COMPOSE)
+        desk.slack.wait_for(lambda s: any("answered for you automatically" in m["text"]
+                                          for m in desk.previews_for(A)), 5, "agent not told")
+        assert not any(has_button(m, ids.ACCEPT_OFFER) for m in desk.previews_for(A))
+    finally:
+        desk.close()
+
+
+@pytest.mark.parametrize("allow_reject", [True, False])
+def test_auto_answer_with_a_countdown_accepts_when_it_runs_out(tmp_path, controlled_clock,
+                                                               allow_reject):
+    desk = _desk(tmp_path, queues=(Queue("SMS", auto_answer=True, auto_answer_preview_seconds=30,
+                                         auto_answer_allow_reject=allow_reject),))
+    try:
+        desk.slash(A, ids.COMMAND_READY)
+        desk.customer_texts(_customer(1), "hi there")
+        preview = desk.wait_for_preview(A)
+        # The countdown is read off the clock when the preview is drawn: a slow machine may
+        # draw it a second or two into the 30.
+        said = re.search(r"accepted for you in about (\d+) seconds", preview["text"])
+        assert said and 25 <= int(said[1]) <= 30, preview["text"]
+        assert has_button(preview, ids.REJECT_OFFER) is allow_reject
+        assert desk.cards() == []
+        if not allow_reject:
+            # A forged Reject where the preview offers none changes nothing.
+            desk.click(A, ids.REJECT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
+            desk.slack.wait_for(lambda s: any("cannot be rejected" in m["text"]
+                                              for m in desk.previews_for(A)), 5, "not told")
+            assert has_button(desk.slack.message(preview["channel"], preview["ts"]),
+                              ids.ACCEPT_OFFER)
+
+        controlled_clock.travel(timedelta(seconds=11))  # the 20-seconds-left tick is due
+        desk.runtime.worker.wake()
+        def seconds_left(s):
+            found = re.search(r"in about (\d+) s", str(s.message(preview["channel"],
+                                                                 preview["ts"])["blocks"]))
+            return int(found.group(1)) if found else None
+
+        desk.slack.wait_for(lambda s: (seconds_left(s) or 30) < 20, 5,
+                            "countdown did not move")
+        assert desk.cards() == []
+
+        controlled_clock.travel(timedelta(seconds=20))
+        desk.runtime.worker.wake()
+        card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no accept")
+        assert f"<@{A}>" in str(card["blocks"])
+        desk.slack.wait_for(lambda s: "You accepted" in str(
+            s.message(preview["channel"], preview["ts"])["blocks"]), 5, "preview not final")
+    finally:
+        desk.close()
+
+
+def test_the_home_tab_counts_only_what_waits_in_the_agents_own_queues(tmp_path):
+    queues = (Queue("Support", numbers=(BUSINESS_NUMBER,), members=(A,)),
+              Queue("Sales", numbers=(SALES_NUMBER,), members=(B,)))
+    desk = _desk(tmp_path, queues=queues)
+    try:
+        desk.customer_texts(_customer(1), "anyone?")  # nobody Ready: it waits in Support
+        desk.wait_idle()
+        for agent, waiting in ((A, 1), (B, 0)):
+            desk.event({"type": "app_home_opened", "user": agent, "tab": "home",
+                        "channel": "D" + agent[1:], "event_ts": "1.0"})
+            desk.slack.wait_for(
+                lambda s, agent=agent, waiting=waiting:
+                f"Waiting in the queue: *{waiting}*" in str(s.home_view(agent)),
+                5, f"{agent} should see {waiting} waiting")
+    finally:
+        desk.close()

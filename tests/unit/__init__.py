@@ -1,0 +1,1 @@
+"""Pure logic: no database, no HTTP server, no process (settings, text, views, rules)."""

@@ -1,0 +1,93 @@
+"""Desk settings: the annotated example loads, and mistakes are named plainly."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.config import ConfigError, Settings
+from bot.config.schema import SETTINGS_KEYS
+from tests import REPO_ROOT
+
+EXAMPLE = REPO_ROOT / "smsdesk.example.toml"
+
+
+def test_the_annotated_example_loads():
+    settings = Settings.load(EXAMPLE, env={})
+    assert settings.desk_channel == "C0123456789"
+    assert settings.session_keywords == ("CHAT",)
+    assert settings.media_save_roles == ("supervisor", "admin")
+    assert settings.help_reply.startswith("Example Co support:")
+
+
+def test_the_annotated_example_shows_every_section_and_key():
+    # Commented-out examples count: an admin reads them to learn a section exists.
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for section, keys in SETTINGS_KEYS.items():
+        assert re.search(rf"^#? ?\[{{1,2}}{section}[.\]]", text, re.M), f"[{section}] missing"
+        for key in keys - {"user_id"}:
+            assert re.search(rf"^#? ?({key} = |\[{section}\.{key}\])", text, re.M), \
+                f"{section}.{key} missing"
+
+
+def test_the_example_and_the_readme_give_the_same_channel_thread_limit():
+    readme = (EXAMPLE.parent / "README.md").read_text(encoding="utf-8")
+    limits = {re.search(r"about (\w+) busy", text).group(1)
+              for text in (readme, EXAMPLE.read_text(encoding="utf-8"))}
+    # What bench/slack_delivery.py measured: five busy conversations already fill the channel.
+    assert limits == {"five"}
+
+
+def test_sessions_start_by_number_or_first_keyword():
+    settings = Settings(session_numbers=("+15005550007",), session_keywords=("CHAT",))
+    assert settings.mode_for("+15005550007", "hello") == "session"
+    assert settings.mode_for("+15005550006", "chat with me") == "session"
+    assert settings.mode_for("+15005550006", "let's chat") == "page"
+    assert settings.mode_for("+15005550006", "   ") == "page"
+
+
+def test_the_environment_names_the_desk_channel_over_the_file():
+    assert Settings.load(EXAMPLE, env={"SMSDESK_DESK_CHANNEL": "CENV"}).desk_channel == "CENV"
+
+
+@pytest.mark.parametrize("text, complaint", [
+    ("[media]\nsave_roles = ['everyone']", "unknown roles ['everyone']"),
+    ("[session]\nexpiry_minutes = 0", "session.expiry_minutes must be at least 1"),
+    ("[desk]\noffer_timeout_seconds = 1", "offer_timeout_seconds must be at least 5"),
+    ("[desk\nchannel = 'C1'", "smsdesk.toml"),
+    ("[contacts]\nrecent_days = 0", "contacts.recent_days must be a whole number of days"),
+    ("[contacts]\nrecent_days = 'thirty'", "contacts.recent_days must be a whole number"),
+    ("[contacts]\nrecent_dayz = 7",
+     "recent_dayz is not a setting of [contacts]; did you mean recent_days?"),
+    ("[desk]\noffer_timout_seconds = 30", "did you mean offer_timeout_seconds?"),
+    ("[desk]\nhelp_reply = ''", "desk.help_reply must be text in quotes"),
+    ("[desk]\nhelp_reply = 5", "desk.help_reply must be text in quotes"),
+    (f"[desk]\nhelp_reply = '{'x' * 321}'", "keep it to 320"),
+    ("[privacy]\nfinished_jobs_days = -1", "privacy.finished_jobs_days must be a whole number"),
+])
+def test_a_mistake_in_the_settings_is_named(tmp_path, text, complaint):
+    path = tmp_path / "smsdesk.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=None) as error:
+        Settings.load(path, env={})
+    assert complaint in str(error.value)
+
+
+def test_a_named_settings_file_that_does_not_exist_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        Settings.load(tmp_path / "desk.toml", env={})
+
+
+def test_the_recent_days_window_is_thirty_unless_set(tmp_path):
+    assert Settings.load(EXAMPLE, env={}).contacts_recent_days == 30
+    path = tmp_path / "smsdesk.toml"
+    path.write_text("[contacts]\nrecent_days = 7\n")
+    assert Settings.load(path, env={}).contacts_recent_days == 7
+
+
+def test_a_spelling_language_without_a_dictionary_is_named(tmp_path):
+    path = tmp_path / "smsdesk.toml"
+    path.write_text("[spelling]\nlanguage = 'xx'\n")
+    with pytest.raises(ConfigError, match="spelling.language 'xx'"):
+        Settings.load(path, env={})
