@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -73,43 +74,40 @@ def _file_ids(uploaded) -> list[str]:
     return [f["id"] for f in files if f.get("id")]
 
 
-def delete_slack_message(services: Services, job: jobs.DeleteSlackMessage, run: ClaimedJob) -> None:
-    step = erasure.step(services.db, run.team_id, job.step_id)
+def _delete_in_slack(services: Services, run: ClaimedJob, step_id: int,
+                     delete: Callable[[WebClient, dict], object], gone: tuple[str, ...]) -> None:
+    """One erasure step that deletes something in Slack: deleted, already gone (one of the
+    `gone` errors), or refused with Slack's reason; a retryable failure is raised."""
+    step = erasure.step(services.db, run.team_id, step_id)
     if step is None or step.state != erasure.PENDING:
         return
-    client = services.slack_client(run.team_id)
     try:
-        client.chat_delete(channel=step.target["channel"], ts=step.target["ts"])
+        delete(services.slack_client(run.team_id), step.target)
     except SlackApiError as error:
         if _retryable(error):
             raise
-        if error.response.get("error") == "message_not_found":
+        if error.response.get("error") in gone:
             erasure.finish_step(services.db, run.team_id, step.id, erasure.GONE)
         else:
             erasure.finish_step(services.db, run.team_id, step.id, erasure.REFUSED,
                                 _why(error))
         return
     erasure.finish_step(services.db, run.team_id, step.id, erasure.DELETED)
+
+
+def delete_slack_message(services: Services, job: jobs.DeleteSlackMessage,
+                         run: ClaimedJob) -> None:
+    _delete_in_slack(services, run, job.step_id,
+                     lambda client, target: client.chat_delete(channel=target["channel"],
+                                                               ts=target["ts"]),
+                     gone=("message_not_found",))
 
 
 def delete_slack_file(services: Services, job: jobs.DeleteSlackFile, run: ClaimedJob) -> None:
     """A file the app uploaded (a contact's export in someone's DM)."""
-    step = erasure.step(services.db, run.team_id, job.step_id)
-    if step is None or step.state != erasure.PENDING:
-        return
-    client = services.slack_client(run.team_id)
-    try:
-        client.files_delete(file=step.target["file"])
-    except SlackApiError as error:
-        if _retryable(error):
-            raise
-        if error.response.get("error") in ("file_not_found", "file_deleted"):
-            erasure.finish_step(services.db, run.team_id, step.id, erasure.GONE)
-        else:
-            erasure.finish_step(services.db, run.team_id, step.id, erasure.REFUSED,
-                                _why(error))
-        return
-    erasure.finish_step(services.db, run.team_id, step.id, erasure.DELETED)
+    _delete_in_slack(services, run, job.step_id,
+                     lambda client, target: client.files_delete(file=target["file"]),
+                     gone=("file_not_found", "file_deleted"))
 
 
 def sweep_thread(services: Services, job: jobs.SweepThread, run: ClaimedJob) -> None:

@@ -39,6 +39,7 @@ from bot.slack.views.transcript import (
 )
 from bot.slack.views.transfer import build_consultation_message
 from bot.spelling import checker
+from bot.worker.channel_posts import post_joining
 from bot.worker.posted_once import EarlierPosts, posted_earlier, tagged
 from bot.worker.runner import RetryLater, write_down
 from storage import outbox, queries
@@ -103,17 +104,7 @@ def open_thread(services: Services, job: jobs.OpenThread, run: ClaimedJob) -> No
         write_down(queries.remember_thread, services.db, interaction_id, *found)
         return
     card = tagged(build_card(presenters.card_data(services.db, settings, interaction_id)), key)
-    try:
-        response = client.chat_postMessage(channel=channel, **card)
-    except SlackApiError as error:
-        if error.response.get("error") != "not_in_channel":
-            raise
-        # The admin named a public channel but never invited the app: join it ourselves.
-        try:
-            client.conversations_join(channel=channel)
-        except SlackApiError:
-            raise error from None  # private: only an invite helps, and admins hear that
-        response = client.chat_postMessage(channel=channel, **card)
+    response = post_joining(client, channel, card)
     write_down(queries.remember_thread, services.db, interaction_id, response["channel"],
                response["ts"])
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import logging
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.desk import groups, jobs, supervision, timeline
 from bot.services import Services
 from bot.slack.views.supervision import SupervisionCardData, build_supervision_card
+from bot.worker.channel_posts import post_joining
 from bot.worker.runner import RetryLater, write_down
 from storage import queries
 from storage.models import utcnow
@@ -35,20 +35,6 @@ def _card(services: Services, team_id: str,
     return i.supervisor_channel, i.supervisor_ts, card, wanted
 
 
-def _post(client: WebClient, channel: str, message: dict) -> dict:
-    try:
-        return client.chat_postMessage(channel=channel, **message)
-    except SlackApiError as error:
-        if error.response.get("error") != "not_in_channel":
-            raise
-        # A public channel the app was never invited to: join it, as for the desk channel.
-        try:
-            client.conversations_join(channel=channel)
-        except SlackApiError:
-            raise error from None  # private: only an invite helps, and admins hear that
-        return client.chat_postMessage(channel=channel, **message)
-
-
 def update_supervision(services: Services, job: jobs.UpdateSupervision, run: ClaimedJob
                        ) -> None:
     """Post the card the first time, then edit that same message: one message per interaction."""
@@ -65,7 +51,7 @@ def update_supervision(services: Services, job: jobs.UpdateSupervision, run: Cla
             # Someone deleted the card in Slack: post it again below.
     if not wanted:
         return  # the queue has no supervisor channel
-    response = _post(client, wanted, card)
+    response = post_joining(client, wanted, card)
     write_down(queries.remember_supervision_card, services.db, interaction_id,
                response["channel"], response["ts"])
 
@@ -75,7 +61,8 @@ def tell_supervisors(services: Services, job: jobs.TellSupervisors, run: Claimed
     queue = services.settings_for(run.team_id).queue_named(job.queue)
     text = job.text
     if queue.supervisor_channel:
-        _post(services.slack_client(run.team_id), queue.supervisor_channel, {"text": text})
+        post_joining(services.slack_client(run.team_id), queue.supervisor_channel,
+                     {"text": text})
         return
     told = supervision.tell_supervisors_directly(services.db, services.settings_for(run.team_id),
                                                   run.team_id,
