@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert, select  # noqa: E402
 
-from bot.desk import contacts_directory  # noqa: E402
-from bot.desk.contacts import insert_many, refresh_statistics  # noqa: E402
+from bot.desk.directory import contacts_directory  # noqa: E402
+from bot.desk.directory.contacts import insert_many, refresh_statistics  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Contact, ContactNumber  # noqa: E402
 from tests.harness import fresh_postgres  # noqa: E402

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert, select  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
-from bot.desk import routing  # noqa: E402
+from bot.desk.interactions import routing  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Agent, Contact, Interaction, utcnow  # noqa: E402
 from tests.harness import fresh_postgres  # noqa: E402

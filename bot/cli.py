@@ -261,7 +261,7 @@ def _workspace(env: Env) -> str:
 
 
 def responses_import(args: argparse.Namespace) -> None:
-    from bot.desk import responses
+    from bot.desk.admin import responses
 
     env = Env.from_environ()
     team_id = args.team or _workspace(env)
@@ -291,7 +291,7 @@ def _workspace_database(args: argparse.Namespace):
 
 
 def contacts_import(args: argparse.Namespace) -> None:
-    from bot.desk import contact_import
+    from bot.desk.directory import contact_import
 
     settings, team_id, db = _workspace_database(args)
     try:
@@ -307,7 +307,7 @@ def contacts_import(args: argparse.Namespace) -> None:
 
 
 def _one_contact(db, team_id: str, query: str, country: str) -> int:
-    from bot.desk import privacy
+    from bot.desk.data_protection import privacy
 
     resolved = privacy.resolve_contact(db, team_id, query, country)
     if resolved.contact is not None:
@@ -335,7 +335,7 @@ def _contact_command(args: argparse.Namespace):
 
 def contacts_export(args: argparse.Namespace) -> None:
     """One contact's data as JSON (stdout, or -o FILE); audited as taken from the command line."""
-    from bot.desk import privacy
+    from bot.desk.data_protection import privacy
 
     db, _settings, team_id, contact_id = _contact_command(args)
     try:
@@ -354,7 +354,7 @@ def contacts_export(args: argparse.Namespace) -> None:
 def contacts_erase(args: argparse.Namespace) -> None:
     """Erase one contact now; the running desk then deletes its Slack messages and the
     provider's copies (outbox jobs)."""
-    from bot.desk import erasure
+    from bot.desk.data_protection import erasure
 
     db, settings, team_id, contact_id = _contact_command(args)
     try:

@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
-from bot.desk.lifecycle import OFFERED, QUEUED
+from bot.desk.interactions.lifecycle import OFFERED, QUEUED
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import Interaction, Job

@@ -20,7 +20,8 @@ from slack_sdk.oauth.token_rotation import TokenRotator
 
 from bot import health
 from bot.config import Env, Settings
-from bot.desk import groups, retention
+from bot.desk.admin import groups
+from bot.desk.data_protection import retention
 from bot.desk.ports import SmsSender
 from bot.services import Services
 from bot.slack import install_pages, installations

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from slack_sdk import WebClient
 
 from bot.config import Settings
-from bot.desk.admin_settings import SettingsOverlay
+from bot.desk.admin.admin_settings import SettingsOverlay
 from bot.desk.ports import SmsSender
 from bot.metrics import DeskMetrics
 from storage.db import Database

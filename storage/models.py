@@ -62,7 +62,7 @@ class Contact(Base):
     __tablename__ = "contacts"
     __table_args__ = (
         UniqueConstraint("team_id", "phone", name="uq_contacts_team_phone"),
-        # Contact search (bot.desk.contacts_directory): names any case, e-mail addresses.
+        # Contact search (bot.desk.directory.contacts_directory): names any case, e-mail addresses.
         Index("ix_contacts_team_name_lower", "team_id", text("lower(name)")),
         Index("ix_contacts_team_email", "team_id", "email"),
     )
@@ -118,7 +118,8 @@ class OptOut(Base):
     business_number: Mapped[str] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(32))  # "keyword STOP", "provider 21610"
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    # bot.desk.opt_outs.number_hash (HMAC under the workspace's PrivacyKey); set on erasure.
+    # bot.desk.directory.opt_outs.number_hash (HMAC under the workspace's PrivacyKey);
+    # set on erasure.
     number_hash: Mapped[str | None] = mapped_column(String(64))
 
 
@@ -162,7 +163,7 @@ class Interaction(Base):
     # The number this conversation is with: a contact can have several, and replies go to
     # the one the customer texted from (None on rows older than migration 0008: the primary).
     customer_number: Mapped[str | None] = mapped_column(String(32))
-    state: Mapped[str] = mapped_column(String(16))  # see bot.desk.lifecycle.STATES
+    state: Mapped[str] = mapped_column(String(16))  # see bot.desk.interactions.lifecycle.STATES
     agent_user_id: Mapped[str | None] = mapped_column(String(32))
     offered_to: Mapped[str | None] = mapped_column(String(32))
     case_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -186,8 +187,8 @@ class Interaction(Base):
     everyone_declined_at: Mapped[datetime | None] = mapped_column()
     # Set when Done (or a page-mode reply) waits for a mandatory disposition.
     done_requested_by: Mapped[str | None] = mapped_column(String(32))
-    # Set when retention (bot/desk/retention.py) removed its texts, notes and media; the row,
-    # its outline and its disposition stay so reports still add up.
+    # Set when retention (bot/desk/data_protection/retention.py) removed its texts, notes
+    # and media; the row, its outline and its disposition stay so reports still add up.
     purged_at: Mapped[datetime | None] = mapped_column()
 
 
@@ -385,7 +386,8 @@ class SlackEventReceipt(Base):
 
 class SettingOverride(Base):
     """A setting an admin changed from Slack (/sms-admin), laid over the settings file's value
-    for this workspace (bot/desk/admin_settings.py). `value` is JSON as the file would hold it."""
+    for this workspace (bot/desk/admin/admin_settings.py). `value` is JSON as the file
+    would hold it."""
 
     __tablename__ = "setting_overrides"
     __table_args__ = (UniqueConstraint("team_id", "key", name="uq_setting_overrides_team_key"),)
@@ -427,7 +429,7 @@ class PrivacyKey(Base):
 
 
 class Erasure(Base):
-    """One contact's erasure (bot/desk/erasure.py): what the database lost at once
+    """One contact's erasure (bot/desk/data_protection/erasure.py): what the database lost at once
     (`removed`, counts), and, in its steps, what Slack and the provider were asked to delete."""
 
     __tablename__ = "erasures"
@@ -462,7 +464,7 @@ class ErasureStep(Base):
 
 class ExportUpload(Base):
     """A contact's export file the app uploaded to someone's DM: a later erasure of the
-    contact deletes the file from Slack too (bot/desk/erasure.py)."""
+    contact deletes the file from Slack too (bot/desk/data_protection/erasure.py)."""
 
     __tablename__ = "export_uploads"
     __table_args__ = (Index("ix_export_uploads_contact", "team_id", "contact_id"),)

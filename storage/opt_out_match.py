@@ -1,5 +1,5 @@
 """Which opt-out rows are a number's: by the number, or by its keyed hash once the contact was
-erased (why keyed and per workspace: bot/desk/opt_outs.py). Here, not in bot/desk, because
+erased (why keyed and per workspace: bot/desk/directory/opt_outs.py). Here, not in bot/desk, because
 storage's read models (an interaction's "opted out" marker) match the same way."""
 
 from __future__ import annotations

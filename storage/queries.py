@@ -179,7 +179,7 @@ def transcript(db: Database, interaction_id: int, last: int = 10) -> list[tuple[
 
 def _as_written(body: str, slack_text: str | None, provider: str) -> str:
     # A reply's phone text is stored from the start; until a send is tried, it is shown as
-    # the agent wrote it in Slack (bot/desk/history.py's as_written says the same).
+    # the agent wrote it in Slack (bot/desk/directory/history.py's as_written says the same).
     unsent = slack_text is not None and not provider
     return (slack_text if unsent else body) or slack_text or ""
 

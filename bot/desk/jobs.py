@@ -458,7 +458,8 @@ BY_UNINSTALL, BY_ADMIN = "uninstall", "admin"
 
 @dataclass(frozen=True)
 class PurgeWorkspace(OutboxJob):
-    """Delete a workspace's desk data (bot/desk/purge.py), due after the grace period."""
+    """Delete a workspace's desk data (bot/desk/data_protection/purge.py), due after the
+    grace period."""
 
     KIND = "privacy.purge_workspace"
     reason: str = BY_UNINSTALL
@@ -466,7 +467,7 @@ class PurgeWorkspace(OutboxJob):
 
 @dataclass(frozen=True)
 class PurgeExpired(OutboxJob):
-    """The desk-wide retention timer (bot/desk/retention.py)."""
+    """The desk-wide retention timer (bot/desk/data_protection/retention.py)."""
 
     KIND = "retention.purge"
     PRIORITY = COSMETIC

@@ -33,7 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
-from bot.desk import purge
+from bot.desk.data_protection import purge
 
 # Refresh a rotating token this long before it expires (bolt's default is the same).
 ROTATE_MINUTES_BEFORE_EXPIRY = 120

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.config import Settings
-from bot.desk import contacts_directory, redaction
-from bot.desk.lifecycle import AUTO_ANSWER, DONE, TRANSFER
+from bot.desk.data_protection import redaction
+from bot.desk.directory import contacts_directory
+from bot.desk.interactions.lifecycle import AUTO_ANSWER, DONE, TRANSFER
 from bot.slack.views.card import CardData
 from bot.slack.views.preview import PreviewData
 from storage import queries

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import func, select
 
-from bot.desk import inbound as inbound_use_case
+from bot.desk.interactions import inbound as inbound_use_case
 from bot.desk.messages import InboundMessage, MediaRef
 from bot.desk.phone import InvalidNumber, to_e164
 from bot.media.images import MAX_BYTES

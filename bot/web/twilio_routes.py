@@ -8,8 +8,8 @@ from urllib.parse import parse_qs
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import DBAPIError
 
-from bot.desk import inbound as inbound_use_case
 from bot.desk import replies
+from bot.desk.interactions import inbound as inbound_use_case
 from bot.sms import twilio
 
 log = logging.getLogger(__name__)

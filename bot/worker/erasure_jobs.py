@@ -17,7 +17,8 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.desk import erasure, jobs, privacy
+from bot.desk import jobs
+from bot.desk.data_protection import erasure, privacy
 from bot.desk.messages import SendError
 from bot.services import Services
 from bot.slack.views import privacy as views

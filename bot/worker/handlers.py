@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.desk import jobs, offers, replies, sessions
+from bot.desk import jobs, replies
+from bot.desk.interactions import offers, sessions
 from bot.services import Services
 from bot.slack import directory, reply_text
 from bot.worker import (

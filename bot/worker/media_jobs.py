@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.desk import jobs, mms
+from bot.desk import jobs
+from bot.desk.interactions import mms
 from bot.desk.messages import MediaFetchError
 from bot.media.images import MAX_BYTES, ImageRejected, process_image
 from bot.services import Services

@@ -1,5 +1,5 @@
 """The purge timer job: a workspace's desk data goes once its uninstall grace period is over
-(bot/desk/purge.py), unless it was installed again meanwhile."""
+(bot/desk/data_protection/purge.py), unless it was installed again meanwhile."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.desk import audit, jobs, purge
+from bot.desk import jobs
+from bot.desk.admin import audit
+from bot.desk.data_protection import purge
 from bot.services import Services
 from bot.slack.installations import NotInstalled
 from storage.outbox import ClaimedJob

@@ -1,9 +1,11 @@
 """The retention timer job: transcripts and finished jobs past each workspace's window go
-(what goes is the domain's rule, bot/desk/retention.py), then the timer re-arms itself."""
+(what goes is the domain's rule, bot/desk/data_protection/retention.py),
+then the timer re-arms itself."""
 
 from __future__ import annotations
 
-from bot.desk import jobs, retention
+from bot.desk import jobs
+from bot.desk.data_protection import retention
 from bot.services import Services
 from bot.worker.runner import RetryLater
 from storage import outbox

@@ -8,18 +8,12 @@ from datetime import timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.desk import (
-    admin_settings,
-    agents,
-    contacts_directory,
-    jobs,
-    outbound,
-    redaction,
-    spelling,
-    supervision,
-    timeline,
-)
-from bot.desk.lifecycle import OFFER_PENDING
+from bot.desk import jobs
+from bot.desk.admin import admin_settings
+from bot.desk.data_protection import redaction
+from bot.desk.directory import contacts_directory
+from bot.desk.interactions import agents, outbound, spelling, supervision, timeline
+from bot.desk.interactions.lifecycle import OFFER_PENDING
 from bot.services import Services
 from bot.slack import directory, presenters, problems
 from bot.slack.mrkdwn import escape

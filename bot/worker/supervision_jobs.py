@@ -7,7 +7,9 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.desk import groups, jobs, supervision, timeline
+from bot.desk import jobs
+from bot.desk.admin import groups
+from bot.desk.interactions import supervision, timeline
 from bot.services import Services
 from bot.slack.views.supervision import SupervisionCardData, build_supervision_card
 from bot.worker.channel_posts import post_joining

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.desk.contact_import import ContactFileError, import_csv
-from bot.desk.contacts import create_contact
+from bot.desk.directory.contact_import import ContactFileError, import_csv
+from bot.desk.directory.contacts import create_contact
 from storage.db import Database
 from storage.models import Contact
 from tests import REPO_ROOT

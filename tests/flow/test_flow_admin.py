@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.config import Settings
 from bot.config.workspaces import Workspace
-from bot.desk import admin_settings
+from bot.desk.admin import admin_settings
 from bot.desk.queues import Queue
 from bot.slack import ids
 from bot.slack.views import admin as views

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from bot.config import Settings
-from bot.desk import responses
+from bot.desk.admin import responses
 from bot.slack import ids
 from bot.slack.views import compose as compose_view
 from bot.slack.views.compose import ComposeData, build_compose

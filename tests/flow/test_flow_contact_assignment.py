@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import insert, select
 
 from bot.config import Settings
-from bot.desk import assignment
-from bot.desk.assignment import AssignOutcome
-from bot.desk.contacts import create_contact
-from bot.desk.history import contact_history
+from bot.desk.directory import assignment
+from bot.desk.directory.assignment import AssignOutcome
+from bot.desk.directory.contacts import create_contact
+from bot.desk.directory.history import contact_history
 from bot.slack import ids
 from storage.models import Contact, ContactNumber, Interaction
 from tests.harness import (

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.desk.contacts import create_contact
+from bot.desk.directory.contacts import create_contact
 from bot.slack import ids
 from storage.models import Contact, ContactNumber, Interaction
 from tests.harness import (

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select
 
-from bot.desk.contacts import create_contact
+from bot.desk.directory.contacts import create_contact
 from bot.slack import ids
 from storage.models import Contact, Interaction, Message
 from tests.harness import BUSINESS_NUMBER, act_in_view, action_value, find_button, has_button

@@ -20,7 +20,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from bot.config import Settings
-from bot.desk.contacts import create_contact
+from bot.desk.directory.contacts import create_contact
 from bot.slack import ids
 from bot.slack.views import new_sms as new_sms_view
 from bot.slack.views import privacy as privacy_views
@@ -480,7 +480,7 @@ def test_erasing_in_one_workspace_leaves_the_same_number_in_another_untouched(da
 # --- the views, without Slack --------------------------------------------------------------
 
 def test_the_confirmation_escapes_the_contacts_name_and_counts_what_goes():
-    from bot.desk.erasure import ErasurePlan
+    from bot.desk.data_protection.erasure import ErasurePlan
 
     plan = ErasurePlan(contact_id=7, name="<!channel> <http://evil|bank>", phone=CUSTOMER,
                        numbers=2, interactions=1, messages=3, notes=0, media_files=1,

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.desk.history import contact_history
+from bot.desk.directory.history import contact_history
 from bot.slack import ids
 from bot.slack.views.disposition import CODE_ACTION, CODE_BLOCK
 from bot.slack.views.note import NOTE_ACTION, NOTE_BLOCK

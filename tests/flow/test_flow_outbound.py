@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import Settings
-from bot.desk.contacts import create_contact
-from bot.desk.history import contact_history
+from bot.desk.directory.contacts import create_contact
+from bot.desk.directory.history import contact_history
 from bot.slack import ids
 from bot.slack.views import new_sms as new_sms_view
 from storage.models import Contact, Interaction, OptOut
@@ -313,7 +313,7 @@ def test_the_providers_opted_out_error_is_remembered(desk):
 
 
 def test_a_standard_response_fills_in_the_contacts_name_and_the_count_follows_typing(desk):
-    from bot.desk import responses
+    from bot.desk.admin import responses
     from tests.harness import suggest
 
     jane = _jane(desk)

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from bot.config import Settings
 from bot.config.workspaces import Workspace
-from bot.desk import retention, timeline
+from bot.desk.data_protection import retention
+from bot.desk.interactions import timeline
 from bot.desk.jobs import PurgeExpired
 from storage import clock
 from storage.models import (

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import Settings
-from bot.desk.contacts import create_contact
+from bot.desk.directory.contacts import create_contact
 from bot.slack import ids
 from storage.models import Agent
 from tests.harness import DESK_CHANNEL, start_desk

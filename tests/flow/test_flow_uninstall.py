@@ -14,7 +14,7 @@ from sqlalchemy import inspect, text
 
 from bot.config import Settings
 from bot.config.workspaces import Workspace
-from bot.desk import purge
+from bot.desk.data_protection import purge
 from bot.slack import ids
 from storage import clock
 from tests.harness import start_desk, wait_for_modal

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from bot.config import Settings
 from bot.config.workspaces import Workspace
-from bot.desk.contacts import create_contact
+from bot.desk.directory.contacts import create_contact
 from bot.slack import ids
 from tests.harness import action_value, start_desk
 

@@ -22,7 +22,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from bot.config import Settings
-from bot.desk.transfers import QUEUE_TARGET
+from bot.desk.interactions.transfers import QUEUE_TARGET
 from bot.slack import ids
 from bot.slack.views import case as case_view
 from bot.slack.views import compose as compose_view

@@ -74,7 +74,7 @@ def test_every_button_the_views_render_has_a_listener():
 
 
 def test_every_contact_and_new_sms_modal_with_a_submit_has_a_submission_listener():
-    from bot.desk.contacts_directory import ContactSummary
+    from bot.desk.directory.contacts_directory import ContactSummary
     from bot.slack.views import contacts, new_sms
 
     jane = ContactSummary(1, "Jane", "+14155550100", None)
@@ -88,12 +88,12 @@ def test_every_contact_and_new_sms_modal_with_a_submit_has_a_submission_listener
 
 
 def test_every_modal_the_card_tools_open_has_a_submission_listener():
-    from bot.desk.dispositions import DispositionForm
+    from bot.desk.interactions.dispositions import DispositionForm
     from bot.slack.views.disposition import build_disposition_modal
     from bot.slack.views.note import build_note_modal
 
     form = DispositionForm(1, ("Resolved",), (), None, False)
-    from bot.desk.supervision import ReassignForm
+    from bot.desk.interactions.supervision import ReassignForm
     from bot.slack.views.supervision import build_reassign_modal
 
     reassign = ReassignForm(1, "SMS", "queued", "Ann", None, ("U1",))

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import Settings
-from bot.desk import responses
+from bot.desk.admin import responses
 from tests import REPO_ROOT
 from tests.fakes.slack import FakeSlack
 

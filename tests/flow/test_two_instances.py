@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import Settings
-from bot.desk import timeline
+from bot.desk.interactions import timeline
 from bot.slack import ids
 from storage import clock
 from storage.models import Interaction, Job, Offer, TimelineEvent

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, select, update
 
-from bot.desk.contacts import insert_many
-from bot.desk.contacts_directory import search
+from bot.desk.directory.contacts import insert_many
+from bot.desk.directory.contacts_directory import search
 from storage.models import Contact, ContactNumber
 
 pytestmark = pytest.mark.postgres

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import ConfigError, Settings
-from bot.desk import dispositions, replies
-from bot.desk.dispositions import DispositionForm, DispositionOutcome
+from bot.desk import replies
+from bot.desk.interactions import dispositions
+from bot.desk.interactions.dispositions import DispositionForm, DispositionOutcome
 from bot.desk.replies import DoneOutcome
 from bot.slack import ids
 from bot.slack.views.card import CardData, build_card

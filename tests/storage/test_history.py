@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.config import Settings
-from bot.desk import dispositions, notes
-from bot.desk.history import contact_history
+from bot.desk.directory.history import contact_history
+from bot.desk.interactions import dispositions, notes
 from storage.models import Contact, Interaction, Media, Message
 
 pytestmark = pytest.mark.postgres

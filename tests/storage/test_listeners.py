@@ -8,7 +8,7 @@ import pytest
 from slack_bolt import BoltContext
 
 from bot.config import Settings
-from bot.desk import agents
+from bot.desk.interactions import agents
 from bot.services import Services
 from bot.slack.listeners import admin, readiness, uninstall
 from bot.slack.listeners.common import REFUSED_VALUE, a_row_id_value

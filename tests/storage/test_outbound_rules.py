@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.desk.contacts import create_contact
-from bot.desk.opt_outs import Keyword, keyword_of
-from bot.desk.outbound import split_command
+from bot.desk.directory.contacts import create_contact
+from bot.desk.directory.opt_outs import Keyword, keyword_of
+from bot.desk.interactions.outbound import split_command
 from bot.desk.phone import InvalidNumber, textable_e164
 
 TEAM = "T0001"

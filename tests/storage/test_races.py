@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.config import Settings
-from bot.desk import agents, inbound, offers
+from bot.desk.interactions import agents, inbound, offers
 from bot.desk.messages import InboundMessage
 from storage.models import Interaction, Job, Message, Offer
 from tests.harness import in_parallel

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.desk import groups, permissions, supervision
+from bot.desk.admin import groups, permissions
+from bot.desk.interactions import supervision
 from bot.desk.jobs import RefreshGroups
 from bot.desk.queues import Queue
 from storage.models import Agent, Contact, GroupMember, Interaction, Job, utcnow
@@ -123,7 +124,7 @@ def test_a_closed_interaction_or_an_agent_no_longer_ready_cannot_be_reassigned_t
 
 
 def test_a_held_interaction_changes_owner_only_if_still_held_by_the_same_agent(db):
-    from bot.desk.lifecycle import IllegalTransition, change_owner
+    from bot.desk.interactions.lifecycle import IllegalTransition, change_owner
 
     interaction_id = _interaction(db, "accepted", agent_user_id="U1")
     with db.transaction() as s:
@@ -155,7 +156,7 @@ def test_the_queue_report_counts_only_waiting_interactions_and_lists_the_stuck(d
 
 
 def test_a_supervisor_by_user_group_may_set_someone_elses_disposition(db):
-    from bot.desk import dispositions
+    from bot.desk.interactions import dispositions
 
     interaction_id = _interaction(db, "accepted", agent_user_id="U1")
     assert dispositions.open_form(db, SETTINGS, TEAM, interaction_id, "UGROUPSUP") is None

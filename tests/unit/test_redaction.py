@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import ConfigError, Settings
-from bot.desk.redaction import MASK, luhn_valid, redact, rules, rules_for
+from bot.desk.data_protection.redaction import MASK, luhn_valid, redact, rules, rules_for
 from bot.slack.mrkdwn import escape
 
 CARDS = rules(True, ())

@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.desk.supervision import AgentLoad, QueueReport, QueueSummary, ReassignForm, WaitingItem
+from bot.desk.interactions.supervision import (
+    AgentLoad,
+    QueueReport,
+    QueueSummary,
+    ReassignForm,
+    WaitingItem,
+)
 from bot.slack import ids
 from bot.slack.views.supervision import (
     SupervisionCardData,

@@ -8,8 +8,9 @@ import enum
 from sqlalchemy import update
 
 from bot.config import Settings
-from bot.desk import effects, routing, timeline
-from bot.desk.lifecycle import ACCEPTED, DONE, EXPIRED, move_interaction
+from bot.desk import effects
+from bot.desk.interactions import routing, timeline
+from bot.desk.interactions.lifecycle import ACCEPTED, DONE, EXPIRED, move_interaction
 from storage.db import Database
 from storage.models import Interaction, utcnow
 

@@ -8,8 +8,10 @@ import enum
 from sqlalchemy import select, update
 
 from bot.config import Settings
-from bot.desk import effects, opt_outs, timeline
-from bot.desk.lifecycle import ACCEPTED, delivery_moves_forward
+from bot.desk import effects
+from bot.desk.directory import opt_outs
+from bot.desk.interactions import timeline
+from bot.desk.interactions.lifecycle import ACCEPTED, delivery_moves_forward
 from bot.desk.messages import DeliveryStatus, SendResult
 from bot.desk.replies.closing import REPLY_SENT, DoneOutcome, close
 from bot.desk.segments import count_segments

@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
-from bot.desk import effects, sessions, spelling
-from bot.desk.lifecycle import ACCEPTED, EXPIRED, TRANSFERRING
+from bot.desk import effects
+from bot.desk.interactions import sessions, spelling
+from bot.desk.interactions.lifecycle import ACCEPTED, EXPIRED, TRANSFERRING
 from bot.desk.thread_reply import ThreadReply
 from storage.db import Database
 from storage.models import Contact, Interaction, Message, SlackEventReceipt

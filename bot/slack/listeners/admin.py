@@ -2,7 +2,7 @@
 buttons push one form per setting; `/sms-admin log` (or Change log) shows the audit log;
 `/sms-admin export|erase|purge` go to the modules that own them (SUBCOMMANDS).
 
-Every open and every submission asks bot/desk/admin_settings.py whether this person is an
+Every open and every submission asks bot/desk/admin/admin_settings.py whether this person is an
 admin now: private_metadata only says which form it was, never who may save it."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Callable
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.desk import admin_settings, audit, responses
-from bot.desk.admin_settings import REFUSAL, Outcome
+from bot.desk.admin import admin_settings, audit, responses
+from bot.desk.admin.admin_settings import REFUSAL, Outcome
 from bot.services import Services
 from bot.slack import ids
 from bot.slack.listeners import privacy, uninstall

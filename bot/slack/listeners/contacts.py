@@ -6,9 +6,11 @@ from __future__ import annotations
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.desk import assignment, contact_editing, contacts_directory, outbound, redaction
-from bot.desk.contact_editing import ContactEdit
-from bot.desk.history import contact_history
+from bot.desk.data_protection import redaction
+from bot.desk.directory import assignment, contact_editing, contacts_directory
+from bot.desk.directory.contact_editing import ContactEdit
+from bot.desk.directory.history import contact_history
+from bot.desk.interactions import outbound
 from bot.services import Services
 from bot.slack import ids
 from bot.slack.views import contacts as views

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from slack_bolt import App, BoltContext
 
-from bot.desk import agents
+from bot.desk.interactions import agents
 from bot.services import Services
 
 

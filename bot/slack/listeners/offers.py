@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.desk import offers
+from bot.desk.interactions import offers
 from bot.services import Services
 from bot.slack import ids
 from bot.slack.listeners.common import a_row_id_value, clicked_row_id

@@ -1,12 +1,14 @@
 """New SMS (outbound): /sms, the global shortcut, the contact view's button; the modal's
-standard-response picker, live count and Send. The rules live in bot.desk.outbound."""
+standard-response picker, live count and Send. The rules live in bot.desk.interactions.outbound."""
 
 from __future__ import annotations
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.desk import contacts_directory, outbound, responses
+from bot.desk.admin import responses
+from bot.desk.directory import contacts_directory
+from bot.desk.interactions import outbound
 from bot.services import Services
 from bot.slack import ids
 from bot.slack.listeners.tools.compose import (

@@ -9,7 +9,7 @@ from __future__ import annotations
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.desk import erasure, privacy
+from bot.desk.data_protection import erasure, privacy
 from bot.services import Services
 from bot.slack.views import privacy as views
 from bot.slack.views.common import notice_modal

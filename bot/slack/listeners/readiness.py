@@ -7,7 +7,7 @@ import logging
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.desk import agents
+from bot.desk.interactions import agents
 from bot.services import Services
 from bot.slack import ids
 from bot.slack.mrkdwn import escape

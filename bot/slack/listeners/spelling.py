@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.desk import spelling
+from bot.desk.interactions import spelling
 from bot.services import Services
 from bot.slack import ids
 from bot.slack.reply_text import names_from, plain_text

@@ -3,7 +3,8 @@ admin's `/sms-admin purge`.
 
 Either event (they come in either order, or one alone) deletes that workspace's tokens from
 the installation store at once and schedules the purge of its desk data after the grace
-period (bot/desk/purge.py). A `tokens_revoked` naming only user tokens deletes only those.
+period (bot/desk/data_protection/purge.py).
+A `tokens_revoked` naming only user tokens deletes only those.
 With one bot token from SLACK_BOT_TOKEN there is no store: the purge is still scheduled and
 the operator is told to remove the variable's token. The installation store reaches the
 listeners as the services do, through bolt's context (app.py): None without OAuth."""
@@ -16,7 +17,8 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import InstallationStore
 
-from bot.desk import admin_settings, purge
+from bot.desk.admin import admin_settings
+from bot.desk.data_protection import purge
 from bot.services import Services
 from bot.slack import ids, installations
 from bot.slack.views import purge as views

@@ -1,5 +1,5 @@
 """The admin modals (/sms-admin): the overview, one form per setting, the response library,
-and the change log. Pure functions of what bot/desk/admin_settings.py and audit.py return.
+and the change log. Pure functions of what bot/desk/admin/admin_settings.py and audit.py return.
 
 Admin-typed text (codes, queue and response names) is escaped like any other: one escape for
 everything that did not come from this code."""
@@ -10,9 +10,9 @@ from typing import Any
 
 from bot.config import Settings
 from bot.config.schema import SLACK_USER_ID
-from bot.desk.audit import AuditLine, AuditPage
+from bot.desk.admin.audit import AuditLine, AuditPage
+from bot.desk.admin.responses import ResponseEntry
 from bot.desk.queues import Queue
-from bot.desk.responses import ResponseEntry
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import SECTION_LIMIT, clip, escaped_chunks, when
@@ -25,7 +25,7 @@ MEMBERS_BLOCK = "admin.members"
 NAME_BLOCK = "admin.response_name"
 CATEGORY_BLOCK = "admin.response_category"
 TEXT_BLOCK = "admin.response_text"
-# Outcome.errors names (bot/desk/admin_settings.py) -> the block that shows the error.
+# Outcome.errors names (bot/desk/admin/admin_settings.py) -> the block that shows the error.
 ERROR_BLOCKS = {"codes": CODES_BLOCK, "offer_timeout": OFFER_BLOCK,
                 "session_expiry": EXPIRY_BLOCK, "members": MEMBERS_BLOCK,
                 "name": NAME_BLOCK, "category": CATEGORY_BLOCK, "text": TEXT_BLOCK}

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.desk.case_links import CaseLink
-from bot.desk.contacts_directory import ContactActivity
-from bot.desk.lifecycle import ACCEPTED, DONE, EXPIRED, HELD_STATES, TRANSFERRING
+from bot.desk.directory.contacts_directory import ContactActivity
+from bot.desk.interactions.lifecycle import ACCEPTED, DONE, EXPIRED, HELD_STATES, TRANSFERRING
 from bot.desk.phone import display
 from bot.slack import ids
 from bot.slack.mrkdwn import escape

@@ -7,7 +7,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from bot.desk.case_links import CaseLink
-from bot.desk.contacts_directory import ContactActivity
+from bot.desk.directory.contacts_directory import ContactActivity
 from bot.desk.phone import display
 from bot.slack.mrkdwn import escape
 

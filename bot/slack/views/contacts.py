@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.desk.contacts_directory import ContactSummary
-from bot.desk.history import HistoryEntry
+from bot.desk.directory.contacts_directory import ContactSummary
+from bot.desk.directory.history import HistoryEntry
 from bot.desk.phone import display
 from bot.slack import ids
 from bot.slack.limits import MAX_OPTION_TEXT

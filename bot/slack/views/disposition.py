@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.desk.dispositions import DispositionForm
+from bot.desk.interactions.dispositions import DispositionForm
 from bot.slack import ids
 from bot.slack.limits import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
 from bot.slack.mrkdwn import escape

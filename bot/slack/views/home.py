@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.desk.agents import AgentDesk
-from bot.desk.supervision import QueueSummary
+from bot.desk.interactions.agents import AgentDesk
+from bot.desk.interactions.supervision import QueueSummary
 from bot.slack import ids
 from bot.slack.limits import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
 from bot.slack.mrkdwn import escape

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.desk.notes import MAX_NOTE
+from bot.desk.interactions.notes import MAX_NOTE
 from bot.slack import ids
 from bot.slack.views.common import interaction_modal
 

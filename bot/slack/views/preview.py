@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.desk.case_links import CaseLink
-from bot.desk.contacts_directory import ContactActivity
-from bot.desk.lifecycle import (
+from bot.desk.directory.contacts_directory import ContactActivity
+from bot.desk.interactions.lifecycle import (
     OFFER_ACCEPTED,
     OFFER_PENDING,
     OFFER_REJECTED,

@@ -4,9 +4,9 @@ name (customer-supplied) passes through `escape` before it reaches mrkdwn."""
 
 from __future__ import annotations
 
-from bot.desk.erasure import ErasurePlan, ErasureReport
+from bot.desk.data_protection.erasure import ErasurePlan, ErasureReport
+from bot.desk.data_protection.privacy import CANDIDATES_SHOWN, Resolved
 from bot.desk.phone import display
-from bot.desk.privacy import CANDIDATES_SHOWN, Resolved
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import clip
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.desk.lifecycle import ACCEPTED, DONE, EXPIRED, OFFERED, QUEUED, TRANSFERRING
-from bot.desk.phone import display
-from bot.desk.supervision import (
+from bot.desk.interactions.lifecycle import ACCEPTED, DONE, EXPIRED, OFFERED, QUEUED, TRANSFERRING
+from bot.desk.interactions.supervision import (
     REASSIGNABLE,
     QueueReport,
     QueueSummary,
     ReassignForm,
     WaitingItem,
 )
+from bot.desk.phone import display
 from bot.slack import ids
 from bot.slack.limits import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
 from bot.slack.mrkdwn import escape

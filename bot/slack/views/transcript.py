@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.desk import case_info, timeline
+from bot.desk.interactions import case_info, timeline
 from bot.desk.replies import REPLY_SENT
 from bot.slack import ids
 from bot.slack.mrkdwn import escape, to_plain_text
@@ -19,7 +19,8 @@ INTERNAL = "internal: never sent to the customer"
 def build_customer_line(name: str | None, phone: str, body: str, at: datetime,
                         pictures: int = 0, masked: str | None = None) -> dict:
     """Posted under the contact's name (chat:write.customize), so it reads like a chat.
-    `body` is already redacted (bot.desk.redaction); `masked` says what was hidden."""
+    `body` is already redacted (bot.desk.data_protection.redaction); `masked` says what
+    was hidden."""
     who = contact_label(name, phone)
     sent = f"sent {pictures} picture{'s' if pictures != 1 else ''}" if pictures else ""
     # A long SMS (up to 1600 characters, up to eight times that once escaped) may need

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.desk.transfers import MAX_REASON, QUEUE_TARGET
+from bot.desk.interactions.transfers import MAX_REASON, QUEUE_TARGET
 from bot.slack import ids
 from bot.slack.limits import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
 from bot.slack.views.common import clip, interaction_modal

@@ -1,6 +1,6 @@
 """Retention: interactions whose transcript and media were purged keep their row, marked.
 
-interactions.purged_at: when bot/desk/retention.py removed the interaction's message texts,
+interactions.purged_at: when bot/desk/data_protection/retention.py removed the interaction's message texts,
 notes and media after `[privacy] retention_days`; NULL while they are kept.
 
 Revision ID: 0014

@@ -10,7 +10,9 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.desk import replies, responses, spelling
+from bot.desk import replies
+from bot.desk.admin import responses
+from bot.desk.interactions import spelling
 from bot.services import Services
 from bot.slack import directory, ids
 from bot.slack.limits import MAX_SELECT_OPTIONS

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.desk import consultations, transfers
+from bot.desk.interactions import consultations, transfers
 from bot.services import Services
 from bot.slack import ids
 from bot.slack.views.common import interaction_id_of

@@ -6,7 +6,8 @@ from __future__ import annotations
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.desk import dispositions, replies
+from bot.desk import replies
+from bot.desk.interactions import dispositions
 from bot.services import Services
 from bot.slack import ids
 from bot.slack.listeners.common import a_row_id_value, clicked_row_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.desk import transfers
+from bot.desk.interactions import transfers
 from bot.services import Services
 from bot.slack import ids
 from bot.slack.directory import display_name

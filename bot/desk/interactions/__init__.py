@@ -1,0 +1,2 @@
+"""An interaction's life: a text in, offered, accepted, worked (notes, case data,
+transfers, consultations, spelling), closed."""

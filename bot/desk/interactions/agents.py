@@ -1,0 +1,111 @@
+"""Use cases of agent state: Ready / Not Ready for the SMS channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.desk import effects
+from bot.desk.admin import permissions
+from bot.desk.interactions import routing
+from bot.desk.interactions.lifecycle import HELD_STATES, OFFERED, QUEUED, TRANSFERRING
+from storage.clock import utcnow
+from storage.db import Database
+from storage.models import Agent, Interaction
+
+
+def _agent(s: Session, team_id: str, user_id: str) -> Agent:
+    agent = s.scalars(select(Agent).where(Agent.team_id == team_id,
+                                          Agent.user_id == user_id)).first()
+    if agent is None:
+        agent = Agent(team_id=team_id, user_id=user_id, ready=False)
+        s.add(agent)
+        s.flush()
+    return agent
+
+
+NOT_AN_AGENT = ("You are not an SMS agent on this desk, so no texts can be offered to you. "
+                "An admin adds you to `[roles] agents` or `agent_groups` in the settings.")
+
+
+class NotAnAgent(Exception):
+    """Going Ready is the agent role's: [roles] agents / agent_groups say who has it."""
+
+
+def may_go_ready(db: Database, settings: Settings, team_id: str, user_id: str) -> bool:
+    with db.transaction() as s:
+        return permissions.may_take_interactions(s, settings, team_id, user_id)
+
+
+def set_ready(db: Database, settings: Settings, team_id: str, user_id: str, ready: bool,
+              reason: str | None = None) -> int:
+    """Returns how many waiting interactions were offered as a result. Raises NotAnAgent
+    for someone the settings do not make an agent going Ready (Not Ready is always allowed)."""
+    for attempt in range(2):
+        try:
+            with db.transaction() as s:
+                if ready and not permissions.may_take_interactions(s, settings, team_id,
+                                                                   user_id):
+                    raise NotAnAgent(user_id)
+                routing.lock_team_routing(s, team_id)  # before the agent row: see there
+                agent = _agent(s, team_id, user_id)
+                if agent.ready != ready:
+                    agent.state_changed_at = utcnow()
+                agent.ready = ready
+                agent.not_ready_reason = None if ready else (reason or None)
+                offered = routing.dispatch_waiting(s, settings, team_id) if ready else 0
+                effects.publish_home(s, team_id, user_id)
+                return offered
+        except IntegrityError:
+            if attempt:
+                raise  # a concurrent first toggle created the row; the retry finds it
+    return 0
+
+
+@dataclass(frozen=True)
+class AgentDesk:
+    """What the Home tab shows one agent."""
+
+    ready: bool
+    not_ready_reason: str | None
+    in_progress: list[Interaction]
+    waiting: int
+
+
+def agent_desk(db: Database, team_id: str, user_id: str,
+               settings: Settings | None = None) -> AgentDesk:
+    """`settings` given: the waiting count covers only the queues the agent belongs to."""
+    with db.transaction() as s:
+        agent = s.scalars(select(Agent).where(Agent.team_id == team_id,
+                                              Agent.user_id == user_id)).first()
+        in_progress = list(s.scalars(
+            select(Interaction).where(
+                Interaction.team_id == team_id,
+                ((Interaction.agent_user_id == user_id) & Interaction.state.in_(HELD_STATES))
+                | ((Interaction.offered_to == user_id)
+                   & Interaction.state.in_((OFFERED, TRANSFERRING))),
+            ).order_by(Interaction.created_at)
+        ))
+        waiting_query = select(func.count()).select_from(Interaction).where(
+            Interaction.team_id == team_id, Interaction.state == QUEUED)
+        if settings is not None:
+            mine = [q.name for q in settings.all_queues()
+                    if (members := routing.queue_members(s, team_id, q)) is None
+                    or user_id in members]
+            waiting_query = waiting_query.where(Interaction.queue.in_(mine))
+        waiting = s.scalar(waiting_query) or 0
+        return AgentDesk(
+            ready=bool(agent and agent.ready),
+            not_ready_reason=agent.not_ready_reason if agent else None,
+            in_progress=in_progress,
+            waiting=waiting,
+        )
+
+
+def refresh_home(db: Database, team_id: str, user_id: str) -> None:
+    with db.transaction() as s:
+        effects.publish_home(s, team_id, user_id)

@@ -1,0 +1,63 @@
+"""Taking an offer: the one place an interaction becomes some agent's, by click or auto-answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.desk import effects
+from bot.desk.interactions import sessions, timeline
+from bot.desk.interactions.lifecycle import (
+    ACCEPTED,
+    AUTO_ANSWER,
+    OFFER_ACCEPTED,
+    OFFERED,
+    TRANSFER,
+    TRANSFERRING,
+    move_interaction,
+    move_offer,
+)
+from storage.models import Interaction, Offer
+
+
+class LostRace(Exception):
+    """Someone (or something) else ended the offer first; the transaction must roll back."""
+
+
+def take(s: Session, settings: Settings, offer: Offer, now: datetime) -> None:
+    """Conditional updates of the interaction, then the offer; raises LostRace if beaten."""
+    user_id = offer.agent_user_id
+    is_transfer = offer.kind == TRANSFER
+    queue = s.get_one(Interaction, offer.interaction_id).queue
+    moved = move_interaction(
+        s, offer.interaction_id, TRANSFERRING if is_transfer else OFFERED, ACCEPTED,
+        _where={"offered_to": user_id},
+        agent_user_id=user_id, offered_to=None, accepted_at=now,
+        # A transferred interaction keeps its thread (or, in a DM, it follows: transfers).
+        **({} if is_transfer else {"desk_channel": settings.thread_home(queue, user_id)}),
+    )
+    if not moved or not move_offer(s, offer.id, OFFER_ACCEPTED, answered_at=now):
+        raise LostRace
+    if is_transfer:
+        from bot.desk.interactions import (
+            transfers,  # transfers routes, routing answers: import late
+        )
+
+        transfers.record_accepted(s, settings, offer)
+    else:
+        timeline.record(s, offer.team_id, offer.interaction_id, timeline.ACCEPTED,
+                        actor=user_id, detail="auto-answer" if offer.kind == AUTO_ANSWER else None)
+    sessions.keep_alive(s, settings, offer.interaction_id, now)
+    # Thread first, so the preview (if any) can link to it.
+    effects.open_thread(s, offer.team_id, offer.interaction_id)
+    effects.update_supervision(s, offer.team_id, offer.interaction_id,
+                               bool(settings.queue_named(queue).supervisor_channel))
+    if offer.preview_ts or offer.kind != AUTO_ANSWER:
+        effects.update_preview(s, offer.team_id, offer.id, offer.interaction_id)
+    else:
+        effects.notify_agent(s, offer.team_id, user_id,
+                             "A new SMS interaction was answered for you automatically: it "
+                             "is in the desk channel.")
+    effects.publish_home(s, offer.team_id, user_id)

@@ -1,0 +1,245 @@
+"""Routing: offer an interaction to the Ready agent who has waited longest, or queue it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.desk import effects
+from bot.desk.interactions import answering, timeline
+from bot.desk.interactions.lifecycle import (
+    AUTO_ANSWER,
+    HELD_STATES,
+    OFFER_REJECTED,
+    OFFER_TIMED_OUT,
+    OFFERED,
+    QUEUED,
+    ROUTED,
+    check_transition,
+)
+from bot.desk.queues import Queue
+from storage.clock import utcnow
+from storage.models import Agent, GroupMember, Interaction, Offer
+
+
+def _declined_by(s: Session, interaction_id: int) -> set[str]:
+    return set(s.scalars(
+        select(Offer.agent_user_id).where(
+            Offer.interaction_id == interaction_id,
+            Offer.state.in_((OFFER_REJECTED, OFFER_TIMED_OUT)),
+        )
+    ))
+
+
+def _load(s: Session, team_id: str) -> dict[str, int]:
+    """How many interactions each agent holds or is being offered."""
+    holder = func.coalesce(Interaction.agent_user_id, Interaction.offered_to)
+    rows = s.execute(
+        select(holder, func.count())
+        .where(Interaction.team_id == team_id,
+               Interaction.state.in_((OFFERED, *HELD_STATES)))
+        .group_by(holder)
+    )
+    return {user: count for user, count in rows}
+
+
+def lock_team_routing(s: Session, team_id: str) -> None:
+    """Serialise routing decisions of one workspace across threads and instances.
+
+    Two transactions routing at once must not both fill one agent's last free slot. Row
+    locks on the Ready agents deadlocked under load (each route moves last_offer_at, so
+    they were taken in changing orders); one transaction-scoped advisory lock per team
+    cannot. Take it before touching agent rows. SQLite's BEGIN IMMEDIATE already
+    serialises every writer.
+    """
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                  {"key": f"smsdesk-routing:{team_id}"})
+
+
+def queue_members(s: Session, team_id: str, queue: Queue) -> set[str] | None:
+    """The queue's agents, or None when everyone belongs to it."""
+    if queue.everyone:
+        return None
+    members = set(queue.members)
+    if queue.member_groups:
+        members |= set(s.scalars(select(GroupMember.user_id).where(
+            GroupMember.team_id == team_id, GroupMember.group_id.in_(queue.member_groups))))
+    return members
+
+
+def _eligible(s: Session, settings: Settings, team_id: str, queue: Queue) -> list[str]:
+    """Ready members of the queue with room for one more, longest-waiting first (user ids:
+    loading 500 agent rows as objects for every decision costs more than the decision)."""
+    members = queue_members(s, team_id, queue)
+    load = _load(s, team_id)
+    ready = s.scalars(
+        select(Agent.user_id)
+        .where(Agent.team_id == team_id, Agent.ready.is_(True))
+        .order_by(Agent.last_offer_at.asc().nulls_first(), Agent.state_changed_at, Agent.id))
+    return [user for user in ready
+            if (members is None or user in members)
+            and load.get(user, 0) < settings.capacity_for(user, queue)]
+
+
+def _agent(s: Session, team_id: str, user_id: str) -> Agent:
+    return s.scalars(select(Agent).where(Agent.team_id == team_id,
+                                         Agent.user_id == user_id)).one()
+
+
+def pick_agent(s: Session, settings: Settings, interaction: Interaction,
+               exclude: frozenset[str] = frozenset()) -> Agent | None:
+    lock_team_routing(s, interaction.team_id)
+    declined = _declined_by(s, interaction.id) | exclude
+    queue = settings.queue_named(interaction.queue)
+    user = next((u for u in _eligible(s, settings, interaction.team_id, queue)
+                 if u not in declined), None)
+    return _agent(s, interaction.team_id, user) if user else None
+
+
+class _Batch:
+    """Routing many waiting interactions at once: who is eligible is read once, then kept
+    current in memory as offers are made (an agent just offered moves to the back)."""
+
+    def __init__(self, s: Session, settings: Settings, team_id: str,
+                 interaction_ids: list[int]):
+        self.s, self.settings, self.team_id = s, settings, team_id
+        self.load = _load(s, team_id)
+        self.pools: dict[str, list[str]] = {}
+        self.declined: dict[int, set[str]] = {}
+        rows = s.execute(select(Offer.interaction_id, Offer.agent_user_id).where(
+            Offer.interaction_id.in_(interaction_ids),
+            Offer.state.in_((OFFER_REJECTED, OFFER_TIMED_OUT))))
+        for interaction_id, user in rows:
+            self.declined.setdefault(interaction_id, set()).add(user)
+
+    def choose(self, interaction: Interaction) -> Agent | None:
+        queue = self.settings.queue_named(interaction.queue)
+        if queue.name not in self.pools:
+            self.pools[queue.name] = _eligible(self.s, self.settings, self.team_id, queue)
+        pool = self.pools[queue.name]
+        declined = self.declined.get(interaction.id, set())
+        user = next((u for u in pool if u not in declined), None)
+        if user is None:
+            return None
+        self.load[user] = self.load.get(user, 0) + 1
+        for other in self.pools.values():  # one agent may sit in several queues
+            if user in other:
+                other.remove(user)
+                if self.load[user] < self.settings.capacity_for(user, queue):
+                    other.append(user)
+        return _agent(self.s, self.team_id, user)
+
+
+def route(s: Session, settings: Settings, interaction: Interaction,
+          now: datetime | None = None, batch: _Batch | None = None) -> Offer | None:
+    """Offer to the next agent, or leave it waiting in the queue. Caller holds the row."""
+    now = now or utcnow()
+    if batch is not None:
+        agent = batch.choose(interaction)
+    else:
+        agent = pick_agent(s, settings, interaction)
+    if agent is None:
+        if interaction.state != QUEUED:
+            check_transition(interaction.state, QUEUED)
+            interaction.state = QUEUED
+            interaction.offered_to = None
+            timeline.record(s, interaction.team_id, interaction.id, timeline.QUEUED)
+        _tell_supervisors_if_everyone_declined(s, settings, interaction, now)
+        effects.update_supervision(s, interaction.team_id, interaction.id,
+                                   _supervised(settings, interaction))
+        return None
+    queue = settings.queue_named(interaction.queue)
+    auto = settings.auto_answer_for(agent.user_id, queue)
+    check_transition(interaction.state, OFFERED)
+    interaction.state = OFFERED
+    interaction.offered_to = agent.user_id
+    agent.last_offer_at = now
+    window = auto.preview_seconds if auto.on else settings.offer_timeout_seconds
+    offer = Offer(
+        team_id=interaction.team_id,
+        interaction_id=interaction.id,
+        agent_user_id=agent.user_id,
+        kind=AUTO_ANSWER if auto.on else ROUTED,
+        offered_at=now,
+        expires_at=now + timedelta(seconds=window),
+    )
+    s.add(offer)
+    s.flush()
+    timeline.record(s, interaction.team_id, interaction.id, timeline.OFFERED,
+                    actor=agent.user_id)
+    effects.update_supervision(s, interaction.team_id, interaction.id,
+                               _supervised(settings, interaction))
+    if auto.on and auto.preview_seconds == 0:
+        answering.take(s, settings, offer, now)  # no preview: it is the agent's at once
+        s.refresh(interaction)
+        return offer
+    effects.post_preview(s, interaction.team_id, offer.id, interaction.id)
+    effects.expire_offer_at(s, interaction.team_id, offer.id, offer.expires_at)
+    if auto.on:
+        # A countdown that moves, at intervals Slack's chat.update budget can afford.
+        for seconds_left in COUNTDOWN_MARKS:
+            if seconds_left < auto.preview_seconds:
+                effects.update_preview(s, interaction.team_id, offer.id, interaction.id,
+                                       due_at=offer.expires_at - timedelta(seconds=seconds_left))
+    return offer
+
+
+def _supervised(settings: Settings, interaction: Interaction) -> bool:
+    return bool(settings.queue_named(interaction.queue).supervisor_channel)
+
+
+COUNTDOWN_MARKS = (60, 30, 20, 10, 5)
+
+
+def _tell_supervisors_if_everyone_declined(s: Session, settings: Settings,
+                                           interaction: Interaction, now: datetime) -> None:
+    if interaction.everyone_declined_at is not None:
+        return
+    declined = _declined_by(s, interaction.id)
+    if not declined:
+        return  # nobody was Ready yet: an ordinary wait, not news
+    queue = settings.queue_named(interaction.queue)
+    members = queue_members(s, interaction.team_id, queue)
+    ready = set(s.scalars(select(Agent.user_id).where(
+        Agent.team_id == interaction.team_id, Agent.ready.is_(True))))
+    if members is not None:
+        ready &= members
+    if ready - declined:
+        return  # someone Ready has not been asked yet (they are busy): it will reach them
+    interaction.everyone_declined_at = now
+    effects.tell_supervisors(
+        s, interaction.team_id, queue.name,
+        f"Every Ready agent of queue {queue.name} declined an interaction "
+        f"(#{interaction.id}); it is waiting in the queue. Reassign it from /sms-queue.")
+
+
+def dispatch_waiting(s: Session, settings: Settings, team_id: str, limit: int = 100) -> int:
+    """Offer waiting interactions, oldest first, to whoever is Ready now."""
+    lock_team_routing(s, team_id)
+    query = (
+        select(Interaction)
+        .where(Interaction.team_id == team_id, Interaction.state == QUEUED)
+        .order_by(Interaction.created_at, Interaction.id)
+        .limit(limit)
+    )
+    if s.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    waiting = list(s.scalars(query))
+    if not waiting:
+        return 0
+    batch = _Batch(s, settings, team_id, [i.id for i in waiting])
+    offered = 0
+    for interaction in waiting:
+        if route(s, settings, interaction, batch=batch) is not None:
+            offered += 1
+    return offered
+
+
+def ready_agents_with_room(s: Session, settings: Settings, team_id: str,
+                           queue_name: str | None = None) -> list[str]:
+    """Ready agents (of the queue) who could take one more now, longest-waiting first."""
+    return _eligible(s, settings, team_id, settings.queue_named(queue_name))
