@@ -6,13 +6,15 @@ from __future__ import annotations
 import enum
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.desk import effects
 from bot.desk.interactions import routing, timeline
 from bot.desk.interactions.lifecycle import ACCEPTED, DONE, EXPIRED, move_interaction
-from storage.db import Database
-from storage.models import Interaction, utcnow
+from storage.clock import utcnow
+from storage.db import Database, rows_changed
+from storage.models import Interaction
 
 
 class DoneOutcome(enum.Enum):
@@ -45,20 +47,20 @@ def mark_done(db: Database, settings: Settings, team_id: str, interaction_id: in
         return close(s, settings, interaction, user_id, reason=MARKED_DONE)
 
 
-def close(s, settings: Settings, interaction: Interaction, user_id: str | None,
+def close(s: Session, settings: Settings, interaction: Interaction, user_id: str | None,
            reason: str) -> DoneOutcome:
     if settings.disposition_mandatory and not interaction.disposition:
         # Conditional, like a transition: a code set meanwhile (another transaction) makes
         # this match nothing, and then the interaction closes below instead of waiting.
         asked_before = interaction.done_requested_by is not None
-        waiting = s.execute(
+        waiting = rows_changed(s.execute(
             update(Interaction)
             .where(Interaction.id == interaction.id, Interaction.state.in_((ACCEPTED, EXPIRED)),
                    Interaction.disposition.is_(None))
             .values(done_requested_by=interaction.done_requested_by or user_id
                     or interaction.agent_user_id)
             .execution_options(synchronize_session=False)
-        ).rowcount == 1
+        )) == 1
         if waiting:
             if not asked_before:
                 timeline.record(s, interaction.team_id, interaction.id,

@@ -15,7 +15,7 @@ from bot.desk.interactions.lifecycle import ACCEPTED, delivery_moves_forward
 from bot.desk.messages import DeliveryStatus, SendResult
 from bot.desk.replies.closing import REPLY_SENT, DoneOutcome, close
 from bot.desk.segments import count_segments
-from storage.db import Database
+from storage.db import Database, rows_changed
 from storage.models import Interaction, Message
 
 # The provider failed a try and another follows: what the agent sees on the reply meanwhile.
@@ -26,7 +26,7 @@ def start_sending(db: Database, message_id: int, provider: str) -> None:
     """The reply's text (stored with it) is about to go to this provider: kept first, so a
     later try knows an earlier one may have reached the phone."""
     with db.transaction() as s:
-        message = s.get(Message, message_id)
+        message = s.get_one(Message, message_id)
         message.provider = provider
         if message.delivery_state != RETRYING:  # the agent keeps seeing "retrying"
             message.delivery_state = "sending"
@@ -36,17 +36,17 @@ def store_plain_body(db: Database, message_id: int, body: str) -> None:
     """The phone's text of a reply taken in before intake stored it (a job queued by an
     earlier version of the desk)."""
     with db.transaction() as s:
-        s.get(Message, message_id).body = body
+        s.get_one(Message, message_id).body = body
 
 
 def record_send_result(db: Database, settings: Settings, message_id: int,
                        result: SendResult) -> None:
     with db.transaction() as s:
-        message = s.get(Message, message_id)
+        message = s.get_one(Message, message_id)
         message.provider_sid = result.provider_sid
         if delivery_moves_forward(message.delivery_state, result.status):
             message.delivery_state = result.status
-        interaction = s.get(Interaction, message.interaction_id)
+        interaction = s.get_one(Interaction, message.interaction_id)
         # What the reply cost, so the agent learns when a message runs to several parts.
         report = count_segments(message.body)
         message.segments = result.segments or report.segments
@@ -77,7 +77,7 @@ def refuse_if_opted_out(db: Database, message_id: int) -> bool:
     """Checked just before the provider is asked: an opt-out that arrived while the reply
     waited still stops it. True when the message was refused (and marked failed)."""
     with db.transaction() as s:
-        message = s.get(Message, message_id)
+        message = s.get_one(Message, message_id)
         if not opt_outs.is_opted_out(s, message.team_id, message.to_number,
                                      message.from_number):
             return False
@@ -88,7 +88,7 @@ def refuse_if_opted_out(db: Database, message_id: int) -> bool:
 def record_send_failure(db: Database, message_id: int, error: str,
                         code: str | None = None) -> None:
     with db.transaction() as s:
-        message = s.get(Message, message_id)
+        message = s.get_one(Message, message_id)
         if code == opt_outs.PROVIDER_OPTED_OUT:
             # The provider knows of an opt-out we missed (say, from before the desk existed).
             opt_outs.opt_out(s, message.team_id, message.to_number, message.from_number,
@@ -110,7 +110,7 @@ def adopt_earlier_send(db: Database, settings: Settings, message_id: int,
     of `taken` that no other message is already known by. True when one was found (and
     recorded as this reply's send)."""
     with db.transaction() as s:
-        message = s.get(Message, message_id)
+        message = s.get_one(Message, message_id)
         known = set(s.scalars(select(Message.provider_sid).where(
             Message.provider == message.provider,
             Message.provider_sid.in_([t.provider_sid for t in taken])))) if taken else set()
@@ -125,7 +125,7 @@ def record_send_retry(db: Database, message_id: int, error: str) -> None:
     """The provider failed this send and it will be tried again: the agent sees "retrying"
     on the reply (and once, in the thread, why), so a slow outage is never a silent wait."""
     with db.transaction() as s:
-        message = s.get(Message, message_id)
+        message = s.get_one(Message, message_id)
         first = message.delivery_state != RETRYING
         message.delivery_state = RETRYING
         message.error = error[:300]
@@ -141,7 +141,7 @@ def record_send_gave_up(db: Database, message_id: int, error: str) -> None:
     """Every try failed (the provider stayed down): failed, with a Retry button in the
     thread. Retrying may still help, unlike a permanent refusal (record_send_failure)."""
     with db.transaction() as s:
-        message = s.get(Message, message_id)
+        message = s.get_one(Message, message_id)
         message.delivery_state = "failed"
         message.error = error[:300]
         timeline.record(s, message.team_id, message.interaction_id, timeline.SEND_GAVE_UP,
@@ -164,7 +164,7 @@ def resend_failed_reply(db: Database, team_id: str, message_id: int,
         message = s.get(Message, message_id)
         if message is None or message.team_id != team_id or message.direction != "outbound":
             return ResendOutcome.REFUSED
-        interaction = s.get(Interaction, message.interaction_id)
+        interaction = s.get_one(Interaction, message.interaction_id)
         where = dict(channel=interaction.desk_channel, thread_ts=interaction.thread_ts)
         if interaction.agent_user_id != user_id or interaction.state != ACCEPTED:
             why = (f"Only <@{interaction.agent_user_id}>, who holds this interaction, can "
@@ -173,13 +173,13 @@ def resend_failed_reply(db: Database, team_id: str, message_id: int,
                    "sent again.")
             effects.notify_agent(s, team_id, user_id, why, **where)
             return ResendOutcome.REFUSED
-        moved = s.execute(
+        moved = rows_changed(s.execute(
             update(Message)
             .where(Message.id == message.id, Message.delivery_state == "failed",
                    Message.provider_sid.is_(None))
             .values(delivery_state="pending", error=None)
             .execution_options(synchronize_session=False)
-        ).rowcount == 1
+        )) == 1
         if not moved:
             effects.notify_agent(s, team_id, user_id,
                                  "This reply is already being sent again (or was sent).",

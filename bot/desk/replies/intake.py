@@ -7,6 +7,7 @@ import enum
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.desk import effects
@@ -28,7 +29,8 @@ class ReplyOutcome(enum.Enum):
     DUPLICATE = "duplicate"  # Slack retried an event we already have
 
 
-def find_by_thread(s, team_id: str, channel: str, thread_ts: str) -> Interaction | None:
+def find_by_thread(s: Session, team_id: str, channel: str,
+                   thread_ts: str) -> Interaction | None:
     return s.scalars(select(Interaction).where(
         Interaction.team_id == team_id,
         Interaction.desk_channel == channel,
@@ -114,7 +116,7 @@ def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply, re
                 channel=reply.channel, thread_ts=reply.thread_ts)
             return ReplyOutcome.NOT_SENDABLE
 
-        contact = s.get(Contact, interaction.contact_id)
+        contact = s.get_one(Contact, interaction.contact_id)
         message = Message(
             team_id=reply.team_id,
             interaction_id=interaction.id,
@@ -150,7 +152,7 @@ def warn_if_relayed_changed(db: Database, team_id: str, channel: str, ts: str, u
             Message.slack_ts == ts, Message.direction == "outbound")).first()
         if message is None:
             return False
-        interaction = s.get(Interaction, message.interaction_id)
+        interaction = s.get_one(Interaction, message.interaction_id)
         change = "Deleting" if deleted else "Editing"
         effects.notify_agent(
             s, team_id, user_id,
@@ -192,7 +194,7 @@ def send_composed(db: Database, settings: Settings, team_id: str, interaction_id
         if interaction.state != ACCEPTED:
             return (ComposedOutcome.TRANSFERRING if interaction.state == TRANSFERRING
                     else ComposedOutcome.CLOSED)
-        contact = s.get(Contact, interaction.contact_id)
+        contact = s.get_one(Contact, interaction.contact_id)
         message = Message(
             team_id=team_id,
             interaction_id=interaction.id,

@@ -9,7 +9,7 @@ the same one."""
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from bot.config import Settings
@@ -56,12 +56,11 @@ def relay_reply(db: Database, settings: Settings, sender: SmsSender, message_id:
                 last_try: bool) -> RelayResult:
     """One try at sending the reply. last_try: a failure that could pass is given up on."""
     message = queries.message(db, message_id)
-    facts = dict(message_id=message.id, to_number=message.to_number,
-                 interaction_id=message.interaction_id)
+    facts = RelayResult(Relayed.ALREADY, message.id, message.to_number, message.interaction_id)
     if message.provider_sid or message.delivery_state in ("failed", "delivered"):
-        return RelayResult(Relayed.ALREADY, **facts)
+        return replace(facts, outcome=Relayed.ALREADY)
     if refuse_if_opted_out(db, message.id):
-        return RelayResult(Relayed.REFUSED, **facts)
+        return replace(facts, outcome=Relayed.REFUSED)
     if message.provider == sender.name:
         # An earlier try was made (its answer never came, or it failed): the provider may
         # have the SMS all the same. If so, that is this reply: do not text it twice.
@@ -73,11 +72,11 @@ def relay_reply(db: Database, settings: Settings, sender: SmsSender, message_id:
         except SendError as error:
             if last_try:
                 record_send_gave_up(db, message.id, str(error))
-                return RelayResult(Relayed.GAVE_UP, error=error, **facts)
+                return replace(facts, outcome=Relayed.GAVE_UP, error=error)
             record_send_retry(db, message.id, str(error))
-            return RelayResult(Relayed.RETRY, error=error, **facts)
+            return replace(facts, outcome=Relayed.RETRY, error=error)
         if adopt_earlier_send(db, settings, message.id, taken):
-            return RelayResult(Relayed.ADOPTED, **facts)
+            return replace(facts, outcome=Relayed.ADOPTED)
     start_sending(db, message.id, sender.name)
     try:
         result = sender.send(from_number=message.from_number, to_number=message.to_number,
@@ -85,11 +84,11 @@ def relay_reply(db: Database, settings: Settings, sender: SmsSender, message_id:
     except SendError as error:
         if error.permanent:
             record_send_failure(db, message.id, str(error), code=error.code)
-            return RelayResult(Relayed.FAILED, error=error, send_failed=True, **facts)
+            return replace(facts, outcome=Relayed.FAILED, error=error, send_failed=True)
         if last_try:
             record_send_gave_up(db, message.id, str(error))
-            return RelayResult(Relayed.GAVE_UP, error=error, send_failed=True, **facts)
+            return replace(facts, outcome=Relayed.GAVE_UP, error=error, send_failed=True)
         record_send_retry(db, message.id, str(error))
-        return RelayResult(Relayed.RETRY, error=error, send_failed=True, **facts)
+        return replace(facts, outcome=Relayed.RETRY, error=error, send_failed=True)
     record_send_result(db, settings, message.id, result)
-    return RelayResult(Relayed.SENT, sent=result, **facts)
+    return replace(facts, outcome=Relayed.SENT, sent=result)
