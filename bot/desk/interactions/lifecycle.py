@@ -10,7 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # at run time imported inside the functions: the states need no database
+    from datetime import datetime
+
     from sqlalchemy.orm import Session
+
+    from storage.models import Agent, Offer
 
 QUEUED = "queued"
 OFFERED = "offered"
@@ -120,6 +124,31 @@ def move_offer(session: Session, offer_id: int, to_state: str, **values: Any) ->
         .execution_options(synchronize_session=False)
     )
     return rows_changed(result) == 1
+
+
+def place_offer(session: Session, team_id: str, interaction_id: int, agent_user_id: str,
+                kind: str, offered_at: datetime, seconds: int, *, agent: Agent | None = None,
+                **values: Any) -> Offer:
+    """A pending offer to an agent, open for `seconds`. The agent's last_offer_at moves with
+    it, whoever offers (routing, a transfer, a supervisor): routing takes the agent offered
+    longest ago first, so every offer must count. `agent`: their row, when already loaded."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from storage.models import Agent, Offer
+
+    offer = Offer(team_id=team_id, interaction_id=interaction_id, agent_user_id=agent_user_id,
+                  kind=kind, offered_at=offered_at,
+                  expires_at=offered_at + timedelta(seconds=seconds), **values)
+    session.add(offer)
+    if agent is None:
+        agent = session.scalars(select(Agent).where(Agent.team_id == team_id,
+                                                 Agent.user_id == agent_user_id)).first()
+    if agent is not None:
+        agent.last_offer_at = offered_at
+    session.flush()
+    return offer
 
 
 # States in which a supervisor may hand an interaction to another agent as its new owner.

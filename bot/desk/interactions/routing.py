@@ -19,6 +19,7 @@ from bot.desk.interactions.lifecycle import (
     QUEUED,
     ROUTED,
     check_transition,
+    place_offer,
 )
 from bot.desk.queues import Queue
 from storage.clock import utcnow
@@ -157,18 +158,9 @@ def route(s: Session, settings: Settings, interaction: Interaction,
     check_transition(interaction.state, OFFERED)
     interaction.state = OFFERED
     interaction.offered_to = agent.user_id
-    agent.last_offer_at = now
     window = auto.preview_seconds if auto.on else settings.offer_timeout_seconds
-    offer = Offer(
-        team_id=interaction.team_id,
-        interaction_id=interaction.id,
-        agent_user_id=agent.user_id,
-        kind=AUTO_ANSWER if auto.on else ROUTED,
-        offered_at=now,
-        expires_at=now + timedelta(seconds=window),
-    )
-    s.add(offer)
-    s.flush()
+    offer = place_offer(s, interaction.team_id, interaction.id, agent.user_id,
+                        AUTO_ANSWER if auto.on else ROUTED, now, window, agent=agent)
     timeline.record(s, interaction.team_id, interaction.id, timeline.OFFERED,
                     actor=agent.user_id)
     effects.update_supervision(s, interaction.team_id, interaction.id,

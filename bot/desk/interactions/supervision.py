@@ -5,7 +5,7 @@ check is made here, so a forged click is refused however it arrives."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,6 +27,7 @@ from bot.desk.interactions.lifecycle import (
     change_owner,
     move_interaction,
     move_offer,
+    place_offer,
 )
 from bot.desk.phone import display
 from bot.desk.queues import Queue
@@ -296,15 +297,8 @@ def _offer_to(s: Session, settings: Settings, interaction: Interaction, supervis
                                                      Offer.state == OFFER_PENDING)):
         if move_offer(s, offer_id, OFFER_WITHDRAWN, answered_at=now):
             effects.update_preview(s, team_id, offer_id, interaction.id)
-    offer = Offer(team_id=team_id, interaction_id=interaction.id, agent_user_id=target,
-                  kind=ROUTED, offered_at=now,
-                  expires_at=now + timedelta(seconds=settings.offer_timeout_seconds))
-    s.add(offer)
-    agent = s.scalars(select(Agent).where(Agent.team_id == team_id,
-                                          Agent.user_id == target)).first()
-    if agent is not None:
-        agent.last_offer_at = now
-    s.flush()
+    offer = place_offer(s, team_id, interaction.id, target, ROUTED, now,
+                        settings.offer_timeout_seconds)
     timeline.record(s, team_id, interaction.id, timeline.REASSIGNED, actor=supervisor,
                     detail=f"{previous or ''}|{target}")
     timeline.record(s, team_id, interaction.id, timeline.OFFERED, actor=target)

@@ -4,7 +4,7 @@ Ready agent); it stays theirs until someone accepts, and comes back if nobody do
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from bot.desk.interactions.lifecycle import (
     TRANSFER,
     TRANSFERRING,
     move_interaction,
+    place_offer,
 )
 from storage.clock import utcnow
 from storage.db import Database
@@ -74,15 +75,9 @@ def start_transfer(db: Database, settings: Settings, team_id: str, interaction_i
         # A Done waiting for a disposition belongs to the old owner's handling, not the next.
         move_interaction(s, interaction.id, ACCEPTED, TRANSFERRING, offered_to=target,
                          done_requested_by=None)
-        offer = Offer(team_id=team_id, interaction_id=interaction.id, agent_user_id=target,
-                      kind=TRANSFER, from_user_id=from_user, reason=reason, offered_at=now,
-                      expires_at=now + timedelta(seconds=settings.offer_timeout_seconds))
-        s.add(offer)
-        agent_row = s.scalars(select(Agent).where(Agent.team_id == team_id,
-                                                  Agent.user_id == target)).first()
-        if agent_row is not None:
-            agent_row.last_offer_at = now
-        s.flush()
+        offer = place_offer(s, team_id, interaction.id, target, TRANSFER, now,
+                            settings.offer_timeout_seconds, from_user_id=from_user,
+                            reason=reason)
         timeline.record(s, team_id, interaction.id, timeline.TRANSFER_REQUESTED,
                         actor=from_user, detail=_detail(target, reason))
         effects.post_preview(s, team_id, offer.id, interaction.id)
