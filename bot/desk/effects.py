@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.desk import jobs
+from bot.desk.notices import Notice
 from bot.desk.thread_reply import ThreadReply
 from storage.clock import utcnow
 
@@ -63,10 +64,12 @@ def show_delivery(s: Session, team_id: str, message_id: int, interaction_id: int
     jobs.queue(s, team_id, jobs.ShowDelivery(message_id, interaction_id=interaction_id))
 
 
-def notify_agent(s: Session, team_id: str, user_id: str, text: str, *,
+def notify_agent(s: Session, team_id: str, user_id: str, text: str | Notice, *,
                  channel: str | None = None, thread_ts: str | None = None) -> None:
     """An ephemeral note to one person (in the thread when given, else their DM)."""
-    jobs.queue(s, team_id, jobs.NotifyAgent(user_id, text, channel, thread_ts))
+    notice = text if isinstance(text, Notice) else Notice(text)
+    jobs.queue(s, team_id, jobs.NotifyAgent(user_id, notice.text, channel, thread_ts,
+                                            people=notice.people or None))
 
 
 def publish_home(s: Session, team_id: str, user_id: str) -> None:

@@ -335,9 +335,10 @@ class NotifyAgent(OutboxJob):
     KIND = "slack.notify_agent"
     PRIORITY = CUSTOMER
     user_id: str
-    text: str
+    text: str  # "{holder}" names the person people["holder"]: the Slack side mentions them
     channel: str | None = None
     thread_ts: str | None = None
+    people: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from bot.slack.views.transcript import (
     build_system_line,
 )
 from bot.slack.views.transfer import build_consultation_message
+from bot.slack.wording import worded
 from bot.spelling import checker
 from bot.worker.channel_posts import post_joining
 from bot.worker.posted_once import EarlierPosts, posted_earlier, tagged
@@ -212,9 +213,10 @@ EPHEMERAL_UNDELIVERABLE = problems.CHANNEL_PROBLEMS | {"user_not_in_channel"}
 
 def notify_agent(services: Services, job: jobs.NotifyAgent, run: ClaimedJob) -> None:
     client = services.slack_client(run.team_id)
+    text = worded(job.text, job.people)
     if job.channel:
         try:
-            client.chat_postEphemeral(channel=job.channel, user=job.user_id, text=job.text,
+            client.chat_postEphemeral(channel=job.channel, user=job.user_id, text=text,
                                       thread_ts=job.thread_ts)
             return
         except SlackApiError as error:
@@ -223,7 +225,7 @@ def notify_agent(services: Services, job: jobs.NotifyAgent, run: ClaimedJob) -> 
                 raise
             log.info("an ephemeral for %s in %s was refused (%s): sent to their DM instead",
                      job.user_id, job.channel, code)
-    client.chat_postMessage(channel=job.user_id, text=job.text)
+    client.chat_postMessage(channel=job.user_id, text=text)
 
 
 def publish_home(services: Services, job: jobs.PublishHome, run: ClaimedJob) -> None:

@@ -294,10 +294,13 @@ def test_a_stuck_interaction_moves_to_the_new_agent_at_once(team):
     _supervision_card(desk, f"In progress with <@{B}>")
     desk.slack.wait_for(lambda s: f"<@{B}>" in json.dumps(
         s.message(DESK_CHANNEL, desk_card["ts"])["blocks"]), 5, "desk card not updated")
-    desk.slack.wait_for(lambda s: any("reassigned" in m["text"] for m in s.messages(A)), 5,
-                        "the old agent was not told")
-    desk.slack.wait_for(lambda s: any("assigned you" in m["text"] for m in s.messages(B)), 5,
-                        "the new agent was not told")
+    # Each note names the people by mention, so Slack shows their names.
+    desk.slack.wait_for(lambda s: any(f"Supervisor <@{SUP}> reassigned" in m["text"]
+                                      and f"to <@{B}>." in m["text"] for m in s.messages(A)),
+                        5, "the old agent was not told who took it")
+    desk.slack.wait_for(lambda s: any(f"Supervisor <@{SUP}> assigned you" in m["text"]
+                                      and f"from <@{A}>." in m["text"] for m in s.messages(B)),
+                        5, "the new agent was not told by whom")
 
     # From now on B's replies reach the phone.
     desk.agent_writes_in_thread(B, desk_card["ts"], "I am on it")

@@ -91,8 +91,8 @@ def test_a_transfer_accepted_moves_the_conversation_to_the_colleague(team):
     desk.slack.wait_for(lambda s: f"<@{B}>" in str(s.message(DESK_CHANNEL, card["ts"])["blocks"])
                         and has_button(s.message(DESK_CHANNEL, card["ts"]), ids.OPEN_COMPOSE),
                         5, "card not with B")
-    desk.slack.wait_for(lambda s: any("accepted your transfer" in m["text"]
-                                      for m in s.messages(A)), 5, "A not told of the accept")
+    desk.slack.wait_for(lambda s: any(f"<@{B}> accepted your transfer" in m["text"]
+                                      for m in s.messages(A)), 5, "A not told who accepted")
 
     desk.agent_writes_in_thread(A, card["ts"], "Old owner here")
     desk.agent_writes_in_thread(B, card["ts"], "Billing here, refund on its way")

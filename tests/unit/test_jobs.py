@@ -49,7 +49,11 @@ STORED = [
      None),
     (jobs.ProcessMedia(3), "media.process", {"media_id": 3}, None, CUSTOMER, None),
     (jobs.NotifyAgent("UA", "hello", "CDESK", "1.1"), "slack.notify_agent",
-     {"user_id": "UA", "text": "hello", "channel": "CDESK", "thread_ts": "1.1"}, None,
+     {"user_id": "UA", "text": "hello", "channel": "CDESK", "thread_ts": "1.1",
+      "people": None}, None, CUSTOMER, None),
+    (jobs.NotifyAgent("UA", "{colleague} took it", people={"colleague": "UB"}),
+     "slack.notify_agent", {"user_id": "UA", "text": "{colleague} took it", "channel": None,
+                            "thread_ts": None, "people": {"colleague": "UB"}}, None,
      CUSTOMER, None),
     (jobs.PublishHome("UA", team_id="T1"), "slack.publish_home", {"user_id": "UA"},
      "home:T1:UA", COSMETIC, "home:T1:UA"),
@@ -108,3 +112,9 @@ def test_an_older_purge_row_without_a_reason_is_an_uninstalls_purge():
 def test_a_row_that_fits_no_job_is_refused_with_the_reason(kind, payload, reason):
     with pytest.raises(jobs.UnreadableJob, match=reason.replace("[", r"\[").replace("]", r"\]")):
         jobs.decode(kind, payload)
+
+
+def test_a_note_stored_before_it_could_name_people_reads_as_plain_words():
+    job = jobs.decode("slack.notify_agent", {"user_id": "UA", "text": "Only {x} here",
+                                             "channel": None, "thread_ts": None})
+    assert job == jobs.NotifyAgent("UA", "Only {x} here")

@@ -34,6 +34,7 @@ from bot.config import Settings
 from bot.desk import effects
 from bot.desk.admin import permissions
 from bot.desk.interactions.lifecycle import ACCEPTED, TRANSFERRING
+from bot.desk.notices import Notice, naming
 from bot.desk.phone import display
 from storage.clock import utcnow
 from storage.db import Database, rows_changed
@@ -189,13 +190,15 @@ def open_compose(db: Database, team_id: str, interaction_id: int,
     if context.held_by == user_id and context.state == ACCEPTED:
         return context
     if context.held_by != user_id:
-        owner = f"<@{context.held_by}>" if context.held_by else "the agent who accepts it"
-        why = (f"Only {owner}, who holds this interaction, can reply to the customer. What "
-               "you write in the thread stays internal.")
+        owner = "{holder}" if context.held_by else "the agent who accepts it"
+        why = naming(f"Only {owner}, who holds this interaction, can reply to the customer. "
+                     "What you write in the thread stays internal.", holder=context.held_by or "")
     elif context.state == TRANSFERRING:
-        why = "This interaction is being transferred: replies wait until the colleague answers."
+        why = Notice("This interaction is being transferred: replies wait until the colleague "
+                     "answers.")
     else:
-        why = "This interaction is no longer open for messaging, so there is nothing to reply to."
+        why = Notice("This interaction is no longer open for messaging, so there is nothing to "
+                     "reply to.")
     with db.transaction() as s:
         interaction = s.get_one(Interaction, interaction_id)
         effects.notify_agent(s, team_id, user_id, why, channel=interaction.desk_channel,

@@ -18,6 +18,7 @@ from bot.desk import effects, replies
 from bot.desk.admin.permissions import ADMIN, OWNER, SUPERVISOR, roles_for
 from bot.desk.interactions import timeline
 from bot.desk.interactions.lifecycle import ACCEPTED, EXPIRED
+from bot.desk.notices import Notice, naming
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import Interaction
@@ -55,10 +56,12 @@ def may_set(s: Session, settings: Settings, interaction: Interaction, user_id: s
                           interaction.agent_user_id) & MAY_SET)
 
 
-def _refusal(interaction: Interaction) -> str:
-    holder = (f"<@{interaction.agent_user_id}>, who holds this interaction,"
-              if interaction.agent_user_id else "the agent holding this interaction")
-    return f"Only {holder} or a supervisor can set its disposition code."
+def _refusal(interaction: Interaction) -> Notice:
+    holder = ("{holder}, who holds this interaction," if interaction.agent_user_id
+              else "the agent holding this interaction")
+    return naming(f"Only {holder} or a supervisor can set its disposition code.",
+                  holder=interaction.agent_user_id or "")
+
 
 
 def _waiting_for_code(interaction: Interaction) -> bool:

@@ -29,6 +29,7 @@ from bot.desk.interactions.lifecycle import (
     move_offer,
     place_offer,
 )
+from bot.desk.notices import naming
 from bot.desk.phone import display
 from bot.desk.queues import Queue
 from storage.clock import utcnow
@@ -330,14 +331,16 @@ def _hand_over(s: Session, settings: Settings, interaction: Interaction, supervi
     effects.sync_transcript(s, team_id, interaction.id)
     # No customer text here (the domain writes no mrkdwn escapes): the thread says who.
     effects.notify_agent(s, team_id, target,
-                         f"Supervisor <@{supervisor}> assigned you SMS interaction "
-                         f"#{interaction.id} from <@{previous}>. It is on your Home tab and "
-                         f"{where}; your replies in its thread reach the customer now.")
+                         naming(f"Supervisor {{supervisor}} assigned you SMS interaction "
+                                f"#{interaction.id} from {{previous}}. It is on your Home tab "
+                                f"and {where}; your replies in its thread reach the customer "
+                                "now.", supervisor=supervisor, previous=previous))
     effects.publish_home(s, team_id, target)
     effects.notify_agent(s, team_id, previous,
-                         f"Supervisor <@{supervisor}> reassigned SMS interaction "
-                         f"#{interaction.id} to <@{target}>. Your replies in its thread no "
-                         "longer reach the customer.")
+                         naming(f"Supervisor {{supervisor}} reassigned SMS interaction "
+                                f"#{interaction.id} to {{target}}. Your replies in its thread "
+                                "no longer reach the customer.",
+                                supervisor=supervisor, target=target))
     effects.publish_home(s, team_id, previous)
     return True
 

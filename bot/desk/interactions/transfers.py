@@ -21,6 +21,7 @@ from bot.desk.interactions.lifecycle import (
     move_interaction,
     place_offer,
 )
+from bot.desk.notices import Notice, naming
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import Agent, Interaction, Offer
@@ -102,8 +103,9 @@ def record_accepted(s: Session, settings: Settings, offer: Offer) -> None:
     effects.sync_transcript(s, offer.team_id, offer.interaction_id)
     if offer.from_user_id:
         effects.notify_agent(s, offer.team_id, offer.from_user_id,
-                             f"<@{offer.agent_user_id}> accepted your transfer. Their replies "
-                             "go to the customer now; yours no longer do.")
+                             naming("{colleague} accepted your transfer. Their replies go to "
+                                    "the customer now; yours no longer do.",
+                                    colleague=offer.agent_user_id))
         effects.publish_home(s, offer.team_id, offer.from_user_id)
 
 
@@ -128,27 +130,30 @@ def return_to_owner(s: Session, settings: Settings, interaction: Interaction, of
     effects.sync_transcript(s, interaction.team_id, interaction.id)
     if owner:
         effects.notify_agent(s, interaction.team_id, owner,
-                             f"<@{offer.agent_user_id}> {what} your transfer. {where}.")
+                             naming(f"{{colleague}} {what} your transfer. {where}.",
+                                    colleague=offer.agent_user_id))
         effects.publish_home(s, interaction.team_id, owner)
     if not ready:
         s.refresh(interaction)
         routing.route(s, settings, interaction, now)
 
 
-def may_transfer(db: Database, team_id: str, interaction_id: int, user_id: str) -> str | None:
+def may_transfer(db: Database, team_id: str, interaction_id: int,
+                 user_id: str) -> Notice | None:
     """None when `user_id` may open the transfer (or consult) modal; else why not."""
     with db.transaction() as s:
         interaction = s.get(Interaction, interaction_id)
         if interaction is None or interaction.team_id != team_id:
-            return "This interaction no longer exists."
+            return Notice("This interaction no longer exists.")
         if interaction.agent_user_id != user_id or interaction.state != ACCEPTED:
-            return (f"Only <@{interaction.agent_user_id}>, who holds this interaction, can "
-                    "transfer it or consult about it." if interaction.agent_user_id else
-                    "Nobody holds this interaction right now.")
+            return (naming("Only {holder}, who holds this interaction, can transfer it or "
+                           "consult about it.", holder=interaction.agent_user_id)
+                    if interaction.agent_user_id else
+                    Notice("Nobody holds this interaction right now."))
         return None
 
 
-def refuse(db: Database, team_id: str, user_id: str, why: str,
+def refuse(db: Database, team_id: str, user_id: str, why: str | Notice,
            channel: str | None = None) -> None:
     """Tell someone privately why their click did nothing."""
     with db.transaction() as s:

@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.desk import effects
 from bot.desk.interactions import routing, timeline
 from bot.desk.interactions.lifecycle import ACCEPTED, DONE, EXPIRED, move_interaction
+from bot.desk.notices import naming
 from storage.clock import utcnow
 from storage.db import Database, rows_changed
 from storage.models import Interaction
@@ -40,8 +41,8 @@ def mark_done(db: Database, settings: Settings, team_id: str, interaction_id: in
         if interaction.agent_user_id != user_id:
             effects.notify_agent(
                 s, team_id, user_id,
-                f"Only <@{interaction.agent_user_id}>, who holds this interaction, can mark "
-                "it Done.",
+                naming("Only {holder}, who holds this interaction, can mark it Done.",
+                       holder=interaction.agent_user_id or ""),
                 channel=interaction.desk_channel, thread_ts=interaction.thread_ts)
             return DoneOutcome.REFUSED
         return close(s, settings, interaction, user_id, reason=MARKED_DONE)

@@ -13,6 +13,7 @@ from bot.desk.directory import opt_outs
 from bot.desk.interactions import timeline
 from bot.desk.interactions.lifecycle import ACCEPTED, delivery_moves_forward
 from bot.desk.messages import DeliveryStatus, SendResult
+from bot.desk.notices import Notice, naming
 from bot.desk.replies.closing import REPLY_SENT, DoneOutcome, close
 from bot.desk.segments import count_segments
 from storage.db import Database, rows_changed
@@ -167,10 +168,11 @@ def resend_failed_reply(db: Database, team_id: str, message_id: int,
         interaction = s.get_one(Interaction, message.interaction_id)
         where = dict(channel=interaction.desk_channel, thread_ts=interaction.thread_ts)
         if interaction.agent_user_id != user_id or interaction.state != ACCEPTED:
-            why = (f"Only <@{interaction.agent_user_id}>, who holds this interaction, can "
-                   "send the reply again." if interaction.agent_user_id != user_id else
-                   "This interaction is no longer open for messaging, so the reply was not "
-                   "sent again.")
+            why = (naming("Only {holder}, who holds this interaction, can send the reply "
+                          "again.", holder=interaction.agent_user_id or "")
+                   if interaction.agent_user_id != user_id else
+                   Notice("This interaction is no longer open for messaging, so the reply "
+                          "was not sent again."))
             effects.notify_agent(s, team_id, user_id, why, **where)
             return ResendOutcome.REFUSED
         moved = rows_changed(s.execute(

@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.desk import effects
 from bot.desk.interactions import sessions, spelling
 from bot.desk.interactions.lifecycle import ACCEPTED, EXPIRED, TRANSFERRING
+from bot.desk.notices import Notice, naming
 from bot.desk.thread_reply import ThreadReply
 from storage.db import Database
 from storage.models import Contact, Interaction, Message, SlackEventReceipt
@@ -83,19 +84,20 @@ def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply, re
             return ReplyOutcome.DUPLICATE
 
         if reply.user_id != interaction.agent_user_id:
-            owner = f"<@{interaction.agent_user_id}>" if interaction.agent_user_id else "the owner"
+            owner = "{owner}" if interaction.agent_user_id else "the owner"
             effects.notify_agent(
                 s, reply.team_id, reply.user_id,
-                f"Internal note: not sent to the customer. Only {owner}'s replies in this "
-                "thread reach the phone.",
+                naming(f"Internal note: not sent to the customer. Only {owner}'s replies in "
+                       "this thread reach the phone.", owner=interaction.agent_user_id or ""),
                 channel=reply.channel, thread_ts=reply.thread_ts,
             )
             return ReplyOutcome.INTERNAL
         if interaction.state != ACCEPTED:
             if interaction.state == TRANSFERRING:
-                why = (f"This interaction is being transferred to <@{interaction.offered_to}>, "
-                       "so your message was not sent. If they do not take it, it comes back "
-                       "to you.")
+                why: str | Notice = naming(
+                    "This interaction is being transferred to {colleague}, so your message "
+                    "was not sent. If they do not take it, it comes back to you.",
+                    colleague=interaction.offered_to or "")
             elif interaction.state == EXPIRED:
                 why = ("The session expired (no message either way for "
                        f"{settings.session_expiry_minutes} minutes), so your message was not "
