@@ -25,6 +25,9 @@ from bot.desk.queues import Queue
 from storage.clock import utcnow
 from storage.models import Agent, GroupMember, Interaction, Offer
 
+# Seconds left at which an auto-answer preview is redrawn with its countdown.
+COUNTDOWN_MARKS = (60, 30, 20, 10, 5)
+
 
 def _declined_by(s: Session, interaction_id: int) -> set[str]:
     return set(s.scalars(
@@ -183,8 +186,6 @@ def route(s: Session, settings: Settings, interaction: Interaction,
 def _supervised(settings: Settings, interaction: Interaction) -> bool:
     return bool(settings.queue_named(interaction.queue).supervisor_channel)
 
-
-COUNTDOWN_MARKS = (60, 30, 20, 10, 5)
 
 
 def _tell_supervisors_if_everyone_declined(s: Session, settings: Settings,
