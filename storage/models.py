@@ -137,6 +137,8 @@ class Agent(Base):
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Routing offers to the agent who has waited longest since their last offer.
     last_offer_at: Mapped[datetime | None] = mapped_column()
+    # Offers they let run out since they last answered one (desk.missed_offers_not_ready).
+    missed_offers: Mapped[int] = mapped_column(default=0, server_default="0")
     # Spelling check before send: None means the desk's default.
     spelling_enabled: Mapped[bool | None] = mapped_column()
     spelling_language: Mapped[str | None] = mapped_column(String(8))

@@ -58,6 +58,15 @@ def offer(db: Database, offer_id: int) -> Offer:
         return s.get_one(Offer, offer_id)
 
 
+def offered_next(db: Database, offer: Offer) -> str | None:
+    """Whom the interaction was offered to after `offer` ended (the latest such offer: where
+    it is now), or None when it has not been offered since."""
+    with db.transaction() as s:
+        return s.scalar(select(Offer.agent_user_id).where(
+            Offer.interaction_id == offer.interaction_id, Offer.id > offer.id)
+            .order_by(Offer.id.desc()).limit(1))
+
+
 def message(db: Database, message_id: int) -> Message:
     with db.transaction() as s:
         return s.get_one(Message, message_id)

@@ -21,7 +21,8 @@ HELP_REPLY_LIMIT = 320  # characters: two SMS at most, even with accents or emoj
 # reports each at its line, and Settings.load (so serve, socket and doctor) refuses the file.
 SETTINGS_KEYS: dict[str, frozenset[str]] = {
     "desk": frozenset({"channel", "offer_timeout_seconds", "agent_capacity", "default_country",
-                       "business_numbers", "help_reply"}),
+                       "business_numbers", "help_reply", "reoffer_after_seconds",
+                       "missed_offers_not_ready", "waiting_alert_seconds", "holding_reply"}),
     "session": frozenset({"numbers", "keywords", "expiry_minutes"}),
     "roles": frozenset({"agents", "agent_groups", "supervisors", "admins", "supervisor_groups",
                         "admin_groups"}),
@@ -205,14 +206,16 @@ def phone_numbers(path, where: tuple, value: object, country: str,
     return tuple(numbers)
 
 
-def help_reply_text(path, value: object) -> str:
-    where = ("desk", "help_reply")
+def help_reply_text(path, value: object, key: str = "help_reply",
+                    example: str = "Acme Co support: text us your question. Reply STOP to "
+                                   "opt out.") -> str:
+    """A text the desk itself sends the customer (desk.help_reply, desk.holding_reply)."""
+    where = ("desk", key)
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{path}: desk.help_reply must be text in quotes, e.g. "
-                          '"Acme Co support: text us your question. Reply STOP to opt out.", '
-                          f"got {shown(value)}", where)
+        raise ConfigError(f"{path}: desk.{key} must be text in quotes, e.g. "
+                          f'"{example}", got {shown(value)}', where)
     if len(value.strip()) > HELP_REPLY_LIMIT:
-        raise ConfigError(f"{path}: desk.help_reply has {len(value.strip())} characters; "
+        raise ConfigError(f"{path}: desk.{key} has {len(value.strip())} characters; "
                           f"keep it to {HELP_REPLY_LIMIT} (two SMS)", where)
     return value.strip()
 

@@ -66,6 +66,7 @@ def fields_of(path, data: dict, env, defaults: Settings) -> dict:
         "business_numbers": phone_numbers(path, ("desk", "business_numbers"),
                                           desk.get("business_numbers"), country),
         "help_reply": help_reply_text(path, desk.get("help_reply", defaults.help_reply)),
+        **_waiting_settings(path, desk, defaults),
         "session_numbers": phone_numbers(path, ("session", "numbers"), session.get("numbers"),
                                          country),
         "session_keywords": keyword_list(path, session.get("keywords")),
@@ -83,6 +84,30 @@ def fields_of(path, data: dict, env, defaults: Settings) -> dict:
         **_contact_settings(path, data.get("contacts", {}), defaults),
         **_privacy_settings(path, data.get("privacy", {}), defaults),
     }
+
+def _waiting_settings(path, desk: dict, defaults: Settings) -> dict:
+    """What becomes of a text nobody takes: offered again, announced, answered with a hold."""
+    reoffer = whole_number(path, ("desk", "reoffer_after_seconds"), "seconds", 0,
+                           desk.get("reoffer_after_seconds", defaults.reoffer_after_seconds),
+                           defaults.reoffer_after_seconds)
+    missed = whole_number(path, ("desk", "missed_offers_not_ready"), "offers", 0,
+                          desk.get("missed_offers_not_ready", defaults.missed_offers_not_ready),
+                          3)
+    alert = whole_number(path, ("desk", "waiting_alert_seconds"), "seconds", 0,
+                         desk.get("waiting_alert_seconds", defaults.waiting_alert_seconds),
+                         defaults.waiting_alert_seconds)
+    holding = None
+    if "holding_reply" in desk:
+        holding = help_reply_text(path, desk["holding_reply"], "holding_reply",
+                                  "Thanks for your text: an agent will answer you shortly.")
+        if alert == 0:
+            raise ConfigError(f"{path}: desk.holding_reply is texted once a text has waited "
+                              "desk.waiting_alert_seconds, which is 0 (off): set it to the "
+                              "wait after which the customer gets it, e.g. 120",
+                              ("desk", "waiting_alert_seconds"))
+    return {"reoffer_after_seconds": reoffer, "missed_offers_not_ready": missed,
+            "waiting_alert_seconds": alert, "holding_reply": holding}
+
 
 def _flag_settings(path, data: dict, defaults: Settings) -> dict:
     """Every FLAG_SETTINGS key, checked by the one rule; a section that is no table is its

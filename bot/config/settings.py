@@ -34,6 +34,17 @@ class Settings(QueueRules):
     business_numbers: tuple[str, ...] = ()
     # Texted back, by the desk itself, to a customer whose whole message is HELP or INFO.
     help_reply: str = DEFAULT_HELP_REPLY
+    # A text rejected or not answered in time is offered to another Ready agent with room at
+    # once; to one who declined it only when nobody else can take it, this long after.
+    reoffer_after_seconds: int = 30
+    # An agent who lets this many offers in a row run out is set Not Ready (0: never).
+    missed_offers_not_ready: int = 0
+    # A text nobody has accepted this long after it arrived is announced to its queue's
+    # supervisors, once, with a Reassign button (0: never).
+    waiting_alert_seconds: int = 120
+    # Texted to the customer, once, when their text has waited waiting_alert_seconds (None:
+    # nothing is sent).
+    holding_reply: str | None = None
     session_numbers: tuple[str, ...] = ()
     session_keywords: tuple[str, ...] = ()
     session_expiry_minutes: int = 30

@@ -31,6 +31,16 @@ def expire_offer_at(s: Session, team_id: str, offer_id: int, due_at: datetime) -
     jobs.queue(s, team_id, jobs.ExpireOffer(offer_id), due_at=due_at)
 
 
+def reoffer_at(s: Session, team_id: str, interaction_id: int, due_at: datetime) -> None:
+    """Offer the waiting interaction again then (brought forward if one waits for later)."""
+    jobs.queue(s, team_id, jobs.ReofferInteraction(interaction_id), due_at=due_at)
+
+
+def check_waiting_at(s: Session, team_id: str, interaction_id: int, due_at: datetime) -> None:
+    """Look at the interaction then: if still nobody's, supervisors hear of it."""
+    jobs.queue(s, team_id, jobs.WaitingTooLong(interaction_id), due_at=due_at)
+
+
 def open_thread(s: Session, team_id: str, interaction_id: int, *,
                 with_history: bool = False) -> None:
     """The card, then (a thread that moved) the conversation so far, then new lines."""
@@ -108,6 +118,11 @@ def update_supervision(s: Session, team_id: str, interaction_id: int,
 
 def tell_supervisors(s: Session, team_id: str, queue: str, text: str) -> None:
     jobs.queue(s, team_id, jobs.TellSupervisors(queue, text))
+
+
+def post_waiting_alert(s: Session, team_id: str, interaction_id: int, to: str) -> None:
+    """A text waited too long: tell `to` (a supervisor channel or a supervisor)."""
+    jobs.queue(s, team_id, jobs.PostWaitingAlert(interaction_id, to))
 
 
 def spelling_prompt(s: Session, team_id: str, message_id: int, *, held: bool) -> None:

@@ -141,6 +141,31 @@ class ExpireOffer(OutboxJob):
     offer_id: int
 
 
+@dataclass(frozen=True)
+class ReofferInteraction(OutboxJob):
+    """The back-off after a Reject or a missed offer is over: offer the waiting interaction
+    again, to whoever declined it too. One waits per interaction: asked again, the one
+    waiting is brought forward."""
+
+    KIND = "timer.reoffer"
+    PRIORITY = CUSTOMER
+    interaction_id: int
+
+    @property
+    def coalesce_key(self) -> str:
+        return f"reoffer:{self.interaction_id}"
+
+
+@dataclass(frozen=True)
+class WaitingTooLong(OutboxJob):
+    """A text's waiting alert: if nobody has accepted it by now, supervisors are told and
+    the customer gets the holding reply."""
+
+    KIND = "timer.waiting_alert"
+    PRIORITY = CUSTOMER
+    interaction_id: int
+
+
 # --- the thread -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -385,6 +410,16 @@ class TellSupervisors(OutboxJob):
     KIND = "slack.tell_supervisors"
     queue: str
     text: str
+
+
+@dataclass(frozen=True)
+class PostWaitingAlert(OutboxJob):
+    """Tell supervisors (a channel, or one supervisor's DM) that a text has waited too long,
+    with a Reassign button."""
+
+    KIND = "slack.waiting_alert"
+    interaction_id: int
+    to: str  # the supervisor channel's id, or a supervisor's user id
 
 
 @dataclass(frozen=True)

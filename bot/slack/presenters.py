@@ -8,7 +8,14 @@ from collections.abc import Callable
 from bot.config import Settings
 from bot.desk.data_protection import redaction
 from bot.desk.directory import contacts_directory
-from bot.desk.interactions.lifecycle import AUTO_ANSWER, DONE, TRANSFER
+from bot.desk.interactions.lifecycle import (
+    AUTO_ANSWER,
+    DONE,
+    OFFER_REJECTED,
+    OFFER_TIMED_OUT,
+    QUEUED,
+    TRANSFER,
+)
 from bot.slack.views.card import CardData
 from bot.slack.views.preview import PreviewData
 from storage import queries
@@ -46,7 +53,17 @@ def preview_data(db: Database, settings: Settings, offer: Offer,
         **auto_answer(settings, offer, interaction.queue),
         case_links=settings.case_links,
         activity=activity(db, settings, interaction),
+        **afterwards(db, offer, interaction),
     )
+
+
+def afterwards(db: Database, offer: Offer, interaction: Interaction) -> dict:
+    """Where a routed offer's interaction went after it ended rejected or unanswered."""
+    if offer.kind == TRANSFER or offer.state not in (OFFER_REJECTED, OFFER_TIMED_OUT):
+        return {}
+    return {"agent_user_id": offer.agent_user_id,
+            "next_offer_to": queries.offered_next(db, offer),
+            "in_queue": interaction.state == QUEUED}
 
 
 def activity(db: Database, settings: Settings,

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.desk import jobs, replies
-from bot.desk.interactions import offers, sessions
+from bot.desk.interactions import offers, sessions, waiting
 from bot.services import Services
 from bot.slack import directory, reply_text
 from bot.worker import (
@@ -32,6 +32,16 @@ def expire_offer(services: Services, job: jobs.ExpireOffer, run: ClaimedJob) -> 
     answer = offers.expire_offer(services.db, services.settings_for(run.team_id), run.team_id,
                                  job.offer_id)
     services.metrics.observe_accept(answer.waited_seconds)  # an auto-answer accepts here
+
+
+def reoffer(services: Services, job: jobs.ReofferInteraction, run: ClaimedJob) -> None:
+    offers.reoffer(services.db, services.settings_for(run.team_id), run.team_id,
+                   job.interaction_id)
+
+
+def check_waiting(services: Services, job: jobs.WaitingTooLong, run: ClaimedJob) -> None:
+    waiting.check(services.db, services.settings_for(run.team_id), run.team_id,
+                  job.interaction_id)
 
 
 def recheck_reply(services: Services, job: jobs.RecheckReply, run: ClaimedJob) -> None:
@@ -56,6 +66,8 @@ HANDLERS: dict[type[jobs.OutboxJob], Handler] = {
     jobs.PostPreview: slack_jobs.post_preview,
     jobs.UpdatePreview: slack_jobs.update_preview,
     jobs.ExpireOffer: expire_offer,
+    jobs.ReofferInteraction: reoffer,
+    jobs.WaitingTooLong: check_waiting,
     jobs.OpenThread: slack_jobs.open_thread,
     jobs.PostHistory: slack_jobs.post_history,
     jobs.SyncTranscript: slack_jobs.sync_transcript,
@@ -73,6 +85,7 @@ HANDLERS: dict[type[jobs.OutboxJob], Handler] = {
     jobs.PublishHome: slack_jobs.publish_home,
     jobs.UpdateSupervision: supervision_jobs.update_supervision,
     jobs.TellSupervisors: supervision_jobs.tell_supervisors,
+    jobs.PostWaitingAlert: supervision_jobs.post_waiting_alert,
     jobs.RefreshGroups: supervision_jobs.refresh_groups,
     jobs.DeliverExport: erasure_jobs.deliver_export,
     jobs.DeleteSlackMessage: erasure_jobs.delete_slack_message,

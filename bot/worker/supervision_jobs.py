@@ -1,5 +1,5 @@
 """Jobs for supervisors: the live card in the queue's supervisor channel, telling supervisors
-when every agent declined, and keeping the user-group cache fresh."""
+when every agent declined or a text waited too long, and keeping the user-group cache fresh."""
 
 from __future__ import annotations
 
@@ -9,10 +9,15 @@ from slack_sdk.errors import SlackApiError
 
 from bot.desk import jobs
 from bot.desk.admin import groups
-from bot.desk.interactions import supervision, timeline
+from bot.desk.interactions import supervision, timeline, waiting
 from bot.services import Services
-from bot.slack.views.supervision import SupervisionCardData, build_supervision_card
+from bot.slack.views.supervision import (
+    SupervisionCardData,
+    build_supervision_card,
+    build_waiting_alert,
+)
 from bot.worker.channel_posts import post_joining
+from bot.worker.posted_once import posted_earlier, tagged
 from bot.worker.runner import RetryLater, write_down
 from storage import queries
 from storage.models import utcnow
@@ -72,6 +77,19 @@ def tell_supervisors(services: Services, job: jobs.TellSupervisors, run: Claimed
     if not told:
         log.warning("queue %s has no supervisor channel and no supervisors to tell: %s",
                     queue.name, text)
+
+
+def post_waiting_alert(services: Services, job: jobs.PostWaitingAlert, run: ClaimedJob
+                       ) -> None:
+    """In the supervisor channel (joined if need be), or a supervisor's DM (`to`: their id)."""
+    alert = waiting.alert(services.db, run.team_id, job.interaction_id)
+    if alert is None:
+        return  # accepted meanwhile: nothing to ask of anyone
+    client = services.slack_client(run.team_id)
+    key = f"waiting:{job.interaction_id}"
+    if run.outcome_unknown and posted_earlier(client, job.to, key):
+        return
+    post_joining(client, job.to, tagged(build_waiting_alert(alert), key))
 
 
 def refresh_groups(services: Services, job: jobs.RefreshGroups, run: ClaimedJob) -> None:

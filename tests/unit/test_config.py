@@ -65,6 +65,12 @@ def test_the_environment_names_the_desk_channel_over_the_file():
     ("[desk]\nhelp_reply = 5", "desk.help_reply must be text in quotes"),
     (f"[desk]\nhelp_reply = '{'x' * 321}'", "keep it to 320"),
     ("[privacy]\nfinished_jobs_days = -1", "privacy.finished_jobs_days must be a whole number"),
+    ("[desk]\nreoffer_after_seconds = -1", "desk.reoffer_after_seconds must be at least 0"),
+    ("[desk]\nmissed_offers_not_ready = true", "missed_offers_not_ready must be a whole number"),
+    ("[desk]\nwaiting_alert_seconds = '2m'", "waiting_alert_seconds must be a whole number"),
+    ("[desk]\nholding_reply = ''", "desk.holding_reply must be text in quotes"),
+    ("[desk]\nwaiting_alert_seconds = 0\nholding_reply = 'Hold on'",
+     "desk.holding_reply is texted once a text has waited desk.waiting_alert_seconds"),
 ])
 def test_a_mistake_in_the_settings_is_named(tmp_path, text, complaint):
     path = tmp_path / "smsdesk.toml"
@@ -91,3 +97,17 @@ def test_a_spelling_language_without_a_dictionary_is_named(tmp_path):
     path.write_text("[spelling]\nlanguage = 'xx'\n")
     with pytest.raises(ConfigError, match="spelling.language 'xx'"):
         Settings.load(path, env={})
+
+
+def test_what_becomes_of_a_text_nobody_takes_has_working_defaults_and_can_be_set(tmp_path):
+    path = tmp_path / "smsdesk.toml"
+    path.write_text("[desk]\nchannel = 'C0123456789'\n")
+    defaults = Settings.load(path, env={})
+    assert (defaults.reoffer_after_seconds, defaults.missed_offers_not_ready,
+            defaults.waiting_alert_seconds, defaults.holding_reply) == (30, 0, 120, None)
+    path.write_text("[desk]\nreoffer_after_seconds = 0\nmissed_offers_not_ready = 3\n"
+                    "waiting_alert_seconds = 300\nholding_reply = ' Hold on, please. '\n")
+    settings = Settings.load(path, env={})
+    assert (settings.reoffer_after_seconds, settings.missed_offers_not_ready,
+            settings.waiting_alert_seconds, settings.holding_reply) == (0, 3, 300,
+                                                                        "Hold on, please.")

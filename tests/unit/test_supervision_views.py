@@ -14,12 +14,14 @@ from bot.desk.interactions.supervision import (
     ReassignForm,
     WaitingItem,
 )
+from bot.desk.interactions.waiting import WaitingAlert
 from bot.slack import ids
 from bot.slack.views.supervision import (
     SupervisionCardData,
     build_queue_report,
     build_reassign_modal,
     build_supervision_card,
+    build_waiting_alert,
     duration,
     home_queue_lines,
 )
@@ -82,6 +84,23 @@ def test_each_state_is_said_in_words_and_reassign_is_offered_while_it_can_be_use
     message = build_supervision_card(_card(state=state, **holder))
     assert words in message["text"]
     assert (ids.REASSIGN in _buttons(message)) is reassign
+
+
+@pytest.mark.parametrize("state, offered_to, held, words", [
+    ("queued", None, False, "it is waiting in the queue."),
+    ("offered", "UAGENT1", True, "it is offered to <@UAGENT1>, who has not answered yet. The "
+                                 "customer was texted the holding reply."),
+])
+def test_a_waiting_alert_says_how_long_and_where_the_text_is_with_a_reassign(
+        state, offered_to, held, words):
+    alert = WaitingAlert(7, "Support", "<!channel> Ann", "+14155550100", AT, state, offered_to,
+                         held, AT + timedelta(seconds=125))
+    message = build_waiting_alert(alert)
+    assert "has waited 2 minutes 5 seconds in queue Support" in message["text"]
+    assert words in message["text"]
+    assert "<!channel>" not in str(message)
+    assert _buttons(message) == [ids.REASSIGN]
+    check_blocks(message["blocks"], 50)
 
 
 def test_customer_supplied_names_cannot_ping_or_disguise_links():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,6 +50,19 @@ def test_an_answered_preview_loses_its_buttons_and_says_what_happened():
         view = build_preview(_preview(offer_state=state))
         assert not any(b["type"] == "actions" for b in view["blocks"])
         assert words in view["text"] and words in str(view["blocks"])
+
+
+@pytest.mark.parametrize("state, afterwards, words", [
+    ("rejected", dict(next_offer_to="UAGENT2"), "You rejected this; it was offered to <@UAGENT2>."),
+    ("rejected", dict(in_queue=True), "You rejected this; it returned to the queue."),
+    ("timed_out", dict(next_offer_to="UAGENT1"),
+     "Not answered in time; nobody else could take it, so it was offered to you again"),
+    ("timed_out", dict(in_queue=True), "Not answered in time; it returned to the queue."),
+])
+def test_a_declined_preview_says_where_the_text_went(state, afterwards, words):
+    view = build_preview(_preview(offer_state=state, agent_user_id="UAGENT1", **afterwards))
+    assert words in str(view["blocks"]) and words in view["text"]
+    assert "someone else" not in view["text"]
 
 
 def test_case_information_from_outside_is_escaped_too():

@@ -55,6 +55,7 @@ def set_ready(db: Database, settings: Settings, team_id: str, user_id: str, read
                 agent = _agent(s, team_id, user_id)
                 if agent.ready != ready:
                     agent.state_changed_at = utcnow()
+                    agent.missed_offers = 0  # "in a row" counts within one spell of Ready
                 agent.ready = ready
                 agent.not_ready_reason = None if ready else (reason or None)
                 offered = routing.dispatch_waiting(s, settings, team_id) if ready else 0

@@ -13,7 +13,7 @@ from bot.desk import effects
 from bot.desk.data_protection import redaction
 from bot.desk.directory import opt_outs
 from bot.desk.directory.contacts import find_or_create_locked
-from bot.desk.interactions import routing, sessions, timeline
+from bot.desk.interactions import routing, sessions, timeline, waiting
 from bot.desk.interactions.lifecycle import DONE, OFFER_PENDING, OPEN_STATES, QUEUED
 from bot.desk.messages import InboundMessage
 from storage.clock import utcnow
@@ -159,7 +159,8 @@ def _receive(db: Database, settings: Settings, team_id: str,
 
         if new_interaction:
             if not help_only:  # a lone HELP is answered by the desk: nobody to offer it to
-                routing.route(s, settings, interaction)
+                routing.route(s, settings, interaction, now)
+                waiting.arm(s, settings, interaction, now)
         else:
             if interaction.thread_ts:
                 effects.sync_transcript(s, team_id, interaction.id)

@@ -9,13 +9,14 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.desk import effects
-from bot.desk.interactions import answering, routing, timeline, transfers
+from bot.desk.interactions import answering, missed_offers, routing, timeline, transfers
 from bot.desk.interactions.lifecycle import (
     AUTO_ANSWER,
     OFFER_ACCEPTED,
     OFFER_REJECTED,
     OFFER_TIMED_OUT,
     OFFERED,
+    QUEUED,
     TRANSFERRING,
     move_offer,
 )
@@ -59,6 +60,7 @@ def accept_offer(db: Database, settings: Settings, team_id: str, offer_id: int,
                 return _not_yours(offer, user_id)
             now = utcnow()
             answering.take(s, settings, offer, now)
+            missed_offers.answered(s, settings, team_id, user_id)
             return OfferAnswer(True, OFFER_ACCEPTED, offer.interaction_id,
                                (now - offer.offered_at).total_seconds())
     except answering.LostRace:
@@ -98,6 +100,11 @@ def _decline(db: Database, settings: Settings, team_id: str, offer_id: int,
             return OfferAnswer(False, offer.state, offer.interaction_id)
         kind = timeline.REJECTED if outcome == OFFER_REJECTED else timeline.OFFER_TIMED_OUT
         timeline.record(s, team_id, interaction.id, kind, actor=offer.agent_user_id)
+        # Before routing: an agent just set Not Ready for missing offers is offered nothing.
+        if outcome == OFFER_TIMED_OUT:
+            missed_offers.missed(s, settings, team_id, offer.agent_user_id, now)
+        else:
+            missed_offers.answered(s, settings, team_id, offer.agent_user_id)
         effects.update_preview(s, team_id, offer.id, interaction.id)
         if interaction.offered_to != offer.agent_user_id:
             pass  # the interaction has moved on (another offer, a queue...): nothing to redo
@@ -146,3 +153,16 @@ def expire_offer(db: Database, settings: Settings, team_id: str, offer_id: int) 
     if kind == AUTO_ANSWER:
         return accept_offer(db, settings, team_id, offer_id, agent)
     return _decline(db, settings, team_id, offer_id, OFFER_TIMED_OUT, None)
+
+
+def reoffer(db: Database, settings: Settings, team_id: str, interaction_id: int) -> bool:
+    """A back-off after a decline is over: offer the interaction again if it still waits
+    (whoever declined it may be offered it now). True when it was offered."""
+    with db.transaction() as s:
+        # The interaction row, then the routing lock (route): the order _decline takes them in.
+        interaction = s.get(Interaction, interaction_id, with_for_update=True,
+                            populate_existing=True)
+        if interaction is None or interaction.team_id != team_id \
+                or interaction.state != QUEUED:
+            return False  # taken, reassigned or closed meanwhile
+        return routing.route(s, settings, interaction) is not None

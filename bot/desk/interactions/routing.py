@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -28,14 +28,49 @@ from storage.models import Agent, GroupMember, Interaction, Offer
 # Seconds left at which an auto-answer preview is redrawn with its countdown.
 COUNTDOWN_MARKS = (60, 30, 20, 10, 5)
 
+# Who declined an interaction (rejected it or let the offer run out), and when they last did.
+Declines = dict[str, datetime]
 
-def _declined_by(s: Session, interaction_id: int) -> set[str]:
-    return set(s.scalars(
-        select(Offer.agent_user_id).where(
-            Offer.interaction_id == interaction_id,
-            Offer.state.in_((OFFER_REJECTED, OFFER_TIMED_OUT)),
-        )
-    ))
+
+def _declines(s: Session, interaction_ids: list[int]) -> dict[int, Declines]:
+    rows = s.execute(
+        select(Offer.interaction_id, Offer.agent_user_id,
+               func.max(func.coalesce(Offer.answered_at, Offer.expires_at)))
+        .where(Offer.interaction_id.in_(interaction_ids),
+               Offer.state.in_((OFFER_REJECTED, OFFER_TIMED_OUT)))
+        .group_by(Offer.interaction_id, Offer.agent_user_id))
+    found: dict[int, Declines] = {}
+    for interaction_id, user, at in rows:
+        found.setdefault(interaction_id, {})[user] = _aware(at)
+    return found
+
+
+def _aware(at: datetime) -> datetime:
+    # An aggregate over a UTC column is UTC even where the driver drops its tzinfo (SQLite).
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _choose(pool: list[str], declines: Declines, settings: Settings, now: datetime,
+            exclude: frozenset[str] = frozenset()) -> str | None:
+    """The first of `pool` (longest-waiting first) who has not declined the interaction;
+    only when there is none, one who declined it at least reoffer_after_seconds ago: WDE
+    offers a declined interaction again, to the same agent too, but others first."""
+    candidates = [u for u in pool if u not in exclude]
+    fresh = next((u for u in candidates if u not in declines), None)
+    if fresh is not None:
+        return fresh
+    back_off = timedelta(seconds=settings.reoffer_after_seconds)
+    return next((u for u in candidates if declines[u] + back_off <= now), None)
+
+
+def _reoffer_later(s: Session, settings: Settings, interaction: Interaction,
+                   declines: Declines, now: datetime) -> None:
+    """Nobody can take it now: when the first back-off still running ends, look again
+    (anyone going Ready or freeing a slot meanwhile is offered it by dispatch_waiting)."""
+    back_off = timedelta(seconds=settings.reoffer_after_seconds)
+    ends = [at + back_off for at in declines.values() if at + back_off > now]
+    if ends:
+        effects.reoffer_at(s, interaction.team_id, interaction.id, min(ends))
 
 
 def _load(s: Session, team_id: str) -> dict[str, int]:
@@ -95,12 +130,18 @@ def _agent(s: Session, team_id: str, user_id: str) -> Agent:
 
 
 def pick_agent(s: Session, settings: Settings, interaction: Interaction,
-               exclude: frozenset[str] = frozenset()) -> Agent | None:
+               exclude: frozenset[str] = frozenset(),
+               now: datetime | None = None) -> Agent | None:
     lock_team_routing(s, interaction.team_id)
-    declined = _declined_by(s, interaction.id) | exclude
+    declines = _declines(s, [interaction.id]).get(interaction.id, {})
+    return _pick(s, settings, interaction, declines, now or utcnow(), exclude)
+
+
+def _pick(s: Session, settings: Settings, interaction: Interaction, declines: Declines,
+          now: datetime, exclude: frozenset[str] = frozenset()) -> Agent | None:
     queue = settings.queue_named(interaction.queue)
-    user = next((u for u in _eligible(s, settings, interaction.team_id, queue)
-                 if u not in declined), None)
+    user = _choose(_eligible(s, settings, interaction.team_id, queue), declines, settings,
+                   now, exclude)
     return _agent(s, interaction.team_id, user) if user else None
 
 
@@ -113,20 +154,14 @@ class _Batch:
         self.s, self.settings, self.team_id = s, settings, team_id
         self.load = _load(s, team_id)
         self.pools: dict[str, list[str]] = {}
-        self.declined: dict[int, set[str]] = {}
-        rows = s.execute(select(Offer.interaction_id, Offer.agent_user_id).where(
-            Offer.interaction_id.in_(interaction_ids),
-            Offer.state.in_((OFFER_REJECTED, OFFER_TIMED_OUT))))
-        for interaction_id, user in rows:
-            self.declined.setdefault(interaction_id, set()).add(user)
+        self.declines = _declines(s, interaction_ids)
 
-    def choose(self, interaction: Interaction) -> Agent | None:
+    def choose(self, interaction: Interaction, now: datetime) -> Agent | None:
         queue = self.settings.queue_named(interaction.queue)
         if queue.name not in self.pools:
             self.pools[queue.name] = _eligible(self.s, self.settings, self.team_id, queue)
         pool = self.pools[queue.name]
-        declined = self.declined.get(interaction.id, set())
-        user = next((u for u in pool if u not in declined), None)
+        user = _choose(pool, self.declines.get(interaction.id, {}), self.settings, now)
         if user is None:
             return None
         self.load[user] = self.load.get(user, 0) + 1
@@ -143,16 +178,20 @@ def route(s: Session, settings: Settings, interaction: Interaction,
     """Offer to the next agent, or leave it waiting in the queue. Caller holds the row."""
     now = now or utcnow()
     if batch is not None:
-        agent = batch.choose(interaction)
+        agent = batch.choose(interaction, now)
+        declines = batch.declines.get(interaction.id, {})
     else:
-        agent = pick_agent(s, settings, interaction)
+        lock_team_routing(s, interaction.team_id)
+        declines = _declines(s, [interaction.id]).get(interaction.id, {})
+        agent = _pick(s, settings, interaction, declines, now)
     if agent is None:
         if interaction.state != QUEUED:
             check_transition(interaction.state, QUEUED)
             interaction.state = QUEUED
             interaction.offered_to = None
             timeline.record(s, interaction.team_id, interaction.id, timeline.QUEUED)
-        _tell_supervisors_if_everyone_declined(s, settings, interaction, now)
+        _reoffer_later(s, settings, interaction, declines, now)
+        _tell_supervisors_if_everyone_declined(s, settings, interaction, set(declines), now)
         effects.update_supervision(s, interaction.team_id, interaction.id,
                                    _supervised(settings, interaction))
         return None
@@ -166,6 +205,8 @@ def route(s: Session, settings: Settings, interaction: Interaction,
                         AUTO_ANSWER if auto.on else ROUTED, now, window, agent=agent)
     timeline.record(s, interaction.team_id, interaction.id, timeline.OFFERED,
                     actor=agent.user_id)
+    if agent.user_id in declines:
+        _show_offered_again(s, interaction, agent.user_id)
     effects.update_supervision(s, interaction.team_id, interaction.id,
                                _supervised(settings, interaction))
     if auto.on and auto.preview_seconds == 0:
@@ -188,11 +229,20 @@ def _supervised(settings: Settings, interaction: Interaction) -> bool:
 
 
 
+def _show_offered_again(s: Session, interaction: Interaction, user_id: str) -> None:
+    """The preview of their earlier decline now says it came back to them."""
+    earlier = s.scalar(select(Offer.id).where(
+        Offer.interaction_id == interaction.id, Offer.agent_user_id == user_id,
+        Offer.state.in_((OFFER_REJECTED, OFFER_TIMED_OUT))).order_by(Offer.id.desc()).limit(1))
+    if earlier is not None:
+        effects.update_preview(s, interaction.team_id, earlier, interaction.id)
+
+
 def _tell_supervisors_if_everyone_declined(s: Session, settings: Settings,
-                                           interaction: Interaction, now: datetime) -> None:
+                                           interaction: Interaction, declined: set[str],
+                                           now: datetime) -> None:
     if interaction.everyone_declined_at is not None:
         return
-    declined = _declined_by(s, interaction.id)
     if not declined:
         return  # nobody was Ready yet: an ordinary wait, not news
     queue = settings.queue_named(interaction.queue)
@@ -207,7 +257,9 @@ def _tell_supervisors_if_everyone_declined(s: Session, settings: Settings,
     effects.tell_supervisors(
         s, interaction.team_id, queue.name,
         f"Every Ready agent of queue {queue.name} declined an interaction "
-        f"(#{interaction.id}); it is waiting in the queue. Reassign it from /sms-queue.")
+        f"(#{interaction.id}); it is waiting in the queue, and is offered to them again "
+        f"{settings.reoffer_after_seconds} s after they declined unless someone else can take "
+        "it first. Reassign it from /sms-queue.")
 
 
 def dispatch_waiting(s: Session, settings: Settings, team_id: str, limit: int = 100) -> int:

@@ -34,6 +34,8 @@ DISPOSITION_NEEDED = "disposition_needed"  # Done waits for a mandatory code (de
 OPTED_OUT = "opted_out"  # the customer texted STOP (or the provider said so); detail: source
 OPTED_IN = "opted_in"  # the customer texted START again
 HELP_REPLIED = "help_replied"  # the customer texted HELP; the desk texted its help reply
+WAITED_TOO_LONG = "waited_too_long"  # nobody accepted it in time: supervisors told (detail: s)
+HOLDING_REPLIED = "holding_replied"  # the desk texted its holding reply to the waiting customer
 OUTBOUND_STARTED = "outbound_started"  # an agent's New SMS began this interaction
 CONTACT_ASSIGNED = "contact_assigned"  # the number was given to a contact; detail: its label
 
@@ -42,7 +44,8 @@ SHOWN_IN_THREAD = {ACCEPTED, SENT, SEND_FAILED, SEND_RETRYING, SEND_GAVE_UP,
                    RESEND_REQUESTED, NOT_DELIVERED, CLOSED, SESSION_EXPIRED,
                    TRANSFER_REQUESTED, TRANSFERRED, TRANSFER_RETURNED, CONSULTED,
                    NOTE, DISPOSITION, DISPOSITION_NEEDED, CASE_UPDATED, REASSIGNED,
-                   SPELLING_CORRECTED, OPTED_OUT, OPTED_IN, HELP_REPLIED, OUTBOUND_STARTED,
+                   SPELLING_CORRECTED, OPTED_OUT, OPTED_IN, HELP_REPLIED, HOLDING_REPLIED,
+                   OUTBOUND_STARTED,
                    CONTACT_ASSIGNED}
 
 

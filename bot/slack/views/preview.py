@@ -40,6 +40,11 @@ class PreviewData:
     allow_reject: bool = True
     case_links: tuple[CaseLink, ...] = ()  # the admin's links for case fields
     activity: ContactActivity | None = None  # the contact's other and recent interactions
+    # Once rejected or unanswered: whose preview this is, whom the interaction was offered
+    # to after them (maybe them again), and whether it waits in the queue now.
+    agent_user_id: str | None = None
+    next_offer_to: str | None = None
+    in_queue: bool = False
 
 
 def _outcome_line(p: PreviewData) -> str:
@@ -52,10 +57,22 @@ def _outcome_line(p: PreviewData) -> str:
         where = f" <{p.thread_link}|Open the conversation>" if p.thread_link else ""
         return f":white_check_mark: You accepted this interaction.{where}"
     if p.offer_state == OFFER_REJECTED:
-        return ":leftwards_arrow_with_hook: You rejected this; it was offered to someone else."
+        return f":leftwards_arrow_with_hook: You rejected this; {_went(p)}"
     if p.offer_state == OFFER_TIMED_OUT:
-        return ":hourglass: Not answered in time; it was redirected to someone else."
+        return f":hourglass: Not answered in time; {_went(p)}"
     return ":information_source: Taken by someone else; no action needed."
+
+
+def _went(p: PreviewData) -> str:
+    """Where the interaction went after this agent's offer ended, as it stands now."""
+    if p.next_offer_to and p.next_offer_to == p.agent_user_id:
+        return "nobody else could take it, so it was offered to you again."
+    if p.next_offer_to:
+        return f"it was offered to <@{p.next_offer_to}>."
+    if p.in_queue:
+        return ("it returned to the queue. If nobody else can take it, it will be offered "
+                "to you again.")
+    return "it is no longer waiting for you."
 
 
 def build_preview(p: PreviewData) -> dict:

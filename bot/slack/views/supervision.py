@@ -14,6 +14,7 @@ from bot.desk.interactions.supervision import (
     ReassignForm,
     WaitingItem,
 )
+from bot.desk.interactions.waiting import WaitingAlert
 from bot.desk.phone import display
 from bot.slack import ids
 from bot.slack.limits import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
@@ -144,6 +145,25 @@ def build_supervision_card(c: SupervisionCardData) -> dict:
     if c.state in REASSIGNABLE:
         blocks.append({"type": "actions", "elements": [reassign_button(c.interaction_id)]})
     return {"text": fallback, "blocks": blocks}
+
+
+def build_waiting_alert(alert: WaitingAlert) -> dict:
+    """chat.postMessage arguments: a text nobody has accepted, with a one-click Reassign."""
+    who = escape(contact_label(alert.contact_name, alert.contact_phone))
+    waited = duration((alert.now - alert.since).total_seconds())
+    where = (f"offered to {_mention(alert.offered_to)}, who has not answered yet"
+             if alert.state == OFFERED else "waiting in the queue")
+    held = (" The customer was texted the holding reply." if alert.holding_reply_sent
+            else "")
+    text = (f":rotating_light: A text from {who} has waited {waited} in queue "
+            f"{escape(alert.queue)} and nobody has accepted it: it is {where}.{held}")
+    return {"text": text, "blocks": [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text},
+         "accessory": reassign_button(alert.interaction_id)},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text":
+            f"Interaction #{alert.interaction_id} · Arrived {when(alert.since)} · Reassign "
+            "offers it to a Ready agent you pick."}]},
+    ]}
 
 
 # --- /sms-queue ---------------------------------------------------------------------------

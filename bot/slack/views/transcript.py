@@ -107,6 +107,12 @@ def describe_event(kind: str, actor: str | None, detail: str | None) -> str:
     if kind == timeline.HELP_REPLIED:
         return ("The customer texted HELP: the desk texted them its help reply "
                 "(desk.help_reply in the settings).")
+    if kind == timeline.HOLDING_REPLIED:
+        return ("The customer had waited a while: the desk texted them its holding reply "
+                "(desk.holding_reply in the settings).")
+    if kind == timeline.WAITED_TOO_LONG:
+        seconds = f" {safe_detail} s" if safe_detail else ""
+        return f"Nobody had accepted it{seconds} after it arrived: supervisors were told."
     if kind == timeline.OUTBOUND_STARTED:
         return f"New SMS to the customer, started by {who}."
     if kind == timeline.CONTACT_ASSIGNED:

@@ -1,0 +1,120 @@
+"""A text nobody takes: once it has waited `desk.waiting_alert_seconds` without an Accept, its
+queue's supervisors are told (the supervisor channel, else each supervisor's DM) with a
+Reassign, and the customer gets `desk.holding_reply` if one is set. Both once per
+interaction: the timer is set when the interaction opens and runs once."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.desk import effects
+from bot.desk.interactions import supervision, timeline
+from bot.desk.interactions.lifecycle import OFFERED, QUEUED
+from storage.clock import utcnow
+from storage.db import Database
+from storage.models import Contact, Interaction, Message, TimelineEvent
+
+log = logging.getLogger(__name__)
+
+# Nobody has accepted it yet.
+STILL_WAITING = (QUEUED, OFFERED)
+
+
+def arm(s: Session, settings: Settings, interaction: Interaction, now: datetime) -> None:
+    """A new interaction: look at it again once it could have waited too long."""
+    if settings.waiting_alert_seconds:
+        effects.check_waiting_at(s, interaction.team_id, interaction.id,
+                                 now + timedelta(seconds=settings.waiting_alert_seconds))
+
+
+def check(db: Database, settings: Settings, team_id: str, interaction_id: int) -> bool:
+    """The timer: still nobody's? Tell the supervisors, text the holding reply. True when
+    it did (False: taken meanwhile, or told already)."""
+    queue_name = _queue_of(db, team_id, interaction_id)
+    if queue_name is None:
+        return False
+    channel = settings.queue_named(queue_name).supervisor_channel
+    # Read before the transaction below: it opens one of its own.
+    recipients = [channel] if channel else sorted(
+        supervision.supervisors(db, settings, team_id))
+    with db.transaction() as s:
+        interaction = s.get(Interaction, interaction_id, with_for_update=True,
+                            populate_existing=True)
+        if interaction is None or interaction.state not in STILL_WAITING \
+                or _told_before(s, interaction_id):
+            return False
+        timeline.record(s, team_id, interaction_id, timeline.WAITED_TOO_LONG,
+                        detail=str(settings.waiting_alert_seconds))
+        if settings.holding_reply:
+            _send_holding_reply(s, settings.holding_reply, interaction)
+        for to in recipients:
+            effects.post_waiting_alert(s, team_id, interaction_id, to)
+        if not recipients:
+            log.warning("interaction %s has waited %s s, and queue %s has no supervisor "
+                        "channel and no supervisors to tell", interaction_id,
+                        settings.waiting_alert_seconds, queue_name)
+        return True
+
+
+def _queue_of(db: Database, team_id: str, interaction_id: int) -> str | None:
+    with db.transaction() as s:
+        return s.scalar(select(Interaction.queue).where(Interaction.id == interaction_id,
+                                                        Interaction.team_id == team_id))
+
+
+def _told_before(s: Session, interaction_id: int) -> bool:
+    return s.scalar(select(TimelineEvent.id).where(
+        TimelineEvent.interaction_id == interaction_id,
+        TimelineEvent.kind == timeline.WAITED_TOO_LONG).limit(1)) is not None
+
+
+def _send_holding_reply(s: Session, text: str, interaction: Interaction) -> None:
+    """Stored and sent like any reply (an opted-out number is refused at send time, as
+    every send is); the thread says it went out."""
+    to = interaction.customer_number or s.get_one(Contact, interaction.contact_id).phone
+    reply = Message(team_id=interaction.team_id, interaction_id=interaction.id,
+                    direction="outbound", body=text, provider="",
+                    from_number=interaction.business_number, to_number=to,
+                    delivery_state="pending")
+    s.add(reply)
+    s.flush()
+    timeline.record(s, interaction.team_id, interaction.id, timeline.HOLDING_REPLIED)
+    effects.send_sms(s, interaction.team_id, reply.id, interaction.id)
+
+
+@dataclass(frozen=True)
+class WaitingAlert:
+    """What supervisors are told about a text that has waited too long."""
+
+    interaction_id: int
+    queue: str
+    contact_name: str | None
+    contact_phone: str
+    since: datetime  # when the text arrived
+    state: str
+    offered_to: str | None
+    holding_reply_sent: bool
+    now: datetime
+
+
+def alert(db: Database, team_id: str, interaction_id: int) -> WaitingAlert | None:
+    """The alert as it stands now; None once someone has accepted it (nothing to say)."""
+    with db.transaction() as s:
+        interaction = s.get(Interaction, interaction_id)
+        if interaction is None or interaction.team_id != team_id \
+                or interaction.state not in STILL_WAITING:
+            return None
+        contact = s.get_one(Contact, interaction.contact_id)
+        held = s.scalar(select(TimelineEvent.id).where(
+            TimelineEvent.interaction_id == interaction_id,
+            TimelineEvent.kind == timeline.HOLDING_REPLIED).limit(1)) is not None
+        return WaitingAlert(interaction.id, interaction.queue, contact.name,
+                            interaction.customer_number or contact.phone,
+                            interaction.created_at, interaction.state, interaction.offered_to,
+                            held, utcnow())
