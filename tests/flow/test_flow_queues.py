@@ -12,6 +12,10 @@ from bot.config import Settings
 from bot.desk.queues import Queue
 from bot.slack import ids
 from bot.slack.views.transfer import (
+    COLLEAGUE_ACTION,
+    COLLEAGUE_BLOCK,
+    OTHER_PERSON_ACTION,
+    OTHER_PERSON_BLOCK,
     REASON_ACTION,
     REASON_BLOCK,
     TARGET_ACTION,
@@ -312,3 +316,41 @@ def test_a_transfer_to_a_queue_with_threads_elsewhere_moves_the_thread_to_its_ne
         assert desk.twilio.sent[1].body == "Support here"
     finally:
         desk.close()
+
+
+# --- consultation -----------------------------------------------------------------------------
+
+def _consult_modal(desk, agent: str, card: dict, count: int = 1) -> dict:
+    desk.choose(agent, ids.CARD_MENU, f"{ids.MENU_CONSULT}:{action_value(card, ids.MARK_DONE)}",
+                channel=DESK_CHANNEL, message_ts=card["ts"])
+    return wait_for_modal(desk, ids.CONSULT_VIEW, count)
+
+
+def test_consultation_lists_the_interactions_queue_first_then_the_other_agents(desk):
+    card = _sales_interaction_held_by(desk, SALES_1)
+    _ready(desk, SUPPORT_1)  # Ready or not, every agent of the desk is listed
+
+    modal = _consult_modal(desk, SALES_1, card)
+    element = next(b for b in modal["blocks"] if b.get("block_id") == COLLEAGUE_BLOCK)["element"]
+    groups = [(g["label"]["text"], [o["value"] for o in g["options"]])
+              for g in element["option_groups"]]
+    assert groups[0] == ("Queue Sales", [SALES_2])
+    assert groups[1][0] == "Other agents"
+    assert sorted(groups[1][1]) == sorted([SUPPORT_1, SUPPORT_2])
+    ready_label = next(o["text"]["text"] for g in element["option_groups"]
+                       for o in g["options"] if o["value"] == SUPPORT_1)
+    assert ready_label == "Agent C (Ready)"
+
+    answer = desk.submit_view(SALES_1, modal, {COLLEAGUE_BLOCK: {COLLEAGUE_ACTION: {
+        "type": "static_select", "selected_option": {"value": SALES_2}}}})
+    assert answer.status_code == 200 and not answer.content
+    desk.slack.wait_for(lambda s: any(f"consulting <@{SALES_2}>" in m["text"] for m in
+                                      s.thread(DESK_CHANNEL, card["ts"])), 5, "no consult line")
+
+    # Someone who is no agent of the desk can still be consulted, from the second picker.
+    other = _consult_modal(desk, SALES_1, card, count=2)
+    answer = desk.submit_view(SALES_1, other, {OTHER_PERSON_BLOCK: {OTHER_PERSON_ACTION: {
+        "type": "users_select", "selected_user": SUP}}})
+    assert answer.status_code == 200 and not answer.content
+    desk.slack.wait_for(lambda s: any(f"consulting <@{SUP}>" in m["text"] for m in
+                                      s.thread(DESK_CHANNEL, card["ts"])), 5, "no second line")
