@@ -6,6 +6,7 @@ from bot.desk.interactions.consultations import Colleague
 from bot.desk.interactions.transfers import MAX_REASON, QUEUE_TARGET, other_queue_target
 from bot.slack import ids
 from bot.slack.limits import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
+from bot.slack.mrkdwn import escape
 from bot.slack.views.common import clip, interaction_modal
 
 TARGET_BLOCK, TARGET_ACTION = "target", "target"
@@ -47,8 +48,8 @@ def build_transfer_modal(interaction_id: int, queue_name: str, ready: list[tuple
     queues = [_option(f"Queue {name}", other_queue_target(name)) for name in other_queues]
     if not colleagues and not queues:
         return interaction_modal(ids.TRANSFER_VIEW, interaction_id, "Transfer", [_note(
-            f"Nobody else in queue {queue_name} is Ready with room right now. Try again when "
-            "a colleague goes Ready.")])
+            f"Nobody else in queue {escape(queue_name)} is Ready with room right now. Try again "
+            "when a colleague goes Ready.")])
     blocks: list[dict] = [
         {"type": "input", "block_id": TARGET_BLOCK,
          "label": {"type": "plain_text", "text": "Transfer to"},
@@ -64,7 +65,7 @@ def build_transfer_modal(interaction_id: int, queue_name: str, ready: list[tuple
     if colleagues:
         says.append("A colleague gets it as a transfer: it stays yours until they accept.")
     else:
-        says.append(f"Nobody else in queue {queue_name} is Ready with room right now.")
+        says.append(f"Nobody else in queue {escape(queue_name)} is Ready with room right now.")
     if queues:
         says.append("Another queue: it joins that queue's line for its agents, and is no "
                     "longer yours.")
