@@ -213,7 +213,9 @@ def supervision_view(db: Database, interaction_id: int, accepted_kind: str) -> S
         return SupervisionView(interaction, contact, first or interaction.accepted_at)
 
 
-def remember_supervision_card(db: Database, interaction_id: int, channel: str, ts: str) -> None:
+def remember_supervision_card(db: Database, interaction_id: int, channel: str | None,
+                              ts: str | None) -> None:
+    """Where its card is (None: it has none any more)."""
     with db.transaction() as s:
         s.execute(update(Interaction).where(Interaction.id == interaction_id)
                   .values(supervisor_channel=channel, supervisor_ts=ts))

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from bot.config import Settings
 from bot.desk.data_protection import redaction
 from bot.desk.directory import contacts_directory
+from bot.desk.interactions import transfers
 from bot.desk.interactions.lifecycle import (
     AUTO_ANSWER,
     DONE,
@@ -31,6 +32,9 @@ def preview_data(db: Database, settings: Settings, offer: Offer,
     link = None
     if interaction.thread_ts and interaction.agent_user_id == offer.agent_user_id:
         link = permalink(interaction.desk_channel, interaction.thread_ts)
+    # From another queue's agent: who sent it here, why, and what was said so far.
+    moved = None if offer.kind == TRANSFER else transfers.last_queue_transfer(db,
+                                                                              interaction.id)
     return PreviewData(
         offer_id=offer.id,
         offer_state=offer.state,
@@ -46,10 +50,12 @@ def preview_data(db: Database, settings: Settings, offer: Offer,
         thread_link=link,
         pictures=view.pictures,
         transfer_from=offer.from_user_id if offer.kind == TRANSFER else None,
-        transfer_reason=offer.reason,
+        transfer_reason=moved[1].reason if moved else offer.reason,
+        queue_transfer_by=moved[0] if moved else None,
+        queue_transfer_from=moved[1].from_queue if moved else None,
         transcript=tuple((d, redaction.shown(text, settings)) for d, text
                          in queries.transcript(db, interaction.id))
-        if offer.kind == TRANSFER else (),
+        if offer.kind == TRANSFER or moved else (),
         **auto_answer(settings, offer, interaction.queue),
         case_links=settings.case_links,
         activity=activity(db, settings, interaction),
@@ -101,4 +107,5 @@ def card_data(db: Database, settings: Settings, interaction_id: int) -> CardData
         direction=i.direction,
         opted_out=view.opted_out,
         contact_known=view.contact.name is not None,
+        queue=i.queue if len(settings.all_queues()) > 1 else None,
     )

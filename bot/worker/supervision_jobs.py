@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.desk import jobs
@@ -27,40 +28,56 @@ log = logging.getLogger(__name__)
 
 
 def _card(services: Services, team_id: str,
-          interaction_id: int) -> tuple[str | None, str | None, dict, str | None]:
-    """(channel it is in, its ts, the card, the channel it belongs in)."""
+          interaction_id: int) -> tuple[str | None, str | None, SupervisionCardData, str | None]:
+    """(channel its card is in, its ts, what the card shows, the channel it belongs in)."""
     view = queries.supervision_view(services.db, interaction_id, timeline.ACCEPTED)
     i = view.interaction
-    card = build_supervision_card(SupervisionCardData(
+    data = SupervisionCardData(
         interaction_id=i.id, queue=i.queue, state=i.state, contact_name=view.contact.name,
         contact_phone=i.customer_number or view.contact.phone,
         business_number=i.business_number, media=i.media,
         mode=i.mode, agent_user_id=i.agent_user_id, offered_to=i.offered_to,
         created_at=i.created_at, accepted_at=view.first_accepted_at, closed_at=i.closed_at,
-        closed_by=i.closed_by, disposition=i.disposition))
+        closed_by=i.closed_by, disposition=i.disposition)
     wanted = services.settings_for(team_id).queue_named(i.queue).supervisor_channel
-    return i.supervisor_channel, i.supervisor_ts, card, wanted
+    return i.supervisor_channel, i.supervisor_ts, data, wanted
 
 
 def update_supervision(services: Services, job: jobs.UpdateSupervision, run: ClaimedJob
                        ) -> None:
-    """Post the card the first time, then edit that same message: one message per interaction."""
+    """Post the card the first time, then edit that same message: one message per interaction
+    and supervisor channel. Transferred to a queue supervised elsewhere, its old card says
+    where it went and stops there; the new queue's channel gets a card of its own."""
     interaction_id = job.interaction_id
-    channel, ts, card, wanted = _card(services, run.team_id, interaction_id)
+    channel, ts, data, wanted = _card(services, run.team_id, interaction_id)
     client = services.slack_client(run.team_id)
-    if channel and ts:
-        try:
-            client.chat_update(channel=channel, ts=ts, **card)
+    if channel and ts and channel != wanted:
+        _edit(client, channel, ts, build_supervision_card(data, moved_away=True,
+                                                          followed_in=wanted))
+        if not wanted:
+            write_down(queries.remember_supervision_card, services.db, interaction_id,
+                       None, None)
             return
-        except SlackApiError as error:
-            if error.response.get("error") != "message_not_found":
-                raise
-            # Someone deleted the card in Slack: post it again below.
+        channel = ts = None
+    card = build_supervision_card(data)
+    if channel and ts and _edit(client, channel, ts, card):
+        return
     if not wanted:
         return  # the queue has no supervisor channel
     response = post_joining(client, wanted, card)
     write_down(queries.remember_supervision_card, services.db, interaction_id,
                response["channel"], response["ts"])
+
+
+def _edit(client: WebClient, channel: str, ts: str, card: dict) -> bool:
+    """False when someone deleted the card in Slack."""
+    try:
+        client.chat_update(channel=channel, ts=ts, **card)
+    except SlackApiError as error:
+        if error.response.get("error") != "message_not_found":
+            raise
+        return False
+    return True
 
 
 def tell_supervisors(services: Services, job: jobs.TellSupervisors, run: ClaimedJob) -> None:

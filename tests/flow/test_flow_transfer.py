@@ -151,7 +151,11 @@ def test_a_consultation_can_become_a_transfer_with_one_click(team):
     modal = desk.slack.wait_for(lambda s: next((m for m in s.modals()
                                                 if m["callback_id"] == ids.CONSULT_VIEW), None),
                                 5, "no consult modal")
-    values = {COLLEAGUE_BLOCK: {COLLEAGUE_ACTION: {"type": "users_select", "selected_user": C}}}
+    listed = [o["value"] for b in modal["blocks"] if b.get("block_id") == COLLEAGUE_BLOCK
+              for o in b["element"]["options"]]
+    assert C in listed and A not in listed  # the desk's agents, not the one asking
+    values = {COLLEAGUE_BLOCK: {COLLEAGUE_ACTION: {"type": "static_select",
+                                                   "selected_option": {"value": C}}}}
     assert desk.submit_view(A, modal, values).status_code == 200
 
     group = desk.slack.wait_for(lambda s: next(

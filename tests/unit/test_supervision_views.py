@@ -179,3 +179,14 @@ def test_the_home_overview_names_each_queue_with_its_depth():
                             AT + timedelta(minutes=5))
     assert "Support: *2* waiting, the oldest for 5 minutes" in text
     assert "Sales: *0* waiting · 1 Ready" in text
+
+
+def test_a_card_left_behind_by_a_transfer_to_another_queue_says_where_it_went():
+    moved = build_supervision_card(_card(queue="Sales", state="offered", offered_to="U2"),
+                                   moved_away=True, followed_in="CSALESSUP")
+    assert "Moved to queue Sales, followed in <#CSALESSUP>" in moved["text"]
+    assert "Offered to" not in moved["text"]  # that card no longer follows its state
+    assert _buttons(moved) == []
+    unsupervised = build_supervision_card(_card(queue="<b>"), moved_away=True)
+    assert "Moved to queue &lt;b&gt;, which has no supervisor channel" in unsupervised["text"]
+    check_blocks(moved["blocks"], 50)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.desk import effects
-from bot.desk.interactions import sessions, timeline
+from bot.desk.interactions import sessions, threads, timeline
 from bot.desk.interactions.lifecycle import (
     ACCEPTED,
     AUTO_ANSWER,
@@ -30,13 +30,18 @@ def take(s: Session, settings: Settings, offer: Offer, now: datetime) -> None:
     """Conditional updates of the interaction, then the offer; raises LostRace if beaten."""
     user_id = offer.agent_user_id
     is_transfer = offer.kind == TRANSFER
-    queue = s.get_one(Interaction, offer.interaction_id).queue
+    interaction = s.get_one(Interaction, offer.interaction_id)
+    queue = interaction.queue
+    # Back in a line after someone held it (transferred to a queue, or returned while its
+    # owner was away): its thread is open already.
+    resumed = not is_transfer and interaction.thread_ts is not None
     moved = move_interaction(
         s, offer.interaction_id, TRANSFERRING if is_transfer else OFFERED, ACCEPTED,
         _where={"offered_to": user_id},
         agent_user_id=user_id, offered_to=None, accepted_at=now,
-        # A transferred interaction keeps its thread (or, in a DM, it follows: transfers).
-        **({} if is_transfer else {"desk_channel": settings.thread_home(queue, user_id)}),
+        # An interaction with a thread keeps it (or, in a DM, it follows: threads).
+        **({} if is_transfer or resumed else
+           {"desk_channel": settings.thread_home(queue, user_id)}),
     )
     if not moved or not move_offer(s, offer.id, OFFER_ACCEPTED, answered_at=now):
         raise LostRace
@@ -49,6 +54,10 @@ def take(s: Session, settings: Settings, offer: Offer, now: datetime) -> None:
     else:
         timeline.record(s, offer.team_id, offer.interaction_id, timeline.ACCEPTED,
                         actor=user_id, detail="auto-answer" if offer.kind == AUTO_ANSWER else None)
+    if resumed:
+        s.refresh(interaction)
+        if not threads.follow_new_holder(s, settings, interaction, user_id):
+            effects.update_card(s, offer.team_id, offer.interaction_id)  # now theirs
     sessions.keep_alive(s, settings, offer.interaction_id, now)
     # Thread first, so the preview (if any) can link to it.
     effects.open_thread(s, offer.team_id, offer.interaction_id)

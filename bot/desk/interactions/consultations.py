@@ -2,11 +2,53 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from bot.config import Settings
 from bot.desk import effects
-from bot.desk.interactions import timeline
+from bot.desk.interactions import routing, timeline
 from bot.desk.interactions.lifecycle import ACCEPTED
 from storage.db import Database
-from storage.models import Interaction
+from storage.models import Agent, Interaction
+
+
+@dataclass(frozen=True)
+class Colleague:
+    user_id: str
+    ready: bool
+
+
+@dataclass(frozen=True)
+class Colleagues:
+    """Whom the consult modal lists: the agents of the interaction's queue, then the desk's
+    other agents (of other queues, or known to the desk by having gone Ready or Not Ready);
+    Ready ones first in each."""
+
+    queue: str
+    in_queue: tuple[Colleague, ...]
+    others: tuple[Colleague, ...]
+
+
+def colleagues(db: Database, settings: Settings, team_id: str, interaction_id: int,
+               from_user: str) -> Colleagues:
+    with db.transaction() as s:
+        interaction = s.get(Interaction, interaction_id)
+        queue = settings.queue_named(interaction.queue if interaction else None)
+        ready = {user: is_ready for user, is_ready in s.execute(
+            select(Agent.user_id, Agent.ready).where(Agent.team_id == team_id))}
+        everyone = set(ready)
+        for other in settings.all_queues():
+            everyone |= routing.queue_members(s, team_id, other) or set()
+        own = routing.queue_members(s, team_id, queue)
+        own = everyone if own is None else own
+
+    def listed(users: set[str]) -> tuple[Colleague, ...]:
+        people = [Colleague(u, bool(ready.get(u))) for u in users if u != from_user]
+        return tuple(sorted(people, key=lambda c: (not c.ready, c.user_id)))
+
+    return Colleagues(queue.name, listed(own), listed(everyone - own))
 
 
 def start_consultation(db: Database, team_id: str, interaction_id: int, from_user: str,

@@ -39,6 +39,7 @@ TRANSITIONS: set[tuple[str, str]] = {
     (ACCEPTED, TRANSFERRING),  # instant transfer offered to a colleague
     (TRANSFERRING, ACCEPTED),  # the colleague accepted, or it came back to its owner
     (TRANSFERRING, QUEUED),  # it came back while the owner is no longer Ready
+    (ACCEPTED, QUEUED),  # transferred to a queue: in that queue's line, the owner freed
 }
 
 # How an offer (one preview to one agent) ended.

@@ -174,8 +174,10 @@ class _Batch:
 
 
 def route(s: Session, settings: Settings, interaction: Interaction,
-          now: datetime | None = None, batch: _Batch | None = None) -> Offer | None:
-    """Offer to the next agent, or leave it waiting in the queue. Caller holds the row."""
+          now: datetime | None = None, batch: _Batch | None = None,
+          exclude: frozenset[str] = frozenset()) -> Offer | None:
+    """Offer to the next agent (not one of `exclude`), or leave it waiting in the queue.
+    Caller holds the row."""
     now = now or utcnow()
     if batch is not None:
         agent = batch.choose(interaction, now)
@@ -183,7 +185,7 @@ def route(s: Session, settings: Settings, interaction: Interaction,
     else:
         lock_team_routing(s, interaction.team_id)
         declines = _declines(s, [interaction.id]).get(interaction.id, {})
-        agent = _pick(s, settings, interaction, declines, now)
+        agent = _pick(s, settings, interaction, declines, now, exclude)
     if agent is None:
         if interaction.state != QUEUED:
             check_transition(interaction.state, QUEUED)
@@ -228,7 +230,6 @@ def _supervised(settings: Settings, interaction: Interaction) -> bool:
     return bool(settings.queue_named(interaction.queue).supervisor_channel)
 
 
-
 def _show_offered_again(s: Session, interaction: Interaction, user_id: str) -> None:
     """The preview of their earlier decline now says it came back to them."""
     earlier = s.scalar(select(Offer.id).where(
@@ -247,6 +248,8 @@ def _tell_supervisors_if_everyone_declined(s: Session, settings: Settings,
         return  # nobody was Ready yet: an ordinary wait, not news
     queue = settings.queue_named(interaction.queue)
     members = queue_members(s, interaction.team_id, queue)
+    if members is not None and not declined & members:
+        return  # declined in another queue only, before a transfer to this one
     ready = set(s.scalars(select(Agent.user_id).where(
         Agent.team_id == interaction.team_id, Agent.ready.is_(True))))
     if members is not None:

@@ -23,6 +23,8 @@ SESSION_EXPIRED = "session_expired"
 TRANSFER_REQUESTED = "transfer_requested"
 TRANSFERRED = "transferred"
 TRANSFER_RETURNED = "transfer_returned"
+# The owner put it in another queue's line (actor); detail: transfers.queue_transfer_detail.
+QUEUE_TRANSFERRED = "queue_transferred"
 CONSULTED = "consulted"
 SPELLING_CORRECTED = "spelling_corrected"
 CASE_UPDATED = "case_updated"
@@ -42,7 +44,8 @@ CONTACT_ASSIGNED = "contact_assigned"  # the number was given to a contact; deta
 # Lines shown in the Slack thread; the rest stay in the history for supervisors.
 SHOWN_IN_THREAD = {ACCEPTED, SENT, SEND_FAILED, SEND_RETRYING, SEND_GAVE_UP,
                    RESEND_REQUESTED, NOT_DELIVERED, CLOSED, SESSION_EXPIRED,
-                   TRANSFER_REQUESTED, TRANSFERRED, TRANSFER_RETURNED, CONSULTED,
+                   TRANSFER_REQUESTED, TRANSFERRED, TRANSFER_RETURNED, QUEUE_TRANSFERRED,
+                   CONSULTED,
                    NOTE, DISPOSITION, DISPOSITION_NEEDED, CASE_UPDATED, REASSIGNED,
                    SPELLING_CORRECTED, OPTED_OUT, OPTED_IN, HELP_REPLIED, HOLDING_REPLIED,
                    OUTBOUND_STARTED,

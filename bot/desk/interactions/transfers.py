@@ -1,8 +1,11 @@
-"""Instant transfer: the owner offers the interaction to a colleague (or the queue's next
-Ready agent); it stays theirs until someone accepts, and comes back if nobody does."""
+"""Instant transfer: the owner offers the interaction to a colleague of its queue (or the
+queue's next Ready agent); it stays theirs until someone accepts, and comes back if nobody
+does. Or the owner transfers it to another queue: it joins that queue's line, routed to
+that queue's agents like any text of its own, and the owner is freed at once."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,31 +27,63 @@ from bot.desk.interactions.lifecycle import (
 from bot.desk.notices import Notice, naming
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Agent, Interaction, Offer
+from storage.models import Agent, Interaction, Offer, TimelineEvent
 
-QUEUE_TARGET = "queue"
+QUEUE_TARGET = "queue"  # the next Ready colleague of the interaction's own queue
+OTHER_QUEUE_PREFIX = "queue:"  # "queue:<name>": that queue's line
 MAX_REASON = 300
+
+
+def other_queue_target(name: str) -> str:
+    return OTHER_QUEUE_PREFIX + name
 
 
 @dataclass(frozen=True)
 class TransferResult:
-    """`error` is what the modal shows beside the field when the transfer cannot start."""
+    """`error` is what the modal shows beside the field when the transfer cannot start.
+    `target`: the colleague offered it; `queue`: the queue whose line it joined."""
 
     started: bool
     error: str | None = None
     target: str | None = None
+    queue: str | None = None
 
 
-def targets(db: Database, settings: Settings, team_id: str, from_user: str) -> list[str]:
-    """Who the transfer modal lists: Ready colleagues with room for one more."""
+@dataclass(frozen=True)
+class TransferTargets:
+    """What the transfer modal offers: the interaction's queue and its Ready colleagues with
+    room (longest-waiting first), and every other queue of the desk."""
+
+    queue: str
+    colleagues: tuple[str, ...]
+    other_queues: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QueueTransfer:
+    """A transfer to another queue, as the timeline keeps it."""
+
+    from_queue: str
+    to_queue: str
+    reason: str | None
+
+
+def targets(db: Database, settings: Settings, team_id: str, interaction_id: int,
+            from_user: str) -> TransferTargets:
     with db.transaction() as s:
-        return [u for u in routing.ready_agents_with_room(s, settings, team_id)
-                if u != from_user]
+        interaction = s.get(Interaction, interaction_id)
+        queue = settings.queue_named(interaction.queue if interaction else None)
+        colleagues = [u for u in routing.ready_agents_with_room(s, settings, team_id,
+                                                                queue.name)
+                      if u != from_user]
+    return TransferTargets(queue.name, tuple(colleagues),
+                           tuple(q.name for q in settings.all_queues() if q.name != queue.name))
 
 
 def start_transfer(db: Database, settings: Settings, team_id: str, interaction_id: int,
                    from_user: str, target: str, reason: str | None) -> TransferResult:
-    """`target` is a user id, or QUEUE_TARGET for the next Ready agent of the queue."""
+    """`target` is a user id, QUEUE_TARGET for the next Ready agent of the interaction's
+    queue, or other_queue_target(name) for another queue's line."""
     reason = (reason or "").strip()[:MAX_REASON] or None
     now = utcnow()
     with db.transaction() as s:
@@ -62,17 +97,25 @@ def start_transfer(db: Database, settings: Settings, team_id: str, interaction_i
         if interaction.agent_user_id != from_user or interaction.state != ACCEPTED:
             return TransferResult(False, "Only the agent holding an open interaction can "
                                          "transfer it.")
+        queue = settings.queue_named(interaction.queue)
+        if target.startswith(OTHER_QUEUE_PREFIX):
+            return _to_queue(s, settings, interaction, target[len(OTHER_QUEUE_PREFIX):],
+                             reason, now)
         if target == QUEUE_TARGET:
             agent = routing.pick_agent(s, settings, interaction, exclude=frozenset({from_user}))
             if agent is None:
-                return TransferResult(False, "Nobody else in the queue is Ready with room for "
-                                             "another interaction right now.")
+                return TransferResult(False, f"Nobody else in queue {queue.name} is Ready with "
+                                             "room for another interaction right now.")
             target = agent.user_id
         elif target == from_user:
             return TransferResult(False, "Pick a colleague, not yourself.")
-        elif target not in routing.ready_agents_with_room(s, settings, team_id):
-            return TransferResult(False, "They are not Ready for SMS (or have no room) any "
-                                         "more. Pick someone else.")
+        elif target not in routing.ready_agents_with_room(s, settings, team_id, queue.name):
+            members = routing.queue_members(s, team_id, queue)
+            if members is not None and target not in members:
+                return TransferResult(False, f"They are not an agent of queue {queue.name}. "
+                                             "Transfer it to their queue instead.")
+            return TransferResult(False, f"They are not Ready in queue {queue.name} (or have "
+                                         "no room) any more. Pick someone else.")
         # A Done waiting for a disposition belongs to the old owner's handling, not the next.
         move_interaction(s, interaction.id, ACCEPTED, TRANSFERRING, offered_to=target,
                          done_requested_by=None)
@@ -86,6 +129,56 @@ def start_transfer(db: Database, settings: Settings, team_id: str, interaction_i
         effects.update_card(s, team_id, interaction.id)
         effects.sync_transcript(s, team_id, interaction.id)
         return TransferResult(True, target=target)
+
+
+def _to_queue(s: Session, settings: Settings, interaction: Interaction, name: str,
+              reason: str | None, now: datetime) -> TransferResult:
+    """Into another queue's line: its owner is freed now, and it is routed to that queue's
+    agents as if it had arrived there (the oldest first, so it waits no longer than others)."""
+    team_id, owner, previous = interaction.team_id, interaction.agent_user_id, interaction.queue
+    if name == settings.queue_named(previous).name or \
+            name not in {q.name for q in settings.all_queues()}:
+        return TransferResult(False, f"There is no other queue called {name} any more. Pick "
+                                     "again.")
+    # A Done waiting for a disposition was the old owner's; a new one decides afresh.
+    move_interaction(s, interaction.id, ACCEPTED, QUEUED, queue=name, agent_user_id=None,
+                     offered_to=None, done_requested_by=None, everyone_declined_at=None)
+    timeline.record(s, team_id, interaction.id, timeline.QUEUE_TRANSFERRED, actor=owner,
+                    detail=queue_transfer_detail(QueueTransfer(previous, name, reason)))
+    s.refresh(interaction)
+    effects.update_card(s, team_id, interaction.id)  # the supervisor cards move with it
+    effects.sync_transcript(s, team_id, interaction.id)
+    if owner:
+        effects.publish_home(s, team_id, owner)
+    # Routed like any text of that queue, but not straight back to whoever sent it away.
+    routing.route(s, settings, interaction, now, exclude=frozenset(filter(None, {owner})))
+    return TransferResult(True, queue=name)
+
+
+def queue_transfer_detail(transfer: QueueTransfer) -> str:
+    # JSON: queue names and the agent's reason may hold any character.
+    return json.dumps([transfer.from_queue, transfer.to_queue, transfer.reason])
+
+
+def read_queue_transfer(detail: str | None) -> QueueTransfer | None:
+    try:
+        from_queue, to_queue, reason = json.loads(detail or "")
+    except (ValueError, TypeError):
+        return None
+    return QueueTransfer(str(from_queue), str(to_queue), reason or None)
+
+
+def last_queue_transfer(db: Database, interaction_id: int) -> tuple[str, QueueTransfer] | None:
+    """(who, what) of the interaction's latest transfer to another queue, if it had one."""
+    with db.transaction() as s:
+        event = s.scalars(select(TimelineEvent).where(
+            TimelineEvent.interaction_id == interaction_id,
+            TimelineEvent.kind == timeline.QUEUE_TRANSFERRED)
+            .order_by(TimelineEvent.id.desc()).limit(1)).first()
+        transfer = read_queue_transfer(event.detail) if event else None
+        if event is None or transfer is None or event.actor_user_id is None:
+            return None
+        return event.actor_user_id, transfer
 
 
 def _detail(target: str, reason: str | None) -> str:

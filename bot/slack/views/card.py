@@ -48,6 +48,7 @@ class CardData:
     direction: str = "inbound"  # outbound: an agent's New SMS
     opted_out: bool = False  # the customer texted STOP to this business number
     contact_known: bool = True  # False: an unknown number, which can be assigned to a contact
+    queue: str | None = None  # shown on a desk with several queues
 
 
 def build_card(c: CardData) -> dict:
@@ -68,6 +69,8 @@ def build_card(c: CardData) -> dict:
             {"type": "mrkdwn", "text": f"*Business number*\n{escape(display(c.business_number))}"},
         ]},
     ]
+    if c.queue:
+        blocks[1]["fields"].insert(2, {"type": "mrkdwn", "text": f"*Queue*\n{escape(c.queue)}"})
     if c.disposition or c.disposition_needed:
         code = escape(c.disposition) if c.disposition else ":warning: Needed to close"
         blocks[1]["fields"].append({"type": "mrkdwn", "text": f"*Disposition*\n{code}"})

@@ -36,6 +36,9 @@ class PreviewData:
     transfer_from: str | None = None  # set on a transfer offer
     transfer_reason: str | None = None
     transcript: tuple[tuple[str, str], ...] = ()  # (inbound|outbound, text), for transfers
+    # Set when an agent of another queue transferred it to this queue's line.
+    queue_transfer_by: str | None = None
+    queue_transfer_from: str | None = None
     auto_answer_in: int | None = None  # seconds until an auto-answer countdown accepts it
     allow_reject: bool = True
     case_links: tuple[CaseLink, ...] = ()  # the admin's links for case fields
@@ -85,7 +88,12 @@ def build_preview(p: PreviewData) -> dict:
     if p.transfer_from:
         fallback = (f"<@{p.transfer_from}> is transferring an {p.media} interaction with "
                     f"{escape(who)} to you. Accept or Reject.")
-    title = f"Transfer: {p.media} interaction" if p.transfer_from else f"New {p.media} interaction"
+    elif p.queue_transfer_by:
+        fallback = (f"<@{p.queue_transfer_by}> transferred an {p.media} interaction with "
+                    f"{escape(who)} from queue {escape(p.queue_transfer_from or '')}. "
+                    "Accept or Reject.")
+    title = f"Transfer: {p.media} interaction" if p.transfer_from or p.queue_transfer_by \
+        else f"New {p.media} interaction"
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": title}},
         {
@@ -98,10 +106,12 @@ def build_preview(p: PreviewData) -> dict:
             ],
         },
     ]
-    if p.transfer_from:
+    if p.transfer_from or p.queue_transfer_by:
         why = f' "{escape(p.transfer_reason)}"' if p.transfer_reason else ""
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text":
-                       f"*<@{p.transfer_from}> is transferring this to you.*{why}"}})
+        said = (f"*<@{p.transfer_from}> is transferring this to you.*" if p.transfer_from else
+                f"*<@{p.queue_transfer_by}> transferred this from queue "
+                f"{escape(p.queue_transfer_from or '')}.*")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": said + why}})
         lines = [("Customer: " if d == "inbound" else "Agent: ") + text for d, text in p.transcript]
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text":
                        "*Transcript so far*\n" + quoted("\n".join(lines), 2600)}})

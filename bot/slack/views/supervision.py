@@ -108,11 +108,19 @@ def reassign_button(interaction_id: int) -> dict:
             "text": {"type": "plain_text", "text": "Reassign"}}
 
 
-def build_supervision_card(c: SupervisionCardData) -> dict:
-    """chat.postMessage / chat.update arguments for the card in the supervisor channel."""
+def build_supervision_card(c: SupervisionCardData, *, moved_away: bool = False,
+                           followed_in: str | None = None) -> dict:
+    """chat.postMessage / chat.update arguments for the card in the supervisor channel.
+
+    `moved_away`: the last draw of a card left in the channel of the queue the interaction
+    was transferred out of; `followed_in` is the channel its new card is in, if any."""
     who = escape(contact_label(c.contact_name, c.contact_phone))
     queue = escape(c.queue)
-    state = state_words(c)
+    state, icon = state_words(c), STATE_ICONS.get(c.state, "")
+    if moved_away:
+        where = f"followed in <#{followed_in}>" if followed_in else \
+            "which has no supervisor channel"
+        state, icon = f"Moved to queue {queue}, {where}", ":arrow_right:"
     waited, handled = waiting_time(c), handling_time(c)
     fallback = f"{c.media} interaction with {who} in queue {queue}: {state}."
     if waited:
@@ -122,7 +130,7 @@ def build_supervision_card(c: SupervisionCardData) -> dict:
     if c.disposition:
         fallback += f" Disposition: {escape(c.disposition)}."
     fields = [
-        {"type": "mrkdwn", "text": f"*State*\n{STATE_ICONS.get(c.state, '')} {state}".strip()},
+        {"type": "mrkdwn", "text": f"*State*\n{icon} {state}".strip()},
         {"type": "mrkdwn", "text": f"*Queue*\n{queue}"},
         {"type": "mrkdwn", "text": f"*Contact number*\n{escape(display(c.contact_phone))}"},
         {"type": "mrkdwn", "text": f"*Business number*\n{escape(display(c.business_number))}"},
@@ -142,7 +150,7 @@ def build_supervision_card(c: SupervisionCardData) -> dict:
     if c.state == DONE and c.closed_at:
         context += f" · Done {when(c.closed_at)}"
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
-    if c.state in REASSIGNABLE:
+    if c.state in REASSIGNABLE and not moved_away:
         blocks.append({"type": "actions", "elements": [reassign_button(c.interaction_id)]})
     return {"text": fallback, "blocks": blocks}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.desk.interactions import case_info, timeline
+from bot.desk.interactions import case_info, timeline, transfers
 from bot.desk.replies import REPLY_SENT
 from bot.slack import ids
 from bot.slack.mrkdwn import escape, to_plain_text
@@ -72,6 +72,8 @@ def describe_event(kind: str, actor: str | None, detail: str | None) -> str:
     if kind == timeline.TRANSFER_RETURNED:
         what, _, where = (detail or "").partition("|")
         return f"{who} {escape(what)} the transfer. {escape(where)}."
+    if kind == timeline.QUEUE_TRANSFERRED:
+        return describe_queue_transfer(who, detail)
     if kind == timeline.CONSULTED:
         return f"{who} is consulting <@{detail}> (nothing said there reaches the customer)."
     if kind == timeline.NOTE:
@@ -123,6 +125,15 @@ def describe_event(kind: str, actor: str | None, detail: str | None) -> str:
     if kind == timeline.REASSIGNED:
         return describe_reassignment(who, detail)
     return escape(kind.replace("_", " "))
+
+
+def describe_queue_transfer(who: str, detail: str | None) -> str:
+    moved = transfers.read_queue_transfer(detail)
+    if moved is None:
+        return f"{who} transferred this to another queue."
+    why = f' Reason: "{escape(moved.reason)}".' if moved.reason else ""
+    return (f"{who} transferred this to queue {escape(moved.to_queue)}: its next Ready agent "
+            f"gets it, and {who}'s replies no longer reach the customer.{why}")
 
 
 def describe_case_update(who: str, detail: str | None) -> str:

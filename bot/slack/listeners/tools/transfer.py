@@ -26,10 +26,11 @@ def open_modal(services: Services, client: WebClient, body: dict, context: BoltC
     if why_not:
         transfers.refuse(services.db, team_id, user_id, why_not)
         return
-    ready = transfers.targets(services.db, services.settings_for(team_id), team_id, user_id)
-    names = [(user, display_name(client, team_id, user)) for user in ready]
-    client.views_open(trigger_id=body["trigger_id"],
-                      view=build_transfer_modal(interaction_id, names))
+    found = transfers.targets(services.db, services.settings_for(team_id), team_id,
+                              interaction_id, user_id)
+    names = [(user, display_name(client, team_id, user)) for user in found.colleagues]
+    client.views_open(trigger_id=body["trigger_id"], view=build_transfer_modal(
+        interaction_id, found.queue, names, list(found.other_queues)))
 
 
 def open_transfer(ack: Ack, body: dict, client: WebClient, context: BoltContext,
