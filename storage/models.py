@@ -346,8 +346,22 @@ class Job(Base):
     # killed, or a call got no answer); sticky until done (storage.outbox.claim).
     outcome_unknown: Mapped[bool] = mapped_column(default=False, server_default=false())
     locked_until: Mapped[datetime | None] = mapped_column()
+    # The worker that claimed it last (WorkerHeartbeat.worker_id): a running job whose
+    # worker stopped beating is taken back at once, not after its lease.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class WorkerHeartbeat(Base):
+    """A worker process's last sign of life (storage/heartbeats.py), on the database's
+    clock: the jobs of one silent for a few seconds are taken back by the others."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column()
+    beat_at: Mapped[datetime] = mapped_column()
 
 
 class StandardResponse(Base):
