@@ -251,6 +251,27 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class UnmatchedDeliveryReport(Base):
+    """A provider's delivery report on a message no send is recorded for yet: the report can
+    overtake the answer to the send request (both race). Kept by the provider's message id
+    for a few minutes and applied when the send is recorded (bot/desk/replies/delivery.py).
+    No team: which workspace it belongs to is known once its message is; it holds no number
+    and no text."""
+
+    __tablename__ = "unmatched_delivery_reports"
+    __table_args__ = (
+        Index("ix_unmatched_delivery_reports_sid", "provider", "provider_sid"),
+        Index("ix_unmatched_delivery_reports_received", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    provider_sid: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # as Message.delivery_state
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Media(Base):
     """One file of an inbound MMS. The original bytes are kept whatever becomes of them."""
 
@@ -327,8 +348,22 @@ class Job(Base):
     # killed, or a call got no answer); sticky until done (storage.outbox.claim).
     outcome_unknown: Mapped[bool] = mapped_column(default=False, server_default=false())
     locked_until: Mapped[datetime | None] = mapped_column()
+    # The worker that claimed it last (WorkerHeartbeat.worker_id): a running job whose
+    # worker stopped beating is taken back at once, not after its lease.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class WorkerHeartbeat(Base):
+    """A worker process's last sign of life (storage/heartbeats.py), on the database's
+    clock: the jobs of one silent for a few seconds are taken back by the others."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column()
+    beat_at: Mapped[datetime] = mapped_column()
 
 
 class StandardResponse(Base):

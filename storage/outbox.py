@@ -1,9 +1,9 @@
 """The outbox/timer table: write jobs in the caller's transaction, claim them exactly once.
 
-A job is claimable when it is pending and due (or running with an expired lease, which is
-how work of a crashed process is picked up again) and no earlier job of its lane is still
-unfinished. Claiming is a conditional update, so two workers (or two instances on one
-PostgreSQL database) never both win a job.
+A job is claimable when it is pending and due (or running with an expired lease: the last
+resort for work of a crashed process, which storage/heartbeats.py takes back sooner) and no
+earlier job of its lane is still unfinished. Claiming is a conditional update, so two
+workers (or two instances on one PostgreSQL database) never both win a job.
 """
 
 from __future__ import annotations
@@ -174,8 +174,11 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
 
 
 def claim(
-    db: Database, *, limit: int = 10, lease: timedelta = timedelta(seconds=60)
+    db: Database, *, limit: int = 10, lease: timedelta = timedelta(seconds=60),
+    worker_id: str | None = None,
 ) -> list[ClaimedJob]:
+    """`worker_id`: the claiming worker's heartbeat (storage/heartbeats.py); its jobs are
+    taken back as soon as it stops beating. Without one, only the lease frees them."""
     now = utcnow()
     claimed: list[ClaimedJob] = []
     with db.transaction() as session:
@@ -194,7 +197,7 @@ def claim(
                 update(Job)
                 .where(Job.id == job_id, _claimable(now))
                 .values(state="running", locked_until=now + lease, attempts=Job.attempts + 1,
-                        outcome_unknown=unknown)
+                        outcome_unknown=unknown, claimed_by=worker_id)
                 .execution_options(synchronize_session=False)
             )
             if rows_changed(result) != 1:

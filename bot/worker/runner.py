@@ -1,7 +1,10 @@
 """The outbox worker: claims due jobs, runs them, retries with backoff.
 
 It wakes at once when a job is committed in this process (so the happy path never waits
-for a poll) and polls once a second for jobs other instances wrote and for timers. A job
+for a poll) and polls once a second for jobs other instances wrote and for timers. It beats
+every BEAT_EVERY (storage/heartbeats.py), and takes back, at start and at every beat, the
+running jobs of any worker silent for SILENT_AFTER: a process killed mid-job holds its jobs
+for seconds, not for their whole lease. A job
 that redraws (bot/desk/jobs.py: a card, a preview, a Home tab) is skipped when a later one
 with its coalescing key waits right behind it: that one draws the newer state
 (storage.outbox.superseded).
@@ -10,9 +13,12 @@ with its coalescing key waits right behind it: that one draws the newer state
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -26,7 +32,8 @@ from bot.services import Services
 from bot.slack.installations import NotInstalled
 from bot.worker.alerts import AdminAlerts
 from bot.worker.pacing import running_job
-from storage import outbox
+from bot.worker.pulse import Pulse
+from storage import heartbeats, outbox
 from storage.clock import utcnow
 from storage.outbox import ClaimedJob
 
@@ -35,7 +42,13 @@ log = logging.getLogger(__name__)
 RunJob = Callable[[Services, ClaimedJob], None]  # bot.worker.handlers.run_job
 MAX_ATTEMPTS = 12
 POLL_SECONDS = 1.0
-WRITE_DOWN_PATIENCE = 45.0  # under the 60 s lease of outbox.claim: no one else runs the job
+# Under the 60 s lease of outbox.claim. (A worker that cannot reach the database cannot
+# beat either: once it has been silent for SILENT_AFTER, others may take the job back and
+# run it again, knowing its outcome unknown; the one that looks first adopts what was done.)
+WRITE_DOWN_PATIENCE = 45.0
+BEAT_EVERY = 1.0  # seconds between a worker's heartbeats
+# A worker silent this long (five beats missed) is taken for dead, and its running jobs back.
+SILENT_AFTER = timedelta(seconds=5)
 T = TypeVar("T")
 
 
@@ -94,6 +107,10 @@ class Worker:
         self._next_due: datetime | None = None
         services.db.on_jobs_committed(self.wake)
         self.alerts = AdminAlerts(services)
+        # Unique per process and start: the jobs it claims carry it (Job.claimed_by).
+        self.worker_id = f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._pulse = Pulse(SILENT_AFTER)
+        self._beating: threading.Thread | None = None
 
     def wake(self) -> None:
         """One thread looks for work; a thread that finds some wakes the next (_loop)."""
@@ -102,6 +119,12 @@ class Worker:
             self._wake.notify()
 
     def start(self) -> Worker:
+        # Its first beat before its first claim: nobody takes back what a live worker holds.
+        # Then what a process killed before this start held is taken back, at once.
+        self._beat_and_take_back()
+        self._beating = threading.Thread(target=self._keep_beating, name="smsdesk-heartbeat",
+                                         daemon=True)
+        self._beating.start()
         for number in range(self.threads):
             thread = threading.Thread(target=self._loop, name=f"smsdesk-worker-{number}",
                                       daemon=True)
@@ -118,7 +141,39 @@ class Worker:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(deadline - time.monotonic(), 0.0))
-        return not any(thread.is_alive() for thread in self._threads)
+        if self._beating is not None:
+            self._beating.join(max(deadline - time.monotonic(), 0.0))
+        stopped = not any(thread.is_alive() for thread in self._threads)
+        if stopped and self._beating is not None:
+            try:
+                heartbeats.stop_beating(self.services.db, self.worker_id)
+            except DBAPIError:
+                pass  # its beat goes stale instead, and holds nothing up
+        return stopped
+
+    def _keep_beating(self) -> None:
+        while not self._stopping.wait(BEAT_EVERY):
+            try:
+                self._beat_and_take_back()
+            except Exception:  # noqa: BLE001 - a heart that stopped would give this
+                log.exception("worker: the heartbeat failed")  # worker's jobs away
+
+    def _beat_and_take_back(self) -> None:
+        db = self.services.db
+        try:
+            self._pulse.beat(heartbeats.beat(db, self.worker_id))
+            if not self._pulse.may_take_back():
+                return
+            taken = heartbeats.take_back_from_silent(db, self.worker_id, SILENT_AFTER)
+        except DBAPIError as error:  # the database is away: beat again next time
+            log.warning("worker: no heartbeat written: %s", error.orig or error)
+            return
+        for silent in taken:
+            log.warning("worker %s has been silent for over %d s: its %d running job(s) "
+                        "are to run again", silent.worker_id, SILENT_AFTER.total_seconds(),
+                        silent.jobs)
+        for _ in range(min(sum(silent.jobs for silent in taken), self.threads)):
+            self.wake()
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -151,7 +206,7 @@ class Worker:
                 self._next_due = at
 
     def run_once(self, limit: int = 1) -> int:
-        jobs = outbox.claim(self.services.db, limit=limit)
+        jobs = outbox.claim(self.services.db, limit=limit, worker_id=self.worker_id)
         for job in jobs:
             with log_context(job_id=job.id, interaction_id=job.payload.get("interaction_id")):
                 self._run(job)

@@ -1,4 +1,5 @@
-"""A fake Twilio REST API on loopback HTTP: records outbound SMS and fails or stalls on demand.
+"""A fake Twilio REST API on loopback HTTP: records outbound SMS and fails or stalls on demand;
+it can post a send's status callbacks before answering the send (report_before_answering).
 
 The app posts to `{url}/2010-04-01/Accounts/{sid}/Messages.json` with HTTP Basic auth, exactly as
 it would to api.twilio.com. Answers and errors carry Twilio's JSON shapes and error codes, so the
@@ -21,6 +22,9 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qs
 
+import httpx
+
+from bot.sms.twilio import expected_signature
 from tests.fakes import wait_until
 from tests.fakes._http import HttpRequest, HttpResponse, LoopbackServer
 
@@ -100,6 +104,8 @@ class FakeTwilio:
         self._redirects: dict[str, tuple[int, str]] = {}  # path -> (status, Location)
         self._resources: list[dict[str, Any]] = []  # message resources, as Twilio lists them
         self._deleted: list[str] = []  # "MM…" or "MM…/ME…", in the order deleted
+        self._early_reports: deque[tuple[str, ...]] = deque()  # report_before_answering
+        self._early_answers: list[int] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -186,6 +192,13 @@ class FakeTwilio:
         with self._lock:
             self._delays.extend([seconds] * times)
 
+    def report_before_answering(self, *statuses: str) -> None:
+        """For the next send: POST its status callbacks (`statuses`, in that order, signed as
+        Twilio signs them) and wait for each answer before answering the send itself. The
+        delivery report overtakes the answer to the request, as it can under load."""
+        with self._lock:
+            self._early_reports.append(statuses)
+
     # -- what happened ---------------------------------------------------------------------
 
     @property
@@ -204,6 +217,12 @@ class FakeTwilio:
         a second DELETE answers 404, as Twilio does for a resource that is gone."""
         with self._lock:
             return list(self._deleted)
+
+    @property
+    def early_report_answers(self) -> list[int]:
+        """The HTTP statuses the app answered the reports of report_before_answering with."""
+        with self._lock:
+            return list(self._early_answers)
 
     @property
     def calls(self) -> list[TwilioCall]:
@@ -254,6 +273,7 @@ class FakeTwilio:
         at = time.monotonic()
         form = parse_qs(request.body.decode(), keep_blank_values=True) if request.body else {}
         delay = 0.0
+        early: tuple[SentSms, tuple[str, ...]] | None = None
         with self._lock:
             match = MESSAGES_PATH.match(request.path)
             if not self._authorized(request):
@@ -273,6 +293,8 @@ class FakeTwilio:
             elif request.method == "POST" and match and match["sid"] == self.account_sid:
                 delay = self._delays.popleft() if self._delays else 0.0
                 response = self._create_message(form, at)
+                if response.status == 201 and self._early_reports:
+                    early = (self._sent[-1], self._early_reports.popleft())
             elif request.method == "DELETE" and (found := MESSAGE_PATH.match(request.path)) \
                     and found["sid"] == self.account_sid:
                 response = self._delete(found["message"], found["media"])
@@ -289,9 +311,22 @@ class FakeTwilio:
                     at=at,
                 )
             )
+        if early is not None:
+            self._report(*early)
         if delay:
             self._stopping.wait(delay)
         return response
+
+    def _report(self, sms: SentSms, statuses: tuple[str, ...]) -> None:
+        """POST `sms`'s status callbacks as Twilio does: a signed form, one per status."""
+        for status in statuses:
+            url, params = self.status_callback(sms, status)
+            signature = expected_signature(self.auth_token, url,
+                                           {key: [value] for key, value in params.items()})
+            answer = httpx.post(url, data=params, headers={"X-Twilio-Signature": signature},
+                                timeout=10)
+            with self._lock:
+                self._early_answers.append(answer.status_code)
 
     def _list_messages(self, query: dict[str, list[str]]) -> HttpResponse:
         """GET Messages.json: the account's messages, newest first, filtered by To and From

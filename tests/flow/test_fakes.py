@@ -2,12 +2,15 @@
 
 import time
 import urllib.error
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.sms.twilio import signature_is_valid
+from tests.fakes._http import HttpResponse, LoopbackServer
 from tests.fakes.slack import UPLOAD, FakeSlack
 from tests.fakes.twilio_api import FakeTwilio, count_segments
 
@@ -394,6 +397,17 @@ def test_files_info_describes_the_file_and_delete_leaves_a_tombstone(client, sla
     assert slack.files() == []
 
 
+def test_a_stalled_call_is_neither_carried_out_nor_answered_until_the_fake_stops(slack):
+    slack.stall_next("chat.postMessage")
+    stalled = WebClient(token=slack.bot_token, base_url=slack.url, timeout=0.3)
+
+    with pytest.raises((TimeoutError, urllib.error.URLError)):  # the client gives up
+        stalled.chat_postMessage(channel="C0QUEUE", text="lost on the way")
+    assert slack.messages("C0QUEUE") == [] and slack.stalled == ["chat.postMessage"]
+    stalled.chat_postMessage(channel="C0QUEUE", text="the next one goes")
+    assert [m["text"] for m in slack.messages("C0QUEUE")] == ["the next one goes"]
+
+
 # -- Twilio -----------------------------------------------------------------------------------
 
 
@@ -487,3 +501,24 @@ def test_status_callback_carries_what_twilio_would_post(twilio):
 )
 def test_segments_are_counted_as_twilio_bills_them(body, segments):
     assert count_segments(body) == segments
+
+
+def test_reports_before_answering_come_signed_before_the_send_answer(twilio):
+    answered: list[int] = []
+    received: list[tuple[str, bool, bool]] = []  # (status, signed right, send answered)
+    app = LoopbackServer(lambda request: received.append((
+        parse_qs(request.body.decode())["MessageStatus"][0],
+        signature_is_valid(twilio.auth_token, callback, parse_qs(request.body.decode()),
+                           request.headers.get("x-twilio-signature")),
+        bool(answered))) or HttpResponse(204))
+    app.start()
+    try:
+        callback = app.base_url + "/sms/status"
+        twilio.report_before_answering("sent", "delivered")
+        answered.append(send_sms(twilio, StatusCallback=callback).status_code)
+    finally:
+        app.stop()
+    # Both came, signed, while the send was still unanswered.
+    assert received == [("sent", True, False), ("delivered", True, False)]
+    assert answered == [201]
+    assert twilio.early_report_answers == [204, 204]

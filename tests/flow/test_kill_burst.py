@@ -8,6 +8,7 @@ out a call whose answer the killed process never heard."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 
 import httpx
@@ -16,7 +17,13 @@ from sqlalchemy import select
 
 from bot.slack import ids
 from storage.models import Message
-from tests.harness import DESK_CHANNEL, SESSION_DESK_TOML, action_value, desk_process
+from tests.harness import (
+    BUSINESS_NUMBER,
+    DESK_CHANNEL,
+    SESSION_DESK_TOML,
+    action_value,
+    desk_process,
+)
 from tests.harness import move_process_clock as move_clock
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -25,11 +32,32 @@ CUSTOMERS = ("+14155550100", "+14155550111")
 SETTINGS = SESSION_DESK_TOML
 LEASE = 61  # seconds: a job the killed process held is taken again once its lease is over
 WAIT = 30
+# The burst of new customers: four agents with room for all of them, so each text is offered
+# at once and Slack's pace (three posts at once to one DM, then one a second) holds none back.
+BURST_AGENTS = ("UAGENT1", "UAGENT2", "UAGENT3", "UAGENT4")
+BURST_CUSTOMERS = tuple(f"+1415555{n:04d}" for n in range(200, 212))
+BURST_SETTINGS = f"""
+[desk]
+channel = "{DESK_CHANNEL}"
+offer_timeout_seconds = 300
+agent_capacity = 10
+business_numbers = ["{BUSINESS_NUMBER}"]
+"""
+RESUMED_WITHIN = 10  # seconds after the restart: every text the dead process held is offered
 
 
 @pytest.fixture
 def app(database_url, tmp_path):
     desk = desk_process(database_url, tmp_path, SETTINGS)
+    yield desk
+    desk.close()
+    desk.slack.stop()
+    desk.twilio.stop()
+
+
+@pytest.fixture
+def burst_app(database_url, tmp_path):
+    desk = desk_process(database_url, tmp_path, BURST_SETTINGS, agents=BURST_AGENTS)
     yield desk
     desk.close()
     desk.slack.stop()
@@ -158,3 +186,50 @@ def test_a_burst_survives_a_sigkill_exactly_once(app):
     for card in cards:
         app.slack.wait_for(lambda s, card=card: "Session expired" in str(
             s.message(DESK_CHANNEL, card["ts"])["blocks"]), WAIT, "a session never expired")
+
+
+def _posted_at(app, text: str) -> list[float]:
+    """When each post that carried `text` reached Slack (its preview), first to last."""
+    return [call.at for call in app.slack.calls_to("chat.postMessage")
+            if not call.failed and text in str(call.params)]
+
+
+def test_texts_answered_before_a_sigkill_are_offered_within_seconds_of_the_restart(burst_app):
+    app = burst_app
+    app.start()
+    for agent in BURST_AGENTS:
+        app.slash(agent, ids.COMMAND_READY)
+    app.wait_idle(WAIT)
+
+    # Two previews are on their way to Slack when the app dies: the dead process holds
+    # their jobs, and Slack has done nothing of them.
+    app.slack.stall_next("chat.postMessage", times=2)
+    answered: list[str] = []  # texts answered 200
+
+    def burst() -> None:
+        for n, customer in enumerate(BURST_CUSTOMERS):
+            body = f"Burst text {n:02d}"
+            try:
+                if app.customer_texts(customer, body).status_code == 200:
+                    answered.append(body)
+            except httpx.TransportError:
+                pass  # the app is dead: nothing was promised
+            time.sleep(0.1)
+
+    customers = threading.Thread(target=burst)
+    customers.start()
+    app.slack.wait_for(lambda s: len(s.stalled) == 2 and len(answered) >= 4, WAIT,
+                       "the burst never reached Slack")
+    app.kill()
+    customers.join(WAIT)
+
+    restarted_at = time.monotonic()
+    app.start()
+    # Generous, but under the 60 s lease the dead process's claims would otherwise wait out.
+    app.slack.wait_for(lambda s: all(_posted_at(app, body) for body in answered), 45,
+                       "a text answered 200 before the kill was never offered")
+    late = {body: round(_posted_at(app, body)[0] - restarted_at, 1) for body in answered
+            if _posted_at(app, body)[0] > restarted_at + RESUMED_WITHIN}
+    assert not late, f"offered more than {RESUMED_WITHIN} s after the restart: {late}"
+    twice = [body for body in answered if len(_posted_at(app, body)) > 1]
+    assert not twice, f"offered twice: {twice}"

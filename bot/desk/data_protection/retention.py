@@ -12,7 +12,8 @@ one audit entry per workspace with the counts.
 
 The same timer deletes each workspace's finished outbox jobs older than `[privacy]
 finished_jobs_days` (0: kept): a job's payload can hold a number or a line of text (the agent
-told "Your SMS to +1 415-555-0100 is on its way"), which should not outlive its use.
+told "Your SMS to +1 415-555-0100 is on its way"), which should not outlive its use. It
+also deletes the delivery reports no send claimed in time (bot/desk/replies/delivery.py).
 
 What Slack already shows (thread lines, uploaded thumbnails) is Slack's to keep or delete under
 the workspace's own Slack retention settings; the provider keeps its own copy of each SMS.
@@ -32,6 +33,7 @@ from bot.desk import jobs
 from bot.desk.admin import audit
 from bot.desk.interactions import timeline
 from bot.desk.interactions.lifecycle import DONE
+from bot.desk.replies import delivery
 from storage.clock import utcnow
 from storage.db import Database, rows_changed
 from storage.models import Interaction, Media, Message, TimelineEvent
@@ -142,4 +144,5 @@ def purge_due(db: Database, settings_for: Callable[[str], Settings]) -> bool:
         more = more or waiting
     for team_id in teams_with_finished(db):
         more = prune_jobs(db, team_id, settings_for(team_id).finished_jobs_days) or more
+    delivery.forget_unmatched_reports(db)
     return more

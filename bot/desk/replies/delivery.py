@@ -1,26 +1,38 @@
 """Delivery of an agent's reply: what the provider answered (sent, refused, retrying, gave
-up), the delivery reports that follow, and Retry on a failed one."""
+up), the delivery reports that follow, and Retry on a failed one.
+
+A report can come before the answer to the send request is stored (both race, on loopback
+and under load): it is kept for UNMATCHED_KEPT_FOR and applied in the transaction that
+records the send's id."""
 
 from __future__ import annotations
 
 import enum
+from datetime import timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.desk import effects
 from bot.desk.directory import opt_outs
 from bot.desk.interactions import timeline
-from bot.desk.interactions.lifecycle import ACCEPTED, delivery_moves_forward
+from bot.desk.interactions.lifecycle import ACCEPTED, DELIVERY_ORDER, delivery_moves_forward
 from bot.desk.messages import DeliveryStatus, SendResult
 from bot.desk.notices import Notice, naming
 from bot.desk.replies.closing import REPLY_SENT, DoneOutcome, close
 from bot.desk.segments import count_segments
+from storage import delivery_reports
+from storage.clock import utcnow
 from storage.db import Database, rows_changed
 from storage.models import Interaction, Message
 
 # The provider failed a try and another follows: what the agent sees on the reply meanwhile.
 RETRYING = "retrying"
+# A report on a send not recorded yet waits this long for it: longer than the tries of one
+# reply take (an unanswered try's SMS is adopted by a later one), short enough that reports
+# on messages the desk never sent do not pile up (the retention timer deletes them).
+UNMATCHED_KEPT_FOR = timedelta(minutes=5)
 
 
 def start_sending(db: Database, message_id: int, provider: str) -> None:
@@ -44,6 +56,7 @@ def record_send_result(db: Database, settings: Settings, message_id: int,
                        result: SendResult) -> None:
     with db.transaction() as s:
         message = s.get_one(Message, message_id)
+        delivery_reports.one_report_at_a_time(s, message.provider, result.provider_sid)
         message.provider_sid = result.provider_sid
         if delivery_moves_forward(message.delivery_state, result.status):
             message.delivery_state = result.status
@@ -55,6 +68,10 @@ def record_send_result(db: Database, settings: Settings, message_id: int,
                         actor=message.author_user_id,
                         detail=f"{message.segments} {report.encoding}")
         effects.show_delivery(s, message.team_id, message.id, interaction.id)
+        # Reports that overtook this answer: as if they came now, in the order they came.
+        for early in delivery_reports.take(s, message.provider, result.provider_sid,
+                                           since=utcnow() - UNMATCHED_KEPT_FOR):
+            _apply_report(s, message, early.status, early.error_code)
         if interaction.mode == "page" and message.author_user_id is not None:
             # (The desk's own help reply, with no author, answers no agent's conversation.)
             # Page mode: one reply answers the customer, so sending it ends the interaction
@@ -195,20 +212,37 @@ def resend_failed_reply(db: Database, team_id: str, message_id: int,
 
 
 def apply_delivery_status(db: Database, status: DeliveryStatus) -> bool:
-    """False when the provider reports on a message we never sent (nothing to update)."""
+    """True when the report was applied now. One on no message the desk knows is kept: its
+    send may not be recorded yet, and is applied when it is (record_send_result)."""
     with db.transaction() as s:
+        delivery_reports.one_report_at_a_time(s, status.provider, status.provider_sid)
         message = s.scalars(select(Message).where(
             Message.provider == status.provider, Message.provider_sid == status.provider_sid
         )).first()
-        if message is None or message.direction != "outbound":
+        if message is None:
+            if status.status in DELIVERY_ORDER:  # a state a reply can move to
+                delivery_reports.keep(s, status.provider, status.provider_sid, status.status,
+                                      status.error_code)
             return False
-        if not delivery_moves_forward(message.delivery_state, status.status):
-            return True
-        message.delivery_state = status.status
-        if status.status in ("failed", "undelivered"):
-            message.error = f"error {status.error_code}" if status.error_code else status.status
-            timeline.record(s, message.team_id, message.interaction_id, timeline.NOT_DELIVERED,
-                            detail=message.error)
-            effects.sync_transcript(s, message.team_id, message.interaction_id)
-        effects.show_delivery(s, message.team_id, message.id, message.interaction_id)
+        if message.direction != "outbound":
+            return False
+        _apply_report(s, message, status.status, status.error_code)
         return True
+
+
+def _apply_report(s: Session, message: Message, status: str, error_code: str | None) -> None:
+    if not delivery_moves_forward(message.delivery_state, status):
+        return
+    message.delivery_state = status
+    if status in ("failed", "undelivered"):
+        message.error = f"error {error_code}" if error_code else status
+        timeline.record(s, message.team_id, message.interaction_id, timeline.NOT_DELIVERED,
+                        detail=message.error)
+        effects.sync_transcript(s, message.team_id, message.interaction_id)
+    effects.show_delivery(s, message.team_id, message.id, message.interaction_id)
+
+
+def forget_unmatched_reports(db: Database) -> int:
+    """Delete the reports kept longer than UNMATCHED_KEPT_FOR (no send claimed them: the
+    desk did not send that message, or its send was never recorded). Returns how many."""
+    return delivery_reports.forget_received_before(db, utcnow() - UNMATCHED_KEPT_FOR)

@@ -108,6 +108,7 @@ class FakeSlack(Messages, Views, Directory, Files, Faults):
         return self
 
     def stop(self) -> None:
+        self._unstall.set()  # answers the calls stall_next holds
         self._server.stop()
 
     def __enter__(self) -> FakeSlack:
@@ -192,6 +193,14 @@ class FakeSlack(Messages, Views, Directory, Files, Faults):
             parse_failed = False
         token = _bearer_token(request) or str(params.pop("token", ""))
         params.update(_basic_credentials(request))  # oauth.v2.access: the app's id and secret
+        with self._lock:
+            stalled = not parse_failed and self._stalls_now(method)
+            if stalled:
+                self._calls.append(Call(method=method, params=params, token=token, at=at,
+                                        failed=True, error="stalled: never answered"))
+        if stalled:
+            self._unstall.wait()
+            return HttpResponse.json(503, {"ok": False, "error": "service_unavailable"})
         with self._lock:
             if parse_failed:
                 status, payload, headers = 200, {"ok": False, "error": "invalid_json"}, {}

@@ -1,12 +1,14 @@
 """The fake Slack's failures on demand: errors, 429s, outages, late answers, rate limits.
 
 Off unless a test asks: `fail_next` fails the next calls of a method, `set_down` answers 503
-to everything, `answer_late` does a call but answers it later, and `enforce_rate_limits` (or
-`rate_limit_everything`, `rate_limit_channel`) answers 429 with Retry-After as Slack does.
+to everything, `answer_late` does a call but answers it later, `stall_next` neither does a
+call nor answers it, and `enforce_rate_limits` (or `rate_limit_everything`,
+`rate_limit_channel`) answers 429 with Retry-After as Slack does.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -56,6 +58,9 @@ class Faults:
         self._faults: dict[str, deque[_Fault]] = {}
         self._down = False
         self._late: dict[str, deque[float]] = {}  # method -> answer delays (answer_late)
+        self._stalls: dict[str, int] = {}  # method -> calls still to stall (stall_next)
+        self.stalled: list[str] = []  # methods of the calls held unanswered, in order
+        self._unstall = threading.Event()  # set when the fake stops
         # Rate limits, off unless a test turns them on (enforce_rate_limits).
         self._post_limit: tuple[float, float] | None = None
         self._method_limits: dict[str, tuple[float, float]] = {}
@@ -71,6 +76,12 @@ class Faults:
         later: the window in which an app that dies has done the call and not heard back."""
         with self._lock:
             self._late.setdefault(method, deque()).extend([seconds] * times)
+
+    def stall_next(self, method: str, times: int = 1) -> None:
+        """Hold the next `times` calls of `method` unanswered and not carried out until the
+        fake stops (then 503): calls in flight, nothing done yet, when the app dies."""
+        with self._lock:
+            self._stalls[method] = self._stalls.get(method, 0) + times
 
     def fail_next(
         self,
@@ -123,6 +134,14 @@ class Faults:
             self._down = down
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _stalls_now(self, method: str) -> bool:
+        """Whether this call of `method` is one stall_next asked for (counted if so)."""
+        if not self._stalls.get(method):
+            return False
+        self._stalls[method] -= 1
+        self.stalled.append(method)
+        return True
 
     def _injected_failure(self, method: str) -> tuple[int, dict[str, Any], dict[str, str]] | None:
         """The answer an outage or a fault queued for `method` gives instead, if any."""

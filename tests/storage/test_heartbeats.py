@@ -1,0 +1,100 @@
+"""Workers' heartbeats: the running jobs of a worker that stopped beating are taken back in
+seconds, those of a worker still beating never are."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.worker.runner import SILENT_AFTER, Worker
+from storage import heartbeats, outbox
+from storage.clock import utcnow
+from storage.models import Job, WorkerHeartbeat
+
+pytestmark = pytest.mark.postgres
+
+
+def _queue(db, count: int = 1) -> list[int]:
+    with db.transaction() as s:
+        rows = [outbox.enqueue(s, "T1", "k", {"n": n}) for n in range(count)]
+        s.flush()
+        return [row.id for row in rows]
+
+
+def _silence(db, worker_id: str, seconds: float) -> None:
+    """The worker's last beat was `seconds` ago (it died then)."""
+    with db.transaction() as s:
+        s.get_one(WorkerHeartbeat, worker_id).beat_at -= timedelta(seconds=seconds)
+
+
+def test_the_jobs_of_a_silent_worker_are_taken_back_long_before_their_lease(db):
+    [job_id] = _queue(db)
+    heartbeats.beat(db, "dead")
+    outbox.claim(db, worker_id="dead", lease=timedelta(seconds=60))
+    heartbeats.beat(db, "alive")
+    assert heartbeats.take_back_from_silent(db, "alive", SILENT_AFTER) == []  # it still beats
+
+    _silence(db, "dead", SILENT_AFTER.total_seconds() + 1)
+    taken = heartbeats.take_back_from_silent(db, "alive", SILENT_AFTER)
+    assert taken == [heartbeats.TakenBack("dead", 1)]
+    [again] = outbox.claim(db, worker_id="alive")
+    # The dead run may have done its calls: the next one looks before doing them again.
+    assert (again.id, again.attempts, again.outcome_unknown) == (job_id, 2, True)
+    with db.transaction() as s:
+        assert list(s.scalars(select(WorkerHeartbeat.worker_id))) == ["alive"]
+
+
+def test_a_worker_never_takes_back_its_own_jobs(db):
+    heartbeats.beat(db, "slow")
+    _queue(db)
+    outbox.claim(db, worker_id="slow")
+    _silence(db, "slow", 60)
+    assert heartbeats.take_back_from_silent(db, "slow", SILENT_AFTER) == []
+
+
+def test_jobs_claimed_by_no_worker_wait_out_their_lease(db):
+    """An older version's claims carry no worker: only the lease frees them."""
+    heartbeats.beat(db, "new")
+    _queue(db)
+    outbox.claim(db)
+    assert heartbeats.take_back_from_silent(db, "new", SILENT_AFTER) == []
+    assert outbox.claim(db) == []
+
+
+def test_a_starting_worker_runs_at_once_what_a_dead_one_held(db):
+    [job_id] = _queue(db)
+    heartbeats.beat(db, "killed")
+    outbox.claim(db, worker_id="killed")
+    _silence(db, "killed", 600)  # the machine was down for ten minutes
+
+    ran = threading.Event()
+    services = type("Services", (), {"db": db})()
+    worker = Worker(services, lambda _services, job: ran.set()).start()
+    try:
+        assert ran.wait(3), "the dead worker's job waited for its lease"
+    finally:
+        assert worker.stop()
+    with db.transaction() as s:
+        assert s.scalar(select(Job.state).where(Job.id == job_id)) == "done"
+        assert list(s.scalars(select(WorkerHeartbeat.worker_id))) == []  # both gone
+
+
+def test_a_worker_takes_back_from_one_that_dies_while_it_runs(db):
+    ran = threading.Event()
+    services = type("Services", (), {"db": db})()
+    worker = Worker(services, lambda _services, job: ran.set()).start()
+    try:
+        heartbeats.beat(db, "killed")
+        [job_id] = _queue(db)
+        with db.transaction() as s:  # claimed by the other worker, which then dies
+            s.execute(update(Job).values(state="running", claimed_by="killed",
+                                         locked_until=utcnow() + timedelta(seconds=60)))
+        _silence(db, "killed", SILENT_AFTER.total_seconds() + 1)
+        assert ran.wait(3), "the dead worker's job waited for its lease"
+    finally:
+        assert worker.stop()
+    with db.transaction() as s:
+        assert s.scalar(select(Job.state).where(Job.id == job_id)) == "done"
