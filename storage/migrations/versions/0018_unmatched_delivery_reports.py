@@ -3,15 +3,15 @@
 Twilio's status callback can overtake its answer to the send request; the report is kept
 here by the provider's message id for a few minutes and applied when the send is recorded.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

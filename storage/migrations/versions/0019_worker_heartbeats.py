@@ -3,15 +3,15 @@
 Each worker process beats every second or so; a running job whose worker (claimed_by) has
 been silent for a few seconds is pending again at once, instead of waiting out its lease.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
-down_revision = "0017"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
