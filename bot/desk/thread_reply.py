@@ -5,6 +5,7 @@ and what the phone gets of it, worked out on the Slack side."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,9 @@ class ThreadReply:
     event_id: str | None = None
     has_files: bool = False
     agent_name: str | None = None  # never flagged by the spelling check
+    # The event's rich_text blocks: what the agent meant, which `slack_text` only
+    # approximates. None for an event without them (and for jobs written before them).
+    blocks: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.desk import effects
 from bot.desk.interactions import sessions, spelling
 from bot.desk.interactions.lifecycle import ACCEPTED, EXPIRED, TRANSFERRING
-from bot.desk.thread_reply import ThreadReply
+from bot.desk.thread_reply import PhoneText, ThreadReply
 from storage.db import Database
 from storage.models import Contact, Interaction, Message, SlackEventReceipt
 
@@ -43,19 +43,20 @@ RECHECKS = 5
 
 
 def record_agent_reply(db: Database, settings: Settings, reply: ThreadReply, *,
-                       recheck: int = 0, body: str | None = None,
+                       recheck: int = 0, phone: PhoneText | None = None,
                        in_direct_message: bool = False) -> ReplyOutcome:
-    """body: the text the phone gets, worked out by the Slack side (markup plain, mentions
-    named); stored with the reply. in_direct_message: the thread is in an agent's DM with
-    the app."""
+    """phone: what the phone gets, worked out by the Slack side from the message's blocks
+    (emoji as emoji, styles gone, mentions named); its text is stored with the reply.
+    in_direct_message: the thread is in an agent's DM with the app."""
     try:
-        return _record_agent_reply(db, settings, reply, recheck, body or "", in_direct_message)
+        return _record_agent_reply(db, settings, reply, recheck, phone or PhoneText(""),
+                                   in_direct_message)
     except IntegrityError:
         return ReplyOutcome.DUPLICATE
 
 
 def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply, recheck: int,
-                        body: str, in_direct_message: bool) -> ReplyOutcome:
+                        phone: PhoneText, in_direct_message: bool) -> ReplyOutcome:
     desk_channel = settings.desk_channel
     with db.transaction() as s:
         interaction = find_by_thread(s, reply.team_id, reply.channel, reply.thread_ts)
@@ -124,7 +125,7 @@ def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply, re
             slack_text=reply.slack_text,
             # Stored with the reply, so the send job relays it as is (the phone's text is
             # worked out once, on the Slack side). Shown as written in Slack until sent.
-            body=body,
+            body=phone.text,
             author_user_id=reply.user_id,
             provider="",
             from_number=interaction.business_number,
@@ -136,7 +137,9 @@ def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply, re
         s.add(message)
         s.flush()
         sessions.keep_alive(s, settings, interaction.id)
-        if spelling.review(s, settings, interaction, message, reply.agent_name):
+        # The agent's own name, and the colleagues the reply names, are never typos.
+        never_flagged = " ".join(filter(None, (reply.agent_name, *phone.names))) or None
+        if spelling.review(s, settings, interaction, message, never_flagged):
             return ReplyOutcome.HELD
         effects.send_sms(s, reply.team_id, message.id, interaction.id)
         effects.show_delivery(s, reply.team_id, message.id, interaction.id)
