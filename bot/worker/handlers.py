@@ -67,6 +67,7 @@ HANDLERS: dict[type[jobs.OutboxJob], Handler] = {
     jobs.ShowDelivery: slack_jobs.show_delivery,
     jobs.RecheckReply: recheck_reply,
     jobs.SpellingPrompt: slack_jobs.spelling_prompt,
+    jobs.CustomEmojiPrompt: slack_jobs.custom_emoji_prompt,
     jobs.ExpireSession: expire_session,
     jobs.ProcessMedia: media_jobs.process_media,
     jobs.NotifyAgent: slack_jobs.notify_agent,

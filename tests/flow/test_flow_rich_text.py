@@ -3,7 +3,8 @@
 A reply is read from the rich_text blocks Slack sends beside a message event's `text` (shaped
 as Slack's rich text block reference shows them): emoji go as emoji (skin tones kept), styles
 vanish, a link whose text differs from its address goes as "text (address)", a colleague is
-named, a list keeps its bullets.
+named, a list keeps its bullets. A custom emoji of the workspace, which no phone can show,
+holds the reply until the agent sends it without.
 """
 
 from __future__ import annotations
@@ -98,6 +99,53 @@ def test_an_event_without_blocks_falls_back_to_its_text(desk, thread):
     assert sms.body == "Thanks & bye, see our help page (https://example.com/help)"
 
 
+def test_a_custom_emoji_holds_the_reply_until_the_agent_sends_without_it(desk, thread):
+    desk.agent_writes_in_thread(
+        A, thread["ts"], "Your parcel left today :partyparrot: see you soon",
+        blocks=_blocks(_section(_text("Your parcel left today "),
+                                {"type": "emoji", "name": "partyparrot"},
+                                _text(" see you soon"))))
+    prompt = desk.slack.wait_for(
+        lambda s: next((p for p in _prompts(desk) if "partyparrot" in p["text"]), None), WAIT,
+        "the agent was not told")
+    assert "cannot show" in prompt["text"] and "not sent yet" in prompt["text"]
+    desk.wait_idle()
+    assert desk.twilio.sent == []  # held
+    # Only its author decides: a colleague's click (the value copied) sends nothing.
+    desk.click("UAGENT2", ids.CUSTOM_EMOJI_SEND_WITHOUT,
+               _button([prompt], ids.CUSTOM_EMOJI_SEND_WITHOUT), channel=DESK_CHANNEL)
+    desk.wait_idle()
+    assert desk.twilio.sent == []
+
+    _click_when_offered(desk, ids.CUSTOM_EMOJI_SEND_WITHOUT)
+    sms = desk.twilio.wait_for(lambda t: t.sent and t.sent[0], WAIT, "not sent without it")
+    assert sms.body == "Your parcel left today see you soon"
+
+
+def test_cancel_on_a_custom_emoji_sends_nothing(desk, thread):
+    desk.agent_writes_in_thread(
+        A, thread["ts"], "Done :partyparrot:",
+        blocks=_blocks(_section(_text("Done "), {"type": "emoji", "name": "partyparrot"})))
+    _click_when_offered(desk, ids.CUSTOM_EMOJI_CANCEL)
+    desk.slack.wait_for(lambda s: any("Not sent" in p["text"] for p in _prompts(desk)), WAIT,
+                        "the agent was not told it was not sent")
+    desk.wait_idle()
+    assert desk.twilio.sent == []
+
+
+def test_a_reply_of_custom_emoji_only_is_not_sent_and_the_agent_is_told(desk, thread):
+    desk.agent_writes_in_thread(
+        A, thread["ts"], ":partyparrot:",
+        blocks=_blocks(_section({"type": "emoji", "name": "partyparrot"})))
+    told = desk.slack.wait_for(
+        lambda s: next((p for p in _prompts(desk) if "partyparrot" in p["text"]), None), WAIT,
+        "the agent was not told")
+    assert "nothing else" in told["text"] and _button([told], ids.CUSTOM_EMOJI_SEND_WITHOUT) \
+        is None
+    desk.wait_idle()
+    assert desk.twilio.sent == []
+
+
 def test_the_spelling_check_reads_the_words_the_phone_gets(desk, thread):
     # "recie*ve*": bold inside a misspelled word. Slack's text splits it in two; the check
     # sees the one word the customer reads, and the correction keeps the emoji an emoji.
@@ -111,3 +159,15 @@ def test_the_spelling_check_reads_the_words_the_phone_gets(desk, thread):
     assert "recieve" in str(prompt["blocks"]) and "receive" in str(prompt["blocks"])
     sms = desk.twilio.wait_for(lambda t: t.sent and t.sent[0], WAIT, "not sent")
     assert sms.body == "You will receive it \U0001F642"
+
+
+def test_after_sending_without_a_custom_emoji_the_spelling_check_still_holds_a_typo(desk,
+                                                                                   thread):
+    desk.agent_writes_in_thread(
+        A, thread["ts"], "Your parcel is recieved :partyparrot:",
+        blocks=_blocks(_section(_text("Your parcel is recieved "),
+                                {"type": "emoji", "name": "partyparrot"})))
+    _click_when_offered(desk, ids.CUSTOM_EMOJI_SEND_WITHOUT)
+    _click_when_offered(desk, ids.SPELL_SEND_CORRECTED)
+    sms = desk.twilio.wait_for(lambda t: t.sent and t.sent[0], WAIT, "not sent")
+    assert sms.body == "Your parcel is received"

@@ -48,6 +48,8 @@ STORED = [
                 "user_id": "UAGENT1", "slack_text": "On it", "event_id": "Ev1",
                 "has_files": False, "agent_name": None, "blocks": BLOCKS}, "recheck": 2},
      None, CUSTOMER, None),
+    (jobs.CustomEmojiPrompt(7), "slack.custom_emoji_prompt", {"message_id": 7}, None,
+     CUSTOMER, None),
     (jobs.SpellingPrompt(7, True), "slack.spelling_prompt", {"message_id": 7, "held": True},
      None, CUSTOMER, None),
     (jobs.ExpireSession(9), "timer.expire_session", {"interaction_id": 9}, None, CUSTOMER,

@@ -1,5 +1,6 @@
 """Intake of an agent's reply: what they wrote in a desk thread (or the compose modal) is
-recorded, held for spelling, or refused with the reason; a relayed one gets its send job."""
+recorded, held (for custom emoji, or for spelling), or refused with the reason; a relayed
+one gets its send job."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bot.config import Settings
 from bot.desk import effects
 from bot.desk.interactions import sessions, spelling
 from bot.desk.interactions.lifecycle import ACCEPTED, EXPIRED, TRANSFERRING
+from bot.desk.replies import custom_emoji
 from bot.desk.thread_reply import PhoneText, ThreadReply
 from storage.db import Database
 from storage.models import Contact, Interaction, Message, SlackEventReceipt
@@ -20,11 +22,11 @@ from storage.models import Contact, Interaction, Message, SlackEventReceipt
 
 class ReplyOutcome(enum.Enum):
     RELAYED = "relayed"  # stored, and an SMS send job is committed
-    HELD = "held"  # stored, waiting for the agent's decision on flagged words
+    HELD = "held"  # stored, waiting for the agent's decision on custom emoji or flagged words
     INTERNAL = "internal"  # someone other than the owner: stays in Slack
     CLOSED = "closed"  # owner wrote after Done: not sent, told so
     NOT_A_DESK_THREAD = "not_a_desk_thread"
-    NOT_SENDABLE = "not_sendable"  # a file upload: there is no outbound MMS
+    NOT_SENDABLE = "not_sendable"  # a file upload (no outbound MMS), or custom emoji only
     DEFERRED = "deferred"  # a desk-channel thread we may not have recorded yet: look again
     DUPLICATE = "duplicate"  # Slack retried an event we already have
 
@@ -139,6 +141,9 @@ def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply, re
         sessions.keep_alive(s, settings, interaction.id)
         # The agent's own name, and the colleagues the reply names, are never typos.
         never_flagged = " ".join(filter(None, (reply.agent_name, *phone.names))) or None
+        if phone.custom_emoji:
+            held = custom_emoji.hold(s, message, phone.custom_emoji, never_flagged)
+            return ReplyOutcome.HELD if held else ReplyOutcome.NOT_SENDABLE
         if spelling.review(s, settings, interaction, message, never_flagged):
             return ReplyOutcome.HELD
         effects.send_sms(s, reply.team_id, message.id, interaction.id)
