@@ -244,7 +244,8 @@ class Message(Base):
     # Where the message shows in Slack: the customer's line we posted, or the agent's own reply.
     slack_channel: Mapped[str | None] = mapped_column(String(32))
     slack_ts: Mapped[str | None] = mapped_column(String(32))
-    # A reply held by the spelling check: the flags the agent is deciding about.
+    # A held reply: the flagged words (or the custom emoji left out of it,
+    # bot/desk/replies/custom_emoji.py) the agent is deciding about.
     spelling_flags: Mapped[dict[str, Any] | None] = mapped_column()
     # The delivery reaction currently on the agent's message, so a change removes only it.
     delivery_shown: Mapped[str | None] = mapped_column(String(32))

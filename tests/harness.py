@@ -57,6 +57,32 @@ ENCRYPTION_KEY = "bm90LWEtc2VjcmV0LWp1c3QtZm9yLXRoZS10ZXN0cyE="
 OPS_TOKEN = "test-ops-token"
 
 
+TYPED = "typed"  # agent_writes_in_thread's default: the blocks of words typed plainly
+# What Slack's `text` holds only when the words were not typed plainly: entities and <…>
+# (links, mentions), emoji codes, style markers.
+_SLACK_MARKUP = re.compile(r"[<>&*~`]|:[a-z0-9_+'-]+:")
+
+
+def rich_text(*elements: dict) -> list[dict]:
+    """A message's `blocks` as Slack sends them beside `text`: one rich_text block of these
+    elements (rich_text_section, rich_text_list, rich_text_quote, rich_text_preformatted)."""
+    return [{"type": "rich_text", "block_id": uuid.uuid4().hex[:5], "elements": list(elements)}]
+
+
+def section(*elements: dict) -> dict:
+    """A rich_text_section of text, emoji, link, user… elements."""
+    return {"type": "rich_text_section", "elements": list(elements)}
+
+
+def typed_blocks(text: str) -> list[dict]:
+    """The `blocks` Slack sends beside `text` for words typed plainly (no emoji, style, link
+    nor mention): one section holding one text element."""
+    if _SLACK_MARKUP.search(text):
+        raise ValueError(f"{text!r} is not plain: give the blocks Slack sends for it "
+                         "(or blocks=None for an event without them)")
+    return rich_text(section({"type": "text", "text": text}))
+
+
 class TrackingExecutor(ThreadPoolExecutor):
     """bolt runs listeners here after ack(); the harness waits for them to finish."""
 
@@ -227,13 +253,24 @@ class Desk:
         return self._slack_post(json.dumps(envelope), "application/json", headers)
 
     def agent_writes_in_thread(self, user_id: str, thread_ts: str, text: str, *,
+                               blocks: list[dict] | None | str = TYPED,
                                channel: str = DESK_CHANNEL, event_id: str | None = None,
                                retry_num: int | None = None) -> tuple[str, httpx.Response]:
-        """Posts the agent's message into the fake (so it has a ts) and sends its event."""
-        client_ts = self.slack.user_posts(channel, user_id, text, thread_ts=thread_ts)
+        """Posts the agent's message into the fake (so it has a ts) and sends its event.
+
+        `text` is the event's `text`, as Slack writes it; `blocks` what Slack sends beside it:
+        by default those of words typed plainly (typed_blocks), else the rich_text blocks
+        given, or None for an event without blocks (an edit from an old client)."""
+        if blocks == TYPED:
+            blocks = typed_blocks(text)
+        client_ts = self.slack.user_posts(channel, user_id, text, thread_ts=thread_ts,
+                                          blocks=blocks)
         event = {"type": "message", "channel": channel, "user": user_id, "text": text,
                  "ts": client_ts, "thread_ts": thread_ts, "channel_type": "channel",
-                 "event_ts": client_ts}
+                 "event_ts": client_ts, "team": self.team_id,
+                 "client_msg_id": str(uuid.uuid4())}
+        if blocks is not None:
+            event["blocks"] = blocks
         return client_ts, self.event(event, event_id=event_id, retry_num=retry_num)
 
     # --- reading Slack back ------------------------------------------------------------

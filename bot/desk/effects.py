@@ -130,6 +130,11 @@ def spelling_prompt(s: Session, team_id: str, message_id: int, *, held: bool) ->
     jobs.queue(s, team_id, jobs.SpellingPrompt(message_id, held))
 
 
+def custom_emoji_prompt(s: Session, team_id: str, message_id: int) -> None:
+    """Tell the agent a reply's custom emoji cannot reach the phone."""
+    jobs.queue(s, team_id, jobs.CustomEmojiPrompt(message_id))
+
+
 def open_consultation(s: Session, team_id: str, interaction_id: int, from_user: str,
                       colleague: str) -> None:
     jobs.queue(s, team_id, jobs.OpenConsultation(interaction_id, from_user, colleague))

@@ -334,6 +334,16 @@ class SpellingPrompt(OutboxJob):
 
 
 @dataclass(frozen=True)
+class CustomEmojiPrompt(OutboxJob):
+    """Tell the agent a reply's custom emoji cannot reach the phone (with choices, when it
+    is held; when nothing else was in it, that it was not sent)."""
+
+    KIND = "slack.custom_emoji_prompt"
+    PRIORITY = CUSTOMER
+    message_id: int
+
+
+@dataclass(frozen=True)
 class ExpireSession(OutboxJob):
     """One timer per session; it re-arms itself while messages keep the session alive."""
 

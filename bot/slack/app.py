@@ -17,6 +17,7 @@ from bot.slack.install_pages import not_serving_text
 from bot.slack.listeners import (
     admin,
     contacts,
+    custom_emoji,
     home,
     media,
     offers,
@@ -127,6 +128,7 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
     home.register(app)
     tools.register(app)
     spelling.register(app)
+    custom_emoji.register(app)
     supervision.register(app)
     contacts.register(app)
     outbound.register(app)

@@ -56,6 +56,10 @@ SPELL_ADD_WORD = "spelling.add_word"
 SPELLING_TOGGLE = "spelling.toggle"  # Home tab
 SPELLING_LANGUAGE = "spelling.language"  # Home tab select
 
+# A reply held for its custom emoji (value "<message id>")
+CUSTOM_EMOJI_SEND_WITHOUT = "custom_emoji.send_without"
+CUSTOM_EMOJI_CANCEL = "custom_emoji.cancel"
+
 # Modal callback_ids (view_submission)
 COMPOSE_VIEW = "compose.submit"
 TRANSFER_VIEW = "transfer.submit"

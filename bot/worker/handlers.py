@@ -49,8 +49,8 @@ def recheck_reply(services: Services, job: jobs.RecheckReply, run: ClaimedJob) -
     reply = job.reply
     replies.record_agent_reply(
         services.db, services.settings_for(run.team_id), reply, recheck=job.recheck,
-        body=reply_text.plain_text(reply.slack_text, lambda user_id: directory.real_name(
-            services.slack_client(run.team_id), run.team_id, user_id)),
+        phone=reply_text.phone_text(reply.slack_text, reply.blocks, lambda user_id: (
+            directory.real_name(services.slack_client(run.team_id), run.team_id, user_id))),
         in_direct_message=reply_text.in_direct_message(reply.channel))
 
 
@@ -79,6 +79,7 @@ HANDLERS: dict[type[jobs.OutboxJob], Handler] = {
     jobs.ShowDelivery: slack_jobs.show_delivery,
     jobs.RecheckReply: recheck_reply,
     jobs.SpellingPrompt: slack_jobs.spelling_prompt,
+    jobs.CustomEmojiPrompt: slack_jobs.custom_emoji_prompt,
     jobs.ExpireSession: expire_session,
     jobs.ProcessMedia: media_jobs.process_media,
     jobs.NotifyAgent: slack_jobs.notify_agent,

@@ -14,12 +14,14 @@ from bot.desk.data_protection import redaction
 from bot.desk.directory import contacts_directory
 from bot.desk.interactions import agents, outbound, spelling, supervision, timeline
 from bot.desk.interactions.lifecycle import OFFER_PENDING
+from bot.desk.replies import custom_emoji
 from bot.services import Services
 from bot.slack import directory, presenters, problems
 from bot.slack.mrkdwn import escape
 from bot.slack.views.card import build_card
 from bot.slack.views.common import contact_label, quoted
 from bot.slack.views.compose import build_composed_line
+from bot.slack.views.custom_emoji import build_custom_emoji_prompt
 from bot.slack.views.home import SpellingChoice, build_home
 from bot.slack.views.media import build_media_actions, build_media_note
 from bot.slack.views.preview import build_preview
@@ -301,6 +303,17 @@ def spelling_prompt(services: Services, job: jobs.SpellingPrompt, run: ClaimedJo
     interaction = queries.interaction_view(services.db, message.interaction_id).interaction
     flags = (message.spelling_flags or {}).get("flags", [])
     prompt = build_spelling_prompt(message.id, flags, held=job.held)
+    services.slack_client(run.team_id).chat_postEphemeral(
+        channel=message.slack_channel or interaction.desk_channel,
+        user=message.author_user_id, thread_ts=interaction.thread_ts, **prompt)
+
+
+def custom_emoji_prompt(services: Services, job: jobs.CustomEmojiPrompt,
+                        run: ClaimedJob) -> None:
+    message = queries.message(services.db, job.message_id)
+    interaction = queries.interaction_view(services.db, message.interaction_id).interaction
+    prompt = build_custom_emoji_prompt(message.id, custom_emoji.left_out(message), message.body,
+                                       held=custom_emoji.is_held_for_them(message))
     services.slack_client(run.team_id).chat_postEphemeral(
         channel=message.slack_channel or interaction.desk_channel,
         user=message.author_user_id, thread_ts=interaction.thread_ts, **prompt)

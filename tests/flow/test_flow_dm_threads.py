@@ -11,7 +11,14 @@ from bot.desk.queues import Queue
 from bot.slack import ids
 from bot.slack.listeners.replies import DM_ANSWER
 from bot.slack.views.transfer import REASON_ACTION, REASON_BLOCK, TARGET_ACTION, TARGET_BLOCK
-from tests.harness import BUSINESS_NUMBER, DESK_CHANNEL, action_value, has_button, start_desk
+from tests.harness import (
+    BUSINESS_NUMBER,
+    DESK_CHANNEL,
+    action_value,
+    has_button,
+    start_desk,
+    typed_blocks,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -38,9 +45,11 @@ def _card_in_dm(desk, user: str) -> dict:
 
 def _writes(desk, user: str, card: dict, text: str) -> None:
     dm = desk.slack.dm_channel(user)
-    ts = desk.slack.user_posts(dm, user, text, thread_ts=card["ts"])
+    blocks = typed_blocks(text)
+    ts = desk.slack.user_posts(dm, user, text, thread_ts=card["ts"], blocks=blocks)
     desk.event({"type": "message", "channel": dm, "user": user, "text": text, "ts": ts,
-                "thread_ts": card["ts"], "channel_type": "im", "event_ts": ts})
+                "thread_ts": card["ts"], "channel_type": "im", "event_ts": ts,
+                "blocks": blocks})
 
 
 def _accepted_by_a(desk) -> dict:

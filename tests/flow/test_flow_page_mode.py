@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.slack import ids
-from tests.harness import DESK_CHANNEL, action_value, has_button
+from tests.harness import DESK_CHANNEL, action_value, has_button, rich_text, section
 
 CUSTOMER = "+14155550100"
 pytestmark = pytest.mark.postgres
@@ -54,7 +54,10 @@ def test_customer_text_reaches_agent_and_reply_reaches_phone(desk):
     assert "You accepted" in str(updated["blocks"])
 
     reply_ts, response = desk.agent_writes_in_thread(
-        "UAGENT1", card["ts"], "Yes &amp; it ships today, <@UAGENT2> will follow up")
+        "UAGENT1", card["ts"], "Yes &amp; it ships today, <@UAGENT2> will follow up",
+        blocks=rich_text(section({"type": "text", "text": "Yes & it ships today, "},
+                                 {"type": "user", "user_id": "UAGENT2"},
+                                 {"type": "text", "text": " will follow up"})))
     assert response.status_code == 200
     sms = desk.twilio.wait_for(lambda t: t.sent_to(CUSTOMER) and t.sent_to(CUSTOMER)[0],
                                5, "no SMS sent")
@@ -128,7 +131,13 @@ def test_a_long_reply_tells_the_agent_how_many_segments_it_cost(desk):
     preview = desk.wait_for_preview("UAGENT1")
     desk.click("UAGENT1", ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
     card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
-    desk.agent_writes_in_thread("UAGENT1", card["ts"], "Thanks for waiting! " * 10 + "\U0001F600")
+    # Typed with an emoji (":grinning:" in the event's text): the phone gets the emoji, so
+    # the reply is counted, and sent, as UCS-2.
+    words = "Thanks for waiting! " * 10
+    desk.agent_writes_in_thread(
+        "UAGENT1", card["ts"], words + ":grinning:",
+        blocks=rich_text(section({"type": "text", "text": words},
+                                 {"type": "emoji", "name": "grinning", "unicode": "1f600"})))
     desk.slack.wait_for(
         lambda s: any("sent as 4 SMS segments (UCS-2)" in m["text"]
                       for m in s.thread(DESK_CHANNEL, card["ts"])), 5, "segments not shown")

@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import Settings
 from bot.slack import ids
-from tests.harness import DESK_CHANNEL, action_value, start_desk
+from tests.harness import DESK_CHANNEL, action_value, rich_text, section, start_desk
 
 A = "UAGENT1"
 
@@ -178,9 +178,16 @@ def test_with_confirm_on_send_off_a_flagged_reply_goes_at_once(tmp_path):
 
 def test_urls_codes_and_numbers_are_never_flagged(desk):
     card = _open(desk)
-    text = ("Track it at <https://www.ups.com/track?id=1Z999AA10123456784> - order AB12CD, "
-            "ticket #INC0042 - call +1 415 555 0100 or mail help@example.com by 10am, $49.99")
-    desk.agent_writes_in_thread(A, card["ts"], text)
+    url = "https://www.ups.com/track?id=1Z999AA10123456784"
+    text = (f"Track it at <{url}> - order AB12CD, ticket #INC0042 - call +1 415 555 0100 or "
+            "mail <mailto:help@example.com|help@example.com> by 10am, $49.99")
+    blocks = rich_text(section(
+        {"type": "text", "text": "Track it at "}, {"type": "link", "url": url},
+        {"type": "text", "text": " - order AB12CD, ticket #INC0042 - call +1 415 555 0100 or "
+                                 "mail "},
+        {"type": "link", "url": "mailto:help@example.com", "text": "help@example.com"},
+        {"type": "text", "text": " by 10am, $49.99"}))
+    desk.agent_writes_in_thread(A, card["ts"], text, blocks=blocks)
     desk.twilio.wait_for(lambda t: t.sent, 5, "held")
     assert _prompts(desk) == []
 

@@ -235,7 +235,7 @@ def test_a_button_value_that_is_no_row_id_is_refused_and_changes_nothing(desk, c
     desk.wait_idle(WAIT)
     rows = _rows(desk)
     for action_id in (ids.ACCEPT_OFFER, ids.REJECT_OFFER, ids.MARK_DONE, ids.OPEN_MEDIA,
-                      ids.RETRY_SEND):
+                      ids.RETRY_SEND, ids.CUSTOM_EMOJI_SEND_WITHOUT, ids.CUSTOM_EMOJI_CANCEL):
         for junk in ("", "abc", "-1", f"{offer}.0", "9" * 30, "\u0663", f"{offer} "):
             answer = desk.click(A, action_id, junk)
             assert answer.status_code == 400, (action_id, junk)

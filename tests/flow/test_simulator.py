@@ -23,6 +23,8 @@ from tests.harness import (
     action_value,
     desk_process,
     has_button,
+    rich_text,
+    section,
     start_desk,
 )
 
@@ -92,7 +94,8 @@ def test_a_simulated_text_reaches_the_agent_and_the_reply_reaches_the_simulated_
 
     card = _accept_first_offer(desk)
     _ts, response = desk.agent_writes_in_thread(
-        "UAGENT1", card["ts"], "Yes &amp; it ships today")
+        "UAGENT1", card["ts"], "Yes &amp; it ships today",
+        blocks=rich_text(section({"type": "text", "text": "Yes & it ships today"})))
     assert response.status_code == 200
 
     shown = wait_until(lambda: len(_phone_shows(desk, CUSTOMER)) >= 2
@@ -357,8 +360,10 @@ def test_an_admin_texts_from_the_simulator_page_and_sees_the_agents_reply(
 
     card = _accept_first_offer(desk)
     # The agent typed `<img src=x onerror=alert(1)>`; Slack escapes it in the event text.
+    typed = "It left today. You wrote <img src=x onerror=alert(1)>?"
     desk.agent_writes_in_thread(
-        "UAGENT1", card["ts"], "It left today. You wrote &lt;img src=x onerror=alert(1)&gt;?")
+        "UAGENT1", card["ts"], "It left today. You wrote &lt;img src=x onerror=alert(1)&gt;?",
+        blocks=rich_text(section({"type": "text", "text": typed})))
 
     reply = page.locator("#log .bubble.outbound", has_text="It left today.")
     expect(reply).to_contain_text("You wrote <img src=x onerror=alert(1)>?", timeout=WAIT_MS)

@@ -91,8 +91,12 @@ def test_a_reply_that_beats_the_thread_bookkeeping_is_still_relayed(db):
     with db.transaction() as s:
         offer_id, interaction_id = s.execute(select(Offer.id, Offer.interaction_id)).one()
     offers.accept_offer(db, SETTINGS, "T1", offer_id, "UAGENT1")
+    blocks = [{"type": "rich_text", "block_id": "Xy1", "elements": [
+        {"type": "rich_text_section", "elements": [
+            {"type": "text", "text": "On it "},
+            {"type": "emoji", "name": "+1", "unicode": "1f44d"}]}]}]
     reply = replies.ThreadReply("T1", "CDESK", "1700000000.000100", "1700000000.000200",
-                                "UAGENT1", "On it", "Ev1")
+                                "UAGENT1", "On it :+1:", "Ev1", blocks=blocks)
     # The card is in Slack, but the job has not yet written down its ts.
     outcome = replies.record_agent_reply(db, SETTINGS, reply)
     assert outcome == replies.ReplyOutcome.DEFERRED
@@ -106,7 +110,8 @@ def test_a_reply_that_beats_the_thread_bookkeeping_is_still_relayed(db):
     recheck_reply(services, job)
     with db.transaction() as s:
         relayed = s.scalars(select(Message).where(Message.direction == "outbound")).one()
-        assert relayed.slack_text == "On it"
+        # Looked at again, it is read from its blocks as the listener reads them.
+        assert (relayed.slack_text, relayed.body) == ("On it :+1:", "On it \U0001F44D")
         assert s.scalar(select(func.count()).select_from(Job)
                         .where(Job.kind == "sms.send")) == 1
 

@@ -3,6 +3,8 @@ table hold it (kind, payload, lane, priority, coalescing key), and read back as 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.desk import jobs
@@ -10,6 +12,8 @@ from bot.desk.jobs import COSMETIC, CUSTOMER, OFFER
 from bot.desk.thread_reply import ThreadReply
 
 REPLY = ThreadReply("T1", "CDESK", "1.1", "1.2", "UAGENT1", "On it", "Ev1")
+BLOCKS = [{"type": "rich_text", "block_id": "Xy1", "elements": [
+    {"type": "rich_text_section", "elements": [{"type": "text", "text": "On it"}]}]}]
 
 # (job, kind, payload, lane, priority, coalescing key): what the desk wrote before the
 # catalogue, so rows written by an earlier version still run and new rows look the same.
@@ -39,10 +43,13 @@ STORED = [
     (jobs.SendSms(7, interaction_id=9), "sms.send", {"message_id": 7}, "sms:9", CUSTOMER, None),
     (jobs.ShowDelivery(7, interaction_id=9), "slack.show_delivery", {"message_id": 7},
      "delivery:9", CUSTOMER, "delivery:7"),
-    (jobs.RecheckReply(REPLY, 2), "timer.recheck_reply",
+    (jobs.RecheckReply(replace(REPLY, blocks=BLOCKS), 2), "timer.recheck_reply",
      {"reply": {"team_id": "T1", "channel": "CDESK", "thread_ts": "1.1", "ts": "1.2",
                 "user_id": "UAGENT1", "slack_text": "On it", "event_id": "Ev1",
-                "has_files": False, "agent_name": None}, "recheck": 2}, None, CUSTOMER, None),
+                "has_files": False, "agent_name": None, "blocks": BLOCKS}, "recheck": 2},
+     None, CUSTOMER, None),
+    (jobs.CustomEmojiPrompt(7), "slack.custom_emoji_prompt", {"message_id": 7}, None,
+     CUSTOMER, None),
     (jobs.SpellingPrompt(7, True), "slack.spelling_prompt", {"message_id": 7, "held": True},
      None, CUSTOMER, None),
     (jobs.ReofferInteraction(9), "timer.reoffer", {"interaction_id": 9}, None, CUSTOMER,
@@ -103,6 +110,13 @@ def test_a_job_is_written_and_read_back_as_the_same_job(job, kind, payload, lane
 def test_a_reply_to_look_at_again_comes_back_as_a_thread_reply():
     decoded = jobs.decode("timer.recheck_reply", jobs.payload(jobs.RecheckReply(REPLY, 1)))
     assert decoded == jobs.RecheckReply(REPLY, 1) and decoded.reply.slack_text == "On it"
+
+
+def test_an_older_reply_to_look_at_again_without_blocks_is_read_by_its_text():
+    stored = {"reply": {"team_id": "T1", "channel": "CDESK", "thread_ts": "1.1", "ts": "1.2",
+                        "user_id": "UAGENT1", "slack_text": "On it", "event_id": "Ev1",
+                        "has_files": False, "agent_name": None}, "recheck": 2}
+    assert jobs.decode("timer.recheck_reply", stored) == jobs.RecheckReply(REPLY, 2)
 
 
 def test_an_older_purge_row_without_a_reason_is_an_uninstalls_purge():

@@ -88,6 +88,35 @@ def test_lists_keep_bullets_and_numbers_quotes_and_code_are_plain_lines():
         "2. Ask for Ann\nYour order is late\nREF-42")
 
 
+def test_the_line_break_slack_ends_a_section_with_before_a_list_is_not_doubled():
+    # As a message event carries "Bring:" and a list: the section's text ends with the break.
+    blocks = _message(
+        _section(_text("Bring:\n")),
+        {"type": "rich_text_list", "style": "bullet", "elements": [
+            _section(_text("your ID")), _section(_text("the receipt"))]},
+        _section(_text("See you")))
+    assert render(blocks).text == "Bring:\n• your ID\n• the receipt\nSee you"
+
+
+def test_an_address_typed_without_its_scheme_goes_as_typed():
+    # "example.com" typed: Slack links it to http://example.com with the typed text.
+    blocks = _message(_section(
+        _text("See "), {"type": "link", "url": "http://example.com", "text": "example.com"},
+        _text(" or "), {"type": "link", "url": "https://example.com/faq",
+                        "text": "example.com/faq"}))
+    assert render(blocks).text == "See example.com or example.com/faq"
+
+
+def test_the_people_named_are_listed_so_their_names_are_never_flagged():
+    names = Names(user={"U0BOB": "Bob Smith", "U0ANN": "Ann Lee"}.get)
+    blocks = _message(_section({"type": "user", "user_id": "U0BOB"}, _text(" or "),
+                               {"type": "user", "user_id": "U0ANN"}, _text(" or "),
+                               {"type": "user", "user_id": "U0BOB"}))
+    rendered = render(blocks, names)
+    assert rendered.text == "Bob Smith or Ann Lee or Bob Smith"
+    assert rendered.names == ("Bob Smith", "Ann Lee")
+
+
 def test_line_breaks_inside_a_section_are_kept():
     blocks = _message(_section(_text("Hi Jane,\nyour order is ready.\n\nAnn")))
     assert render(blocks).text == "Hi Jane,\nyour order is ready.\n\nAnn"

@@ -107,3 +107,20 @@ def test_a_notice_modal_shows_names_from_the_directory_literally():
     shown = modal["blocks"][0]["text"]["text"]
     assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown
     assert "submit" not in modal
+
+
+def test_a_reply_held_for_custom_emoji_shows_them_and_what_the_phone_would_get():
+    from bot.slack.views.custom_emoji import build_custom_emoji_prompt
+
+    one = build_custom_emoji_prompt(7, ("partyparrot",), "Shipped <today> & paid", held=True)
+    assert ":partyparrot:" in one["blocks"][0]["text"]["text"]
+    assert "&lt;today&gt; &amp; paid" in one["blocks"][1]["text"]["text"]  # customer-facing
+    buttons = one["blocks"][2]["elements"]
+    assert [(b["action_id"], b["value"], b["text"]["text"]) for b in buttons] == [
+        (ids.CUSTOM_EMOJI_SEND_WITHOUT, "7", "Send without it"),
+        (ids.CUSTOM_EMOJI_CANCEL, "7", "Cancel")]
+    two = build_custom_emoji_prompt(7, ("partyparrot", "shipit"), "Shipped", held=True)
+    assert two["blocks"][2]["elements"][0]["text"]["text"] == "Send without them"
+    nothing_left = build_custom_emoji_prompt(7, ("partyparrot",), "", held=False)
+    assert "not sent" in nothing_left["text"]
+    assert all(b["type"] != "actions" for b in nothing_left["blocks"])

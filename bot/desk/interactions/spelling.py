@@ -1,14 +1,14 @@
 """Spelling check before send: hold a flagged reply, then send it as the agent decides.
 
 The reply is stored first (a held outbound message), so whatever the agent chooses, and
-even if they choose nothing, what they wrote is never lost.
+even if they choose nothing, what they wrote is never lost. What is checked, and corrected,
+is the text the phone gets (its `body`), not Slack's markup of it.
 """
 
 from __future__ import annotations
 
 import enum
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,12 +86,11 @@ def review(s: Session, settings: Settings, interaction: Interaction, message: Me
     """Check a reply about to be sent. True: it is held for the agent's decision."""
     if message.author_user_id is None:  # a reply always has its agent: this is for the types
         return False
-    flags = _flags(s, settings, interaction, message.author_user_id, message.slack_text or "",
-                   agent_name)
+    flags = _flags(s, settings, interaction, message.author_user_id, message.body, agent_name)
     if not flags:
         return False
     message.spelling_flags = {"flags": [_as_dict(f) for f in flags],
-                              "original": message.slack_text, "agent_name": agent_name}
+                              "original": message.body, "agent_name": agent_name}
     held = settings.spelling_confirm_on_send
     if held:
         message.delivery_state = HELD
@@ -118,17 +117,15 @@ class Outcome(enum.Enum):
 
 
 def decide(db: Database, settings: Settings, team_id: str, message_id: int, user_id: str,
-           choice: Choice, word: str | None = None, *,
-           plain_text: Callable[[str], str]) -> Outcome:
-    """plain_text: the phone's text of a Slack text (the Slack side's), for a corrected reply."""
+           choice: Choice, word: str | None = None) -> Outcome:
     try:
-        return _decide(db, settings, team_id, message_id, user_id, choice, word, plain_text)
+        return _decide(db, settings, team_id, message_id, user_id, choice, word)
     except IntegrityError:  # the word was added a moment ago by another click
         return Outcome.STILL_HELD
 
 
 def _decide(db: Database, settings: Settings, team_id: str, message_id: int, user_id: str,
-            choice: Choice, word: str | None, plain_text: Callable[[str], str]) -> Outcome:
+            choice: Choice, word: str | None) -> Outcome:
     with db.transaction() as s:
         message = s.get(Message, message_id)
         if message is None or message.team_id != team_id:
@@ -154,18 +151,16 @@ def _decide(db: Database, settings: Settings, team_id: str, message_id: int, use
             return Outcome.CANCELLED
         if choice in (Choice.IGNORE_ALL, Choice.ADD_TO_DICTIONARY):
             agent_name = (message.spelling_flags or {}).get("agent_name")
-            remaining = _flags(s, settings, interaction, user_id, message.slack_text or "",
-                               agent_name)
+            remaining = _flags(s, settings, interaction, user_id, message.body, agent_name)
             message.spelling_flags = {**(message.spelling_flags or {}),
                                       "flags": [_as_dict(f) for f in remaining]}
             effects.spelling_prompt(s, team_id, message.id, held=True)
             return Outcome.STILL_HELD
         if choice == Choice.SEND_CORRECTED:
-            corrected = checker.apply_suggestions(message.slack_text or "",
+            corrected = checker.apply_suggestions(message.body,
                                                   _as_flags(message.spelling_flags))
-            if corrected != message.slack_text:
-                message.slack_text = corrected
-                message.body = plain_text(corrected)
+            if corrected != message.body:
+                message.body = corrected
                 timeline.record(s, team_id, interaction.id, timeline.SPELLING_CORRECTED,
                                 actor=user_id, detail=corrected)
                 effects.sync_transcript(s, team_id, interaction.id)

@@ -1,5 +1,6 @@
 """Intake of an agent's reply: what they wrote in a desk thread (or the compose modal) is
-recorded, held for spelling, or refused with the reason; a relayed one gets its send job."""
+recorded, held (for custom emoji, or for spelling), or refused with the reason; a relayed
+one gets its send job."""
 
 from __future__ import annotations
 
@@ -14,18 +15,19 @@ from bot.desk import effects
 from bot.desk.interactions import sessions, spelling
 from bot.desk.interactions.lifecycle import ACCEPTED, EXPIRED, TRANSFERRING
 from bot.desk.notices import Notice, naming
-from bot.desk.thread_reply import ThreadReply
+from bot.desk.replies import custom_emoji
+from bot.desk.thread_reply import PhoneText, ThreadReply
 from storage.db import Database
 from storage.models import Contact, Interaction, Message, SlackEventReceipt
 
 
 class ReplyOutcome(enum.Enum):
     RELAYED = "relayed"  # stored, and an SMS send job is committed
-    HELD = "held"  # stored, waiting for the agent's decision on flagged words
+    HELD = "held"  # stored, waiting for the agent's decision on custom emoji or flagged words
     INTERNAL = "internal"  # someone other than the owner: stays in Slack
     CLOSED = "closed"  # owner wrote after Done: not sent, told so
     NOT_A_DESK_THREAD = "not_a_desk_thread"
-    NOT_SENDABLE = "not_sendable"  # a file upload: there is no outbound MMS
+    NOT_SENDABLE = "not_sendable"  # a file upload (no outbound MMS), or custom emoji only
     DEFERRED = "deferred"  # a desk-channel thread we may not have recorded yet: look again
     DUPLICATE = "duplicate"  # Slack retried an event we already have
 
@@ -44,19 +46,20 @@ RECHECKS = 5
 
 
 def record_agent_reply(db: Database, settings: Settings, reply: ThreadReply, *,
-                       recheck: int = 0, body: str | None = None,
+                       recheck: int = 0, phone: PhoneText | None = None,
                        in_direct_message: bool = False) -> ReplyOutcome:
-    """body: the text the phone gets, worked out by the Slack side (markup plain, mentions
-    named); stored with the reply. in_direct_message: the thread is in an agent's DM with
-    the app."""
+    """phone: what the phone gets, worked out by the Slack side from the message's blocks
+    (emoji as emoji, styles gone, mentions named); its text is stored with the reply.
+    in_direct_message: the thread is in an agent's DM with the app."""
     try:
-        return _record_agent_reply(db, settings, reply, recheck, body or "", in_direct_message)
+        return _record_agent_reply(db, settings, reply, recheck, phone or PhoneText(""),
+                                   in_direct_message)
     except IntegrityError:
         return ReplyOutcome.DUPLICATE
 
 
 def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply, recheck: int,
-                        body: str, in_direct_message: bool) -> ReplyOutcome:
+                        phone: PhoneText, in_direct_message: bool) -> ReplyOutcome:
     desk_channel = settings.desk_channel
     with db.transaction() as s:
         interaction = find_by_thread(s, reply.team_id, reply.channel, reply.thread_ts)
@@ -126,7 +129,7 @@ def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply, re
             slack_text=reply.slack_text,
             # Stored with the reply, so the send job relays it as is (the phone's text is
             # worked out once, on the Slack side). Shown as written in Slack until sent.
-            body=body,
+            body=phone.text,
             author_user_id=reply.user_id,
             provider="",
             from_number=interaction.business_number,
@@ -138,7 +141,12 @@ def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply, re
         s.add(message)
         s.flush()
         sessions.keep_alive(s, settings, interaction.id)
-        if spelling.review(s, settings, interaction, message, reply.agent_name):
+        # The agent's own name, and the colleagues the reply names, are never typos.
+        never_flagged = " ".join(filter(None, (reply.agent_name, *phone.names))) or None
+        if phone.custom_emoji:
+            held = custom_emoji.hold(s, message, phone.custom_emoji, never_flagged)
+            return ReplyOutcome.HELD if held else ReplyOutcome.NOT_SENDABLE
+        if spelling.review(s, settings, interaction, message, never_flagged):
             return ReplyOutcome.HELD
         effects.send_sms(s, reply.team_id, message.id, interaction.id)
         effects.show_delivery(s, reply.team_id, message.id, interaction.id)

@@ -11,7 +11,7 @@ from bot.services import Services
 from bot.slack import ids
 from bot.slack.directory import display_name
 from bot.slack.listeners.common import a_row_id_value, clicked_row_id
-from bot.slack.reply_text import in_direct_message, names_from, plain_text
+from bot.slack.reply_text import in_direct_message, names_from, phone_text
 
 DM_ANSWER = ("Messages here do not reach a customer. To text one, reply in the thread of "
              "their interaction (Accept it first), or use `/sms` for a new SMS. `/sms help` "
@@ -52,6 +52,7 @@ def write_message(event: dict, body: dict, client: WebClient, context: BoltConte
         ts=event["ts"],
         user_id=event["user"],
         slack_text=event.get("text") or "",
+        blocks=event.get("blocks"),
         event_id=body.get("event_id"),
         has_files=bool(event.get("files")) or subtype == "file_share",
         # The agent's own name is never a typo; cached, and only read after the ack.
@@ -59,8 +60,8 @@ def write_message(event: dict, body: dict, client: WebClient, context: BoltConte
     )
     # The phone's text is worked out here, once, before the reply's send job is queued.
     replies.record_agent_reply(services.db, settings, reply,
-                               body=plain_text(reply.slack_text,
-                                               names_from(client, context.team_id)),
+                               phone=phone_text(reply.slack_text, reply.blocks,
+                                                names_from(client, context.team_id)),
                                in_direct_message=in_direct_message(reply.channel))
 
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from slack_bolt import Ack, App, BoltContext
-from slack_sdk import WebClient
 
 from bot.desk.interactions import spelling
 from bot.services import Services
 from bot.slack import ids
-from bot.slack.reply_text import names_from, plain_text
 
 CHOICES = {
     ids.SPELL_SEND_CORRECTED: spelling.Choice.SEND_CORRECTED,
@@ -19,17 +17,15 @@ CHOICES = {
 }
 
 
-def decide_on_spelling(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+def decide_on_spelling(ack: Ack, body: dict, context: BoltContext,
                        services: Services) -> None:
     """A button on a held reply's spelling prompt: send corrected, send anyway, cancel…"""
     ack()
     action = body["actions"][0]
     message_id, _, word = action["value"].partition("|")
     settings = services.settings_for(context.team_id)
-    names = names_from(client, context.team_id)  # for a corrected reply's phone text
     spelling.decide(services.db, settings, context.team_id, int(message_id),
-                    context.user_id, CHOICES[action["action_id"]], word or None,
-                    plain_text=lambda text: plain_text(text, names))
+                    context.user_id, CHOICES[action["action_id"]], word or None)
 
 
 def toggle_spelling(ack: Ack, body: dict, context: BoltContext, services: Services) -> None:

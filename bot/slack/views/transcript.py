@@ -7,7 +7,7 @@ from datetime import datetime
 from bot.desk.interactions import case_info, timeline, transfers
 from bot.desk.replies import REPLY_SENT
 from bot.slack import ids
-from bot.slack.mrkdwn import escape, to_plain_text
+from bot.slack.mrkdwn import escape
 from bot.slack.views.common import clip, contact_label, escaped_chunks, when
 
 CUSTOMER_ICON = ":iphone:"
@@ -85,8 +85,8 @@ def describe_event(kind: str, actor: str | None, detail: str | None) -> str:
             return "Reply sent. Set a disposition code to close this interaction."
         return f"{who} marked it Done: it closes once a disposition code is set."
     if kind == timeline.SPELLING_CORRECTED:
-        # The detail is Slack text (entities, mentions): shown as the phone will read it.
-        sent = escape(to_plain_text(detail or "", lambda user_id: f"@{user_id}"))
+        # The detail is the text the phone got (earlier versions kept Slack's markup).
+        sent = escape(detail or "")
         return f"{who}'s reply was sent with spelling corrections: \"{sent}\""
     if kind == timeline.SEND_FAILED:
         return f"The reply could not be sent: {safe_detail}. It was not delivered."

@@ -80,7 +80,8 @@ class Messages:
             )
 
     def user_posts(
-        self, channel: str, user_id: str, text: str, thread_ts: str | None = None
+        self, channel: str, user_id: str, text: str, thread_ts: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
     ) -> str:
         """A person (not the app) writes a message, as a Slack client would; returns its ts.
 
@@ -91,7 +92,8 @@ class Messages:
             if thread_ts is not None and self._find_message(channel_id, thread_ts) is None:
                 raise KeyError(f"no message {thread_ts} in {channel_id} to reply to")
             message = self._append_message(
-                channel_id, thread_ts, text=text, user=user_id, team=self.team_id
+                channel_id, thread_ts, text=text, user=user_id, team=self.team_id,
+                blocks=blocks or [],
             )
             return message["ts"]
 

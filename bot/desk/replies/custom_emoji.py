@@ -1,0 +1,94 @@
+"""A reply with the workspace's own (custom) emoji: no phone can show them, so before it goes
+the agent is told, and says whether it goes without them or not at all.
+
+The hold is the spelling check's: a held outbound message, stored first, so what the agent
+wrote is never lost. Its reason is "custom emoji" beside the spelling check's; a reply sent
+without them is then checked for spelling as any other.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.desk import effects
+from bot.desk.interactions import spelling
+from bot.desk.interactions.lifecycle import ACCEPTED
+from storage.db import Database
+from storage.models import Interaction, Message
+
+REASON = "custom emoji"  # why a reply is held, beside the spelling check's
+# Kept in the held message's spelling_flags (what the agent decides about), with the names the
+# spelling check must not flag once the reply goes.
+_EMOJI = "custom_emoji"
+_NEVER_FLAGGED = "agent_name"
+
+
+class Choice(enum.Enum):
+    SEND_WITHOUT = "send_without"
+    CANCEL = "cancel"
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"
+    HELD_FOR_SPELLING = "held_for_spelling"  # sent without them, then held by the check
+    CANCELLED = "cancelled"
+    NOT_YOURS = "not_yours"
+    GONE = "gone"  # already decided, or the interaction moved on
+
+
+def hold(s: Session, message: Message, custom_emoji: tuple[str, ...],
+         never_flagged: str | None) -> bool:
+    """Hold a reply whose custom emoji were left out of its text, and ask the agent. One with
+    nothing else in it is not sent at all (the agent is told so). True: held."""
+    sendable = bool(message.body.strip())
+    message.delivery_state = spelling.HELD if sendable else "cancelled"
+    flags: dict[str, Any] = {_EMOJI: list(custom_emoji), _NEVER_FLAGGED: never_flagged}
+    message.spelling_flags = flags
+    effects.custom_emoji_prompt(s, message.team_id, message.id)
+    return sendable
+
+
+def left_out(message: Message) -> tuple[str, ...]:
+    """The custom emoji left out of a reply that was held (or refused) for them."""
+    return tuple((message.spelling_flags or {}).get(_EMOJI) or ())
+
+
+def is_held_for_them(message: Message) -> bool:
+    return message.delivery_state == spelling.HELD and bool(left_out(message))
+
+
+def decide(db: Database, settings: Settings, team_id: str, message_id: int, user_id: str,
+           choice: Choice) -> Outcome:
+    with db.transaction() as s:
+        message = s.get(Message, message_id)
+        if message is None or message.team_id != team_id:
+            return Outcome.GONE
+        if message.author_user_id != user_id:
+            return Outcome.NOT_YOURS
+        if not is_held_for_them(message):
+            return Outcome.GONE  # a second click, or already on to the spelling check
+        interaction = s.get_one(Interaction, message.interaction_id)
+        if interaction.state != ACCEPTED or interaction.agent_user_id != user_id:
+            message.delivery_state = "cancelled"
+            effects.notify_agent(s, team_id, user_id, "This reply was not sent: the "
+                                 "interaction is no longer yours to answer.",
+                                 channel=message.slack_channel, thread_ts=interaction.thread_ts)
+            return Outcome.GONE
+        if choice is Choice.CANCEL:
+            message.delivery_state = "cancelled"
+            effects.notify_agent(s, team_id, user_id, "Not sent. Write the reply again when "
+                                 "you are ready.", channel=message.slack_channel,
+                                 thread_ts=interaction.thread_ts)
+            return Outcome.CANCELLED
+        never_flagged = (message.spelling_flags or {}).get(_NEVER_FLAGGED)
+        message.spelling_flags = None
+        message.delivery_state = "pending"
+        if spelling.review(s, settings, interaction, message, never_flagged):
+            return Outcome.HELD_FOR_SPELLING
+        effects.send_sms(s, team_id, message.id, interaction.id)
+        effects.show_delivery(s, team_id, message.id, interaction.id)
+        return Outcome.SENT
