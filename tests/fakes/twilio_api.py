@@ -96,6 +96,7 @@ class FakeTwilio:
         self._calls: list[TwilioCall] = []
         self._faults: deque[_Fault] = deque()
         self._delays: deque[float] = deque()
+        self._holds: deque[threading.Event] = deque()
         self._media: dict[str, _Media] = {}
         self._redirects: dict[str, tuple[int, str]] = {}  # path -> (status, Location)
         self._resources: list[dict[str, Any]] = []  # message resources, as Twilio lists them
@@ -186,6 +187,15 @@ class FakeTwilio:
         with self._lock:
             self._delays.extend([seconds] * times)
 
+    def hold_next_answer(self) -> threading.Event:
+        """Hold back the answer to the next send until the returned event is set (or 30 s
+        pass): the SMS is taken, but the app hears so only then. What happens meanwhile
+        happens, deterministically, before the app records the send."""
+        held = threading.Event()
+        with self._lock:
+            self._holds.append(held)
+        return held
+
     # -- what happened ---------------------------------------------------------------------
 
     @property
@@ -254,6 +264,7 @@ class FakeTwilio:
         at = time.monotonic()
         form = parse_qs(request.body.decode(), keep_blank_values=True) if request.body else {}
         delay = 0.0
+        held: threading.Event | None = None
         with self._lock:
             match = MESSAGES_PATH.match(request.path)
             if not self._authorized(request):
@@ -272,6 +283,7 @@ class FakeTwilio:
                 response = self._list_messages(request.query)
             elif request.method == "POST" and match and match["sid"] == self.account_sid:
                 delay = self._delays.popleft() if self._delays else 0.0
+                held = self._holds.popleft() if self._holds else None
                 response = self._create_message(form, at)
             elif request.method == "DELETE" and (found := MESSAGE_PATH.match(request.path)) \
                     and found["sid"] == self.account_sid:
@@ -291,6 +303,11 @@ class FakeTwilio:
             )
         if delay:
             self._stopping.wait(delay)
+        if held is not None:
+            deadline = time.monotonic() + 30
+            while not (held.wait(0.05) or self._stopping.is_set()
+                       or time.monotonic() > deadline):
+                pass
         return response
 
     def _list_messages(self, query: dict[str, list[str]]) -> HttpResponse:

@@ -36,6 +36,9 @@ OPTED_IN = "opted_in"  # the customer texted START again
 HELP_REPLIED = "help_replied"  # the customer texted HELP; the desk texted its help reply
 OUTBOUND_STARTED = "outbound_started"  # an agent's New SMS began this interaction
 CONTACT_ASSIGNED = "contact_assigned"  # the number was given to a contact; detail: its label
+# A close nobody clicked (detail: which, e.g. "reply sent") did not happen: the customer wrote
+# after the last reply, so the interaction stays open.
+KEPT_OPEN = "kept_open"
 
 # Lines shown in the Slack thread; the rest stay in the history for supervisors.
 SHOWN_IN_THREAD = {ACCEPTED, SENT, SEND_FAILED, SEND_RETRYING, SEND_GAVE_UP,
@@ -43,7 +46,7 @@ SHOWN_IN_THREAD = {ACCEPTED, SENT, SEND_FAILED, SEND_RETRYING, SEND_GAVE_UP,
                    TRANSFER_REQUESTED, TRANSFERRED, TRANSFER_RETURNED, CONSULTED,
                    NOTE, DISPOSITION, DISPOSITION_NEEDED, CASE_UPDATED, REASSIGNED,
                    SPELLING_CORRECTED, OPTED_OUT, OPTED_IN, HELP_REPLIED, OUTBOUND_STARTED,
-                   CONTACT_ASSIGNED}
+                   CONTACT_ASSIGNED, KEPT_OPEN}
 
 
 def record(s: Session, team_id: str, interaction_id: int, kind: str, *,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.desk import effects
 from bot.desk.interactions import sessions, spelling
-from bot.desk.interactions.lifecycle import ACCEPTED, EXPIRED, TRANSFERRING
+from bot.desk.interactions.lifecycle import ACCEPTED, EXPIRED, TRANSFERRING, reply_taken
 from bot.desk.thread_reply import ThreadReply
 from storage.db import Database
 from storage.models import Contact, Interaction, Message, SlackEventReceipt
@@ -135,6 +135,7 @@ def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply, re
         )
         s.add(message)
         s.flush()
+        reply_taken(s, interaction.id)
         sessions.keep_alive(s, settings, interaction.id)
         if spelling.review(s, settings, interaction, message, reply.agent_name):
             return ReplyOutcome.HELD
@@ -209,6 +210,7 @@ def send_composed(db: Database, settings: Settings, team_id: str, interaction_id
         )
         s.add(message)
         s.flush()
+        reply_taken(s, interaction.id)
         sessions.keep_alive(s, settings, interaction.id)
         # The thread line first (interaction lane), so the delivery marks find it there.
         effects.post_composed(s, team_id, message.id, interaction.id)
