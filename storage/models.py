@@ -189,6 +189,11 @@ class Interaction(Base):
     everyone_declined_at: Mapped[datetime | None] = mapped_column()
     # Set when Done (or a page-mode reply) waits for a mandatory disposition.
     done_requested_by: Mapped[str | None] = mapped_column(String(32))
+    # The customer wrote after the agent's last reply (or Done): set by the text that joins
+    # the interaction, cleared by the reply. Page mode's close after a reply, and the close a
+    # mandatory code brings, are conditional on it (bot/desk/replies/closing.py), so a text
+    # that arrives while the interaction is closing keeps it open.
+    awaiting_reply: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Set when retention (bot/desk/data_protection/retention.py) removed its texts, notes
     # and media; the row, its outline and its disposition stay so reports still add up.
     purged_at: Mapped[datetime | None] = mapped_column()

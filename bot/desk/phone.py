@@ -9,7 +9,9 @@ class InvalidNumber(ValueError):
     pass
 
 
-def to_e164(raw: str, default_country: str = "US") -> str:
+def to_e164(raw: str, default_country: str | None) -> str:
+    """`default_country`: the country a number written without its country code is read in
+    (the workspace's `desk.default_country`); None reads only numbers written with it."""
     try:
         number = phonenumbers.parse(raw, default_country)
     except phonenumbers.NumberParseException as error:
@@ -47,7 +49,7 @@ _TEXTABLE = {
 }
 
 
-def textable_e164(raw: str, default_country: str = "US") -> str:
+def textable_e164(raw: str, default_country: str) -> str:
     """The E.164 form of a number an SMS can be sent to, or InvalidNumber saying why not."""
     e164 = to_e164(raw, default_country)
     number = phonenumbers.parse(e164, None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -75,7 +75,11 @@ def _one(params: Mapping[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-def parse_inbound(params: Mapping[str, list[str]], default_country: str) -> InboundMessage:
+def parse_inbound(params: Mapping[str, list[str]],
+                  country_of: Callable[[str], str | None]) -> InboundMessage:
+    """`country_of(business number)`: the country the customer's number is read in when it
+    lacks its country code, that of the workspace the text was sent to (None: no workspace,
+    so only a number with its country code is read). Twilio sends both numbers in E.164."""
     sid = _one(params, "MessageSid") or _one(params, "SmsSid")
     if not sid:
         raise WebhookError("MessageSid is missing")
@@ -86,8 +90,9 @@ def parse_inbound(params: Mapping[str, list[str]], default_country: str) -> Inbo
     if body is None:
         raise WebhookError("Body is missing")
     try:
-        from_number = to_e164(raw_from, default_country)
-        to_number = to_e164(raw_to, default_country)
+        # The business number is the settings' own, which are in E.164.
+        to_number = to_e164(raw_to, None)
+        from_number = to_e164(raw_from, country_of(to_number))
     except InvalidNumber as error:
         raise WebhookError(str(error)) from error
     case_data = {label: v for f, label in CASE_FIELDS.items() if (v := _one(params, f))}

@@ -33,6 +33,12 @@ class WebContext:
         """The workspace a text to this business number belongs to."""
         return self.services.all_settings.team_for_number(business_number) or self.team_id
 
+    def country_for(self, business_number: str) -> str | None:
+        """The country a customer's number written without its country code is read in, when
+        they text this business number: its workspace's (None: it reaches no workspace)."""
+        team_id = self.team_for(business_number)
+        return None if team_id is None else self.services.settings_for(team_id).default_country
+
 
 def create_web_app(context: WebContext, bolt_app: App | None) -> Flask:
     """`bolt_app` is None in Socket Mode: Slack talks over the socket, not /slack/events."""

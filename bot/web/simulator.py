@@ -10,6 +10,7 @@ another origin is refused even with the key.
 from __future__ import annotations
 
 import hmac
+from html import escape
 from importlib import resources
 from urllib.parse import urlsplit
 
@@ -30,10 +31,38 @@ NO_KEY = ("the simulator answers only at the address printed in the log when the
           "started (/simulator?token=...)")
 
 
-def _business_number() -> str:
-    # The simulator's phone texts the file's first business number; the number then picks
-    # the workspace, as a real text's does.
-    return current_app.config["SMSDESK"].services.all_settings.sending_numbers()[0]
+def _business_numbers() -> list[str]:
+    """What the simulator's phone can text: every business number that reaches a workspace,
+    the file's top-level ones first. The number picks the workspace, as a real text's does."""
+    web = current_app.config["SMSDESK"]
+    settings = web.services.all_settings
+    numbers: list[str] = []
+    for each in (settings, *(workspace.settings for workspace in settings.workspaces)):
+        numbers += [n for n in each.sending_numbers()
+                    if n not in numbers and web.team_for(n) is not None]
+    return numbers or list(settings.sending_numbers())
+
+
+def _texted(to: object) -> str | None:
+    """The business number the phone texts: the one asked for, if the desk has it (None
+    if not); the first when none is asked for."""
+    numbers = _business_numbers()
+    if to is None or to == "":
+        return numbers[0]
+    return to if isinstance(to, str) and to in numbers else None
+
+
+def _not_ours(to: object) -> Response:
+    return jsonify(error=f"{str(to)[:40]!r} is not a business number of this desk: text one "
+                         f"of {', '.join(_business_numbers())}"), 400
+
+
+def _business_number_choice() -> str:
+    numbers = _business_numbers()
+    if len(numbers) == 1:
+        return f'<strong id="to" data-number="{escape(numbers[0])}">{escape(numbers[0])}</strong>'
+    options = "".join(f'<option value="{escape(n)}">{escape(n)}</option>' for n in numbers)
+    return f'<select id="to" aria-label="Business number">{options}</select>'
 
 
 def _origin(url: str) -> str:
@@ -72,7 +101,7 @@ def only_with_the_key() -> Response | None:
 @blueprint.get("/simulator")
 def page() -> Response:
     html = resources.files("bot.web").joinpath("simulator_page.html").read_text("utf-8")
-    response = Response(html.replace("{{BUSINESS_NUMBER}}", _business_number()),
+    response = Response(html.replace("{{BUSINESS_NUMBER}}", _business_number_choice()),
                         mimetype="text/html")
     # The key is in this page's address: no other site learns it from a Referer.
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -101,17 +130,20 @@ def send() -> Response:
         return jsonify(error="write a message first"), 400
     if len(body) > MAX_SMS_CHARS:
         return jsonify(error=f"an SMS carries at most {MAX_SMS_CHARS} characters"), 400
+    to = _texted(data.get("to"))
+    if to is None:
+        return _not_ours(data.get("to"))
+    team_id = web.team_for(to)
+    if team_id is None:
+        return jsonify(error=f"no workspace has the business number {to}"), 404
+    settings = web.services.settings_for(team_id)
     try:
-        phone = to_e164(str(data.get("from", "")), web.services.all_settings.default_country)
+        phone = to_e164(str(data.get("from", "")), settings.default_country)
     except InvalidNumber as error:
         return jsonify(error=str(error)), 400
-    message = InboundMessage(simulator.PROVIDER, simulator.new_inbound_sid(), phone,
-                             _business_number(), body, {"Channel": "Simulator"}, media)
-    team_id = web.team_for(message.to_number)
-    if team_id is None:
-        return jsonify(error=f"no workspace has the business number {message.to_number}"), 404
-    receipt = inbound_use_case.receive_inbound(web.services.db, web.services.settings_for(team_id),
-                                               team_id, message)
+    message = InboundMessage(simulator.PROVIDER, simulator.new_inbound_sid(), phone, to, body,
+                             {"Channel": "Simulator"}, media)
+    receipt = inbound_use_case.receive_inbound(web.services.db, settings, team_id, message)
     web.services.metrics.count_inbound(receipt.duplicate, message.provider)
     return jsonify(message_id=receipt.message_id, interaction_id=receipt.interaction_id), 201
 
@@ -119,9 +151,12 @@ def send() -> Response:
 @blueprint.get("/simulator/api/messages")
 def conversation() -> Response:
     web = current_app.config["SMSDESK"]
+    to = _texted(request.args.get("to"))
+    if to is None:
+        return _not_ours(request.args.get("to"))
+    team_id = web.team_for(to)
     try:
-        phone = to_e164(request.args.get("phone", ""),
-                        web.services.all_settings.default_country)
+        phone = to_e164(request.args.get("phone", ""), web.country_for(to))
     except InvalidNumber as error:
         return jsonify(error=str(error)), 400
     with web.services.db.transaction() as s:
@@ -131,7 +166,7 @@ def conversation() -> Response:
             select(Message.direction, Message.body, Message.delivery_state, Message.created_at,
                    pictures)
             # What this phone sent and received, whichever contact the number now belongs to.
-            .where(Message.team_id == web.team_for(_business_number()),
+            .where(Message.team_id == team_id,
                    ((Message.direction == "inbound") & (Message.from_number == phone))
                    # The phone only ever sees what was actually handed to the provider.
                    | ((Message.direction == "outbound") & (Message.to_number == phone)

@@ -55,9 +55,7 @@ def inbound() -> Response:
         return params
     web = current_app.config["SMSDESK"]
     try:
-        # The workspace is known from the number the text was sent to, once it is read:
-        # until then, the file's top-level default country reads the customer's number.
-        message = twilio.parse_inbound(params, web.services.all_settings.default_country)
+        message = twilio.parse_inbound(params, web.country_for)
     except twilio.WebhookError as error:
         return _refuse(400, str(error))
     team_id = web.team_for(message.to_number)

@@ -153,7 +153,8 @@ def sync_transcript(services: Services, job: jobs.SyncTranscript, run: ClaimedJo
                        channel, post(line, f"message:{item.message.id}"))
         else:
             event = item.event
-            line = build_system_line(event.kind, event.actor_user_id, event.detail, event.at)
+            line = build_system_line(event.kind, event.actor_user_id, event.detail, event.at,
+                                     contact_label(contact.name, view.customer_number))
             write_down(queries.remember_posted_event, services.db, event.id,
                        post(line, f"event:{event.id}"))
 

@@ -100,6 +100,7 @@ class FakeTwilio:
         self._calls: list[TwilioCall] = []
         self._faults: deque[_Fault] = deque()
         self._delays: deque[float] = deque()
+        self._holds: deque[threading.Event] = deque()
         self._media: dict[str, _Media] = {}
         self._redirects: dict[str, tuple[int, str]] = {}  # path -> (status, Location)
         self._resources: list[dict[str, Any]] = []  # message resources, as Twilio lists them
@@ -199,6 +200,15 @@ class FakeTwilio:
         with self._lock:
             self._early_reports.append(statuses)
 
+    def hold_next_answer(self) -> threading.Event:
+        """Hold back the answer to the next send until the returned event is set (or 30 s
+        pass): the SMS is taken, but the app hears so only then. What happens meanwhile
+        happens, deterministically, before the app records the send."""
+        held = threading.Event()
+        with self._lock:
+            self._holds.append(held)
+        return held
+
     # -- what happened ---------------------------------------------------------------------
 
     @property
@@ -274,6 +284,7 @@ class FakeTwilio:
         form = parse_qs(request.body.decode(), keep_blank_values=True) if request.body else {}
         delay = 0.0
         early: tuple[SentSms, tuple[str, ...]] | None = None
+        held: threading.Event | None = None
         with self._lock:
             match = MESSAGES_PATH.match(request.path)
             if not self._authorized(request):
@@ -292,6 +303,7 @@ class FakeTwilio:
                 response = self._list_messages(request.query)
             elif request.method == "POST" and match and match["sid"] == self.account_sid:
                 delay = self._delays.popleft() if self._delays else 0.0
+                held = self._holds.popleft() if self._holds else None
                 response = self._create_message(form, at)
                 if response.status == 201 and self._early_reports:
                     early = (self._sent[-1], self._early_reports.popleft())
@@ -315,6 +327,11 @@ class FakeTwilio:
             self._report(*early)
         if delay:
             self._stopping.wait(delay)
+        if held is not None:
+            deadline = time.monotonic() + 30
+            while not (held.wait(0.05) or self._stopping.is_set()
+                       or time.monotonic() > deadline):
+                pass
         return response
 
     def _report(self, sms: SentSms, statuses: tuple[str, ...]) -> None:

@@ -47,7 +47,7 @@ def test_rows_are_imported_as_e164_and_bad_rows_are_reported(db, tmp_path):
     with db.transaction() as s:
         create_contact(s, TEAM, "+14155550101", name="Old Bob", email="bob@old.example")
         create_contact(s, "TOTHER", "+14155550100", name="Other team")
-    report = import_csv(db, TEAM, _write(tmp_path, CONTACTS))
+    report = import_csv(db, TEAM, _write(tmp_path, CONTACTS), default_country="US")
 
     assert (report.created, report.updated) == (2, 1)
     assert report.lines()[1:] == [
@@ -72,16 +72,16 @@ def test_numbers_without_a_plus_are_read_in_the_default_country(db, tmp_path):
 
 def test_a_file_without_a_phone_column_imports_nothing(db, tmp_path):
     with pytest.raises(ContactFileError, match="no phone column"):
-        import_csv(db, TEAM, _write(tmp_path, "name,number\nJane,4155550100\n"))
+        import_csv(db, TEAM, _write(tmp_path, "name,number\nJane,4155550100\n"), "US")
     assert _contacts(db) == {}
 
 
 def test_header_names_match_in_any_case_and_punctuation(db, tmp_path):
     # The README writes "e-mail"; spreadsheets write "Email address" or "Phone Number".
     import_csv(db, TEAM, _write(tmp_path, "Name,Phone Number,E-mail,Account Tier\n"
-                                          "Jane,(415) 555-0100,jane@example.com,Gold\n"))
+                                          "Jane,(415) 555-0100,jane@example.com,Gold\n"), "US")
     import_csv(db, TEAM, _write(tmp_path, "FULL NAME,PHONE,Email address\n"
-                                          "Bob,4155550101,bob@example.com\n", "b.csv"))
+                                          "Bob,4155550101,bob@example.com\n", "b.csv"), "US")
     with db.transaction() as s:
         found = {c.phone: (c.name, c.email, c.attributes) for c in s.scalars(
             select(Contact).where(Contact.team_id == TEAM))}
@@ -92,14 +92,15 @@ def test_header_names_match_in_any_case_and_punctuation(db, tmp_path):
 
 def test_two_columns_for_one_field_import_nothing(db, tmp_path):
     with pytest.raises(ContactFileError, match="'email' and 'E-mail' are both the email"):
-        import_csv(db, TEAM, _write(tmp_path, "phone,email,E-mail\n4155550100,a@x.org,b@x.org\n"))
+        import_csv(db, TEAM, _write(tmp_path, "phone,email,E-mail\n4155550100,a@x.org,b@x.org\n"),
+                   "US")
     assert _contacts(db) == {}
 
 
 @pytest.mark.parametrize("name", ["contacts.yaml", "contacts.xlsx", "contacts"])
 def test_a_file_that_is_not_csv_is_refused_as_csv_only(db, tmp_path, name):
     with pytest.raises(ContactFileError, match="CSV only"):
-        import_csv(db, TEAM, _write(tmp_path, "- name: Jane\n  phone: 4155550100\n", name))
+        import_csv(db, TEAM, _write(tmp_path, "- name: Jane\n  phone: 4155550100\n", name), "US")
     assert _contacts(db) == {}
 
 

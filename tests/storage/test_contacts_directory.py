@@ -6,13 +6,18 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, select, update
 
+from bot.desk.directory import contacts_directory
 from bot.desk.directory.contacts import insert_many
-from bot.desk.directory.contacts_directory import search
 from storage.models import Contact, ContactNumber
 
 pytestmark = pytest.mark.postgres
 
 TEAM, OTHER_TEAM = "T0001", "T0002"
+
+
+def search(db, team_id: str, query: str, limit: int = 20, default_country: str = "US"):
+    """The directory search of a workspace whose numbers are read as US ones (unless told)."""
+    return contacts_directory.search(db, team_id, query, limit, default_country=default_country)
 
 
 def _add(db, *rows: tuple[str, str | None, str | None], team_id: str = TEAM) -> None:

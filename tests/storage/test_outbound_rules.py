@@ -26,18 +26,18 @@ def test_the_text_after_sms_is_split_into_recipient_and_message(db, text, expect
     with db.transaction() as s:
         create_contact(s, TEAM, "+14155550100", name="Jane Doe")
         create_contact(s, TEAM, "+14155550101", name="Jane")
-    assert split_command(db, TEAM, text) == expected
+    assert split_command(db, TEAM, text, "US") == expected
 
 
 def test_mobile_numbers_pass_and_others_say_why_not():
-    assert textable_e164("(415) 555-0100") == "+14155550100"
+    assert textable_e164("(415) 555-0100", "US") == "+14155550100"
     assert textable_e164("06 12 34 56 78", "FR") == "+33612345678"
     with pytest.raises(InvalidNumber, match="not a mobile number"):
-        textable_e164("+33 1 42 34 56 78")  # a Paris landline
+        textable_e164("+33 1 42 34 56 78", "US")  # a Paris landline
     with pytest.raises(InvalidNumber, match="not a mobile number"):
-        textable_e164("+1 800 555 0100")  # toll-free: a business, not a customer
+        textable_e164("+1 800 555 0100", "US")  # toll-free: a business, not a customer
     with pytest.raises(InvalidNumber):
-        textable_e164("hello")
+        textable_e164("hello", "US")
 
 
 @pytest.mark.parametrize(("body", "keyword"), [

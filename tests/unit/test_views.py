@@ -88,6 +88,14 @@ def test_system_lines_have_a_plain_fallback():
     assert line["text"] == "System: Accepted by <@UAGENT1>."
 
 
+def test_a_close_kept_open_names_the_customer_escaped():
+    line = build_system_line("kept_open", "UAGENT1", "reply sent", AT,
+                             customer="<!channel> Jane")
+    assert line["text"] == ("System: &lt;!channel&gt; Jane wrote again after the reply from "
+                            "<@UAGENT1>, so this interaction stays open: answer in this "
+                            "thread, or mark it Done.")
+
+
 @settings(max_examples=150)
 @given(st.text(alphabet=st.sampled_from("a<>&\n é😀"), max_size=1600))
 def test_any_customer_sms_fits_slacks_section_limit_without_splitting_an_entity(body):

@@ -53,7 +53,7 @@ class Resolved:
 
 
 def resolve_contact(db: Database, team_id: str, query: str,
-                    default_country: str = "US") -> Resolved:
+                    default_country: str) -> Resolved:
     """A number in any format (the contact of that exact number wins), a contact id (#12,
     id:12, or a bare id), or what the directory finds (a name, a number's last digits)."""
     query = (query or "").strip()

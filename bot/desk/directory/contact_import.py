@@ -94,7 +94,7 @@ def _good_number(country: str) -> str:
 
 
 def import_csv(db: Database, team_id: str, path: str | Path,
-               default_country: str = "US") -> ContactImportReport:
+               default_country: str) -> ContactImportReport:
     report = ContactImportReport()
     good_number = _good_number(default_country)
     usable: dict[str, tuple[str | None, str | None, dict[str, str]]] = {}

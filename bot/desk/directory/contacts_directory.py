@@ -54,8 +54,8 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search(db: Database, team_id: str, query: str, limit: int = 20,
-           default_country: str = "US") -> list[ContactSummary]:
+def search(db: Database, team_id: str, query: str, limit: int = 20, *,
+           default_country: str) -> list[ContactSummary]:
     """Contacts whose name or e-mail contains `query` (any case), or whose number is `query`
     written in any common format, or ends with its digits; name order, at most `limit`."""
     query = query.strip()

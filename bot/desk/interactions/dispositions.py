@@ -112,8 +112,9 @@ def set_disposition(db: Database, settings: Settings, team_id: str, interaction_
         # a code that cross each other still close the interaction.
         s.refresh(interaction)
         if _waiting_for_code(interaction):
+            # Closes only if the customer wrote nothing since the last reply (or Done).
             outcome = replies.close(s, settings, interaction, interaction.done_requested_by,
-                                     reason=CLOSED_BY_CODE)
+                                    reason=CLOSED_BY_CODE, unless_customer_wrote=True)
             if outcome is replies.DoneOutcome.CLOSED:
                 return DispositionOutcome.SET_AND_CLOSED
         return DispositionOutcome.SET

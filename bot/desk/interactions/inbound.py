@@ -14,7 +14,13 @@ from bot.desk.data_protection import redaction
 from bot.desk.directory import opt_outs
 from bot.desk.directory.contacts import find_or_create_locked
 from bot.desk.interactions import routing, sessions, timeline, waiting
-from bot.desk.interactions.lifecycle import DONE, OFFER_PENDING, OPEN_STATES, QUEUED
+from bot.desk.interactions.lifecycle import (
+    DONE,
+    OFFER_PENDING,
+    OPEN_STATES,
+    QUEUED,
+    join_customer_text,
+)
 from bot.desk.messages import InboundMessage
 from storage.clock import utcnow
 from storage.db import Database
@@ -96,6 +102,8 @@ def _receive(db: Database, settings: Settings, team_id: str,
             .order_by(Interaction.id.desc())
             .limit(1)
         ).first()
+        if interaction is not None and not join_customer_text(s, interaction.id):
+            interaction = None  # it closed between the look and the join: start a new one
         new_interaction = interaction is None
         now = utcnow()
         # HELP with no conversation open: the desk answers it and no agent is offered it.
@@ -123,6 +131,7 @@ def _receive(db: Database, settings: Settings, team_id: str,
                 state=QUEUED,
                 case_data=dict(inbound.case_data),
                 desk_channel=settings.desk_channel,
+                awaiting_reply=True,
             )
             s.add(interaction)
             s.flush()

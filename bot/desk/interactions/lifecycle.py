@@ -111,6 +111,36 @@ def move_interaction(session: Session, interaction_id: int, from_state: str, to_
     return rows_changed(result) == 1
 
 
+def join_customer_text(session: Session, interaction_id: int) -> bool:
+    """A customer's text joins the interaction while it is open, and the interaction now
+    awaits the agent's reply. Conditional, like a transition: False when a close committed
+    meanwhile (the text then starts a new interaction); a close after it finds the reply
+    awaited and keeps the interaction open (bot/desk/replies/closing.py)."""
+    from sqlalchemy import update
+
+    from storage.db import rows_changed
+    from storage.models import Interaction
+
+    result = session.execute(
+        update(Interaction)
+        .where(Interaction.id == interaction_id, Interaction.state.in_(OPEN_STATES))
+        .values(awaiting_reply=True)
+        .execution_options(synchronize_session=False)
+    )
+    return rows_changed(result) == 1
+
+
+def reply_taken(session: Session, interaction_id: int) -> None:
+    """The agent's reply (or Done) answers what the customer wrote until now."""
+    from sqlalchemy import update
+
+    from storage.models import Interaction
+
+    session.execute(update(Interaction).where(Interaction.id == interaction_id)
+                    .values(awaiting_reply=False)
+                    .execution_options(synchronize_session=False))
+
+
 def move_offer(session: Session, offer_id: int, to_state: str, **values: Any) -> bool:
     from sqlalchemy import update
 

@@ -176,8 +176,8 @@ _LEADING_NUMBER = re.compile(r"^\s*(\+?[\d().\-/ ]*\d)(?:\s+(.*))?$", re.DOTALL)
 NAME_WORDS_TRIED = 4
 
 
-def split_command(db: Database, team_id: str, text: str, default_country: str = "US",
-                  ) -> tuple[str, str]:
+def split_command(db: Database, team_id: str, text: str,
+                  default_country: str) -> tuple[str, str]:
     """(recipient as typed, message) from the text after /sms. A leading number is the
     recipient; otherwise the longest run of leading words that is exactly one contact's name
     is; otherwise the first word is (the form then says what it matches)."""

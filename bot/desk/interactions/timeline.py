@@ -40,6 +40,9 @@ WAITED_TOO_LONG = "waited_too_long"  # nobody accepted it in time: supervisors t
 HOLDING_REPLIED = "holding_replied"  # the desk texted its holding reply to the waiting customer
 OUTBOUND_STARTED = "outbound_started"  # an agent's New SMS began this interaction
 CONTACT_ASSIGNED = "contact_assigned"  # the number was given to a contact; detail: its label
+# A close nobody clicked (detail: which, e.g. "reply sent") did not happen: the customer wrote
+# after the last reply, so the interaction stays open.
+KEPT_OPEN = "kept_open"
 
 # Lines shown in the Slack thread; the rest stay in the history for supervisors.
 SHOWN_IN_THREAD = {ACCEPTED, SENT, SEND_FAILED, SEND_RETRYING, SEND_GAVE_UP,
@@ -48,8 +51,7 @@ SHOWN_IN_THREAD = {ACCEPTED, SENT, SEND_FAILED, SEND_RETRYING, SEND_GAVE_UP,
                    CONSULTED,
                    NOTE, DISPOSITION, DISPOSITION_NEEDED, CASE_UPDATED, REASSIGNED,
                    SPELLING_CORRECTED, OPTED_OUT, OPTED_IN, HELP_REPLIED, HOLDING_REPLIED,
-                   OUTBOUND_STARTED,
-                   CONTACT_ASSIGNED}
+                   OUTBOUND_STARTED, CONTACT_ASSIGNED, KEPT_OPEN}
 
 
 def record(s: Session, team_id: str, interaction_id: int, kind: str, *,

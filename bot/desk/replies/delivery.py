@@ -78,7 +78,7 @@ def record_send_result(db: Database, settings: Settings, message_id: int,
             # (or, with mandatory dispositions, asks for the code that lets it end).
             asked_before = interaction.done_requested_by is not None
             outcome = close(s, settings, interaction, message.author_user_id,
-                             reason=REPLY_SENT)
+                            reason=REPLY_SENT, unless_customer_wrote=True)
             if outcome is DoneOutcome.NEEDS_DISPOSITION and not asked_before:
                 effects.notify_agent(
                     s, message.team_id, message.author_user_id,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.desk import effects
 from bot.desk.interactions import sessions, spelling
-from bot.desk.interactions.lifecycle import ACCEPTED, EXPIRED, TRANSFERRING
+from bot.desk.interactions.lifecycle import ACCEPTED, EXPIRED, TRANSFERRING, reply_taken
 from bot.desk.notices import Notice, naming
 from bot.desk.replies import custom_emoji
 from bot.desk.thread_reply import PhoneText, ThreadReply
@@ -140,6 +140,7 @@ def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply, re
         )
         s.add(message)
         s.flush()
+        reply_taken(s, interaction.id)
         sessions.keep_alive(s, settings, interaction.id)
         # The agent's own name, and the colleagues the reply names, are never typos.
         never_flagged = " ".join(filter(None, (reply.agent_name, *phone.names))) or None
@@ -219,6 +220,7 @@ def send_composed(db: Database, settings: Settings, team_id: str, interaction_id
         )
         s.add(message)
         s.flush()
+        reply_taken(s, interaction.id)
         sessions.keep_alive(s, settings, interaction.id)
         # The thread line first (interaction lane), so the delivery marks find it there.
         effects.post_composed(s, team_id, message.id, interaction.id)

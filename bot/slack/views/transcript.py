@@ -43,7 +43,9 @@ def build_customer_line(name: str | None, phone: str, body: str, at: datetime,
     }
 
 
-def describe_event(kind: str, actor: str | None, detail: str | None) -> str:
+def describe_event(kind: str, actor: str | None, detail: str | None,
+                   customer: str = "The customer") -> str:
+    """`customer`: the contact's name or number, as the thread's customer lines show it."""
     who = f"<@{actor}>" if actor else "the desk"
     safe_detail = escape(detail) if detail else ""
     if kind == timeline.ACCEPTED:
@@ -120,6 +122,8 @@ def describe_event(kind: str, actor: str | None, detail: str | None) -> str:
     if kind == timeline.CONTACT_ASSIGNED:
         return (f"{who} assigned this number to the contact {safe_detail}: the interaction is "
                 "now in their history.")
+    if kind == timeline.KEPT_OPEN:
+        return describe_kept_open(who, detail, escape(customer))
     if kind == timeline.CASE_UPDATED:
         return describe_case_update(who, detail)
     if kind == timeline.REASSIGNED:
@@ -134,6 +138,14 @@ def describe_queue_transfer(who: str, detail: str | None) -> str:
     why = f' Reason: "{escape(moved.reason)}".' if moved.reason else ""
     return (f"{who} transferred this to queue {escape(moved.to_queue)}: its next Ready agent "
             f"gets it, and {who}'s replies no longer reach the customer.{why}")
+
+
+def describe_kept_open(who: str, detail: str | None, customer: str) -> str:
+    """A close that did not happen because the customer wrote after the last reply."""
+    after = f"after the reply from {who}" if detail == REPLY_SENT else "after the last reply"
+    first = "" if detail == REPLY_SENT else "The disposition code is set, but "
+    return (f"{first}{customer} wrote again {after}, so this interaction stays open: answer "
+            "in this thread, or mark it Done.")
 
 
 def describe_case_update(who: str, detail: str | None) -> str:
@@ -164,10 +176,11 @@ def build_note_line(actor: str | None, text: str, at: datetime) -> dict:
             "blocks": blocks}
 
 
-def build_system_line(kind: str, actor: str | None, detail: str | None, at: datetime) -> dict:
+def build_system_line(kind: str, actor: str | None, detail: str | None, at: datetime,
+                      customer: str = "The customer") -> dict:
     if kind == timeline.NOTE:
         return build_note_line(actor, detail or "", at)
-    sentence = describe_event(kind, actor, detail)
+    sentence = describe_event(kind, actor, detail, customer)
     blocks: list[dict] = [{"type": "context", "elements": [
         {"type": "mrkdwn", "text": f"{SYSTEM_ICON} {when(at)} · {sentence}"}]}]
     message_id = (detail or "").partition("|")[0]
