@@ -253,21 +253,31 @@ def superseded(db: Database, job: ClaimedJob) -> bool:
             .limit(1)) is None
 
 
-def complete(db: Database, job_id: int) -> None:
+def _still_ours(job_id: int, worker_id: str | None) -> list[Any]:
+    """The run's outcome is written only while the job is still this worker's: once a
+    worker has been taken for dead, the run that took its job over owns the row."""
+    if worker_id is None:
+        return [Job.id == job_id]
+    return [Job.id == job_id, Job.state == "running", Job.claimed_by == worker_id]
+
+
+def complete(db: Database, job_id: int, *, worker_id: str | None = None) -> bool:
+    """False when the job was no longer this worker's (nothing written)."""
     with db.transaction() as session:
-        session.execute(
-            update(Job).where(Job.id == job_id).values(state="done", finished_at=utcnow(),
-                                                       locked_until=None)
-        )
+        return rows_changed(session.execute(
+            update(Job).where(*_still_ours(job_id, worker_id))
+            .values(state="done", finished_at=utcnow(), locked_until=None)
+        )) == 1
 
 
 def retry_later(db: Database, job_id: int, error: str, delay: timedelta, *,
-                count_attempt: bool = True) -> None:
-    retry_at(db, job_id, error, utcnow() + delay, count_attempt=count_attempt)
+                count_attempt: bool = True, worker_id: str | None = None) -> bool:
+    return retry_at(db, job_id, error, utcnow() + delay, count_attempt=count_attempt,
+                    worker_id=worker_id)
 
 
 def retry_at(db: Database, job_id: int, error: str, due_at: datetime, *,
-             count_attempt: bool = True) -> None:
+             count_attempt: bool = True, worker_id: str | None = None) -> bool:
     values: dict[str, Any] = {
         "state": "pending",
         "due_at": due_at,
@@ -278,15 +288,17 @@ def retry_at(db: Database, job_id: int, error: str, due_at: datetime, *,
         # A rate limit is Slack pacing us, not the job failing.
         values["attempts"] = Job.attempts - 1
     with db.transaction() as session:
-        session.execute(update(Job).where(Job.id == job_id).values(**values))
+        return rows_changed(session.execute(
+            update(Job).where(*_still_ours(job_id, worker_id)).values(**values))) == 1
 
 
-def give_up(db: Database, job_id: int, error: str) -> None:
+def give_up(db: Database, job_id: int, error: str, *, worker_id: str | None = None) -> bool:
     with db.transaction() as session:
-        session.execute(
-            update(Job).where(Job.id == job_id).values(state="dead", last_error=error[:2000],
-                                                       finished_at=utcnow(), locked_until=None)
-        )
+        return rows_changed(session.execute(
+            update(Job).where(*_still_ours(job_id, worker_id))
+            .values(state="dead", last_error=error[:2000], finished_at=utcnow(),
+                    locked_until=None)
+        )) == 1
 
 
 def teams_with_finished(db: Database) -> list[str]:

@@ -259,11 +259,15 @@ class Worker:
         kind = CATALOGUE.get(job.kind)
         return kind is not None and kind.REDRAWS
 
-    def _write_down(self, outcome: Callable[..., None], *args, **kwargs) -> None:
+    def _write_down(self, outcome: Callable[..., bool], db, job_id: int, *args,
+                    **kwargs) -> None:
         """Record how a job went, waiting out a brief database outage: the job is still
         claimed by us, and left so it would wait out its whole lease once the database is back
         (long enough for the offer it was showing to time out unseen)."""
-        write_down(outcome, *args, stopping=self._stopping, **kwargs)
+        if not write_down(outcome, db, job_id, *args, stopping=self._stopping,
+                          worker_id=self.worker_id, **kwargs):
+            log.warning("job %s: taken back while this worker was silent; its new run's "
+                        "outcome stands, not this one's", job_id)
 
     def _failed(self, job: ClaimedJob, reason: str) -> None:
         self.services.metrics.jobs_failed.labels(job.kind).inc()

@@ -98,3 +98,28 @@ def test_a_worker_takes_back_from_one_that_dies_while_it_runs(db):
         assert worker.stop()
     with db.transaction() as s:
         assert s.scalar(select(Job.state).where(Job.id == job_id)) == "done"
+
+
+def test_a_worker_whose_job_was_taken_back_cannot_write_over_the_new_run(db):
+    """Cut off from the database for longer than SILENT_AFTER, a worker is taken for dead and
+    its job runs again elsewhere; when it comes back, its late outcome is not written over
+    the run that took the job: the job stays the new worker's, running."""
+    [job_id] = _queue(db)
+    heartbeats.beat(db, "cut-off")
+    outbox.claim(db, worker_id="cut-off")
+    _silence(db, "cut-off", SILENT_AFTER.total_seconds() + 1)
+    heartbeats.beat(db, "other")
+    heartbeats.take_back_from_silent(db, "other", SILENT_AFTER)
+    [again] = outbox.claim(db, worker_id="other")
+
+    assert outbox.complete(db, job_id, worker_id="cut-off") is False
+    assert outbox.give_up(db, job_id, "late", worker_id="cut-off") is False
+    assert outbox.retry_later(db, job_id, "late", timedelta(seconds=1),
+                              worker_id="cut-off") is False
+    with db.transaction() as s:
+        row = s.get_one(Job, job_id)
+        assert (row.state, row.claimed_by, row.finished_at) == ("running", "other", None)
+
+    assert outbox.complete(db, again.id, worker_id="other") is True
+    with db.transaction() as s:
+        assert s.get_one(Job, job_id).state == "done"
