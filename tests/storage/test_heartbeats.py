@@ -88,10 +88,15 @@ def test_a_worker_takes_back_from_one_that_dies_while_it_runs(db):
     worker = Worker(services, lambda _services, job: ran.set()).start()
     try:
         heartbeats.beat(db, "killed")
-        [job_id] = _queue(db)
-        with db.transaction() as s:  # claimed by the other worker, which then dies
-            s.execute(update(Job).values(state="running", claimed_by="killed",
-                                         locked_until=utcnow() + timedelta(seconds=60)))
+        # Written already claimed by the other worker (which then dies), in one transaction:
+        # pending for a moment, the running worker could take it first.
+        with db.transaction() as s:
+            row = outbox.enqueue(s, "T1", "k", {"n": 0})
+            s.flush()
+            job_id = row.id
+            s.execute(update(Job).where(Job.id == job_id).values(
+                state="running", claimed_by="killed",
+                locked_until=utcnow() + timedelta(seconds=60)))
         _silence(db, "killed", SILENT_AFTER.total_seconds() + 1)
         assert ran.wait(3), "the dead worker's job waited for its lease"
     finally:
