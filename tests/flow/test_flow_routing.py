@@ -138,6 +138,8 @@ def test_auto_answer_with_a_countdown_accepts_when_it_runs_out(tmp_path, control
         # draw it a second or two into the 30.
         said = re.search(r"accepted for you in about (\d+) seconds", preview["text"])
         assert said and 25 <= int(said[1]) <= 30, preview["text"]
+        # The button says it too, as the seed's "Accept · 25 s".
+        assert _accept_label(preview) == f"Accept \u00b7 {said[1]} s"
         assert has_button(preview, ids.REJECT_OFFER) is allow_reject
         assert desk.cards() == []
         if not allow_reject:
@@ -157,6 +159,8 @@ def test_auto_answer_with_a_countdown_accepts_when_it_runs_out(tmp_path, control
 
         desk.slack.wait_for(lambda s: (seconds_left(s) or 30) < 20, 5,
                             "countdown did not move")
+        redrawn = desk.slack.message(preview["channel"], preview["ts"])
+        assert _accept_label(redrawn) == f"Accept \u00b7 {seconds_left(desk.slack)} s"
         assert desk.cards() == []
 
         controlled_clock.travel(timedelta(seconds=20))
@@ -167,6 +171,11 @@ def test_auto_answer_with_a_countdown_accepts_when_it_runs_out(tmp_path, control
             s.message(preview["channel"], preview["ts"])["blocks"]), 5, "preview not final")
     finally:
         desk.close()
+
+
+def _accept_label(preview: dict) -> str:
+    return next(e["text"]["text"] for b in preview["blocks"] if b["type"] == "actions"
+                for e in b["elements"] if e["action_id"] == ids.ACCEPT_OFFER)
 
 
 def test_the_home_tab_counts_only_what_waits_in_the_agents_own_queues(tmp_path):

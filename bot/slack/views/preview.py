@@ -111,8 +111,9 @@ def build_preview(p: PreviewData) -> dict:
         else:
             deadline = f"Answer by {when(p.expires_at)} or it goes to the next agent."
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": deadline}]})
+        accept = "Accept" if p.auto_answer_in is None else f"Accept · {p.auto_answer_in} s"
         buttons = [{"type": "button", "action_id": ids.ACCEPT_OFFER, "style": "primary",
-                    "text": {"type": "plain_text", "text": "Accept"}, "value": str(p.offer_id)}]
+                    "text": {"type": "plain_text", "text": accept}, "value": str(p.offer_id)}]
         if p.allow_reject:
             buttons.append({"type": "button", "action_id": ids.REJECT_OFFER, "style": "danger",
                             "text": {"type": "plain_text", "text": "Reject"},
