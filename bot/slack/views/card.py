@@ -12,7 +12,7 @@ from bot.desk.interactions.lifecycle import ACCEPTED, DONE, EXPIRED, HELD_STATES
 from bot.desk.phone import display
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
-from bot.slack.views.common import activity_line, case_fields, contact_label, when
+from bot.slack.views.common import activity_block, case_fields, contact_label, when
 
 STATE_LABELS = {
     "queued": ":hourglass_flowing_sand: Waiting",
@@ -88,9 +88,9 @@ def build_card(c: CardData) -> dict:
     if c.mode == "session" and c.state == ACCEPTED and c.session_expiry_minutes:
         # A fixed rule, not a deadline: the card is not rewritten on every message.
         context += f" · Closes after {c.session_expiry_minutes} minutes without a message"
-    if c.activity is not None and c.state != DONE:
-        context += " · " + activity_line(c.activity)
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
+    if c.activity is not None and c.state != DONE:
+        blocks.append(activity_block(c.activity))
     if c.state == ACCEPTED:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
                        "Reply in this thread to text the customer. Only the agent's replies "
