@@ -143,11 +143,17 @@ def card_actions(c: CardData) -> list[dict]:
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 
 
+_E164 = re.compile(r"\+[1-9][0-9]{5,14}")
+
+
 def contact_reach(phone: str | None, email: str | None) -> str:
-    """How to reach the contact outside SMS: 'Call +1 415-555-0100' (Slack makes a number
-    tappable on phones; no tel: links) and an e-mail link when the record has an address."""
+    """How to reach the contact outside SMS: Call, a tel: link that opens the phone's dialer
+    where Slack makes one (its text, the number, reads the same where it does not), and an
+    e-mail link when the record has an address."""
     parts = []
-    if phone and phone.startswith("+"):
+    if phone and _E164.fullmatch(phone):
+        parts.append(f":telephone_receiver: <tel:{phone}|Call {escape(display(phone))}>")
+    elif phone and phone.startswith("+"):
         parts.append(f":telephone_receiver: Call {escape(display(phone))}")
     if email and len(email) <= 254 and _EMAIL.fullmatch(email.strip()):
         address = escape(email.strip())
