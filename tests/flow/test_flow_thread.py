@@ -90,6 +90,24 @@ def test_a_reply_after_done_is_not_sent_and_the_agent_is_told(desk):
     assert any("Closed as Done by <@UAGENT1>" in m["text"] for m in thread)
 
 
+def test_a_reply_longer_than_one_sms_carries_is_refused_with_the_count(desk):
+    card = _open_interaction(desk)
+    too_long = "Your parcel is on its way. " * 60  # 1,620 characters; Twilio takes 1,600
+    ts, _ = desk.agent_writes_in_thread("UAGENT1", card["ts"], too_long.strip())
+    notice = desk.slack.wait_for(lambda s: next(
+        (e for e in s.ephemerals(DESK_CHANNEL) if e["user"] == "UAGENT1"
+         and e["thread_ts"] == card["ts"]), None), 5, "no notice")
+    assert "1,619 characters" in notice["text"] and "at most 1,600" in notice["text"]
+    assert notice["text"].startswith("Not sent")
+    desk.wait_idle()
+    assert desk.twilio.sent == []
+    # The agent's text is not lost: it stays in the thread, and a shorter reply goes out.
+    assert desk.slack.message(DESK_CHANNEL, ts)["text"] == too_long.strip()
+    desk.agent_writes_in_thread("UAGENT1", card["ts"], "Your parcel is on its way.")
+    desk.twilio.wait_for(lambda t: t.sent, 5, "no SMS")
+    assert [sms.body for sms in desk.twilio.sent] == ["Your parcel is on its way."]
+
+
 def test_only_the_owner_can_mark_done(desk):
     card = _open_interaction(desk)
     desk.click("UAGENT2", ids.MARK_DONE, action_value(card, ids.MARK_DONE),
