@@ -194,3 +194,29 @@ def test_the_home_tab_counts_only_what_waits_in_the_agents_own_queues(tmp_path):
                 5, f"{agent} should see {waiting} waiting")
     finally:
         desk.close()
+
+
+
+def test_the_home_tab_keeps_up_with_many_held_interactions_of_long_named_contacts(tmp_path):
+    # A section holds 3,000 characters: about 27 lines with short names and thread links,
+    # ten with names of 200 characters (the longest a contact's name may be). Slack refuses
+    # a longer section, and the agent's Home tab would stop updating.
+    from bot.desk.directory.contact_editing import NAME_LIMIT
+    from bot.desk.directory.contacts import create_contact
+
+    desk = _desk(tmp_path, agent_capacity=12, queues=(Queue("SMS", auto_answer=True),))
+    try:
+        with desk.db.transaction() as s:
+            for n in range(12):
+                name = (f"{n:02d} " + "Bartholomew-Smythe " * 11)[:NAME_LIMIT]
+                create_contact(s, desk.team_id, _customer(n), name=name)
+        desk.slash(A, ids.COMMAND_READY)
+        for n in range(12):
+            desk.customer_texts(_customer(n), f"hello {n}")
+        desk.slack.wait_for(lambda s: len(desk.cards()) == 12, 20, "not all accepted")
+        desk.wait_idle(30)
+        shown = str(desk.slack.home_view(A)["blocks"])
+        assert all(f"{n:02d} Bartholomew-Smythe" in shown for n in range(12))
+        assert not [c for c in desk.slack.calls_to("views.publish") if c.failed]
+    finally:
+        desk.close()

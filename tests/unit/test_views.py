@@ -93,3 +93,24 @@ def test_a_notice_modal_shows_names_from_the_directory_literally():
     shown = modal["blocks"][0]["text"]["text"]
     assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown
     assert "submit" not in modal
+
+
+# --- Slack's limits with the largest data the settings allow -----------------------------------
+
+def test_a_home_tab_holding_many_long_named_interactions_stays_within_slacks_limits():
+    from bot.desk.interactions.agents import AgentDesk
+    from bot.slack.views.home import build_home
+    from storage.models import Interaction
+    from tests.fakes.slack.rules import MAX_VIEW_BLOCKS, check_blocks
+
+    # agent_capacity has no upper bound; a contact's name may have 200 characters.
+    held = [Interaction(id=n, media="SMS", state="transferring") for n in range(1, 101)]
+    labels = {n: "&<>" * 67 for n in range(1, 101)}
+    links = {n: f"https://t0.slack.com/archives/C0DESK/p17000000{n:08d}?thread_ts=1700000000."
+                f"{n:06d}&cid=C0DESK" for n in range(1, 101)}
+    view = build_home(AgentDesk(True, None, held, 0), simulator_url=None, labels=labels,
+                      links=links)
+    check_blocks(view["blocks"], MAX_VIEW_BLOCKS)
+    shown = str(view["blocks"])
+    assert links[1] in shown and links[40] in shown and links[41] not in shown
+    assert "and 60 more" in shown
