@@ -198,6 +198,21 @@ def test_the_case_modal_lists_editable_fields_even_when_missing():
     assert case_view.submitted_values(state) == {"Priority": "High"}
 
 
+def test_a_value_too_long_to_edit_is_shown_not_offered_for_editing():
+    from tests.fakes.slack.rules import MAX_VIEW_BLOCKS, check_blocks, check_modal
+
+    # Case data from outside (the webhook's fields) has no length limit; agents may set 500.
+    view = case_view.build_case_modal(5, {"Priority": "x" * 3001, "Order number": "7"},
+                                      ("Order number", "Priority"), True)
+    check_modal(view)
+    check_blocks(view["blocks"], MAX_VIEW_BLOCKS)
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert list(inputs) == ["case.field:Order number"]
+    assert inputs["case.field:Order number"]["max_length"] == 500
+    shown = json.dumps(view["blocks"])
+    assert "*Priority*" in shown and "too long to edit here (3,001 characters" in shown
+
+
 @pytest.mark.parametrize(("toml", "complaint"), [
     ('[case]\neditable = "Priority"', "case.editable must be a list"),
     ('[case.links]\nX = { text = "t", url = "javascript:alert({value})" }', "https://"),
