@@ -114,3 +114,16 @@ def test_a_home_tab_holding_many_long_named_interactions_stays_within_slacks_lim
     shown = str(view["blocks"])
     assert links[1] in shown and links[40] in shown and links[41] not in shown
     assert "and 60 more" in shown
+
+
+def test_grouped_codes_a_flat_list_cannot_hold_are_left_to_the_settings_file():
+    from bot.slack.views.admin import build_dispositions_form
+    from tests.fakes.slack.rules import MAX_VIEW_BLOCKS, check_blocks, check_modal
+
+    # [dispositions.groups] allows 100 groups of 100 codes; a list set from Slack, 100 codes.
+    codes = [f"Group {g} code {c}" for g in range(100) for c in range(100)]
+    form = build_dispositions_form(codes, mandatory=False)
+    check_modal(form)
+    check_blocks(form["blocks"], MAX_VIEW_BLOCKS)
+    assert "submit" not in form
+    assert "groups 10,000 codes" in str(form["blocks"]) and "settings file" in str(form["blocks"])
