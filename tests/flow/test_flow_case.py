@@ -9,23 +9,27 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.config import ConfigError, Settings
 from bot.desk.case_links import CaseLink
+from bot.desk.directory.contacts import create_contact
 from bot.slack import ids
 from bot.slack.views import case as case_view
 from bot.slack.views.card import CardData, build_card, contact_reach
 from bot.slack.views.common import case_fields
-from storage.models import Contact, Interaction
+from storage.models import Interaction
 from tests.harness import DESK_CHANNEL, action_value, start_desk
 
 CUSTOMER = "+14155550100"
 ORDER_LINK = CaseLink("Order number", "Open order {value} in the CRM",
                       "https://crm.example.com/orders/{value}")
+CITY_LINK = CaseLink("City", "Map of {value}", "https://maps.example/?q={value}")
 SETTINGS = Settings(desk_channel=DESK_CHANNEL, offer_timeout_seconds=30,
-                    case_editable=("Order number", "Priority"), case_links=(ORDER_LINK,),
-                    supervisors=("USUPER",))
+                    case_editable=("Order number", "Priority", "Tracking", "Note"),
+                    case_links=(ORDER_LINK, CITY_LINK), supervisors=("USUPER",))
+# What the agent types into the case modal: an order number (the admin links it), a
+# customer's tracking address and a note that looks like a disguised link.
 CASE = {"Order number": "A-1/2", "Tracking": "https://track.example/p?a=1&b=2",
         "Note": "<https://evil.example|yourbank.com>"}
 LINK = "<https://crm.example.com/orders/A-1%2F2|Open order A-1/2 in the CRM>"
@@ -39,18 +43,22 @@ def desk(database_url):
 
 
 def _accepted_with_case(desk) -> tuple[dict, dict]:
-    """A customer texts while nobody is Ready; the webhook's and the routing's data are on
-    the interaction before the agent is offered it."""
-    desk.customer_texts(CUSTOMER, "Where is my order?", FromCity="OAKLAND")
-    desk.wait_idle()
-    with desk.db.transaction() as s:
-        interaction = s.scalars(select(Interaction)).one()
-        interaction.case_data = {**interaction.case_data, **CASE}
-        s.execute(update(Contact).values(email="dana@example.com"))
+    """A customer texts (Twilio's webhook carries their city); the agent accepts and enters
+    CASE in the case modal. The preview as offered, and the card once redrawn."""
+    with desk.db.transaction() as s:  # the directory knows the customer's e-mail
+        create_contact(s, desk.team_id, CUSTOMER, name=None, email="dana@example.com")
+    desk.customer_texts(CUSTOMER, "Where is my order?", FromCity="OAKLAND", FromState="CA")
     desk.slash("UAGENT1", ids.COMMAND_READY)
     preview = desk.wait_for_preview("UAGENT1")
     desk.click("UAGENT1", ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
     card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
+    desk.wait_idle()
+    modal = _open_case(desk, card)
+    response = desk.submit_view("UAGENT1", modal, _values(
+        Order_number=CASE["Order number"], Tracking=CASE["Tracking"], Note=CASE["Note"]))
+    assert response.status_code == 200 and response.text == ""
+    desk.slack.wait_for(lambda s: "Open order A-1/2" in json.dumps(
+        s.message(DESK_CHANNEL, card["ts"])["blocks"]), 5, "card not redrawn")
     desk.wait_idle()
     return preview, desk.slack.message(DESK_CHANNEL, card["ts"])
 
@@ -71,14 +79,18 @@ def _values(**fields: str) -> dict:
 
 def test_an_admin_link_shows_its_anchor_text_and_a_customers_address_shows_literally(desk):
     preview, card = _accepted_with_case(desk)
-    for message in (preview, card):
-        shown = json.dumps(message["blocks"])
-        assert LINK.replace('"', '\\"') in shown
-        assert "https://track.example/p?a=1&amp;b=2" in shown
-        assert "|track" not in shown  # the customer's address is not a labelled link
-        assert "&lt;https://evil.example|yourbank.com&gt;" in shown
-        assert "<https://evil.example|yourbank.com>" not in shown
-        assert "OAKLAND" in shown
+    # The preview as offered: the webhook's city as the admin's link, its state as text.
+    offered = json.dumps(preview["blocks"])
+    assert "<https://maps.example/?q=OAKLAND|Map of OAKLAND>" in offered
+    assert "*State*\\nCA" in offered
+    # The card: what the agent entered.
+    shown = json.dumps(card["blocks"])
+    assert LINK in shown
+    assert "https://track.example/p?a=1&amp;b=2" in shown
+    assert "|track" not in shown  # the customer's address is not a labelled link
+    assert "&lt;https://evil.example|yourbank.com&gt;" in shown
+    assert "<https://evil.example|yourbank.com>" not in shown
+    assert "<https://maps.example/?q=OAKLAND|Map of OAKLAND>" in shown
     # The card offers the ways to reach the contact outside SMS.
     assert "<tel:+14155550100|Call +1 415-555-0100>" in json.dumps(card["blocks"])
     assert "<mailto:dana@example.com|E-mail dana@example.com>" in json.dumps(card["blocks"])
@@ -91,7 +103,8 @@ def test_editing_an_editable_field_shows_on_the_card_and_in_the_thread(desk):
     assert modal["callback_id"] == ids.CASE_VIEW and modal["submit"]["text"] == "Save"
     inputs = {b["block_id"]: b["element"].get("initial_value") for b in modal["blocks"]
               if b["type"] == "input"}
-    assert inputs == {"case.field:Order number": "A-1/2", "case.field:Priority": None}
+    assert inputs == {"case.field:Order number": "A-1/2", "case.field:Priority": None,
+                      "case.field:Tracking": CASE["Tracking"], "case.field:Note": CASE["Note"]}
     assert "OAKLAND" in json.dumps(modal["blocks"])  # read-only fields are shown as text
 
     response = desk.submit_view("UAGENT1", modal, _values(Order_number="A-1/2", Priority="High"))

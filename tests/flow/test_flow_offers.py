@@ -6,7 +6,14 @@ import pytest
 
 from bot.config import Settings
 from bot.slack import ids
-from tests.harness import DESK_CHANNEL, action_value, has_button, in_parallel, start_desk
+from tests.harness import (
+    DESK_CHANNEL,
+    action_value,
+    find_button,
+    has_button,
+    in_parallel,
+    start_desk,
+)
 
 CUSTOMER = "+14155550100"
 
@@ -28,7 +35,8 @@ def test_with_nobody_ready_it_waits_and_is_offered_when_someone_goes_ready(desk)
     preview = desk.wait_for_preview("UAGENT1")
     assert "anyone there?" in str(preview["blocks"])
     home = desk.slack.wait_for(lambda s: s.home_view("UAGENT1"), 5, "no home tab")
-    assert "Ready" in str(home["blocks"])
+    assert "You are *Ready* for SMS." in str(home["blocks"])
+    assert find_button(home, ids.SET_NOT_READY) and not find_button(home, ids.SET_READY)
 
 
 def test_an_unanswered_offer_times_out_and_goes_to_the_next_agent(quick_desk):

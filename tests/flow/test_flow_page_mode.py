@@ -82,10 +82,6 @@ def test_customer_text_reaches_agent_and_reply_reaches_phone(desk):
 def test_rejected_offer_goes_to_the_next_ready_agent(desk):
     _ready(desk, "UAGENT1", "UAGENT2")
     desk.customer_texts(CUSTOMER, "Can someone call me?")
-    first = None
-    for agent in ("UAGENT1", "UAGENT2"):
-        if desk.previews_for(agent) or first is None:
-            pass
     first_agent = desk.slack.wait_for(
         lambda s: next((a for a in ("UAGENT1", "UAGENT2") if desk.previews_for(a)), None),
         5, "nobody got a preview")
@@ -94,9 +90,11 @@ def test_rejected_offer_goes_to_the_next_ready_agent(desk):
     desk.click(first_agent, ids.REJECT_OFFER, action_value(first, ids.REJECT_OFFER))
 
     second = desk.wait_for_preview(second_agent)
+    assert "Can someone call me?" in str(second["blocks"])
     desk.slack.wait_for(lambda s: "rejected" in str(s.message(first["channel"],
                                                               first["ts"])["blocks"]),
                         5, "first preview not updated")
+    assert not has_button(desk.slack.message(first["channel"], first["ts"]), ids.ACCEPT_OFFER)
     desk.click(second_agent, ids.ACCEPT_OFFER, action_value(second, ids.ACCEPT_OFFER))
     card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
     assert f"<@{second_agent}>" in str(card["blocks"])
