@@ -19,7 +19,12 @@ from bot.slack.views import case as case_view
 from bot.slack.views.card import CardData, build_card, contact_reach
 from bot.slack.views.common import case_fields
 from storage.models import Interaction
-from tests.harness import DESK_CHANNEL, action_value, start_desk
+from tests.harness import (
+    DESK_CHANNEL,
+    action_value,
+    line_text,
+    start_desk,
+)
 
 CUSTOMER = "+14155550100"
 ORDER_LINK = CaseLink("Order number", "Open order {value} in the CRM",
@@ -110,7 +115,7 @@ def test_editing_an_editable_field_shows_on_the_card_and_in_the_thread(desk):
     response = desk.submit_view("UAGENT1", modal, _values(Order_number="A-1/2", Priority="High"))
     assert response.status_code == 200 and response.text == ""
     desk.slack.wait_for(lambda s: any(
-        "Case information: Priority set to High by <@UAGENT1>." in m["text"]
+        "Case information: Priority set to High by <@UAGENT1>." in line_text(m)
         for m in s.thread(DESK_CHANNEL, card["ts"])), 5, "no thread line")
     desk.slack.wait_for(lambda s: "*Priority*\\nHigh" in json.dumps(
         s.message(DESK_CHANNEL, card["ts"])["blocks"]), 5, "card not updated")
@@ -121,7 +126,7 @@ def test_editing_an_editable_field_shows_on_the_card_and_in_the_thread(desk):
     modal = _open_case(desk, card, user="USUPER")
     assert desk.submit_view("USUPER", modal, _values(Priority="")).text == ""
     desk.slack.wait_for(lambda s: any(
-        "Priority cleared by <@USUPER>" in m["text"]
+        "Priority cleared by <@USUPER>" in line_text(m)
         for m in s.thread(DESK_CHANNEL, card["ts"])), 5, "no thread line")
 
 

@@ -12,6 +12,7 @@ from tests.harness import (
     find_button,
     has_button,
     in_parallel,
+    line_blocks,
     start_desk,
 )
 
@@ -100,7 +101,7 @@ def test_a_second_text_before_accept_joins_the_same_preview(desk):
     card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
     desk.wait_idle()
     thread = desk.slack.thread(DESK_CHANNEL, card["ts"])
-    customer_lines = [str(m["blocks"]) for m in thread if m["username"]]
+    customer_lines = [str(line_blocks(m)) for m in thread if m["username"]]
     assert len(customer_lines) == 2
     assert "first" in customer_lines[0] and "second" in customer_lines[1]
     assert len(desk.cards()) == 1 and len(desk.previews_for("UAGENT1")) == 1

@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from bot.slack import ids
-from tests.harness import DESK_CHANNEL, action_value, has_button
+from tests.harness import (
+    DESK_CHANNEL,
+    action_value,
+    has_button,
+    line_blocks,
+    line_text,
+)
 
 CUSTOMER = "+14155550100"
 pytestmark = pytest.mark.postgres
@@ -42,8 +48,8 @@ def test_customer_text_reaches_agent_and_reply_reaches_phone(desk):
         and s.thread(DESK_CHANNEL, card["ts"]), 5, "thread not filled")
     customer_line = next(m for m in thread if m["username"])
     assert customer_line["username"] == "+1 415-555-0100"
-    assert "Hi, is my order 1234 shipped?" in str(customer_line["blocks"])
-    assert any("Accepted by <@UAGENT1>" in m["text"] for m in thread)
+    assert "Hi, is my order 1234 shipped?" in str(line_blocks(customer_line))
+    assert any("Accepted by <@UAGENT1>" in line_text(m) for m in thread)
 
     # The preview now says what happened.
     updated = desk.slack.wait_for(
@@ -70,9 +76,10 @@ def test_customer_text_reaches_agent_and_reply_reaches_phone(desk):
                         5, "no sent mark on the reply")
 
     thread = desk.slack.wait_for(
-        lambda s: any("Closed as Done" in m["text"] for m in s.thread(DESK_CHANNEL, card["ts"]))
+        lambda s: any("Closed as Done" in line_text(m)
+                      for m in s.thread(DESK_CHANNEL, card["ts"]))
         and s.thread(DESK_CHANNEL, card["ts"]), 5, "no closing line")
-    assert any("Reply from <@UAGENT1> sent as 1 SMS (GSM-7)" in m["text"] for m in thread)
+    assert any("Reply from <@UAGENT1> sent as 1 SMS (GSM-7)" in line_text(m) for m in thread)
 
     assert desk.carrier_reports(sms, "delivered").status_code == 204
     desk.slack.wait_for(lambda s: s.reactions(DESK_CHANNEL, reply_ts) == {"white_check_mark"},
@@ -128,5 +135,5 @@ def test_a_long_reply_tells_the_agent_how_many_segments_it_cost(desk):
     card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
     desk.agent_writes_in_thread("UAGENT1", card["ts"], "Thanks for waiting! " * 10 + "\U0001F600")
     desk.slack.wait_for(
-        lambda s: any("sent as 4 SMS segments (UCS-2)" in m["text"]
+        lambda s: any("sent as 4 SMS segments (UCS-2)" in line_text(m)
                       for m in s.thread(DESK_CHANNEL, card["ts"])), 5, "segments not shown")

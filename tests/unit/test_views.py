@@ -127,3 +127,16 @@ def test_grouped_codes_a_flat_list_cannot_hold_are_left_to_the_settings_file():
     check_blocks(form["blocks"], MAX_VIEW_BLOCKS)
     assert "submit" not in form
     assert "groups 10,000 codes" in str(form["blocks"]) and "settings file" in str(form["blocks"])
+
+
+def test_a_transcript_line_in_colour_keeps_its_blocks_and_its_plain_text_for_notifications():
+    from bot.slack.views.transcript import in_color
+
+    line = build_customer_line("Ana", "+14155550100", "Where is <my> order?", AT)
+    colored = in_color(line, "#2EB67D")
+    # Slack shows a message's text above its attachments when it has no blocks: the plain
+    # text goes where notifications and screen readers find it, the attachment's fallback.
+    assert "text" not in colored and "blocks" not in colored
+    assert colored["attachments"] == [{"color": "#2EB67D", "fallback": line["text"],
+                                       "blocks": line["blocks"]}]
+    assert colored["username"] == "Ana" and colored["icon_emoji"] == line["icon_emoji"]
