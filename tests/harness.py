@@ -367,8 +367,23 @@ def use_twilio_sender(desk: Desk, **options) -> None:
     old.close()
 
 
+def line_blocks(message: dict) -> list[dict]:
+    """A message's blocks, with those of its attachments: a transcript line with a colour
+    bar keeps its blocks in one."""
+    return [*(message.get("blocks") or []),
+            *(block for attachment in message.get("attachments") or []
+              for block in attachment.get("blocks") or [])]
+
+
+def line_text(message: dict) -> str:
+    """A message's plain text: its `text`, or (a line with a colour bar, which has none) its
+    attachments' fallback."""
+    return message.get("text") or " ".join(
+        attachment.get("fallback") or "" for attachment in message.get("attachments") or [])
+
+
 def action_value(message: dict, action_id: str) -> str:
-    for block in message.get("blocks") or []:
+    for block in line_blocks(message):
         for element in block.get("elements", []) if block["type"] == "actions" else []:
             if element.get("action_id") == action_id:
                 return element["value"]
@@ -385,7 +400,7 @@ def wait_for_modal(desk: Desk, callback_id: str, count: int = 1) -> dict:
 
 def find_button(view: dict, action_id: str) -> dict | None:
     """A button (or other element) of a message or view, in a block or as an accessory."""
-    for block in view["blocks"]:
+    for block in line_blocks(view):
         for element in [block.get("accessory") or {}, *block.get("elements", [])]:
             if element.get("action_id") == action_id:
                 return element

@@ -7,6 +7,7 @@ named first every time; `smsdesk config check` then takes that key out and reads
 from __future__ import annotations
 
 import re
+from dataclasses import fields, replace
 from typing import TYPE_CHECKING
 
 from bot.config.schema import (
@@ -30,6 +31,7 @@ from bot.config.schema import (
     text_list,
     whole_number,
 )
+from bot.config.transcript import TranscriptColors
 from bot.desk.case_links import CaseLink
 from bot.desk.data_protection.redaction import unsafe_pattern
 from bot.desk.queues import THREAD_HOMES, AgentOverride, Queue
@@ -83,6 +85,7 @@ def fields_of(path, data: dict, env, defaults: Settings) -> dict:
         **_disposition_settings(path, data.get("dispositions", {}), defaults),
         **_contact_settings(path, data.get("contacts", {}), defaults),
         **_privacy_settings(path, data.get("privacy", {}), defaults),
+        **_transcript_settings(path, section_table(path, data, "transcript"), defaults),
     }
 
 def _waiting_settings(path, desk: dict, defaults: Settings) -> dict:
@@ -133,6 +136,31 @@ def _contact_settings(path, contacts: dict, defaults: Settings) -> dict:
         field: role_list(path, ("contacts", key), contacts.get(key), getattr(defaults, field))
         for key, field in role_keys.items()}}
 
+
+
+_HEX_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+def _transcript_settings(path, transcript: dict, defaults: Settings) -> dict:
+    """[transcript] colors = { customer = "#2EB67D", system = "#A0A4A8", note = "#ECB22E" };
+    a colour left out keeps its default."""
+    colors = transcript.get("colors", {})
+    if not isinstance(colors, dict):
+        raise ConfigError(f"{path}: transcript.colors must be a table, e.g. "
+                          'colors = { customer = "#2EB67D", system = "#A0A4A8", '
+                          'note = "#ECB22E" }', ("transcript", "colors"))
+    known = sorted(f.name for f in fields(TranscriptColors))
+    chosen = {}
+    for name, value in colors.items():
+        where = ("transcript", "colors", name)
+        if name not in known:
+            raise ConfigError(f"{path}: {name} is not a colour of transcript.colors; it is one "
+                              f"of {', '.join(known)}", where)
+        if not isinstance(value, str) or not _HEX_COLOR.fullmatch(value.strip()):
+            raise ConfigError(f"{path}: transcript.colors.{name} must be a colour written "
+                              f'"#RRGGBB", e.g. "#2EB67D", got {shown(value)}', where)
+        chosen[name] = value.strip().upper()
+    return {"transcript_colors": replace(defaults.transcript_colors, **chosen)}
 
 
 def _privacy_settings(path, privacy: dict, defaults: Settings) -> dict:

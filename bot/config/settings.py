@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.config import sections
 from bot.config.env import DEFAULT_SETTINGS_FILE
 from bot.config.schema import ConfigError, unknown_settings
+from bot.config.transcript import TranscriptColors
 from bot.config.workspaces import Workspace, workspace_settings
 from bot.desk.case_links import CaseLink
 from bot.desk.queues import AgentOverride, Queue, QueueRules
@@ -101,6 +102,8 @@ class Settings(QueueRules):
     redact_cards: bool = True
     redact_patterns: tuple[str, ...] = ()
     redact_in_storage: bool = False
+    # The colour bar beside the thread's customer, system and note lines ([transcript]).
+    transcript_colors: TranscriptColors = TranscriptColors()
     # [workspaces.T…] tables (several workspaces on one desk): each workspace's own
     # settings, the top-level ones with that table's keys laid over them.
     workspaces: tuple[Workspace, ...] = ()

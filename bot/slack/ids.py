@@ -29,7 +29,8 @@ CASE_FIELD = "case.value"  # an editable field's input in the case modal
 REASSIGN = "interaction.reassign"  # supervisors: on the supervisor card and in /sms-queue
 
 # Contact directory (/sms-contact and the contact modal; values "<contact id>:<page or id>")
-VIEW_CONTACT = "contact.view"  # "View" on a search result: opens the contact modal
+# "View" on a search result, the recent count on a preview or card: opens the contact modal
+VIEW_CONTACT = "contact.view"
 CONTACT_OLDER = "contact.older"  # history paging in the contact modal
 CONTACT_NEWER = "contact.newer"
 CONTACT_TRANSCRIPT = "contact.transcript"  # pushes one interaction's transcript

@@ -32,6 +32,8 @@ from bot.slack.views.transcript import (
     build_history_so_far,
     build_moved_card,
     build_system_line,
+    event_color,
+    in_color,
 )
 from bot.slack.views.transfer import build_consultation_message
 from bot.slack.wording import worded
@@ -146,15 +148,19 @@ def sync_transcript(services: Services, job: jobs.SyncTranscript, run: ClaimedJo
                         contact_label(contact.name, view.customer_number), earlier)
         elif item.message is not None:
             shown = redaction.redact(item.message.body, redaction.rules_for(settings))
-            line = build_customer_line(contact.name, view.customer_number, shown.text,
-                                       item.at, pictures=queries.picture_count(
-                                           services.db, item.message.id), masked=shown.note)
+            line = in_color(build_customer_line(
+                contact.name, view.customer_number, shown.text, item.at,
+                pictures=queries.picture_count(services.db, item.message.id),
+                masked=shown.note), settings.transcript_colors.customer)
             write_down(queries.remember_posted_message, services.db, item.message.id,
                        channel, post(line, f"message:{item.message.id}"))
         else:
             event = item.event
-            line = build_system_line(event.kind, event.actor_user_id, event.detail, event.at,
-                                     contact_label(contact.name, view.customer_number))
+            line = in_color(build_system_line(event.kind, event.actor_user_id, event.detail,
+                                              event.at,
+                                              contact_label(contact.name,
+                                                            view.customer_number)),
+                            event_color(event.kind, settings.transcript_colors))
             write_down(queries.remember_posted_event, services.db, event.id,
                        post(line, f"event:{event.id}"))
 

@@ -47,6 +47,10 @@ def section(text: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
+def button(label: str) -> dict:
+    return {"type": "button", "action_id": "a", "text": {"type": "plain_text", "text": label}}
+
+
 def send_sms(twilio: FakeTwilio, auth=None, **form) -> httpx.Response:
     return httpx.post(
         twilio.messages_url,
@@ -162,6 +166,14 @@ def test_blocks_sent_as_a_form_encoded_json_string_are_decoded(client, slack):
         ({"text": "fallback", "blocks": [section("x" * 3001)]}, "invalid_blocks"),
         ({"text": "x" * 40_001}, "msg_too_long"),
         ({}, "no_text"),
+        ({"text": "t", "blocks": [{"type": "actions", "elements": [button("x" * 76)]}]},
+         "invalid_blocks"),
+        ({"text": "t", "blocks": [{**section("x"), "accessory": button("x" * 76)}]},
+         "invalid_blocks"),
+        ({"attachments": [{"color": "#2EB67D", "blocks": [section("x" * 3001)]}]},
+         "invalid_attachments"),
+        ({"attachments": [{"color": "#2EB67D", "blocks": [section("x")] * 51}]},
+         "invalid_attachments"),
     ],
 )
 @pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
@@ -227,6 +239,31 @@ def test_views_open_refuses_a_trigger_older_than_three_seconds(client, slack):
     assert expired.response["error"] == "expired_trigger_id"
     assert unknown.response["error"] == "invalid_trigger_id"
     assert slack.view(opened["view"]["id"])["title"]["text"] == "Wrap up"
+
+
+def test_a_message_with_coloured_attachments_keeps_them(client, slack):
+    attachment = {"color": "#2EB67D", "fallback": "plain", "blocks": [section("x" * 3000)]}
+
+    ts = client.chat_postMessage(channel="C0QUEUE", attachments=[attachment])["ts"]
+
+    assert slack.message("C0QUEUE", ts)["attachments"] == [attachment]
+
+
+@pytest.mark.parametrize("length", [0, 3001, "300"])
+def test_a_text_input_may_hold_one_to_3000_characters(client, slack, length):
+    modal = {"type": "modal", "title": {"type": "plain_text", "text": "Case"},
+             "submit": {"type": "plain_text", "text": "Save"},
+             "blocks": [{"type": "input", "label": {"type": "plain_text", "text": "Note"},
+                         "element": {"type": "plain_text_input", "action_id": "v",
+                                     "max_length": length}}]}
+
+    refused = slack_error(
+        lambda: client.views_open(trigger_id=slack.new_trigger_id(), view=modal))
+    modal["blocks"][0]["element"]["max_length"] = 3000
+    opened = client.views_open(trigger_id=slack.new_trigger_id(), view=modal)
+
+    assert refused.response["error"] == "invalid_blocks"
+    assert opened["ok"]
 
 
 def test_the_home_view_is_kept_per_user(client, slack):

@@ -22,7 +22,13 @@ from bot.slack import ids
 from storage.db import Database
 from storage.models import Job, Message
 from tests.fakes.tcp_proxy import TcpProxy
-from tests.harness import BUSINESS_NUMBER, DESK_CHANNEL, action_value, start_desk
+from tests.harness import (
+    BUSINESS_NUMBER,
+    DESK_CHANNEL,
+    action_value,
+    line_blocks,
+    start_desk,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -52,8 +58,8 @@ def _failed_posts(desk) -> int:
 
 def _customer_lines(desk, card: dict) -> list[str]:
     """The customer's lines in the thread, as shown (posted under the contact's name)."""
-    return [m["blocks"][0]["text"]["text"] for m in desk.slack.thread(DESK_CHANNEL, card["ts"])
-            if m["username"]]
+    return [line_blocks(m)[0]["text"]["text"]
+            for m in desk.slack.thread(DESK_CHANNEL, card["ts"]) if m["username"]]
 
 
 def _accept(desk, first_text: str) -> dict:

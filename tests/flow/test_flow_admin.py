@@ -162,6 +162,41 @@ def test_a_bad_value_is_refused_on_its_field_and_nothing_changes(desk):
     assert _count(desk, SettingOverride) == 0 and _count(desk, AuditEntry) == 0
 
 
+def test_the_longest_code_list_the_settings_allow_is_edited_whole(database_url):
+    # 100 codes of 75 characters: 7,599 characters one per line, and an input holds 3,000.
+    codes = tuple(f"{n:03d} " + "Customer called back about the delivery window and " * 2
+                  for n in range(100))
+    codes = tuple(code[:75].strip() for code in codes)
+    desk = start_desk(database_url, settings=Settings(
+        desk_channel=DESK_CHANNEL, admins=(ADMIN,), disposition_codes=codes))
+    try:
+        form = _push(desk, _open_admin(desk), ids.ADMIN_FORM_DISPOSITIONS)
+        inputs = [b for b in form["blocks"] if b["type"] == "input"]
+        assert all(len(b["element"].get("initial_value", "")) <= b["element"]["max_length"]
+                   <= 3000 for b in inputs)
+        shown = [line for b in inputs
+                 for line in b["element"].get("initial_value", "").splitlines()]
+        assert tuple(shown) == codes
+
+        # Saved as Slack submits it (each input's text): nothing is lost, nothing changes.
+        values = {}
+        for block in inputs:
+            values.update(_text(block["block_id"], block["element"].get("initial_value", "")))
+        assert _submit(desk, form, values).text == ""
+        assert desk.runtime.services.settings_for(desk.team_id).disposition_codes == codes
+        assert _count(desk, AuditEntry) == 0
+
+        # The last code goes, one is added in the room left: both are saved.
+        values[inputs[-1]["block_id"]][views.VALUE]["value"] = "\n".join(
+            shown[-len(inputs[-1]["element"]["initial_value"].splitlines()):-1] + ["New one"])
+        form = _push(desk, _open_admin(desk), ids.ADMIN_FORM_DISPOSITIONS)
+        assert _submit(desk, form, values).text == ""
+        saved = desk.runtime.services.settings_for(desk.team_id).disposition_codes
+        assert saved == (*codes[:-1], "New one")
+    finally:
+        desk.close()
+
+
 # --- timeouts -------------------------------------------------------------------------------
 
 def test_an_admin_changes_the_offer_timeout_and_the_next_offer_uses_it(desk):

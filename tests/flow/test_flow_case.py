@@ -9,23 +9,32 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.config import ConfigError, Settings
 from bot.desk.case_links import CaseLink
+from bot.desk.directory.contacts import create_contact
 from bot.slack import ids
 from bot.slack.views import case as case_view
 from bot.slack.views.card import CardData, build_card, contact_reach
 from bot.slack.views.common import case_fields
-from storage.models import Contact, Interaction
-from tests.harness import DESK_CHANNEL, action_value, start_desk
+from storage.models import Interaction
+from tests.harness import (
+    DESK_CHANNEL,
+    action_value,
+    line_text,
+    start_desk,
+)
 
 CUSTOMER = "+14155550100"
 ORDER_LINK = CaseLink("Order number", "Open order {value} in the CRM",
                       "https://crm.example.com/orders/{value}")
+CITY_LINK = CaseLink("City", "Map of {value}", "https://maps.example/?q={value}")
 SETTINGS = Settings(desk_channel=DESK_CHANNEL, offer_timeout_seconds=30,
-                    case_editable=("Order number", "Priority"), case_links=(ORDER_LINK,),
-                    supervisors=("USUPER",))
+                    case_editable=("Order number", "Priority", "Tracking", "Note"),
+                    case_links=(ORDER_LINK, CITY_LINK), supervisors=("USUPER",))
+# What the agent types into the case modal: an order number (the admin links it), a
+# customer's tracking address and a note that looks like a disguised link.
 CASE = {"Order number": "A-1/2", "Tracking": "https://track.example/p?a=1&b=2",
         "Note": "<https://evil.example|yourbank.com>"}
 LINK = "<https://crm.example.com/orders/A-1%2F2|Open order A-1/2 in the CRM>"
@@ -39,18 +48,22 @@ def desk(database_url):
 
 
 def _accepted_with_case(desk) -> tuple[dict, dict]:
-    """A customer texts while nobody is Ready; the webhook's and the routing's data are on
-    the interaction before the agent is offered it."""
-    desk.customer_texts(CUSTOMER, "Where is my order?", FromCity="OAKLAND")
-    desk.wait_idle()
-    with desk.db.transaction() as s:
-        interaction = s.scalars(select(Interaction)).one()
-        interaction.case_data = {**interaction.case_data, **CASE}
-        s.execute(update(Contact).values(email="dana@example.com"))
+    """A customer texts (Twilio's webhook carries their city); the agent accepts and enters
+    CASE in the case modal. The preview as offered, and the card once redrawn."""
+    with desk.db.transaction() as s:  # the directory knows the customer's e-mail
+        create_contact(s, desk.team_id, CUSTOMER, name=None, email="dana@example.com")
+    desk.customer_texts(CUSTOMER, "Where is my order?", FromCity="OAKLAND", FromState="CA")
     desk.slash("UAGENT1", ids.COMMAND_READY)
     preview = desk.wait_for_preview("UAGENT1")
     desk.click("UAGENT1", ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
     card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
+    desk.wait_idle()
+    modal = _open_case(desk, card)
+    response = desk.submit_view("UAGENT1", modal, _values(
+        Order_number=CASE["Order number"], Tracking=CASE["Tracking"], Note=CASE["Note"]))
+    assert response.status_code == 200 and response.text == ""
+    desk.slack.wait_for(lambda s: "Open order A-1/2" in json.dumps(
+        s.message(DESK_CHANNEL, card["ts"])["blocks"]), 5, "card not redrawn")
     desk.wait_idle()
     return preview, desk.slack.message(DESK_CHANNEL, card["ts"])
 
@@ -71,16 +84,20 @@ def _values(**fields: str) -> dict:
 
 def test_an_admin_link_shows_its_anchor_text_and_a_customers_address_shows_literally(desk):
     preview, card = _accepted_with_case(desk)
-    for message in (preview, card):
-        shown = json.dumps(message["blocks"])
-        assert LINK.replace('"', '\\"') in shown
-        assert "https://track.example/p?a=1&amp;b=2" in shown
-        assert "|track" not in shown  # the customer's address is not a labelled link
-        assert "&lt;https://evil.example|yourbank.com&gt;" in shown
-        assert "<https://evil.example|yourbank.com>" not in shown
-        assert "OAKLAND" in shown
+    # The preview as offered: the webhook's city as the admin's link, its state as text.
+    offered = json.dumps(preview["blocks"])
+    assert "<https://maps.example/?q=OAKLAND|Map of OAKLAND>" in offered
+    assert "*State*\\nCA" in offered
+    # The card: what the agent entered.
+    shown = json.dumps(card["blocks"])
+    assert LINK in shown
+    assert "https://track.example/p?a=1&amp;b=2" in shown
+    assert "|track" not in shown  # the customer's address is not a labelled link
+    assert "&lt;https://evil.example|yourbank.com&gt;" in shown
+    assert "<https://evil.example|yourbank.com>" not in shown
+    assert "<https://maps.example/?q=OAKLAND|Map of OAKLAND>" in shown
     # The card offers the ways to reach the contact outside SMS.
-    assert "Call +1 415-555-0100" in json.dumps(card["blocks"])
+    assert "<tel:+14155550100|Call +1 415-555-0100>" in json.dumps(card["blocks"])
     assert "<mailto:dana@example.com|E-mail dana@example.com>" in json.dumps(card["blocks"])
 
 
@@ -91,13 +108,14 @@ def test_editing_an_editable_field_shows_on_the_card_and_in_the_thread(desk):
     assert modal["callback_id"] == ids.CASE_VIEW and modal["submit"]["text"] == "Save"
     inputs = {b["block_id"]: b["element"].get("initial_value") for b in modal["blocks"]
               if b["type"] == "input"}
-    assert inputs == {"case.field:Order number": "A-1/2", "case.field:Priority": None}
+    assert inputs == {"case.field:Order number": "A-1/2", "case.field:Priority": None,
+                      "case.field:Tracking": CASE["Tracking"], "case.field:Note": CASE["Note"]}
     assert "OAKLAND" in json.dumps(modal["blocks"])  # read-only fields are shown as text
 
     response = desk.submit_view("UAGENT1", modal, _values(Order_number="A-1/2", Priority="High"))
     assert response.status_code == 200 and response.text == ""
     desk.slack.wait_for(lambda s: any(
-        "Case information: Priority set to High by <@UAGENT1>." in m["text"]
+        "Case information: Priority set to High by <@UAGENT1>." in line_text(m)
         for m in s.thread(DESK_CHANNEL, card["ts"])), 5, "no thread line")
     desk.slack.wait_for(lambda s: "*Priority*\\nHigh" in json.dumps(
         s.message(DESK_CHANNEL, card["ts"])["blocks"]), 5, "card not updated")
@@ -108,7 +126,7 @@ def test_editing_an_editable_field_shows_on_the_card_and_in_the_thread(desk):
     modal = _open_case(desk, card, user="USUPER")
     assert desk.submit_view("USUPER", modal, _values(Priority="")).text == ""
     desk.slack.wait_for(lambda s: any(
-        "Priority cleared by <@USUPER>" in m["text"]
+        "Priority cleared by <@USUPER>" in line_text(m)
         for m in s.thread(DESK_CHANNEL, card["ts"])), 5, "no thread line")
 
 
@@ -165,7 +183,10 @@ def test_long_case_values_still_fit_a_field():
 
 
 def test_the_card_offers_call_and_e_mail_only_for_usable_details():
-    assert contact_reach("+14155550100", None) == ":telephone_receiver: Call +1 415-555-0100"
+    # Call opens the phone's dialer where Slack makes a tel: link; the number is its text.
+    assert contact_reach("+14155550100", None) == (
+        ":telephone_receiver: <tel:+14155550100|Call +1 415-555-0100>")
+    assert "tel:" not in contact_reach("+1 415 <x>", None)
     assert "mailto:a.b@example.co.uk|E-mail a.b@example.co.uk" in contact_reach(
         "+14155550100", "a.b@example.co.uk")
     assert "mailto" not in contact_reach("+1", "x@y|evil>@example.com")
@@ -177,7 +198,7 @@ def test_the_card_offers_call_and_e_mail_only_for_usable_details():
         case_data={"Order number": "9"},
         case_links=(ORDER_LINK,), contact_email="d@example.com"))
     shown = json.dumps(card["blocks"])
-    assert "Call +1 415-555-0100" in shown and "tel:" not in shown
+    assert "<tel:+14155550100|Call +1 415-555-0100>" in shown
     assert "<https://crm.example.com/orders/9|Open order 9 in the CRM>" in shown
 
 
@@ -193,6 +214,21 @@ def test_the_case_modal_lists_editable_fields_even_when_missing():
     assert "No case information" in json.dumps(empty) and "submit" not in empty
     state = {"state": {"values": {**_values(Priority="High"), "other": {"a": {"value": "x"}}}}}
     assert case_view.submitted_values(state) == {"Priority": "High"}
+
+
+def test_a_value_too_long_to_edit_is_shown_not_offered_for_editing():
+    from tests.fakes.slack.rules import MAX_VIEW_BLOCKS, check_blocks, check_modal
+
+    # Case data from outside (the webhook's fields) has no length limit; agents may set 500.
+    view = case_view.build_case_modal(5, {"Priority": "x" * 3001, "Order number": "7"},
+                                      ("Order number", "Priority"), True)
+    check_modal(view)
+    check_blocks(view["blocks"], MAX_VIEW_BLOCKS)
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert list(inputs) == ["case.field:Order number"]
+    assert inputs["case.field:Order number"]["max_length"] == 500
+    shown = json.dumps(view["blocks"])
+    assert "*Priority*" in shown and "too long to edit here (3,001 characters" in shown
 
 
 @pytest.mark.parametrize(("toml", "complaint"), [

@@ -15,7 +15,14 @@ from bot.slack import ids
 from bot.slack.views import compose as compose_view
 from bot.slack.views.compose import ComposeData, build_compose
 from storage.models import Contact
-from tests.harness import DESK_CHANNEL, act_in_view, action_value, has_button, suggest
+from tests.harness import (
+    DESK_CHANNEL,
+    act_in_view,
+    action_value,
+    has_button,
+    line_text,
+    suggest,
+)
 
 CUSTOMER = "+14155550100"
 TEAM = "T0001"
@@ -122,7 +129,7 @@ def test_a_standard_response_is_inserted_filled_in_counted_and_sent(desk):
                         "no sent mark")
     desk.slack.wait_for(lambda s: not has_button(s.message(DESK_CHANNEL, card["ts"]),
                                                  ids.MARK_DONE), 5, "page mode did not close")
-    desk.slack.wait_for(lambda s: any("Closed as Done" in m["text"]
+    desk.slack.wait_for(lambda s: any("Closed as Done" in line_text(m)
                                       for m in s.thread(DESK_CHANNEL, card["ts"])), 5,
                         "no closing line")
     desk.carrier_reports(sms, "delivered")

@@ -23,6 +23,8 @@ from tests.harness import (
     accept_new_interaction,
     act_in_view,
     find_button,
+    line_blocks,
+    line_text,
     start_desk,
     suggest,
     wait_for_modal,
@@ -58,7 +60,7 @@ def _open_contact_from_card(desk, card: dict, interaction_id: int, user: str = A
 
 
 def _thread_text(desk, card: dict) -> str:
-    return json.dumps([[m["text"], m.get("blocks")] for m in
+    return json.dumps([[line_text(m), line_blocks(m)] for m in
                        desk.slack.thread(DESK_CHANNEL, card["ts"])])
 
 

@@ -223,9 +223,12 @@ def test_the_directory_is_closed_to_roles_the_settings_do_not_name(supervisors_l
     assert "open to supervisors" in answer.text
     assert "Jane Doe" not in answer.text
 
-    desk.click(A, ids.VIEW_CONTACT, str(jane))  # a forged View
+    # The recent count on a card (or a forged View): told why, shown nothing of Jane.
+    desk.click(A, ids.VIEW_CONTACT, str(jane))
     desk.wait_idle()
-    assert desk.slack.modals() == []
+    [refusal] = desk.slack.modals()
+    assert "open to supervisors" in json.dumps(refusal["blocks"])
+    assert "Jane Doe" not in json.dumps(refusal)
 
     assert "Jane Doe" in json.dumps(desk.slash("USUPER", ids.COMMAND_CONTACT, "Jane").json())
 

@@ -204,20 +204,31 @@ def test_the_preview_and_card_count_other_open_and_recent_interactions(desk):
     desk.slash(A, ids.COMMAND_READY)
     desk.customer_texts(CUSTOMER, "Hello again")
     preview = desk.wait_for_preview(A)
-    line = "Also in progress: 1 SMS · Last 30 days: 3"
-    assert line in json.dumps(preview["blocks"], ensure_ascii=False)
+    assert "Also in progress: 1 SMS" in json.dumps(preview["blocks"], ensure_ascii=False)
+    # The recent count is a button that opens the contact's history.
+    count = _button(preview, ids.VIEW_CONTACT)
+    assert count["text"]["text"] == "Last 30 days: 3" and count["value"] == str(contact_id)
+    desk.click(A, ids.VIEW_CONTACT, count["value"], channel=preview["channel"],
+               message_ts=preview["ts"])
+    history = _modal(desk, ids.CONTACT_VIEW)
+    assert "Interactions 1\\u20134 of 4" in json.dumps(history["blocks"])
 
     desk.click(A, ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
     card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
-    assert line in json.dumps(card["blocks"], ensure_ascii=False)
+    assert "Also in progress: 1 SMS" in json.dumps(card["blocks"], ensure_ascii=False)
+    count = _button(card, ids.VIEW_CONTACT)
+    assert count["text"]["text"] == "Last 30 days: 3" and count["value"] == str(contact_id)
+    desk.click(A, ids.VIEW_CONTACT, count["value"], channel=card["channel"],
+               message_ts=card["ts"])
+    _modal(desk, ids.CONTACT_VIEW, count=2)
 
 
 def test_a_first_time_customer_has_nothing_else_in_progress(desk):
     desk.slash(A, ids.COMMAND_READY)
     desk.customer_texts(CUSTOMER, "Hello")
     preview = desk.wait_for_preview(A)
-    assert "Also in progress: none · Last 30 days: 1" in json.dumps(preview["blocks"],
-                                                                    ensure_ascii=False)
+    assert "Also in progress: none" in json.dumps(preview["blocks"], ensure_ascii=False)
+    assert _button(preview, ids.VIEW_CONTACT)["text"]["text"] == "Last 30 days: 1"
 
 
 # --- the Home tab ---------------------------------------------------------------------------

@@ -14,7 +14,12 @@ from bot.config import Settings
 from bot.slack import ids
 from storage.models import Media
 from tests.fakes.media_host import FakeMediaHost
-from tests.harness import DESK_CHANNEL, action_value, start_desk
+from tests.harness import (
+    DESK_CHANNEL,
+    action_value,
+    line_text,
+    start_desk,
+)
 
 CUSTOMER = "+14155550100"
 SUPERVISOR = "USUPER"
@@ -81,10 +86,10 @@ def test_two_pictures_one_corrupt_show_a_thumbnail_and_a_note(mms_desk):
     preview = desk.previews_for("UAGENT1")[0]
     offered = preview["edits"][0] if preview["edits"] else preview  # as shown before Accept
     assert "2 pictures" in str(offered["blocks"])
-    desk.slack.wait_for(lambda s: any("Picture 2 could not be shown" in m["text"]
+    desk.slack.wait_for(lambda s: any("Picture 2 could not be shown" in line_text(m)
                                       for m in _thread(desk, card)), 10, "no note")
     thread = _thread(desk, card)
-    texts = [m["text"] for m in thread]
+    texts = [line_text(m) for m in thread]
     order = [next(i for i, t in enumerate(texts) if needle in t)
              for needle in ("Here is the damage", "Picture 1", "Picture 2 could not be shown")]
     assert order == sorted(order)
@@ -107,10 +112,10 @@ def test_a_12_megapixel_photo_becomes_a_thumbnail_and_opens_full_size(mms_desk):
     [thumbnail] = _thumbnails(desk)
     assert max(thumbnail.size) == 360 and thumbnail.size == (360, 270)
     customer_line = next(m for m in _thread(desk, card) if m["username"])
-    assert "sent 1 picture" in customer_line["text"]
+    assert "sent 1 picture" in line_text(customer_line)
 
     buttons = desk.slack.wait_for(lambda s: next(
-        (m for m in _thread(desk, card) if "Picture 1" in m["text"]), None), 5, "no button")
+        (m for m in _thread(desk, card) if "Picture 1" in line_text(m)), None), 5, "no button")
     desk.click("UAGENT1", ids.OPEN_MEDIA, action_value(buttons, ids.OPEN_MEDIA),
                channel=DESK_CHANNEL, message_ts=buttons["ts"])
     note = desk.slack.wait_for(lambda s: next((e for e in s.ephemerals(DESK_CHANNEL)
@@ -131,7 +136,7 @@ def test_only_roles_allowed_to_save_get_a_download_link_and_links_cannot_be_forg
     _send_mms(desk, "photo", (_jpeg((640, 480), exif), "image/jpeg"))
     card = _accept(desk)
     buttons = desk.slack.wait_for(lambda s: next(
-        (m for m in _thread(desk, card) if "Picture 1" in m["text"]), None), 10, "no button")
+        (m for m in _thread(desk, card) if "Picture 1" in line_text(m)), None), 10, "no button")
     desk.click(SUPERVISOR, ids.OPEN_MEDIA, action_value(buttons, ids.OPEN_MEDIA),
                channel=DESK_CHANNEL, message_ts=buttons["ts"])
     note = desk.slack.wait_for(lambda s: next((e for e in s.ephemerals(DESK_CHANNEL)
@@ -156,9 +161,9 @@ def test_a_decompression_bomb_is_refused_with_a_note(mms_desk):
     _send_mms(desk, "look", (_bomb(), "image/gif"))
     card = _accept(desk)
     note = desk.slack.wait_for(lambda s: next(
-        (m for m in _thread(desk, card) if "could not be shown" in m["text"]), None), 10,
+        (m for m in _thread(desk, card) if "could not be shown" in line_text(m)), None), 10,
         "no note")
-    assert "megapixel" in note["text"]
+    assert "megapixel" in line_text(note)
     assert desk.slack.files() == []
 
 
@@ -171,11 +176,11 @@ def test_a_picture_on_another_host_is_not_fetched_and_the_text_still_arrives(mms
         assert response.status_code == 200
         card = _accept(desk)
         note = desk.slack.wait_for(lambda s: next(
-            (m for m in _thread(desk, card) if "could not be shown" in m["text"]), None), 10,
+            (m for m in _thread(desk, card) if "could not be shown" in line_text(m)), None), 10,
             "no note")
         desk.wait_idle()
-        assert "not on Twilio's API" in note["text"]
-        assert any("Here is the damage" in m["text"] for m in _thread(desk, card))
+        assert "not on Twilio's API" in line_text(note)
+        assert any("Here is the damage" in line_text(m) for m in _thread(desk, card))
         assert elsewhere.requests == []  # no request, so no credentials either
     assert desk.slack.files() == []
 

@@ -8,12 +8,21 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
+from bot.config.transcript import TranscriptColors
 from bot.desk.directory.history import contact_history
 from bot.slack import ids
 from bot.slack.views.disposition import CODE_ACTION, CODE_BLOCK
 from bot.slack.views.note import NOTE_ACTION, NOTE_BLOCK
 from storage.models import Contact, Interaction, TimelineEvent
-from tests.harness import DESK_CHANNEL, accept_new_interaction, action_value, has_button, start_desk
+from tests.harness import (
+    DESK_CHANNEL,
+    accept_new_interaction,
+    action_value,
+    has_button,
+    line_blocks,
+    line_text,
+    start_desk,
+)
 
 CUSTOMER = "+14155550100"
 SUPERVISOR = "USUPER1"
@@ -57,7 +66,7 @@ def _modals(desk, callback_id: str) -> list[dict]:
 
 def _thread_line(desk, card: dict, words: str) -> dict:
     return desk.slack.wait_for(
-        lambda s: next((m for m in s.thread(DESK_CHANNEL, card["ts"]) if words in m["text"]),
+        lambda s: next((m for m in s.thread(DESK_CHANNEL, card["ts"]) if words in line_text(m)),
                        None), 5, f"no thread line with {words!r}")
 
 
@@ -100,7 +109,7 @@ def test_a_colleagues_note_shows_in_the_thread_as_internal_and_in_the_contacts_h
     assert response.status_code == 200 and response.text == ""
 
     line = _thread_line(desk, card, ":memo: Note from <@UAGENT2>:")
-    for shown in (line["text"], str(line["blocks"])):
+    for shown in (line_text(line), str(line_blocks(line))):
         assert "internal" in shown and "never sent to the customer" in shown
         assert "<!channel>" not in shown and "<https://evil.example|bank.com>" not in shown
         assert "&lt;!channel&gt; &amp; &lt;https://evil.example|bank.com&gt;" in shown
@@ -111,6 +120,27 @@ def test_a_colleagues_note_shows_in_the_thread_as_internal_and_in_the_contacts_h
     assert [(n.text, n.author_user_id) for n in entry.notes] == [(note, "UAGENT2")]
     assert [(t.direction, t.text) for t in entry.transcript] == [
         ("inbound", "Where is my order?")]
+
+
+def test_customer_system_and_note_lines_carry_the_admins_colours(database_url):
+    colors = TranscriptColors(customer="#1264A3", system="#616061", note="#E01E5A")
+    desk = start_desk(database_url, settings=Settings(desk_channel=DESK_CHANNEL,
+                                                      transcript_colors=colors))
+    try:
+        card = _open_interaction(desk, "Where is my order?")
+        _use_menu(desk, "UAGENT1", ids.MENU_NOTE, card)
+        desk.submit_view("UAGENT1", _modal(desk, ids.NOTE_VIEW), {NOTE_BLOCK: {NOTE_ACTION: {
+            "type": "plain_text_input", "value": "Called twice already"}}})
+        note = _thread_line(desk, card, ":memo: Note from <@UAGENT1>:")
+        customer = _thread_line(desk, card, "Where is my order?")
+        accepted = _thread_line(desk, card, "Accepted by <@UAGENT1>")
+        for line, color in ((customer, "#1264A3"), (accepted, "#616061"), (note, "#E01E5A")):
+            [attachment] = line["attachments"]
+            assert attachment["color"] == color
+            assert attachment["blocks"] and line.get("blocks") in (None, [])
+        assert "Where is my order?" in str(customer["attachments"][0]["blocks"])
+    finally:
+        desk.close()
 
 
 def test_an_empty_note_gets_a_field_error_in_the_modal(desk):
@@ -220,9 +250,9 @@ def test_with_mandatory_dispositions_done_waits_for_a_code_and_opens_the_picker(
     desk.slack.wait_for(lambda s: not has_button(_card(desk, card), ids.MARK_DONE),
                         5, "not closed once the code was set")
     closing = _thread_line(desk, card, "Closed as Done by <@UAGENT1>")
-    lines = [m["text"] for m in desk.slack.thread(DESK_CHANNEL, card["ts"])]
+    lines = [line_text(m) for m in desk.slack.thread(DESK_CHANNEL, card["ts"])]
     assert lines.index(next(t for t in lines if "Disposition set to Resolved" in t)) \
-        < lines.index(closing["text"])
+        < lines.index(line_text(closing))
     assert _state(desk, interaction_id) == "done"
     assert "*Disposition*\nResolved" in _card_fields(desk, card)
 

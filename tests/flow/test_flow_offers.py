@@ -6,7 +6,15 @@ import pytest
 
 from bot.config import Settings
 from bot.slack import ids
-from tests.harness import DESK_CHANNEL, action_value, has_button, in_parallel, start_desk
+from tests.harness import (
+    DESK_CHANNEL,
+    action_value,
+    find_button,
+    has_button,
+    in_parallel,
+    line_blocks,
+    start_desk,
+)
 
 CUSTOMER = "+14155550100"
 
@@ -28,7 +36,8 @@ def test_with_nobody_ready_it_waits_and_is_offered_when_someone_goes_ready(desk)
     preview = desk.wait_for_preview("UAGENT1")
     assert "anyone there?" in str(preview["blocks"])
     home = desk.slack.wait_for(lambda s: s.home_view("UAGENT1"), 5, "no home tab")
-    assert "Ready" in str(home["blocks"])
+    assert "You are *Ready* for SMS." in str(home["blocks"])
+    assert find_button(home, ids.SET_NOT_READY) and not find_button(home, ids.SET_READY)
 
 
 def test_an_unanswered_offer_times_out_and_goes_to_the_next_agent(quick_desk):
@@ -92,7 +101,7 @@ def test_a_second_text_before_accept_joins_the_same_preview(desk):
     card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
     desk.wait_idle()
     thread = desk.slack.thread(DESK_CHANNEL, card["ts"])
-    customer_lines = [str(m["blocks"]) for m in thread if m["username"]]
+    customer_lines = [str(line_blocks(m)) for m in thread if m["username"]]
     assert len(customer_lines) == 2
     assert "first" in customer_lines[0] and "second" in customer_lines[1]
     assert len(desk.cards()) == 1 and len(desk.previews_for("UAGENT1")) == 1

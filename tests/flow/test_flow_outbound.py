@@ -96,7 +96,10 @@ def test_a_new_sms_from_the_slash_command_reaches_the_phone_and_the_history(desk
          str(m.get("blocks"))), None), 5, "no line in the thread")
     assert "Your order is ready for pickup" in str(line["blocks"])
     desk.wait_idle()
-    assert "Done" in str(desk.slack.message(DESK_CHANNEL, card["ts"])["blocks"])
+    closed = desk.slack.message(DESK_CHANNEL, card["ts"])
+    fields = [f["text"] for b in closed["blocks"] for f in b.get("fields", [])]
+    assert "*State*\n:white_check_mark: Done" in fields
+    assert not has_button(closed, ids.MARK_DONE)
     assert any("on its way" in m.get("text", "")
                for m in desk.slack.messages(desk.slack.dm_channel(A)))
 

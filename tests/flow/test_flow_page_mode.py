@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 
 from bot.slack import ids
-from tests.harness import DESK_CHANNEL, action_value, has_button, rich_text, section
+from tests.harness import (
+    DESK_CHANNEL,
+    action_value,
+    has_button,
+    line_blocks,
+    line_text,
+    rich_text,
+    section,
+)
 
 CUSTOMER = "+14155550100"
 pytestmark = pytest.mark.postgres
@@ -42,8 +50,8 @@ def test_customer_text_reaches_agent_and_reply_reaches_phone(desk):
         and s.thread(DESK_CHANNEL, card["ts"]), 5, "thread not filled")
     customer_line = next(m for m in thread if m["username"])
     assert customer_line["username"] == "+1 415-555-0100"
-    assert "Hi, is my order 1234 shipped?" in str(customer_line["blocks"])
-    assert any("Accepted by <@UAGENT1>" in m["text"] for m in thread)
+    assert "Hi, is my order 1234 shipped?" in str(line_blocks(customer_line))
+    assert any("Accepted by <@UAGENT1>" in line_text(m) for m in thread)
 
     # The preview now says what happened.
     updated = desk.slack.wait_for(
@@ -73,9 +81,10 @@ def test_customer_text_reaches_agent_and_reply_reaches_phone(desk):
                         5, "no sent mark on the reply")
 
     thread = desk.slack.wait_for(
-        lambda s: any("Closed as Done" in m["text"] for m in s.thread(DESK_CHANNEL, card["ts"]))
+        lambda s: any("Closed as Done" in line_text(m)
+                      for m in s.thread(DESK_CHANNEL, card["ts"]))
         and s.thread(DESK_CHANNEL, card["ts"]), 5, "no closing line")
-    assert any("Reply from <@UAGENT1> sent as 1 SMS (GSM-7)" in m["text"] for m in thread)
+    assert any("Reply from <@UAGENT1> sent as 1 SMS (GSM-7)" in line_text(m) for m in thread)
 
     assert desk.carrier_reports(sms, "delivered").status_code == 204
     desk.slack.wait_for(lambda s: s.reactions(DESK_CHANNEL, reply_ts) == {"white_check_mark"},
@@ -85,10 +94,6 @@ def test_customer_text_reaches_agent_and_reply_reaches_phone(desk):
 def test_rejected_offer_goes_to_the_next_ready_agent(desk):
     _ready(desk, "UAGENT1", "UAGENT2")
     desk.customer_texts(CUSTOMER, "Can someone call me?")
-    first = None
-    for agent in ("UAGENT1", "UAGENT2"):
-        if desk.previews_for(agent) or first is None:
-            pass
     first_agent = desk.slack.wait_for(
         lambda s: next((a for a in ("UAGENT1", "UAGENT2") if desk.previews_for(a)), None),
         5, "nobody got a preview")
@@ -97,9 +102,11 @@ def test_rejected_offer_goes_to_the_next_ready_agent(desk):
     desk.click(first_agent, ids.REJECT_OFFER, action_value(first, ids.REJECT_OFFER))
 
     second = desk.wait_for_preview(second_agent)
+    assert "Can someone call me?" in str(second["blocks"])
     desk.slack.wait_for(lambda s: "rejected" in str(s.message(first["channel"],
                                                               first["ts"])["blocks"]),
                         5, "first preview not updated")
+    assert not has_button(desk.slack.message(first["channel"], first["ts"]), ids.ACCEPT_OFFER)
     desk.click(second_agent, ids.ACCEPT_OFFER, action_value(second, ids.ACCEPT_OFFER))
     card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
     assert f"<@{second_agent}>" in str(card["blocks"])
@@ -139,5 +146,5 @@ def test_a_long_reply_tells_the_agent_how_many_segments_it_cost(desk):
         blocks=rich_text(section({"type": "text", "text": words},
                                  {"type": "emoji", "name": "grinning", "unicode": "1f600"})))
     desk.slack.wait_for(
-        lambda s: any("sent as 4 SMS segments (UCS-2)" in m["text"]
+        lambda s: any("sent as 4 SMS segments (UCS-2)" in line_text(m)
                       for m in s.thread(DESK_CHANNEL, card["ts"])), 5, "segments not shown")

@@ -138,6 +138,8 @@ def test_auto_answer_with_a_countdown_accepts_when_it_runs_out(tmp_path, control
         # draw it a second or two into the 30.
         said = re.search(r"accepted for you in about (\d+) seconds", preview["text"])
         assert said and 25 <= int(said[1]) <= 30, preview["text"]
+        # The button says it too, as the seed's "Accept · 25 s".
+        assert _accept_label(preview) == f"Accept \u00b7 {said[1]} s"
         assert has_button(preview, ids.REJECT_OFFER) is allow_reject
         assert desk.cards() == []
         if not allow_reject:
@@ -157,6 +159,8 @@ def test_auto_answer_with_a_countdown_accepts_when_it_runs_out(tmp_path, control
 
         desk.slack.wait_for(lambda s: (seconds_left(s) or 30) < 20, 5,
                             "countdown did not move")
+        redrawn = desk.slack.message(preview["channel"], preview["ts"])
+        assert _accept_label(redrawn) == f"Accept \u00b7 {seconds_left(desk.slack)} s"
         assert desk.cards() == []
 
         controlled_clock.travel(timedelta(seconds=20))
@@ -167,6 +171,11 @@ def test_auto_answer_with_a_countdown_accepts_when_it_runs_out(tmp_path, control
             s.message(preview["channel"], preview["ts"])["blocks"]), 5, "preview not final")
     finally:
         desk.close()
+
+
+def _accept_label(preview: dict) -> str:
+    return next(e["text"]["text"] for b in preview["blocks"] if b["type"] == "actions"
+                for e in b["elements"] if e["action_id"] == ids.ACCEPT_OFFER)
 
 
 def test_the_home_tab_counts_only_what_waits_in_the_agents_own_queues(tmp_path):
@@ -183,5 +192,31 @@ def test_the_home_tab_counts_only_what_waits_in_the_agents_own_queues(tmp_path):
                 lambda s, agent=agent, waiting=waiting:
                 f"Waiting in the queue: *{waiting}*" in str(s.home_view(agent)),
                 5, f"{agent} should see {waiting} waiting")
+    finally:
+        desk.close()
+
+
+
+def test_the_home_tab_keeps_up_with_many_held_interactions_of_long_named_contacts(tmp_path):
+    # A section holds 3,000 characters: about 27 lines with short names and thread links,
+    # ten with names of 200 characters (the longest a contact's name may be). Slack refuses
+    # a longer section, and the agent's Home tab would stop updating.
+    from bot.desk.directory.contact_editing import NAME_LIMIT
+    from bot.desk.directory.contacts import create_contact
+
+    desk = _desk(tmp_path, agent_capacity=12, queues=(Queue("SMS", auto_answer=True),))
+    try:
+        with desk.db.transaction() as s:
+            for n in range(12):
+                name = (f"{n:02d} " + "Bartholomew-Smythe " * 11)[:NAME_LIMIT]
+                create_contact(s, desk.team_id, _customer(n), name=name)
+        desk.slash(A, ids.COMMAND_READY)
+        for n in range(12):
+            desk.customer_texts(_customer(n), f"hello {n}")
+        desk.slack.wait_for(lambda s: len(desk.cards()) == 12, 20, "not all accepted")
+        desk.wait_idle(30)
+        shown = str(desk.slack.home_view(A)["blocks"])
+        assert all(f"{n:02d} Bartholomew-Smythe" in shown for n in range(12))
+        assert not [c for c in desk.slack.calls_to("views.publish") if c.failed]
     finally:
         desk.close()

@@ -9,7 +9,15 @@ import pytest
 from bot.config import Settings
 from bot.slack import ids
 from storage import clock
-from tests.harness import BUSINESS_NUMBER, DESK_CHANNEL, action_value, has_button, start_desk
+from tests.harness import (
+    BUSINESS_NUMBER,
+    DESK_CHANNEL,
+    action_value,
+    has_button,
+    line_blocks,
+    line_text,
+    start_desk,
+)
 
 CUSTOMER = "+14155550100"
 SESSION_SETTINGS = Settings(desk_channel=DESK_CHANNEL, offer_timeout_seconds=30,
@@ -43,8 +51,8 @@ def _accept_session(desk, first_text: str) -> dict:
 
 def _wait_line(desk, card: dict, words: str) -> dict:
     return desk.slack.wait_for(
-        lambda s: next((m for m in s.thread(DESK_CHANNEL, card["ts"]) if words in m["text"]
-                        or words in str(m["blocks"])), None), 5, f"no line with {words!r}")
+        lambda s: next((m for m in s.thread(DESK_CHANNEL, card["ts"]) if words in line_text(m)
+                        or words in str(line_blocks(m))), None), 5, f"no line with {words!r}")
 
 
 def _chat(desk, card: dict) -> list[str]:
@@ -52,7 +60,7 @@ def _chat(desk, card: dict) -> list[str]:
     lines = []
     for message in desk.slack.thread(DESK_CHANNEL, card["ts"]):
         if message["username"]:
-            lines.append("customer: " + message["blocks"][0]["text"]["text"])
+            lines.append("customer: " + line_blocks(message)[0]["text"]["text"])
         elif message["user"] == "UAGENT1":
             lines.append("agent: " + message["text"])
     return lines

@@ -10,7 +10,14 @@ import pytest
 
 from bot.config import Settings
 from bot.slack import ids
-from tests.harness import DESK_CHANNEL, action_value, rich_text, section, start_desk
+from tests.harness import (
+    DESK_CHANNEL,
+    action_value,
+    line_text,
+    rich_text,
+    section,
+    start_desk,
+)
 
 A = "UAGENT1"
 
@@ -37,7 +44,7 @@ def _open(desk, customer: str = "+14155550100") -> dict:
     desk.click(A, ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
     desk.slack.wait_for(lambda s: len(desk.cards()) > before, 5, "no card")
     card = desk.cards()[-1]
-    desk.slack.wait_for(lambda s: any("Accepted by" in m["text"]
+    desk.slack.wait_for(lambda s: any("Accepted by" in line_text(m)
                                       for m in s.thread(DESK_CHANNEL, card["ts"])), 5, "thread")
     return card
 
@@ -73,7 +80,7 @@ def test_a_typo_is_held_and_sent_corrected(desk):
     _click(desk, prompt, ids.SPELL_SEND_CORRECTED)
     sms = desk.twilio.wait_for(lambda t: t.sent and t.sent[0], 5, "not sent")
     assert sms.body == "You will receive it tomorrow"
-    desk.slack.wait_for(lambda s: any("spelling corrections" in m["text"]
+    desk.slack.wait_for(lambda s: any("spelling corrections" in line_text(m)
                                       for m in s.thread(DESK_CHANNEL, card["ts"])), 5,
                         "the thread does not say what was sent")
 

@@ -15,7 +15,13 @@ from bot.slack.views.disposition import CODE_ACTION, CODE_BLOCK
 from bot.slack.views.supervision import AGENT_ACTION, AGENT_BLOCK
 from bot.slack.views.transfer import TARGET_ACTION, TARGET_BLOCK
 from storage.models import GroupMember, Interaction, Offer
-from tests.harness import DESK_CHANNEL, action_value, has_button, start_desk
+from tests.harness import (
+    DESK_CHANNEL,
+    action_value,
+    has_button,
+    line_text,
+    start_desk,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -245,7 +251,7 @@ def test_a_supervisor_reassigns_a_waiting_interaction_to_a_ready_agent(team):
     desk.click(A, ids.ACCEPT_OFFER, action_value(second, ids.ACCEPT_OFFER))
     _supervision_card(desk, f"In progress with <@{A}>")
     desk_card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
-    desk.slack.wait_for(lambda s: any("Reassigned by supervisor" in m["text"]
+    desk.slack.wait_for(lambda s: any("Reassigned by supervisor" in line_text(m)
                                       for m in s.thread(DESK_CHANNEL, desk_card["ts"])),
                         5, "the thread does not say who reassigned it")
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bot.slack import ids
-from tests.harness import DESK_CHANNEL, accept_new_interaction, action_value, has_button
+from tests.harness import (
+    DESK_CHANNEL,
+    accept_new_interaction,
+    action_value,
+    has_button,
+    line_blocks,
+    line_text,
+)
 
 CUSTOMER = "+14155550100"
 
@@ -21,7 +28,7 @@ def test_customer_text_cannot_disguise_links_or_ping_anyone(desk):
     line = next(m for m in desk.slack.thread(DESK_CHANNEL, card["ts"]) if m["username"])
     first_version = preview["edits"][0]  # the preview as offered, before Accept changed it
     for shown in (str(first_version["blocks"]), first_version["text"], str(preview["blocks"]),
-                  str(line["blocks"]), line["text"]):
+                  str(line_blocks(line)), line_text(line)):
         assert "<https://evil.example|yourbank.com>" not in shown
         assert "<!channel>" not in shown and "<@UAGENT2>" not in shown
         assert "&lt;https://evil.example|yourbank.com&gt;" in shown
@@ -87,7 +94,25 @@ def test_a_reply_after_done_is_not_sent_and_the_agent_is_told(desk):
     desk.wait_idle()
     assert desk.twilio.sent == []
     thread = desk.slack.thread(DESK_CHANNEL, card["ts"])
-    assert any("Closed as Done by <@UAGENT1>" in m["text"] for m in thread)
+    assert any("Closed as Done by <@UAGENT1>" in line_text(m) for m in thread)
+
+
+def test_a_reply_longer_than_one_sms_carries_is_refused_with_the_count(desk):
+    card = _open_interaction(desk)
+    too_long = "Your parcel is on its way. " * 60  # 1,620 characters; Twilio takes 1,600
+    ts, _ = desk.agent_writes_in_thread("UAGENT1", card["ts"], too_long.strip())
+    notice = desk.slack.wait_for(lambda s: next(
+        (e for e in s.ephemerals(DESK_CHANNEL) if e["user"] == "UAGENT1"
+         and e["thread_ts"] == card["ts"]), None), 5, "no notice")
+    assert "1,619 characters" in notice["text"] and "at most 1,600" in notice["text"]
+    assert notice["text"].startswith("Not sent")
+    desk.wait_idle()
+    assert desk.twilio.sent == []
+    # The agent's text is not lost: it stays in the thread, and a shorter reply goes out.
+    assert desk.slack.message(DESK_CHANNEL, ts)["text"] == too_long.strip()
+    desk.agent_writes_in_thread("UAGENT1", card["ts"], "Your parcel is on its way.")
+    desk.twilio.wait_for(lambda t: t.sent, 5, "no SMS")
+    assert [sms.body for sms in desk.twilio.sent] == ["Your parcel is on its way."]
 
 
 def test_only_the_owner_can_mark_done(desk):
@@ -105,7 +130,7 @@ def test_an_opted_out_number_fails_at_once_and_the_agent_sees_it(desk):
                           message="Attempt to send to unsubscribed recipient")
     ts, _ = desk.agent_writes_in_thread("UAGENT1", card["ts"], "Hello?")
     desk.slack.wait_for(lambda s: "x" in s.reactions(DESK_CHANNEL, ts), 5, "no failed mark")
-    desk.slack.wait_for(lambda s: any("could not be sent" in m["text"] for m in
+    desk.slack.wait_for(lambda s: any("could not be sent" in line_text(m) for m in
                                       s.thread(DESK_CHANNEL, card["ts"])), 5, "no thread line")
     # Not delivered, so the interaction stays open for another try.
     assert has_button(desk.slack.message(DESK_CHANNEL, card["ts"]), ids.MARK_DONE)

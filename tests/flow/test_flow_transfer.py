@@ -14,7 +14,14 @@ from bot.slack.views.transfer import (
     TARGET_ACTION,
     TARGET_BLOCK,
 )
-from tests.harness import BUSINESS_NUMBER, DESK_CHANNEL, action_value, has_button, start_desk
+from tests.harness import (
+    BUSINESS_NUMBER,
+    DESK_CHANNEL,
+    action_value,
+    has_button,
+    line_text,
+    start_desk,
+)
 
 CUSTOMER = "+14155550100"
 A, B, C = "UAGENT1", "UAGENT2", "UAGENT3"
@@ -37,7 +44,7 @@ def _held_by_a(desk) -> dict:
     preview = desk.wait_for_preview(A)
     desk.click(A, ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
     card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
-    desk.slack.wait_for(lambda s: any("Accepted by" in m["text"]
+    desk.slack.wait_for(lambda s: any("Accepted by" in line_text(m)
                                       for m in s.thread(DESK_CHANNEL, card["ts"])), 5, "thread")
     desk.agent_writes_in_thread(A, card["ts"], "Let me check that for you")
     desk.twilio.wait_for(lambda t: t.sent, 5, "first reply not sent")
@@ -60,7 +67,7 @@ def _transfer(desk, modal: dict, target: str, reason: str = ""):
 
 
 def _thread_text(desk, card) -> str:
-    return " ".join(m["text"] for m in desk.slack.thread(DESK_CHANNEL, card["ts"]))
+    return " ".join(line_text(m) for m in desk.slack.thread(DESK_CHANNEL, card["ts"]))
 
 
 def test_a_transfer_accepted_moves_the_conversation_to_the_colleague(team):

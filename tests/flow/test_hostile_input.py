@@ -38,6 +38,7 @@ from tests.harness import (
     act_in_view,
     action_value,
     has_button,
+    line_blocks,
     start_desk,
     wait_for_modal,
 )
@@ -512,7 +513,7 @@ def test_customer_text_built_to_trick_slack_renders_literally_and_pings_no_one(d
     desk.wait_idle(WAIT)
 
     # As the agent reads them: each text whole, in order, every character as typed ...
-    shown = ["".join(b["text"]["text"] for b in line["blocks"] if b["type"] == "section")
+    shown = ["".join(b["text"]["text"] for b in line_blocks(line) if b["type"] == "section")
              for line in lines]
     assert shown[1:] == list(ESCAPED_FLOODS)
     assert shown[0].startswith("Pay at &lt;http://evil.example|bank.com&gt; or ")

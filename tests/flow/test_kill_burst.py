@@ -23,6 +23,7 @@ from tests.harness import (
     SESSION_DESK_TOML,
     action_value,
     desk_process,
+    line_text,
 )
 from tests.harness import move_process_clock as move_clock
 
@@ -73,14 +74,14 @@ def _accept(app, customer: str, count: int) -> dict:
 
 
 def _times_shown(app, card: dict, text: str) -> int:
-    return sum(text in m["text"] for m in app.slack.thread(DESK_CHANNEL, card["ts"]))
+    return sum(text in line_text(m) for m in app.slack.thread(DESK_CHANNEL, card["ts"]))
 
 
 def _lines(app, card: dict, prefix: str) -> list[str]:
     """The customer lines starting with `prefix` in the card's thread, in thread order."""
     found = []
     for message in app.slack.thread(DESK_CHANNEL, card["ts"]):
-        found += [w for w in message["text"].split("\n") if prefix in w]
+        found += [w for w in line_text(message).split("\n") if prefix in w]
     return found
 
 
@@ -108,7 +109,7 @@ def test_a_line_slack_took_before_the_kill_is_not_posted_again(app):
         remembered = s.scalar(select(Message.slack_ts).where(
             Message.body == "Posted as the app died"))
     shown = [m["ts"] for m in app.slack.thread(DESK_CHANNEL, card["ts"])
-             if "Posted as the app died" in m["text"]]
+             if "Posted as the app died" in line_text(m)]
     assert remembered == shown[0]  # adopted: later edits and deletes find the right message
 
 

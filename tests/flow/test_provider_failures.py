@@ -14,7 +14,13 @@ import pytest
 
 from bot.slack import ids
 from bot.worker import sms_jobs
-from tests.harness import DESK_CHANNEL, accept_new_interaction, action_value, use_twilio_sender
+from tests.harness import (
+    DESK_CHANNEL,
+    accept_new_interaction,
+    action_value,
+    line_text,
+    use_twilio_sender,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -46,7 +52,7 @@ def _thread_lines(desk, card) -> list[dict]:
 
 def _line_saying(desk, card, words: str) -> dict:
     return desk.slack.wait_for(
-        lambda s: next((m for m in _thread_lines(desk, card) if words in m["text"]), None),
+        lambda s: next((m for m in _thread_lines(desk, card) if words in line_text(m)), None),
         WAIT, f"no thread line saying {words!r}")
 
 
@@ -72,7 +78,7 @@ def test_an_outage_shows_retrying_and_the_reply_goes_out_once_it_ends(desk, monk
 
     _wait_mark(desk, ts, RETRYING)
     line = _line_saying(desk, card, "retrying")
-    assert "Twilio 503" in line["text"]
+    assert "Twilio 503" in line_text(line)
     assert desk.twilio.sent_to(CUSTOMER) == []
     desk.twilio.wait_for(lambda t: len(_send_requests(desk)) >= 3, WAIT,
                          "the send was not tried again")
@@ -83,7 +89,7 @@ def test_an_outage_shows_retrying_and_the_reply_goes_out_once_it_ends(desk, monk
     assert [sms.body for sms in desk.twilio.sent_to(CUSTOMER)] == ["It ships today"]
     assert desk.slack.reactions(DESK_CHANNEL, ts) == {SENT}
     # One "retrying" line for the whole outage, not one per try.
-    assert sum("retrying" in m["text"] for m in _thread_lines(desk, card)) == 1
+    assert sum("retrying" in line_text(m) for m in _thread_lines(desk, card)) == 1
 
 
 def test_after_the_last_try_the_reply_is_failed_and_retry_sends_it_once(desk):
@@ -93,7 +99,7 @@ def test_after_the_last_try_the_reply_is_failed_and_retry_sends_it_once(desk):
 
     _wait_mark(desk, ts, FAILED)
     failed = _line_saying(desk, card, "could not be sent")
-    assert "Twilio 500" in failed["text"] and "Retry" in failed["text"]
+    assert "Twilio 500" in line_text(failed) and "Retry" in line_text(failed)
     assert RETRYING in _marks_ever_added(desk, ts)  # the agent saw it retrying first
     desk.wait_idle(WAIT)
     assert desk.twilio.sent_to(CUSTOMER) == []

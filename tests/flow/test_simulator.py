@@ -23,6 +23,7 @@ from tests.harness import (
     action_value,
     desk_process,
     has_button,
+    line_text,
     rich_text,
     section,
     start_desk,
@@ -70,7 +71,7 @@ def _accept_first_offer(desk, agent: str = "UAGENT1") -> dict:
         lambda s: desk.cards() and has_button(desk.cards()[0], ids.MARK_DONE) and desk.cards()[0],
         5, "no card in the desk channel")
     desk.slack.wait_for(
-        lambda s: any(f"Accepted by <@{agent}>" in m["text"]
+        lambda s: any(f"Accepted by <@{agent}>" in line_text(m)
                       for m in s.thread(DESK_CHANNEL, card["ts"])),
         5, "the thread never said who accepted")
     return card

@@ -14,7 +14,13 @@ from bot.desk.queues import Queue
 from bot.slack import ids
 from bot.slack.views import case as case_view
 from bot.worker.pacing import SlackPacer
-from tests.harness import BUSINESS_NUMBER, DESK_CHANNEL, accept_new_interaction, start_desk
+from tests.harness import (
+    BUSINESS_NUMBER,
+    DESK_CHANNEL,
+    accept_new_interaction,
+    line_text,
+    start_desk,
+)
 
 SUP_CHANNEL = "CSUPER"
 CUSTOMER = "+14155550100"
@@ -32,8 +38,8 @@ def slack_paced(database_url):
 
 
 def _customer_lines(desk, thread_ts: str) -> list[str]:
-    return [m["text"].split(": ", 1)[1] for m in desk.slack.thread(DESK_CHANNEL, thread_ts)
-            if m.get("username") and "(customer)" in m["text"]]
+    return [line_text(m).split(": ", 1)[1] for m in desk.slack.thread(DESK_CHANNEL, thread_ts)
+            if m.get("username") and "(customer)" in line_text(m)]
 
 
 def _fields(message: dict) -> list[str]:
@@ -119,7 +125,7 @@ def test_customer_messages_overtake_queued_cosmetic_updates(slack_paced):
     posts = [c for c in desk.slack.calls_to("chat.postMessage") if not c.failed]
     order = [c.params.get("channel") for c in posts if c.at > posts[0].at]
     customer_at = next(i for i, c in enumerate(posts)
-                       if "the customer in a conversation" in str(c.params.get("text")))
+                       if "the customer in a conversation" in str(c.params.get("attachments")))
     supervisor_cards_after = [c for c in posts[customer_at:]
                               if c.params.get("channel") == SUP_CHANNEL]
     # The twenty newcomers' supervisor cards were queued before the customer's line, yet

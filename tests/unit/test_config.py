@@ -71,6 +71,13 @@ def test_the_environment_names_the_desk_channel_over_the_file():
     ("[desk]\nholding_reply = ''", "desk.holding_reply must be text in quotes"),
     ("[desk]\nwaiting_alert_seconds = 0\nholding_reply = 'Hold on'",
      "desk.holding_reply is texted once a text has waited desk.waiting_alert_seconds"),
+
+    ("[transcript]\ncolors = { customer = 'green' }",
+     'transcript.colors.customer must be a colour written "#RRGGBB"'),
+    ("[transcript]\ncolors = { customer = '#2EB67' }", 'written "#RRGGBB", e.g. "#2EB67D"'),
+    ("[transcript]\ncolors = { client = '#2EB67D' }",
+     "client is not a colour of transcript.colors; it is one of customer, note, system"),
+    ("[transcript]\ncolors = '#2EB67D'", "transcript.colors must be a table"),
 ])
 def test_a_mistake_in_the_settings_is_named(tmp_path, text, complaint):
     path = tmp_path / "smsdesk.toml"
@@ -78,6 +85,16 @@ def test_a_mistake_in_the_settings_is_named(tmp_path, text, complaint):
     with pytest.raises(ConfigError, match=None) as error:
         Settings.load(path, env={})
     assert complaint in str(error.value)
+
+
+def test_the_admin_sets_the_transcript_colours_and_the_rest_keep_their_defaults(tmp_path):
+    path = tmp_path / "smsdesk.toml"
+    path.write_text('[transcript]\ncolors = { customer = "#1264a3", note = "#E01E5A" }\n')
+    colors = Settings.load(path, env={}).transcript_colors
+    default = Settings().transcript_colors
+    assert (colors.customer, colors.system, colors.note) == ("#1264A3", default.system,
+                                                             "#E01E5A")
+    assert len({default.customer, default.system, default.note}) == 3
 
 
 def test_a_named_settings_file_that_does_not_exist_is_an_error(tmp_path):

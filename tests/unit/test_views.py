@@ -132,3 +132,49 @@ def test_a_reply_held_for_custom_emoji_shows_them_and_what_the_phone_would_get()
     nothing_left = build_custom_emoji_prompt(7, ("partyparrot",), "", held=False)
     assert "not sent" in nothing_left["text"]
     assert all(b["type"] != "actions" for b in nothing_left["blocks"])
+
+# --- Slack's limits with the largest data the settings allow -----------------------------------
+
+def test_a_home_tab_holding_many_long_named_interactions_stays_within_slacks_limits():
+    from bot.desk.interactions.agents import AgentDesk
+    from bot.slack.views.home import build_home
+    from storage.models import Interaction
+    from tests.fakes.slack.rules import MAX_VIEW_BLOCKS, check_blocks
+
+    # agent_capacity has no upper bound; a contact's name may have 200 characters.
+    held = [Interaction(id=n, media="SMS", state="transferring") for n in range(1, 101)]
+    labels = {n: "&<>" * 67 for n in range(1, 101)}
+    links = {n: f"https://t0.slack.com/archives/C0DESK/p17000000{n:08d}?thread_ts=1700000000."
+                f"{n:06d}&cid=C0DESK" for n in range(1, 101)}
+    view = build_home(AgentDesk(True, None, held, 0), simulator_url=None, labels=labels,
+                      links=links)
+    check_blocks(view["blocks"], MAX_VIEW_BLOCKS)
+    shown = str(view["blocks"])
+    assert links[1] in shown and links[40] in shown and links[41] not in shown
+    assert "and 60 more" in shown
+
+
+def test_grouped_codes_a_flat_list_cannot_hold_are_left_to_the_settings_file():
+    from bot.slack.views.admin import build_dispositions_form
+    from tests.fakes.slack.rules import MAX_VIEW_BLOCKS, check_blocks, check_modal
+
+    # [dispositions.groups] allows 100 groups of 100 codes; a list set from Slack, 100 codes.
+    codes = [f"Group {g} code {c}" for g in range(100) for c in range(100)]
+    form = build_dispositions_form(codes, mandatory=False)
+    check_modal(form)
+    check_blocks(form["blocks"], MAX_VIEW_BLOCKS)
+    assert "submit" not in form
+    assert "groups 10,000 codes" in str(form["blocks"]) and "settings file" in str(form["blocks"])
+
+
+def test_a_transcript_line_in_colour_keeps_its_blocks_and_its_plain_text_for_notifications():
+    from bot.slack.views.transcript import in_color
+
+    line = build_customer_line("Ana", "+14155550100", "Where is <my> order?", AT)
+    colored = in_color(line, "#2EB67D")
+    # Slack shows a message's text above its attachments when it has no blocks: the plain
+    # text goes where notifications and screen readers find it, the attachment's fallback.
+    assert "text" not in colored and "blocks" not in colored
+    assert colored["attachments"] == [{"color": "#2EB67D", "fallback": line["text"],
+                                       "blocks": line["blocks"]}]
+    assert colored["username"] == "Ana" and colored["icon_emoji"] == line["icon_emoji"]

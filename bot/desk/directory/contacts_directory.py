@@ -118,6 +118,7 @@ class ContactActivity:
     in_progress: tuple[tuple[str, int], ...]
     recent: int
     recent_days: int
+    contact_id: int  # whose history the recent count opens
 
 
 def activity(db: Database, team_id: str, contact_id: int, interaction_id: int,
@@ -130,7 +131,7 @@ def activity(db: Database, team_id: str, contact_id: int, interaction_id: int,
         recent = s.scalar(select(func.count()).select_from(Interaction).where(
             Interaction.team_id == team_id, Interaction.contact_id == contact_id,
             Interaction.created_at >= since)) or 0
-    return ContactActivity(tuple(sorted(open_media.items())), recent, recent_days)
+    return ContactActivity(tuple(sorted(open_media.items())), recent, recent_days, contact_id)
 
 
 def may_view(db: Database, settings: Settings, team_id: str, user_id: str) -> bool:

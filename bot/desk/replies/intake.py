@@ -28,6 +28,7 @@ class ReplyOutcome(enum.Enum):
     CLOSED = "closed"  # owner wrote after Done: not sent, told so
     NOT_A_DESK_THREAD = "not_a_desk_thread"
     NOT_SENDABLE = "not_sendable"  # a file upload (no outbound MMS), or custom emoji only
+    TOO_LONG = "too_long"  # longer than one (concatenated) SMS carries: not sent, told so
     DEFERRED = "deferred"  # a desk-channel thread we may not have recorded yet: look again
     DUPLICATE = "duplicate"  # Slack retried an event we already have
 
@@ -43,6 +44,17 @@ def find_by_thread(s: Session, team_id: str, channel: str,
 
 # How often a reply in an unknown desk-channel thread is looked at again, one second apart.
 RECHECKS = 5
+# Characters one reply may have: what Twilio (and carriers) take as one concatenated message,
+# about ten segments. A thread reply and the Reply… modal are held to it alike.
+REPLY_LIMIT = 1600
+
+
+def too_long_notice(length: int) -> str:
+    """What the agent is told of a thread reply over REPLY_LIMIT (counted on the text the
+    phone would get)."""
+    return (f"Not sent: this reply is {length:,} characters, and one SMS carries at most "
+            f"{REPLY_LIMIT:,}. Your text is still here in the thread: send it again as "
+            "shorter replies.")
 
 
 def record_agent_reply(db: Database, settings: Settings, reply: ThreadReply, *,
@@ -120,6 +132,11 @@ def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply, re
                 "the text again without the attachment (a link works).",
                 channel=reply.channel, thread_ts=reply.thread_ts)
             return ReplyOutcome.NOT_SENDABLE
+        if len(phone.text) > REPLY_LIMIT:
+            # Refused before it is stored or sent, as the Reply… modal refuses it.
+            effects.notify_agent(s, reply.team_id, reply.user_id, too_long_notice(len(phone.text)),
+                                 channel=reply.channel, thread_ts=reply.thread_ts)
+            return ReplyOutcome.TOO_LONG
 
         contact = s.get_one(Contact, interaction.contact_id)
         message = Message(
@@ -175,7 +192,7 @@ def warn_if_relayed_changed(db: Database, team_id: str, channel: str, ts: str, u
 
 # --- Reply… : a reply written in the compose modal ------------------------------------------
 
-COMPOSED_LIMIT = 1600  # characters: about ten concatenated segments, what carriers accept
+COMPOSED_LIMIT = REPLY_LIMIT
 
 
 class ComposedOutcome(enum.Enum):

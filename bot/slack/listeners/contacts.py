@@ -92,8 +92,13 @@ def search_contacts(ack: Ack, command: dict, context: BoltContext, services: Ser
 
 def view_contact(ack: Ack, body: dict, client: WebClient, context: BoltContext,
                  services: Services) -> None:
+    """View on a search result, or the recent count on a preview or a card."""
     ack()
     if not _may_view(context, services):
+        if not body.get("view"):  # a card in the desk channel is seen by everyone in it
+            client.views_open(trigger_id=body["trigger_id"], view=notice_modal(
+                "Contact", contacts_directory.refusal_for_view(
+                    services.settings_for(context.team_id))))
         return
     modal = contact_modal(services, context.team_id, context.user_id,
                           int(body["actions"][0]["value"]))

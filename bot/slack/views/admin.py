@@ -14,6 +14,7 @@ from bot.desk.admin.audit import AuditLine, AuditPage
 from bot.desk.admin.responses import ResponseEntry
 from bot.desk.queues import Queue
 from bot.slack import ids
+from bot.slack.limits import MAX_INPUT_LENGTH, MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import SECTION_LIMIT, clip, escaped_chunks, when
 
@@ -113,7 +114,8 @@ def build_admin_modal(settings: Settings, response_count: int) -> dict:
 
 
 def _text_input(block_id: str, label: str, *, initial: str = "", multiline: bool = False,
-                hint: str | None = None, optional: bool = False, limit: int = 3000) -> dict:
+                hint: str | None = None, optional: bool = False,
+                limit: int = MAX_INPUT_LENGTH) -> dict:
     element: dict[str, Any] = {"type": "plain_text_input", "action_id": VALUE,
                                "multiline": multiline, "max_length": limit}
     if initial:
@@ -126,12 +128,37 @@ def _text_input(block_id: str, label: str, *, initial: str = "", multiline: bool
 
 
 def build_dispositions_form(codes: list[str], mandatory: bool) -> dict:
-    hint = ("One code per line: at most 100, each up to 75 characters."
-            + (" Done waits for a code, so keep at least one." if mandatory
-               else " Empty turns the picker off."))
+    """The codes one per line, in as many inputs as they need (an input holds 3,000
+    characters; 100 codes of 75 take 7,599), so a save never keeps a cut list."""
+    if len(codes) > MAX_SELECT_OPTIONS:
+        # Only [dispositions.groups] in the settings file holds more; a flat list cannot.
+        return _modal(ids.ADMIN_DISPOSITIONS_VIEW, "Disposition codes", [_section(
+            f"The settings file groups {len(codes):,} codes. A list set here holds at most "
+            f"{MAX_SELECT_OPTIONS}, so change them in the settings file "
+            "([dispositions.groups]).")])
+    hint = (f"One code per line: at most {MAX_SELECT_OPTIONS}, each up to {MAX_OPTION_TEXT} "
+            "characters." + (" Done waits for a code, so keep at least one." if mandatory
+                             else " Empty turns the picker off."))
+    parts = _lines_in_parts(codes, MAX_INPUT_LENGTH)
+    if len(codes) < MAX_SELECT_OPTIONS and \
+            len(parts[-1]) + 1 + MAX_OPTION_TEXT > MAX_INPUT_LENGTH:
+        parts.append("")  # room to add a code
     return _modal(ids.ADMIN_DISPOSITIONS_VIEW, "Disposition codes", [
-        _text_input(CODES_BLOCK, "Codes", initial="\n".join(codes), multiline=True, hint=hint,
-                    optional=True)], submit="Save")
+        _text_input(CODES_BLOCK if number == 0 else f"{CODES_BLOCK}:{number + 1}",
+                    "Codes" if number == 0 else "More codes", initial=part, multiline=True,
+                    hint=hint if number == 0 else None, optional=True)
+        for number, part in enumerate(parts)], submit="Save")
+
+
+def _lines_in_parts(lines: list[str], limit: int) -> list[str]:
+    """Whole lines joined into texts of at most `limit` characters each (at least one)."""
+    parts = [""]
+    for line in lines:
+        if parts[-1] and len(parts[-1]) + 1 + len(line) > limit:
+            parts.append(line)
+        else:
+            parts[-1] += ("\n" if parts[-1] else "") + line
+    return parts
 
 
 def _number_input(block_id: str, label: str, value: int, minimum: int, hint: str) -> dict:
@@ -261,7 +288,11 @@ def _value(view: dict, block_id: str) -> Any:
 
 
 def submitted_codes(view: dict) -> list[str]:
-    return (_value(view, CODES_BLOCK).get("value") or "").splitlines()
+    """Every code input's lines, in the form's order."""
+    blocks = [block["block_id"] for block in view.get("blocks") or []
+              if str(block.get("block_id", "")).startswith(CODES_BLOCK)] or [CODES_BLOCK]
+    return [line for block_id in blocks
+            for line in (_value(view, block_id).get("value") or "").splitlines()]
 
 
 def submitted_timeouts(view: dict) -> tuple[str | None, str | None]:

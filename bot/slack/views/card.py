@@ -12,7 +12,7 @@ from bot.desk.interactions.lifecycle import ACCEPTED, DONE, EXPIRED, HELD_STATES
 from bot.desk.phone import display
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
-from bot.slack.views.common import activity_line, case_fields, contact_label, when
+from bot.slack.views.common import activity_block, case_fields, contact_label, when
 
 STATE_LABELS = {
     "queued": ":hourglass_flowing_sand: Waiting",
@@ -91,9 +91,9 @@ def build_card(c: CardData) -> dict:
     if c.mode == "session" and c.state == ACCEPTED and c.session_expiry_minutes:
         # A fixed rule, not a deadline: the card is not rewritten on every message.
         context += f" · Closes after {c.session_expiry_minutes} minutes without a message"
-    if c.activity is not None and c.state != DONE:
-        context += " · " + activity_line(c.activity)
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
+    if c.activity is not None and c.state != DONE:
+        blocks.append(activity_block(c.activity))
     if c.state == ACCEPTED:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
                        "Reply in this thread to text the customer. Only the agent's replies "
@@ -146,11 +146,17 @@ def card_actions(c: CardData) -> list[dict]:
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 
 
+_E164 = re.compile(r"\+[1-9][0-9]{5,14}")
+
+
 def contact_reach(phone: str | None, email: str | None) -> str:
-    """How to reach the contact outside SMS: 'Call +1 415-555-0100' (Slack makes a number
-    tappable on phones; no tel: links) and an e-mail link when the record has an address."""
+    """How to reach the contact outside SMS: Call, a tel: link that opens the phone's dialer
+    where Slack makes one (its text, the number, reads the same where it does not), and an
+    e-mail link when the record has an address."""
     parts = []
-    if phone and phone.startswith("+"):
+    if phone and _E164.fullmatch(phone):
+        parts.append(f":telephone_receiver: <tel:{phone}|Call {escape(display(phone))}>")
+    elif phone and phone.startswith("+"):
         parts.append(f":telephone_receiver: Call {escape(display(phone))}")
     if email and len(email) <= 254 and _EMAIL.fullmatch(email.strip()):
         address = escape(email.strip())

@@ -10,7 +10,8 @@ from collections.abc import Iterable
 
 from bot.desk.case_links import CaseLink
 from bot.slack import ids
-from bot.slack.views.common import case_fields
+from bot.slack.mrkdwn import escape
+from bot.slack.views.common import case_fields, clip
 
 FIELD_BLOCK = "case.field:"
 VALUE_LIMIT = 500  # case_info.VALUE_LIMIT
@@ -40,11 +41,16 @@ def submitted_values(view: dict) -> dict[str, str]:
 def build_case_modal(interaction_id: int, case_data: dict[str, str], editable: Iterable[str],
                      can_edit: bool, links: Iterable[CaseLink] = ()) -> dict:
     links = tuple(links)
-    inputs = list(editable) if can_edit else []
+    # A value from outside (the webhook's fields) may be longer than agents may write: it
+    # is shown, not offered as an input an agent could not save (and Slack's max_length
+    # stops at 3,000).
+    too_long = {name: len(str(case_data.get(name) or "")) for name in editable
+                if len(str(case_data.get(name) or "")) > VALUE_LIMIT} if can_edit else {}
+    inputs = [name for name in editable if name not in too_long] if can_edit else []
     shown = {k: str(v) for k, v in case_data.items() if k not in inputs}
     blocks: list[dict] = []
     items = list(shown.items())
-    sections = max(1, min(MAX_SECTIONS, 95 - len(inputs)))  # 100 blocks per modal
+    sections = max(1, min(MAX_SECTIONS, 94 - len(inputs)))  # 100 blocks per modal
     for start in range(0, min(len(items), FIELDS_PER_SECTION * sections), FIELDS_PER_SECTION):
         blocks.append({"type": "section",
                        "fields": case_fields(dict(items[start:start + FIELDS_PER_SECTION]),
@@ -57,7 +63,7 @@ def build_case_modal(interaction_id: int, case_data: dict[str, str], editable: I
     for name in inputs:
         current = str(case_data.get(name) or "")
         element: dict = {"type": "plain_text_input", "action_id": ids.CASE_FIELD,
-                         "max_length": max(VALUE_LIMIT, len(current))}
+                         "max_length": VALUE_LIMIT}
         if current:
             element["initial_value"] = current
         block: dict = {"type": "input", "block_id": field_block_id(name), "optional": True,
@@ -65,6 +71,11 @@ def build_case_modal(interaction_id: int, case_data: dict[str, str], editable: I
         if any(link.field == name for link in links):
             block["hint"] = {"type": "plain_text", "text": "Shown on the card as a link."}
         blocks.append(block)
+    if too_long:
+        named = list(too_long.items())[:5]  # a context text holds 3,000 characters
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "; ".join(
+            f"{escape(clip(name, 80))} is too long to edit here ({length:,} characters; at "
+            f"most {VALUE_LIMIT})" for name, length in named) + "."}]})
     if not can_edit and tuple(editable):
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn",
                                                         "text": NOT_EDITABLE_NOTE}]})

@@ -9,16 +9,21 @@ from urllib.parse import urlsplit
 from bot.desk.case_links import CaseLink
 from bot.desk.directory.contacts_directory import ContactActivity
 from bot.desk.phone import display
+from bot.slack import ids
 from bot.slack.mrkdwn import escape
 
 SECTION_LIMIT = 3000  # Slack refuses a section text longer than this
 
 
-def activity_line(activity: ContactActivity) -> str:
-    """The contact's activity as one line:
-    "Also in progress: 1 SMS · Last 30 days: 4"."""
+def activity_block(activity: ContactActivity) -> dict:
+    """The contact's activity: "Also in progress: 1 SMS", and the recent count as a button
+    ("Last 30 days: 4") that opens the contact's history."""
     busy = ", ".join(f"{count} {media}" for media, count in activity.in_progress) or "none"
-    return f"Also in progress: {busy} · Last {activity.recent_days} days: {activity.recent}"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": f"Also in progress: {busy}"},
+            "accessory": {"type": "button", "action_id": ids.VIEW_CONTACT,
+                          "value": str(activity.contact_id), "text": {
+                              "type": "plain_text",
+                              "text": f"Last {activity.recent_days} days: {activity.recent}"}}}
 
 
 def contact_label(name: str | None, phone: str) -> str:

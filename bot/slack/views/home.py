@@ -10,6 +10,7 @@ from bot.desk.interactions.supervision import QueueSummary
 from bot.slack import ids
 from bot.slack.limits import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
 from bot.slack.mrkdwn import escape
+from bot.slack.views.common import SECTION_LIMIT, escaped_chunks
 from bot.slack.views.supervision import home_queue_lines
 
 
@@ -43,17 +44,7 @@ def build_home(desk: AgentDesk, *, simulator_url: str | None, labels: dict[int, 
                       **({"style": "primary"} if not desk.ready else {})},
     })
     blocks.append({"type": "divider"})
-    if desk.in_progress:
-        lines = []
-        for interaction in desk.in_progress[:40]:
-            label = escape(labels.get(interaction.id, "contact"))
-            link = links.get(interaction.id)
-            shown = f"<{link}|{label}>" if link else label
-            lines.append(f"• {interaction.media} with {shown} ({interaction.state})")
-        text = "*Your interactions in progress*\n" + "\n".join(lines)
-    else:
-        text = "*Your interactions in progress*\nNone right now."
-    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+    blocks += in_progress_blocks(desk, labels, links)
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
                    f"Waiting in the queue: *{desk.waiting}*"}]})
     tools = []
@@ -75,6 +66,36 @@ def build_home(desk: AgentDesk, *, simulator_url: str | None, labels: dict[int, 
     if spelling is not None:
         blocks += spelling_blocks(spelling)
     return {"type": "home", "blocks": blocks}
+
+
+SHOWN_IN_PROGRESS = 40  # lines; the rest are counted (a Home tab holds 100 blocks in all)
+
+
+def in_progress_blocks(desk: AgentDesk, labels: dict[int, str],
+                       links: dict[int, str]) -> list[dict]:
+    """What the agent holds, a line each, in as many sections as the lines need: one
+    section holds 3,000 characters, about 27 lines with real names and thread links."""
+    title = "*Your interactions in progress*"
+    if not desk.in_progress:
+        return [{"type": "section", "text": {"type": "mrkdwn",
+                                             "text": f"{title}\nNone right now."}}]
+    lines = []
+    for interaction in desk.in_progress[:SHOWN_IN_PROGRESS]:
+        # A name can have 200 characters, five times that once escaped.
+        label = escaped_chunks(labels.get(interaction.id, "contact"), 120)[0]
+        link = links.get(interaction.id)
+        shown = f"<{link}|{label}>" if link and len(link) <= 1000 else label
+        lines.append(f"• {interaction.media} with {shown} ({interaction.state})")
+    more = len(desk.in_progress) - SHOWN_IN_PROGRESS
+    if more > 0:
+        lines.append(f"…and {more} more, not listed here (each is still in its thread).")
+    texts = [title]
+    for line in lines:
+        if len(texts[-1]) + 1 + len(line) > SECTION_LIMIT:
+            texts.append(line)
+        else:
+            texts[-1] += "\n" + line
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}} for text in texts]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from bot.desk.interactions.lifecycle import (
 from bot.desk.phone import display
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
-from bot.slack.views.common import activity_line, case_fields, contact_label, quoted, when
+from bot.slack.views.common import activity_block, case_fields, contact_label, quoted, when
 
 
 @dataclass(frozen=True)
@@ -119,8 +119,7 @@ def build_preview(p: PreviewData) -> dict:
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
                                                    "text": quoted("\n".join(p.messages[-5:]))}})
     if p.activity is not None and p.offer_state == OFFER_PENDING:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
-                       activity_line(p.activity)}]})
+        blocks.append(activity_block(p.activity))
     if p.pictures:
         plural = "s" if p.pictures != 1 else ""
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
@@ -138,8 +137,9 @@ def build_preview(p: PreviewData) -> dict:
         else:
             deadline = f"Answer by {when(p.expires_at)} or it goes to the next agent."
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": deadline}]})
+        accept = "Accept" if p.auto_answer_in is None else f"Accept · {p.auto_answer_in} s"
         buttons = [{"type": "button", "action_id": ids.ACCEPT_OFFER, "style": "primary",
-                    "text": {"type": "plain_text", "text": "Accept"}, "value": str(p.offer_id)}]
+                    "text": {"type": "plain_text", "text": accept}, "value": str(p.offer_id)}]
         if p.allow_reject:
             buttons.append({"type": "button", "action_id": ids.REJECT_OFFER, "style": "danger",
                             "text": {"type": "plain_text", "text": "Reject"},

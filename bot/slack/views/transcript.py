@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.config.transcript import TranscriptColors
 from bot.desk.interactions import case_info, timeline, transfers
 from bot.desk.replies import REPLY_SENT
 from bot.slack import ids
@@ -14,6 +15,22 @@ CUSTOMER_ICON = ":iphone:"
 SYSTEM_ICON = ":gear:"
 NOTE_ICON = ":memo:"
 INTERNAL = "internal: never sent to the customer"
+
+
+def in_color(line: dict, color: str) -> dict:
+    """A transcript line (chat.postMessage arguments) with a colour bar: its blocks in a
+    secondary attachment of that colour. Slack shows a message's `text` above attachments
+    when the message has no blocks of its own, so the plain text becomes the attachment's
+    `fallback`, what notifications show."""
+    colored = {key: value for key, value in line.items() if key not in ("text", "blocks")}
+    colored["attachments"] = [{"color": color, "fallback": line["text"],
+                               "blocks": line["blocks"]}]
+    return colored
+
+
+def event_color(kind: str, colors: TranscriptColors) -> str:
+    """The bar of a timeline event's line: a note's, or the system's."""
+    return colors.note if kind == timeline.NOTE else colors.system
 
 
 def build_customer_line(name: str | None, phone: str, body: str, at: datetime,

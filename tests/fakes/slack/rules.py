@@ -19,6 +19,8 @@ MAX_ACTIONS_ELEMENTS = 25
 MAX_CONTEXT_ELEMENTS = 10
 MAX_VIEW_TITLE = 24
 MAX_PRIVATE_METADATA = 3000
+MAX_BUTTON_TEXT = 75
+MAX_INPUT_LENGTH = 3000  # a plain_text_input's max_length: 1 to 3000, min_length 0 to 3000
 
 
 class Refusal(Exception):
@@ -35,6 +37,8 @@ def check_message_content(params: dict[str, Any]) -> None:
     blocks = params.get("blocks")
     if blocks is not None and blocks != "":
         check_blocks(blocks, MAX_MESSAGE_BLOCKS)
+    if params.get("attachments"):
+        check_attachments(params["attachments"])
     if not text and not blocks and not params.get("attachments"):
         raise Refusal("no_text")
     if text and len(str(text)) > MAX_TEXT_CHARS:
@@ -52,6 +56,33 @@ def check_blocks(blocks: Any, limit: int) -> None:
     if problems:
         raise Refusal(
             "invalid_blocks",
+            errors=problems,
+            response_metadata={"messages": [f"[ERROR] {p}" for p in problems]},
+        )
+
+
+def check_attachments(attachments: Any) -> None:
+    """Secondary attachments: a list of objects; the blocks one carries are held to the
+    rules of a message's blocks. Slack does not refuse a colour it cannot read (it draws
+    the default grey), so neither does the fake."""
+    if not isinstance(attachments, list) or not all(isinstance(a, dict) for a in attachments):
+        raise Refusal("invalid_attachments")
+    problems = []
+    for index, attachment in enumerate(attachments):
+        blocks = attachment.get("blocks")
+        if blocks is None:
+            continue
+        if not isinstance(blocks, list):
+            problems.append(f"must be an array [json-pointer:/attachments/{index}/blocks]")
+            continue
+        if len(blocks) > MAX_MESSAGE_BLOCKS:
+            problems.append(f"no more than {MAX_MESSAGE_BLOCKS} items allowed "
+                            f"[json-pointer:/attachments/{index}/blocks]")
+        for number, block in enumerate(blocks):
+            problems.extend(_block_problems(f"/attachments/{index}/blocks/{number}", block))
+    if problems:
+        raise Refusal(
+            "invalid_attachments",
             errors=problems,
             response_metadata={"messages": [f"[ERROR] {p}" for p in problems]},
         )
@@ -76,13 +107,43 @@ def _block_problems(pointer: str, block: Any) -> list[str]:
             )
         for index, text in enumerate(fields):
             problems.extend(_text_problems(f"{pointer}/fields/{index}", text, MAX_FIELD_TEXT))
+        if isinstance(block.get("accessory"), dict):
+            problems.extend(_element_problems(f"{pointer}/accessory", block["accessory"]))
     elif kind == "header":
         problems.extend(_text_problems(f"{pointer}/text", block.get("text"), MAX_HEADER_TEXT))
     elif kind in ("actions", "context"):
         limit = MAX_ACTIONS_ELEMENTS if kind == "actions" else MAX_CONTEXT_ELEMENTS
         if len(block.get("elements", [])) > limit:
             problems.append(f"no more than {limit} items allowed [json-pointer:{pointer}/elements]")
+        if kind == "actions":
+            for index, element in enumerate(block.get("elements", [])):
+                if isinstance(element, dict):
+                    problems.extend(_element_problems(f"{pointer}/elements/{index}", element))
+    elif kind == "input" and isinstance(block.get("element"), dict):
+        problems.extend(_element_problems(f"{pointer}/element", block["element"]))
     return problems
+
+
+def _element_problems(pointer: str, element: dict) -> list[str]:
+    """A button's label (75 characters) and a text input's length bounds (1 to 3000)."""
+    kind = element.get("type")
+    if kind == "button":
+        return _text_problems(f"{pointer}/text", element.get("text"), MAX_BUTTON_TEXT)
+    if kind == "plain_text_input":
+        problems = []
+        for key, least in (("max_length", 1), ("min_length", 0)):
+            if key not in element:
+                continue
+            value = element[key]
+            if isinstance(value, bool) or not isinstance(value, int):
+                problems.append(f"must be an integer [json-pointer:{pointer}/{key}]")
+            elif value < least:
+                problems.append(f"must be at least {least} [json-pointer:{pointer}/{key}]")
+            elif value > MAX_INPUT_LENGTH:
+                problems.append(f"must be at most {MAX_INPUT_LENGTH} "
+                                f"[json-pointer:{pointer}/{key}]")
+        return problems
+    return []
 
 
 def _text_problems(pointer: str, text: Any, limit: int) -> list[str]:
