@@ -23,6 +23,8 @@ from tests.harness import (
     accept_new_interaction,
     action_value,
     has_button,
+    line_blocks,
+    line_text,
     start_desk,
     wait_for_modal,
 )
@@ -64,7 +66,7 @@ def _card(desk, card: dict) -> dict:
 
 
 def _thread_texts(desk, card: dict) -> list[str]:
-    return [str(m.get("blocks")) + m["text"] for m in desk.slack.thread(DESK_CHANNEL, card["ts"])]
+    return [str(line_blocks(m)) + line_text(m) for m in desk.slack.thread(DESK_CHANNEL, card["ts"])]
 
 
 def _wait_for_line(desk, card: dict, words: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness import DESK_CHANNEL, accept_new_interaction
+from tests.harness import DESK_CHANNEL, accept_new_interaction, line_text
 
 CUSTOMER = "+14155550100"
 pytestmark = pytest.mark.postgres
@@ -40,5 +40,5 @@ def test_an_undelivered_report_that_overtakes_the_send_answer_is_told_in_the_thr
                         5, "the early report was dropped: the reply never shows undelivered")
     card_ts = desk.cards()[0]["ts"]
     desk.slack.wait_for(lambda s: any(
-        "The carrier reports the reply was not delivered" in m["text"]
+        "The carrier reports the reply was not delivered" in line_text(m)
         for m in s.thread(DESK_CHANNEL, card_ts)), 5, "the thread never says why")

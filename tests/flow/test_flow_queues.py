@@ -27,6 +27,7 @@ from tests.harness import (
     DESK_CHANNEL,
     action_value,
     has_button,
+    line_text,
     start_desk,
     wait_for_modal,
 )
@@ -194,7 +195,7 @@ def test_a_transfer_to_the_other_queue_frees_the_owner_and_offers_it_to_that_que
             interaction.agent_user_id) == ("Support", "offered", SUPPORT_1, None)
 
     # The thread says so; the card shows the queue it is in, and no tools for the old owner.
-    thread = " ".join(m["text"] for m in desk.slack.thread(DESK_CHANNEL, card["ts"]))
+    thread = " ".join(line_text(m) for m in desk.slack.thread(DESK_CHANNEL, card["ts"]))
     assert f"<@{SALES_1}> transferred this to queue Support" in thread
     assert "Asks about a refund" in thread
     shown = _card_text(desk, card)
@@ -344,7 +345,7 @@ def test_consultation_lists_the_interactions_queue_first_then_the_other_agents(d
     answer = desk.submit_view(SALES_1, modal, {COLLEAGUE_BLOCK: {COLLEAGUE_ACTION: {
         "type": "static_select", "selected_option": {"value": SALES_2}}}})
     assert answer.status_code == 200 and not answer.content
-    desk.slack.wait_for(lambda s: any(f"consulting <@{SALES_2}>" in m["text"] for m in
+    desk.slack.wait_for(lambda s: any(f"consulting <@{SALES_2}>" in line_text(m) for m in
                                       s.thread(DESK_CHANNEL, card["ts"])), 5, "no consult line")
 
     # Someone who is no agent of the desk can still be consulted, from the second picker.
@@ -352,5 +353,5 @@ def test_consultation_lists_the_interactions_queue_first_then_the_other_agents(d
     answer = desk.submit_view(SALES_1, other, {OTHER_PERSON_BLOCK: {OTHER_PERSON_ACTION: {
         "type": "users_select", "selected_user": SUP}}})
     assert answer.status_code == 200 and not answer.content
-    desk.slack.wait_for(lambda s: any(f"consulting <@{SUP}>" in m["text"] for m in
+    desk.slack.wait_for(lambda s: any(f"consulting <@{SUP}>" in line_text(m) for m in
                                       s.thread(DESK_CHANNEL, card["ts"])), 5, "no second line")

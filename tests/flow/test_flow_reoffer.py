@@ -15,7 +15,14 @@ from bot.desk.queues import Queue
 from bot.slack import ids
 from bot.slack.views.supervision import AGENT_ACTION, AGENT_BLOCK
 from storage import clock
-from tests.harness import DESK_CHANNEL, action_value, find_button, start_desk, wait_for_modal
+from tests.harness import (
+    DESK_CHANNEL,
+    action_value,
+    find_button,
+    line_text,
+    start_desk,
+    wait_for_modal,
+)
 
 A, B, SUP = "UAGENT1", "UAGENT2", "USUP"
 SUP_CHANNEL = "CSUP"
@@ -236,7 +243,7 @@ def test_the_customer_gets_the_holding_reply_once_and_the_thread_shows_it(
 
         desk.slash(A, ids.COMMAND_READY)
         card = _accept(desk, A, desk.wait_for_preview(A))
-        desk.slack.wait_for(lambda s: any("holding reply" in m["text"] for m in
+        desk.slack.wait_for(lambda s: any("holding reply" in line_text(m) for m in
                                           s.thread(DESK_CHANNEL, card["ts"])),
                             5, "the thread does not show the holding reply")
     finally:
