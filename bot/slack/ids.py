@@ -47,10 +47,16 @@ NEW_SMS_FROM = "new_sms.from"
 NEW_SMS_RESPONSE = "new_sms.response"  # external select of standard responses
 NEW_SMS_TEXT = "new_sms.text"  # keeps the segment count live
 
-# Spelling check of a held reply (values "<message id>" or "<message id>|<word>")
+# Spelling check of a held reply, in its prompt and on the Home tab (values "<message id>")
 SPELL_SEND_CORRECTED = "spelling.send_corrected"
 SPELL_SEND_ANYWAY = "spelling.send_anyway"
 SPELL_CANCEL = "spelling.cancel"
+# Per flagged word, a select (option values from bot/slack/views/spelling.py word_value)
+SPELL_WORD = "spelling.word"  # of a held reply: its prompt, the Home tab
+COMPOSE_SPELL_WORD = "compose.spelling_word"  # in the Reply… modal
+NEW_SMS_SPELL_WORD = "new_sms.spelling_word"  # in the New SMS modal
+# The buttons of prompts posted before per-word choices ("<message id>|<word>"): still
+# answered, so a prompt on screen during an upgrade keeps working.
 SPELL_IGNORE_ALL = "spelling.ignore_all"
 SPELL_ADD_WORD = "spelling.add_word"
 SPELLING_TOGGLE = "spelling.toggle"  # Home tab
@@ -80,6 +86,7 @@ ADMIN_FORM_TIMEOUTS = "timeouts"
 ADMIN_FORM_QUEUE = "queue"  # value "queue:<queue name>"
 ADMIN_FORM_RESPONSES = "responses"
 ADMIN_FORM_LOG = "log"
+ADMIN_FORM_DICTIONARY = "dictionary"  # the corporate dictionary
 ADMIN_RESPONSE_EDIT = "admin.response_edit"  # value: response id, or "" to add one
 ADMIN_RESPONSE_DELETE = "admin.response_delete"  # value: response id (asks to confirm)
 ADMIN_LOG_OLDER = "admin.log_older"  # value: the page to show
@@ -91,6 +98,7 @@ ADMIN_QUEUE_VIEW = "admin.queue"
 ADMIN_RESPONSES_VIEW = "admin.responses"  # no submit: the library with Edit and Delete
 ADMIN_RESPONSE_VIEW = "admin.response"
 ADMIN_LOG_VIEW = "admin.log"  # no submit: paged
+ADMIN_DICTIONARY_VIEW = "admin.dictionary"
 ADMIN_PURGE_VIEW = "admin.purge"  # confirm: delete all the workspace's desk data
 
 # Slash commands: name -> manifest description and usage hint

@@ -45,6 +45,8 @@ STORED = [
                 "has_files": False, "agent_name": None}, "recheck": 2}, None, CUSTOMER, None),
     (jobs.SpellingPrompt(7, True), "slack.spelling_prompt", {"message_id": 7, "held": True},
      None, CUSTOMER, None),
+    (jobs.RemindHeldReply(7), "timer.remind_held_reply", {"message_id": 7}, None, CUSTOMER,
+     "held_reply:7"),
     (jobs.ExpireSession(9), "timer.expire_session", {"interaction_id": 9}, None, CUSTOMER,
      None),
     (jobs.ProcessMedia(3), "media.process", {"media_id": 3}, None, CUSTOMER, None),
