@@ -346,12 +346,12 @@ def set_preferences(db: Database, team_id: str, user_id: str, *, enabled: bool |
 Occurrence = tuple[str, int]
 
 
-def occurrences(flags: list[checker.Flag]) -> list[Occurrence]:
-    """Each flag's occurrence: its word and how many flags of that word come before it."""
+def occurrences(words: list[str]) -> list[Occurrence]:
+    """Each flagged word's occurrence: the word, and how many of it were flagged before."""
     seen: dict[str, int] = {}
     found = []
-    for flag in flags:
-        word = flag.word.lower()
+    for written in words:
+        word = written.lower()
         found.append((word, seen.get(word, 0)))
         seen[word] = seen.get(word, 0) + 1
     return found
@@ -359,8 +359,56 @@ def occurrences(flags: list[checker.Flag]) -> list[Occurrence]:
 
 def without_ignored(flags: list[checker.Flag],
                     ignored: frozenset[Occurrence]) -> list[checker.Flag]:
-    return [flag for flag, occurrence in zip(flags, occurrences(flags), strict=True)
+    return [flag for flag, occurrence in zip(flags, occurrences([f.word for f in flags]),
+                                             strict=True)
             if occurrence not in ignored]
+
+
+def as_word_flags(flags: list[checker.Flag]) -> tuple[WordFlag, ...]:
+    return tuple(WordFlag(f.word, f.start, f.suggestions) for f in flags)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A reply or New SMS being written in a modal, and the agent's spelling choices so far."""
+
+    text: str
+    ignored: tuple[Occurrence, ...] = ()
+    # Ignore All of a draft with no interaction yet (New SMS): it goes with it when sent.
+    ignored_words: tuple[str, ...] = ()
+
+
+def choose_in_draft(draft: Draft, flags: tuple[WordFlag, ...], start: int, pick: WordPick,
+                    suggestion: str = "", *, add_word: Callable[[str], object],
+                    ignore_all: Callable[[str], object] | None = None) -> Draft:
+    """The draft after the agent's choice for the word flagged at `start` (`flags`: all of
+    the text's, Ignored ones too). USE puts the suggestion in the text; IGNORE remembers
+    the occurrence; IGNORE_ALL calls `ignore_all` (the interaction's), or without one keeps
+    the word with the draft; ADD_TO_DICTIONARY calls `add_word`."""
+    flag = next((f for f in flags if f.start == start), None)
+    if flag is None:
+        return draft  # the text changed since the choice was shown: nothing to apply
+    occurrence = occurrences([f.word for f in flags])[flags.index(flag)]
+    if pick == WordPick.USE:
+        if suggestion not in flag.suggestions:
+            return draft  # not one of its suggestions: a forged value
+        end = flag.start + len(flag.word)
+        word, n = occurrence
+        # The later occurrences of the word move up one: keep Ignore on the same ones.
+        ignored = tuple((w, m - 1 if w == word and m > n else m)
+                        for w, m in draft.ignored if (w, m) != occurrence)
+        return Draft(draft.text[:flag.start] + suggestion + draft.text[end:], ignored,
+                     draft.ignored_words)
+    if pick == WordPick.IGNORE:
+        return Draft(draft.text, (*draft.ignored, occurrence), draft.ignored_words)
+    if pick == WordPick.IGNORE_ALL:
+        if ignore_all is not None:
+            ignore_all(flag.word)
+            return draft
+        return Draft(draft.text, draft.ignored,
+                     tuple(sorted({*draft.ignored_words, flag.word.lower()[:WORD_LIMIT]})))
+    add_word(flag.word)
+    return draft
 
 
 def _ready(s: Session, settings: Settings, team_id: str, user_id: str,
