@@ -116,7 +116,8 @@ SLASH_COMMANDS = {
     COMMAND_SMS: ("Send a new SMS to a number or a contact (or: /sms help)",
                   "[number or contact name] [message] | help"),
     # Every word /sms-admin takes is in its hint: Slack's autocomplete is how admins find them.
-    COMMAND_ADMIN: ("Admins: disposition codes, responses, queue members, timeouts, change log",
+    COMMAND_ADMIN: ("Admins: disposition codes, responses, corporate dictionary, queue "
+                    "members, timeouts, change log",
                     "[log | export NUMBER | erase NUMBER | purge | help]"),
 }
 
@@ -151,7 +152,8 @@ BOT_SCOPES = {
     "groups:read": "the same check for a private desk channel",
     "commands": "/sms, /sms-ready, /sms-notready, /sms-queue, /sms-contact and /sms-admin; "
                 "the New SMS shortcut",
-    "reactions:write": "show delivery state on the agent's relayed message",
+    "reactions:write": "show delivery state on the agent's relayed message, and a pencil "
+                       "on a reply held for their decision",
     "users:read": "turn @mentions into names before text goes to a phone",
     "files:write": "show MMS pictures from customers as thumbnails in the thread",
     "im:write": "find an agent's DM with the app to read back a post an interrupted job may "
