@@ -70,7 +70,7 @@ def card_data(db: Database, settings: Settings, interaction_id: int) -> CardData
     """The thread's card of an interaction."""
     view = queries.interaction_view(db, interaction_id)
     i = view.interaction
-    waiting = held.waiting(db, i.id)
+    waiting = held.waiting(db, i.id, i.agent_user_id)
     return CardData(
         interaction_id=i.id, state=i.state, contact_name=view.contact.name,
         contact_phone=view.customer_number, business_number=i.business_number, media=i.media,

@@ -28,7 +28,8 @@ def _card(services: Services, team_id: str,
     view = queries.supervision_view(services.db, interaction_id, timeline.ACCEPTED)
     i = view.interaction
     settings = services.settings_for(team_id)
-    overdue = held.waiting(services.db, i.id, older_than=held.remind_after(settings))
+    overdue = held.waiting(services.db, i.id, i.agent_user_id,
+                           older_than=held.remind_after(settings))
     card = build_supervision_card(SupervisionCardData(
         interaction_id=i.id, queue=i.queue, state=i.state, contact_name=view.contact.name,
         contact_phone=i.customer_number or view.contact.phone,

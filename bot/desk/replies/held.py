@@ -128,12 +128,16 @@ def discard_unanswerable(s: Session, message: Message, interaction: Interaction)
                              thread_ts=interaction.thread_ts)
 
 
-def waiting(db: Database, interaction_id: int, *, older_than: timedelta | None = None
-            ) -> Waiting:
-    """The interaction's held replies (only those held longer than `older_than`, if given)."""
+def waiting(db: Database, interaction_id: int, author: str | None, *,
+            older_than: timedelta | None = None) -> Waiting:
+    """The interaction's replies held for `author` (its agent: an earlier holder's are
+    discarded at their next reminder), only those held longer than `older_than` if given."""
+    if author is None:
+        return NOTHING_WAITS
     with db.transaction() as s:
         query = select(Message.created_at, Message.hold_reasons).where(
-            Message.interaction_id == interaction_id, Message.delivery_state == HELD)
+            Message.interaction_id == interaction_id, Message.author_user_id == author,
+            Message.delivery_state == HELD)
         if older_than is not None:
             query = query.where(Message.created_at <= utcnow() - older_than)
         rows = s.execute(query.order_by(Message.created_at)).all()
