@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.desk import effects
-from bot.desk.interactions.lifecycle import ACCEPTED
+from bot.desk.interactions.lifecycle import ACCEPTED, TRANSFERRING
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import Contact, Interaction, Message
@@ -101,16 +101,22 @@ def is_held(message: Message) -> bool:
 def remind(db: Database, settings: Settings, team_id: str, message_id: int) -> datetime | None:
     """The reminder of a held reply is due. Still held and still the agent's to answer: the
     prompt is posted again and supervisors see it on their card; returns when to remind
-    next. No longer theirs (Done, transferred, reassigned): it is discarded
-    and they are told. Not held any more: None."""
+    next (also while a transfer of it is offered: it may come back). No longer theirs
+    (Done, expired, transferred, reassigned): it is discarded and they are told. Not held
+    any more: None."""
     with db.transaction() as s:
         message = s.get(Message, message_id)
         if message is None or message.team_id != team_id or not is_held(message):
             return None
         interaction = s.get_one(Interaction, message.interaction_id)
-        if interaction.state != ACCEPTED or interaction.agent_user_id != message.author_user_id:
+        if interaction.agent_user_id != message.author_user_id \
+                or interaction.state not in (ACCEPTED, TRANSFERRING):
             discard_unanswerable(s, message, interaction)
             return None
+        if interaction.state == TRANSFERRING:
+            # Offered to a colleague: nothing can be sent now, and if they decline it comes
+            # back to this agent. Look again later.
+            return utcnow() + remind_after(settings)
         effects.spelling_prompt(s, team_id, message.id, held=True)
         effects.update_supervision(s, team_id, interaction.id)
         return utcnow() + remind_after(settings)
