@@ -249,9 +249,12 @@ class Message(Base):
     # Where the message shows in Slack: the customer's line we posted, or the agent's own reply.
     slack_channel: Mapped[str | None] = mapped_column(String(32))
     slack_ts: Mapped[str | None] = mapped_column(String(32))
-    # A held reply: the flagged words (or the custom emoji left out of it,
-    # bot/desk/replies/custom_emoji.py) the agent is deciding about.
+    # A held reply: the flagged words and the choice made for each so far (or the custom
+    # emoji left out of it, bot/desk/replies/custom_emoji.py) the agent is deciding about.
     spelling_flags: Mapped[dict[str, Any] | None] = mapped_column()
+    # Why a held reply (delivery_state "held") waits for its agent: "spelling", … (see
+    # bot/desk/replies/held.py). Kept after the decision, as a record of why it waited.
+    hold_reasons: Mapped[list[str] | None] = mapped_column(JSON)
     # The delivery reaction currently on the agent's message, so a change removes only it.
     delivery_shown: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

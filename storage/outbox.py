@@ -116,6 +116,15 @@ def ensure_one(
     return enqueue(session, team_id, kind, payload, due_at=due_at, priority=priority), True
 
 
+def waiting_with_key(session: Session, team_id: str, kind: str, coalesce_key: str
+                     ) -> list[Job]:
+    """The workspace's pending jobs of `kind` under `coalesce_key` (a timer to call off).
+    A running one is left alone: it reads the state it acts on when it runs."""
+    return list(session.scalars(select(Job).where(
+        Job.team_id == team_id, Job.kind == kind, Job.coalesce_key == coalesce_key,
+        Job.state == "pending")))
+
+
 def cancel(session: Session, jobs: Iterable[Job], reason: str, *,
            payload: dict[str, Any] | None = None) -> int:
     """Call off unfinished jobs: they are finished (done, never to run), with `reason` as

@@ -163,7 +163,7 @@ def remember_posted_event(db: Database, event_id: int, ts: str) -> None:
                   .values(slack_ts=ts))
 
 
-def remember_delivery_shown(db: Database, message_id: int, reaction: str) -> None:
+def remember_delivery_shown(db: Database, message_id: int, reaction: str | None) -> None:
     with db.transaction() as s:
         s.execute(update(Message).where(Message.id == message_id)
                   .values(delivery_shown=reaction))

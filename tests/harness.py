@@ -225,6 +225,31 @@ class Desk:
         return self._message_action(user_id, {"type": "overflow", "action_id": action_id,
                                               "selected_option": option}, channel, message_ts)
 
+    def pick(self, user_id: str, action_id: str, option: dict, *, block_id: str,
+             channel: str | None = None, message_ts: str | None = None,
+             ephemeral: bool = False) -> httpx.Response:
+        """Pick `option` (as the message offers it: text and value) of a static select in a
+        message; an ephemeral one (a prompt only its reader sees) says so in its container."""
+        action = {"type": "static_select", "action_id": action_id, "block_id": block_id,
+                  "selected_option": option, "action_ts": str(time.time())}
+        return self._interactive(
+            user_id, "block_actions",
+            container={"type": "message", "message_ts": message_ts or "1.0",
+                       "channel_id": channel or "D0", "is_ephemeral": ephemeral},
+            channel={"id": channel or "D0"}, actions=[action])
+
+    def act_on_home(self, user_id: str, action: dict) -> httpx.Response:
+        """A block_actions from the person's Home tab, as published: `action` as Slack sends
+        it (action_id, block_id, type, value or selected_option)."""
+        view = self.slack.home_view(user_id) or {}
+        return self._interactive(
+            user_id, "block_actions",
+            container={"type": "view", "view_id": view.get("id", "VHOME")},
+            view={"id": view.get("id", "VHOME"), "team_id": self.team_id, "type": "home",
+                  "blocks": view.get("blocks", []), "private_metadata": "",
+                  "callback_id": "", "hash": view.get("hash", "h"), "state": {"values": {}}},
+            actions=[{"action_ts": str(time.time()), **action}])
+
     def shortcut(self, user_id: str, callback_id: str) -> httpx.Response:
         """A global shortcut picked from Slack's shortcut menu."""
         return self._interactive(user_id, "shortcut", callback_id=callback_id,

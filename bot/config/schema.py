@@ -30,7 +30,7 @@ SETTINGS_KEYS: dict[str, frozenset[str]] = {
     "dispositions": frozenset({"mandatory", "codes", "groups"}),  # groups: Label = [codes]
     "case": frozenset({"editable", "links"}),  # links: "Field" = { text, url }
     "spelling": frozenset({"enabled", "confirm_on_send", "language", "corporate_words",
-                           "preload"}),
+                           "preload", "remind_after_seconds"}),
     "contacts": frozenset({"recent_days", "view_roles", "edit_roles", "assign_roles",
                            "new_sms_roles"}),
     "privacy": frozenset({"uninstall_grace_days", "export_roles", "erasure",

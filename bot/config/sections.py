@@ -80,7 +80,7 @@ def fields_of(path, data: dict, env, defaults: Settings) -> dict:
         # The flags first: a section's own reading of them then never sees text.
         **_flag_settings(path, data, defaults),
         **_queue_settings(path, data, country),
-        **_spelling_settings(path, data.get("spelling", {})),
+        **_spelling_settings(path, data.get("spelling", {}), defaults),
         **_case_settings(path, data.get("case", {})),
         **_disposition_settings(path, data.get("dispositions", {}), defaults),
         **_contact_settings(path, data.get("contacts", {}), defaults),
@@ -200,7 +200,11 @@ def _privacy_settings(path, privacy: dict, defaults: Settings) -> dict:
             "redact_patterns": tuple(patterns)}
 
 
-def _spelling_settings(path, spelling: dict) -> dict:
+def _spelling_settings(path, spelling: dict, defaults: Settings) -> dict:
+    remind = whole_number(path, ("spelling", "remind_after_seconds"), "seconds", 10,
+                          spelling.get("remind_after_seconds",
+                                       defaults.spelling_remind_after_seconds),
+                          defaults.spelling_remind_after_seconds)
     words = spelling.get("corporate_words", [])
     if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
         raise ConfigError(f"{path}: spelling.corporate_words must be a list of words",
@@ -215,6 +219,7 @@ def _spelling_settings(path, spelling: dict) -> dict:
     return {
         # enabled, confirm_on_send and preload are flags: _flag_settings reads them.
         "spelling_language": language,
+        "spelling_remind_after_seconds": remind,
         "corporate_words": tuple(w.strip() for w in words),
     }
 

@@ -75,7 +75,10 @@ class Settings(QueueRules):
     spelling_confirm_on_send: bool = True
     spelling_language: str = "en"
     corporate_words: tuple[str, ...] = ()
-    spelling_preload: bool = False
+    spelling_preload: bool = False  # no effect: the language loads at start-up anyway
+    # A reply held for the agent's decision is prompted again (and shown to supervisors)
+    # after this long.
+    spelling_remind_after_seconds: int = 120
     # Contacts ([contacts]): the window of "Last N days" on previews and cards, and who may
     # search the directory, edit a contact, assign an unknown number to a contact (owner:
     # the agent holding that interaction) and send a New SMS.

@@ -134,6 +134,15 @@ def custom_emoji_prompt(s: Session, team_id: str, message_id: int) -> None:
     """Tell the agent a reply's custom emoji cannot reach the phone."""
     jobs.queue(s, team_id, jobs.CustomEmojiPrompt(message_id))
 
+def remind_held_reply(s: Session, team_id: str, message_id: int, due_at: datetime) -> None:
+    """Prompt the agent again (and show supervisors) if the reply is still held then."""
+    jobs.queue(s, team_id, jobs.RemindHeldReply(message_id), due_at=due_at)
+
+
+def call_off_held_reply_reminder(s: Session, team_id: str, message_id: int) -> None:
+    jobs.call_off(s, team_id, jobs.RemindHeldReply(message_id),
+                  "called off: the held reply was sent or discarded")
+
 
 def open_consultation(s: Session, team_id: str, interaction_id: int, from_user: str,
                       colleague: str) -> None:

@@ -344,6 +344,25 @@ class CustomEmojiPrompt(OutboxJob):
 
 
 @dataclass(frozen=True)
+class RemindHeldReply(OutboxJob):
+    """A reply still held for its agent's decision: prompt them again, show supervisors.
+    One timer per held reply (its key finds it to call it off); it re-arms itself while the
+    reply stays held."""
+
+    KIND = "timer.remind_held_reply"
+    PRIORITY = CUSTOMER
+    message_id: int
+
+    @property
+    def coalesce_key(self) -> str:
+        return held_reply_key(self.message_id)
+
+
+def held_reply_key(message_id: int) -> str:
+    return f"held_reply:{message_id}"
+
+
+@dataclass(frozen=True)
 class ExpireSession(OutboxJob):
     """One timer per session; it re-arms itself while messages keep the session alive."""
 
@@ -592,6 +611,14 @@ def queue(session: Session, team_id: str, job: OutboxJob, *,
     return outbox.enqueue(session, team_id, job.KIND, payload(job), lane=job.lane,
                           due_at=due_at, priority=job.priority,
                           coalesce_key=job.coalesce_key)
+
+
+def call_off(session: Session, team_id: str, job: OutboxJob, reason: str) -> int:
+    """Cancel the unfinished jobs of this kind waiting under this job's coalescing key (a
+    timer no longer wanted). Returns how many."""
+    assert job.coalesce_key is not None, f"{job.KIND} has no key to find it by"
+    return outbox.cancel(session, outbox.waiting_with_key(session, team_id, job.KIND,
+                                                          job.coalesce_key), reason)
 
 
 def ensure_one(session: Session, team_id: str, job: OutboxJob, *,

@@ -48,10 +48,16 @@ NEW_SMS_FROM = "new_sms.from"
 NEW_SMS_RESPONSE = "new_sms.response"  # external select of standard responses
 NEW_SMS_TEXT = "new_sms.text"  # keeps the segment count live
 
-# Spelling check of a held reply (values "<message id>" or "<message id>|<word>")
+# Spelling check of a held reply, in its prompt and on the Home tab (values "<message id>")
 SPELL_SEND_CORRECTED = "spelling.send_corrected"
 SPELL_SEND_ANYWAY = "spelling.send_anyway"
 SPELL_CANCEL = "spelling.cancel"
+# Per flagged word, a select (option values from bot/slack/views/spelling.py word_value)
+SPELL_WORD = "spelling.word"  # of a held reply: its prompt, the Home tab
+COMPOSE_SPELL_WORD = "compose.spelling_word"  # in the Reply… modal
+NEW_SMS_SPELL_WORD = "new_sms.spelling_word"  # in the New SMS modal
+# The buttons of prompts posted before per-word choices ("<message id>|<word>"): still
+# answered, so a prompt on screen during an upgrade keeps working.
 SPELL_IGNORE_ALL = "spelling.ignore_all"
 SPELL_ADD_WORD = "spelling.add_word"
 SPELLING_TOGGLE = "spelling.toggle"  # Home tab
@@ -85,6 +91,7 @@ ADMIN_FORM_TIMEOUTS = "timeouts"
 ADMIN_FORM_QUEUE = "queue"  # value "queue:<queue name>"
 ADMIN_FORM_RESPONSES = "responses"
 ADMIN_FORM_LOG = "log"
+ADMIN_FORM_DICTIONARY = "dictionary"  # the corporate dictionary
 ADMIN_RESPONSE_EDIT = "admin.response_edit"  # value: response id, or "" to add one
 ADMIN_RESPONSE_DELETE = "admin.response_delete"  # value: response id (asks to confirm)
 ADMIN_LOG_OLDER = "admin.log_older"  # value: the page to show
@@ -96,6 +103,7 @@ ADMIN_QUEUE_VIEW = "admin.queue"
 ADMIN_RESPONSES_VIEW = "admin.responses"  # no submit: the library with Edit and Delete
 ADMIN_RESPONSE_VIEW = "admin.response"
 ADMIN_LOG_VIEW = "admin.log"  # no submit: paged
+ADMIN_DICTIONARY_VIEW = "admin.dictionary"
 ADMIN_PURGE_VIEW = "admin.purge"  # confirm: delete all the workspace's desk data
 
 # Slash commands: name -> manifest description and usage hint
@@ -113,7 +121,8 @@ SLASH_COMMANDS = {
     COMMAND_SMS: ("Send a new SMS to a number or a contact (or: /sms help)",
                   "[number or contact name] [message] | help"),
     # Every word /sms-admin takes is in its hint: Slack's autocomplete is how admins find them.
-    COMMAND_ADMIN: ("Admins: disposition codes, responses, queue members, timeouts, change log",
+    COMMAND_ADMIN: ("Admins: disposition codes, responses, corporate dictionary, queue "
+                    "members, timeouts, change log",
                     "[log | export NUMBER | erase NUMBER | purge | help]"),
 }
 
@@ -148,7 +157,8 @@ BOT_SCOPES = {
     "groups:read": "the same check for a private desk channel",
     "commands": "/sms, /sms-ready, /sms-notready, /sms-queue, /sms-contact and /sms-admin; "
                 "the New SMS shortcut",
-    "reactions:write": "show delivery state on the agent's relayed message",
+    "reactions:write": "show delivery state on the agent's relayed message, and a pencil "
+                       "on a reply held for their decision",
     "users:read": "turn @mentions into names before text goes to a phone",
     "files:write": "show MMS pictures from customers as thumbnails in the thread",
     "im:write": "find an agent's DM with the app to read back a post an interrupted job may "

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from bot.config import Settings
 from bot.desk.data_protection import redaction
 from bot.desk.directory import contacts_directory
-from bot.desk.interactions import transfers
+from bot.desk.interactions import spelling, transfers
 from bot.desk.interactions.lifecycle import (
     AUTO_ANSWER,
     DONE,
@@ -17,7 +17,9 @@ from bot.desk.interactions.lifecycle import (
     QUEUED,
     TRANSFER,
 )
+from bot.desk.replies import held
 from bot.slack.views.card import CardData
+from bot.slack.views.held import HeldReplyData
 from bot.slack.views.preview import PreviewData
 from storage import queries
 from storage.db import Database
@@ -90,6 +92,7 @@ def card_data(db: Database, settings: Settings, interaction_id: int) -> CardData
     """The thread's card of an interaction."""
     view = queries.interaction_view(db, interaction_id)
     i = view.interaction
+    waiting = held.waiting(db, i.id, i.agent_user_id)
     return CardData(
         interaction_id=i.id, state=i.state, contact_name=view.contact.name,
         contact_phone=view.customer_number, business_number=i.business_number, media=i.media,
@@ -108,4 +111,15 @@ def card_data(db: Database, settings: Settings, interaction_id: int) -> CardData
         opted_out=view.opted_out,
         contact_known=view.contact.name is not None,
         queue=i.queue if len(settings.all_queues()) > 1 else None,
+        held_replies=waiting.count,
+        held_reasons=waiting.reasons,
     )
+
+
+def held_replies(db: Database, team_id: str, user_id: str,
+                 links: dict[int, str]) -> tuple[HeldReplyData, ...]:
+    """The agent's held replies for their Home tab; `links`: thread links by interaction."""
+    replies = held.replies_of(db, team_id, user_id)
+    flags = spelling.flags_of(db, team_id, [r.message_id for r in replies])
+    return tuple(HeldReplyData(r, flags.get(r.message_id, ()), links.get(r.interaction_id))
+                 for r in replies)

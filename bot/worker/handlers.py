@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.desk import jobs, replies
 from bot.desk.interactions import offers, sessions, waiting
+from bot.desk.replies import held
 from bot.services import Services
 from bot.slack import directory, reply_text
 from bot.worker import (
@@ -54,6 +55,13 @@ def recheck_reply(services: Services, job: jobs.RecheckReply, run: ClaimedJob) -
         in_direct_message=reply_text.in_direct_message(reply.channel))
 
 
+def remind_held_reply(services: Services, job: jobs.RemindHeldReply, run: ClaimedJob) -> None:
+    again = held.remind(services.db, services.settings_for(run.team_id), run.team_id,
+                        job.message_id)
+    if again is not None:
+        raise RetryLater("reply still held", again)
+
+
 def expire_session(services: Services, job: jobs.ExpireSession, run: ClaimedJob) -> None:
     look_again = sessions.expire_if_due(services.db, services.settings_for(run.team_id),
                                         run.team_id,
@@ -80,6 +88,7 @@ HANDLERS: dict[type[jobs.OutboxJob], Handler] = {
     jobs.RecheckReply: recheck_reply,
     jobs.SpellingPrompt: slack_jobs.spelling_prompt,
     jobs.CustomEmojiPrompt: slack_jobs.custom_emoji_prompt,
+    jobs.RemindHeldReply: remind_held_reply,
     jobs.ExpireSession: expire_session,
     jobs.ProcessMedia: media_jobs.process_media,
     jobs.NotifyAgent: slack_jobs.notify_agent,

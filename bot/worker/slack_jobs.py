@@ -14,7 +14,7 @@ from bot.desk.data_protection import redaction
 from bot.desk.directory import contacts_directory
 from bot.desk.interactions import agents, outbound, spelling, supervision, timeline
 from bot.desk.interactions.lifecycle import OFFER_PENDING
-from bot.desk.replies import custom_emoji
+from bot.desk.replies import custom_emoji, held
 from bot.services import Services
 from bot.slack import directory, presenters, problems
 from bot.slack.mrkdwn import escape
@@ -195,14 +195,15 @@ def show_delivery(services: Services, job: jobs.ShowDelivery, run: ClaimedJob) -
 def _show_delivery(services: Services, team_id: str, message_id: int) -> None:
     message = queries.message(services.db, message_id)
     wanted = DELIVERY_REACTIONS.get(message.delivery_state)
-    if not message.slack_ts or wanted is None or wanted == message.delivery_shown:
+    if not message.slack_ts or wanted == message.delivery_shown:
         return
     client = services.slack_client(team_id)
     if message.delivery_shown:
         _ignore(("no_reaction",), client.reactions_remove, channel=message.slack_channel,
                 timestamp=message.slack_ts, name=message.delivery_shown)
-    _ignore(("already_reacted",), client.reactions_add, channel=message.slack_channel,
-            timestamp=message.slack_ts, name=wanted)
+    if wanted is not None:
+        _ignore(("already_reacted",), client.reactions_add, channel=message.slack_channel,
+                timestamp=message.slack_ts, name=wanted)
     queries.remember_delivery_shown(services.db, message.id, wanted)
 
 
@@ -256,6 +257,7 @@ def publish_home(services: Services, job: jobs.PublishHome, run: ClaimedJob) -> 
     choice = SpellingChoice(prefs.enabled, prefs.language, tuple(checker.languages()))
     view = build_home(desk, simulator_url=services.simulator_url, labels=labels, links=links,
                       queues=overview, now=utcnow(), spelling=choice,
+                      held=presenters.held_replies(services.db, run.team_id, user_id, links),
                       contacts=contacts_directory.may_view(services.db, settings,
                                                            run.team_id, user_id),
                       new_sms=outbound.may_send(services.db, settings, run.team_id,
@@ -307,9 +309,11 @@ def post_composed(services: Services, job: jobs.PostComposed, run: ClaimedJob) -
 
 def spelling_prompt(services: Services, job: jobs.SpellingPrompt, run: ClaimedJob) -> None:
     message = queries.message(services.db, job.message_id)
+    if job.held and not held.is_held(message):
+        return  # decided meanwhile (on the Home tab, say): nothing left to ask
     interaction = queries.interaction_view(services.db, message.interaction_id).interaction
-    flags = (message.spelling_flags or {}).get("flags", [])
-    prompt = build_spelling_prompt(message.id, flags, held=job.held)
+    prompt = build_spelling_prompt(message.id, message.slack_text or message.body,
+                                   spelling.word_flags(message.spelling_flags), held=job.held)
     services.slack_client(run.team_id).chat_postEphemeral(
         channel=message.slack_channel or interaction.desk_channel,
         user=message.author_user_id, thread_ts=interaction.thread_ts, **prompt)

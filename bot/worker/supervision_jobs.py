@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from bot.desk import jobs
 from bot.desk.admin import groups
 from bot.desk.interactions import supervision, timeline, waiting
+from bot.desk.replies import held
 from bot.services import Services
 from bot.slack.views.supervision import (
     SupervisionCardData,
@@ -32,14 +33,18 @@ def _card(services: Services, team_id: str,
     """(channel its card is in, its ts, what the card shows, the channel it belongs in)."""
     view = queries.supervision_view(services.db, interaction_id, timeline.ACCEPTED)
     i = view.interaction
+    settings = services.settings_for(team_id)
+    overdue = held.waiting(services.db, i.id, i.agent_user_id,
+                           older_than=held.remind_after(settings))
     data = SupervisionCardData(
         interaction_id=i.id, queue=i.queue, state=i.state, contact_name=view.contact.name,
         contact_phone=i.customer_number or view.contact.phone,
         business_number=i.business_number, media=i.media,
         mode=i.mode, agent_user_id=i.agent_user_id, offered_to=i.offered_to,
         created_at=i.created_at, accepted_at=view.first_accepted_at, closed_at=i.closed_at,
-        closed_by=i.closed_by, disposition=i.disposition)
-    wanted = services.settings_for(team_id).queue_named(i.queue).supervisor_channel
+        closed_by=i.closed_by, disposition=i.disposition, held_replies=overdue.count,
+        held_since=overdue.since, held_reasons=overdue.reasons)
+    wanted = settings.queue_named(i.queue).supervisor_channel
     return i.supervisor_channel, i.supervisor_ts, data, wanted
 
 

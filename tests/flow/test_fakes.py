@@ -141,6 +141,20 @@ def test_an_update_replaces_the_content_and_keeps_the_history(client, slack):
     assert [edit["text"] for edit in message["edits"]] == ["Offered"]
 
 
+def option(text: str, value: str) -> dict:
+    return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+
+def select(options: list[dict], kind: str = "static_select") -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": "Pick"},
+            "accessory": {"type": kind, "action_id": "a", "options": options}}
+
+
+def test_a_select_within_slacks_limits_is_taken(client):
+    options = [option("x" * 75, str(n).rjust(150, "v")) for n in range(100)]
+    client.chat_postMessage(channel="C0QUEUE", text="t", blocks=[select(options)])
+
+
 def test_fifty_one_blocks_are_invalid_blocks(client):
     blocks = [section(f"line {n}") for n in range(51)]
 
@@ -165,6 +179,17 @@ def test_blocks_sent_as_a_form_encoded_json_string_are_decoded(client, slack):
     [
         ({"text": "fallback", "blocks": [section("x" * 3001)]}, "invalid_blocks"),
         ({"text": "x" * 40_001}, "msg_too_long"),
+        # A select's option text over 75, a value over 150, 101 options, 6 in an overflow.
+        ({"text": "t", "blocks": [select([option("x" * 76, "v")])]}, "invalid_blocks"),
+        ({"text": "t", "blocks": [select([option("x", "v" * 151)])]}, "invalid_blocks"),
+        ({"text": "t", "blocks": [select([option("x", str(n)) for n in range(101)])]},
+         "invalid_blocks"),
+        ({"text": "t", "blocks": [select([option("x", str(n)) for n in range(6)],
+                                         kind="overflow")]}, "invalid_blocks"),
+        ({"text": "t", "blocks": [{**select([]), "accessory": {
+            "type": "static_select", "action_id": "a",
+            "option_groups": [{"label": {"type": "plain_text", "text": "L" * 76},
+                               "options": [option("x", "v")]}]}}]}, "invalid_blocks"),
         ({}, "no_text"),
         ({"text": "t", "blocks": [{"type": "actions", "elements": [button("x" * 76)]}]},
          "invalid_blocks"),

@@ -323,6 +323,63 @@ def test_a_non_admin_is_refused_and_nothing_changes(desk):
     assert _count(desk, AuditEntry) == 0
 
 
+# --- the corporate dictionary ---------------------------------------------------------------
+
+def _change_dictionary(desk, add: str = "", remove: str = "", user: str = ADMIN):
+    overview = _open_admin(desk)
+    assert "Corporate dictionary" in _all_text(overview)
+    form = _push(desk, overview, ids.ADMIN_FORM_DICTIONARY)
+    assert form["callback_id"] == ids.ADMIN_DICTIONARY_VIEW
+    return form, _submit(desk, form, {**_text(views.DICTIONARY_ADD_BLOCK, add),
+                                      **_text(views.DICTIONARY_REMOVE_BLOCK, remove)}, user)
+
+
+def _held_prompts(desk) -> list[dict]:
+    return [e for e in desk.slack.ephemerals(DESK_CHANNEL) if e["user"] == AGENT
+            and ":pencil2:" in str(e.get("blocks"))]
+
+
+def test_an_admin_adds_and_removes_corporate_words_and_replies_follow(desk):
+    from bot.spelling import checker
+
+    checker.preload(["en"])
+    _form, response = _change_dictionary(desk, add="Zorbex\n  florp \n")
+    assert response.text == ""  # saved: the form closes
+    overview = desk.slack.modals()[-2]
+    assert "2 words" in _all_text(desk.slack.view(overview["id"]))
+    form = _push(desk, _open_admin(desk), ids.ADMIN_FORM_DICTIONARY)
+    assert "florp, zorbex" in _all_text(form)
+
+    card = accept_new_interaction(desk, CUSTOMER, "Hello")
+    desk.agent_writes_in_thread(AGENT, card["ts"], "Your zorbex is ready")
+    desk.twilio.wait_for(lambda t: t.sent, 5, "a corporate word held the reply")
+    assert _held_prompts(desk) == []
+
+    _change_dictionary(desk, remove="zorbex")
+    desk.customer_texts("+14155550111", "Hello again")
+    preview = desk.wait_for_preview(AGENT, 2)
+    desk.click(AGENT, ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
+    card = desk.slack.wait_for(lambda s: len(desk.cards()) == 2 and desk.cards()[1], 5,
+                               "no second card")
+    desk.wait_idle()
+    desk.agent_writes_in_thread(AGENT, card["ts"], "Your zorbex is ready")
+    desk.slack.wait_for(lambda s: _held_prompts(desk), 5, "a removed word is still accepted")
+
+    lines = [b["text"]["text"] for b in _log(desk)["blocks"] if b["type"] == "section"]
+    assert "removed from the corporate dictionary" in lines[0] and "zorbex" in lines[0]
+    assert "added to the corporate dictionary" in lines[1] and "florp, zorbex" in lines[1]
+
+
+def test_a_corporate_word_change_is_refused_with_its_reason(desk):
+    _form, response = _change_dictionary(desk, remove="nosuchword")
+    assert "not in the corporate dictionary" in _errors(response)[views.DICTIONARY_REMOVE_BLOCK]
+    form, response = _change_dictionary(desk, add="x" * 101)
+    assert "100 characters" in _errors(response)[views.DICTIONARY_ADD_BLOCK]
+    response = desk.submit_view(AGENT, form, _text(views.DICTIONARY_ADD_BLOCK, "mine"))
+    assert "Only admins" in _errors(response)[views.DICTIONARY_ADD_BLOCK]
+    assert _count(desk, AuditEntry) == 0
+
+
 # --- the audit log --------------------------------------------------------------------------
 
 def test_the_change_log_lists_each_change_newest_first_with_who_and_old_and_new(desk):

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.config import Settings
 from bot.desk.admin import responses
@@ -270,3 +270,77 @@ def test_a_misspelled_reply_in_the_modal_is_shown_once_then_sent_on_a_second_sen
     assert second.status_code == 200 and not second.content.strip()  # closed: sent
     sms = desk.twilio.wait_for(lambda t: t.sent and t.sent[0], 5, "not sent")
     assert sms.body == "You will recieve it"
+
+
+def _word_choices(view: dict) -> list[tuple[str, str, dict]]:
+    """(block_id, the section's text, select) of each flagged word listed in the modal."""
+    return [(b["block_id"], b["text"]["text"], b["accessory"]) for b in view["blocks"]
+            if b.get("accessory", {}).get("action_id") == ids.COMPOSE_SPELL_WORD]
+
+
+def _choose(desk, view: dict, word: str, label: str, text: str, nth: int = 0) -> dict:
+    """Pick `label` for the nth flagged `word` (the modal holding `text`); the view after."""
+    block_id, _, select = [c for c in _word_choices(view) if f"*{word}*" in c[1]][nth]
+    option = next(o for g in select["option_groups"] for o in g["options"]
+                  if o["text"]["text"].startswith(label))
+    act_in_view(desk, "UAGENT1", view, {"type": "static_select",
+                                        "action_id": ids.COMPOSE_SPELL_WORD,
+                                        "block_id": block_id, "selected_option": option},
+                values=_text_values(_block(view, compose_view.TEXT_BLOCK)["block_id"], text))
+    desk.wait_idle()
+    return desk.slack.view(view["id"])
+
+
+def _flagged(view: dict) -> list[str]:
+    return [text.split("*")[1] for _, text, _ in _word_choices(view)]
+
+
+def test_each_flagged_word_in_the_reply_modal_has_the_prompts_choices(desk):
+    from bot.spelling import checker
+    from storage.models import DictionaryWord, Interaction
+
+    checker.preload(["en"])
+    card = _open_interaction(desk)
+    modal = _open_compose(desk, card)
+    block_id = _block(modal, compose_view.TEXT_BLOCK)["block_id"]
+    text = "teh zorbex will recieve teh florp label"
+    act_in_view(desk, "UAGENT1", modal, {"type": "plain_text_input",
+                                         "action_id": ids.COMPOSE_TEXT, "block_id": block_id,
+                                         "value": text}, values=_text_values(block_id, text))
+    desk.wait_idle()
+    view = desk.slack.view(modal["id"])
+    assert _flagged(view) == ["teh", "zorbex", "recieve", "teh", "florp"]
+    labels = [o["text"]["text"] for g in _word_choices(view)[2][2]["option_groups"]
+              for o in g["options"]]
+    assert labels[:2] == ["receive", "relieve"] and {
+        "Ignore (keep it here)", "Ignore All (this conversation)",
+        "Add to My Dictionary"} <= set(labels)
+
+    # Any suggestion, not only the first: the text changes in the box.
+    view = _choose(desk, view, "recieve", "relieve", text)
+    text = "teh zorbex will relieve teh florp label"
+    assert _block(view, compose_view.TEXT_BLOCK)["element"]["initial_value"] == text
+    # Ignore: this occurrence only.
+    view = _choose(desk, view, "teh", "Ignore (", text, nth=0)
+    assert _flagged(view) == ["zorbex", "teh", "florp"]
+    # Add to My Dictionary: kept for good.
+    view = _choose(desk, view, "zorbex", "Add to My Dictionary", text)
+    assert _flagged(view) == ["teh", "florp"]
+    # Ignore All: for the rest of this interaction.
+    view = _choose(desk, view, "florp", "Ignore All", text)
+    assert _flagged(view) == ["teh"]
+    view = _choose(desk, view, "teh", "the", text)
+    text = "teh zorbex will relieve the florp label"
+    assert _block(view, compose_view.TEXT_BLOCK)["element"]["initial_value"] == text
+    assert _flagged(view) == []
+
+    # Nothing left flagged: the first Send sends, the ignored "teh" as written.
+    response = desk.submit_view("UAGENT1", view, _text_values(
+        _block(view, compose_view.TEXT_BLOCK)["block_id"], text))
+    assert response.status_code == 200 and not response.content.strip()
+    sms = desk.twilio.wait_for(lambda t: t.sent and t.sent[0], 5, "not sent")
+    assert sms.body == text
+    with desk.db.transaction() as s:
+        assert s.scalars(select(DictionaryWord.word).where(
+            DictionaryWord.owner == "UAGENT1")).all() == ["zorbex"]
+        assert s.scalars(select(Interaction.spelling_ignored)).one() == {"words": ["florp"]}

@@ -351,3 +351,61 @@ def test_a_standard_response_fills_in_the_contacts_name_and_the_count_follows_ty
     counted = desk.slack.view(modal["id"])
     assert "2 SMS segments" in str(counted["blocks"])
     assert _block(counted, new_sms_view.TEXT_BLOCK)["block_id"] == text_block["block_id"]
+
+
+def _word_choices(view: dict) -> list[tuple[str, str, dict]]:
+    return [(b["block_id"], b["text"]["text"], b["accessory"]) for b in view["blocks"]
+            if b.get("accessory", {}).get("action_id") == ids.NEW_SMS_SPELL_WORD]
+
+
+def _flagged(view: dict) -> list[str]:
+    return [text.split("*")[1] for _, text, _ in _word_choices(view)]
+
+
+def _choose(desk, view: dict, word: str, label: str, text: str) -> dict:
+    block_id, _, select = next(c for c in _word_choices(view) if f"*{word}*" in c[1])
+    option = next(o for g in select["option_groups"] for o in g["options"]
+                  if o["text"]["text"].startswith(label))
+    act_in_view(desk, A, view, {"type": "static_select", "action_id": ids.NEW_SMS_SPELL_WORD,
+                                "block_id": block_id, "selected_option": option},
+                values=_values(view, text, to="(415) 555-0100"))
+    desk.wait_idle()
+    return desk.slack.view(view["id"])
+
+
+def test_a_new_sms_is_spell_checked_like_a_reply(desk):
+    from bot.spelling import checker
+
+    checker.preload(["en"])
+    _jane(desk)
+    text = "Your zorbex will arive tomorow"
+    desk.slash(A, ids.COMMAND_SMS, "(415) 555-0100 Hello")
+    desk.wait_idle()
+    [modal] = _new_sms_modals(desk)
+    block_id = _block(modal, new_sms_view.TEXT_BLOCK)["block_id"]
+    act_in_view(desk, A, modal, {"type": "plain_text_input", "action_id": ids.NEW_SMS_TEXT,
+                                 "block_id": block_id, "value": text},
+                values=_values(modal, text, to="(415) 555-0100"))
+    desk.wait_idle()
+    view = desk.slack.view(modal["id"])
+    assert _flagged(view) == ["zorbex", "arive", "tomorow"]
+
+    view = _choose(desk, view, "tomorow", "tomorrow", text)
+    text = "Your zorbex will arive tomorrow"
+    assert _block(view, new_sms_view.TEXT_BLOCK)["element"]["initial_value"] == text
+    view = _choose(desk, view, "zorbex", "Ignore All", text)
+    assert _flagged(view) == ["arive"]
+
+    # The first Send shows what is still flagged and sends nothing...
+    first = desk.submit_view(A, view, _values(view, text, to="(415) 555-0100"))
+    assert first.json()["response_action"] == "update"
+    assert _flagged(first.json()["view"]) == ["arive"]
+    desk.wait_idle()
+    assert desk.twilio.sent == []
+    # ...the second sends it as it is.
+    again = first.json()["view"]
+    second = desk.submit_view(A, again, _values(again, text, to="(415) 555-0100"))
+    assert second.json() == {"response_action": "clear"}
+    assert _sent(desk, JANE)[0].body == text
+    with desk.db.transaction() as s:  # Ignore All: for the interaction it started
+        assert s.scalars(select(Interaction.spelling_ignored)).one() == {"words": ["zorbex"]}

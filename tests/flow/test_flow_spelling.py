@@ -10,6 +10,7 @@ import pytest
 
 from bot.config import Settings
 from bot.slack import ids
+from bot.spelling import checker
 from tests.harness import (
     DESK_CHANNEL,
     action_value,
@@ -23,6 +24,7 @@ A = "UAGENT1"
 
 
 def _desk(db_url, **settings):
+    checker.preload(["en"])  # as the app does beside start-up: the first check waits for it
     return start_desk(db_url, settings=Settings(desk_channel=DESK_CHANNEL, **settings))
 
 
@@ -69,6 +71,55 @@ def _click(desk, prompt: dict, action_id: str, word: str | None = None) -> None:
     raise AssertionError(f"no {action_id} for {word} in the prompt")
 
 
+def _word_select(prompt: dict, word: str, nth: int = 0) -> tuple[str, dict]:
+    """(block_id, select) of the flagged word's choices in the prompt (its nth occurrence)."""
+    found = [(b["block_id"], b["accessory"]) for b in prompt["blocks"]
+             if b.get("accessory", {}).get("action_id") == ids.SPELL_WORD
+             and f"*{word}*" in b["text"]["text"]]
+    assert len(found) > nth, f"no choice for {word} in the prompt"
+    return found[nth]
+
+
+def _options(select: dict) -> list[dict]:
+    return [o for group in select["option_groups"] for o in group["options"]]
+
+
+def _pick(desk, prompt: dict, word: str, label: str, nth: int = 0) -> None:
+    """Choose, for the flagged word, the option whose text starts with `label`."""
+    block_id, select = _word_select(prompt, word, nth)
+    option = next(o for o in _options(select) if o["text"]["text"].startswith(label))
+    desk.pick(A, ids.SPELL_WORD, option, block_id=block_id, channel=DESK_CHANNEL,
+              ephemeral=True)
+
+
+def test_any_suggestion_of_a_word_can_be_picked_and_each_occurrence_ignored(desk):
+    card = _open(desk)
+    desk.agent_writes_in_thread(A, card["ts"], "teh parcel will recieve teh label")
+    prompt = _wait_prompt(desk)
+    _, select = _word_select(prompt, "recieve")
+    suggestions = [o["text"]["text"] for o in select["option_groups"][0]["options"]]
+    assert suggestions[:2] == ["receive", "relieve"]
+    assert select["initial_option"]["text"]["text"] == "receive"  # what applies unless picked
+    labels = [o["text"]["text"] for o in _options(select)]
+    assert {"Ignore (keep it here)", "Ignore All (this conversation)",
+            "Add to My Dictionary"} <= set(labels)
+
+    _pick(desk, prompt, "recieve", "relieve")  # not the first suggestion
+    _pick(desk, prompt, "teh", "Ignore (", nth=0)  # the first "teh" stays as written
+    desk.wait_idle()
+    _click(desk, prompt, ids.SPELL_SEND_CORRECTED)
+    sms = desk.twilio.wait_for(lambda t: t.sent and t.sent[0], 5, "not sent")
+    assert sms.body == "teh parcel will relieve the label"
+
+
+def test_the_buttons_of_a_prompt_posted_before_per_word_choices_still_work(desk):
+    card = _open(desk)
+    desk.agent_writes_in_thread(A, card["ts"], "Your zorbex is ready")
+    message_id = action_value(_wait_prompt(desk), ids.SPELL_CANCEL)
+    desk.click(A, ids.SPELL_IGNORE_ALL, f"{message_id}|zorbex", channel=DESK_CHANNEL)
+    assert "No flagged words left" in _wait_prompt(desk, 2)["text"]
+
+
 def test_a_typo_is_held_and_sent_corrected(desk):
     card = _open(desk)
     desk.agent_writes_in_thread(A, card["ts"], "You will recieve it tomorrow")
@@ -100,7 +151,7 @@ def test_ignore_all_lasts_for_this_interaction_only(tmp_path):
         card = _open(desk)
         desk.agent_writes_in_thread(A, card["ts"], "Your zorbex is ready")
         first = _wait_prompt(desk)
-        _click(desk, first, ids.SPELL_IGNORE_ALL, "zorbex")
+        _pick(desk, first, "zorbex", "Ignore All")
         second = _wait_prompt(desk, 2)
         assert "No flagged words left" in second["text"]
         _click(desk, second, ids.SPELL_SEND_ANYWAY)
@@ -123,7 +174,7 @@ def test_my_dictionary_survives_a_restart(tmp_path):
     try:
         card = _open(desk)
         desk.agent_writes_in_thread(A, card["ts"], "Try the zorbex")
-        _click(desk, _wait_prompt(desk), ids.SPELL_ADD_WORD, "zorbex")
+        _pick(desk, _wait_prompt(desk), "zorbex", "Add to My Dictionary")
         _click(desk, _wait_prompt(desk, 2), ids.SPELL_SEND_ANYWAY)
         desk.twilio.wait_for(lambda t: t.sent, 5, "not sent")
         desk.wait_idle()

@@ -78,6 +78,9 @@ def test_the_environment_names_the_desk_channel_over_the_file():
     ("[transcript]\ncolors = { client = '#2EB67D' }",
      "client is not a colour of transcript.colors; it is one of customer, note, system"),
     ("[transcript]\ncolors = '#2EB67D'", "transcript.colors must be a table"),
+    ("[spelling]\nremind_after_seconds = 5", "spelling.remind_after_seconds must be at least 10"),
+    ("[spelling]\nremind_after_seconds = '2m'",
+     "spelling.remind_after_seconds must be a whole number of seconds"),
 ])
 def test_a_mistake_in_the_settings_is_named(tmp_path, text, complaint):
     path = tmp_path / "smsdesk.toml"
@@ -107,6 +110,13 @@ def test_the_recent_days_window_is_thirty_unless_set(tmp_path):
     path = tmp_path / "smsdesk.toml"
     path.write_text("[contacts]\nrecent_days = 7\n")
     assert Settings.load(path, env={}).contacts_recent_days == 7
+
+
+def test_a_held_reply_is_remembered_after_two_minutes_unless_set(tmp_path):
+    assert Settings().spelling_remind_after_seconds == 120
+    path = tmp_path / "smsdesk.toml"
+    path.write_text("[spelling]\nremind_after_seconds = 300\n")
+    assert Settings.load(path, env={}).spelling_remind_after_seconds == 300
 
 
 def test_a_spelling_language_without_a_dictionary_is_named(tmp_path):

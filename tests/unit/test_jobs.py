@@ -58,6 +58,8 @@ STORED = [
      None),
     (jobs.PostWaitingAlert(9, "CSUP"), "slack.waiting_alert",
      {"interaction_id": 9, "to": "CSUP"}, None, OFFER, None),
+    (jobs.RemindHeldReply(7), "timer.remind_held_reply", {"message_id": 7}, None, CUSTOMER,
+     "held_reply:7"),
     (jobs.ExpireSession(9), "timer.expire_session", {"interaction_id": 9}, None, CUSTOMER,
      None),
     (jobs.ProcessMedia(3), "media.process", {"media_id": 3}, None, CUSTOMER, None),

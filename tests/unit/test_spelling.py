@@ -397,3 +397,52 @@ def test_the_index_finds_exactly_the_nearest_words_brute_force_finds(case, limit
     best = min((distances[w] for w in near), default=None)
     expected = sorted((w for w in near if distances[w] == best), key=lambda w: (-words[w], w))
     assert index.suggest(query, limit, limit=1000) == tuple(expected)
+
+
+# --- a draft's per-word choices (the Reply… and New SMS modals) ------------------------------
+
+def _draft_flags(text: str, word: str = "teh"):
+    from bot.desk.interactions.spelling import WordFlag
+
+    starts = [i for i in range(len(text)) if text.startswith(word, i)]
+    return tuple(WordFlag(word, start, ("the", "ten")) for start in starts)
+
+
+def test_a_suggestion_picked_in_a_draft_replaces_that_occurrence_and_keeps_ignores_in_place():
+    from bot.desk.interactions.spelling import Draft, WordPick, choose_in_draft, without_ignored
+
+    text = "teh a teh b teh"
+    flags = _draft_flags(text)
+    added: list[str] = []
+    ignored_middle = choose_in_draft(Draft(text), flags, 6, WordPick.IGNORE,
+                                     add_word=added.append)
+    assert ignored_middle.ignored == (("teh", 1),)
+    fixed = choose_in_draft(ignored_middle, flags, 0, WordPick.USE, "ten",
+                            add_word=added.append)
+    assert fixed.text == "ten a teh b teh"
+    # The middle "teh" is now the first flagged one: still the one ignored.
+    assert fixed.ignored == (("teh", 0),)
+    remaining = [f.start for f in without_ignored(
+        check(fixed.text, known=frozenset({"b"})), frozenset(fixed.ignored))]
+    assert remaining == [12]
+    assert added == []
+
+
+def test_a_draft_refuses_a_suggestion_it_never_offered():
+    from bot.desk.interactions.spelling import Draft, WordPick, choose_in_draft
+
+    draft = Draft("teh end")
+    assert choose_in_draft(draft, _draft_flags(draft.text), 0, WordPick.USE, "evil",
+                           add_word=print) == draft
+
+
+def test_ignore_all_in_a_draft_without_an_interaction_stays_with_the_draft():
+    from bot.desk.interactions.spelling import Draft, WordPick, choose_in_draft
+
+    draft = choose_in_draft(Draft("Teh end"), _draft_flags("Teh end", "Teh"), 0,
+                            WordPick.IGNORE_ALL, add_word=print)
+    assert draft.ignored_words == ("teh",)
+    called: list[str] = []
+    choose_in_draft(Draft("Teh end"), _draft_flags("Teh end", "Teh"), 0,
+                    WordPick.IGNORE_ALL, add_word=print, ignore_all=called.append)
+    assert called == ["Teh"]

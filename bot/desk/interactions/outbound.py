@@ -45,6 +45,8 @@ class NewSms:
     from_number: str
     to: str = ""  # a number in any common format, or a contact's name, as typed
     contact_id: int | None = None  # chosen from the directory: `to` may pick one of its numbers
+    # Words the sender chose to Ignore All while writing: not flagged in this interaction.
+    ignored_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,9 @@ def send_new_sms(db: Database, settings: Settings, request: NewSms) -> NewSmsRes
             media="SMS", mode="page", direction="outbound", state=ACCEPTED,
             agent_user_id=request.user_id, accepted_at=now, created_at=now,
             desk_channel=settings.thread_home(settings.queue_for(request.from_number).name,
-                                              request.user_id))
+                                              request.user_id),
+            spelling_ignored={"words": sorted({w.lower() for w in request.ignored_words})}
+            if request.ignored_words else {})
         s.add(interaction)
         s.flush()
         message = Message(

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.desk import effects
 from bot.desk.interactions import spelling
 from bot.desk.interactions.lifecycle import ACCEPTED
+from bot.desk.replies import held
 from storage.db import Database
 from storage.models import Interaction, Message
 
@@ -40,14 +41,18 @@ class Outcome(enum.Enum):
     GONE = "gone"  # already decided, or the interaction moved on
 
 
-def hold(s: Session, message: Message, custom_emoji: tuple[str, ...],
+def hold(s: Session, settings: Settings, message: Message, custom_emoji: tuple[str, ...],
          never_flagged: str | None) -> bool:
-    """Hold a reply whose custom emoji were left out of its text, and ask the agent. One with
+    """Hold a reply whose custom emoji were left out of its text, and ask the agent (a held
+    reply, bot/desk/replies/held.py: marked, on the card and Home tab, reminded). One with
     nothing else in it is not sent at all (the agent is told so). True: held."""
     sendable = bool(message.body.strip())
-    message.delivery_state = spelling.HELD if sendable else "cancelled"
     flags: dict[str, Any] = {_EMOJI: list(custom_emoji), _NEVER_FLAGGED: never_flagged}
     message.spelling_flags = flags
+    if sendable:
+        held.hold(s, settings, message, held.CUSTOM_EMOJI)
+    else:
+        message.delivery_state = held.DISCARDED
     effects.custom_emoji_prompt(s, message.team_id, message.id)
     return sendable
 
@@ -58,7 +63,7 @@ def left_out(message: Message) -> tuple[str, ...]:
 
 
 def is_held_for_them(message: Message) -> bool:
-    return message.delivery_state == spelling.HELD and bool(left_out(message))
+    return held.is_held(message) and held.CUSTOM_EMOJI in (message.hold_reasons or ())
 
 
 def decide(db: Database, settings: Settings, team_id: str, message_id: int, user_id: str,
@@ -73,22 +78,18 @@ def decide(db: Database, settings: Settings, team_id: str, message_id: int, user
             return Outcome.GONE  # a second click, or already on to the spelling check
         interaction = s.get_one(Interaction, message.interaction_id)
         if interaction.state != ACCEPTED or interaction.agent_user_id != user_id:
-            message.delivery_state = "cancelled"
-            effects.notify_agent(s, team_id, user_id, "This reply was not sent: the "
-                                 "interaction is no longer yours to answer.",
-                                 channel=message.slack_channel, thread_ts=interaction.thread_ts)
+            held.discard_unanswerable(s, message, interaction)
             return Outcome.GONE
         if choice is Choice.CANCEL:
-            message.delivery_state = "cancelled"
+            held.release(s, message, held.DISCARDED)
             effects.notify_agent(s, team_id, user_id, "Not sent. Write the reply again when "
                                  "you are ready.", channel=message.slack_channel,
                                  thread_ts=interaction.thread_ts)
             return Outcome.CANCELLED
         never_flagged = (message.spelling_flags or {}).get(_NEVER_FLAGGED)
         message.spelling_flags = None
-        message.delivery_state = "pending"
+        held.release(s, message, held.SENDING)
         if spelling.review(s, settings, interaction, message, never_flagged):
             return Outcome.HELD_FOR_SPELLING
         effects.send_sms(s, team_id, message.id, interaction.id)
-        effects.show_delivery(s, team_id, message.id, interaction.id)
         return Outcome.SENT

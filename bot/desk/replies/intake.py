@@ -162,7 +162,7 @@ def _record_agent_reply(db: Database, settings: Settings, reply: ThreadReply, re
         # The agent's own name, and the colleagues the reply names, are never typos.
         never_flagged = " ".join(filter(None, (reply.agent_name, *phone.names))) or None
         if phone.custom_emoji:
-            held = custom_emoji.hold(s, message, phone.custom_emoji, never_flagged)
+            held = custom_emoji.hold(s, settings, message, phone.custom_emoji, never_flagged)
             return ReplyOutcome.HELD if held else ReplyOutcome.NOT_SENDABLE
         if spelling.review(s, settings, interaction, message, never_flagged):
             return ReplyOutcome.HELD

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.desk.admin import admin_settings, audit, responses
+from bot.desk.admin import admin_settings, audit, corporate_dictionary, responses
 from bot.desk.admin.admin_settings import REFUSAL, Outcome
 from bot.services import Services
 from bot.slack import ids
@@ -22,7 +22,7 @@ from bot.slack.views.common import notice_modal
 
 # Every word, whichever module handles it: the one place in Slack that lists them all.
 USAGE = ("`/sms-admin` opens the desk's settings (disposition codes, standard responses, "
-         "queue members, timeouts). Also:\n"
+         "the corporate dictionary, queue members, timeouts). Also:\n"
          "• `/sms-admin log`: who changed what, when\n"
          "• `/sms-admin export NUMBER_OR_ID`: one contact's data, as a file in your DM\n"
          "• `/sms-admin erase NUMBER_OR_ID`: erase one contact (asks first)\n"
@@ -47,7 +47,8 @@ def _is_admin(context: BoltContext, services: Services) -> bool:
 
 def _overview(services: Services, team_id: str) -> dict:
     count = len(responses.search(services.db, team_id, "", limit=LIBRARY_LIMIT))
-    return views.build_admin_modal(services.settings_for(team_id), count)
+    return views.build_admin_modal(services.settings_for(team_id), count,
+                                   len(corporate_dictionary.words(services.db, team_id)))
 
 
 def _library(services: Services, team_id: str) -> dict:
@@ -127,6 +128,9 @@ def open_form(ack: Ack, body: dict, client: WebClient, context: BoltContext,
         view = views.build_queue_form(queue)
     elif form == ids.ADMIN_FORM_RESPONSES:
         view = _library(services, context.team_id)
+    elif form == ids.ADMIN_FORM_DICTIONARY:
+        view = views.build_dictionary_form(
+            corporate_dictionary.words(services.db, context.team_id), current.corporate_words)
     else:
         view = views.build_log_modal(audit.page(services.db, context.team_id))
     # The form finds the overview underneath again, to show what was saved.
@@ -166,6 +170,17 @@ def save_queue(ack: Ack, view: dict, client: WebClient, context: BoltContext,
                                                 queue_name, views.submitted_members(view))
     if _answer(ack, outcome, views.MEMBERS_BLOCK):
         _refresh(client, parent, _overview(services, context.team_id))
+
+
+def save_dictionary(ack: Ack, view: dict, client: WebClient, context: BoltContext,
+                    services: Services) -> None:
+    settings = services.settings_for(context.team_id)
+    add, remove = views.submitted_dictionary(view)
+    outcome = corporate_dictionary.change(services.db, settings, context.team_id,
+                                          context.user_id, add=add, remove=remove)
+    if _answer(ack, outcome, views.DICTIONARY_ADD_BLOCK):
+        _refresh(client, view["private_metadata"].partition(":")[0],
+                 _overview(services, context.team_id))
 
 
 # --- the Standard Response Library -----------------------------------------------------
@@ -233,6 +248,7 @@ def register(app: App) -> None:
     app.view(ids.ADMIN_DISPOSITIONS_VIEW)(save_dispositions)
     app.view(ids.ADMIN_TIMEOUTS_VIEW)(save_timeouts)
     app.view(ids.ADMIN_QUEUE_VIEW)(save_queue)
+    app.view(ids.ADMIN_DICTIONARY_VIEW)(save_dictionary)
     app.action(ids.ADMIN_RESPONSE_EDIT)(open_response)
     app.view(ids.ADMIN_RESPONSE_VIEW)(save_response)
     app.action(ids.ADMIN_RESPONSE_DELETE)(delete_response)

@@ -1,4 +1,5 @@
-"""Clicks on the spelling prompt of a held reply, and the agent's spelling preferences."""
+"""Clicks on a held reply's spelling prompt (or its Home tab listing): a choice per flagged
+word, then send corrected, send anyway or cancel; and the agent's spelling preferences."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from slack_bolt import Ack, App, BoltContext
 from bot.desk.interactions import spelling
 from bot.services import Services
 from bot.slack import ids
+from bot.slack.views.spelling import parse_word_value
 
 CHOICES = {
     ids.SPELL_SEND_CORRECTED: spelling.Choice.SEND_CORRECTED,
@@ -28,6 +30,18 @@ def decide_on_spelling(ack: Ack, body: dict, context: BoltContext,
                     context.user_id, CHOICES[action["action_id"]], word or None)
 
 
+def pick_word(ack: Ack, body: dict, context: BoltContext, services: Services) -> None:
+    """A flagged word's select: one of its suggestions, Ignore, Ignore All, Add."""
+    ack()
+    option = body["actions"][0].get("selected_option") or {}
+    parsed = parse_word_value(option.get("value") or "")
+    if parsed is None or not parsed[0].isdigit():
+        return  # not a value this app wrote
+    message_id, start, pick, suggestion = parsed
+    spelling.pick_word(services.db, services.settings_for(context.team_id), context.team_id,
+                       int(message_id), context.user_id, start, pick, suggestion or None)
+
+
 def toggle_spelling(ack: Ack, body: dict, context: BoltContext, services: Services) -> None:
     ack()
     spelling.set_preferences(services.db, context.team_id, context.user_id,
@@ -43,5 +57,6 @@ def pick_language(ack: Ack, body: dict, context: BoltContext, services: Services
 def register(app: App) -> None:
     for action_id in CHOICES:
         app.action(action_id)(decide_on_spelling)
+    app.action(ids.SPELL_WORD)(pick_word)
     app.action(ids.SPELLING_TOGGLE)(toggle_spelling)
     app.action(ids.SPELLING_LANGUAGE)(pick_language)

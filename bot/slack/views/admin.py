@@ -26,10 +26,13 @@ MEMBERS_BLOCK = "admin.members"
 NAME_BLOCK = "admin.response_name"
 CATEGORY_BLOCK = "admin.response_category"
 TEXT_BLOCK = "admin.response_text"
+DICTIONARY_ADD_BLOCK = "admin.dictionary_add"
+DICTIONARY_REMOVE_BLOCK = "admin.dictionary_remove"
 # Outcome.errors names (bot/desk/admin/admin_settings.py) -> the block that shows the error.
 ERROR_BLOCKS = {"codes": CODES_BLOCK, "offer_timeout": OFFER_BLOCK,
                 "session_expiry": EXPIRY_BLOCK, "members": MEMBERS_BLOCK,
-                "name": NAME_BLOCK, "category": CATEGORY_BLOCK, "text": TEXT_BLOCK}
+                "name": NAME_BLOCK, "category": CATEGORY_BLOCK, "text": TEXT_BLOCK,
+                "add_words": DICTIONARY_ADD_BLOCK, "remove_words": DICTIONARY_REMOVE_BLOCK}
 SHOWN_QUEUES = 30
 SHOWN_RESPONSES = 40
 ACTION_LABELS = {
@@ -40,6 +43,8 @@ ACTION_LABELS = {
     "responses.add": "added standard response",
     "responses.edit": "edited standard response",
     "responses.delete": "deleted standard response",
+    "dictionary.add": "added to the corporate dictionary",
+    "dictionary.remove": "removed from the corporate dictionary",
 }
 
 
@@ -83,7 +88,12 @@ def _members(queue: Queue) -> str:
     return (", ".join(shown) or "No members by id") + groups
 
 
-def build_admin_modal(settings: Settings, response_count: int) -> dict:
+def _words(count: int) -> str:
+    return f"{count} word{'' if count == 1 else 's'}"
+
+
+def build_admin_modal(settings: Settings, response_count: int,
+                      dictionary_count: int = 0) -> dict:
     codes = list(settings.disposition_codes) + [
         c for _label, listed in settings.disposition_groups for c in listed]
     # Cut after escaping would split an entity: escaped_chunks cuts the raw text.
@@ -97,6 +107,11 @@ def build_admin_modal(settings: Settings, response_count: int) -> dict:
                  "silence", (ids.ADMIN_EDIT, ids.ADMIN_FORM_TIMEOUTS, "Edit")),
         _section(f"*Standard responses*\n{response_count} in the library",
                  (ids.ADMIN_EDIT, ids.ADMIN_FORM_RESPONSES, "Manage")),
+        _section(f"*Corporate dictionary*\n{_words(dictionary_count)} added here"
+                 + (f" · {_words(len(settings.corporate_words))} from the settings file"
+                    if settings.corporate_words else "")
+                 + ": never flagged by the spelling check",
+                 (ids.ADMIN_EDIT, ids.ADMIN_FORM_DICTIONARY, "Edit")),
         _section("*Change log*\nWho changed what, when", (ids.ADMIN_EDIT, ids.ADMIN_FORM_LOG,
                                                           "View")),
         {"type": "divider"},
@@ -194,6 +209,23 @@ def build_queue_form(queue: Queue) -> dict:
             + " belong to it too (from the settings file).")}]})
     return _modal(ids.ADMIN_QUEUE_VIEW, f"Queue {queue.name}", blocks, submit="Save",
                   metadata=queue.name)
+
+
+def build_dictionary_form(words: list[str], from_file: tuple[str, ...]) -> dict:
+    """Add and remove corporate words; lists what is there (clipped: it may be long)."""
+    listed = escaped_chunks(", ".join(words), 2500)[0] if words else "None yet."
+    blocks: list[dict] = [_section(f"*Added from Slack* ({len(words)})\n{listed}")]
+    if from_file:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
+            "From the settings file ([spelling] corporate_words), changed only there: "
+            + escaped_chunks(", ".join(from_file), 1500)[0])}]})
+    blocks += [
+        _text_input(DICTIONARY_ADD_BLOCK, "Add", multiline=True, optional=True,
+                    hint="One word or name per line (product names, brands); any case."),
+        _text_input(DICTIONARY_REMOVE_BLOCK, "Remove", multiline=True, optional=True,
+                    hint="One per line, as listed above."),
+    ]
+    return _modal(ids.ADMIN_DICTIONARY_VIEW, "Corporate dictionary", blocks, submit="Save")
 
 
 def build_responses_modal(entries: list[ResponseEntry]) -> dict:
@@ -301,6 +333,12 @@ def submitted_timeouts(view: dict) -> tuple[str | None, str | None]:
 
 def submitted_members(view: dict) -> list[str]:
     return list(_value(view, MEMBERS_BLOCK).get("selected_users") or [])
+
+
+def submitted_dictionary(view: dict) -> tuple[list[str], list[str]]:
+    """(words to add, words to remove), one per line as typed."""
+    return ((_value(view, DICTIONARY_ADD_BLOCK).get("value") or "").splitlines(),
+            (_value(view, DICTIONARY_REMOVE_BLOCK).get("value") or "").splitlines())
 
 
 def submitted_response(view: dict) -> dict[str, str]:

@@ -13,6 +13,7 @@ from bot.desk.phone import display
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import activity_block, case_fields, contact_label, when
+from bot.slack.views.held import card_line
 
 STATE_LABELS = {
     "queued": ":hourglass_flowing_sand: Waiting",
@@ -49,6 +50,8 @@ class CardData:
     opted_out: bool = False  # the customer texted STOP to this business number
     contact_known: bool = True  # False: an unknown number, which can be assigned to a contact
     queue: str | None = None  # shown on a desk with several queues
+    held_replies: int = 0  # the agent's replies held for their decision
+    held_reasons: tuple[str, ...] = ()
 
 
 def build_card(c: CardData) -> dict:
@@ -98,6 +101,8 @@ def build_card(c: CardData) -> dict:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
                        "Reply in this thread to text the customer. Only the agent's replies "
                        "are sent; anyone else's stay internal."}]})
+        if c.held_replies:
+            blocks.append(card_line(c.held_replies, c.held_reasons))
     elif c.state == TRANSFERRING and c.offered_to:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
                        f"Offered to <@{c.offered_to}>. Until they accept, replies in this thread "

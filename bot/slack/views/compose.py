@@ -12,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.desk.interactions.spelling import Occurrence, WordFlag
 from bot.desk.phone import display
 from bot.desk.segments import GSM7, LIMITS, count_segments
 from bot.slack import ids
 from bot.slack.limits import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import clip, contact_label, escaped_chunks, interaction_id_of, when
+from bot.slack.views.spelling import DRAFT, word_blocks
 
 TEXT_BLOCK = "compose.text"
 RESPONSE_BLOCK = "compose.response"
@@ -32,10 +34,12 @@ class ComposeData:
     text: str = ""
     revision: int = 0
     unfilled: tuple[str, ...] = ()  # {fields} still in the text, as typed
-    # Spelling check: (word, suggestions) flagged in the text, and whether the agent has
-    # already been shown them for exactly this text (a second Send then sends it).
-    misspelled: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Spelling check: the words flagged in the text (each with its choices), whether the
+    # agent has already been shown them for exactly this text (a second Send then sends
+    # it), and the occurrences they chose to Ignore.
+    flags: tuple[WordFlag, ...] = ()
     confirmed_text: str | None = None
+    ignored: tuple[Occurrence, ...] = ()
 
 
 def text_block_id(revision: int) -> str:
@@ -120,16 +124,15 @@ def build_compose(c: ComposeData) -> dict:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
                        f":warning: Not filled in: {clip(shown, 1500)}. The customer would "
                        "read it exactly like that: edit it before sending."}]})
-    if c.misspelled:
-        listed = "; ".join(f"*{escape(word)}* → {escape(', '.join(hints)) or '?'}"
-                           for word, hints in c.misspelled[:10])
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
-                       f":pencil2: Possibly misspelled: {clip(listed, 2800)}"}]})
+    blocks += spelling_blocks(c.text, c.flags, ids.COMPOSE_SPELL_WORD,
+                              f"compose.spelling.{c.revision}")
     return {
         "type": "modal",
         "callback_id": ids.COMPOSE_VIEW,
         "private_metadata": str(c.interaction_id) + (
-            f"|{spelling_token(c.confirmed_text)}" if c.confirmed_text is not None else ""),
+            f"|{spelling_token(c.confirmed_text) if c.confirmed_text is not None else ''}"
+            f"|{ignored_text(c.ignored)}" if c.confirmed_text is not None or c.ignored
+            else ""),
         "title": {"type": "plain_text", "text": "Reply by SMS"},
         "submit": {"type": "plain_text", "text": "Send"},
         "close": {"type": "plain_text", "text": "Cancel"},
@@ -168,6 +171,23 @@ def build_composed_line(agent_name: str | None, user_id: str, body: str,
     return line
 
 
+MAX_WORDS_LISTED = 10  # per-word choices under the text; the rest wait for the next ones
+
+
+def spelling_blocks(text: str, flags: tuple[WordFlag, ...], action_id: str,
+                    block_prefix: str) -> list[dict]:
+    """The draft's flagged words, each with the prompt's choices (acted on at once: a
+    suggestion changes the text, Ignore / Ignore All / Add take the word off the list)."""
+    if not flags:
+        return []
+    count = f"{len(flags)} word{'s' if len(flags) != 1 else ''}"
+    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": (
+        f":pencil2: Possibly misspelled: {count}. Choose what each becomes, or leave it: "
+        "a second Send sends the text as it is.")}]},
+        *word_blocks(text, flags, action_id=action_id, ref=DRAFT, block_prefix=block_prefix,
+                     show_choice=False, limit=MAX_WORDS_LISTED)]
+
+
 def spelling_token(text: str) -> str:
     """Marks which text the agent already saw flagged, so Send twice means send anyway."""
     import hashlib
@@ -175,12 +195,48 @@ def spelling_token(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+IGNORED_ROOM = 2800  # characters of private_metadata (Slack keeps 3000) for them
+
+
+def ignored_text(ignored: tuple[Occurrence, ...]) -> str:
+    """Ignored occurrences as private_metadata carries them: "word:n,word:n", the newest
+    kept when they outgrow the room. A flagged word has no comma, colon or bar in it
+    (bot/spelling/tokens.py)."""
+    kept: list[str] = []
+    room = IGNORED_ROOM
+    for word, n in reversed(ignored):
+        item = f"{word}:{n}"
+        if len(item) + 1 > room:
+            break
+        kept.insert(0, item)
+        room -= len(item) + 1
+    return ",".join(kept)
+
+
+def ignored_from(text: str) -> tuple[Occurrence, ...]:
+    found = []
+    for item in text.split(","):
+        word, _, n = item.rpartition(":")
+        if word and n.isdigit():
+            found.append((word, int(n)))
+    return tuple(found)
+
+
+def _metadata(view: dict) -> list[str]:
+    """A compose modal's private_metadata: "<id>" or "<id>|<spelling token>|<ignored>"."""
+    return (str(view.get("private_metadata") or "").split("|") + ["", ""])[:3]
+
+
 def interaction_of(view: dict) -> int | None:
-    """The interaction a compose modal belongs to ("<id>|<spelling token>"), or None when
-    its private_metadata is not what this app writes (a forged or damaged payload)."""
-    metadata = str(view.get("private_metadata") or "")
-    return interaction_id_of({"private_metadata": metadata.partition("|")[0]})
+    """The interaction a compose modal belongs to, or None when its private_metadata is
+    not what this app writes (a forged or damaged payload)."""
+    return interaction_id_of({"private_metadata": _metadata(view)[0]})
 
 
 def confirmed(view: dict, text: str) -> bool:
-    return str(view.get("private_metadata") or "").partition("|")[2] == spelling_token(text)
+    return _metadata(view)[1] == spelling_token(text)
+
+
+def ignored_of(view: dict) -> tuple[Occurrence, ...]:
+    """The occurrences the agent chose to Ignore in this draft."""
+    return ignored_from(_metadata(view)[2])

@@ -24,13 +24,19 @@ def build_custom_emoji_prompt(message_id: int, emoji: tuple[str, ...], phone_tex
                                                         "text": f":warning: {text}"}}]}
     text = (f"{what}, so your reply is held, not sent yet. Without {them}, the customer "
             "gets:")
-    value = str(message_id)
     return {"text": f"{text} {phone_text}", "blocks": [
         {"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {text}"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": quoted(phone_text)}},
-        {"type": "actions", "elements": [
-            {"type": "button", "action_id": ids.CUSTOM_EMOJI_SEND_WITHOUT, "value": value,
-             "style": "primary",
-             "text": {"type": "plain_text", "text": f"Send without {them}"}},
-            {"type": "button", "action_id": ids.CUSTOM_EMOJI_CANCEL, "value": value,
-             "style": "danger", "text": {"type": "plain_text", "text": "Cancel"}}]}]}
+        {"type": "actions", "elements": custom_emoji_buttons(message_id, several)}]}
+
+
+def custom_emoji_buttons(message_id: int, several: bool = False) -> list[dict]:
+    """Send without them, Cancel: the choices of a reply held for its custom emoji."""
+    value = str(message_id)
+    return [
+        {"type": "button", "action_id": ids.CUSTOM_EMOJI_SEND_WITHOUT, "value": value,
+         "style": "primary",
+         "text": {"type": "plain_text",
+                  "text": f"Send without {'them' if several else 'it'}"}},
+        {"type": "button", "action_id": ids.CUSTOM_EMOJI_CANCEL, "value": value,
+         "style": "danger", "text": {"type": "plain_text", "text": "Cancel"}}]

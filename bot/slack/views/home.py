@@ -11,17 +11,20 @@ from bot.slack import ids
 from bot.slack.limits import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import SECTION_LIMIT, escaped_chunks
+from bot.slack.views.held import HeldReplyData, home_blocks
 from bot.slack.views.supervision import home_queue_lines
 
 
 def build_home(desk: AgentDesk, *, simulator_url: str | None, labels: dict[int, str],
                links: dict[int, str], queues: tuple[QueueSummary, ...] | None = None,
                now: datetime | None = None, spelling: SpellingChoice | None = None,
-               contacts: bool = True, new_sms: bool = False, admin: bool = False) -> dict:
+               contacts: bool = True, new_sms: bool = False, admin: bool = False,
+               held: tuple[HeldReplyData, ...] = ()) -> dict:
     """A `home` view. `labels` names each interaction's contact; `links` its thread;
     `queues` is the overview only supervisors and admins get (None for agents); `contacts`
     and `new_sms` say whether this person may search the directory and send a New SMS;
-    `admin` whether they may change the desk's settings (/sms-admin)."""
+    `admin` whether they may change the desk's settings (/sms-admin); `held` the replies
+    waiting for this agent's decision."""
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": "SMS desk"}},
     ]
@@ -47,6 +50,7 @@ def build_home(desk: AgentDesk, *, simulator_url: str | None, labels: dict[int, 
     blocks += in_progress_blocks(desk, labels, links)
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
                    f"Waiting in the queue: *{desk.waiting}*"}]})
+    blocks += home_blocks(held)
     tools = []
     if contacts:
         tools.append({"type": "button", "action_id": ids.HOME_FIND_CONTACT, "value": "home",

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from bot.desk.interactions.spelling import Occurrence, WordFlag
 from bot.desk.phone import display
 from bot.slack import ids
 from bot.slack.limits import MAX_OPTION_TEXT
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import clip, contact_label, notice_modal
-from bot.slack.views.compose import segment_line
+from bot.slack.views.compose import segment_line, spelling_blocks, spelling_token
 
 TO_BLOCK = "new_sms.to"
 FROM_BLOCK = "new_sms.from"
@@ -34,6 +35,38 @@ class NewSmsData:
     text: str = ""
     revision: int = 0
     unfilled: tuple[str, ...] = ()
+    # The spelling check, as in the Reply… modal (bot/slack/views/compose.py): the flagged
+    # words, the text already shown flagged (a second Send sends it), the occurrences
+    # Ignored, and the words to Ignore All in the interaction it will start.
+    flags: tuple[WordFlag, ...] = ()
+    confirmed_text: str | None = None
+    ignored: tuple[Occurrence, ...] = ()
+    ignored_words: tuple[str, ...] = ()
+
+
+IGNORED_ROOM = 1000  # characters of words each list may keep (private_metadata holds 3000)
+
+
+def _newest(words: list[str]) -> int:
+    """How many of the last `words` fit IGNORED_ROOM."""
+    room, count = IGNORED_ROOM, 0
+    for word in reversed(words):
+        room -= len(word) + 8  # the word's quotes, a count, brackets, commas
+        if room < 0:
+            break
+        count += 1
+    return count
+
+
+def _list(raw: object) -> list:
+    return raw if isinstance(raw, list) else []
+
+
+def _occurrences(raw: object) -> tuple[Occurrence, ...]:
+    """The Ignored occurrences in private_metadata, but anything this app did not write."""
+    return tuple((item[0], item[1]) for item in _list(raw)
+                 if isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+                 and isinstance(item[1], int))
 
 
 def _option(text: str, value: str) -> dict:
@@ -107,8 +140,18 @@ def build_new_sms(d: NewSmsData) -> dict:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
             f":warning: Not filled in: {clip(escape(', '.join(d.unfilled)), 1500)}. The "
             "customer would read it exactly like that: edit it before sending.")}]})
-    metadata = {"contact_id": d.contact_id, "contact_name": d.contact_name,
-                "numbers": list(d.contact_numbers), "from": d.from_number}
+    blocks += spelling_blocks(d.text, d.flags, ids.NEW_SMS_SPELL_WORD,
+                              f"new_sms.spelling.{d.revision}")
+    metadata: dict = {"contact_id": d.contact_id, "contact_name": d.contact_name,
+                      "numbers": list(d.contact_numbers), "from": d.from_number}
+    if d.confirmed_text is not None:
+        metadata["confirmed"] = spelling_token(d.confirmed_text)
+    if d.ignored:
+        kept = _newest([word for word, _ in d.ignored])
+        metadata["ignored"] = [[word, n] for word, n in d.ignored[len(d.ignored) - kept:]]
+    if d.ignored_words:
+        kept = _newest(list(d.ignored_words))
+        metadata["ignore_all"] = list(d.ignored_words[len(d.ignored_words) - kept:])
     return {
         "type": "modal",
         "callback_id": ids.NEW_SMS_VIEW,
@@ -127,6 +170,12 @@ class NewSmsState:
     data: NewSmsData
     text_block: str
     to: str  # typed recipient, or the chosen number of a fixed contact
+    confirmed_token: str = ""  # the spelling token of the text last shown flagged
+
+    @property
+    def confirmed(self) -> bool:
+        """The agent has seen this very text's flagged words: Send sends it."""
+        return self.confirmed_token == spelling_token(self.data.text)
 
 
 def read_state(view: dict, sending_numbers: tuple[str, ...]) -> NewSmsState:
@@ -149,8 +198,11 @@ def read_state(view: dict, sending_numbers: tuple[str, ...]) -> NewSmsState:
                       (sending[0] if sending else None), to=to,
                       contact_id=meta.get("contact_id"), contact_name=meta.get("contact_name"),
                       contact_numbers=tuple(meta.get("numbers") or ()), text=text,
-                      revision=revision)
-    return NewSmsState(data, text_block, to)
+                      revision=revision,
+                      ignored=_occurrences(meta.get("ignored")),
+                      ignored_words=tuple(w for w in _list(meta.get("ignore_all"))
+                                          if isinstance(w, str)))
+    return NewSmsState(data, text_block, to, str(meta.get("confirmed") or ""))
 
 
 def build_not_allowed(reason: str) -> dict:

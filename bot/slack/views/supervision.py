@@ -20,6 +20,7 @@ from bot.slack import ids
 from bot.slack.limits import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
 from bot.slack.mrkdwn import escape
 from bot.slack.views.common import SECTION_LIMIT, clip, contact_label, interaction_modal, when
+from bot.slack.views.held import supervisor_line
 
 MAX_BLOCKS = 50  # Slack's limit for a message (an ephemeral answer too)
 AGENT_BLOCK, AGENT_ACTION = "agent", "agent"
@@ -51,6 +52,10 @@ class SupervisionCardData:
     closed_at: datetime | None
     closed_by: str | None
     disposition: str | None
+    # The agent's replies held for their decision longer than the reminder's delay.
+    held_replies: int = 0
+    held_since: datetime | None = None
+    held_reasons: tuple[str, ...] = ()
 
 
 def duration(seconds: float) -> str:
@@ -150,6 +155,9 @@ def build_supervision_card(c: SupervisionCardData, *, moved_away: bool = False,
     if c.state == DONE and c.closed_at:
         context += f" · Done {when(c.closed_at)}"
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
+    if c.held_replies and c.held_since is not None:
+        blocks.append(supervisor_line(c.held_replies, c.held_since, c.held_reasons,
+                                      c.agent_user_id))
     if c.state in REASSIGNABLE and not moved_away:
         blocks.append({"type": "actions", "elements": [reassign_button(c.interaction_id)]})
     return {"text": fallback, "blocks": blocks}

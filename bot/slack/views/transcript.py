@@ -208,8 +208,11 @@ def build_system_line(kind: str, actor: str | None, detail: str | None, at: date
     return {"text": f"System: {sentence}", "blocks": blocks}
 
 
-# Delivery state of an agent's relayed message, shown as a reaction on it.
+# Delivery state of an agent's message, shown as a reaction on it: held for their decision
+# (bot/desk/replies/held.py), then how its SMS is doing. A state not listed (a held reply
+# discarded) shows none.
 DELIVERY_REACTIONS = {
+    "held": "pencil2",
     "pending": "hourglass_flowing_sand",
     "sending": "hourglass_flowing_sand",
     "retrying": "arrows_counterclockwise",

@@ -21,6 +21,12 @@ MAX_VIEW_TITLE = 24
 MAX_PRIVATE_METADATA = 3000
 MAX_BUTTON_TEXT = 75
 MAX_INPUT_LENGTH = 3000  # a plain_text_input's max_length: 1 to 3000, min_length 0 to 3000
+# A select's options (and option groups, each with its options), an overflow menu's options;
+# an option's text and an option group's label; an option's value.
+MAX_SELECT_OPTIONS = 100
+MAX_OVERFLOW_OPTIONS = 5
+MAX_OPTION_TEXT = 75
+MAX_OPTION_VALUE = 150
 
 
 class Refusal(Exception):
@@ -95,6 +101,8 @@ def _block_problems(pointer: str, block: Any) -> list[str]:
     if len(str(block.get("block_id", ""))) > MAX_BLOCK_ID:
         problems.append(_too_long(MAX_BLOCK_ID, f"{pointer}/block_id"))
     kind = block["type"]
+    for where, element in _elements(pointer, block):
+        problems.extend(_element_problems(where, element))
     if kind == "section":
         if "text" not in block and "fields" not in block:
             problems.append(f"must provide text or fields [json-pointer:{pointer}]")
@@ -107,24 +115,16 @@ def _block_problems(pointer: str, block: Any) -> list[str]:
             )
         for index, text in enumerate(fields):
             problems.extend(_text_problems(f"{pointer}/fields/{index}", text, MAX_FIELD_TEXT))
-        if isinstance(block.get("accessory"), dict):
-            problems.extend(_element_problems(f"{pointer}/accessory", block["accessory"]))
     elif kind == "header":
         problems.extend(_text_problems(f"{pointer}/text", block.get("text"), MAX_HEADER_TEXT))
     elif kind in ("actions", "context"):
         limit = MAX_ACTIONS_ELEMENTS if kind == "actions" else MAX_CONTEXT_ELEMENTS
         if len(block.get("elements", [])) > limit:
             problems.append(f"no more than {limit} items allowed [json-pointer:{pointer}/elements]")
-        if kind == "actions":
-            for index, element in enumerate(block.get("elements", [])):
-                if isinstance(element, dict):
-                    problems.extend(_element_problems(f"{pointer}/elements/{index}", element))
-    elif kind == "input" and isinstance(block.get("element"), dict):
-        problems.extend(_element_problems(f"{pointer}/element", block["element"]))
     return problems
 
 
-def _element_problems(pointer: str, element: dict) -> list[str]:
+def _button_and_input_problems(pointer: str, element: dict) -> list[str]:
     """A button's label (75 characters) and a text input's length bounds (1 to 3000)."""
     kind = element.get("type")
     if kind == "button":
@@ -144,6 +144,51 @@ def _element_problems(pointer: str, element: dict) -> list[str]:
                                 f"[json-pointer:{pointer}/{key}]")
         return problems
     return []
+
+
+def _elements(pointer: str, block: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The interactive elements of a block: a section's accessory, an actions block's
+    elements, an input block's element."""
+    found = []
+    if isinstance(block.get("accessory"), dict):
+        found.append((f"{pointer}/accessory", block["accessory"]))
+    if block.get("type") == "actions":
+        found += [(f"{pointer}/elements/{i}", e) for i, e in enumerate(block.get("elements", []))]
+    if isinstance(block.get("element"), dict):
+        found.append((f"{pointer}/element", block["element"]))
+    return found
+
+
+def _element_problems(pointer: str, element: Any) -> list[str]:
+    if not isinstance(element, dict):
+        return []
+    return _button_and_input_problems(pointer, element) + _option_problems(pointer, element)
+
+
+def _option_problems(pointer: str, element: dict) -> list[str]:
+    """Options of static selects and overflow menus: how many, and each one's size."""
+    problems = []
+    limit = MAX_OVERFLOW_OPTIONS if element.get("type") == "overflow" else MAX_SELECT_OPTIONS
+    options = [(f"{pointer}/options/{i}", o) for i, o in enumerate(element.get("options") or [])]
+    if len(options) > limit:
+        problems.append(f"no more than {limit} items allowed [json-pointer:{pointer}/options]")
+    groups = element.get("option_groups") or []
+    if len(groups) > MAX_SELECT_OPTIONS:
+        problems.append(f"no more than {MAX_SELECT_OPTIONS} items allowed "
+                        f"[json-pointer:{pointer}/option_groups]")
+    for index, group in enumerate(groups):
+        where = f"{pointer}/option_groups/{index}"
+        problems.extend(_text_problems(f"{where}/label", group.get("label"), MAX_OPTION_TEXT))
+        listed = group.get("options") or []
+        if not listed or len(listed) > MAX_SELECT_OPTIONS:
+            problems.append(f"must hold 1 to {MAX_SELECT_OPTIONS} items "
+                            f"[json-pointer:{where}/options]")
+        options += [(f"{where}/options/{i}", o) for i, o in enumerate(listed)]
+    for where, option in options:
+        problems.extend(_text_problems(f"{where}/text", option.get("text"), MAX_OPTION_TEXT))
+        if len(str(option.get("value", ""))) > MAX_OPTION_VALUE:
+            problems.append(_too_long(MAX_OPTION_VALUE, f"{where}/value"))
+    return problems
 
 
 def _text_problems(pointer: str, text: Any, limit: int) -> list[str]:

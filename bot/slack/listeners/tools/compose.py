@@ -18,6 +18,7 @@ from bot.slack import directory, ids
 from bot.slack.limits import MAX_SELECT_OPTIONS
 from bot.slack.views import compose as compose_view
 from bot.slack.views.compose import ComposeData, build_compose
+from bot.slack.views.spelling import parse_word_value
 
 REFUSALS = {
     replies.ComposedOutcome.EMPTY: "Write the message first, or pick a standard response.",
@@ -107,17 +108,31 @@ def insert_response(ack: Ack, body: dict, client: WebClient, context: BoltContex
                               agent_name(client, context.team_id, context.user_id))
     block_id, typed = compose_view.current_text(view)
     text = with_response(typed, filled.text)
+    ignored = compose_view.ignored_of(view)
     # A new revision: Slack shows the new text instead of keeping what was typed.
     update_view_quietly(client, view, build_compose(ComposeData(
         target.interaction_id, target.contact_name, target.contact_phone, text,
         revision=compose_view.revision_of(block_id) + 1,
-        unfilled=responses.placeholders(text))), guard=False)
+        unfilled=responses.placeholders(text),
+        flags=draft_flags(services, context, client, target.interaction_id, text, ignored),
+        ignored=ignored)), guard=False)
+
+
+def draft_flags(services: Services, context: BoltContext, client: WebClient,
+                interaction_id: int, text: str, ignored: tuple[spelling.Occurrence, ...], *,
+                wait_for_dictionary: bool = True) -> tuple[spelling.WordFlag, ...]:
+    """The draft's flagged words, but those the agent chose to Ignore."""
+    flags = spelling.flags_for_draft(
+        services.db, services.settings_for(context.team_id), context.team_id,
+        interaction_id, context.user_id, text,
+        agent_name(client, context.team_id, context.user_id),
+        wait_for_dictionary=wait_for_dictionary, ignored=frozenset(ignored))
+    return spelling.as_word_flags(flags)
 
 
 def count_as_typed(ack: Ack, body: dict, client: WebClient, context: BoltContext,
                    services: Services) -> None:
     """Each character typed: the segment count, placeholders and spelling below the text."""
-    settings = services.settings_for(context.team_id)
     ack()
     db = services.db
     view, action = body["view"], body["actions"][0]
@@ -128,15 +143,52 @@ def count_as_typed(ack: Ack, body: dict, client: WebClient, context: BoltContext
     if target is None:
         return
     text = action.get("value") or ""
-    flags = spelling.flags_for_draft(db, settings, context.team_id, target.interaction_id,
-                                     context.user_id, text,
-                                     agent_name(client, context.team_id, context.user_id))
+    ignored = compose_view.ignored_of(view)
     # Same revision: Slack keeps what is being typed; only the lines below it change.
     update_view_quietly(client, view, build_compose(ComposeData(
         target.interaction_id, target.contact_name, target.contact_phone, text,
         revision=compose_view.revision_of(action.get("block_id")),
         unfilled=responses.placeholders(text),
-        misspelled=tuple((f.word, f.suggestions) for f in flags))), guard=True)
+        flags=draft_flags(services, context, client, target.interaction_id, text, ignored),
+        ignored=ignored)), guard=True)
+
+
+def fix_word(ack: Ack, body: dict, client: WebClient, context: BoltContext,
+             services: Services) -> None:
+    """A flagged word's choice in the modal, acted on at once: a suggestion replaces it in
+    the text; Ignore, Ignore All and Add to My Dictionary take it off the list."""
+    ack()
+    db = services.db
+    view = body["view"]
+    interaction_id = compose_view.interaction_of(view)
+    chosen = parse_word_value(
+        (body["actions"][0].get("selected_option") or {}).get("value") or "")
+    if interaction_id is None or chosen is None:
+        return  # not a value this app wrote
+    target = responses.compose_context(db, context.team_id, interaction_id)
+    if target is None:
+        return
+    block_id, text = compose_view.current_text(view)
+    revision = compose_view.revision_of(block_id)
+    _, start, pick, suggestion = chosen
+    outcome = spelling.choose_in_draft(
+        spelling.Draft(text, compose_view.ignored_of(view)),
+        draft_flags(services, context, client, interaction_id, text, ()), start, pick,
+        suggestion,
+        add_word=lambda word: spelling.add_to_my_dictionary(db, context.team_id,
+                                                            context.user_id, word),
+        ignore_all=lambda word: spelling.ignore_in_interaction(
+            db, context.team_id, interaction_id, context.user_id, word))
+    if outcome.text != text:
+        revision += 1  # a new revision: Slack shows the corrected text
+    update_view_quietly(client, view, build_compose(ComposeData(
+        target.interaction_id, target.contact_name, target.contact_phone, outcome.text,
+        revision=revision, unfilled=responses.placeholders(outcome.text),
+        flags=draft_flags(services, context, client, interaction_id, outcome.text,
+                          outcome.ignored),
+        ignored=outcome.ignored,
+        confirmed_text=outcome.text if compose_view.confirmed(view, outcome.text) else None,
+    )), guard=False)
 
 
 def send_reply(ack: Ack, view: dict, client: WebClient, context: BoltContext,
@@ -153,18 +205,16 @@ def send_reply(ack: Ack, view: dict, client: WebClient, context: BoltContext,
     if (text.strip() and len(text.strip()) <= replies.COMPOSED_LIMIT
             and settings.spelling_confirm_on_send
             and not compose_view.confirmed(view, text)):
-        flags = spelling.flags_for_draft(
-            db, settings, context.team_id, interaction_id, context.user_id, text,
-            agent_name(client, context.team_id, context.user_id),
-            wait_for_dictionary=False)
-        if flags:
+        ignored = compose_view.ignored_of(view)
+        flags = draft_flags(services, context, client, interaction_id, text, ignored,
+                            wait_for_dictionary=False)
+        target = responses.compose_context(db, context.team_id, interaction_id)
+        if flags and target is not None:
             # Confirm on send: show the words once; Send again sends the text as it is.
-            target = responses.compose_context(db, context.team_id, interaction_id)
             ack(response_action="update", view=build_compose(ComposeData(
                 interaction_id, target.contact_name, target.contact_phone, text,
                 revision=compose_view.revision_of(block_id) + 1,
-                unfilled=responses.placeholders(text),
-                misspelled=tuple((f.word, f.suggestions) for f in flags),
+                unfilled=responses.placeholders(text), flags=flags, ignored=ignored,
                 confirmed_text=text)))
             return
     outcome = replies.ComposedOutcome.EMPTY
@@ -188,4 +238,5 @@ def register(app: App) -> None:
     app.options(ids.NEW_SMS_RESPONSE)(suggest_responses)  # the New SMS modal's picker
     app.action(ids.RESPONSE_SEARCH)(insert_response)
     app.action(ids.COMPOSE_TEXT)(count_as_typed)
+    app.action(ids.COMPOSE_SPELL_WORD)(fix_word)
     app.view(ids.COMPOSE_VIEW)(send_reply)
