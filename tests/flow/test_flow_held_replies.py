@@ -16,7 +16,7 @@ from bot.slack import ids
 from bot.spelling import checker
 from storage import clock
 from storage.models import Job
-from tests.harness import DESK_CHANNEL, action_value, start_desk
+from tests.harness import DESK_CHANNEL, action_value, line_text, start_desk
 
 A, SUP = "UAGENT1", "USUP"
 SUP_CHANNEL = "CSUP"
@@ -43,7 +43,7 @@ def _open(desk) -> dict:
     preview = desk.wait_for_preview(A)
     desk.click(A, ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
     card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
-    desk.slack.wait_for(lambda s: any("Accepted by" in m["text"]
+    desk.slack.wait_for(lambda s: any("Accepted by" in line_text(m)
                                       for m in s.thread(DESK_CHANNEL, card["ts"])), 5, "thread")
     return card
 
@@ -172,3 +172,39 @@ def test_a_held_reply_of_an_interaction_no_longer_theirs_is_not_sent_and_they_ar
                         "the pencil stays on a reply that will never be sent")
     assert len(_prompts(desk)) == 1
     assert desk.twilio.sent == []
+
+
+def test_a_reply_held_for_a_custom_emoji_is_shown_and_reminded_like_a_spelling_hold(desk):
+    card = _open(desk)
+    # "Shipped :partyparrot:" as Slack sends it: a custom emoji carries no unicode.
+    blocks = [{"type": "rich_text", "block_id": "cE1", "elements": [
+        {"type": "rich_text_section", "elements": [
+            {"type": "text", "text": "Shipped "},
+            {"type": "emoji", "name": "partyparrot"}]}]}]
+    reply_ts, _ = desk.agent_writes_in_thread(A, card["ts"], "Shipped :partyparrot:",
+                                              blocks=blocks)
+    desk.slack.wait_for(lambda s: HELD_MARK in s.reactions(DESK_CHANNEL, reply_ts), 5,
+                        "no pencil on the reply held for its custom emoji")
+    desk.slack.wait_for(lambda s: "1 reply waiting for you: custom emoji"
+                        in _card_text(desk, card), 5, "the card does not say a reply waits")
+    desk.slack.wait_for(lambda s: _home_button(desk, ids.CUSTOM_EMOJI_SEND_WITHOUT), 5,
+                        "the Home tab does not offer Send without it")
+    assert _home_button(desk, ids.SPELL_SEND_CORRECTED) is None  # not a spelling question
+    asked = len([e for e in desk.slack.ephemerals(DESK_CHANNEL)
+                 if ":partyparrot:" in str(e.get("blocks"))])
+
+    # Forgotten: the custom emoji question (not a spelling one) is asked again.
+    try:
+        _travel(desk, 121)
+        desk.slack.wait_for(lambda s: len([e for e in s.ephemerals(DESK_CHANNEL)
+                                           if ":partyparrot:" in str(e.get("blocks"))])
+                            > asked, 5, "the question was not asked again")
+    finally:
+        clock.reset()
+    button = _home_button(desk, ids.CUSTOM_EMOJI_SEND_WITHOUT)
+    desk.act_on_home(A, {"type": "button", "action_id": ids.CUSTOM_EMOJI_SEND_WITHOUT,
+                         "block_id": button["block_id"], "value": button["value"]})
+    sms = desk.twilio.wait_for(lambda t: t.sent and t.sent[0], 5, "not sent")
+    assert sms.body == "Shipped"
+    desk.slack.wait_for(lambda s: HELD_MARK not in s.reactions(DESK_CHANNEL, reply_ts), 5,
+                        "the pencil stays after the reply was sent")
