@@ -2,11 +2,11 @@
 in its own process) with Slack's rate limits enforced by the fake.
 
 Sales and Support, two agents each. In the day: an agent rejects a text and a colleague gets
-it; an agent lets an offer run out; a Sales interaction is transferred to the Support queue;
-an agent's reply full of emoji, a link, a mention and a list reaches the phone as they meant
-it; a reply held by the spelling check is remembered and sent; the app is killed with SIGKILL
-in the middle of a burst of texts and started again. At the end every customer who texted has
-an answer from an agent, and nobody got one twice.
+it; an agent lets an offer run out; an agent's reply full of emoji, a link, a mention and a
+list reaches the phone as they meant it; a reply held by the spelling check and forgotten is
+prompted again and sent from the Home tab; a Sales interaction is transferred to the Support
+queue; the app is killed with SIGKILL in the middle of a burst of texts and started again.
+At the end every customer who texted has an answer from an agent, and nobody got one twice.
 """
 
 from __future__ import annotations
@@ -138,6 +138,19 @@ def _answered(app, customer: str, words: str) -> str:
         f"{customer} never got {words!r}")
 
 
+def _spelling_prompts(app, agent: str) -> list[dict]:
+    return [e for e in app.slack.ephemerals(DESK_CHANNEL) if e["user"] == agent
+            and ids.SPELL_SEND_CORRECTED in json.dumps(e.get("blocks"))]
+
+
+def _home_button(app, agent: str, action_id: str) -> dict | None:
+    for block in (app.slack.home_view(agent) or {"blocks": []})["blocks"]:
+        for element in block.get("elements", []) if block["type"] == "actions" else []:
+            if element.get("action_id") == action_id:
+                return {**element, "block_id": block.get("block_id", "b")}
+    return None
+
+
 # The blocks Slack sends for "Yes :) it arrives *to*day :wave::skin-tone-4: <link|tracking>
 # @Priya\n• box 1\n• box 2" typed in the composer, as Slack's rich_text documentation shows
 # them: emoji with their code points, style on text, a link with its own text, a user, a list.
@@ -198,6 +211,25 @@ def test_a_working_day_on_a_two_queue_desk_leaves_no_customer_unanswered(app):
     # An answer typed the way agents type: emoji, bold inside a word, a link, a mention, a list.
     _replies(app, other, card, EMOJI_REPLY_TEXT, blocks=EMOJI_REPLY_BLOCKS)
     assert _answered(app, "+14155550102", "it arrives") == EMOJI_REPLY_ON_THE_PHONE
+
+    # 09:40 A reply held by the spelling check, and forgotten (the agent reloaded Slack):
+    # marked on the message, prompted again after the reminder delay, sent from the Home tab.
+    texted["+14155550104"] = SALES_NUMBER
+    assert _texts(app, "+14155550104", "When does my order come?", SALES_NUMBER)
+    seller, preview = _offered_to(app, SALES, "my order come")
+    card = _accept(app, seller, preview, "+14155550104")
+    reply_ts, _ = app.agent_writes_in_thread(seller, card["ts"], "You will recieve it tomorrow")
+    app.slack.wait_for(lambda s: "pencil2" in s.reactions(DESK_CHANNEL, reply_ts), WAIT,
+                       "the held reply is not marked")
+    asked = len(_spelling_prompts(app, seller))
+    move_process_clock(app, 121)
+    app.slack.wait_for(lambda s: len(_spelling_prompts(app, seller)) > asked, WAIT,
+                       "the forgotten reply was not prompted again")
+    button = app.slack.wait_for(lambda s: _home_button(app, seller, ids.SPELL_SEND_CORRECTED),
+                                WAIT, "the Home tab does not list the held reply")
+    app.act_on_home(seller, {"type": "button", "action_id": ids.SPELL_SEND_CORRECTED,
+                             "block_id": button["block_id"], "value": button["value"]})
+    assert _answered(app, "+14155550104", "tomorrow") == "You will receive it tomorrow"
 
     # 10:00 A Sales text that is Support's business: transferred to the Support queue, where a
     # Support agent takes it and answers.
