@@ -355,3 +355,32 @@ def test_consultation_lists_the_interactions_queue_first_then_the_other_agents(d
     assert answer.status_code == 200 and not answer.content
     desk.slack.wait_for(lambda s: any(f"consulting <@{SUP}>" in line_text(m) for m in
                                       s.thread(DESK_CHANNEL, card["ts"])), 5, "no second line")
+
+
+def test_a_transfer_to_a_queue_nobody_takes_is_announced_to_its_supervisors(desk):
+    """The waiting alert counts from the transfer: a text Sales answered at once and later
+    sent to Support's line, where nobody is Ready, is as stranded as a new one."""
+    from datetime import timedelta
+
+    from storage import clock
+
+    def alerts() -> list[dict]:
+        return [m for m in desk.slack.messages(SUPPORT_SUP) if "has waited" in line_text(m)]
+
+    card = _sales_interaction_held_by(desk, SALES_1)
+    try:
+        clock.travel(timedelta(seconds=300))  # the first wait's timer found it answered
+        desk.runtime.worker.wake()
+        desk.wait_idle()
+        modal = _open_transfer(desk, SALES_1, card)
+        assert _transfer(desk, SALES_1, modal, "queue:Support").status_code == 200
+        desk.wait_idle()
+        assert alerts() == []
+        clock.travel(timedelta(seconds=121))
+        desk.runtime.worker.wake()
+        alert = desk.slack.wait_for(lambda s: alerts() and alerts()[0], 5,
+                                    "Support's supervisors were not told of the transfer "
+                                    "nobody took")
+    finally:
+        clock.reset()
+    assert ids.REASSIGN in json.dumps(alert["blocks"])

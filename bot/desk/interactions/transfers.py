@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.desk import effects
-from bot.desk.interactions import routing, threads, timeline
+from bot.desk.interactions import routing, threads, timeline, waiting
 from bot.desk.interactions.lifecycle import (
     ACCEPTED,
     OFFER_REJECTED,
@@ -152,6 +152,7 @@ def _to_queue(s: Session, settings: Settings, interaction: Interaction, name: st
         effects.publish_home(s, team_id, owner)
     # Routed like any text of that queue, but not straight back to whoever sent it away.
     routing.route(s, settings, interaction, now, exclude=frozenset(filter(None, {owner})))
+    waiting.arm(s, settings, interaction, now)
     return TransferResult(True, queue=name)
 
 
@@ -229,6 +230,7 @@ def return_to_owner(s: Session, settings: Settings, interaction: Interaction, of
     if not ready:
         s.refresh(interaction)
         routing.route(s, settings, interaction, now)
+        waiting.arm(s, settings, interaction, now)
 
 
 def may_transfer(db: Database, team_id: str, interaction_id: int,

@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -24,10 +24,13 @@ log = logging.getLogger(__name__)
 
 # Nobody has accepted it yet.
 STILL_WAITING = (QUEUED, OFFERED)
+# Events that start a new wait in a queue's line, after someone had accepted it.
+BACK_IN_LINE = (timeline.QUEUE_TRANSFERRED, timeline.TRANSFER_RETURNED)
 
 
 def arm(s: Session, settings: Settings, interaction: Interaction, now: datetime) -> None:
-    """A new interaction: look at it again once it could have waited too long."""
+    """A new interaction, or one back in a queue's line: look at it again once it could
+    have waited too long."""
     if settings.waiting_alert_seconds:
         effects.check_waiting_at(s, interaction.team_id, interaction.id,
                                  now + timedelta(seconds=settings.waiting_alert_seconds))
@@ -69,9 +72,17 @@ def _queue_of(db: Database, team_id: str, interaction_id: int) -> str | None:
 
 
 def _told_before(s: Session, interaction_id: int) -> bool:
-    return s.scalar(select(TimelineEvent.id).where(
+    """Told of this wait already: an alert since the interaction last went back to a queue
+    (a transfer to a queue, or a transfer that came back while its owner was away)."""
+    back_in_line = s.scalar(select(func.max(TimelineEvent.id)).where(
         TimelineEvent.interaction_id == interaction_id,
-        TimelineEvent.kind == timeline.WAITED_TOO_LONG).limit(1)) is not None
+        TimelineEvent.kind.in_(BACK_IN_LINE)))
+    query = select(TimelineEvent.id).where(
+        TimelineEvent.interaction_id == interaction_id,
+        TimelineEvent.kind == timeline.WAITED_TOO_LONG)
+    if back_in_line is not None:
+        query = query.where(TimelineEvent.id > back_in_line)
+    return s.scalar(query.limit(1)) is not None
 
 
 def _send_holding_reply(s: Session, text: str, interaction: Interaction) -> None:
