@@ -59,11 +59,13 @@ def offer(db: Database, offer_id: int) -> Offer:
 
 
 def offered_next(db: Database, offer: Offer) -> str | None:
-    """Whom the interaction was offered to after `offer` ended (the latest such offer: where
-    it is now), or None when it has not been offered since."""
+    """Whom the interaction was offered to after `offer` ended and who has it now (offered,
+    or accepted), or None when nobody has it since: a later offer that was declined in turn
+    no longer says where it is."""
     with db.transaction() as s:
         return s.scalar(select(Offer.agent_user_id).where(
-            Offer.interaction_id == offer.interaction_id, Offer.id > offer.id)
+            Offer.interaction_id == offer.interaction_id, Offer.id > offer.id,
+            Offer.state.in_(("pending", "accepted")))
             .order_by(Offer.id.desc()).limit(1))
 
 

@@ -161,6 +161,30 @@ def test_an_answered_offer_starts_the_missed_count_again(tmp_path, controlled_cl
         desk.close()
 
 
+def test_a_declined_preview_follows_the_text_to_wherever_it_is_now(tmp_path, controlled_clock):
+    """A's preview said "offered to B"; B rejects too, so the text is back in the queue, and
+    later offered to A again: A's and B's previews each say where it is now."""
+    desk = _desk(tmp_path)
+    try:
+        desk.slash(A, ids.COMMAND_READY)
+        desk.wait_idle()
+        desk.slash(B, ids.COMMAND_READY)
+        desk.customer_texts(CUSTOMER, "hello?")
+        first = desk.wait_for_preview(A)
+        desk.click(A, ids.REJECT_OFFER, action_value(first, ids.REJECT_OFFER))
+        second = desk.wait_for_preview(B)
+        _says(desk, first, f"offered to <@{B}>")
+        desk.click(B, ids.REJECT_OFFER, action_value(second, ids.REJECT_OFFER))
+        _says(desk, second, "returned to the queue")
+        _says(desk, first, "returned to the queue")
+        _later(desk, 31)
+        desk.wait_for_preview(A, count=2)
+        _says(desk, second, f"offered to <@{A}>")
+        _says(desk, first, "offered to you again")
+    finally:
+        desk.close()
+
+
 # --- a text that waits too long -----------------------------------------------------------
 
 def _alerts(desk, where: str) -> list[dict]:

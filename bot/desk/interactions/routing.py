@@ -18,6 +18,7 @@ from bot.desk.interactions.lifecycle import (
     OFFERED,
     QUEUED,
     ROUTED,
+    TRANSFER,
     check_transition,
     place_offer,
 )
@@ -25,6 +26,9 @@ from bot.desk.queues import Queue
 from storage.clock import utcnow
 from storage.models import Agent, GroupMember, Interaction, Offer
 
+# The most recent declined previews of one text kept up to date (each redraw is a
+# chat.update from Slack's budget of about 50 a minute).
+DECLINED_PREVIEWS_REDRAWN = 5
 # Seconds left at which an auto-answer preview is redrawn with its countdown.
 COUNTDOWN_MARKS = (60, 30, 20, 10, 5)
 
@@ -193,6 +197,8 @@ def route(s: Session, settings: Settings, interaction: Interaction,
             interaction.offered_to = None
             timeline.record(s, interaction.team_id, interaction.id, timeline.QUEUED)
         _reoffer_later(s, settings, interaction, declines, now)
+        if declines:
+            _redraw_declined_previews(s, interaction)
         _tell_supervisors_if_everyone_declined(s, settings, interaction, set(declines), now)
         effects.update_supervision(s, interaction.team_id, interaction.id,
                                    _supervised(settings, interaction))
@@ -207,8 +213,8 @@ def route(s: Session, settings: Settings, interaction: Interaction,
                         AUTO_ANSWER if auto.on else ROUTED, now, window, agent=agent)
     timeline.record(s, interaction.team_id, interaction.id, timeline.OFFERED,
                     actor=agent.user_id)
-    if agent.user_id in declines:
-        _show_offered_again(s, interaction, agent.user_id)
+    if declines:
+        _redraw_declined_previews(s, interaction)
     effects.update_supervision(s, interaction.team_id, interaction.id,
                                _supervised(settings, interaction))
     if auto.on and auto.preview_seconds == 0:
@@ -230,13 +236,15 @@ def _supervised(settings: Settings, interaction: Interaction) -> bool:
     return bool(settings.queue_named(interaction.queue).supervisor_channel)
 
 
-def _show_offered_again(s: Session, interaction: Interaction, user_id: str) -> None:
-    """The preview of their earlier decline now says it came back to them."""
-    earlier = s.scalar(select(Offer.id).where(
-        Offer.interaction_id == interaction.id, Offer.agent_user_id == user_id,
-        Offer.state.in_((OFFER_REJECTED, OFFER_TIMED_OUT))).order_by(Offer.id.desc()).limit(1))
-    if earlier is not None:
-        effects.update_preview(s, interaction.team_id, earlier, interaction.id)
+def _redraw_declined_previews(s: Session, interaction: Interaction) -> None:
+    """Each preview of an earlier decline says where the text is now (offered to someone,
+    to that agent again, or back in the queue): redrawn whenever that changes."""
+    declined = s.scalars(select(Offer.id).where(
+        Offer.interaction_id == interaction.id, Offer.kind != TRANSFER,
+        Offer.state.in_((OFFER_REJECTED, OFFER_TIMED_OUT))).order_by(Offer.id.desc())
+        .limit(DECLINED_PREVIEWS_REDRAWN))
+    for offer_id in declined:
+        effects.update_preview(s, interaction.team_id, offer_id, interaction.id)
 
 
 def _tell_supervisors_if_everyone_declined(s: Session, settings: Settings,
