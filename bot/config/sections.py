@@ -262,6 +262,10 @@ def _queue_settings(path, data: dict, country: str = "US") -> dict:
     }
 
 
+# An interaction stores its queue's name in 64 characters (storage/models.py).
+QUEUE_NAME_LIMIT = 64
+
+
 def _queues(path, raw: object) -> tuple[Queue, ...]:
     """[[queues]] tables, after _queue_settings checked their ids, numbers and flags."""
     if raw is None:
@@ -277,6 +281,9 @@ def _queues(path, raw: object) -> tuple[Queue, ...]:
             raise ConfigError(f"{here} needs a name", ("queues", index, *(
                 ["name"] if isinstance(table, dict) and "name" in table else [])))
         name = str(table["name"]).strip()
+        if len(name) > QUEUE_NAME_LIMIT:
+            raise ConfigError(f"{here}: the name {name[:20]!r}… is {len(name)} characters; keep "
+                              f"it to {QUEUE_NAME_LIMIT}", ("queues", index, "name"))
         if name in names:
             raise ConfigError(f"{here}: the name {name!r} is used twice",
                               ("queues", index, "name"))

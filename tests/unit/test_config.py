@@ -65,6 +65,7 @@ def test_the_environment_names_the_desk_channel_over_the_file():
     ("[desk]\nhelp_reply = 5", "desk.help_reply must be text in quotes"),
     (f"[desk]\nhelp_reply = '{'x' * 321}'", "keep it to 320"),
     ("[privacy]\nfinished_jobs_days = -1", "privacy.finished_jobs_days must be a whole number"),
+    (f"[[queues]]\nname = '{'Q' * 65}'", "is 65 characters; keep it to 64"),
     ("[desk]\nreoffer_after_seconds = -1", "desk.reoffer_after_seconds must be at least 0"),
     ("[desk]\nmissed_offers_not_ready = true", "missed_offers_not_ready must be a whole number"),
     ("[desk]\nwaiting_alert_seconds = '2m'", "waiting_alert_seconds must be a whole number"),
