@@ -19,6 +19,7 @@ from bot.desk import effects
 from bot.desk.interactions import routing, timeline
 from bot.desk.interactions.lifecycle import ACCEPTED, DONE, EXPIRED, move_interaction
 from bot.desk.notices import naming
+from bot.desk.replies import held
 from storage.clock import utcnow
 from storage.db import Database, rows_changed
 from storage.models import Interaction
@@ -97,6 +98,7 @@ def close(s: Session, settings: Settings, interaction: Interaction, user_id: str
         return _kept_open_or_not_open(s, interaction, user_id, reason, unless_customer_wrote)
     timeline.record(s, interaction.team_id, interaction.id, timeline.CLOSED, actor=user_id,
                     detail=reason)
+    held.discard_all(s, interaction, held.CLOSED_MEANWHILE)
     effects.update_card(s, interaction.team_id, interaction.id)
     effects.sync_transcript(s, interaction.team_id, interaction.id)
     if interaction.agent_user_id:

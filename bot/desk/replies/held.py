@@ -132,13 +132,25 @@ def remind(db: Database, settings: Settings, team_id: str, message_id: int) -> d
 NO_LONGER_YOURS = ("This reply was not sent: the interaction is no longer yours to answer.")
 
 
-def discard_unanswerable(s: Session, message: Message, interaction: Interaction) -> None:
+CLOSED_MEANWHILE = "This reply was not sent: the interaction was closed."
+
+
+def discard_unanswerable(s: Session, message: Message, interaction: Interaction,
+                         why: str = NO_LONGER_YOURS) -> None:
     """A held reply of an interaction its agent no longer answers: never sent, and said so."""
     release(s, message, DISCARDED)
     if message.author_user_id:
-        effects.notify_agent(s, message.team_id, message.author_user_id, NO_LONGER_YOURS,
+        effects.notify_agent(s, message.team_id, message.author_user_id, why,
                              channel=message.slack_channel or interaction.desk_channel,
                              thread_ts=interaction.thread_ts)
+
+
+def discard_all(s: Session, interaction: Interaction, why: str) -> None:
+    """Every reply still held in the interaction: let go at once (its mark, lines and
+    reminder with it), its agent told why."""
+    for message in s.scalars(select(Message).where(
+            Message.interaction_id == interaction.id, Message.delivery_state == HELD)):
+        discard_unanswerable(s, message, interaction, why)
 
 
 def waiting(db: Database, interaction_id: int, author: str | None, *,
