@@ -263,7 +263,7 @@ def measure(url: str, instances: int, args: argparse.Namespace, tally: LogTally)
     """One run on a fresh database: the numbers, the integrity counts and the top log lines."""
     tally.counts.clear()
     numbers = [customer_number(i) for i in range(args.n)]
-    if any(to_e164(n) != n for n in numbers) or len(set(numbers)) != args.n:
+    if any(to_e164(n, "US") != n for n in numbers) or len(set(numbers)) != args.n:
         raise SystemExit("customer numbers must be distinct, possible E.164 numbers")
     agents = tuple(f"UAGENT{i:03d}" for i in range(1, args.agents + 1))
     capacity = math.ceil(args.n / args.agents) + 1  # room for all: nothing waits in the queue
