@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.desk import effects
 from bot.desk.interactions import timeline
-from bot.desk.interactions.lifecycle import ACCEPTED
 from bot.desk.replies import held
 from bot.spelling import checker
 from storage.db import Database
@@ -197,20 +196,8 @@ def decide(db: Database, settings: Settings, team_id: str, message_id: int, user
 
 def _held_reply(s: Session, team_id: str, message_id: int, user_id: str
                 ) -> tuple[Message, Interaction] | Outcome:
-    """The reply and its interaction, when it is this agent's and still held; else why not
-    (a reply no longer theirs to answer is discarded on the way, and they are told)."""
-    message = s.get(Message, message_id)
-    if message is None or message.team_id != team_id:
-        return Outcome.GONE
-    if message.author_user_id != user_id:
-        return Outcome.NOT_YOURS
-    interaction = s.get_one(Interaction, message.interaction_id)
-    if not held.is_held(message):
-        return Outcome.GONE
-    if interaction.state != ACCEPTED or interaction.agent_user_id != user_id:
-        held.discard_unanswerable(s, message, interaction)
-        return Outcome.GONE
-    return message, interaction
+    found = held.to_decide(s, team_id, message_id, user_id)
+    return Outcome(found.value) if isinstance(found, held.Undecidable) else found
 
 
 def _decide(db: Database, settings: Settings, team_id: str, message_id: int, user_id: str,
@@ -226,10 +213,7 @@ def _decide(db: Database, settings: Settings, team_id: str, message_id: int, use
             return found
         message, interaction = found
         if choice == Choice.CANCEL:
-            held.release(s, message, held.DISCARDED)
-            effects.notify_agent(s, team_id, user_id, "Not sent. Write the reply again when "
-                                 "you are ready.", channel=message.slack_channel,
-                                 thread_ts=interaction.thread_ts)
+            held.cancel(s, message, interaction)
             return Outcome.CANCELLED
         if choice in (Choice.IGNORE_ALL, Choice.ADD_TO_DICTIONARY):
             return Outcome.STILL_HELD  # without a word there is nothing to remember

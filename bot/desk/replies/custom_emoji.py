@@ -16,12 +16,10 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.desk import effects
 from bot.desk.interactions import spelling
-from bot.desk.interactions.lifecycle import ACCEPTED
 from bot.desk.replies import held
 from storage.db import Database
-from storage.models import Interaction, Message
+from storage.models import Message
 
-REASON = "custom emoji"  # why a reply is held, beside the spelling check's
 # Kept in the held message's spelling_flags (what the agent decides about), with the names the
 # spelling check must not flag once the reply goes.
 _EMOJI = "custom_emoji"
@@ -69,22 +67,12 @@ def is_held_for_them(message: Message) -> bool:
 def decide(db: Database, settings: Settings, team_id: str, message_id: int, user_id: str,
            choice: Choice) -> Outcome:
     with db.transaction() as s:
-        message = s.get(Message, message_id)
-        if message is None or message.team_id != team_id:
-            return Outcome.GONE
-        if message.author_user_id != user_id:
-            return Outcome.NOT_YOURS
-        if not is_held_for_them(message):
-            return Outcome.GONE  # a second click, or already on to the spelling check
-        interaction = s.get_one(Interaction, message.interaction_id)
-        if interaction.state != ACCEPTED or interaction.agent_user_id != user_id:
-            held.discard_unanswerable(s, message, interaction)
-            return Outcome.GONE
+        found = held.to_decide(s, team_id, message_id, user_id, held.CUSTOM_EMOJI)
+        if isinstance(found, held.Undecidable):
+            return Outcome(found.value)
+        message, interaction = found
         if choice is Choice.CANCEL:
-            held.release(s, message, held.DISCARDED)
-            effects.notify_agent(s, team_id, user_id, "Not sent. Write the reply again when "
-                                 "you are ready.", channel=message.slack_channel,
-                                 thread_ts=interaction.thread_ts)
+            held.cancel(s, message, interaction)
             return Outcome.CANCELLED
         never_flagged = (message.spelling_flags or {}).get(_NEVER_FLAGGED)
         message.spelling_flags = None

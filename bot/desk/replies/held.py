@@ -11,6 +11,7 @@ interaction's supervisor card. Sending or discarding it (`release`) takes all of
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -100,6 +101,42 @@ def _shown_everywhere(s: Session, message: Message) -> None:
 
 def is_held(message: Message) -> bool:
     return message.delivery_state == HELD
+
+
+class Undecidable(enum.Enum):
+    """Why a choice about a held reply does nothing."""
+
+    NOT_YOURS = "not_yours"
+    GONE = "gone"  # already decided, or the interaction moved on
+
+
+def to_decide(s: Session, team_id: str, message_id: int, user_id: str,
+              reason: str | None = None) -> tuple[Message, Interaction] | Undecidable:
+    """The reply and its interaction, when it is this agent's and still held (for `reason`,
+    if given); else why not (a reply no longer theirs to answer is discarded on the way, and
+    they are told)."""
+    message = s.get(Message, message_id)
+    if message is None or message.team_id != team_id:
+        return Undecidable.GONE
+    if message.author_user_id != user_id:
+        return Undecidable.NOT_YOURS
+    if not is_held(message) or (reason is not None
+                                and reason not in (message.hold_reasons or ())):
+        return Undecidable.GONE  # a second click, or already on to another question
+    interaction = s.get_one(Interaction, message.interaction_id)
+    if interaction.state != ACCEPTED or interaction.agent_user_id != user_id:
+        discard_unanswerable(s, message, interaction)
+        return Undecidable.GONE
+    return message, interaction
+
+
+def cancel(s: Session, message: Message, interaction: Interaction) -> None:
+    """The agent's Cancel: never sent, and the thread's note says what to do instead."""
+    release(s, message, DISCARDED)
+    if message.author_user_id:
+        effects.notify_agent(s, message.team_id, message.author_user_id,
+                             "Not sent. Write the reply again when you are ready.",
+                             channel=message.slack_channel, thread_ts=interaction.thread_ts)
 
 
 def remind(db: Database, settings: Settings, team_id: str, message_id: int) -> datetime | None:
