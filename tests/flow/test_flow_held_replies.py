@@ -169,9 +169,10 @@ def test_a_held_reply_of_an_interaction_no_longer_theirs_is_not_sent_and_they_ar
                                       for e in s.ephemerals()), 5, "the agent is not told")
     desk.slack.wait_for(lambda s: HELD_MARK not in s.reactions(DESK_CHANNEL, reply_ts), 5,
                         "the pencil stays on a reply that will never be sent")
+    asked = len(_prompts(desk))  # 0 or 1: Done may come before the first prompt is posted
     _travel(desk, 121)
     desk.wait_idle()
-    assert len(_prompts(desk)) == 1  # no reminder of a reply already let go
+    assert len(_prompts(desk)) == asked  # no reminder of a reply already let go
     assert desk.twilio.sent == []
 
 
