@@ -16,7 +16,7 @@ from bot.desk.interactions import agents, outbound, spelling, supervision, timel
 from bot.desk.interactions.lifecycle import OFFER_PENDING
 from bot.desk.replies import custom_emoji, held
 from bot.services import Services
-from bot.slack import directory, presenters, problems
+from bot.slack import directory, permalinks, presenters, problems
 from bot.slack.mrkdwn import escape
 from bot.slack.views.card import build_card
 from bot.slack.views.common import contact_label, quoted
@@ -49,15 +49,6 @@ from storage.queries import MediaItem
 log = logging.getLogger(__name__)
 
 
-def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
-    try:
-        return client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
-    except SlackApiError as error:
-        if error.response.status_code == 429:
-            raise
-        return None  # the preview still says it was accepted, just without the link
-
-
 def post_preview(services: Services, job: jobs.PostPreview, run: ClaimedJob) -> None:
     offer = queries.offer(services.db, job.offer_id)
     if offer.preview_ts or offer.state != OFFER_PENDING:
@@ -69,7 +60,8 @@ def post_preview(services: Services, job: jobs.PostPreview, run: ClaimedJob) -> 
         write_down(queries.remember_preview, services.db, offer.id, *found)
         return
     message = tagged(build_preview(presenters.preview_data(
-        services.db, settings, offer, lambda channel, ts: _permalink(client, channel, ts))), key)
+        services.db, settings, offer,
+        lambda channel, ts: permalinks.link_to(client, run.team_id, channel, ts))), key)
     response = client.chat_postMessage(channel=offer.agent_user_id, **message)
     write_down(queries.remember_preview, services.db, offer.id, response["channel"],
                response["ts"])
@@ -86,7 +78,7 @@ def update_preview(services: Services, job: jobs.UpdatePreview, run: ClaimedJob)
     client = services.slack_client(run.team_id)
     message = build_preview(presenters.preview_data(
         services.db, services.settings_for(run.team_id), offer,
-        lambda channel, ts: _permalink(client, channel, ts)))
+        lambda channel, ts: permalinks.link_to(client, run.team_id, channel, ts)))
     client.chat_update(channel=offer.preview_channel, ts=offer.preview_ts, **message)
 
 
@@ -243,12 +235,20 @@ def publish_home(services: Services, job: jobs.PublishHome, run: ClaimedJob) -> 
     user_id = job.user_id
     desk = agents.agent_desk(services.db, run.team_id, user_id, settings)
     client = services.slack_client(run.team_id)
+    opening = [i.id for i in desk.in_progress if not i.thread_ts and outbox.still_to_run(
+        services.db, jobs.OpenThread.KIND, jobs.OpenThread(i.id).lane)]
+    if opening:
+        # Drawn now, it would list them without a link until the next redraw: one publish,
+        # with the links, once their threads are there.
+        raise RetryLater("a thread it links to is not opened yet",
+                         utcnow() + timedelta(seconds=1))
     labels, links = {}, {}
     for interaction in desk.in_progress:
         view = queries.interaction_view(services.db, interaction.id)
         labels[interaction.id] = contact_label(view.contact.name, view.contact.phone)
         if interaction.thread_ts:
-            link = _permalink(client, interaction.desk_channel, interaction.thread_ts)
+            link = permalinks.link_to(client, run.team_id, interaction.desk_channel,
+                                      interaction.thread_ts)
             if link:
                 links[interaction.id] = link
     # Supervisors and admins also see the queues; agents only what they may use.
@@ -275,7 +275,8 @@ def open_consultation(services: Services, job: jobs.OpenConsultation, run: Claim
     channel = client.conversations_open(users=f"{job.from_user},{job.colleague}")
     link = None
     if view.interaction.thread_ts:
-        link = _permalink(client, view.interaction.desk_channel, view.interaction.thread_ts)
+        link = permalinks.link_to(client, run.team_id, view.interaction.desk_channel,
+                                  view.interaction.thread_ts)
     lines = [("Customer: " if d == "inbound" else "Agent: ")
              + redaction.shown(text, settings)
              for d, text in queries.transcript(services.db, view.interaction.id)]
