@@ -54,17 +54,23 @@ def check_message_content(params: dict[str, Any]) -> None:
 def check_blocks(blocks: Any, limit: int) -> None:
     if not isinstance(blocks, list):
         raise Refusal("invalid_blocks_format")
+    _refuse_if("invalid_blocks", _blocks_problems(blocks, limit, "/blocks"))
+
+
+def _blocks_problems(blocks: list, limit: int, pointer: str) -> list[str]:
     problems = []
     if len(blocks) > limit:
-        problems.append(f"no more than {limit} items allowed [json-pointer:/blocks]")
+        problems.append(f"no more than {limit} items allowed [json-pointer:{pointer}]")
     for index, block in enumerate(blocks):
-        problems.extend(_block_problems(f"/blocks/{index}", block))
+        problems.extend(_block_problems(f"{pointer}/{index}", block))
+    return problems
+
+
+def _refuse_if(error: str, problems: list[str]) -> None:
+    """Slack's answer to a request with these problems: the error, each problem listed."""
     if problems:
-        raise Refusal(
-            "invalid_blocks",
-            errors=problems,
-            response_metadata={"messages": [f"[ERROR] {p}" for p in problems]},
-        )
+        raise Refusal(error, errors=problems,
+                      response_metadata={"messages": [f"[ERROR] {p}" for p in problems]})
 
 
 def check_attachments(attachments: Any) -> None:
@@ -81,17 +87,9 @@ def check_attachments(attachments: Any) -> None:
         if not isinstance(blocks, list):
             problems.append(f"must be an array [json-pointer:/attachments/{index}/blocks]")
             continue
-        if len(blocks) > MAX_MESSAGE_BLOCKS:
-            problems.append(f"no more than {MAX_MESSAGE_BLOCKS} items allowed "
-                            f"[json-pointer:/attachments/{index}/blocks]")
-        for number, block in enumerate(blocks):
-            problems.extend(_block_problems(f"/attachments/{index}/blocks/{number}", block))
-    if problems:
-        raise Refusal(
-            "invalid_attachments",
-            errors=problems,
-            response_metadata={"messages": [f"[ERROR] {p}" for p in problems]},
-        )
+        problems.extend(_blocks_problems(blocks, MAX_MESSAGE_BLOCKS,
+                                         f"/attachments/{index}/blocks"))
+    _refuse_if("invalid_attachments", problems)
 
 
 def _block_problems(pointer: str, block: Any) -> list[str]:
