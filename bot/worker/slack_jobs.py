@@ -235,13 +235,6 @@ def publish_home(services: Services, job: jobs.PublishHome, run: ClaimedJob) -> 
     user_id = job.user_id
     desk = agents.agent_desk(services.db, run.team_id, user_id, settings)
     client = services.slack_client(run.team_id)
-    opening = [i.id for i in desk.in_progress if not i.thread_ts and outbox.still_to_run(
-        services.db, jobs.OpenThread.KIND, jobs.OpenThread(i.id).lane)]
-    if opening:
-        # Drawn now, it would list them without a link until the next redraw: one publish,
-        # with the links, once their threads are there.
-        raise RetryLater("a thread it links to is not opened yet",
-                         utcnow() + timedelta(seconds=1))
     labels, links = {}, {}
     for interaction in desk.in_progress:
         view = queries.interaction_view(services.db, interaction.id)
