@@ -13,7 +13,7 @@ from bot.desk import effects
 from bot.desk.data_protection import redaction
 from bot.desk.directory import opt_outs
 from bot.desk.directory.contacts import find_or_create_locked
-from bot.desk.interactions import routing, sessions, timeline, waiting
+from bot.desk.interactions import desk_texts, routing, sessions, timeline, waiting
 from bot.desk.interactions.lifecycle import (
     DONE,
     OFFER_PENDING,
@@ -74,15 +74,10 @@ def _apply_keyword(s: Session, team_id: str, interaction_id: int, inbound: Inbou
 def _reply_to_help(s: Session, settings: Settings, team_id: str, interaction_id: int,
                    inbound: InboundMessage) -> None:
     """HELP (or INFO) is answered by the desk itself with the configured help text, as
-    carriers require; it is kept in the interaction like any message (an opted-out number
-    is refused at send time, as every send is)."""
-    reply = Message(team_id=team_id, interaction_id=interaction_id, direction="outbound",
-                    body=settings.help_reply, provider="", from_number=inbound.to_number,
-                    to_number=inbound.from_number, delivery_state="pending")
-    s.add(reply)
-    s.flush()
-    timeline.record(s, team_id, interaction_id, timeline.HELP_REPLIED)
-    effects.send_sms(s, team_id, reply.id, interaction_id)
+    carriers require."""
+    desk_texts.text_customer(s, team_id, interaction_id, settings.help_reply,
+                             from_number=inbound.to_number, to_number=inbound.from_number,
+                             recorded_as=timeline.HELP_REPLIED)
 
 
 def _receive(db: Database, settings: Settings, team_id: str,

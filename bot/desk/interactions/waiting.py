@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.desk import effects
-from bot.desk.interactions import supervision, timeline
+from bot.desk.interactions import desk_texts, supervision, timeline
 from bot.desk.interactions.lifecycle import OFFERED, QUEUED
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Contact, Interaction, Message, TimelineEvent
+from storage.models import Contact, Interaction, TimelineEvent
 
 log = logging.getLogger(__name__)
 
@@ -86,17 +86,10 @@ def _told_before(s: Session, interaction_id: int) -> bool:
 
 
 def _send_holding_reply(s: Session, text: str, interaction: Interaction) -> None:
-    """Stored and sent like any reply (an opted-out number is refused at send time, as
-    every send is); the thread says it went out."""
     to = interaction.customer_number or s.get_one(Contact, interaction.contact_id).phone
-    reply = Message(team_id=interaction.team_id, interaction_id=interaction.id,
-                    direction="outbound", body=text, provider="",
-                    from_number=interaction.business_number, to_number=to,
-                    delivery_state="pending")
-    s.add(reply)
-    s.flush()
-    timeline.record(s, interaction.team_id, interaction.id, timeline.HOLDING_REPLIED)
-    effects.send_sms(s, interaction.team_id, reply.id, interaction.id)
+    desk_texts.text_customer(s, interaction.team_id, interaction.id, text,
+                             from_number=interaction.business_number, to_number=to,
+                             recorded_as=timeline.HOLDING_REPLIED)
 
 
 @dataclass(frozen=True)
