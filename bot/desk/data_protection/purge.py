@@ -79,6 +79,12 @@ def team_tables() -> list[Table]:
             if "team_id" in table.c and table.name not in KEPT_TABLES]
 
 
+def _parent_tables(tables: list[Table]) -> list[Table]:
+    """The purged tables other purged tables point at, parents first."""
+    pointed_at = {fk.column.table.name for table in tables for fk in table.foreign_keys}
+    return [table for table in reversed(tables) if table.name in pointed_at]
+
+
 def _rows_of(table: Table, team_id: str) -> ColumnElement[bool]:
     # The purge's own job goes too: the worker's "done" then updates no row, and a job
     # that is gone cannot run twice.
@@ -139,8 +145,17 @@ def purge(db: Database, team_id: str, *, reason: str = BY_UNINSTALL,
     """Delete the team's desk data in one transaction; returns table -> rows deleted. The
     audit line of it commits with it (it is the proof, and it says what went)."""
     deleted: dict[str, int] = {}
+    tables = team_tables()
     with db.transaction() as s:
-        for table in team_tables():
+        # A busy desk keeps writing while the purge runs (a timer's timeline line, a late
+        # text's message). Locking the parent rows first makes those writers wait for the
+        # purge, whose deletes then take their rows too; without the locks, PostgreSQL
+        # lets a child row land between its table's delete and its parent's, and the
+        # purge fails on the foreign key. SQLite has one writer at a time anyway.
+        for parent in _parent_tables(tables):
+            s.execute(select(parent.c.id).where(_rows_of(parent, team_id))
+                      .order_by(parent.c.id).with_for_update())
+        for table in tables:
             number = rows_changed(s.execute(delete(table).where(_rows_of(table, team_id))
                                   .execution_options(synchronize_session=False)))
             if number:
