@@ -375,6 +375,17 @@ class WorkerHeartbeat(Base):
     beat_at: Mapped[datetime] = mapped_column()
 
 
+class HomeView(Base):
+    """When a person last looked at the app's Home tab (opened it, or clicked on it): only
+    a Home someone has looked at lately is redrawn (storage/home_views.py)."""
+
+    __tablename__ = "home_views"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    opened_at: Mapped[datetime] = mapped_column()
+
+
 class StandardResponse(Base):
     """An entry of the Standard Response Library, with {fields} filled in on insert."""
 

@@ -277,6 +277,17 @@ class Desk:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "timeout"}
         return self._slack_post(json.dumps(envelope), "application/json", headers)
 
+    def opens_home(self, user_id: str) -> httpx.Response:
+        """The person opens the app's Home tab: app_home_opened as Slack sends it, with the
+        tab's current view once one was published. Only Home tabs opened lately are redrawn
+        as the desk changes, so a test reading one opens it first, as a person would."""
+        event = {"type": "app_home_opened", "user": user_id, "channel": "D" + user_id[1:],
+                 "tab": "home", "event_ts": f"{time.time():.6f}"}
+        view = self.slack.home_view(user_id)
+        if view is not None:
+            event["view"] = view
+        return self.event(event)
+
     def agent_writes_in_thread(self, user_id: str, thread_ts: str, text: str, *,
                                blocks: list[dict] | None | str = TYPED,
                                channel: str = DESK_CHANNEL, event_id: str | None = None,

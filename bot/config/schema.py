@@ -38,6 +38,7 @@ SETTINGS_KEYS: dict[str, frozenset[str]] = {
                           "redact_in_storage", "finished_jobs_days"}),
     # Each [[queues]] table and each [agents.U…] table: the fields of what they become.
     "transcript": frozenset({"colors"}),  # colors: { customer, system, note } = "#RRGGBB"
+    "slack": frozenset({"home_viewed_minutes"}),
     "queues": frozenset(f.name for f in fields(Queue)),
     "agents": frozenset(f.name for f in fields(AgentOverride)) - {"user_id"},
 }

@@ -86,7 +86,16 @@ def fields_of(path, data: dict, env, defaults: Settings) -> dict:
         **_contact_settings(path, data.get("contacts", {}), defaults),
         **_privacy_settings(path, data.get("privacy", {}), defaults),
         **_transcript_settings(path, section_table(path, data, "transcript"), defaults),
+        **_slack_settings(path, section_table(path, data, "slack"), defaults),
     }
+
+
+def _slack_settings(path, slack: dict, defaults: Settings) -> dict:
+    """How the desk spends Slack's budgets: a Home tab is redrawn while someone looks."""
+    minutes = whole_number(path, ("slack", "home_viewed_minutes"), "minutes", 1,
+                           slack.get("home_viewed_minutes", defaults.home_viewed_minutes),
+                           defaults.home_viewed_minutes)
+    return {"home_viewed_minutes": minutes}
 
 def _waiting_settings(path, desk: dict, defaults: Settings) -> dict:
     """What becomes of a text nobody takes: offered again, announced, answered with a hold."""

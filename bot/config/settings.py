@@ -105,6 +105,10 @@ class Settings(QueueRules):
     redact_cards: bool = True
     redact_patterns: tuple[str, ...] = ()
     redact_in_storage: bool = False
+    # A person's Home tab is redrawn as the desk changes only while they looked at it (opened
+    # it, or clicked on it) within this many minutes; a Home opened later is drawn then
+    # ([slack]). views.publish has about 100 calls a minute per workspace.
+    home_viewed_minutes: int = 10
     # The colour bar beside the thread's customer, system and note lines ([transcript]).
     transcript_colors: TranscriptColors = TranscriptColors()
     # [workspaces.T…] tables (several workspaces on one desk): each workspace's own

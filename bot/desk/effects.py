@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.desk import jobs
 from bot.desk.notices import Notice
 from bot.desk.thread_reply import ThreadReply
+from storage import home_views
 from storage.clock import utcnow
 
 
@@ -82,8 +83,13 @@ def notify_agent(s: Session, team_id: str, user_id: str, text: str | Notice, *,
                                             people=notice.people or None))
 
 
-def publish_home(s: Session, team_id: str, user_id: str) -> None:
-    jobs.queue(s, team_id, jobs.PublishHome(user_id, team_id=team_id))
+def publish_home(s: Session, team_id: str, user_id: str, *, looking: bool = False) -> None:
+    """Redraw the person's Home tab, if they looked at it lately ([slack]
+    home_viewed_minutes, checked when it runs). `looking`: they have it in front of them
+    now (they opened it, or clicked on it), which is remembered."""
+    if looking:
+        home_views.opened(s, team_id, user_id, utcnow())
+    jobs.queue(s, team_id, jobs.PublishHome(user_id, team_id=team_id, looking=looking))
 
 
 def recheck_reply(s: Session, team_id: str, reply: ThreadReply, recheck: int) -> None:

@@ -49,9 +49,9 @@ COSMETIC = 2  # supervisor cards, countdown ticks, Home tabs, erasure steps, hou
 _PLACEMENT = "placement"
 
 
-def placement() -> Any:
+def placement(default: Any = dataclasses.MISSING) -> Any:
     """A field that says where the job queues and is not part of its payload."""
-    return field(kw_only=True, metadata={_PLACEMENT: True})
+    return field(default=default, kw_only=True, metadata={_PLACEMENT: True})
 
 
 def interaction_lane(interaction_id: int | None) -> str:
@@ -397,17 +397,23 @@ class NotifyAgent(OutboxJob):
 
 @dataclass(frozen=True)
 class PublishHome(OutboxJob):
-    """Redraw a person's Home tab."""
+    """Redraw a person's Home tab (only if they looked at it lately: bot/worker). Asked for
+    by the person opening it, it is what they wait for, and goes before cosmetic work."""
 
     KIND = "slack.publish_home"
     PRIORITY = COSMETIC
     REDRAWS = True
     user_id: str
     team_id: str | None = placement()
+    looking: bool | None = placement(default=False)
 
     @property
     def lane(self) -> str:
         return f"home:{self.team_id}:{self.user_id}"
+
+    @property
+    def priority(self) -> int:
+        return OFFER if self.looking else COSMETIC
 
     @property
     def coalesce_key(self) -> str:

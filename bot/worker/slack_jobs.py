@@ -233,6 +233,9 @@ def notify_agent(services: Services, job: jobs.NotifyAgent, run: ClaimedJob) -> 
 def publish_home(services: Services, job: jobs.PublishHome, run: ClaimedJob) -> None:
     settings = services.settings_for(run.team_id)
     user_id = job.user_id
+    if not agents.home_in_view(services.db, settings, run.team_id, user_id):
+        log.debug("Home of %s not redrawn: not looked at lately", user_id)
+        return
     desk = agents.agent_desk(services.db, run.team_id, user_id, settings)
     client = services.slack_client(run.team_id)
     labels, links = {}, {}

@@ -458,7 +458,7 @@ def test_another_instance_picks_a_change_up_within_seconds(desk):
 
 def test_admins_find_an_admin_button_on_the_home_tab_and_agents_do_not(desk):
     for user in (ADMIN, AGENT):
-        desk.slash(user, ids.COMMAND_READY)  # publishes their Home tab
+        desk.opens_home(user)
     desk.wait_idle()
     home = desk.slack.wait_for(lambda s: s.home_view(ADMIN), 5, "no Home tab")
     assert find_button(home, ids.HOME_ADMIN) is not None

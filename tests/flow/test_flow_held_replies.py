@@ -80,6 +80,7 @@ def _travel(desk, seconds: float) -> None:
 
 def test_a_held_reply_shows_on_the_message_the_card_and_the_home_tab_until_sent(desk):
     card = _open(desk)
+    desk.opens_home(A)
     reply_ts, _ = desk.agent_writes_in_thread(A, card["ts"], "You will recieve it tomorrow")
 
     desk.slack.wait_for(lambda s: HELD_MARK in s.reactions(DESK_CHANNEL, reply_ts), 5,
@@ -178,6 +179,7 @@ def test_a_held_reply_of_an_interaction_no_longer_theirs_is_not_sent_and_they_ar
 
 def test_a_reply_held_for_a_custom_emoji_is_shown_and_reminded_like_a_spelling_hold(desk):
     card = _open(desk)
+    desk.opens_home(A)
     # "Shipped :partyparrot:" as Slack sends it: a custom emoji carries no unicode.
     blocks = [{"type": "rich_text", "block_id": "cE1", "elements": [
         {"type": "rich_text_section", "elements": [

@@ -64,6 +64,8 @@ def _accept(desk, agent: str, preview: dict) -> dict:
 
 
 def _home(desk, agent: str, words: str) -> dict:
+    """What the agent sees when they open their Home tab."""
+    desk.opens_home(agent)
     return desk.slack.wait_for(
         lambda s: words in json.dumps(s.home_view(agent) or {}) and s.home_view(agent), 5,
         f"the Home tab never said {words!r}")

@@ -211,6 +211,7 @@ def test_the_home_tab_keeps_up_with_many_held_interactions_of_long_named_contact
                 name = (f"{n:02d} " + "Bartholomew-Smythe " * 11)[:NAME_LIMIT]
                 create_contact(s, desk.team_id, _customer(n), name=name)
         desk.slash(A, ids.COMMAND_READY)
+        desk.opens_home(A)
         for n in range(12):
             desk.customer_texts(_customer(n), f"hello {n}")
         desk.slack.wait_for(lambda s: len(desk.cards()) == 12, 20, "not all accepted")

@@ -225,6 +225,7 @@ def test_a_working_day_on_a_two_queue_desk_leaves_no_customer_unanswered(app):
     move_process_clock(app, 121)
     app.slack.wait_for(lambda s: len(_spelling_prompts(app, seller)) > asked, WAIT,
                        "the forgotten reply was not prompted again")
+    app.opens_home(seller)
     button = app.slack.wait_for(lambda s: _home_button(app, seller, ids.SPELL_SEND_CORRECTED),
                                 WAIT, "the Home tab does not list the held reply")
     app.act_on_home(seller, {"type": "button", "action_id": ids.SPELL_SEND_CORRECTED,

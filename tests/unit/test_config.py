@@ -82,6 +82,10 @@ def test_the_environment_names_the_desk_channel_over_the_file():
     ("[spelling]\nremind_after_seconds = 5", "spelling.remind_after_seconds must be at least 10"),
     ("[spelling]\nremind_after_seconds = '2m'",
      "spelling.remind_after_seconds must be a whole number of seconds"),
+    ("[slack]\nhome_viewed_minutes = 0", "slack.home_viewed_minutes must be at least 1"),
+    ("[slack]\nhome_viewed_minutes = '10m'",
+     "slack.home_viewed_minutes must be a whole number of minutes"),
+    ("[slack]\nhome_minutes = 10", "home_minutes is not a setting of [slack]"),
 ])
 def test_a_mistake_in_the_settings_is_named(tmp_path, text, complaint):
     path = tmp_path / "smsdesk.toml"
@@ -118,6 +122,13 @@ def test_a_held_reply_is_remembered_after_two_minutes_unless_set(tmp_path):
     path = tmp_path / "smsdesk.toml"
     path.write_text("[spelling]\nremind_after_seconds = 300\n")
     assert Settings.load(path, env={}).spelling_remind_after_seconds == 300
+
+
+def test_a_home_tab_is_redrawn_for_ten_minutes_after_it_was_opened_unless_set(tmp_path):
+    assert Settings.load(EXAMPLE, env={}).home_viewed_minutes == 10
+    path = tmp_path / "smsdesk.toml"
+    path.write_text("[slack]\nhome_viewed_minutes = 30\n")
+    assert Settings.load(path, env={}).home_viewed_minutes == 30
 
 
 def test_a_spelling_language_without_a_dictionary_is_named(tmp_path):

@@ -72,6 +72,8 @@ STORED = [
      CUSTOMER, None),
     (jobs.PublishHome("UA", team_id="T1"), "slack.publish_home", {"user_id": "UA"},
      "home:T1:UA", COSMETIC, "home:T1:UA"),
+    (jobs.PublishHome("UA", team_id="T1", looking=True), "slack.publish_home",
+     {"user_id": "UA"}, "home:T1:UA", OFFER, "home:T1:UA"),
     (jobs.UpdateSupervision(9), "slack.update_supervision", {"interaction_id": 9},
      "supervision:9", COSMETIC, "supervision:9"),
     (jobs.TellSupervisors("billing", "everyone declined"), "slack.tell_supervisors",

@@ -57,6 +57,7 @@ NAMES = {
     "timeline_events": "timeline lines",
     "jobs": "queued jobs",
     "agents": "agent states",
+    "home_views": "Home tab visits",
     "standard_responses": "standard responses",
     "dictionary_words": "dictionary words",
     "group_members": "user group members",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +14,7 @@ from bot.desk import effects
 from bot.desk.admin import permissions
 from bot.desk.interactions import routing
 from bot.desk.interactions.lifecycle import HELD_STATES, OFFERED, QUEUED, TRANSFERRING
+from storage import home_views
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import Agent, Interaction
@@ -42,9 +44,10 @@ def may_go_ready(db: Database, settings: Settings, team_id: str, user_id: str) -
 
 
 def set_ready(db: Database, settings: Settings, team_id: str, user_id: str, ready: bool,
-              reason: str | None = None) -> int:
+              reason: str | None = None, *, from_home: bool = False) -> int:
     """Returns how many waiting interactions were offered as a result. Raises NotAnAgent
-    for someone the settings do not make an agent going Ready (Not Ready is always allowed)."""
+    for someone the settings do not make an agent going Ready (Not Ready is always allowed).
+    `from_home`: clicked on their Home tab, so they are looking at it."""
     for attempt in range(2):
         try:
             with db.transaction() as s:
@@ -59,7 +62,7 @@ def set_ready(db: Database, settings: Settings, team_id: str, user_id: str, read
                 agent.ready = ready
                 agent.not_ready_reason = None if ready else (reason or None)
                 offered = routing.dispatch_waiting(s, settings, team_id) if ready else 0
-                effects.publish_home(s, team_id, user_id)
+                effects.publish_home(s, team_id, user_id, looking=from_home)
                 return offered
         except IntegrityError:
             if attempt:
@@ -107,6 +110,17 @@ def agent_desk(db: Database, team_id: str, user_id: str,
         )
 
 
-def refresh_home(db: Database, team_id: str, user_id: str) -> None:
+def open_home(db: Database, team_id: str, user_id: str) -> None:
+    """The person opened the app's Home tab: it is drawn now, and redrawn as their desk
+    changes while they keep looking (home_in_view)."""
     with db.transaction() as s:
-        effects.publish_home(s, team_id, user_id)
+        effects.publish_home(s, team_id, user_id, looking=True)
+
+
+def home_in_view(db: Database, settings: Settings, team_id: str, user_id: str) -> bool:
+    """Whether the person looked at their Home tab within [slack] home_viewed_minutes.
+    Redrawing one nobody looks at spends views.publish's budget (about 100 a minute for the
+    workspace) for nothing: opened later, it is drawn then, with the newest state."""
+    since = utcnow() - timedelta(minutes=settings.home_viewed_minutes)
+    with db.transaction() as s:
+        return home_views.opened_since(s, team_id, user_id, since)

@@ -317,7 +317,8 @@ def set_preferences(db: Database, team_id: str, user_id: str, *, enabled: bool |
             agent.spelling_enabled = enabled
         if language is not None:
             agent.spelling_language = language
-        effects.publish_home(s, team_id, user_id)
+        # Chosen on the Home tab (its toggle and language select): they are looking at it.
+        effects.publish_home(s, team_id, user_id, looking=True)
 
 
 # --- drafts: the Reply… and New SMS modals ----------------------------------------------

@@ -10,8 +10,9 @@ from bot.services import Services
 
 
 def open_home(event: dict, context: BoltContext, services: Services) -> None:
+    # The Messages tab (tab "messages") is the app's DM: nothing to draw for it.
     if event.get("tab", "home") == "home":
-        agents.refresh_home(services.db, context.team_id, event["user"])
+        agents.open_home(services.db, context.team_id, event["user"])
 
 
 def register(app: App) -> None:

@@ -39,7 +39,8 @@ def go_ready_from_home(ack: Ack, context: BoltContext, services: Services) -> No
     settings = services.settings_for(context.team_id)
     ack()
     try:
-        agents.set_ready(services.db, settings, context.team_id, context.user_id, True)
+        agents.set_ready(services.db, settings, context.team_id, context.user_id, True,
+                         from_home=True)
     except agents.NotAnAgent:
         # The Home tab still shows Not Ready: a click that changes nothing.
         log.info("%s is not an agent: stays Not Ready", context.user_id)
@@ -48,7 +49,8 @@ def go_ready_from_home(ack: Ack, context: BoltContext, services: Services) -> No
 def go_not_ready_from_home(ack: Ack, context: BoltContext, services: Services) -> None:
     settings = services.settings_for(context.team_id)
     ack()
-    agents.set_ready(services.db, settings, context.team_id, context.user_id, False)
+    agents.set_ready(services.db, settings, context.team_id, context.user_id, False,
+                     from_home=True)
 
 
 def register(app: App) -> None:

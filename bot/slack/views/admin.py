@@ -105,6 +105,9 @@ def build_admin_modal(settings: Settings, response_count: int,
         _section(f"*Timeouts*\nAn offer waits *{settings.offer_timeout_seconds} s* for an "
                  f"answer · a session ends after *{settings.session_expiry_minutes} min* of "
                  "silence", (ids.ADMIN_EDIT, ids.ADMIN_FORM_TIMEOUTS, "Edit")),
+        _section(f"*Home tabs*\nRedrawn as the desk changes for people who looked at theirs "
+                 f"in the last *{settings.home_viewed_minutes} min*; one opened later shows "
+                 "the newest state. Set in the settings file: `[slack] home_viewed_minutes`"),
         _section(f"*Standard responses*\n{response_count} in the library",
                  (ids.ADMIN_EDIT, ids.ADMIN_FORM_RESPONSES, "Manage")),
         _section(f"*Corporate dictionary*\n{_words(dictionary_count)} added here"
