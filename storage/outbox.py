@@ -36,8 +36,9 @@ def enqueue(
     coalesce_key: str | None = None,
 ) -> Job:
     """With `coalesce_key`: if a job with that key is still pending at the end of the same
-    lane, it is the job (made due no later than `due_at`), since it will draw the latest
-    state anyway. Not when other work queued behind it: that would change the order."""
+    lane, it is the job (made due no later than `due_at`, and as urgent as `priority`),
+    since it will draw the latest state anyway. Not when other work queued behind it: that
+    would change the order."""
     due_at = due_at or utcnow()
     if coalesce_key is not None:
         query = (select(Job).where(Job.coalesce_key == coalesce_key, Job.state == "pending",
@@ -56,6 +57,8 @@ def enqueue(
             if waiting.due_at > due_at:
                 waiting.due_at = due_at
                 session.info["jobs_added"] = True
+            # Asked for again by someone waiting for it: it goes first, as this one would.
+            waiting.priority = min(waiting.priority, priority)
             return waiting
     job = Job(
         team_id=team_id,

@@ -136,6 +136,22 @@ def test_a_coalesced_job_is_not_claimed_before_the_change_it_stands_for_commits(
     assert claimed_at and claimed_at[0] >= committed_at
 
 
+def test_a_waiting_redraw_asked_for_by_someone_waiting_for_it_goes_first(db):
+    """A Home tab's redraw waits behind cosmetic work; the person then opens it, asking for
+    it again: the one waiting job is the answer, so it must go as urgently as they ask."""
+    with db.transaction() as s:
+        outbox.enqueue(s, "T1", "cosmetic", {}, priority=2, due_at=utcnow() - timedelta(1))
+        home = outbox.enqueue(s, "T1", "home", {}, lane="home:U1", priority=2,
+                              coalesce_key="home:U1")
+        s.flush()
+        home_id = home.id
+    with db.transaction() as s:
+        again = outbox.enqueue(s, "T1", "home", {}, lane="home:U1", priority=1,
+                               coalesce_key="home:U1")
+        assert again.id == home_id
+    assert [job.id for job in outbox.claim(db, limit=1)] == [home_id]
+
+
 def _claim_all(db) -> dict[int, outbox.ClaimedJob]:
     return {job.id: job for job in outbox.claim(db, limit=50)}
 
