@@ -169,22 +169,35 @@ class Readiness:
 
     def __init__(self, db: Database, slack: Callable[[], Check], sender,
                  ttl: float = REMOTE_TTL_SECONDS, clock: Callable[[], float] = time.monotonic,
-                 desk_channel: Callable[[], Check] | None = None):
+                 desk_channel: Callable[[], Check] | None = None,
+                 local: tuple[Callable[[], Check], ...] = ()):
         """`slack` runs the Slack check: the bot token's (check_slack), or with OAuth
         installs the app's credentials (check_slack_app). `desk_channel`: the one desk
-        channel's check (check_desk_channel), where the desk has one token to ask with."""
+        channel's check (check_desk_channel), where the desk has one token to ask with.
+        `local`: checks of this process's own state, asked on every probe."""
         self._db = db
+        self._local = local
         self._remote = [_Cached(slack, ttl, clock),
                         *([_Cached(desk_channel, ttl, clock)] if desk_channel else []),
                         _Cached(lambda: check_sms(sender), ttl, clock)]
 
     def checks(self) -> list[Check]:
-        return [check_database(self._db), *(cached() for cached in self._remote)]
+        return [check_database(self._db), *(check() for check in self._local),
+                *(cached() for cached in self._remote)]
 
     def forget(self) -> None:
         """Ask Slack and the provider again on the next probe (after a fix, or in tests)."""
         for cached in self._remote:
             cached.forget()
+
+
+def check_spelling(language: str, loaded: Callable[[str], bool]) -> Check:
+    """Not ready while the spelling dictionary loads (a few seconds after start): an agent's
+    reply sent through this instance meanwhile would wait for the load."""
+    if loaded(language):
+        return Check("spelling", True, f"the {language!r} dictionary is loaded")
+    return Check("spelling", False, f"loading the {language!r} spelling dictionary",
+                 "wait a few seconds; it loads once at start-up")
 
 
 def report(checks: list[Check]) -> tuple[bool, dict]:

@@ -29,7 +29,7 @@ from bot.slack.app import build_bolt_app
 from bot.slack.ids import BOT_SCOPES
 from bot.sms.simulator import SimulatorSender
 from bot.sms.twilio import TwilioSender
-from bot.spelling import checker
+from bot.spelling import checker, dictionaries
 from bot.web.app import WebContext, create_web_app
 from bot.web.media_links import MediaLinks, link_secret
 from bot.worker.handlers import run_job
@@ -66,11 +66,14 @@ def _readiness(env: Env, services: Services, client: WebClient) -> health.Readin
     """With one bot token, Slack is ready when the token is; installed by OAuth there is no
     token of the desk's own (each workspace's is checked as jobs use it), so the app's
     credentials are what can be checked."""
+    settings = services.all_settings
+    local = (() if not settings.spelling_enabled else
+             (lambda: health.check_spelling(settings.spelling_language, dictionaries.is_loaded),))
     if env.oauth:
         def slack() -> health.Check:
             return health.check_slack_app(WebClient(base_url=env.slack_api_url, timeout=15),
                                           env.slack_client_id, env.slack_client_secret)
-        return health.Readiness(services.db, slack, services.sender)
+        return health.Readiness(services.db, slack, services.sender, local=local)
 
     def slack() -> health.Check:
         return health.check_slack(client)
@@ -78,7 +81,8 @@ def _readiness(env: Env, services: Services, client: WebClient) -> health.Readin
     def desk_channel() -> health.Check:
         return health.check_desk_channel(client, services.all_settings.desk_channel or "",
                                          unchecked_is_ok=True)
-    return health.Readiness(services.db, slack, services.sender, desk_channel=desk_channel)
+    return health.Readiness(services.db, slack, services.sender, desk_channel=desk_channel,
+                            local=local)
 
 
 def _workspaces(settings: Settings, team_id: str | None) -> list[tuple[str, Settings]]:

@@ -521,7 +521,18 @@ def start_desk(database_url: str, *, settings: Settings | None = None,
                            worker_threads=worker_threads, oauth=oauth,
                            encryption_key=encryption_key, ops_token=ops_token)
     desk.owns_fakes = True  # another instance started beside it shares them
+    _spelling_loaded(desk)
     return desk
+
+
+def _spelling_loaded(desk: Desk) -> None:
+    """Wait for the warm-up load of the spelling dictionary, as a load balancer waits for
+    /readyz: once per test process (the dictionary is the process's)."""
+    from bot.spelling import dictionaries
+
+    settings = desk.runtime.services.all_settings
+    if settings.spelling_enabled:
+        dictionaries.preload([settings.spelling_language])
 
 
 def restart_oauth_desk(desk: Desk, *, encryption_key: str) -> Desk:
@@ -622,10 +633,21 @@ class DeskProcess(Desk):
                 raise AssertionError("smsdesk exited at start:\n" + self.log())
             try:
                 if self.http.get(self.url + "/healthz", timeout=0.5).status_code == 200:
+                    self._wait_ready()
                     return self
             except httpx.TransportError:
                 time.sleep(0.1)
         raise AssertionError("smsdesk did not come up:\n" + self.log())
+
+    def _wait_ready(self, seconds: float = 30) -> None:
+        """Traffic only once /readyz says so, as a load balancer sends it (the spelling
+        dictionary loads for a few seconds after start). A desk started on purpose with
+        something broken never gets ready: then go on after the wait, as before."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.http.get(self.url + "/readyz", timeout=5).status_code == 200:
+                return
+            time.sleep(0.1)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as when a machine dies."""

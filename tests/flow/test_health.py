@@ -32,7 +32,8 @@ def test_readyz_is_200_when_database_slack_and_twilio_answer(desk):
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["ready"] is True
-    assert set(body["checks"]) == {"database", "slack", "desk channel", "sms"}
+    assert set(body["checks"]) == {"database", "slack", "desk channel", "sms",
+                                   "spelling"}
     assert all(check["ok"] for check in body["checks"].values())
     assert desk.http.get(desk.url + "/healthz").json() == {"ok": True}
 
@@ -148,7 +149,7 @@ def test_readyz_of_a_desk_installed_by_oauth_checks_the_app_credentials(database
         response = _readyz(desk)
         assert response.status_code == 200, response.text
         checks = response.json()["checks"]
-        assert set(checks) == {"database", "slack", "sms"}
+        assert set(checks) == {"database", "slack", "sms", "spelling"}
         assert "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET accepted" in checks["slack"]["reason"]
     finally:
         desk.close()
