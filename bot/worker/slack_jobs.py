@@ -6,7 +6,8 @@ import logging
 from datetime import timedelta
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
 
 from bot.desk import jobs
 from bot.desk.admin import admin_settings
@@ -79,7 +80,32 @@ def update_preview(services: Services, job: jobs.UpdatePreview, run: ClaimedJob)
     message = build_preview(presenters.preview_data(
         services.db, services.settings_for(run.team_id), offer,
         lambda channel, ts: permalinks.link_to(client, run.team_id, channel, ts)))
+    if job.response_url and _replaced_through(job.response_url, message):
+        return
     client.chat_update(channel=offer.preview_channel, ts=offer.preview_ts, **message)
+
+
+# Seconds to wait for Slack to take a redraw through a response_url before drawing it with
+# chat.update instead.
+RESPONSE_URL_TIMEOUT = 5
+
+
+def _replaced_through(response_url: str, message: dict) -> bool:
+    """Redraw the clicked message through the click's response_url: no Web API method, so
+    none of the workspace's chat.update budget. False when Slack would not take it (the
+    URL spent its five uses or its thirty minutes, or Slack is away)."""
+    try:
+        answer = WebhookClient(response_url, timeout=RESPONSE_URL_TIMEOUT).send_dict(
+            {**message, "replace_original": True})
+    except (OSError, SlackClientError) as error:
+        log.info("a preview's response_url was not reached (%s): redrawn with chat.update",
+                 error)
+        return False
+    if answer.status_code != 200:
+        log.info("a preview's response_url was refused (%s %s): redrawn with chat.update",
+                 answer.status_code, answer.body)
+        return False
+    return True
 
 
 def open_thread(services: Services, job: jobs.OpenThread, run: ClaimedJob) -> None:
