@@ -28,7 +28,7 @@ def _reply(desk, text: str) -> str:
     card = accept_new_interaction(desk, CUSTOMER, "Is my parcel out yet?")
     reply_ts, answer = desk.agent_writes_in_thread("UAGENT1", card["ts"], text)
     assert answer.status_code == 200
-    desk.twilio.wait_for(lambda t: t.sent_to(CUSTOMER), 5, "no SMS sent")
+    desk.twilio.wait_for(lambda t: t.sent_to(CUSTOMER), 10, "no SMS sent")
     return reply_ts
 
 
