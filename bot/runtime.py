@@ -24,7 +24,7 @@ from bot.desk.admin import groups
 from bot.desk.data_protection import retention
 from bot.desk.ports import SmsSender
 from bot.services import Services
-from bot.slack import install_pages, installations
+from bot.slack import identity, install_pages, installations
 from bot.slack.app import build_bolt_app
 from bot.slack.ids import BOT_SCOPES
 from bot.sms.simulator import SimulatorSender
@@ -136,7 +136,7 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
             callback_options=install_pages.callback_options(lambda: settings))
     else:
         client = make_client(env.slack_bot_token)
-        team_id = client.auth_test()["team_id"]
+        team_id = identity.auth_test(client)["team_id"]  # remembered for bolt and links
         if isinstance(client, PacedWebClient):
             client.team_id = team_id
 

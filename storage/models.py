@@ -255,7 +255,8 @@ class Message(Base):
     # Why a held reply (delivery_state "held") waits for its agent: "spelling", … (see
     # bot/desk/replies/held.py). Kept after the decision, as a record of why it waited.
     hold_reasons: Mapped[list[str] | None] = mapped_column(JSON)
-    # The delivery reaction currently on the agent's message, so a change removes only it.
+    # The delivery reactions on the agent's message (names, oldest first, separated by
+    # spaces: bot/slack/delivery_marks.py), so a change makes only the calls it needs.
     delivery_shown: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

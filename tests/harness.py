@@ -195,11 +195,18 @@ class Desk:
 
     def _message_action(self, user_id: str, action: dict, channel: str | None,
                         message_ts: str | None) -> httpx.Response:
+        """A click in a message, as Slack posts it: in the message that carries the button
+        (unless `channel` and `message_ts` say which), with that message and the click's
+        response_url; a click in no message the fake holds (forged) has neither."""
+        if channel is None and message_ts is None and "value" in action:
+            channel, message_ts = self.slack.message_with_button(
+                user_id, action["action_id"], action["value"]) or (None, None)
+        clicked = self.slack.clicked_in(user_id, channel or "D0", message_ts or "1.0") or {
+            "container": {"type": "message", "message_ts": message_ts or "1.0",
+                          "channel_id": channel or "D0", "is_ephemeral": False},
+            "channel": {"id": channel or "D0"}}
         return self._interactive(
-            user_id, "block_actions",
-            container={"type": "message", "message_ts": message_ts or "1.0",
-                       "channel_id": channel or "D0", "is_ephemeral": False},
-            channel={"id": channel or "D0"},
+            user_id, "block_actions", **clicked, state={"values": {}},
             actions=[{"block_id": "b", "action_ts": str(time.time()), **action}])
 
     def click(self, user_id: str, action_id: str, value: str, *, channel: str | None = None,

@@ -22,10 +22,14 @@ def post_preview(s: Session, team_id: str, offer_id: int, interaction_id: int) -
 
 
 def update_preview(s: Session, team_id: str, offer_id: int, interaction_id: int,
-                   due_at: datetime | None = None) -> None:
-    """The preview's new state now, or (`due_at`) a tick of its countdown then."""
-    jobs.queue(s, team_id, jobs.UpdatePreview(offer_id, interaction_id=interaction_id,
-                                              countdown=due_at is not None), due_at=due_at)
+                   due_at: datetime | None = None, *, response_url: str | None = None,
+                   at_once: bool = False) -> None:
+    """The preview's new state now, or (`due_at`) a tick of its countdown then; drawn
+    through the click's `response_url` when there is one (jobs.UpdatePreview)."""
+    jobs.queue(s, team_id, jobs.UpdatePreview(offer_id, response_url,
+                                              interaction_id=interaction_id,
+                                              countdown=due_at is not None, at_once=at_once),
+               due_at=due_at)
 
 
 def expire_offer_at(s: Session, team_id: str, offer_id: int, due_at: datetime) -> None:

@@ -111,25 +111,33 @@ class PostPreview(OutboxJob):
 class UpdatePreview(OutboxJob):
     """Redraw an offer's preview: its new state, or (`countdown`) a tick of an auto-answer's
     countdown, due later. A tick waits in no lane, so it never holds the interaction's lines
-    back while it waits, and is cosmetic."""
+    back while it waits, and is cosmetic.
+
+    `response_url`: the click's own address for answering it (Slack's response_url, good
+    for five uses in thirty minutes), through which the preview is redrawn without spending
+    the workspace's chat.update budget. `at_once`: the click's answer, drawn before its
+    thread opens (in no lane, so it holds the thread back neither); it never coalesces, and
+    the redraw queued behind the thread adds the thread's link."""
 
     KIND = "slack.update_preview"
     REDRAWS = True
     offer_id: int
+    response_url: str | None = None
     interaction_id: int | None = placement()
     countdown: bool | None = placement()
+    at_once: bool | None = placement()
 
     @property
     def lane(self) -> str | None:
-        return None if self.countdown else interaction_lane(self.interaction_id)
+        return None if self.countdown or self.at_once else interaction_lane(self.interaction_id)
 
     @property
     def priority(self) -> int:
         return COSMETIC if self.countdown else OFFER
 
     @property
-    def coalesce_key(self) -> str:
-        return f"preview:{self.offer_id}"
+    def coalesce_key(self) -> str | None:
+        return None if self.at_once else f"preview:{self.offer_id}"
 
 
 @dataclass(frozen=True)

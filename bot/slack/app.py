@@ -12,7 +12,7 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
 from bot.services import Services
-from bot.slack import directory
+from bot.slack import directory, identity
 from bot.slack.install_pages import not_serving_text
 from bot.slack.listeners import (
     admin,
@@ -73,6 +73,10 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
         # Socket Mode requests are authenticated by the socket itself.
         request_verification_enabled=signing_secret is not None,
         oauth_settings=oauth_settings,
+        # Who the token is was asked once at start (bot/runtime.py), and every request's
+        # authorize reads it from memory instead of asking auth.test again.
+        token_verification_enabled=False,
+        before_authorize=identity.remembered_in,
         name="smsdesk",
         logger=log,
     )

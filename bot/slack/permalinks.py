@@ -2,8 +2,8 @@
 
 chat.getPermalink has a budget of its own (about 100 calls a minute for the workspace), and a
 busy desk asked it for every preview redraw and every Home tab. A link to a message is the
-workspace's address (auth.test's `url`, asked once) + /archives/<channel>/p<ts without its
-dot>, the form Slack's own permalinks take."""
+workspace's address (auth.test's `url`, asked once: bot/slack/identity.py) +
+/archives/<channel>/p<ts without its dot>, the form Slack's own permalinks take."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import threading
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+
+from bot.slack import identity
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,7 @@ def workspace_url(client: WebClient, team_id: str) -> str | None:
     if known:
         return known
     try:
-        url = client.auth_test().get("url")
+        url = identity.auth_test(client).get("url")
     except SlackApiError as error:
         if error.response.status_code == 429:
             raise

@@ -6,7 +6,8 @@ import logging
 from datetime import timedelta
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
 
 from bot.desk import jobs
 from bot.desk.admin import admin_settings
@@ -16,7 +17,7 @@ from bot.desk.interactions import agents, outbound, spelling, supervision, timel
 from bot.desk.interactions.lifecycle import OFFER_PENDING
 from bot.desk.replies import custom_emoji, held
 from bot.services import Services
-from bot.slack import directory, permalinks, presenters, problems
+from bot.slack import delivery_marks, directory, permalinks, presenters, problems
 from bot.slack.mrkdwn import escape
 from bot.slack.views.card import build_card
 from bot.slack.views.common import contact_label, quoted
@@ -79,7 +80,32 @@ def update_preview(services: Services, job: jobs.UpdatePreview, run: ClaimedJob)
     message = build_preview(presenters.preview_data(
         services.db, services.settings_for(run.team_id), offer,
         lambda channel, ts: permalinks.link_to(client, run.team_id, channel, ts)))
+    if job.response_url and _replaced_through(job.response_url, message):
+        return
     client.chat_update(channel=offer.preview_channel, ts=offer.preview_ts, **message)
+
+
+# Seconds to wait for Slack to take a redraw through a response_url before drawing it with
+# chat.update instead.
+RESPONSE_URL_TIMEOUT = 5
+
+
+def _replaced_through(response_url: str, message: dict) -> bool:
+    """Redraw the clicked message through the click's response_url: no Web API method, so
+    none of the workspace's chat.update budget. False when Slack would not take it (the
+    URL spent its five uses or its thirty minutes, or Slack is away)."""
+    try:
+        answer = WebhookClient(response_url, timeout=RESPONSE_URL_TIMEOUT).send_dict(
+            {**message, "replace_original": True})
+    except (OSError, SlackClientError) as error:
+        log.info("a preview's response_url was not reached (%s): redrawn with chat.update",
+                 error)
+        return False
+    if answer.status_code != 200:
+        log.info("a preview's response_url was refused (%s %s): redrawn with chat.update",
+                 answer.status_code, answer.body)
+        return False
+    return True
 
 
 def open_thread(services: Services, job: jobs.OpenThread, run: ClaimedJob) -> None:
@@ -181,22 +207,47 @@ def _post_media(services: Services, client: WebClient, channel: str, thread_ts: 
 
 
 def show_delivery(services: Services, job: jobs.ShowDelivery, run: ClaimedJob) -> None:
-    _show_delivery(services, run.team_id, job.message_id)
+    _show_delivery(services, run.team_id, job.message_id, may_wait=True)
 
 
-def _show_delivery(services: Services, team_id: str, message_id: int) -> None:
+# A reply's ⏳ is drawn only once its send has taken this long: most sends are answered in
+# well under a second, and the ⏳ would cost a reaction call for a state nobody saw.
+SENDING_MARK_AFTER = timedelta(seconds=2)
+WAITING_MARK = DELIVERY_REACTIONS["sending"]
+
+
+def _show_delivery(services: Services, team_id: str, message_id: int, *,
+                   may_wait: bool) -> None:
+    """Bring the reply's marks to its delivery state (bot/slack/delivery_marks.py).
+    `may_wait`: a fresh reply's ⏳ waits (this job comes again, or the send's own mark job
+    takes its place); otherwise it is left to the send's mark job."""
     message = queries.message(services.db, message_id)
-    wanted = DELIVERY_REACTIONS.get(message.delivery_state)
-    if not message.slack_ts or wanted == message.delivery_shown:
+    if not message.slack_ts:
         return
+    shown = delivery_marks.shown_marks(message.delivery_shown)
+    change = delivery_marks.change_marks(
+        shown, DELIVERY_REACTIONS.get(message.delivery_state))
+    if not change.calls:
+        return
+    if change.add == WAITING_MARK and not shown:
+        mark_from = message.created_at + SENDING_MARK_AFTER
+        if utcnow() < mark_from:
+            if may_wait:
+                raise RetryLater("the send has a moment before its mark", mark_from)
+            return
     client = services.slack_client(team_id)
-    if message.delivery_shown:
-        _ignore(("no_reaction",), client.reactions_remove, channel=message.slack_channel,
-                timestamp=message.slack_ts, name=message.delivery_shown)
-    if wanted is not None:
-        _ignore(("already_reacted",), client.reactions_add, channel=message.slack_channel,
-                timestamp=message.slack_ts, name=wanted)
-    queries.remember_delivery_shown(services.db, message.id, wanted)
+    where = dict(channel=message.slack_channel, timestamp=message.slack_ts)
+    # Written down after each call: a call put back for the reactions budget (paced) must
+    # not make the ones before it again.
+    for mark in change.remove:
+        _ignore(("no_reaction",), client.reactions_remove, **where, name=mark)
+        shown = tuple(m for m in shown if m != mark)
+        queries.remember_delivery_shown(services.db, message.id,
+                                        delivery_marks.stored_marks(shown))
+    if change.add is not None:
+        _ignore(("already_reacted",), client.reactions_add, **where, name=change.add)
+        queries.remember_delivery_shown(services.db, message.id,
+                                        delivery_marks.stored_marks(change.shown))
 
 
 def _ignore(errors: tuple[str, ...], call, **kwargs) -> None:
@@ -301,7 +352,7 @@ def post_composed(services: Services, job: jobs.PostComposed, run: ClaimedJob) -
                                            thread_ts=interaction.thread_ts, **line)
         write_down(queries.remember_posted_message, services.db, message.id,
                    response["channel"], response["ts"])
-    _show_delivery(services, run.team_id, job.message_id)
+    _show_delivery(services, run.team_id, job.message_id, may_wait=False)
 
 
 def spelling_prompt(services: Services, job: jobs.SpellingPrompt, run: ClaimedJob) -> None:

@@ -8,10 +8,11 @@ import httpx
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 
 from bot.sms.twilio import signature_is_valid
 from tests.fakes._http import HttpResponse, LoopbackServer
-from tests.fakes.slack import UPLOAD, FakeSlack
+from tests.fakes.slack import RESPONSE_URL, UPLOAD, FakeSlack
 from tests.fakes.twilio_api import FakeTwilio, count_segments
 
 CUSTOMER = "+15005550006"
@@ -219,6 +220,48 @@ def test_a_channel_without_the_bot_needs_a_join_first(client, slack):
 
     assert refused.response["error"] == "not_in_channel"
     assert private.response["error"] == "method_not_supported_for_channel_type"
+
+
+def test_a_clicks_response_url_replaces_the_message_five_times_and_no_more(client, slack):
+    posted = client.chat_postMessage(channel="U0ALICE", text="offer",
+                                     blocks=[section("offer"), {"type": "actions",
+                                                                "elements": [button("Accept")]}])
+    clicked = slack.clicked_in("U0ALICE", posted["channel"], posted["ts"])
+    assert clicked["channel"] == {"id": "D0ALICE", "name": "directmessage"}
+    assert clicked["message"]["blocks"][1]["elements"][0]["action_id"] == "a"
+    hook = WebhookClient(clicked["response_url"])
+
+    answers = [hook.send(text=f"taken {n}", blocks=[section(f"taken {n}")],
+                         replace_original=True) for n in range(6)]
+
+    assert [(a.status_code, a.body) for a in answers] == [(200, "ok")] * 5 + [
+        (404, "expired_url")]
+    shown = slack.message("D0ALICE", posted["ts"])
+    assert shown["text"] == "taken 4" and shown["blocks"] == [section("taken 4")]
+    # Recorded apart from the Web API's methods: no chat.update was spent.
+    assert len(slack.calls_to(RESPONSE_URL)) == 6 and slack.calls_to("chat.update") == []
+
+
+def test_an_expired_response_url_is_refused(client, slack):
+    ts = client.chat_postMessage(channel="C0QUEUE", text="card")["ts"]
+    slack.response_url_lifetime = 0
+    hook = WebhookClient(slack.clicked_in("U0ALICE", "C0QUEUE", ts)["response_url"])
+
+    answer = hook.send(text="late", replace_original=True)
+
+    assert (answer.status_code, answer.body) == (404, "expired_url")
+    assert slack.message("C0QUEUE", ts)["text"] == "card"
+
+
+def test_a_response_url_without_replace_original_answers_the_clicker_alone(client, slack):
+    ts = client.chat_postMessage(channel="C0QUEUE", text="card")["ts"]
+    hook = WebhookClient(slack.clicked_in("U0ALICE", "C0QUEUE", ts)["response_url"])
+
+    assert hook.send(text="only you see this").status_code == 200
+
+    assert [(e["user"], e["text"]) for e in slack.ephemerals("C0QUEUE")] == [
+        ("U0ALICE", "only you see this")]
+    assert slack.message("C0QUEUE", ts)["text"] == "card"
 
 
 def test_reacting_twice_is_already_reacted(client, slack):

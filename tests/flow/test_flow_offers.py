@@ -6,6 +6,7 @@ import pytest
 
 from bot.config import Settings
 from bot.slack import ids
+from tests.fakes.slack import RESPONSE_URL
 from tests.harness import (
     DESK_CHANNEL,
     action_value,
@@ -122,3 +123,59 @@ def test_two_accept_clicks_over_http_open_one_thread(desk):
     desk.wait_idle()
     assert len(desk.cards()) == 1
     assert desk.slack.ephemerals() == []  # a double click needs no "no longer offered"
+
+
+def _redraws(desk, preview: dict) -> tuple[list, list]:
+    """The preview's redraws: through the click's response_url, and with chat.update."""
+    through_click = [c for c in desk.slack.calls_to(RESPONSE_URL) if not c.failed]
+    updates = [c for c in desk.slack.calls_to("chat.update")
+               if c.params.get("channel") == preview["channel"]
+               and c.params.get("ts") == preview["ts"]]
+    return through_click, updates
+
+
+def test_accept_redraws_the_preview_through_the_click_and_spends_no_chat_update(desk):
+    desk.slash("UAGENT1", ids.COMMAND_READY)
+    desk.customer_texts(CUSTOMER, "is it shipped?")
+    preview = desk.wait_for_preview("UAGENT1")
+    desk.click("UAGENT1", ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
+
+    card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
+    thread_link = f"/archives/{DESK_CHANNEL}/p{card['ts'].replace('.', '')}"
+    shown = desk.slack.wait_for(
+        lambda s: thread_link in str(s.message(preview["channel"], preview["ts"])["blocks"])
+        and s.message(preview["channel"], preview["ts"]), 5, "the preview never links "
+        "to the thread")
+    assert "You accepted" in str(shown["blocks"]) and not has_button(shown, ids.ACCEPT_OFFER)
+    desk.wait_idle()
+    through_click, updates = _redraws(desk, preview)
+    # "You accepted" at once, then with the thread's link: two of the click's five uses.
+    assert len(through_click) == 2 and updates == []
+
+
+def test_reject_redraws_the_preview_through_the_click(desk):
+    desk.slash("UAGENT1", ids.COMMAND_READY)
+    desk.customer_texts(CUSTOMER, "hello?")
+    preview = desk.wait_for_preview("UAGENT1")
+    desk.click("UAGENT1", ids.REJECT_OFFER, action_value(preview, ids.REJECT_OFFER))
+
+    desk.slack.wait_for(lambda s: "You rejected" in str(
+        s.message(preview["channel"], preview["ts"])["blocks"]), 5, "preview not redrawn")
+    desk.wait_idle()
+    through_click, updates = _redraws(desk, preview)
+    assert len(through_click) == 1 and updates == []
+
+
+def test_a_click_whose_response_url_has_expired_is_redrawn_with_chat_update(desk):
+    desk.slack.response_url_lifetime = 0  # the worker came to it after Slack's 30 minutes
+    desk.slash("UAGENT1", ids.COMMAND_READY)
+    desk.customer_texts(CUSTOMER, "still there?")
+    preview = desk.wait_for_preview("UAGENT1")
+    desk.click("UAGENT1", ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
+
+    desk.slack.wait_for(lambda s: "You accepted" in str(
+        s.message(preview["channel"], preview["ts"])["blocks"]), 5, "preview not redrawn")
+    desk.wait_idle()
+    through_click, updates = _redraws(desk, preview)
+    assert through_click == [] and updates
+    assert all(c.error == "expired_url" for c in desk.slack.calls_to(RESPONSE_URL))

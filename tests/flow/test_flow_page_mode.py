@@ -86,9 +86,11 @@ def test_customer_text_reaches_agent_and_reply_reaches_phone(desk):
         and s.thread(DESK_CHANNEL, card["ts"]), 5, "no closing line")
     assert any("Reply from <@UAGENT1> sent as 1 SMS (GSM-7)" in line_text(m) for m in thread)
 
+    # Delivered joins sent, like a second tick (bot/slack/delivery_marks.py).
     assert desk.carrier_reports(sms, "delivered").status_code == 204
-    desk.slack.wait_for(lambda s: s.reactions(DESK_CHANNEL, reply_ts) == {"white_check_mark"},
-                        5, "delivered not shown")
+    desk.slack.wait_for(
+        lambda s: s.reactions(DESK_CHANNEL, reply_ts) == {"outbox_tray", "white_check_mark"},
+        5, "delivered not shown")
 
 
 def test_rejected_offer_goes_to_the_next_ready_agent(desk):

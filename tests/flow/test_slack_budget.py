@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import json
 
-from tests.harness import DESK_CHANNEL, accept_new_interaction, start_desk
+from bot.config import Settings
+from bot.config.workspaces import Workspace
+from bot.slack import ids
+from tests.harness import (
+    BUSINESS_NUMBER,
+    DESK_CHANNEL,
+    accept_new_interaction,
+    action_value,
+    start_desk,
+)
 
 CUSTOMER = "+14155550100"
+TEAM = "T0001"  # the fake's workspace, where the agents and the desk channel are
 
 
 def test_links_to_a_thread_are_built_from_the_workspace_url_not_fetched(tmp_path):
@@ -23,5 +33,50 @@ def test_links_to_a_thread_are_built_from_the_workspace_url_not_fetched(tmp_path
         desk.slack.wait_for(lambda s: expected in json.dumps(
             desk.previews_for("UAGENT1")[0]["blocks"]), 5, "the preview has no thread link")
         assert desk.slack.calls_to("chat.getPermalink") == []
+    finally:
+        desk.close()
+
+
+def _one_page_mode_interaction(desk, number: int = 1) -> None:
+    """The `number`-th: a text, Accept, the agent's reply in the thread, the phone has it.
+    Slack's requests (a command, a click, a message event) and the jobs that answer them."""
+    customer = f"+1415555{number:04d}"
+    desk.slash("UAGENT1", ids.COMMAND_READY)
+    desk.customer_texts(customer, "Is my order shipped?")
+    preview = desk.wait_for_preview("UAGENT1", count=number)
+    desk.click("UAGENT1", ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
+    card = desk.slack.wait_for(lambda s: len(desk.cards()) >= number and desk.cards()[-1], 5,
+                               "no card")
+    desk.wait_idle()
+    desk.agent_writes_in_thread("UAGENT1", card["ts"], "It left this morning")
+    desk.twilio.wait_for(lambda t: t.sent_to(customer), 10, "no SMS sent")
+    desk.wait_idle()
+
+
+def test_a_single_token_desk_asks_who_its_token_is_once_in_all(tmp_path):
+    """auth.test answers the same for a token every time: start-up, bolt's own check and
+    the workspace's address for links share one answer."""
+    desk = start_desk(f"sqlite:///{tmp_path / 'desk.sqlite3'}")
+    try:
+        _one_page_mode_interaction(desk)
+        _one_page_mode_interaction(desk, 2)
+        assert len(desk.slack.calls_to("auth.test")) == 1
+    finally:
+        desk.close()
+
+
+def test_an_oauth_desk_asks_who_a_workspaces_token_is_once_not_per_request(tmp_path):
+    """bolt's authorize asked auth.test on every request of an installed workspace (a command,
+    each click, each message event): now once per process for the workspace's token."""
+    desk = start_desk(f"sqlite:///{tmp_path / 'desk.sqlite3'}", oauth=True,
+                      settings=Settings(workspaces=(Workspace(TEAM, Settings(
+                          desk_channel=DESK_CHANNEL, business_numbers=(BUSINESS_NUMBER,))),)))
+    try:
+        assert desk.install_workspace(TEAM).status_code == 200
+        installed = len(desk.slack.calls_to("auth.test"))  # bolt's, as it stores the install
+        workspace = desk.in_workspace(TEAM)
+        _one_page_mode_interaction(workspace)
+        _one_page_mode_interaction(workspace, 2)
+        assert len(desk.slack.calls_to("auth.test")) - installed <= 1
     finally:
         desk.close()

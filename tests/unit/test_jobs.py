@@ -20,10 +20,16 @@ BLOCKS = [{"type": "rich_text", "block_id": "Xy1", "elements": [
 STORED = [
     (jobs.PostPreview(5, interaction_id=9), "slack.post_preview", {"offer_id": 5},
      "interaction:9", OFFER, None),
-    (jobs.UpdatePreview(5, interaction_id=9, countdown=False), "slack.update_preview",
-     {"offer_id": 5}, "interaction:9", OFFER, "preview:5"),
-    (jobs.UpdatePreview(5, interaction_id=9, countdown=True), "slack.update_preview",
-     {"offer_id": 5}, None, COSMETIC, "preview:5"),
+    (jobs.UpdatePreview(5, interaction_id=9, countdown=False, at_once=False),
+     "slack.update_preview", {"offer_id": 5, "response_url": None}, "interaction:9", OFFER,
+     "preview:5"),
+    (jobs.UpdatePreview(5, interaction_id=9, countdown=True, at_once=False),
+     "slack.update_preview", {"offer_id": 5, "response_url": None}, None, COSMETIC,
+     "preview:5"),
+    (jobs.UpdatePreview(5, "https://hooks.slack.com/actions/T1/1/x", interaction_id=9,
+                        countdown=False, at_once=True), "slack.update_preview",
+     {"offer_id": 5, "response_url": "https://hooks.slack.com/actions/T1/1/x"}, None, OFFER,
+     None),
     (jobs.ExpireOffer(5), "timer.expire_offer", {"offer_id": 5}, None, CUSTOMER, None),
     (jobs.OpenThread(9), "slack.open_thread", {"interaction_id": 9}, "interaction:9", OFFER,
      None),
@@ -121,6 +127,10 @@ def test_an_older_reply_to_look_at_again_without_blocks_is_read_by_its_text():
                         "user_id": "UAGENT1", "slack_text": "On it", "event_id": "Ev1",
                         "has_files": False, "agent_name": None}, "recheck": 2}
     assert jobs.decode("timer.recheck_reply", stored) == jobs.RecheckReply(REPLY, 2)
+
+
+def test_an_older_preview_redraw_without_a_response_url_is_drawn_with_chat_update():
+    assert jobs.decode("slack.update_preview", {"offer_id": 5}).response_url is None
 
 
 def test_an_older_purge_row_without_a_reason_is_an_uninstalls_purge():

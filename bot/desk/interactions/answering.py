@@ -26,8 +26,10 @@ class LostRace(Exception):
     """Someone (or something) else ended the offer first; the transaction must roll back."""
 
 
-def take(s: Session, settings: Settings, offer: Offer, now: datetime) -> None:
-    """Conditional updates of the interaction, then the offer; raises LostRace if beaten."""
+def take(s: Session, settings: Settings, offer: Offer, now: datetime,
+         response_url: str | None = None) -> None:
+    """Conditional updates of the interaction, then the offer; raises LostRace if beaten.
+    `response_url`: the Accept click's, through which its preview is redrawn."""
     user_id = offer.agent_user_id
     is_transfer = offer.kind == TRANSFER
     interaction = s.get_one(Interaction, offer.interaction_id)
@@ -59,12 +61,18 @@ def take(s: Session, settings: Settings, offer: Offer, now: datetime) -> None:
         if not threads.follow_new_holder(s, settings, interaction, user_id):
             effects.update_card(s, offer.team_id, offer.interaction_id)  # now theirs
     sessions.keep_alive(s, settings, offer.interaction_id, now)
+    if response_url and interaction.thread_ts is None:
+        # The click answered now ("You accepted"), beside the thread, not behind it: the
+        # click's response_url costs no chat.update, so the redraw with the link is free.
+        effects.update_preview(s, offer.team_id, offer.id, offer.interaction_id,
+                               response_url=response_url, at_once=True)
     # Thread first, so the preview (if any) can link to it.
     effects.open_thread(s, offer.team_id, offer.interaction_id)
     effects.update_supervision(s, offer.team_id, offer.interaction_id,
                                bool(settings.queue_named(queue).supervisor_channel))
     if offer.preview_ts or offer.kind != AUTO_ANSWER:
-        effects.update_preview(s, offer.team_id, offer.id, offer.interaction_id)
+        effects.update_preview(s, offer.team_id, offer.id, offer.interaction_id,
+                               response_url=response_url)
     else:
         effects.notify_agent(s, offer.team_id, user_id,
                              "A new SMS interaction was answered for you automatically: it "

@@ -52,14 +52,15 @@ def _load_offer(s: Session, team_id: str, offer_id: int) -> Offer:
 
 
 def accept_offer(db: Database, settings: Settings, team_id: str, offer_id: int,
-                 user_id: str) -> OfferAnswer:
+                 user_id: str, response_url: str | None = None) -> OfferAnswer:
+    """`response_url`: the click's (Slack's, for answering it), to redraw the preview by."""
     try:
         with db.transaction() as s:
             offer = _load_offer(s, team_id, offer_id)
             if offer.agent_user_id != user_id:
                 return _not_yours(offer, user_id)
             now = utcnow()
-            answering.take(s, settings, offer, now)
+            answering.take(s, settings, offer, now, response_url)
             missed_offers.answered(s, settings, team_id, user_id)
             return OfferAnswer(True, OFFER_ACCEPTED, offer.interaction_id,
                                (now - offer.offered_at).total_seconds())
@@ -83,7 +84,8 @@ def _no_such_offer(team_id: str, offer_id: int, user_id: str) -> OfferAnswer:
 
 
 def _decline(db: Database, settings: Settings, team_id: str, offer_id: int,
-             outcome: str, user_id: str | None) -> OfferAnswer:
+             outcome: str, user_id: str | None,
+             response_url: str | None = None) -> OfferAnswer:
     with db.transaction() as s:
         offer = _load_offer(s, team_id, offer_id)
         if user_id is not None and offer.agent_user_id != user_id:
@@ -105,7 +107,7 @@ def _decline(db: Database, settings: Settings, team_id: str, offer_id: int,
             missed_offers.missed(s, settings, team_id, offer.agent_user_id, now)
         else:
             missed_offers.answered(s, settings, team_id, offer.agent_user_id)
-        effects.update_preview(s, team_id, offer.id, interaction.id)
+        effects.update_preview(s, team_id, offer.id, interaction.id, response_url=response_url)
         if interaction.offered_to != offer.agent_user_id:
             pass  # the interaction has moved on (another offer, a queue...): nothing to redo
         elif interaction.state == TRANSFERRING:
@@ -124,15 +126,15 @@ def _not_yours(offer: Offer, user_id: str) -> OfferAnswer:
 
 
 def reject_offer(db: Database, settings: Settings, team_id: str, offer_id: int,
-                 user_id: str) -> OfferAnswer:
+                 user_id: str, response_url: str | None = None) -> OfferAnswer:
     try:
-        return _reject(db, settings, team_id, offer_id, user_id)
+        return _reject(db, settings, team_id, offer_id, user_id, response_url)
     except OfferNotFound:
         return _no_such_offer(team_id, offer_id, user_id)
 
 
 def _reject(db: Database, settings: Settings, team_id: str, offer_id: int,
-            user_id: str) -> OfferAnswer:
+            user_id: str, response_url: str | None) -> OfferAnswer:
     with db.transaction() as s:
         offer = _load_offer(s, team_id, offer_id)
         if offer.kind == AUTO_ANSWER:
@@ -142,7 +144,7 @@ def _reject(db: Database, settings: Settings, team_id: str, offer_id: int,
                 effects.notify_agent(s, team_id, user_id, "Interactions of this queue are "
                                      "answered automatically and cannot be rejected.")
                 return OfferAnswer(False, offer.state, offer.interaction_id)
-    return _decline(db, settings, team_id, offer_id, OFFER_REJECTED, user_id)
+    return _decline(db, settings, team_id, offer_id, OFFER_REJECTED, user_id, response_url)
 
 
 def expire_offer(db: Database, settings: Settings, team_id: str, offer_id: int) -> OfferAnswer:

@@ -14,7 +14,7 @@ def accept_offer(ack: Ack, body: dict, context: BoltContext, services: Services)
     settings = services.settings_for(context.team_id)
     ack()
     answer = offers.accept_offer(services.db, settings, context.team_id, clicked_row_id(body),
-                                 context.user_id)
+                                 context.user_id, body.get("response_url"))
     services.metrics.observe_accept(answer.waited_seconds)
 
 
@@ -22,7 +22,7 @@ def reject_offer(ack: Ack, body: dict, context: BoltContext, services: Services)
     settings = services.settings_for(context.team_id)
     ack()
     offers.reject_offer(services.db, settings, context.team_id, clicked_row_id(body),
-                        context.user_id)
+                        context.user_id, body.get("response_url"))
 
 
 def register(app: App) -> None:

@@ -11,7 +11,8 @@ deliberately differs from Slack:
 - `views`: views.*, trigger ids;
 - `directory`: users, user groups, channels and DMs;
 - `files`: uploads, sharing, files.info and files.delete;
-- `faults`: failures and rate limits on demand.
+- `faults`: failures and rate limits on demand;
+- `responses`: the response_urls of clicks, and their uses.
 This module holds what they share: the lock every call runs under, the tokens and the bot each
 one speaks for, the log of calls, and the HTTP side that dispatches to the methods.
 """
@@ -36,6 +37,7 @@ from tests.fakes.slack.faults import Faults
 from tests.fakes.slack.files import UPLOAD, UPLOAD_PREFIX, Files
 from tests.fakes.slack.messages import Messages
 from tests.fakes.slack.oauth import SlackOAuth
+from tests.fakes.slack.responses import RESPONSE_URL, RESPONSE_URL_PREFIX, Responses
 from tests.fakes.slack.rules import Refusal
 from tests.fakes.slack.views import Views
 
@@ -65,7 +67,7 @@ class Bot:
     bot_id: str
 
 
-class FakeSlack(Messages, Views, Directory, Files, Faults):
+class FakeSlack(Messages, Views, Directory, Files, Faults, Responses):
     """The Slack Web API for one or more workspaces, in memory, behind a loopback server."""
 
     def __init__(
@@ -93,6 +95,7 @@ class FakeSlack(Messages, Views, Directory, Files, Faults):
         self._init_directory()
         self._init_files()
         self._init_faults()
+        self._init_responses()
         self._methods: dict[str, Callable[[Bot, dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             **self._message_methods(),
@@ -181,6 +184,8 @@ class FakeSlack(Messages, Views, Directory, Files, Faults):
     def _handle(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith(UPLOAD_PREFIX):
             return self._handle_upload(request)
+        if request.path.startswith(RESPONSE_URL_PREFIX):
+            return self._handle_response_url(request)
         if not request.path.startswith(API_PREFIX):
             return HttpResponse(404, b"Not Found", {"Content-Type": "text/plain"})
         method = request.path[len(API_PREFIX) :]
@@ -244,6 +249,17 @@ class FakeSlack(Messages, Views, Directory, Files, Faults):
         return HttpResponse(
             status, text.encode(), {"Content-Type": "text/plain; charset=utf-8", **headers}
         )
+
+    def _handle_response_url(self, request: HttpRequest) -> HttpResponse:
+        """A POST to a click's response_url: answered in plain text, as Slack's hooks do;
+        recorded as a call to `RESPONSE_URL`."""
+        at = time.monotonic()
+        with self._lock:
+            status, text, body = self._answer_response_url(request)
+            self._calls.append(Call(method=RESPONSE_URL, params={"url": request.path, **body},
+                                    token="", at=at, failed=status != 200,
+                                    error=None if status == 200 else text))
+        return HttpResponse(status, text.encode(), {"Content-Type": "text/plain; charset=utf-8"})
 
     def _answer(
         self, method: str, params: dict[str, Any], token: str
