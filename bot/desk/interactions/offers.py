@@ -155,6 +155,14 @@ def expire_offer(db: Database, settings: Settings, team_id: str, offer_id: int) 
     return _decline(db, settings, team_id, offer_id, OFFER_TIMED_OUT, None)
 
 
+def preview_shown(db: Database, settings: Settings, team_id: str) -> int:
+    """A preview reached its agent's DM: that DM has room for another
+    (routing.PREVIEWS_AHEAD), so the texts waiting are dealt again. Returns how many were
+    offered."""
+    with db.transaction() as s:
+        return routing.dispatch_waiting(s, settings, team_id)
+
+
 def reoffer(db: Database, settings: Settings, team_id: str, interaction_id: int) -> bool:
     """A back-off after a decline is over: offer the interaction again if it still waits
     (whoever declined it may be offered it now). True when it was offered."""
