@@ -15,6 +15,10 @@ the call is not made: the job is put back, due when the bucket will have refille
 Priorities share the buckets without starving the customer: cosmetic work (supervisor
 cards, countdowns, the Home tab) only takes a token while the bucket keeps some in reserve,
 so a customer's message or an agent's delivery mark always finds one.
+
+A job put back spends no budget twice: the calls Slack answered before its run was put back
+(a lookup, a conversation opened, a first post) are answered from memory when its next run
+makes them again with the same arguments (`keep_answers`, bot/worker/paced_client.py).
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from bot.desk.jobs import COSMETIC, CUSTOMER, OFFER
 
@@ -68,6 +73,8 @@ OTHER_METHODS = Limit(5.0, 20)  # anything not listed: generous, still stopped b
 # on states that are gone before anyone sees them. The job that waits draws the latest state.
 PER_MESSAGE_UPDATE = Limit(1.0, 1)
 EDITS_OF_A_MESSAGE = ("chat.update",)
+# Seconds a put-back job's answers are kept for its next run (it is due again long before).
+ANSWERS_KEPT_FOR = 300.0
 # Seconds: a booked job woken a hair early still goes. Bookings are made that much later
 # than the budget allows, so going early never goes before Slack's own bucket refills.
 BOOKING_SLACK = 0.05
@@ -137,6 +144,8 @@ class SlackPacer:
         self._buckets: dict[tuple[str, ...], Bucket] = {}
         # Slots booked by jobs that were told to wait: (job, team, method, channel) -> when.
         self._booked: dict[tuple, float] = {}
+        # What Slack answered runs of jobs that were then put back: job -> (when, answers).
+        self._answers: dict[object, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._allowed = self._deferred = self._rate_limited = 0
 
@@ -246,6 +255,25 @@ class SlackPacer:
             for key in keys[:1]:
                 self._bucket(key, now).pause(now, retry_after)
 
+    def keep_answers(self, holder: object, answers: dict[str, Any]) -> None:
+        """The job `holder` is put back after Slack answered these calls of its run (by
+        their arguments): its next run is answered them again without asking Slack."""
+        with self._lock:
+            now = self.clock()
+            self._answers[holder] = (now, dict(answers))
+            if len(self._answers) > 1000:
+                for job, (kept, _answers) in list(self._answers.items()):
+                    if kept < now - ANSWERS_KEPT_FOR:
+                        del self._answers[job]
+
+    def take_answers(self, holder: object) -> dict[str, Any]:
+        """What an earlier, put-back run of the job was answered (once; then forgotten)."""
+        with self._lock:
+            kept = self._answers.pop(holder, None)
+            if kept is None or kept[0] < self.clock() - ANSWERS_KEPT_FOR:
+                return {}
+            return kept[1]
+
     def usage(self) -> Usage:
         with self._lock:
             return Usage(self._allowed, self._deferred, self._rate_limited)
@@ -264,6 +292,10 @@ class JobContext:
     team_id: str
     priority: int
     job_id: int | None = None
+    # This run's calls Slack answered, by their arguments (with an earlier put-back run's,
+    # taken at its first call): kept if the run is put back (SlackPacer.keep_answers).
+    answered: dict[str, Any] = field(default_factory=dict)
+    started: list[bool] = field(default_factory=list)  # non-empty once it made a call
 
 
 _current = threading.local()
