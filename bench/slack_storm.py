@@ -343,6 +343,8 @@ class Storm:
             "lost": len(lost_texts) + len(lost_replies), "lost_texts": lost_texts[:10],
             "lost_replies": lost_replies[:10], "doubled": doubled,
             "http_429": sum(1 for c in calls if c.error == "ratelimited"),
+            "http_429_by_method": dict(Counter(c.method for c in calls
+                                               if c.error == "ratelimited")),
             "wall_s": round((max(self.answered.values()) - start)
                             if answered == len(self.sent) and answered else float("nan"), 1),
             "root_posts": len(root_times),
@@ -424,6 +426,8 @@ def flood(args: argparse.Namespace) -> dict:
             "all_offered_s": round(max(everything) - first_ready, 1)
             if len(everything) >= args.flood else float("nan"),
             "http_429": sum(1 for c in calls if c.error == "ratelimited"),
+            "http_429_by_method": dict(Counter(c.method for c in calls
+                                               if c.error == "ratelimited")),
         }
     finally:
         desk.close()
@@ -491,14 +495,15 @@ def main() -> None:
                   f"{r['answered']:>4} | {cells} | {r['lost']:>4} {r['doubled']:>3} "
                   f"{r['http_429']:>3} {r['wall_s']:>6} | {r['calls_per_interaction_all']} "
                   f"-> {', '.join(storm_misses(r)) or 'ok'}", flush=True)
-            print(f"      calls per interaction: {r['calls_per_interaction']}", flush=True)
+            print(f"      calls per interaction: {r['calls_per_interaction']}"
+                  + (f"; 429s: {r['http_429_by_method']}" if r["http_429"] else ""), flush=True)
     if args.only != "storm":
         r = flood(args)
         results.append(r)
         print(f"FLOOD {r['flood']} texts, {r['agents']} agents go Ready: previews per agent "
               f"{r['per_agent']}, ready->offered p50 {r['ready->offered']['p50']} ms p99 "
               f"{r['ready->offered']['p99']} ms, all offered in {r['all_offered_s']} s, "
-              f"429 {r['http_429']} -> {', '.join(flood_misses(r, args)) or 'ok'}", flush=True)
+              f"429 {r['http_429']} {r['http_429_by_method'] or ''} -> {', '.join(flood_misses(r, args)) or 'ok'}", flush=True)
     print(json.dumps(results))
 
 
