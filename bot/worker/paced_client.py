@@ -72,6 +72,8 @@ class PacedWebClient(WebClient):
                 if job is not None:
                     self._put_back(job)
             raise
+        if api_method == "chat.postMessage" and channel and response.get("channel"):
+            self.pacer.posted_to(team_id, channel, str(response["channel"]))
         if job is not None:
             job.answered[call] = response
         return response

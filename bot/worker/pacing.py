@@ -144,6 +144,9 @@ class SlackPacer:
         self._buckets: dict[tuple[str, ...], Bucket] = {}
         # Slots booked by jobs that were told to wait: (job, team, method, channel) -> when.
         self._booked: dict[tuple, float] = {}
+        # A DM is posted to by the person's user id (a preview) and by its channel id (the
+        # lines of a thread there): one channel, one budget. (team, user id) -> channel id.
+        self._dms: dict[tuple[str, str], str] = {}
         # What Slack answered runs of jobs that were then put back: job -> (when, answers).
         self._answers: dict[object, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
@@ -154,7 +157,7 @@ class SlackPacer:
         """The bucket a 429 is about comes first: a post's channel, else the method."""
         keys: list[tuple[str, ...]] = []
         if method == "chat.postMessage" and channel:
-            keys.append((team_id, "channel", channel))
+            keys.append((team_id, "channel", self._dms.get((team_id, channel), channel)))
         keys.append((team_id, "method", method))
         if method in EDITS_OF_A_MESSAGE and channel and message:
             keys.append((team_id, "message", channel, message))
@@ -254,6 +257,22 @@ class SlackPacer:
             keys = self._keys(team_id, method, channel)
             for key in keys[:1]:
                 self._bucket(key, now).pause(now, retry_after)
+
+    def posted_to(self, team_id: str, channel: str, posted_in: str) -> None:
+        """A post to `channel` (a user id) went to `posted_in` (their DM): both are paced as
+        one channel from now on."""
+        if channel != posted_in:
+            with self._lock:
+                if self._dms.get((team_id, channel)) != posted_in:
+                    self._dms[(team_id, channel)] = posted_in
+                    bucket = self._buckets.pop((team_id, "channel", channel), None)
+                    if bucket is not None:  # what was spent under the user id still counts
+                        now = self.clock()
+                        dm = self._bucket((team_id, "channel", posted_in), now)
+                        dm._refill(now)
+                        bucket._refill(now)
+                        dm.tokens += bucket.tokens - bucket.limit.burst
+                        dm.paused_until = max(dm.paused_until, bucket.paused_until)
 
     def keep_answers(self, holder: object, answers: dict[str, Any]) -> None:
         """The job `holder` is put back after Slack answered these calls of its run (by

@@ -113,3 +113,15 @@ def test_a_booked_redraw_of_a_message_goes_when_its_second_is_up():
     assert 0 < wait <= 1.0 + BOOKING_SLACK
     clock.now += wait
     assert pacer.acquire(T, "chat.update", "C1", OFFER, holder=8, message="1.1") == 0
+
+
+def test_a_dm_posted_to_by_user_id_and_by_channel_id_is_one_channel():
+    """A preview goes to the agent's user id, the lines of a thread in their DM to the DM's
+    channel id: Slack counts both against the one DM."""
+    clock = Clock()
+    pacer = _pacer(clock)
+    assert pacer.acquire(T, "chat.postMessage", "UAGENT1", CUSTOMER) == 0
+    pacer.posted_to(T, "UAGENT1", "D1")  # Slack answered: it went to D1
+    assert [pacer.acquire(T, "chat.postMessage", "D1", CUSTOMER) for _ in range(2)] == [0, 0]
+    assert pacer.acquire(T, "chat.postMessage", "UAGENT1", CUSTOMER) == 1.0
+    assert pacer.acquire(T, "chat.postMessage", "D2", CUSTOMER) == 0
