@@ -21,12 +21,15 @@ def post_preview(s: Session, team_id: str, offer_id: int, interaction_id: int) -
 
 
 def update_preview(s: Session, team_id: str, offer_id: int, interaction_id: int,
-                   due_at: datetime | None = None, *, customer_wrote: bool = False) -> None:
+                   due_at: datetime | None = None, *, customer_wrote: bool = False,
+                   ended: bool = False) -> None:
     """The preview's new state now, or (`due_at`) a tick of its countdown then.
-    `customer_wrote`: it is to show the customer's newest text, which they wait on."""
+    `customer_wrote`: it is to show the customer's newest text, which they wait on.
+    `ended`: the offer ended untaken (its preview says where the text went), so the redraw
+    holds back nothing of the interaction's (jobs.UpdatePreview's `aside`)."""
     jobs.queue(s, team_id, jobs.UpdatePreview(offer_id, interaction_id=interaction_id,
-                                              countdown=due_at is not None), due_at=due_at,
-               waited_on=customer_wrote)
+                                              countdown=due_at is not None, aside=ended),
+               due_at=due_at, waited_on=customer_wrote)
 
 
 def expire_offer_at(s: Session, team_id: str, offer_id: int, due_at: datetime) -> None:

@@ -112,22 +112,25 @@ class PostPreview(OutboxJob):
 @dataclass(frozen=True)
 class UpdatePreview(OutboxJob):
     """Redraw an offer's preview: its new state, or (`countdown`) a tick of an auto-answer's
-    countdown, due later. A tick waits in no lane, so it never holds the interaction's lines
-    back while it waits, and is cosmetic."""
+    countdown, due later, or (`aside`) the preview of an offer that ended without being
+    taken (declined, timed out, withdrawn), saying where its text is now. Ticks and those
+    wait in no lane, so they never hold back the interaction's next preview or its lines
+    (a redraw draws the newest state, whenever it runs), and are cosmetic."""
 
     KIND = "slack.update_preview"
     REDRAWS = True
     offer_id: int
     interaction_id: int | None = placement()
     countdown: bool | None = placement()
+    aside: bool | None = placement()
 
     @property
     def lane(self) -> str | None:
-        return None if self.countdown else interaction_lane(self.interaction_id)
+        return None if self.countdown or self.aside else interaction_lane(self.interaction_id)
 
     @property
     def priority(self) -> int:
-        return COSMETIC if self.countdown else OFFER
+        return COSMETIC if self.countdown or self.aside else OFFER
 
     @property
     def coalesce_key(self) -> str:

@@ -54,7 +54,7 @@ def post_preview(services: Services, job: jobs.PostPreview, run: ClaimedJob) -> 
     offer = queries.offer(services.db, job.offer_id)
     if offer.preview_ts:
         # Shown by an earlier run, which may have failed before dealing the queue on.
-        offers.preview_shown(services.db, settings, run.team_id)
+        offers.preview_shown(services.db, settings, run.team_id, offer.id)
         return
     if offer.state != OFFER_PENDING:
         return
@@ -69,7 +69,7 @@ def post_preview(services: Services, job: jobs.PostPreview, run: ClaimedJob) -> 
         response = client.chat_postMessage(channel=offer.agent_user_id, **message)
         write_down(queries.remember_preview, services.db, offer.id, response["channel"],
                    response["ts"])
-    offers.preview_shown(services.db, settings, run.team_id)
+    offers.preview_shown(services.db, settings, run.team_id, offer.id)
 
 
 def update_preview(services: Services, job: jobs.UpdatePreview, run: ClaimedJob) -> None:

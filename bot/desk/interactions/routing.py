@@ -291,7 +291,7 @@ def _redraw_declined_previews(s: Session, interaction: Interaction) -> None:
         Offer.state.in_((OFFER_REJECTED, OFFER_TIMED_OUT))).order_by(Offer.id.desc())
         .limit(DECLINED_PREVIEWS_REDRAWN))
     for offer_id in declined:
-        effects.update_preview(s, interaction.team_id, offer_id, interaction.id)
+        effects.update_preview(s, interaction.team_id, offer_id, interaction.id, ended=True)
 
 
 def _tell_supervisors_if_everyone_declined(s: Session, settings: Settings,
