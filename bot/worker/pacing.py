@@ -14,7 +14,9 @@ the call is not made: the job is put back, due when the bucket will have refille
 
 Priorities share the buckets without starving the customer: cosmetic work (supervisor
 cards, countdowns, the Home tab) only takes a token while the bucket keeps some in reserve,
-so a customer's message or an agent's delivery mark always finds one.
+so a customer's message or an agent's delivery mark always finds one; and a more urgent
+call goes before the slots less urgent jobs have booked (they move back a slot), so a
+customer's line never queues behind a flood of previews for the workspace's posts.
 
 A job put back spends no budget twice: the calls Slack answered before its run was put back
 (a lookup, a conversation opened, a first post) are answered from memory when its next run
@@ -93,22 +95,25 @@ class Bucket:
                               self.tokens + (now - self.updated) * self.limit.per_second)
             self.updated = now
 
-    def wait(self, now: float, reserve: float) -> float:
-        """Seconds until one token can be taken leaving `reserve` behind (0: now)."""
+    def wait(self, now: float, reserve: float, lent: int = 0) -> float:
+        """Seconds until one token can be taken leaving `reserve` behind (0: now). `lent`:
+        tokens taken by bookings that give their slots to this call (up to a full bucket)."""
         if now < self.paused_until:
             return self.paused_until - now
         self._refill(now)
-        missing = 1.0 + reserve - self.tokens
+        missing = 1.0 + reserve - min(self.limit.burst, self.tokens + lent)
         return 0.0 if missing <= 0 else missing / self.limit.per_second
 
     def take(self, now: float) -> None:
         self._refill(now)
         self.tokens -= 1.0
 
-    def paid_in(self, now: float) -> float:
-        """Seconds until the tokens taken (debt included) are paid back and it may go."""
+    def paid_in(self, now: float, lent: int = 0) -> float:
+        """Seconds until the tokens taken (debt included, but `lent`, as in `wait`) are paid
+        back and it may go."""
         self._refill(now)
-        return max(self.paused_until - now, -self.tokens / self.limit.per_second, 0.0)
+        tokens = min(self.limit.burst, self.tokens + lent)
+        return max(self.paused_until - now, -tokens / self.limit.per_second, 0.0)
 
     def pause(self, now: float, seconds: float) -> None:
         # When the pause ends, one call may go (Slack said "then"), and the rest refill.
@@ -144,6 +149,8 @@ class SlackPacer:
         self._buckets: dict[tuple[str, ...], Bucket] = {}
         # Slots booked by jobs that were told to wait: (job, team, method, channel) -> when.
         self._booked: dict[tuple, float] = {}
+        # Each booking's priority and the buckets it is booked in.
+        self._booked_in: dict[tuple, tuple[int, list[tuple[str, ...]]]] = {}
         # A DM is posted to by the person's user id (a preview) and by its channel id (the
         # lines of a thread there): one channel, one budget. (team, user id) -> channel id.
         self._dms: dict[tuple[str, str], str] = {}
@@ -209,26 +216,43 @@ class SlackPacer:
                           + [b.paused_until + BOOKING_SLACK for b in buckets if b.paused_until])
                 if now >= due - BOOKING_SLACK:
                     del self._booked[booking]
+                    self._booked_in.pop(booking, None)
                     self._allowed += 1
                     return 0.0
                 self._booked[booking] = due
                 return due - now
-            wait = max((b.wait(now, self._reserve(key, priority))
+            # Slots booked by less urgent jobs are this call's to take: they move back.
+            behind = {key: self._booked_behind(key, priority, now) for key in keys}
+            wait = max((b.wait(now, self._reserve(key, priority), len(behind[key]))
                         for key, b in zip(keys, buckets, strict=True)), default=0.0)
             if wait <= 0:
-                for bucket in buckets:
-                    bucket.take(now)
+                self._take(now, keys, buckets, behind)
                 self._allowed += 1
                 return 0.0
             self._deferred += 1
             if holder is None or priority >= COSMETIC:
                 return wait
-            for bucket in buckets:
-                bucket.take(now)
-            wait = max(b.paid_in(now) for b in buckets) + BOOKING_SLACK
+            self._take(now, keys, buckets, behind)
+            wait = max(b.paid_in(now, len(behind[key]))
+                       for key, b in zip(keys, buckets, strict=True)) + BOOKING_SLACK
             self._booked[booking] = now + wait
+            self._booked_in[booking] = (priority, keys)
             self._forget_stale(now)
             return wait
+
+    def _booked_behind(self, key: tuple[str, ...], priority: int, now: float) -> list[tuple]:
+        """Bookings in bucket `key`, for a slot still to come, of jobs less urgent than
+        `priority`. (One whose slot has passed is about to go; its token is spent.)"""
+        return [booking for booking, (booked_priority, keys) in self._booked_in.items()
+                if booked_priority > priority and key in keys and self._booked[booking] > now]
+
+    def _take(self, now: float, keys: list[tuple[str, ...]], buckets: list[Bucket],
+              behind: dict[tuple[str, ...], list[tuple]]) -> None:
+        """A token from each bucket; each less urgent booking there moves back one slot."""
+        for key, bucket in zip(keys, buckets, strict=True):
+            bucket.take(now)
+            for booking in behind[key]:
+                self._booked[booking] += 1.0 / bucket.limit.per_second
 
     def _forget_stale(self, now: float) -> None:
         """Bookings of jobs that never came back (a crash, another path taken)."""
@@ -236,6 +260,7 @@ class SlackPacer:
             for booking, due in list(self._booked.items()):
                 if due < now - 120:
                     del self._booked[booking]
+                    self._booked_in.pop(booking, None)
 
     def record(self, team_id: str, method: str, channel: str | None,
                message: str | None = None) -> None:
