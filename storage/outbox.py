@@ -62,9 +62,8 @@ def enqueue(
             if waiting.due_at > due_at:
                 waiting.due_at = due_at
                 session.info["jobs_added"] = True
-            if waiting.priority > priority:
-                waiting.priority = priority
-                session.info["jobs_added"] = True
+            # Asked for again by someone waiting for it: it goes first, as this one would.
+            waiting.priority = min(waiting.priority, priority)
             _lend_priority(session, lane, priority)
             return waiting
     _lend_priority(session, lane, priority)

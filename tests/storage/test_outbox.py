@@ -246,12 +246,3 @@ def test_a_job_lends_its_urgency_to_the_ones_ahead_of_it_in_its_lane(db):
         priorities = dict(s.execute(select(Job.id, Job.priority)).all())
     assert priorities == {redraw: 0, other: 1, line: 0}
 
-
-def test_a_waiting_job_asked_for_again_more_urgently_becomes_as_urgent(db):
-    """A preview not yet redrawn when the customer texts again: the same job now shows
-    what the customer waits on."""
-    first = _queued(db, "redraw", "interaction:1", priority=1, key="preview:1")
-    again = _queued(db, "redraw", "interaction:1", priority=0, key="preview:1")
-    assert again == first
-    [claimed] = outbox.claim(db)
-    assert claimed.id == first and claimed.priority == 0
