@@ -51,9 +51,9 @@ COSMETIC = 2  # supervisor cards, countdown ticks, Home tabs, erasure steps, hou
 _PLACEMENT = "placement"
 
 
-def placement() -> Any:
+def placement(default: Any = dataclasses.MISSING) -> Any:
     """A field that says where the job queues and is not part of its payload."""
-    return field(kw_only=True, metadata={_PLACEMENT: True})
+    return field(kw_only=True, default=default, metadata={_PLACEMENT: True})
 
 
 def interaction_lane(interaction_id: int | None) -> str:
@@ -122,7 +122,7 @@ class UpdatePreview(OutboxJob):
     offer_id: int
     interaction_id: int | None = placement()
     countdown: bool | None = placement()
-    aside: bool | None = placement()
+    aside: bool | None = placement(default=None)
 
     @property
     def lane(self) -> str | None:
