@@ -53,7 +53,7 @@ _PLACEMENT = "placement"
 
 def placement(default: Any = dataclasses.MISSING) -> Any:
     """A field that says where the job queues and is not part of its payload."""
-    return field(kw_only=True, default=default, metadata={_PLACEMENT: True})
+    return field(default=default, kw_only=True, metadata={_PLACEMENT: True})
 
 
 def interaction_lane(interaction_id: int | None) -> str:
