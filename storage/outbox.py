@@ -38,7 +38,12 @@ def enqueue(
     """With `coalesce_key`: if a job with that key is still pending at the end of the same
     lane, it is the job (made due no later than `due_at`, and as urgent as `priority`),
     since it will draw the latest state anyway. Not when other work queued behind it: that
-    would change the order."""
+    would change the order.
+
+    In a lane, the job cannot start before the unfinished ones ahead of it: whoever waits
+    for it waits for them, so they are made as urgent as it is (claimed, and paced, by the
+    higher priority: a line the customer waits for is not held up by a redraw ahead of it
+    waiting out a cosmetic budget)."""
     due_at = due_at or utcnow()
     if coalesce_key is not None:
         query = (select(Job).where(Job.coalesce_key == coalesce_key, Job.state == "pending",
@@ -59,7 +64,9 @@ def enqueue(
                 session.info["jobs_added"] = True
             # Asked for again by someone waiting for it: it goes first, as this one would.
             waiting.priority = min(waiting.priority, priority)
+            _lend_priority(session, lane, priority)
             return waiting
+    _lend_priority(session, lane, priority)
     job = Job(
         team_id=team_id,
         kind=kind,
@@ -73,6 +80,15 @@ def enqueue(
     session.add(job)
     session.info["jobs_added"] = True
     return job
+
+
+def _lend_priority(session: Session, lane: str | None, priority: int) -> None:
+    """The lane's unfinished jobs (all ahead of one being queued) made at least as urgent."""
+    if lane is None:
+        return
+    session.execute(update(Job).where(Job.lane == lane, Job.state.in_(UNFINISHED),
+                                      Job.priority > priority)
+                    .values(priority=priority).execution_options(synchronize_session="fetch"))
 
 
 def _one_at_a_time(session: Session, team_id: str, kind: str) -> None:

@@ -23,13 +23,18 @@ def post_preview(s: Session, team_id: str, offer_id: int, interaction_id: int) -
 
 def update_preview(s: Session, team_id: str, offer_id: int, interaction_id: int,
                    due_at: datetime | None = None, *, response_url: str | None = None,
-                   at_once: bool = False) -> None:
+                   at_once: bool = False, customer_wrote: bool = False,
+                   ended: bool = False) -> None:
     """The preview's new state now, or (`due_at`) a tick of its countdown then; drawn
-    through the click's `response_url` when there is one (jobs.UpdatePreview)."""
+    through the click's `response_url` when there is one (jobs.UpdatePreview).
+    `customer_wrote`: it is to show the customer's newest text, which they wait on.
+    `ended`: the offer ended untaken (its preview says where the text went), so the redraw
+    holds back nothing of the interaction's (jobs.UpdatePreview's `aside`)."""
     jobs.queue(s, team_id, jobs.UpdatePreview(offer_id, response_url,
                                               interaction_id=interaction_id,
-                                              countdown=due_at is not None, at_once=at_once),
-               due_at=due_at)
+                                              countdown=due_at is not None, at_once=at_once,
+                                              aside=ended),
+               due_at=due_at, waited_on=customer_wrote)
 
 
 def expire_offer_at(s: Session, team_id: str, offer_id: int, due_at: datetime) -> None:
@@ -65,10 +70,12 @@ def sync_transcript(s: Session, team_id: str, interaction_id: int) -> None:
     jobs.queue(s, team_id, jobs.SyncTranscript(interaction_id))
 
 
-def update_card(s: Session, team_id: str, interaction_id: int) -> None:
-    """The thread's card, and the supervisor card with it: whatever changed one changed both."""
+def update_card(s: Session, team_id: str, interaction_id: int, *,
+                supervised: bool = True) -> None:
+    """The thread's card, and the supervisor card with it: whatever changed one changed both
+    (supervised=False: a change only the thread's card shows)."""
     jobs.queue(s, team_id, jobs.UpdateCard(interaction_id))
-    update_supervision(s, team_id, interaction_id)
+    update_supervision(s, team_id, interaction_id, supervised)
 
 
 def send_sms(s: Session, team_id: str, message_id: int, interaction_id: int) -> None:

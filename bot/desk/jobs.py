@@ -12,9 +12,11 @@ Each job says
   lines reach Slack in the order they happened); a job in no lane runs once it is due. SMS
   sends have their own lane so a Slack outage never holds a reply back from the phone, and
   the card its own so a redraw waiting for chat.update's budget never holds back a line;
-- its priority: customers' messages and delivery marks first, previews and cards next,
-  cosmetic work last. The outbox claims in this order and the worker's Slack pacing
-  (bot/worker/pacing.py) keeps budget in reserve by it;
+- its priority: what a person waits for first (a customer's message and its delivery mark,
+  the thread an agent just accepted), previews and cards next, cosmetic work last. The
+  outbox claims in this order and the worker's Slack pacing (bot/worker/pacing.py) keeps
+  budget in reserve by it. A job is raised when someone starts waiting for it (`queue`'s
+  `waited_on`), and lends its priority to the jobs ahead of it in its lane;
 - its coalescing key, for a job that draws from the database (a card, a preview, the
   transcript's unposted lines): asking again while one waits adds nothing (the waiting one
   draws the newest state);
@@ -110,8 +112,10 @@ class PostPreview(OutboxJob):
 @dataclass(frozen=True)
 class UpdatePreview(OutboxJob):
     """Redraw an offer's preview: its new state, or (`countdown`) a tick of an auto-answer's
-    countdown, due later. A tick waits in no lane, so it never holds the interaction's lines
-    back while it waits, and is cosmetic.
+    countdown, due later, or (`aside`) the preview of an offer that ended without being
+    taken (declined, timed out, withdrawn), saying where its text is now. Ticks and those
+    wait in no lane, so they never hold back the interaction's next preview or its lines
+    (a redraw draws the newest state, whenever it runs), and are cosmetic.
 
     `response_url`: the click's own address for answering it (Slack's response_url, good
     for five uses in thirty minutes), through which the preview is redrawn without spending
@@ -126,14 +130,16 @@ class UpdatePreview(OutboxJob):
     interaction_id: int | None = placement()
     countdown: bool | None = placement()
     at_once: bool | None = placement()
+    aside: bool | None = placement(default=None)
 
     @property
     def lane(self) -> str | None:
-        return None if self.countdown or self.at_once else interaction_lane(self.interaction_id)
+        return None if self.countdown or self.at_once or self.aside \
+            else interaction_lane(self.interaction_id)
 
     @property
     def priority(self) -> int:
-        return COSMETIC if self.countdown else OFFER
+        return COSMETIC if self.countdown or self.aside else OFFER
 
     @property
     def coalesce_key(self) -> str | None:
@@ -178,9 +184,11 @@ class WaitingTooLong(OutboxJob):
 
 @dataclass(frozen=True)
 class OpenThread(OutboxJob):
-    """Post the interaction's card, the root of its thread."""
+    """Post the interaction's card, the root of its thread. Queued when an agent accepts,
+    who then waits for it: as urgent as a customer's message."""
 
     KIND = "slack.open_thread"
+    PRIORITY = CUSTOMER
     interaction_id: int
 
     @property
@@ -620,10 +628,13 @@ def _typed(hint: Any, value: Any) -> Any:
 
 
 def queue(session: Session, team_id: str, job: OutboxJob, *,
-          due_at: datetime | None = None) -> Job:
-    """Write the job in the caller's transaction (coalesced into a waiting one if it may)."""
+          due_at: datetime | None = None, waited_on: bool = False) -> Job:
+    """Write the job in the caller's transaction (coalesced into a waiting one if it may).
+    `waited_on`: a person waits for it now (a customer's new text shown in a preview), so
+    it is as urgent as a customer's message whatever its kind, and so is whatever queues
+    ahead of it in its lane (storage.outbox.enqueue)."""
     return outbox.enqueue(session, team_id, job.KIND, payload(job), lane=job.lane,
-                          due_at=due_at, priority=job.priority,
+                          due_at=due_at, priority=CUSTOMER if waited_on else job.priority,
                           coalesce_key=job.coalesce_key)
 
 

@@ -14,7 +14,13 @@ the call is not made: the job is put back, due when the bucket will have refille
 
 Priorities share the buckets without starving the customer: cosmetic work (supervisor
 cards, countdowns, the Home tab) only takes a token while the bucket keeps some in reserve,
-so a customer's message or an agent's delivery mark always finds one.
+so a customer's message or an agent's delivery mark always finds one; and a more urgent
+call goes before the slots less urgent jobs have booked (they move back a slot), so a
+customer's line never queues behind a flood of previews for the workspace's posts.
+
+A job put back spends no budget twice: the calls Slack answered before its run was put back
+(a lookup, a conversation opened, a first post) are answered from memory when its next run
+makes them again with the same arguments (`keep_answers`, bot/worker/paced_client.py).
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from bot.desk.jobs import COSMETIC, CUSTOMER, OFFER
 
@@ -68,6 +75,8 @@ OTHER_METHODS = Limit(5.0, 20)  # anything not listed: generous, still stopped b
 # on states that are gone before anyone sees them. The job that waits draws the latest state.
 PER_MESSAGE_UPDATE = Limit(1.0, 1)
 EDITS_OF_A_MESSAGE = ("chat.update",)
+# Seconds a put-back job's answers are kept for its next run (it is due again long before).
+ANSWERS_KEPT_FOR = 300.0
 # Seconds: a booked job woken a hair early still goes. Bookings are made that much later
 # than the budget allows, so going early never goes before Slack's own bucket refills.
 BOOKING_SLACK = 0.05
@@ -86,22 +95,25 @@ class Bucket:
                               self.tokens + (now - self.updated) * self.limit.per_second)
             self.updated = now
 
-    def wait(self, now: float, reserve: float) -> float:
-        """Seconds until one token can be taken leaving `reserve` behind (0: now)."""
+    def wait(self, now: float, reserve: float, lent: int = 0) -> float:
+        """Seconds until one token can be taken leaving `reserve` behind (0: now). `lent`:
+        tokens taken by bookings that give their slots to this call (up to a full bucket)."""
         if now < self.paused_until:
             return self.paused_until - now
         self._refill(now)
-        missing = 1.0 + reserve - self.tokens
+        missing = 1.0 + reserve - min(self.limit.burst, self.tokens + lent)
         return 0.0 if missing <= 0 else missing / self.limit.per_second
 
     def take(self, now: float) -> None:
         self._refill(now)
         self.tokens -= 1.0
 
-    def paid_in(self, now: float) -> float:
-        """Seconds until the tokens taken (debt included) are paid back and it may go."""
+    def paid_in(self, now: float, lent: int = 0) -> float:
+        """Seconds until the tokens taken (debt included, but `lent`, as in `wait`) are paid
+        back and it may go."""
         self._refill(now)
-        return max(self.paused_until - now, -self.tokens / self.limit.per_second, 0.0)
+        tokens = min(self.limit.burst, self.tokens + lent)
+        return max(self.paused_until - now, -tokens / self.limit.per_second, 0.0)
 
     def pause(self, now: float, seconds: float) -> None:
         # When the pause ends, one call may go (Slack said "then"), and the rest refill.
@@ -137,6 +149,13 @@ class SlackPacer:
         self._buckets: dict[tuple[str, ...], Bucket] = {}
         # Slots booked by jobs that were told to wait: (job, team, method, channel) -> when.
         self._booked: dict[tuple, float] = {}
+        # Each booking's priority and the buckets it is booked in.
+        self._booked_in: dict[tuple, tuple[int, list[tuple[str, ...]]]] = {}
+        # A DM is posted to by the person's user id (a preview) and by its channel id (the
+        # lines of a thread there): one channel, one budget. (team, user id) -> channel id.
+        self._dms: dict[tuple[str, str], str] = {}
+        # What Slack answered runs of jobs that were then put back: job -> (when, answers).
+        self._answers: dict[object, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._allowed = self._deferred = self._rate_limited = 0
 
@@ -145,7 +164,7 @@ class SlackPacer:
         """The bucket a 429 is about comes first: a post's channel, else the method."""
         keys: list[tuple[str, ...]] = []
         if method == "chat.postMessage" and channel:
-            keys.append((team_id, "channel", channel))
+            keys.append((team_id, "channel", self._dms.get((team_id, channel), channel)))
         keys.append((team_id, "method", method))
         if method in EDITS_OF_A_MESSAGE and channel and message:
             keys.append((team_id, "message", channel, message))
@@ -197,26 +216,43 @@ class SlackPacer:
                           + [b.paused_until + BOOKING_SLACK for b in buckets if b.paused_until])
                 if now >= due - BOOKING_SLACK:
                     del self._booked[booking]
+                    self._booked_in.pop(booking, None)
                     self._allowed += 1
                     return 0.0
                 self._booked[booking] = due
                 return due - now
-            wait = max((b.wait(now, self._reserve(key, priority))
+            # Slots booked by less urgent jobs are this call's to take: they move back.
+            behind = {key: self._booked_behind(key, priority, now) for key in keys}
+            wait = max((b.wait(now, self._reserve(key, priority), len(behind[key]))
                         for key, b in zip(keys, buckets, strict=True)), default=0.0)
             if wait <= 0:
-                for bucket in buckets:
-                    bucket.take(now)
+                self._take(now, keys, buckets, behind)
                 self._allowed += 1
                 return 0.0
             self._deferred += 1
             if holder is None or priority >= COSMETIC:
                 return wait
-            for bucket in buckets:
-                bucket.take(now)
-            wait = max(b.paid_in(now) for b in buckets) + BOOKING_SLACK
+            self._take(now, keys, buckets, behind)
+            wait = max(b.paid_in(now, len(behind[key]))
+                       for key, b in zip(keys, buckets, strict=True)) + BOOKING_SLACK
             self._booked[booking] = now + wait
+            self._booked_in[booking] = (priority, keys)
             self._forget_stale(now)
             return wait
+
+    def _booked_behind(self, key: tuple[str, ...], priority: int, now: float) -> list[tuple]:
+        """Bookings in bucket `key`, for a slot still to come, of jobs less urgent than
+        `priority`. (One whose slot has passed is about to go; its token is spent.)"""
+        return [booking for booking, (booked_priority, keys) in self._booked_in.items()
+                if booked_priority > priority and key in keys and self._booked[booking] > now]
+
+    def _take(self, now: float, keys: list[tuple[str, ...]], buckets: list[Bucket],
+              behind: dict[tuple[str, ...], list[tuple]]) -> None:
+        """A token from each bucket; each less urgent booking there moves back one slot."""
+        for key, bucket in zip(keys, buckets, strict=True):
+            bucket.take(now)
+            for booking in behind[key]:
+                self._booked[booking] += 1.0 / bucket.limit.per_second
 
     def _forget_stale(self, now: float) -> None:
         """Bookings of jobs that never came back (a crash, another path taken)."""
@@ -224,6 +260,7 @@ class SlackPacer:
             for booking, due in list(self._booked.items()):
                 if due < now - 120:
                     del self._booked[booking]
+                    self._booked_in.pop(booking, None)
 
     def record(self, team_id: str, method: str, channel: str | None,
                message: str | None = None) -> None:
@@ -246,6 +283,41 @@ class SlackPacer:
             for key in keys[:1]:
                 self._bucket(key, now).pause(now, retry_after)
 
+    def posted_to(self, team_id: str, channel: str, posted_in: str) -> None:
+        """A post to `channel` (a user id) went to `posted_in` (their DM): both are paced as
+        one channel from now on."""
+        if channel != posted_in:
+            with self._lock:
+                if self._dms.get((team_id, channel)) != posted_in:
+                    self._dms[(team_id, channel)] = posted_in
+                    bucket = self._buckets.pop((team_id, "channel", channel), None)
+                    if bucket is not None:  # what was spent under the user id still counts
+                        now = self.clock()
+                        dm = self._bucket((team_id, "channel", posted_in), now)
+                        dm._refill(now)
+                        bucket._refill(now)
+                        dm.tokens += bucket.tokens - bucket.limit.burst
+                        dm.paused_until = max(dm.paused_until, bucket.paused_until)
+
+    def keep_answers(self, holder: object, answers: dict[str, Any]) -> None:
+        """The job `holder` is put back after Slack answered these calls of its run (by
+        their arguments): its next run is answered them again without asking Slack."""
+        with self._lock:
+            now = self.clock()
+            self._answers[holder] = (now, dict(answers))
+            if len(self._answers) > 1000:
+                for job, (kept, _answers) in list(self._answers.items()):
+                    if kept < now - ANSWERS_KEPT_FOR:
+                        del self._answers[job]
+
+    def take_answers(self, holder: object) -> dict[str, Any]:
+        """What an earlier, put-back run of the job was answered (once; then forgotten)."""
+        with self._lock:
+            kept = self._answers.pop(holder, None)
+            if kept is None or kept[0] < self.clock() - ANSWERS_KEPT_FOR:
+                return {}
+            return kept[1]
+
     def usage(self) -> Usage:
         with self._lock:
             return Usage(self._allowed, self._deferred, self._rate_limited)
@@ -264,6 +336,10 @@ class JobContext:
     team_id: str
     priority: int
     job_id: int | None = None
+    # This run's calls Slack answered, by their arguments (with an earlier put-back run's,
+    # taken at its first call): kept if the run is put back (SlackPacer.keep_answers).
+    answered: dict[str, Any] = field(default_factory=dict)
+    started: list[bool] = field(default_factory=list)  # non-empty once it made a call
 
 
 _current = threading.local()

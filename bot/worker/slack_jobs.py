@@ -13,7 +13,7 @@ from bot.desk import jobs
 from bot.desk.admin import admin_settings
 from bot.desk.data_protection import redaction
 from bot.desk.directory import contacts_directory
-from bot.desk.interactions import agents, outbound, spelling, supervision, timeline
+from bot.desk.interactions import agents, offers, outbound, spelling, supervision, timeline
 from bot.desk.interactions.lifecycle import OFFER_PENDING
 from bot.desk.replies import custom_emoji, held
 from bot.services import Services
@@ -51,21 +51,26 @@ log = logging.getLogger(__name__)
 
 
 def post_preview(services: Services, job: jobs.PostPreview, run: ClaimedJob) -> None:
-    offer = queries.offer(services.db, job.offer_id)
-    if offer.preview_ts or offer.state != OFFER_PENDING:
-        return
     settings = services.settings_for(run.team_id)
+    offer = queries.offer(services.db, job.offer_id)
+    if offer.preview_ts:
+        # Shown by an earlier run, which may have failed before dealing the queue on.
+        offers.preview_shown(services.db, settings, run.team_id, offer.id)
+        return
+    if offer.state != OFFER_PENDING:
+        return
     client = services.slack_client(run.team_id)
     key = f"offer:{offer.id}"
     if run.outcome_unknown and (found := posted_earlier(client, offer.agent_user_id, key)):
         write_down(queries.remember_preview, services.db, offer.id, *found)
-        return
-    message = tagged(build_preview(presenters.preview_data(
-        services.db, settings, offer,
-        lambda channel, ts: permalinks.link_to(client, run.team_id, channel, ts))), key)
-    response = client.chat_postMessage(channel=offer.agent_user_id, **message)
-    write_down(queries.remember_preview, services.db, offer.id, response["channel"],
-               response["ts"])
+    else:
+        message = tagged(build_preview(presenters.preview_data(
+            services.db, settings, offer,
+            lambda channel, ts: permalinks.link_to(client, run.team_id, channel, ts))), key)
+        response = client.chat_postMessage(channel=offer.agent_user_id, **message)
+        write_down(queries.remember_preview, services.db, offer.id, response["channel"],
+                   response["ts"])
+    offers.preview_shown(services.db, settings, run.team_id, offer.id)
 
 
 def update_preview(services: Services, job: jobs.UpdatePreview, run: ClaimedJob) -> None:

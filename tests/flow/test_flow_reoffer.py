@@ -18,6 +18,7 @@ from storage import clock
 from tests.harness import (
     DESK_CHANNEL,
     action_value,
+    fast_pacer,
     find_button,
     line_text,
     start_desk,
@@ -108,6 +109,34 @@ def test_a_rejected_text_goes_at_once_to_the_other_ready_agent_and_the_preview_s
         desk.wait_for_preview(B)
         line = _says(desk, first, f"offered to <@{B}>")
         assert "someone else" not in json.dumps(line["blocks"])
+    finally:
+        desk.close()
+
+
+def test_the_next_agents_preview_does_not_wait_for_the_rejected_one_to_be_redrawn(tmp_path):
+    """Redrawing a preview costs a chat.update, of which Slack allows about 50 a minute for
+    the whole workspace. The customer and the next agent wait for the next preview; nobody
+    waits for the rejected one to say where its text went."""
+    pacer = fast_pacer()
+    desk = start_desk(f"sqlite:///{tmp_path / 'desk.sqlite3'}", agents=(A, B), pacer=pacer,
+                      settings=Settings(desk_channel=DESK_CHANNEL))
+    try:
+        desk.slash(A, ids.COMMAND_READY)
+        desk.wait_idle()
+        desk.slash(B, ids.COMMAND_READY)
+        desk.customer_texts(CUSTOMER, "hello?")
+        first = desk.wait_for_preview(A)
+        desk.wait_idle()
+        pacer.rate_limited(desk.team_id, "chat.update", None, 3.0)  # as after a 429
+        desk.click(A, ids.REJECT_OFFER, action_value(first, ids.REJECT_OFFER))
+        desk.wait_for_preview(B)
+        _says(desk, first, f"offered to <@{B}>")  # redrawn once chat.update may go again
+        calls = [c for c in desk.slack.calls if not c.failed]
+        preview_b = next(i for i, c in enumerate(calls) if c.method == "chat.postMessage"
+                         and c.params.get("channel") == B)
+        redraws_a = [i for i, c in enumerate(calls) if c.method == "chat.update"
+                     and c.params.get("ts") == first["ts"]]
+        assert redraws_a and min(redraws_a) > preview_b
     finally:
         desk.close()
 

@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest
 
 from bot.config import Settings
+from bot.desk.interactions.routing import PREVIEWS_AHEAD
 from bot.desk.queues import AgentOverride, Queue
 from bot.slack import ids
+from bot.worker.pacing import METHOD_LIMITS, Limit, SlackPacer
 from storage import clock
 from tests.harness import BUSINESS_NUMBER, DESK_CHANNEL, action_value, has_button, start_desk
 
@@ -73,6 +75,35 @@ def test_offers_go_round_the_ready_agents_fairly(tmp_path):
             received.append(next(a for a in (A, B, C)
                                  if f"hello {n}" in str(desk.previews_for(a))))
         assert received == [A, B, C, A, B, C]
+    finally:
+        desk.close()
+
+
+def test_a_backlog_is_dealt_round_the_agents_going_ready_each_dm_showing_its_share(tmp_path):
+    # Slack posts to one DM only so fast (here five a second, three at once): a backlog
+    # handed to whoever went Ready first would trickle out of that one DM while the others
+    # stayed empty.
+    pacer = SlackPacer(per_channel_post=Limit(5.0, 3),
+                       method_limits={m: Limit(limit.per_second * 50, limit.burst * 50)
+                                      for m, limit in METHOD_LIMITS.items()})
+    desk = start_desk(f"sqlite:///{tmp_path / 'desk.sqlite3'}", agents=(A, B, C), pacer=pacer,
+                      settings=Settings(desk_channel=DESK_CHANNEL, agent_capacity=30,
+                                        offer_timeout_seconds=600))
+    try:
+        waiting = 24
+        for n in range(waiting):
+            desk.customer_texts(_customer(n), f"hello {n}")
+        desk.wait_idle()
+        for agent in (A, B, C):
+            desk.slash(agent, ids.COMMAND_READY)
+        desk.slack.wait_for(lambda s: sum(_previews(desk, a) for a in (A, B, C)) == waiting,
+                            20, "not every waiting text was offered")
+        shown = {agent: _previews(desk, agent) for agent in (A, B, C)}
+        # Each DM got about a third; the first to go Ready at most its DM's head start more.
+        assert max(shown.values()) - min(shown.values()) <= PREVIEWS_AHEAD, shown
+        texts = [str(p["blocks"]) for a in (A, B, C) for p in desk.previews_for(a)]
+        assert all(sum(bool(re.search(rf"hello {n}\b", t)) for t in texts) == 1
+                   for n in range(waiting))
     finally:
         desk.close()
 

@@ -13,11 +13,14 @@ from bot.config import Settings
 from bot.desk.queues import Queue
 from bot.slack import ids
 from bot.slack.views import case as case_view
+from bot.slack.views.transfer import COLLEAGUE_ACTION, COLLEAGUE_BLOCK
 from bot.worker.pacing import SlackPacer
 from tests.harness import (
     BUSINESS_NUMBER,
     DESK_CHANNEL,
     accept_new_interaction,
+    action_value,
+    fast_pacer,
     line_text,
     start_desk,
 )
@@ -131,3 +134,38 @@ def test_customer_messages_overtake_queued_cosmetic_updates(slack_paced):
     # The twenty newcomers' supervisor cards were queued before the customer's line, yet
     # most went out after it.
     assert len(supervisor_cards_after) >= 10, order
+
+
+def test_a_job_put_back_by_the_pacer_asks_slack_nothing_twice(database_url):
+    """A job that makes a call, then is put back before its next one (the pacer, or a 429),
+    has spent that call: asking it again on every try spent a budget for nothing (a preview
+    once asked chat.getPermalink each time it was put back: 155 calls in 90 s). A
+    consultation opens a group DM, then posts in it: with the workspace's posting paused,
+    it is put back after the first call, and its next run opens nothing again."""
+    pacer = fast_pacer()
+    desk = start_desk(database_url, pacer=pacer, agents=("UAGENT1", "UAGENT3"),
+                      settings=Settings(desk_channel=DESK_CHANNEL,
+                                        session_numbers=(BUSINESS_NUMBER,)))
+    try:
+        card = accept_new_interaction(desk, CUSTOMER, "My parcel is lost")
+        desk.slash("UAGENT3", ids.COMMAND_READY)
+        desk.choose("UAGENT1", ids.CARD_MENU,
+                    f"{ids.MENU_CONSULT}:{action_value(card, ids.MARK_DONE)}",
+                    channel=DESK_CHANNEL, message_ts=card["ts"])
+        modal = desk.slack.wait_for(lambda s: next(
+            (m for m in s.modals() if m["callback_id"] == ids.CONSULT_VIEW), None), 5,
+            "no consult modal")
+        desk.wait_idle()
+        opened_before = len(desk.slack.calls_to("conversations.open"))
+        deferred_before = pacer.usage().deferred
+        # As after a 429 for chat.postMessage: nothing is posted for the next second.
+        pacer.rate_limited(desk.team_id, "chat.postMessage", None, 1.0)
+        desk.submit_view("UAGENT1", modal, {COLLEAGUE_BLOCK: {COLLEAGUE_ACTION: {
+            "type": "static_select", "selected_option": {"value": "UAGENT3"}}}})
+        desk.slack.wait_for(lambda s: any(s.messages(ch) for ch in s.channels_like("G")), 10,
+                            "no consultation")
+        desk.wait_idle()
+        assert pacer.usage().deferred > deferred_before  # it was put back
+        assert len(desk.slack.calls_to("conversations.open")) - opened_before == 1
+    finally:
+        desk.close()

@@ -240,3 +240,25 @@ def test_a_redraw_is_not_skipped_for_one_due_later(db):
         outbox.enqueue(s, "T1", "preview", {}, coalesce_key="preview:1",
                        due_at=utcnow() + timedelta(seconds=30))
     assert running.id == tick and not outbox.superseded(db, running)
+
+
+def _queued(db, kind: str, lane: str | None, priority: int, key: str | None = None) -> int:
+    with db.transaction() as s:
+        job = outbox.enqueue(s, "T1", kind, {}, lane=lane, priority=priority,
+                             coalesce_key=key)
+        s.flush()
+        return job.id
+
+
+def test_a_job_lends_its_urgency_to_the_ones_ahead_of_it_in_its_lane(db):
+    """A customer's line queued behind a preview's redraw cannot go before it: the redraw
+    is claimed as urgently as the line, before another interaction's less urgent work."""
+    redraw = _queued(db, "redraw", "interaction:1", priority=2)
+    other = _queued(db, "card", "interaction:2", priority=1)
+    line = _queued(db, "line", "interaction:1", priority=0)
+    assert [job.id for job in outbox.claim(db, limit=1)] == [redraw]
+    assert [job.id for job in outbox.claim(db, limit=1)] == [other]  # the line waits its turn
+    with db.transaction() as s:
+        priorities = dict(s.execute(select(Job.id, Job.priority)).all())
+    assert priorities == {redraw: 0, other: 1, line: 0}
+

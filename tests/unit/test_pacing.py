@@ -113,3 +113,44 @@ def test_a_booked_redraw_of_a_message_goes_when_its_second_is_up():
     assert 0 < wait <= 1.0 + BOOKING_SLACK
     clock.now += wait
     assert pacer.acquire(T, "chat.update", "C1", OFFER, holder=8, message="1.1") == 0
+
+
+def test_a_dm_posted_to_by_user_id_and_by_channel_id_is_one_channel():
+    """A preview goes to the agent's user id, the lines of a thread in their DM to the DM's
+    channel id: Slack counts both against the one DM."""
+    clock = Clock()
+    pacer = _pacer(clock)
+    assert pacer.acquire(T, "chat.postMessage", "UAGENT1", CUSTOMER) == 0
+    pacer.posted_to(T, "UAGENT1", "D1")  # Slack answered: it went to D1
+    assert [pacer.acquire(T, "chat.postMessage", "D1", CUSTOMER) for _ in range(2)] == [0, 0]
+    assert pacer.acquire(T, "chat.postMessage", "UAGENT1", CUSTOMER) == 1.0
+    assert pacer.acquire(T, "chat.postMessage", "D2", CUSTOMER) == 0
+
+
+def test_a_customers_line_goes_before_the_slots_previews_booked_which_move_back():
+    """Previews (offers) booked the workspace's next posting slots; a customer's line asks
+    after them yet takes the first free one, and the previews go a slot later each."""
+    clock = Clock()
+    pacer = SlackPacer(per_channel_post=Limit(1.0, 3),
+                       method_limits={"chat.postMessage": Limit(1.0, 3)}, clock=clock)
+    waits = [pacer.acquire(T, "chat.postMessage", f"D{n}", OFFER, holder=f"preview{n}")
+             for n in range(5)]
+    # Two go at once, the rest book (an offer leaves half a token for customers).
+    assert waits == pytest.approx([0, 0, BOOKING_SLACK, 1.0 + BOOKING_SLACK,
+                                   2.0 + BOOKING_SLACK])
+    assert pacer.acquire(T, "chat.postMessage", "C1", CUSTOMER, holder="line") == 0
+    clock.now += BOOKING_SLACK
+    assert pacer.acquire(T, "chat.postMessage", "D2", OFFER, holder="preview2") == \
+        pytest.approx(1.0)
+    clock.now += 1.0
+    assert pacer.acquire(T, "chat.postMessage", "D2", OFFER, holder="preview2") == 0
+    assert pacer.acquire(T, "chat.postMessage", "D3", OFFER, holder="preview3") == \
+        pytest.approx(1.0)
+    # Of equal urgency, first asked, first served: lines book after earlier lines.
+    clock.now += 10.0
+    assert [pacer.acquire(T, "chat.postMessage", "C1", CUSTOMER, holder=h)
+            for h in ("a", "b", "c")] == [0, 0, 0]
+    assert pacer.acquire(T, "chat.postMessage", "C1", CUSTOMER, holder="d") == \
+        pytest.approx(1.0 + BOOKING_SLACK)
+    assert pacer.acquire(T, "chat.postMessage", "C1", CUSTOMER, holder="e") == \
+        pytest.approx(2.0 + BOOKING_SLACK)

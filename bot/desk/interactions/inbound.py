@@ -172,5 +172,6 @@ def _receive(db: Database, settings: Settings, team_id: str,
                 Offer.interaction_id == interaction.id, Offer.state == OFFER_PENDING
             )).first()
             if pending is not None:  # whoever is being offered it sees the latest text
-                effects.update_preview(s, team_id, pending, interaction.id)
+                effects.update_preview(s, team_id, pending, interaction.id,
+                                       customer_wrote=True)
         return InboundReceipt(message.id, interaction.id, False, new_interaction)

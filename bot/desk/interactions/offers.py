@@ -13,6 +13,7 @@ from bot.desk.interactions import answering, missed_offers, routing, timeline, t
 from bot.desk.interactions.lifecycle import (
     AUTO_ANSWER,
     OFFER_ACCEPTED,
+    OFFER_PENDING,
     OFFER_REJECTED,
     OFFER_TIMED_OUT,
     OFFERED,
@@ -107,7 +108,8 @@ def _decline(db: Database, settings: Settings, team_id: str, offer_id: int,
             missed_offers.missed(s, settings, team_id, offer.agent_user_id, now)
         else:
             missed_offers.answered(s, settings, team_id, offer.agent_user_id)
-        effects.update_preview(s, team_id, offer.id, interaction.id, response_url=response_url)
+        effects.update_preview(s, team_id, offer.id, interaction.id, response_url=response_url,
+                               ended=response_url is None)
         if interaction.offered_to != offer.agent_user_id:
             pass  # the interaction has moved on (another offer, a queue...): nothing to redo
         elif interaction.state == TRANSFERRING:
@@ -155,6 +157,19 @@ def expire_offer(db: Database, settings: Settings, team_id: str, offer_id: int) 
     if kind == AUTO_ANSWER:
         return accept_offer(db, settings, team_id, offer_id, agent)
     return _decline(db, settings, team_id, offer_id, OFFER_TIMED_OUT, None)
+
+
+def preview_shown(db: Database, settings: Settings, team_id: str, offer_id: int) -> int:
+    """A preview reached its agent's DM: that DM has room for another
+    (routing.PREVIEWS_AHEAD), so the texts waiting are dealt again. Returns how many were
+    offered."""
+    with db.transaction() as s:
+        offer = _load_offer(s, team_id, offer_id)
+        if offer.state not in (OFFER_PENDING, OFFER_ACCEPTED):
+            # It ended untaken while being posted: its redraw (in no lane) may have run
+            # before the preview was there to redraw.
+            effects.update_preview(s, team_id, offer.id, offer.interaction_id, ended=True)
+        return routing.dispatch_waiting(s, settings, team_id)
 
 
 def reoffer(db: Database, settings: Settings, team_id: str, interaction_id: int) -> bool:

@@ -1,4 +1,9 @@
-"""Routing: offer an interaction to the Ready agent who has waited longest, or queue it."""
+"""Routing: offer an interaction to the Ready agent who has waited longest, or queue it.
+
+A backlog is dealt, not handed to whoever went Ready first: an agent is offered at most
+PREVIEWS_AHEAD texts their DM has not shown yet, and each preview posted deals the queue
+again (offers.preview_shown), so every Ready agent's DM spends its own posting budget side
+by side and the texts go round the agents in turn."""
 
 from __future__ import annotations
 
@@ -13,12 +18,14 @@ from bot.desk.interactions import answering, timeline
 from bot.desk.interactions.lifecycle import (
     AUTO_ANSWER,
     HELD_STATES,
+    OFFER_PENDING,
     OFFER_REJECTED,
     OFFER_TIMED_OUT,
     OFFERED,
     QUEUED,
     ROUTED,
     TRANSFER,
+    TRANSFERRING,
     check_transition,
     place_offer,
 )
@@ -31,6 +38,12 @@ from storage.models import Agent, GroupMember, Interaction, Offer
 DECLINED_PREVIEWS_REDRAWN = 5
 # Seconds left at which an auto-answer preview is redrawn with its countdown.
 COUNTDOWN_MARKS = (60, 30, 20, 10, 5)
+# Offers an agent may have whose preview their DM has not shown yet. Slack posts about one
+# message a second to a DM (three at once): more offered to one agent would only queue
+# behind that DM's budget, and their offer clocks run, while another Ready agent's DM idles.
+# Beyond this, a text waits in the queue for the first DM with room (capacity still rules
+# how many an agent holds; this, how fast they are handed over).
+PREVIEWS_AHEAD = 3
 
 # Who declined an interaction (rejected it or let the offer run out), and when they last did.
 Declines = dict[str, datetime]
@@ -114,18 +127,42 @@ def queue_members(s: Session, team_id: str, queue: Queue) -> set[str] | None:
     return members
 
 
-def _eligible(s: Session, settings: Settings, team_id: str, queue: Queue) -> list[str]:
+def _unshown(s: Session, team_id: str) -> dict[str, int]:
+    """How many offers each agent has whose preview is not in their DM yet."""
+    rows = s.execute(
+        select(Interaction.offered_to, func.count())
+        .join(Offer, (Offer.interaction_id == Interaction.id)
+              & (Offer.agent_user_id == Interaction.offered_to))
+        .where(Interaction.team_id == team_id,
+               Interaction.state.in_((OFFERED, TRANSFERRING)),
+               Offer.state == OFFER_PENDING, Offer.preview_ts.is_(None))
+        .group_by(Interaction.offered_to))
+    return {user: count for user, count in rows if user is not None}
+
+
+def _eligible(s: Session, settings: Settings, team_id: str, queue: Queue, *,
+              dealing: bool = False) -> list[str]:
     """Ready members of the queue with room for one more, longest-waiting first (user ids:
-    loading 500 agent rows as objects for every decision costs more than the decision)."""
+    loading 500 agent rows as objects for every decision costs more than the decision).
+    `dealing` (routing on its own, no person choosing): only those whose DM has room too."""
     members = queue_members(s, team_id, queue)
     load = _load(s, team_id)
+    unshown = _unshown(s, team_id) if dealing else {}
     ready = s.scalars(
         select(Agent.user_id)
         .where(Agent.team_id == team_id, Agent.ready.is_(True))
         .order_by(Agent.last_offer_at.asc().nulls_first(), Agent.state_changed_at, Agent.id))
     return [user for user in ready
             if (members is None or user in members)
-            and load.get(user, 0) < settings.capacity_for(user, queue)]
+            and load.get(user, 0) < settings.capacity_for(user, queue)
+            and unshown.get(user, 0) < PREVIEWS_AHEAD]
+
+
+def _shows_preview(settings: Settings, user: str, queue: Queue) -> bool:
+    """Whether an offer to `user` waits for a preview in their DM (an auto-answer without
+    one is theirs at once)."""
+    auto = settings.auto_answer_for(user, queue)
+    return not (auto.on and auto.preview_seconds == 0)
 
 
 def _agent(s: Session, team_id: str, user_id: str) -> Agent:
@@ -142,37 +179,47 @@ def pick_agent(s: Session, settings: Settings, interaction: Interaction,
 
 
 def _pick(s: Session, settings: Settings, interaction: Interaction, declines: Declines,
-          now: datetime, exclude: frozenset[str] = frozenset()) -> Agent | None:
+          now: datetime, exclude: frozenset[str] = frozenset(), *,
+          dealing: bool = False) -> Agent | None:
     queue = settings.queue_named(interaction.queue)
-    user = _choose(_eligible(s, settings, interaction.team_id, queue), declines, settings,
-                   now, exclude)
+    user = _choose(_eligible(s, settings, interaction.team_id, queue, dealing=dealing),
+                   declines, settings, now, exclude)
     return _agent(s, interaction.team_id, user) if user else None
 
 
 class _Batch:
     """Routing many waiting interactions at once: who is eligible is read once, then kept
-    current in memory as offers are made (an agent just offered moves to the back)."""
+    current in memory as offers are made (an agent just offered moves to the back, and
+    drops out once full or once their DM has PREVIEWS_AHEAD previews to show)."""
 
     def __init__(self, s: Session, settings: Settings, team_id: str,
                  interaction_ids: list[int]):
         self.s, self.settings, self.team_id = s, settings, team_id
         self.load = _load(s, team_id)
+        self.unshown = _unshown(s, team_id)
         self.pools: dict[str, list[str]] = {}
         self.declines = _declines(s, interaction_ids)
 
+    def pool(self, queue: Queue) -> list[str]:
+        if queue.name not in self.pools:
+            self.pools[queue.name] = _eligible(self.s, self.settings, self.team_id, queue,
+                                               dealing=True)
+        return self.pools[queue.name]
+
     def choose(self, interaction: Interaction, now: datetime) -> Agent | None:
         queue = self.settings.queue_named(interaction.queue)
-        if queue.name not in self.pools:
-            self.pools[queue.name] = _eligible(self.s, self.settings, self.team_id, queue)
-        pool = self.pools[queue.name]
-        user = _choose(pool, self.declines.get(interaction.id, {}), self.settings, now)
+        user = _choose(self.pool(queue), self.declines.get(interaction.id, {}),
+                       self.settings, now)
         if user is None:
             return None
         self.load[user] = self.load.get(user, 0) + 1
+        if _shows_preview(self.settings, user, queue):
+            self.unshown[user] = self.unshown.get(user, 0) + 1
         for other in self.pools.values():  # one agent may sit in several queues
             if user in other:
                 other.remove(user)
-                if self.load[user] < self.settings.capacity_for(user, queue):
+                if self.load[user] < self.settings.capacity_for(user, queue) \
+                        and self.unshown.get(user, 0) < PREVIEWS_AHEAD:
                     other.append(user)
         return _agent(self.s, self.team_id, user)
 
@@ -189,7 +236,7 @@ def route(s: Session, settings: Settings, interaction: Interaction,
     else:
         lock_team_routing(s, interaction.team_id)
         declines = _declines(s, [interaction.id]).get(interaction.id, {})
-        agent = _pick(s, settings, interaction, declines, now, exclude)
+        agent = _pick(s, settings, interaction, declines, now, exclude, dealing=True)
     if agent is None:
         if interaction.state != QUEUED:
             check_transition(interaction.state, QUEUED)
@@ -244,7 +291,7 @@ def _redraw_declined_previews(s: Session, interaction: Interaction) -> None:
         Offer.state.in_((OFFER_REJECTED, OFFER_TIMED_OUT))).order_by(Offer.id.desc())
         .limit(DECLINED_PREVIEWS_REDRAWN))
     for offer_id in declined:
-        effects.update_preview(s, interaction.team_id, offer_id, interaction.id)
+        effects.update_preview(s, interaction.team_id, offer_id, interaction.id, ended=True)
 
 
 def _tell_supervisors_if_everyone_declined(s: Session, settings: Settings,
@@ -274,7 +321,7 @@ def _tell_supervisors_if_everyone_declined(s: Session, settings: Settings,
 
 
 def dispatch_waiting(s: Session, settings: Settings, team_id: str, limit: int = 100) -> int:
-    """Offer waiting interactions, oldest first, to whoever is Ready now."""
+    """Offer waiting interactions, oldest first, to whoever is Ready now and has room."""
     lock_team_routing(s, team_id)
     query = (
         select(Interaction)
@@ -290,6 +337,8 @@ def dispatch_waiting(s: Session, settings: Settings, team_id: str, limit: int = 
     batch = _Batch(s, settings, team_id, [i.id for i in waiting])
     offered = 0
     for interaction in waiting:
+        if not batch.pool(settings.queue_named(interaction.queue)):
+            continue  # nobody of its queue has room: it waits on, as it was
         if route(s, settings, interaction, batch=batch) is not None:
             offered += 1
     return offered

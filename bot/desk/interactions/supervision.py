@@ -297,7 +297,7 @@ def _offer_to(s: Session, settings: Settings, interaction: Interaction, supervis
     for offer_id in s.scalars(select(Offer.id).where(Offer.interaction_id == interaction.id,
                                                      Offer.state == OFFER_PENDING)):
         if move_offer(s, offer_id, OFFER_WITHDRAWN, answered_at=now):
-            effects.update_preview(s, team_id, offer_id, interaction.id)
+            effects.update_preview(s, team_id, offer_id, interaction.id, ended=True)
     offer = place_offer(s, team_id, interaction.id, target, ROUTED, now,
                         settings.offer_timeout_seconds)
     timeline.record(s, team_id, interaction.id, timeline.REASSIGNED, actor=supervisor,
