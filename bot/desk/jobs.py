@@ -139,7 +139,9 @@ class UpdatePreview(OutboxJob):
 
     @property
     def priority(self) -> int:
-        return COSMETIC if self.countdown or self.aside else OFFER
+        # The agent who clicked Reject is looking at the preview; redraws through the
+        # click's response_url spend no chat.update budget either.
+        return COSMETIC if self.countdown or (self.aside and not self.response_url) else OFFER
 
     @property
     def coalesce_key(self) -> str | None:

@@ -134,9 +134,11 @@ def test_the_next_agents_preview_does_not_wait_for_the_rejected_one_to_be_redraw
         calls = [c for c in desk.slack.calls if not c.failed]
         preview_b = next(i for i, c in enumerate(calls) if c.method == "chat.postMessage"
                          and c.params.get("channel") == B)
+        # Redrawn through the Reject click's response_url (no chat.update budget), or, where
+        # that fails, by chat.update only after B's preview went.
         redraws_a = [i for i, c in enumerate(calls) if c.method == "chat.update"
                      and c.params.get("ts") == first["ts"]]
-        assert redraws_a and min(redraws_a) > preview_b
+        assert not redraws_a or min(redraws_a) > preview_b
     finally:
         desk.close()
 

@@ -108,8 +108,11 @@ def _decline(db: Database, settings: Settings, team_id: str, offer_id: int,
             missed_offers.missed(s, settings, team_id, offer.agent_user_id, now)
         else:
             missed_offers.answered(s, settings, team_id, offer.agent_user_id)
+        # Aside (in no lane), like the redraw routing asks for below when the text moves on:
+        # the two coalesce, and the one job draws the newest state through the click's
+        # response_url when there is one.
         effects.update_preview(s, team_id, offer.id, interaction.id, response_url=response_url,
-                               ended=response_url is None)
+                               ended=True)
         if interaction.offered_to != offer.agent_user_id:
             pass  # the interaction has moved on (another offer, a queue...): nothing to redo
         elif interaction.state == TRANSFERRING:
