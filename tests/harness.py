@@ -107,6 +107,21 @@ class TrackingExecutor(ThreadPoolExecutor):
         return self._busy > 0
 
 
+@dataclass(frozen=True)
+class SlashAnswer:
+    """What the person who typed a slash command sees: the ack's own body when it has one
+    (a refusal before any listener), otherwise the first message the app posted to the
+    command's response_url (ephemeral unless it says otherwise); `ack` is the HTTP answer
+    to Slack's request itself. `.text` and `.json()` read as an ack's body did."""
+
+    status_code: int
+    text: str
+    ack: httpx.Response
+
+    def json(self) -> dict:
+        return json.loads(self.text)
+
+
 @dataclass
 class Desk:
     """The app under test plus the fake Slack and Twilio it talks to."""
@@ -262,12 +277,39 @@ class Desk:
         return self._interactive(user_id, "shortcut", callback_id=callback_id,
                                  action_ts=str(time.time()))
 
-    def slash(self, user_id: str, command: str, text: str = "") -> httpx.Response:
+    def slash_request(self, user_id: str, command: str,
+                      text: str = "") -> tuple[httpx.Response, str]:
+        """Slack's request for `/command text` typed by `user_id`: (the app's ack, the
+        response_url the request carried)."""
+        response_url = self.slack.command_response_url(user_id, "D0", self.team_id)
         form = {"token": "legacy", "team_id": self.team_id, "team_domain": "test",
                 "channel_id": "D0", "user_id": user_id, "user_name": user_id.lower(),
                 "command": command, "text": text, "api_app_id": "A0SMSDESK",
-                "response_url": self.url + "/unused", "trigger_id": self.slack.new_trigger_id()}
-        return self._slack_post(urlencode(form), "application/x-www-form-urlencoded")
+                "response_url": response_url, "trigger_id": self.slack.new_trigger_id()}
+        return self._slack_post(urlencode(form), "application/x-www-form-urlencoded"), \
+            response_url
+
+    def slash(self, user_id: str, command: str, text: str = "") -> SlashAnswer:
+        """Type `/command text` as `user_id`; returns what they then see (SlashAnswer)."""
+        ack, response_url = self.slash_request(user_id, command, text)
+        if ack.status_code != 200 or ack.content:
+            return SlashAnswer(ack.status_code, ack.text, ack)
+
+        def answered_or_done() -> list[dict] | bool:
+            # The listener goes on after the ack; once it is done, what it posted is there.
+            answers = self.slack.command_responses(response_url)
+            return answers or (self.listeners is not None and not self.listeners.busy)
+
+        try:
+            self.slack.wait_for(lambda _s: answered_or_done(), 10, f"no answer to {command}")
+        except AssertionError:
+            if self.listeners is not None:
+                raise
+        answers = self.slack.command_responses(response_url)
+        if not answers:
+            return SlashAnswer(ack.status_code, "", ack)
+        said = {key: value for key, value in answers[0].items() if key not in ("user", "channel")}
+        return SlashAnswer(ack.status_code, json.dumps(said), ack)
 
     def event(self, event: dict, *, event_id: str | None = None,
               retry_num: int | None = None) -> httpx.Response:

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 
 from bot.services import Services
 from bot.slack import directory, identity
+from bot.slack.acking import AckFirstApp
 from bot.slack.install_pages import not_serving_text
 from bot.slack.listeners import (
     admin,
@@ -66,7 +67,7 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
     request's token in the installation store); None: the one workspace of `client`'s token.
     `installed_team`: that one workspace's team id (auth.test at start); a request from any
     other team is refused before a listener sees it."""
-    app = App(
+    app = AckFirstApp(  # acks before any listener work: bot/slack/acking.py
         listener_executor=listener_executor or ThreadPoolExecutor(max_workers=10),
         client=client,
         signing_secret=signing_secret or "unused-in-socket-mode",

@@ -10,6 +10,7 @@ from slack_bolt.adapter.flask import SlackRequestHandler
 
 from bot.health import Readiness
 from bot.services import Services
+from bot.slack import acking
 from bot.web import media_routes, ops_routes, simulator, twilio_routes
 from bot.web.media_links import MediaLinks
 
@@ -56,7 +57,11 @@ def create_web_app(context: WebContext, bolt_app: App | None) -> Flask:
 
         @web.post("/slack/events")
         def slack_events() -> Response:
-            return slack_handler.handle(request)
+            # The work a request acknowledged starts once its answer has been written.
+            with acking.answer_first() as answered:
+                response = slack_handler.handle(request)
+            response.call_on_close(answered)
+            return response
 
         if bolt_app.oauth_flow is not None:
             # "Add to Slack" and Slack's redirect back, both answered by bolt's OAuth flow.

@@ -4,6 +4,8 @@ HTTP: the flow tests drive the same callbacks through bolt."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from slack_bolt import BoltContext
 
@@ -33,6 +35,22 @@ class FakeAck:
         return self.calls[0][0]
 
 
+class FakeRespond:
+    """bolt's `respond` (the command's response_url): records what it was sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+
+    def __call__(self, text: str = "", **fields) -> SimpleNamespace:
+        self.sent.append({"text": text, **fields})
+        return SimpleNamespace(status_code=200, body="ok")
+
+    @property
+    def text(self) -> str:
+        assert len(self.sent) == 1, f"answered {len(self.sent)} times"
+        return self.sent[0]["text"]
+
+
 def _no_slack(team_id: str):
     raise AssertionError("this listener calls Slack's Web API only through jobs")
 
@@ -47,27 +65,31 @@ def _context(user_id: str) -> BoltContext:
     return BoltContext({"team_id": TEAM, "user_id": user_id})
 
 
-def test_sms_ready_acks_the_ready_text_and_the_agent_is_ready(services):
-    ack = FakeAck()
-    readiness.go_ready(ack=ack, context=_context(AGENT), services=services)
-    assert ack.text == readiness.READY
+def test_sms_ready_acks_empty_then_answers_the_ready_text_and_the_agent_is_ready(services):
+    ack, respond = FakeAck(), FakeRespond()
+    readiness.go_ready(ack=ack, respond=respond, context=_context(AGENT), services=services)
+    assert ack.calls == [(None, {})]
+    assert respond.text == readiness.READY
     assert agents.agent_desk(services.db, TEAM, AGENT).ready
 
 
 def test_sms_ready_from_someone_who_is_no_agent_gets_the_refusal_and_stays_not_ready(services):
-    ack = FakeAck()
-    readiness.go_ready(ack=ack, context=_context("UVISITOR"), services=services)
-    assert ack.text == agents.NOT_AN_AGENT
+    ack, respond = FakeAck(), FakeRespond()
+    readiness.go_ready(ack=ack, respond=respond, context=_context("UVISITOR"),
+                       services=services)
+    assert ack.calls == [(None, {})]
+    assert respond.text == agents.NOT_AN_AGENT
     assert not agents.agent_desk(services.db, TEAM, "UVISITOR").ready
 
 
 def test_sms_notready_echoes_the_reason_escaped_and_keeps_it(services):
-    ack = FakeAck()
-    readiness.go_ready(ack=FakeAck(), context=_context(AGENT), services=services)
-    readiness.go_not_ready(ack=ack, command={"text": "lunch <!channel>"},
+    respond = FakeRespond()
+    readiness.go_ready(ack=FakeAck(), respond=FakeRespond(), context=_context(AGENT),
+                       services=services)
+    readiness.go_not_ready(ack=FakeAck(), respond=respond, command={"text": "lunch <!channel>"},
                            context=_context(AGENT), services=services)
-    assert ack.text == ("You are *Not Ready* for SMS (lunch &lt;!channel&gt;). "
-                        "Interactions you hold stay yours.")
+    assert respond.text == ("You are *Not Ready* for SMS (lunch &lt;!channel&gt;). "
+                            "Interactions you hold stay yours.")
     desk = agents.agent_desk(services.db, TEAM, AGENT)
     assert not desk.ready and desk.not_ready_reason == "lunch <!channel>"
 
@@ -91,7 +113,8 @@ def test_an_accept_click_whose_value_is_no_row_id_is_refused_before_any_listener
 
 
 def test_sms_admin_purge_from_someone_who_is_no_admin_gets_the_refusal(services):
-    ack = FakeAck()
-    admin.open_admin(ack=ack, command={"text": "purge", "trigger_id": "T.1"}, client=None,
-                     context=_context(AGENT), services=services)
-    assert ack.text == uninstall.REFUSAL
+    ack, respond = FakeAck(), FakeRespond()
+    admin.open_admin(ack=ack, respond=respond, command={"text": "purge", "trigger_id": "T.1"},
+                     client=None, context=_context(AGENT), services=services)
+    assert ack.calls == [(None, {})]
+    assert respond.text == uninstall.REFUSAL

@@ -38,11 +38,6 @@ class NotAnAgent(Exception):
     """Going Ready is the agent role's: [roles] agents / agent_groups say who has it."""
 
 
-def may_go_ready(db: Database, settings: Settings, team_id: str, user_id: str) -> bool:
-    with db.transaction() as s:
-        return permissions.may_take_interactions(s, settings, team_id, user_id)
-
-
 def set_ready(db: Database, settings: Settings, team_id: str, user_id: str, ready: bool,
               reason: str | None = None, *, from_home: bool = False) -> int:
     """Returns how many waiting interactions were offered as a result. Raises NotAnAgent

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.desk.admin import admin_settings, audit, corporate_dictionary, responses
@@ -17,6 +17,7 @@ from bot.desk.admin.admin_settings import REFUSAL, Outcome
 from bot.services import Services
 from bot.slack import ids
 from bot.slack.listeners import privacy, uninstall
+from bot.slack.listeners.common import answer
 from bot.slack.views import admin as views
 from bot.slack.views.common import notice_modal
 
@@ -30,9 +31,9 @@ USAGE = ("`/sms-admin` opens the desk's settings (disposition codes, standard re
 LIBRARY_LIMIT = 1000  # responses read for the library modal (it shows the first 40)
 
 # `/sms-admin WORD rest…` for words other listener modules own (export, erase, purge):
-# handler(ack, command, client, context, services, rest). Each handler checks who may use it
-# (export may be open to supervisors by settings) and acks.
-AdminSubcommand = Callable[[Ack, dict, WebClient, BoltContext, Services, str], None]
+# handler(respond, command, client, context, services, rest), after the command's ack. Each
+# handler checks who may use it (export may be open to supervisors by settings) and answers.
+AdminSubcommand = Callable[[Respond, dict, WebClient, BoltContext, Services, str], None]
 SUBCOMMANDS: dict[str, AdminSubcommand] = {
     "export": privacy.export,
     "erase": privacy.erase,
@@ -73,25 +74,25 @@ def _refresh(client: WebClient, view_id: str, view: dict) -> None:
         client.views_update(view_id=view_id, view=view)
 
 
-def open_admin(ack: Ack, command: dict, client: WebClient, context: BoltContext,
-               services: Services) -> None:
+def open_admin(ack: Ack, respond: Respond, command: dict, client: WebClient,
+               context: BoltContext, services: Services) -> None:
     """/sms-admin [log | help | export … | erase … | purge]."""
+    ack()
     raw = (command.get("text") or "").strip()
     text = raw.lower()
     word, _, rest = raw.partition(" ")
     if word.lower() in SUBCOMMANDS:
-        SUBCOMMANDS[word.lower()](ack, command, client, context, services, rest.strip())
+        SUBCOMMANDS[word.lower()](respond, command, client, context, services, rest.strip())
         return
     if text == "help":  # for anyone: export may be open to supervisors too
-        ack(USAGE)
+        answer(respond, USAGE)
         return
     if not _is_admin(context, services):
-        ack(REFUSAL)
+        answer(respond, REFUSAL)
         return
     if text not in ("", "log"):
-        ack(USAGE)
+        answer(respond, USAGE)
         return
-    ack()
     view = (views.build_log_modal(audit.page(services.db, context.team_id)) if text == "log"
             else _overview(services, context.team_id))
     client.views_open(trigger_id=command["trigger_id"], view=view)

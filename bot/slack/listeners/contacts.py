@@ -3,7 +3,7 @@ history paging, Transcript, Edit and Assign-to-a-contact. The rules live in bot.
 
 from __future__ import annotations
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.desk.data_protection import redaction
@@ -13,6 +13,7 @@ from bot.desk.directory.history import contact_history
 from bot.desk.interactions import outbound
 from bot.services import Services
 from bot.slack import ids
+from bot.slack.listeners.common import answer
 from bot.slack.views import contacts as views
 from bot.slack.views.common import notice_modal
 from bot.slack.views.contacts import (
@@ -76,18 +77,19 @@ def _may_view(context: BoltContext, services: Services) -> bool:
     return contacts_directory.may_view(services.db, settings, context.team_id, context.user_id)
 
 
-def search_contacts(ack: Ack, command: dict, context: BoltContext, services: Services) -> None:
-    """/sms-contact [query]."""
+def search_contacts(ack: Ack, respond: Respond, command: dict, context: BoltContext,
+                    services: Services) -> None:
+    """/sms-contact [query]: the results shown only to who asked."""
+    ack()
     settings = services.settings_for(context.team_id)
     if not _may_view(context, services):
-        ack(contacts_directory.refusal_for_view(settings))
+        answer(respond, contacts_directory.refusal_for_view(settings))
         return
-    # Indexed lookups: answered in the ack itself, privately.
     query = (command.get("text") or "").strip()
     found = contacts_directory.search(services.db, context.team_id, query,
                                       limit=SHOWN_RESULTS + 1,
                                       default_country=settings.default_country)
-    ack(**build_search_results(query, found))
+    answer(respond, **build_search_results(query, found))
 
 
 def view_contact(ack: Ack, body: dict, client: WebClient, context: BoltContext,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.desk.admin import responses
@@ -14,6 +14,7 @@ from bot.desk.interactions import outbound, spelling
 from bot.desk.replies import COMPOSED_LIMIT
 from bot.services import Services
 from bot.slack import ids
+from bot.slack.listeners.common import answer
 from bot.slack.listeners.tools.compose import (
     agent_name,
     picked_response,
@@ -48,18 +49,18 @@ def _for_contact(services: Services, team_id: str, contact_id: int) -> NewSmsDat
                       contact_numbers=(contact.phone, *contact.other_phones))
 
 
-def sms_command(ack: Ack, command: dict, client: WebClient, context: BoltContext,
-                services: Services) -> None:
+def sms_command(ack: Ack, respond: Respond, command: dict, client: WebClient,
+                context: BoltContext, services: Services) -> None:
     """/sms [number or name] [text], and /sms help."""
+    ack()
     settings = services.settings_for(context.team_id)
     text = (command.get("text") or "").strip()
     if text.lower() in ("help", "?"):
-        ack(HELP)
+        answer(respond, HELP)
         return
     if not outbound.may_send(services.db, settings, context.team_id, context.user_id):
-        ack(outbound.refusal_for_role(settings))
+        answer(respond, outbound.refusal_for_role(settings))
         return
-    ack()
     to, message = outbound.split_command(services.db, context.team_id, text,
                                          settings.default_country)
     client.views_open(trigger_id=command["trigger_id"], view=build_new_sms(NewSmsData(

@@ -6,63 +6,63 @@ the confirmation's submission too: private_metadata only says which contact, nev
 
 from __future__ import annotations
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.desk.data_protection import erasure, privacy
 from bot.services import Services
+from bot.slack.listeners.common import answer
 from bot.slack.views import privacy as views
 from bot.slack.views.common import notice_modal
 
 
-def _find(ack: Ack, context: BoltContext, services: Services, rest: str,
+def _find(respond: Respond, context: BoltContext, services: Services, rest: str,
           usage: str) -> int | None:
-    """The one contact `rest` names; otherwise ack with why not, and None."""
+    """The one contact `rest` names; otherwise answer why not, and None."""
     if not rest:
-        ack(usage)
+        answer(respond, usage)
         return None
     settings = services.settings_for(context.team_id)
     resolved = privacy.resolve_contact(services.db, context.team_id, rest,
                                        settings.default_country)
     problem = views.resolution_problem(rest, resolved)
     if problem:
-        ack(problem)
+        answer(respond, problem)
         return None
     return resolved.contact.contact_id
 
 
-def export(ack: Ack, command: dict, client: WebClient, context: BoltContext,
+def export(respond: Respond, command: dict, client: WebClient, context: BoltContext,
            services: Services, rest: str) -> None:
-    """`/sms-admin export CONTACT` (admin.py hands the word over)."""
+    """`/sms-admin export CONTACT` (admin.py hands the word over, acked)."""
     settings = services.settings_for(context.team_id)
     db = services.db
     if not privacy.may_export(db, settings, context.team_id, context.user_id):
-        ack(privacy.refusal_for_export(settings))
+        answer(respond, privacy.refusal_for_export(settings))
         return
-    contact_id = _find(ack, context, services, rest, views.EXPORT_USAGE)
+    contact_id = _find(respond, context, services, rest, views.EXPORT_USAGE)
     if contact_id is None:
         return
     if privacy.request_export(db, context.team_id, contact_id, context.user_id):
-        ack(views.export_started(contact_id))
+        answer(respond, views.export_started(contact_id))
     else:
-        ack("That contact no longer exists.")
+        answer(respond, "That contact no longer exists.")
 
 
-def erase(ack: Ack, command: dict, client: WebClient, context: BoltContext,
+def erase(respond: Respond, command: dict, client: WebClient, context: BoltContext,
           services: Services, rest: str) -> None:
-    """`/sms-admin erase CONTACT`: asks first, in a modal."""
+    """`/sms-admin erase CONTACT` (handed over acked): asks first, in a modal."""
     settings = services.settings_for(context.team_id)
     if not privacy.may_erase(services.db, settings, context.team_id, context.user_id):
-        ack(privacy.ERASE_REFUSAL)
+        answer(respond, privacy.ERASE_REFUSAL)
         return
-    contact_id = _find(ack, context, services, rest, views.ERASE_USAGE)
+    contact_id = _find(respond, context, services, rest, views.ERASE_USAGE)
     if contact_id is None:
         return
     plan = erasure.plan(services.db, settings, context.team_id, contact_id)
     if plan is None:
-        ack("That contact no longer exists.")
+        answer(respond, "That contact no longer exists.")
         return
-    ack()
     client.views_open(trigger_id=command["trigger_id"],
                       view=views.build_erase_confirmation(plan))
 

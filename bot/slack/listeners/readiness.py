@@ -5,34 +5,39 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.desk.interactions import agents
 from bot.services import Services
 from bot.slack import ids
+from bot.slack.listeners.common import answer
 from bot.slack.mrkdwn import escape
 
 log = logging.getLogger(__name__)
 READY = "You are *Ready* for SMS. New interactions will be offered to you here."
 
 
-def go_ready(ack: Ack, context: BoltContext, services: Services) -> None:
+def go_ready(ack: Ack, respond: Respond, context: BoltContext, services: Services) -> None:
     """/sms-ready: the answer says whether it took."""
+    ack()
     settings = services.settings_for(context.team_id)
-    if not agents.may_go_ready(services.db, settings, context.team_id, context.user_id):
-        ack(agents.NOT_AN_AGENT)
+    try:
+        agents.set_ready(services.db, settings, context.team_id, context.user_id, True)
+    except agents.NotAnAgent:
+        answer(respond, agents.NOT_AN_AGENT)
         return
-    ack(READY)
-    agents.set_ready(services.db, settings, context.team_id, context.user_id, True)
+    answer(respond, READY)
 
 
-def go_not_ready(ack: Ack, command: dict, context: BoltContext, services: Services) -> None:
+def go_not_ready(ack: Ack, respond: Respond, command: dict, context: BoltContext,
+                 services: Services) -> None:
     """/sms-notready [reason]."""
+    ack()
     settings = services.settings_for(context.team_id)
     reason = (command.get("text") or "").strip()[:200] or None
-    said = f" ({escape(reason)})" if reason else ""
-    ack(f"You are *Not Ready* for SMS{said}. Interactions you hold stay yours.")
     agents.set_ready(services.db, settings, context.team_id, context.user_id, False, reason)
+    said = f" ({escape(reason)})" if reason else ""
+    answer(respond, f"You are *Not Ready* for SMS{said}. Interactions you hold stay yours.")
 
 
 def go_ready_from_home(ack: Ack, context: BoltContext, services: Services) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.desk.interactions import supervision
 from bot.services import Services
 from bot.slack import ids
 from bot.slack.directory import display_name
+from bot.slack.listeners.common import answer
 from bot.slack.views.common import interaction_id_of
 from bot.slack.views.supervision import (
     AGENT_BLOCK,
@@ -23,11 +24,12 @@ def _clicked_in(body: dict) -> str | None:
         (body.get("container") or {}).get("channel_id")
 
 
-def show_queues(ack: Ack, context: BoltContext, services: Services) -> None:
-    """/sms-queue: a few indexed counts, answered in the ack itself, privately."""
+def show_queues(ack: Ack, respond: Respond, context: BoltContext, services: Services) -> None:
+    """/sms-queue: a few indexed counts, shown only to who asked."""
+    ack()
     settings = services.settings_for(context.team_id)
     report = supervision.queue_report(services.db, settings, context.team_id, context.user_id)
-    ack(**build_queue_report(report))
+    answer(respond, **build_queue_report(report))
 
 
 def open_reassign(ack: Ack, body: dict, client: WebClient, context: BoltContext,

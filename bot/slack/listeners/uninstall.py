@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import InstallationStore
 
@@ -21,6 +21,7 @@ from bot.desk.admin import admin_settings
 from bot.desk.data_protection import purge
 from bot.services import Services
 from bot.slack import ids, installations
+from bot.slack.listeners.common import answer
 from bot.slack.views import purge as views
 from bot.slack.views.common import notice_modal
 
@@ -70,13 +71,12 @@ def _may_purge(context: BoltContext, services: Services) -> bool:
                                    context.team_id, context.user_id)
 
 
-def ask_to_purge(ack: Ack, command: dict, client: WebClient, context: BoltContext,
+def ask_to_purge(respond: Respond, command: dict, client: WebClient, context: BoltContext,
                  services: Services, rest: str) -> None:
-    """`/sms-admin purge` (admin.py hands the word over)."""
+    """`/sms-admin purge` (admin.py hands the word over, acked)."""
     if not _may_purge(context, services):
-        ack(REFUSAL)
+        answer(respond, REFUSAL)
         return
-    ack()
     found = purge.counts(services.db, context.team_id)
     client.views_open(trigger_id=command["trigger_id"], view=views.build_purge_confirmation(
         purge.describe(found), list(purge.KEPT_TABLES.values())

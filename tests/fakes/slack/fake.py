@@ -13,6 +13,7 @@ deliberately differs from Slack:
 - `files`: uploads, sharing, files.info and files.delete;
 - `faults`: failures and rate limits on demand;
 - `responses`: the response_urls of clicks, and their uses.
+- `command_responses`: where an app answers a slash command after its ack.
 This module holds what they share: the lock every call runs under, the tokens and the bot each
 one speaks for, the log of calls, and the HTTP side that dispatches to the methods.
 """
@@ -32,6 +33,7 @@ from urllib.parse import parse_qs
 
 from tests.fakes import wait_until
 from tests.fakes._http import HttpRequest, HttpResponse, LoopbackServer
+from tests.fakes.slack.command_responses import COMMAND_RESPONSE_PREFIX, CommandResponses
 from tests.fakes.slack.directory import Directory
 from tests.fakes.slack.faults import Faults
 from tests.fakes.slack.files import UPLOAD, UPLOAD_PREFIX, Files
@@ -67,7 +69,8 @@ class Bot:
     bot_id: str
 
 
-class FakeSlack(Messages, Views, Directory, Files, Faults, Responses):
+class FakeSlack(Messages, Views, Directory, Files, Faults, Responses,
+                CommandResponses):
     """The Slack Web API for one or more workspaces, in memory, behind a loopback server."""
 
     def __init__(
@@ -96,6 +99,7 @@ class FakeSlack(Messages, Views, Directory, Files, Faults, Responses):
         self._init_files()
         self._init_faults()
         self._init_responses()
+        self._init_command_responses()
         self._methods: dict[str, Callable[[Bot, dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             **self._message_methods(),
@@ -186,6 +190,8 @@ class FakeSlack(Messages, Views, Directory, Files, Faults, Responses):
             return self._handle_upload(request)
         if request.path.startswith(RESPONSE_URL_PREFIX):
             return self._handle_response_url(request)
+        if request.path.startswith(COMMAND_RESPONSE_PREFIX):
+            return self._handle_command_response(request)
         if not request.path.startswith(API_PREFIX):
             return HttpResponse(404, b"Not Found", {"Content-Type": "text/plain"})
         method = request.path[len(API_PREFIX) :]
