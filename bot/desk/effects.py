@@ -60,10 +60,12 @@ def sync_transcript(s: Session, team_id: str, interaction_id: int) -> None:
     jobs.queue(s, team_id, jobs.SyncTranscript(interaction_id))
 
 
-def update_card(s: Session, team_id: str, interaction_id: int) -> None:
-    """The thread's card, and the supervisor card with it: whatever changed one changed both."""
+def update_card(s: Session, team_id: str, interaction_id: int, *,
+                supervised: bool = True) -> None:
+    """The thread's card, and the supervisor card with it: whatever changed one changed both
+    (supervised=False: a change only the thread's card shows)."""
     jobs.queue(s, team_id, jobs.UpdateCard(interaction_id))
-    update_supervision(s, team_id, interaction_id)
+    update_supervision(s, team_id, interaction_id, supervised)
 
 
 def send_sms(s: Session, team_id: str, message_id: int, interaction_id: int) -> None:
