@@ -112,8 +112,9 @@ def card_data(db: Database, settings: Settings, interaction_id: int,
     i = view.interaction
     waiting = held.waiting(db, i.id, i.agent_user_id)
     if opening is None:
-        opening = tuple(opening_text(settings, m, pictures)
-                        for m, pictures in queries.texts_on_card(db, i))
+        # Retention emptied the texts of a purged one: a redraw shows none, not empty ones.
+        opening = () if i.purged_at else tuple(
+            opening_text(settings, m, pictures) for m, pictures in queries.texts_on_card(db, i))
     return CardData(
         interaction_id=i.id, state=i.state, contact_name=view.contact.name,
         contact_phone=view.customer_number, business_number=i.business_number, media=i.media,

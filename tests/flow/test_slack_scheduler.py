@@ -18,6 +18,7 @@ from tests.harness import (
     BUSINESS_NUMBER,
     DESK_CHANNEL,
     accept_new_interaction,
+    card_texts,
     line_text,
     start_desk,
 )
@@ -38,8 +39,10 @@ def slack_paced(database_url):
 
 
 def _customer_lines(desk, thread_ts: str) -> list[str]:
-    return [line_text(m).split(": ", 1)[1] for m in desk.slack.thread(DESK_CHANNEL, thread_ts)
-            if m.get("username") and "(customer)" in line_text(m)]
+    """The customer's texts as the thread shows them: on its card (the root), then lines."""
+    return card_texts(desk.slack.message(DESK_CHANNEL, thread_ts)) + [
+        line_text(m).split(": ", 1)[1] for m in desk.slack.thread(DESK_CHANNEL, thread_ts)
+        if m.get("username") and "(customer)" in line_text(m)]
 
 
 def _fields(message: dict) -> list[str]:

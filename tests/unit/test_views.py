@@ -100,7 +100,7 @@ def test_the_card_carries_the_customers_first_texts_escaped():
     shown = str(card["blocks"])
     assert "Where is my parcel? &lt;!channel&gt; &amp; &lt;http://x|bank&gt;" in shown
     assert "<!channel>" not in shown and "<http://x|bank>" not in shown
-    assert "sent 2 pictures (in the thread)" in shown and "A card number was hidden" in shown
+    assert "sent 2 pictures, in the thread" in shown and "A card number was hidden" in shown
     # Notifications read the plain text: the first text is in it, escaped as well.
     assert "Ana wrote: Where is my parcel? &lt;!channel&gt;" in card["text"]
     # What the customer wrote comes first, under the card's title.

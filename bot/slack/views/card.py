@@ -85,11 +85,10 @@ class CardData:
 
 def opening_blocks(text: OpeningText) -> list[dict]:
     """One of the customer's first texts, as the card shows it (escaped, cut to fit)."""
-    sent = (f"sent {text.pictures} picture{'s' if text.pictures != 1 else ''}"
+    sent = (f"sent {text.pictures} picture{'s' if text.pictures != 1 else ''}, in the thread"
             if text.pictures else "")
-    about = f"{CUSTOMER_ICON} Customer · {when(text.at)}"
-    if sent:
-        about += f" · {sent} (in the thread)"
+    about = f"{CUSTOMER_ICON} Customer · {when(text.at)}" + (
+        f" · {sent}" if sent and text.body else "")
     blocks: list[dict] = [{"type": "context", "elements": [{"type": "mrkdwn", "text": about}]}]
     chunks = escaped_chunks(text.body) if text.body else [f"_({sent or 'empty message'})_"]
     blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
@@ -140,15 +139,16 @@ def build_card(c: CardData) -> dict:
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*{kind}* with *{who}*"}},
         *(block for text in shown for block in opening_blocks(text)),
     ]
-    if len(shown) < len(c.opening):  # (cannot happen: they were chosen to fit)
+    if len(shown) < len(c.opening):
+        # Chosen to fit when the card was posted; one can grow since (new redaction rules).
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
                        f"{len(c.opening) - len(shown)} more texts: see the contact's history."}]})
     fields = {"type": "section", "fields": [
-            {"type": "mrkdwn", "text": f"*State*\n{state}"},
-            {"type": "mrkdwn", "text": f"*Agent*\n{agent}"},
-            {"type": "mrkdwn", "text": f"*Contact number*\n{escape(display(c.contact_phone))}"},
-            {"type": "mrkdwn", "text": f"*Business number*\n{escape(display(c.business_number))}"},
-        ]}
+        {"type": "mrkdwn", "text": f"*State*\n{state}"},
+        {"type": "mrkdwn", "text": f"*Agent*\n{agent}"},
+        {"type": "mrkdwn", "text": f"*Contact number*\n{escape(display(c.contact_phone))}"},
+        {"type": "mrkdwn", "text": f"*Business number*\n{escape(display(c.business_number))}"},
+    ]}
     blocks.append(fields)
     if c.queue:
         fields["fields"].insert(2, {"type": "mrkdwn", "text": f"*Queue*\n{escape(c.queue)}"})
