@@ -247,6 +247,8 @@ class Message(Base):
     error: Mapped[str | None] = mapped_column(String(300))
     segments: Mapped[int | None] = mapped_column()
     # Where the message shows in Slack: the customer's line we posted, or the agent's own reply.
+    # A customer's text on the thread's card has the card's ts and no channel (several
+    # texts share the card; its channel is the interaction's).
     slack_channel: Mapped[str | None] = mapped_column(String(32))
     slack_ts: Mapped[str | None] = mapped_column(String(32))
     # A held reply: the flagged words and the choice made for each so far (or the custom

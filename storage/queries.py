@@ -80,10 +80,68 @@ def remember_preview(db: Database, offer_id: int, channel: str, ts: str) -> None
                   .values(preview_channel=channel, preview_ts=ts))
 
 
-def remember_thread(db: Database, interaction_id: int, channel: str, ts: str) -> None:
+def remember_thread(db: Database, interaction_id: int, channel: str, ts: str,
+                    on_card: list[int] | tuple[int, ...] = ()) -> None:
+    """The thread's root, and the customer's texts it carries (`on_card`, message ids): in
+    one transaction, so a text is never both on the card and waiting to be posted."""
     with db.transaction() as s:
         s.execute(update(Interaction).where(Interaction.id == interaction_id)
                   .values(desk_channel=channel, thread_ts=ts))
+        if on_card:
+            # Posted, with the card's ts; no channel, as several texts share that ts (the
+            # channel is the interaction's).
+            s.execute(update(Message).where(Message.id.in_(on_card),
+                                            Message.interaction_id == interaction_id,
+                                            Message.slack_ts.is_(None))
+                      .values(slack_channel=None, slack_ts=ts))
+
+
+def texts_for_a_new_card(db: Database, interaction_id: int,
+                         shown_kinds: set[str]) -> list[Message]:
+    """The customer's texts a thread's first card may carry: the inbound messages that open
+    the transcript still to post, up to its first other line (a picture, a system line), so
+    the thread keeps its order. None for a thread that moved (its texts were shown before)
+    or that an agent's New SMS began."""
+    with db.transaction() as s:
+        interaction = s.get_one(Interaction, interaction_id)
+        shown_before = s.scalar(select(Message.id).where(
+            Message.interaction_id == interaction_id, Message.direction == "inbound",
+            Message.slack_ts.is_not(None)).limit(1))
+        if interaction.direction == "outbound" or shown_before is not None:
+            return []
+    texts = []
+    for item in unposted_transcript(db, interaction_id, shown_kinds):
+        if item.message is None:
+            break
+        texts.append(item.message)
+    return texts
+
+
+def texts_on_card(db: Database, interaction: Interaction) -> list[tuple[Message, int]]:
+    """The customer's texts the interaction's card carries, with how many pictures each
+    brought, oldest first."""
+    if not interaction.thread_ts:
+        return []
+    with db.transaction() as s:
+        messages = list(s.scalars(select(Message).where(
+            Message.interaction_id == interaction.id, Message.direction == "inbound",
+            Message.slack_channel.is_(None), Message.slack_ts == interaction.thread_ts)
+            .order_by(Message.id)))
+        pictures = {message_id: count for message_id, count in s.execute(
+            select(Media.message_id, func.count()).where(
+                Media.message_id.in_([m.id for m in messages] or [-1]))
+            .group_by(Media.message_id))}
+    return [(m, pictures.get(m.id, 0)) for m in messages]
+
+
+def last_event_detail(db: Database, interaction_id: int, kind: str, *,
+                      by_someone: bool = False) -> str | None:
+    """The detail of the interaction's latest event of `kind` (`by_someone`: with an actor)."""
+    with db.transaction() as s:
+        return s.scalar(select(TimelineEvent.detail).where(
+            TimelineEvent.interaction_id == interaction_id, TimelineEvent.kind == kind,
+            *([TimelineEvent.actor_user_id.is_not(None)] if by_someone else []))
+            .order_by(TimelineEvent.id.desc()).limit(1))
 
 
 @dataclass(frozen=True)

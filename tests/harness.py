@@ -467,6 +467,22 @@ def line_text(message: dict) -> str:
         attachment.get("fallback") or "" for attachment in message.get("attachments") or [])
 
 
+def card_texts(card: dict) -> list[str]:
+    """The customer's texts a thread's card (its root) carries, as it shows them: each is a
+    ":iphone: Customer" context line, then the text's sections."""
+    texts: list[list[str]] = []
+    current: list[str] | None = None
+    for block in card.get("blocks") or []:
+        if block["type"] == "context" and block["elements"][0]["text"].startswith(":iphone:"):
+            current = []
+            texts.append(current)
+        elif block["type"] == "section" and "text" in block and current is not None:
+            current.append(block["text"]["text"])
+        else:
+            current = None
+    return ["".join(text) for text in texts]
+
+
 def action_value(message: dict, action_id: str) -> str:
     for block in line_blocks(message):
         for element in block.get("elements", []) if block["type"] == "actions" else []:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from bot.config import Settings
 from bot.desk.data_protection import redaction
 from bot.desk.directory import contacts_directory
-from bot.desk.interactions import spelling, transfers
+from bot.desk.interactions import spelling, timeline, transfers
 from bot.desk.interactions.lifecycle import (
     AUTO_ANSWER,
     DONE,
@@ -18,12 +18,12 @@ from bot.desk.interactions.lifecycle import (
     TRANSFER,
 )
 from bot.desk.replies import held
-from bot.slack.views.card import CardData
+from bot.slack.views.card import CardData, OpeningText, openings_that_fit
 from bot.slack.views.held import HeldReplyData
 from bot.slack.views.preview import PreviewData
 from storage import queries
 from storage.db import Database
-from storage.models import Interaction, Offer, utcnow
+from storage.models import Interaction, Message, Offer, utcnow
 
 
 def preview_data(db: Database, settings: Settings, offer: Offer,
@@ -88,11 +88,33 @@ def auto_answer(settings: Settings, offer: Offer, queue: str) -> dict:
     return {"auto_answer_in": seconds, "allow_reject": rule.allow_reject}
 
 
-def card_data(db: Database, settings: Settings, interaction_id: int) -> CardData:
-    """The thread's card of an interaction."""
+def opening_text(settings: Settings, message: Message, pictures: int) -> OpeningText:
+    shown = redaction.redact(message.body, redaction.rules_for(settings))
+    return OpeningText(shown.text, message.created_at, pictures, shown.note)
+
+
+def texts_for_a_new_card(db: Database, settings: Settings, interaction_id: int
+                         ) -> tuple[list[int], tuple[OpeningText, ...]]:
+    """The customer's first texts a thread's card carries when it is posted, as many as fit
+    (the rest are thread lines): their message ids, and what the card shows of them."""
+    messages = queries.texts_for_a_new_card(db, interaction_id, timeline.SHOWN_IN_THREAD)
+    texts = tuple(opening_text(settings, m, queries.picture_count(db, m.id))
+                  for m in messages)
+    fit = openings_that_fit(texts)
+    return [m.id for m in messages[:fit]], texts[:fit]
+
+
+def card_data(db: Database, settings: Settings, interaction_id: int,
+              opening: tuple[OpeningText, ...] | None = None) -> CardData:
+    """The thread's card of an interaction. `opening`: the customer's texts it carries (by
+    default those written down as on it)."""
     view = queries.interaction_view(db, interaction_id)
     i = view.interaction
     waiting = held.waiting(db, i.id, i.agent_user_id)
+    if opening is None:
+        # Retention emptied the texts of a purged one: a redraw shows none, not empty ones.
+        opening = () if i.purged_at else tuple(
+            opening_text(settings, m, pictures) for m, pictures in queries.texts_on_card(db, i))
     return CardData(
         interaction_id=i.id, state=i.state, contact_name=view.contact.name,
         contact_phone=view.customer_number, business_number=i.business_number, media=i.media,
@@ -113,6 +135,10 @@ def card_data(db: Database, settings: Settings, interaction_id: int) -> CardData
         queue=i.queue if len(settings.all_queues()) > 1 else None,
         held_replies=waiting.count,
         held_reasons=waiting.reasons,
+        opening=opening,
+        last_reply_cost=queries.last_event_detail(db, i.id, timeline.SENT, by_someone=True),
+        closed_reason=(queries.last_event_detail(db, i.id, timeline.CLOSED)
+                       if i.state == DONE else None),
     )
 
 

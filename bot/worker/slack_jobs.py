@@ -122,13 +122,20 @@ def open_thread(services: Services, job: jobs.OpenThread, run: ClaimedJob) -> No
     channel = interaction.desk_channel or settings.desk_channel
     client = services.slack_client(run.team_id)
     key = f"card:{interaction_id}"
+    # The card carries the customer's first texts: the thread opens with one post.
+    on_card, texts = presenters.texts_for_a_new_card(services.db, settings, interaction_id)
     if run.outcome_unknown and (found := posted_earlier(client, channel, key)):
-        write_down(queries.remember_thread, services.db, interaction_id, *found)
+        write_down(queries.remember_thread, services.db, interaction_id, *found, on_card)
+        # Which texts that card showed is not known (one may have come since): draw it
+        # with those now written down as on it.
+        client.chat_update(channel=found[0], ts=found[1], **build_card(
+            presenters.card_data(services.db, settings, interaction_id)))
         return
-    card = tagged(build_card(presenters.card_data(services.db, settings, interaction_id)), key)
+    card = tagged(build_card(presenters.card_data(services.db, settings, interaction_id,
+                                                  opening=texts)), key)
     response = post_joining(client, channel, card)
     write_down(queries.remember_thread, services.db, interaction_id, response["channel"],
-               response["ts"])
+               response["ts"], on_card)
 
 
 def update_card(services: Services, job: jobs.UpdateCard, run: ClaimedJob) -> None:

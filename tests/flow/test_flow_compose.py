@@ -20,7 +20,6 @@ from tests.harness import (
     act_in_view,
     action_value,
     has_button,
-    line_text,
     suggest,
 )
 
@@ -128,10 +127,10 @@ def test_a_standard_response_is_inserted_filled_in_counted_and_sent(desk):
     desk.slack.wait_for(lambda s: "outbox_tray" in s.reactions(DESK_CHANNEL, line["ts"]), 5,
                         "no sent mark")
     desk.slack.wait_for(lambda s: not has_button(s.message(DESK_CHANNEL, card["ts"]),
-                                                 ids.MARK_DONE), 5, "page mode did not close")
-    desk.slack.wait_for(lambda s: any("Closed as Done" in line_text(m)
-                                      for m in s.thread(DESK_CHANNEL, card["ts"])), 5,
-                        "no closing line")
+                                                 ids.MARK_DONE)
+                        and "Done — closed by <@UAGENT1> (reply sent)" in str(
+                            s.message(DESK_CHANNEL, card["ts"])["blocks"]), 5,
+                        "page mode did not close")
     desk.carrier_reports(sms, "delivered")
     desk.slack.wait_for(lambda s: "white_check_mark" in s.reactions(DESK_CHANNEL, line["ts"]),
                         5, "no delivered mark")

@@ -15,6 +15,7 @@ from tests.harness import (
     BUSINESS_NUMBER,
     DESK_CHANNEL,
     action_value,
+    card_texts,
     has_button,
     start_desk,
     typed_blocks,
@@ -67,7 +68,9 @@ def test_the_conversation_lives_in_the_agents_dm(dm_desk):
     card = _accepted_by_a(desk)
     assert desk.slack.messages(DESK_CHANNEL) == []  # nothing in the shared channel
     dm = desk.slack.dm_channel(A)
-    assert "My parcel is lost" in str(desk.slack.thread(dm, card["ts"]))
+    # The card, the thread's root, carries the customer's text: one post in the DM.
+    assert card_texts(card) == ["My parcel is lost"]
+    assert desk.slack.thread(dm, card["ts"]) == []
 
     _writes(desk, A, card, "Let me check that for you")
     assert desk.twilio.wait_for(lambda t: t.sent, 5, "reply not sent")[0].body == \

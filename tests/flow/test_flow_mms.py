@@ -17,6 +17,7 @@ from tests.fakes.media_host import FakeMediaHost
 from tests.harness import (
     DESK_CHANNEL,
     action_value,
+    card_texts,
     line_text,
     start_desk,
 )
@@ -88,16 +89,19 @@ def test_two_pictures_one_corrupt_show_a_thumbnail_and_a_note(mms_desk):
     assert "2 pictures" in str(offered["blocks"])
     desk.slack.wait_for(lambda s: any("Picture 2 could not be shown" in line_text(m)
                                       for m in _thread(desk, card)), 10, "no note")
+    # The text rides on the card, the thread's root; its pictures follow in the thread.
+    assert card_texts(card) == ["Here is the damage"]
+    assert "sent 2 pictures, in the thread" in str(card["blocks"])
     thread = _thread(desk, card)
     texts = [line_text(m) for m in thread]
     order = [next(i for i, t in enumerate(texts) if needle in t)
-             for needle in ("Here is the damage", "Picture 1", "Picture 2 could not be shown")]
+             for needle in ("Picture 1", "Picture 2 could not be shown")]
     assert order == sorted(order)
     shared = [m for m in thread if m.get("files")]
     assert len(shared) == 1 and len(desk.slack.files()) == 1
     [thumbnail] = _thumbnails(desk)
     assert thumbnail.size == (360, 270)
-    assert "The original file is kept" in texts[order[2]]
+    assert "The original file is kept" in texts[order[1]]
     with desk.db.transaction() as s:
         kept = s.scalars(select(Media).order_by(Media.position)).all()
         assert [m.state for m in kept] == ["ready", "rejected"]
@@ -111,8 +115,7 @@ def test_a_12_megapixel_photo_becomes_a_thumbnail_and_opens_full_size(mms_desk):
     desk.slack.wait_for(lambda s: s.files(), 15, "no thumbnail uploaded")
     [thumbnail] = _thumbnails(desk)
     assert max(thumbnail.size) == 360 and thumbnail.size == (360, 270)
-    customer_line = next(m for m in _thread(desk, card) if m["username"])
-    assert "sent 1 picture" in line_text(customer_line)
+    assert "sent 1 picture" in str(card["blocks"])  # on the card, the thread's root
 
     buttons = desk.slack.wait_for(lambda s: next(
         (m for m in _thread(desk, card) if "Picture 1" in line_text(m)), None), 5, "no button")
@@ -180,7 +183,7 @@ def test_a_picture_on_another_host_is_not_fetched_and_the_text_still_arrives(mms
             "no note")
         desk.wait_idle()
         assert "not on Twilio's API" in line_text(note)
-        assert any("Here is the damage" in line_text(m) for m in _thread(desk, card))
+        assert card_texts(card) == ["Here is the damage"]
         assert elsewhere.requests == []  # no request, so no credentials either
     assert desk.slack.files() == []
 

@@ -132,13 +132,18 @@ def test_customer_system_and_note_lines_carry_the_admins_colours(database_url):
         desk.submit_view("UAGENT1", _modal(desk, ids.NOTE_VIEW), {NOTE_BLOCK: {NOTE_ACTION: {
             "type": "plain_text_input", "value": "Called twice already"}}})
         note = _thread_line(desk, card, ":memo: Note from <@UAGENT1>:")
-        customer = _thread_line(desk, card, "Where is my order?")
-        accepted = _thread_line(desk, card, "Accepted by <@UAGENT1>")
-        for line, color in ((customer, "#1264A3"), (accepted, "#616061"), (note, "#E01E5A")):
+        _use_menu(desk, "UAGENT1", ids.MENU_DISPOSITION, card)
+        desk.submit_view("UAGENT1", _modal(desk, ids.DISPOSITION_VIEW),
+                         _choose_code("Follow-up needed"))
+        system = _thread_line(desk, card, "Disposition set to Follow-up needed")
+        # The first text rides on the card; the customer's next one is a thread line.
+        desk.customer_texts(CUSTOMER, "Any news?")
+        customer = _thread_line(desk, card, "Any news?")
+        for line, color in ((customer, "#1264A3"), (system, "#616061"), (note, "#E01E5A")):
             [attachment] = line["attachments"]
             assert attachment["color"] == color
             assert attachment["blocks"] and line.get("blocks") in (None, [])
-        assert "Where is my order?" in str(customer["attachments"][0]["blocks"])
+        assert "Any news?" in str(customer["attachments"][0]["blocks"])
     finally:
         desk.close()
 
@@ -249,10 +254,9 @@ def test_with_mandatory_dispositions_done_waits_for_a_code_and_opens_the_picker(
     desk.submit_view("UAGENT1", modal, _choose_code("Resolved"))
     desk.slack.wait_for(lambda s: not has_button(_card(desk, card), ids.MARK_DONE),
                         5, "not closed once the code was set")
-    closing = _thread_line(desk, card, "Closed as Done by <@UAGENT1>")
-    lines = [line_text(m) for m in desk.slack.thread(DESK_CHANNEL, card["ts"])]
-    assert lines.index(next(t for t in lines if "Disposition set to Resolved" in t)) \
-        < lines.index(line_text(closing))
+    _thread_line(desk, card, "Disposition set to Resolved")
+    desk.slack.wait_for(lambda s: "Done — closed by <@UAGENT1> (disposition set)" in str(
+        _card(desk, card)["blocks"]), 5, "the card does not say it closed")
     assert _state(desk, interaction_id) == "done"
     assert "*Disposition*\nResolved" in _card_fields(desk, card)
 
@@ -279,7 +283,8 @@ def test_with_mandatory_dispositions_a_page_mode_reply_waits_for_a_code_then_clo
     desk.submit_view("UAGENT1", modal, _choose_code("Resolved"))
     desk.slack.wait_for(lambda s: not has_button(_card(desk, card), ids.MARK_DONE),
                         5, "not closed once the code was set")
-    _thread_line(desk, card, "Closed as Done by <@UAGENT1> (disposition set)")
+    desk.slack.wait_for(lambda s: "Done — closed by <@UAGENT1> (disposition set)" in str(
+        _card(desk, card)["blocks"]), 5, "the card does not say it closed")
     assert _state(desk, interaction_id) == "done"
     [entry] = _history(desk)
     assert entry.disposition == "Resolved"

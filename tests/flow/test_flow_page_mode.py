@@ -9,9 +9,8 @@ from bot.slack import ids
 from tests.harness import (
     DESK_CHANNEL,
     action_value,
+    card_texts,
     has_button,
-    line_blocks,
-    line_text,
     rich_text,
     section,
 )
@@ -44,14 +43,10 @@ def test_customer_text_reaches_agent_and_reply_reaches_phone(desk):
 
     desk.click("UAGENT1", ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
     card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
+    # The card, the thread's root, says who holds it and carries what the customer wrote.
     assert "<@UAGENT1>" in str(card["blocks"]) and has_button(card, ids.MARK_DONE)
-    thread = desk.slack.wait_for(
-        lambda s: len(s.thread(DESK_CHANNEL, card["ts"])) >= 2
-        and s.thread(DESK_CHANNEL, card["ts"]), 5, "thread not filled")
-    customer_line = next(m for m in thread if m["username"])
-    assert customer_line["username"] == "+1 415-555-0100"
-    assert "Hi, is my order 1234 shipped?" in str(line_blocks(customer_line))
-    assert any("Accepted by <@UAGENT1>" in line_text(m) for m in thread)
+    assert "with *+1 415-555-0100*" in str(card["blocks"])
+    assert card_texts(card) == ["Hi, is my order 1234 shipped?"]
 
     # The preview now says what happened.
     updated = desk.slack.wait_for(
@@ -73,18 +68,16 @@ def test_customer_text_reaches_agent_and_reply_reaches_phone(desk):
     assert sms.from_ == "+15005550006"
     assert sms.status_callback == desk.url + "/sms/twilio/status"
 
-    # Page mode: the reply closes the interaction and the card says so.
-    desk.slack.wait_for(lambda s: "Done" in str(s.message(DESK_CHANNEL, card["ts"])["blocks"])
-                        and not has_button(s.message(DESK_CHANNEL, card["ts"]), ids.MARK_DONE),
-                        5, "card not closed")
+    # Page mode: the reply closes the interaction and the card says so, and what it cost.
+    closed = desk.slack.wait_for(
+        lambda s: "Done — closed by <@UAGENT1> (reply sent)" in str(
+            s.message(DESK_CHANNEL, card["ts"])["blocks"])
+        and not has_button(s.message(DESK_CHANNEL, card["ts"]), ids.MARK_DONE)
+        and s.message(DESK_CHANNEL, card["ts"]), 5, "card not closed")
+    assert "Last reply sent as 1 SMS (GSM-7)" in str(closed["blocks"])
+    assert card_texts(closed) == ["Hi, is my order 1234 shipped?"]
     desk.slack.wait_for(lambda s: "outbox_tray" in s.reactions(DESK_CHANNEL, reply_ts),
                         5, "no sent mark on the reply")
-
-    thread = desk.slack.wait_for(
-        lambda s: any("Closed as Done" in line_text(m)
-                      for m in s.thread(DESK_CHANNEL, card["ts"]))
-        and s.thread(DESK_CHANNEL, card["ts"]), 5, "no closing line")
-    assert any("Reply from <@UAGENT1> sent as 1 SMS (GSM-7)" in line_text(m) for m in thread)
 
     # Delivered joins sent, like a second tick (bot/slack/delivery_marks.py).
     assert desk.carrier_reports(sms, "delivered").status_code == 204
@@ -148,5 +141,5 @@ def test_a_long_reply_tells_the_agent_how_many_segments_it_cost(desk):
         blocks=rich_text(section({"type": "text", "text": words},
                                  {"type": "emoji", "name": "grinning", "unicode": "1f600"})))
     desk.slack.wait_for(
-        lambda s: any("sent as 4 SMS segments (UCS-2)" in line_text(m)
-                      for m in s.thread(DESK_CHANNEL, card["ts"])), 5, "segments not shown")
+        lambda s: "sent as 4 SMS segments (UCS-2)" in str(
+            s.message(DESK_CHANNEL, card["ts"])["blocks"]), 5, "segments not shown on the card")

@@ -47,6 +47,13 @@ def _assert_never_shown(desk) -> None:
         assert secret not in digits_only, f"{secret} reached Slack"
 
 
+def _conversation(desk, card: dict) -> str:
+    """The thread as JSON: its root, the card that carries the first texts, and its lines."""
+    return json.dumps([desk.slack.message(DESK_CHANNEL, card["ts"]),
+                       *desk.slack.thread(DESK_CHANNEL, card["ts"])],
+                      ensure_ascii=False, default=str)
+
+
 def _modal(desk, callback_id: str) -> dict:
     return desk.slack.wait_for(
         lambda s: next((m for m in s.modals() if m["callback_id"] == callback_id), None),
@@ -64,8 +71,7 @@ def test_a_card_number_shows_as_its_last_four_and_storage_follows_the_setting(
 
         desk.customer_texts(CUSTOMER, SECOND)
         desk.wait_idle()
-        thread = desk.slack.thread(DESK_CHANNEL, card["ts"])
-        lines = json.dumps(thread, ensure_ascii=False, default=str)
+        lines = _conversation(desk, card)
         assert "charge my card •••• 4242 for the order" in lines
         assert "my account is •••• and the other card is •••• 1111" in lines
         assert "A card number was masked" in lines, lines  # the agent knows something is hidden
@@ -101,8 +107,7 @@ def test_with_redaction_off_the_agent_sees_what_the_customer_sent(database_url):
     desk = start_desk(database_url, settings=settings)
     try:
         card = accept_new_interaction(desk, CUSTOMER, FIRST)
-        lines = json.dumps(desk.slack.thread(DESK_CHANNEL, card["ts"]), ensure_ascii=False,
-                           default=str)
+        lines = _conversation(desk, card)
         assert CARD in lines and "masked" not in lines
     finally:
         desk.close()
@@ -120,8 +125,7 @@ def test_a_pattern_that_runs_away_still_stores_the_sms_and_shows_it_masked(datab
     try:
         card = accept_new_interaction(desk, CUSTOMER, text)
         desk.wait_idle()
-        lines = json.dumps(desk.slack.thread(DESK_CHANNEL, card["ts"]), ensure_ascii=False,
-                           default=str)
+        lines = _conversation(desk, card)
         assert "Sensitive text was masked" in lines
         assert "4417" not in _everything_sent_to_slack(desk)
         with desk.db.transaction() as s:

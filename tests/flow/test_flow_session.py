@@ -13,6 +13,7 @@ from tests.harness import (
     BUSINESS_NUMBER,
     DESK_CHANNEL,
     action_value,
+    card_texts,
     has_button,
     line_blocks,
     line_text,
@@ -45,7 +46,8 @@ def _accept_session(desk, first_text: str) -> dict:
     assert "Session" in str(preview["blocks"]) and "(Session mode)" in preview["text"]
     desk.click("UAGENT1", ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
     card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], 5, "no card")
-    _wait_line(desk, card, "Accepted by")
+    # The card, the thread's root, says who holds it and carries the customer's first text.
+    assert "<@UAGENT1>" in str(card["blocks"]) and card_texts(card) == [first_text]
     return card
 
 
@@ -56,8 +58,10 @@ def _wait_line(desk, card: dict, words: str) -> dict:
 
 
 def _chat(desk, card: dict) -> list[str]:
-    """The conversation as the thread shows it: customer lines and the agent's messages."""
-    lines = []
+    """The conversation as the thread shows it: the customer's texts on the card, then
+    customer lines and the agent's messages."""
+    lines = ["customer: " + text
+             for text in card_texts(desk.slack.message(DESK_CHANNEL, card["ts"]))]
     for message in desk.slack.thread(DESK_CHANNEL, card["ts"]):
         if message["username"]:
             lines.append("customer: " + line_blocks(message)[0]["text"]["text"])

@@ -10,7 +10,6 @@ from tests.harness import (
     accept_new_interaction,
     action_value,
     has_button,
-    line_blocks,
     line_text,
 )
 
@@ -25,10 +24,10 @@ def test_customer_text_cannot_disguise_links_or_ping_anyone(desk):
     hostile = "Pay here <https://evil.example|yourbank.com> <!channel> <@UAGENT2> & <b>"
     card = _open_interaction(desk, hostile)
     preview = desk.previews_for("UAGENT1")[0]
-    line = next(m for m in desk.slack.thread(DESK_CHANNEL, card["ts"]) if m["username"])
     first_version = preview["edits"][0]  # the preview as offered, before Accept changed it
+    # The card, the thread's root, carries the text (its blocks, and its plain text).
     for shown in (str(first_version["blocks"]), first_version["text"], str(preview["blocks"]),
-                  str(line_blocks(line)), line_text(line)):
+                  str(card["blocks"]), card["text"]):
         assert "<https://evil.example|yourbank.com>" not in shown
         assert "<!channel>" not in shown and "<@UAGENT2>" not in shown
         assert "&lt;https://evil.example|yourbank.com&gt;" in shown
@@ -93,8 +92,8 @@ def test_a_reply_after_done_is_not_sent_and_the_agent_is_told(desk):
                                       for e in s.ephemerals(DESK_CHANNEL)), 5, "no notice")
     desk.wait_idle()
     assert desk.twilio.sent == []
-    thread = desk.slack.thread(DESK_CHANNEL, card["ts"])
-    assert any("Closed as Done by <@UAGENT1>" in line_text(m) for m in thread)
+    closed = desk.slack.message(DESK_CHANNEL, card["ts"])
+    assert "Done — closed by <@UAGENT1> (marked Done)" in str(closed["blocks"])
 
 
 def test_a_reply_longer_than_one_sms_carries_is_refused_with_the_count(desk):

@@ -37,6 +37,7 @@ from tests.harness import (
     SIGNING_SECRET,
     act_in_view,
     action_value,
+    card_texts,
     has_button,
     line_blocks,
     start_desk,
@@ -507,14 +508,20 @@ def test_customer_text_built_to_trick_slack_renders_literally_and_pings_no_one(d
     preview = desk.wait_for_preview(A, timeout=WAIT)
     desk.click(A, ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
     card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], WAIT, "no card")
-    lines = desk.slack.wait_for(
-        lambda s: len(c := [m for m in s.thread(DESK_CHANNEL, card["ts"]) if m["username"]]) == 5
-        and c, WAIT, "not every text reached the thread")
+    def shown_so_far() -> list[str]:
+        # The card, the thread's root, carries the first texts as fit; the rest are lines.
+        lines = [m for m in desk.slack.thread(DESK_CHANNEL, card["ts"]) if m["username"]]
+        return card_texts(desk.slack.message(DESK_CHANNEL, card["ts"])) + [
+            "".join(b["text"]["text"] for b in line_blocks(line) if b["type"] == "section")
+            for line in lines]
+
+    desk.slack.wait_for(lambda s: len(shown_so_far()) == 5, WAIT,
+                        "not every text reached the thread")
     desk.wait_idle(WAIT)
 
     # As the agent reads them: each text whole, in order, every character as typed ...
-    shown = ["".join(b["text"]["text"] for b in line_blocks(line) if b["type"] == "section")
-             for line in lines]
+    shown = shown_so_far()
+    assert len(card_texts(card)) > 1  # the card took what fit of them
     assert shown[1:] == list(ESCAPED_FLOODS)
     assert shown[0].startswith("Pay at &lt;http://evil.example|bank.com&gt; or ")
     for literal in ("&lt;!channel&gt; &lt;!here&gt;", "&lt;!subteam^S123|@support&gt;",

@@ -22,6 +22,7 @@ from tests.harness import (
     DESK_CHANNEL,
     SESSION_DESK_TOML,
     action_value,
+    card_texts,
     desk_process,
     line_text,
 )
@@ -111,6 +112,37 @@ def test_a_line_slack_took_before_the_kill_is_not_posted_again(app):
     shown = [m["ts"] for m in app.slack.thread(DESK_CHANNEL, card["ts"])
              if "Posted as the app died" in line_text(m)]
     assert remembered == shown[0]  # adopted: later edits and deletes find the right message
+
+
+def test_a_card_slack_took_before_the_kill_keeps_its_texts_and_posts_them_once(app):
+    """The card carries the customer's first texts; written down as shown only with the
+    card's ts. Slack posts the card but the app dies before it hears the ts: the next
+    process adopts that card, and the texts stay on it, never posted again as lines."""
+    app.start()
+    app.slash("UAGENT1", ids.COMMAND_READY)
+    app.customer_texts(CUSTOMERS[0], "Where is my parcel?")
+    preview = app.wait_for_preview("UAGENT1", 1, WAIT)
+    app.customer_texts(CUSTOMERS[0], "It was due Monday")
+    app.wait_idle(WAIT)
+
+    app.slack.answer_late("chat.postMessage", 60)
+    app.click("UAGENT1", ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
+    card = app.slack.wait_for(lambda s: app.cards() and app.cards()[0], WAIT, "no card")
+    app.kill()
+
+    app.start()
+    move_clock(app, LEASE)
+    texts = ["Where is my parcel?", "It was due Monday"]
+    app.slack.wait_for(lambda s: card_texts(s.message(DESK_CHANNEL, card["ts"])) == texts
+                       and s.message(DESK_CHANNEL, card["ts"])["edits"], WAIT,
+                       "the adopted card was never drawn again")
+    app.customer_texts(CUSTOMERS[0], "After the restart")
+    app.slack.wait_for(lambda s: _times_shown(app, card, "After the restart"), WAIT,
+                       "the next line never came")
+    app.wait_idle(WAIT)
+    assert len(app.cards()) == 1
+    assert card_texts(app.slack.message(DESK_CHANNEL, card["ts"])) == texts
+    assert [_times_shown(app, card, text) for text in texts] == [0, 0]
 
 
 def test_a_burst_survives_a_sigkill_exactly_once(app):

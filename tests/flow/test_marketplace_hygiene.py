@@ -92,8 +92,8 @@ def test_a_busy_conversation_never_broadcasts_or_posts_outside_the_desk(desk):
     desk.twilio.wait_for(lambda t: t.sent, 15, "the reply was not sent")
     desk.wait_idle()
     posts = desk.slack.calls_to("chat.postMessage")
-    assert len(posts) >= 5
-    for post in posts:
+    assert len(posts) >= 3  # previews and the card, which carries the customer's first text
+    for post in posts + desk.slack.calls_to("chat.update"):  # (the card's redraws carry it too)
         shown = str(post.params)
         for ping in ("<!channel>", "<!here>", "<!everyone>"):
             assert ping not in shown

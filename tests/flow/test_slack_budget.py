@@ -80,3 +80,35 @@ def test_an_oauth_desk_asks_who_a_workspaces_token_is_once_not_per_request(tmp_p
         assert len(desk.slack.calls_to("auth.test")) - installed <= 1
     finally:
         desk.close()
+
+
+def test_a_page_mode_interaction_costs_one_channel_post_and_one_card_redraw(tmp_path):
+    """A desk channel takes about one post a second. One page-mode interaction (a text,
+    Accept, one reply, closed) posts once there: the card, the thread's root, carries the
+    customer's first text, and who holds it, what the reply cost and how it closed are the
+    card's to say (one redraw), not a thread line each."""
+    desk = start_desk(f"sqlite:///{tmp_path / 'desk.sqlite3'}")
+    try:
+        card = accept_new_interaction(desk, CUSTOMER, "Where is my parcel?")
+        assert "Where is my parcel?" in str(card["blocks"]) and "<@UAGENT1>" in str(
+            card["blocks"])
+        desk.agent_writes_in_thread("UAGENT1", card["ts"], "It ships today.")
+        desk.twilio.wait_for(lambda t: t.sent_to(CUSTOMER), 5, "no SMS sent")
+        closed = desk.slack.wait_for(
+            lambda s: "closed by <@UAGENT1> (reply sent)" in str(
+                s.message(DESK_CHANNEL, card["ts"])["blocks"])
+            and s.message(DESK_CHANNEL, card["ts"]), 5, "the card never said it closed")
+        desk.wait_idle()
+        assert "Last reply sent as 1 SMS (GSM-7)" in str(closed["blocks"])
+        assert "Where is my parcel?" in str(closed["blocks"])  # the redraw keeps the text
+
+        posts = [c for c in desk.slack.calls_to("chat.postMessage")
+                 if c.params.get("channel") == DESK_CHANNEL]
+        assert len(posts) == 1, [c.params.get("text") for c in posts]
+        # The thread holds the agent's reply alone.
+        assert [m["user"] for m in desk.slack.thread(DESK_CHANNEL, card["ts"])] == ["UAGENT1"]
+        card_redraws = [c for c in desk.slack.calls_to("chat.update")
+                        if c.params.get("ts") == card["ts"]]
+        assert len(card_redraws) <= 1
+    finally:
+        desk.close()

@@ -20,6 +20,7 @@ from tests.harness import (
     DESK_CHANNEL,
     accept_new_interaction,
     action_value,
+    card_texts,
     fast_pacer,
     line_text,
     start_desk,
@@ -41,8 +42,10 @@ def slack_paced(database_url):
 
 
 def _customer_lines(desk, thread_ts: str) -> list[str]:
-    return [line_text(m).split(": ", 1)[1] for m in desk.slack.thread(DESK_CHANNEL, thread_ts)
-            if m.get("username") and "(customer)" in line_text(m)]
+    """The customer's texts as the thread shows them: on its card (the root), then lines."""
+    return card_texts(desk.slack.message(DESK_CHANNEL, thread_ts)) + [
+        line_text(m).split(": ", 1)[1] for m in desk.slack.thread(DESK_CHANNEL, thread_ts)
+        if m.get("username") and "(customer)" in line_text(m)]
 
 
 def _fields(message: dict) -> list[str]:

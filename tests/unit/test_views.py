@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.slack import ids
-from bot.slack.views.card import CardData, build_card
+from bot.slack.views.card import CardData, OpeningText, build_card, openings_that_fit
 from bot.slack.views.common import SECTION_LIMIT, escaped_chunks
 from bot.slack.views.preview import PreviewData, build_preview
 from bot.slack.views.transcript import build_customer_line, build_system_line
@@ -80,7 +80,58 @@ def test_the_card_offers_done_only_while_in_progress():
     done = CardData(1, "done", "Ana", "+14155550100", "+15005550006", "SMS", "page",
                     "UAGENT1", AT, AT, "UAGENT1", {})
     assert ids.MARK_DONE not in str(build_card(done)["blocks"])
-    assert "Done by <@UAGENT1>" in str(build_card(done)["blocks"])
+    assert "Done — closed by <@UAGENT1>" in str(build_card(done)["blocks"])
+
+
+def _card(**overrides) -> CardData:
+    values = dict(interaction_id=1, state="accepted", contact_name="Ana",
+                  contact_phone="+14155550100", business_number="+15005550006", media="SMS",
+                  mode="page", agent_user_id="UAGENT1", started_at=AT, closed_at=None,
+                  closed_by=None, case_data={})
+    values.update(overrides)
+    return CardData(**values)
+
+
+def test_the_card_carries_the_customers_first_texts_escaped():
+    card = build_card(_card(opening=(
+        OpeningText("Where is my parcel? <!channel> & <http://x|bank>", AT),
+        OpeningText("", AT, pictures=2),
+        OpeningText("My card is ****", AT, masked="A card number was hidden"))))
+    shown = str(card["blocks"])
+    assert "Where is my parcel? &lt;!channel&gt; &amp; &lt;http://x|bank&gt;" in shown
+    assert "<!channel>" not in shown and "<http://x|bank>" not in shown
+    assert "sent 2 pictures, in the thread" in shown and "A card number was hidden" in shown
+    # Notifications read the plain text: the first text is in it, escaped as well.
+    assert "Ana wrote: Where is my parcel? &lt;!channel&gt;" in card["text"]
+    # What the customer wrote comes first, under the card's title.
+    assert "Where is my parcel?" in card["blocks"][2]["text"]["text"]
+
+
+def test_the_card_takes_as_many_first_texts_as_fit_slacks_limits():
+    assert openings_that_fit([OpeningText("x" * 1600, AT)]) == 1  # an SMS at its longest
+    # 1,590 characters, 6,890 once escaped: too much beside a full card, so a thread line.
+    assert openings_that_fit([OpeningText("<&>" * 530, AT)]) == 0
+    short = [OpeningText(f"text {n}", AT) for n in range(40)]
+    fit = openings_that_fit(short)
+    assert 1 < fit < 40
+    # Everything else a card can show, with as many texts as fit: still a message Slack takes.
+    card = build_card(_card(
+        opening=tuple(short[:fit]), opted_out=True, contact_email="ana@example.com",
+        case_data={f"Field {n}": "x" * 300 for n in range(10)}, held_replies=2,
+        last_reply_cost="4 UCS-2", disposition_needed=True))
+    assert len(card["blocks"]) <= 50
+    assert all(len(block["text"]["text"]) <= 3000 for block in card["blocks"]
+               if block["type"] == "section" and "text" in block)
+
+
+def test_the_card_says_what_the_last_reply_cost_and_how_it_closed():
+    open_card = str(build_card(_card(last_reply_cost="4 UCS-2"))["blocks"])
+    assert "Last reply sent as 4 SMS segments (UCS-2)" in open_card
+    assert "Last reply sent as 1 SMS (GSM-7)" in str(
+        build_card(_card(last_reply_cost="1 GSM-7"))["blocks"])
+    closed = str(build_card(_card(state="done", closed_at=AT, closed_by="UAGENT1",
+                                  closed_reason="reply sent"))["blocks"])
+    assert "Done — closed by <@UAGENT1> (reply sent)" in closed
 
 
 def test_system_lines_have_a_plain_fallback():

@@ -133,7 +133,9 @@ class _Rows:
         by_interaction = {i.id: i for i in self.interactions}
         for i in self.interactions:
             for m in self.messages:
-                if m.interaction_id == i.id:
+                # A text the card carries goes with the card, after its thread.
+                if m.interaction_id == i.id and not (m.slack_channel is None
+                                                     and m.slack_ts == i.thread_ts):
                     add(m.slack_channel or i.desk_channel, m.slack_ts,
                         "customer's message" if m.direction == "inbound" else "agent's reply")
             for e in self.events:

@@ -44,9 +44,11 @@ CONTACT_ASSIGNED = "contact_assigned"  # the number was given to a contact; deta
 # after the last reply, so the interaction stays open.
 KEPT_OPEN = "kept_open"
 
-# Lines shown in the Slack thread; the rest stay in the history for supervisors.
-SHOWN_IN_THREAD = {ACCEPTED, SENT, SEND_FAILED, SEND_RETRYING, SEND_GAVE_UP,
-                   RESEND_REQUESTED, NOT_DELIVERED, CLOSED, SESSION_EXPIRED,
+# Lines shown in the Slack thread; the rest stay in the history for supervisors. Who
+# accepted it, what the last reply cost and how it closed are the card's to show (the
+# thread's root, redrawn): a line each would cost a post each in a busy desk channel.
+SHOWN_IN_THREAD = {SEND_FAILED, SEND_RETRYING, SEND_GAVE_UP,
+                   RESEND_REQUESTED, NOT_DELIVERED, SESSION_EXPIRED,
                    TRANSFER_REQUESTED, TRANSFERRED, TRANSFER_RETURNED, QUEUE_TRANSFERRED,
                    CONSULTED,
                    NOTE, DISPOSITION, DISPOSITION_NEEDED, CASE_UPDATED, REASSIGNED,

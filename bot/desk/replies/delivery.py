@@ -25,7 +25,7 @@ from bot.desk.segments import count_segments
 from storage import delivery_reports
 from storage.clock import utcnow
 from storage.db import Database, rows_changed
-from storage.models import Interaction, Message
+from storage.models import Interaction, Message, TimelineEvent
 
 # The provider failed a try and another follows: what the agent sees on the reply meanwhile.
 RETRYING = "retrying"
@@ -64,9 +64,13 @@ def record_send_result(db: Database, settings: Settings, message_id: int,
         # What the reply cost, so the agent learns when a message runs to several parts.
         report = count_segments(message.body)
         message.segments = result.segments or report.segments
+        cost = f"{message.segments} {report.encoding}"
+        if message.author_user_id is not None and cost != _last_reply_cost(s, interaction.id):
+            # The card shows what the last reply cost (the thread has no line per send):
+            # redrawn when that changes.
+            effects.update_card(s, message.team_id, interaction.id, supervised=False)
         timeline.record(s, message.team_id, interaction.id, timeline.SENT,
-                        actor=message.author_user_id,
-                        detail=f"{message.segments} {report.encoding}")
+                        actor=message.author_user_id, detail=cost)
         effects.show_delivery(s, message.team_id, message.id, interaction.id)
         # Reports that overtook this answer: as if they came now, in the order they came.
         for early in delivery_reports.take(s, message.provider, result.provider_sid,
@@ -85,6 +89,12 @@ def record_send_result(db: Database, settings: Settings, message_id: int,
                     "Your reply was sent. Set a disposition code (card menu > Disposition "
                     "code) to close this interaction.",
                     channel=interaction.desk_channel, thread_ts=interaction.thread_ts)
+
+
+def _last_reply_cost(s: Session, interaction_id: int) -> str | None:
+    return s.scalar(select(TimelineEvent.detail).where(
+        TimelineEvent.interaction_id == interaction_id, TimelineEvent.kind == timeline.SENT,
+        TimelineEvent.actor_user_id.is_not(None)).order_by(TimelineEvent.id.desc()).limit(1))
 
 
 OPTED_OUT_REFUSAL = ("the customer opted out (texted STOP), so nothing can be sent to them "

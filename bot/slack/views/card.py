@@ -12,7 +12,14 @@ from bot.desk.interactions.lifecycle import ACCEPTED, DONE, EXPIRED, HELD_STATES
 from bot.desk.phone import display
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
-from bot.slack.views.common import activity_block, case_fields, contact_label, when
+from bot.slack.views.common import (
+    activity_block,
+    case_fields,
+    clip,
+    contact_label,
+    escaped_chunks,
+    when,
+)
 from bot.slack.views.held import card_line
 
 STATE_LABELS = {
@@ -23,6 +30,25 @@ STATE_LABELS = {
     TRANSFERRING: ":arrows_counterclockwise: Being transferred",
     DONE: ":white_check_mark: Done",
 }
+
+
+# The customer's texts from before the thread opened ride on the card, the thread's root, so
+# that opening a thread costs one post. What they may take of a message: Slack allows 50
+# blocks, and refuses a message's blocks (msg_blocks_too_long) well before its 40,000
+# characters; the rest of the card needs under 20 blocks and a few thousand characters.
+OPENING_BLOCKS = 30
+OPENING_CHARS = 6000
+CUSTOMER_ICON = ":iphone:"
+
+
+@dataclass(frozen=True)
+class OpeningText:
+    """A customer's text the card shows: one they wrote before the thread opened."""
+
+    body: str  # already redacted (bot.desk.data_protection.redaction)
+    at: datetime
+    pictures: int = 0  # posted in the thread, under the card
+    masked: str | None = None  # what redaction hid, and why
 
 
 @dataclass(frozen=True)
@@ -52,6 +78,49 @@ class CardData:
     queue: str | None = None  # shown on a desk with several queues
     held_replies: int = 0  # the agent's replies held for their decision
     held_reasons: tuple[str, ...] = ()
+    opening: tuple[OpeningText, ...] = ()  # the customer's first texts, shown on the card
+    last_reply_cost: str | None = None  # "<segments> <encoding>" of the agent's last reply
+    closed_reason: str | None = None  # why it closed ("reply sent", "marked Done"…)
+
+
+def opening_blocks(text: OpeningText) -> list[dict]:
+    """One of the customer's first texts, as the card shows it (escaped, cut to fit)."""
+    sent = (f"sent {text.pictures} picture{'s' if text.pictures != 1 else ''}, in the thread"
+            if text.pictures else "")
+    about = f"{CUSTOMER_ICON} Customer · {when(text.at)}" + (
+        f" · {sent}" if sent and text.body else "")
+    blocks: list[dict] = [{"type": "context", "elements": [{"type": "mrkdwn", "text": about}]}]
+    chunks = escaped_chunks(text.body) if text.body else [f"_({sent or 'empty message'})_"]
+    blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
+               for chunk in chunks]
+    if text.masked:
+        # The agent should know the customer sent more than is shown, and why.
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": f":lock: {escape(text.masked)}"}]})
+    return blocks
+
+
+def openings_that_fit(texts: list[OpeningText] | tuple[OpeningText, ...]) -> int:
+    """How many of `texts`, from the first, the card can carry. Decided when the card is
+    posted; every redraw shows the same texts, so it fits then too."""
+    blocks = chars = 0
+    for count, text in enumerate(texts):
+        shown = opening_blocks(text)
+        blocks += len(shown)
+        chars += sum(len(element["text"]) for block in shown
+                     for element in block.get("elements") or [block["text"]])
+        if blocks > OPENING_BLOCKS or chars > OPENING_CHARS:
+            return count
+    return len(texts)
+
+
+def reply_cost(detail: str | None) -> str:
+    """ "as 2 SMS segments (UCS-2)" from a sent reply's "<segments> <encoding>"."""
+    parts, _, encoding = (detail or "").partition(" ")
+    if not parts.isdigit():
+        return ""
+    noun = "SMS" if parts == "1" else "SMS segments"
+    return f"as {parts} {noun}" + (f" ({escape(encoding)})" if encoding else "")
 
 
 def build_card(c: CardData) -> dict:
@@ -60,23 +129,32 @@ def build_card(c: CardData) -> dict:
     agent = f"<@{c.agent_user_id}>" if c.agent_user_id else "nobody yet"
     fallback = f"{c.media} interaction with {who}, {c.mode} mode: {state.split(' ', 1)[1]}, "
     fallback += f"agent {agent}."
+    shown = c.opening[:openings_that_fit(c.opening)]
+    if shown:
+        fallback += f" {who} wrote: {escape(clip(shown[0].body, 300))}"
     kind = f"{c.media} · {c.mode.capitalize()}"
     if c.direction == "outbound":
         kind = f"Outbound {kind}"
     blocks: list[dict] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*{kind}* with *{who}*"}},
-        {"type": "section", "fields": [
-            {"type": "mrkdwn", "text": f"*State*\n{state}"},
-            {"type": "mrkdwn", "text": f"*Agent*\n{agent}"},
-            {"type": "mrkdwn", "text": f"*Contact number*\n{escape(display(c.contact_phone))}"},
-            {"type": "mrkdwn", "text": f"*Business number*\n{escape(display(c.business_number))}"},
-        ]},
+        *(block for text in shown for block in opening_blocks(text)),
     ]
+    if len(shown) < len(c.opening):
+        # Chosen to fit when the card was posted; one can grow since (new redaction rules).
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
+                       f"{len(c.opening) - len(shown)} more texts: see the contact's history."}]})
+    fields = {"type": "section", "fields": [
+        {"type": "mrkdwn", "text": f"*State*\n{state}"},
+        {"type": "mrkdwn", "text": f"*Agent*\n{agent}"},
+        {"type": "mrkdwn", "text": f"*Contact number*\n{escape(display(c.contact_phone))}"},
+        {"type": "mrkdwn", "text": f"*Business number*\n{escape(display(c.business_number))}"},
+    ]}
+    blocks.append(fields)
     if c.queue:
-        blocks[1]["fields"].insert(2, {"type": "mrkdwn", "text": f"*Queue*\n{escape(c.queue)}"})
+        fields["fields"].insert(2, {"type": "mrkdwn", "text": f"*Queue*\n{escape(c.queue)}"})
     if c.disposition or c.disposition_needed:
         code = escape(c.disposition) if c.disposition else ":warning: Needed to close"
-        blocks[1]["fields"].append({"type": "mrkdwn", "text": f"*Disposition*\n{code}"})
+        fields["fields"].append({"type": "mrkdwn", "text": f"*Disposition*\n{code}"})
     if c.opted_out:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
             ":no_entry: *Opted out*: the customer texted STOP, so no SMS can be sent to them "
@@ -88,9 +166,15 @@ def build_card(c: CardData) -> dict:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Case information*"},
                        "fields": case_fields(c.case_data, c.case_links)})
     context = f"Started {when(c.started_at)}"
+    cost = reply_cost(c.last_reply_cost)
+    if cost:
+        # The thread has no line per send: here the agent learns a reply ran long.
+        context += f" · :outbox_tray: Last reply sent {cost}"
     if c.state == DONE and c.closed_at:
         by = f" by <@{c.closed_by}>" if c.closed_by else ""
-        context += f" · Done{by} {when(c.closed_at)}"
+        why = f" ({escape(c.closed_reason)})" if c.closed_reason else ""
+        context += (f" · Done — closed{by}{why} {when(c.closed_at)}. The transcript is kept "
+                    "in the contact's history.")
     if c.mode == "session" and c.state == ACCEPTED and c.session_expiry_minutes:
         # A fixed rule, not a deadline: the card is not rewritten on every message.
         context += f" · Closes after {c.session_expiry_minutes} minutes without a message"

@@ -9,6 +9,7 @@ from bot.desk.interactions import case_info, timeline, transfers
 from bot.desk.replies import REPLY_SENT
 from bot.slack import ids
 from bot.slack.mrkdwn import escape
+from bot.slack.views.card import reply_cost
 from bot.slack.views.common import clip, contact_label, escaped_chunks, when
 
 CUSTOMER_ICON = ":iphone:"
@@ -71,12 +72,8 @@ def describe_event(kind: str, actor: str | None, detail: str | None,
         why = f" ({safe_detail})" if safe_detail else ""
         return f"Closed as Done by {who}{why}. The transcript is kept in the contact's history."
     if kind == timeline.SENT:
-        parts, _, encoding = (detail or "").partition(" ")
-        cost = ""
-        if parts.isdigit():
-            noun = "SMS" if parts == "1" else "SMS segments"
-            cost = f" as {parts} {noun}" + (f" ({escape(encoding)})" if encoding else "")
-        return f"Reply from {who} sent{cost}."
+        cost = reply_cost(detail)
+        return f"Reply from {who} sent{' ' + cost if cost else ''}."
     if kind == timeline.SESSION_EXPIRED:
         minutes = f"{safe_detail} minutes" if safe_detail else "a while"
         return (f"No message either way for {minutes}: the session is closed for messaging. "
