@@ -112,3 +112,44 @@ def test_a_page_mode_interaction_costs_one_channel_post_and_one_card_redraw(tmp_
         assert len(card_redraws) <= 1
     finally:
         desk.close()
+
+
+# The budget of one page-mode interaction in a desk channel (README, "Scaling within Slack's
+# rate limits"): method -> most calls. Methods not named here cost nothing.
+PAGE_MODE_BUDGET = {
+    "chat.postMessage": 2,  # the preview in the agent's DM, the card in the desk channel
+    "chat.update": 1,  # the card, once it closed (the preview is redrawn via response_url)
+    "reactions.add": 2,  # 📤 sent, ✅ delivered
+    "auth.test": 1,  # once per token per process
+    "users.info": 1,  # the agent's name and guest status, cached
+}
+
+
+def test_one_page_mode_interaction_stays_within_its_slack_budget(tmp_path):
+    """Text → Ready agent → Accept → reply → delivered → closed, against the fake Slack: every
+    Web API call counted by method, so a change that spends more cannot land unnoticed.
+    The agent never opened the Home tab (no views.publish) and no link is fetched."""
+    desk = start_desk(f"sqlite:///{tmp_path / 'desk.sqlite3'}")
+    try:
+        card = accept_new_interaction(desk, CUSTOMER, "Where is my parcel?")
+        reply_ts, _ = desk.agent_writes_in_thread("UAGENT1", card["ts"], "It ships today.")
+        sms = desk.twilio.wait_for(lambda t: t.sent_to(CUSTOMER) and t.sent_to(CUSTOMER)[0],
+                                   10, "no SMS sent")
+        desk.wait_idle()
+        assert desk.carrier_reports(sms, "delivered").status_code == 204
+        desk.slack.wait_for(lambda s: "white_check_mark" in s.reactions(DESK_CHANNEL, reply_ts),
+                            5, "delivered not shown")
+        desk.wait_idle()
+
+        spent: dict[str, int] = {}
+        for call in desk.slack.calls:
+            if call.method != "response_url":  # not a Web API method: no budget
+                spent[call.method] = spent.get(call.method, 0) + 1
+        over = {method: count for method, count in spent.items()
+                if count > PAGE_MODE_BUDGET.get(method, 0)}
+        assert not over, f"over budget: {over} (all calls: {spent})"
+        channel_posts = [c for c in desk.slack.calls_to("chat.postMessage")
+                         if c.params.get("channel") == DESK_CHANNEL]
+        assert len(channel_posts) == 1
+    finally:
+        desk.close()
