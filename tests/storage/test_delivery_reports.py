@@ -103,3 +103,15 @@ def test_a_report_racing_its_send_is_never_lost(db):
             replies.record_send_result(db, SETTINGS, message_id, SendResult(sid, "queued"))))
     assert {_state(db, message_id) for message_id in message_ids} == {"delivered"}
     assert _kept(db) == 0
+
+
+def test_a_send_recorded_by_another_run_of_its_job_is_adopted_not_sent_again(db):
+    """A worker taken for dead (silent past its heartbeat) while it sent: its job runs again
+    elsewhere, finds the provider's SMS, and meanwhile the first run records it. The SMS is
+    this reply's own; seen on the old code as a reply texted twice (test_kill_burst)."""
+    message_id = _reply_being_sent(db)
+    sent = SendResult("SM1", "queued")
+    replies.record_send_result(db, SETTINGS, message_id, sent)  # the first run, late
+    assert replies.adopt_earlier_send(db, SETTINGS, message_id, [sent])  # the second run
+    with db.transaction() as s:
+        assert s.get_one(Message, message_id).provider_sid == "SM1"

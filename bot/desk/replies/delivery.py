@@ -139,8 +139,12 @@ def adopt_earlier_send(db: Database, settings: Settings, message_id: int,
     recorded as this reply's send)."""
     with db.transaction() as s:
         message = s.get_one(Message, message_id)
+        if message.provider_sid in {t.provider_sid for t in taken}:
+            # Another run of this send (a worker taken for dead while it sent) has recorded
+            # it meanwhile: it is this reply's SMS, not another's, and it is sent.
+            return True
         known = set(s.scalars(select(Message.provider_sid).where(
-            Message.provider == message.provider,
+            Message.provider == message.provider, Message.id != message_id,
             Message.provider_sid.in_([t.provider_sid for t in taken])))) if taken else set()
     for result in taken:
         if result.provider_sid not in known:
