@@ -36,30 +36,14 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import select  # noqa: E402
 
+from bench.stats import percentile  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.desk.queues import Queue  # noqa: E402
 from bot.slack import ids  # noqa: E402
 from bot.worker.pacing import SlackPacer  # noqa: E402
 from storage.models import Contact, Interaction  # noqa: E402
+from tests.fakes.slack.faults import SLACK_METHOD_LIMITS  # noqa: E402
 from tests.harness import BUSINESS_NUMBER, DESK_CHANNEL, Desk, action_value, start_desk  # noqa: E402
-
-SLACK_LIMITS = {
-    "chat.postMessage": (300 / 60, 30),  # the workspace-wide budget
-    "chat.update": (50 / 60, 5),
-    "reactions.add": (50 / 60, 5),
-    "reactions.remove": (50 / 60, 5),
-    "chat.postEphemeral": (100 / 60, 10),
-    "chat.getPermalink": (100 / 60, 10),
-    "views.publish": (100 / 60, 10),
-    "users.info": (100 / 60, 20),
-}
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
 def agent_id(n: int) -> str:
@@ -116,7 +100,7 @@ def run(count: int, threads: str, mode: str, seconds: float) -> dict:
     desk = start_desk(url, settings=settings, agents=agents, worker_threads=4,
                       pacer=SlackPacer() if mode == "scheduler" else None,
                       pacing=mode == "scheduler")
-    desk.slack.enforce_rate_limits(per_channel_post=(1.0, 3), methods=SLACK_LIMITS)
+    desk.slack.enforce_rate_limits(per_channel_post=(1.0, 3), methods=SLACK_METHOD_LIMITS)
     try:
         held = setup(desk, count, threads)
         desk.wait_idle(timeout=300)

@@ -62,11 +62,13 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import select  # noqa: E402
 
+from bench.stats import percentile  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.desk.queues import Queue  # noqa: E402
 from bot.slack import ids  # noqa: E402
 from bot.worker.pacing import SlackPacer  # noqa: E402
 from storage.models import Contact, Interaction, Offer  # noqa: E402
+from tests.fakes.slack.faults import SLACK_METHOD_LIMITS  # noqa: E402
 from tests.harness import (  # noqa: E402
     BUSINESS_NUMBER,
     DESK_CHANNEL,
@@ -76,31 +78,11 @@ from tests.harness import (  # noqa: E402
     typed_blocks,
 )
 
-# Slack's limits as the fake enforces them (per workspace; chat.postMessage also one a
-# second per channel with a burst of 3).
-SLACK_LIMITS = {
-    "chat.postMessage": (300 / 60, 30),
-    "chat.update": (50 / 60, 5),
-    "chat.delete": (50 / 60, 5),
-    "reactions.add": (50 / 60, 5),
-    "reactions.remove": (50 / 60, 5),
-    "chat.postEphemeral": (100 / 60, 10),
-    "chat.getPermalink": (100 / 60, 10),
-    "views.publish": (100 / 60, 10),
-    "users.info": (100 / 60, 20),
-    "conversations.open": (50 / 60, 5),
-}
 TARGETS_MS = {"webhook->preview": 2000, "accept->root": 2000, "text->thread": 3000}
 FLOOD_TARGET_S = 60.0
 STAGE_TIMEOUT = 180.0  # a customer waits this long for an answer before it counts as lost
 TEXT = re.compile(r"\bc(\d+)-(\d+)\b")  # a customer's text: "c<customer>-<k>"
 
-
-def percentile(values: list[float], fraction: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
 def stats(values: list[float]) -> dict:
@@ -131,7 +113,7 @@ def open_desk(url: str | None, settings: Settings, agents: int) -> Desk:
     desk = start_desk(url, settings=settings,
                       agents=tuple(agent_id(n) for n in range(agents)),
                       worker_threads=4, pacer=SlackPacer())
-    desk.slack.enforce_rate_limits(per_channel_post=(1.0, 3), methods=SLACK_LIMITS)
+    desk.slack.enforce_rate_limits(per_channel_post=(1.0, 3), methods=SLACK_METHOD_LIMITS)
     return desk
 
 

@@ -17,6 +17,22 @@ from typing import Any
 from tests.fakes.slack.files import UPLOAD
 from tests.fakes.slack.rules import Refusal
 
+# Slack's published per-workspace limits (calls a second, burst) of the methods the desk uses,
+# as benches enforce them: Tier 3 about 50 a minute, Tier 4 about 100, chat.postMessage "several
+# hundred" beside its one a second per channel.
+SLACK_METHOD_LIMITS: dict[str, tuple[float, float]] = {
+    "chat.postMessage": (300 / 60, 30),
+    "chat.update": (50 / 60, 5),
+    "chat.delete": (50 / 60, 5),
+    "reactions.add": (50 / 60, 5),
+    "reactions.remove": (50 / 60, 5),
+    "chat.postEphemeral": (100 / 60, 10),
+    "chat.getPermalink": (100 / 60, 10),
+    "views.publish": (100 / 60, 10),
+    "users.info": (100 / 60, 20),
+    "conversations.open": (50 / 60, 5),
+}
+
 
 @dataclass(frozen=True)
 class _Fault:
