@@ -6,6 +6,7 @@ SMSDESK_TEST_POSTGRES_URL is set (CI sets it).
 
 from __future__ import annotations
 
+import functools
 import os
 
 import pytest
@@ -40,7 +41,37 @@ def database_url(backend: str, tmp_path) -> str:
         return f"sqlite:///{tmp_path / 'desk.sqlite3'}"
     from tests.harness import fresh_postgres
 
-    return fresh_postgres(POSTGRES_URL)
+    return fresh_postgres(_postgres_url_of_this_worker())
+
+
+@functools.cache
+def _postgres_url_of_this_worker() -> str:
+    """Each pytest-xdist worker empties the public schema before every test, so two workers
+    on one database would drop each other's tables mid-test: each gets its own database,
+    named after the configured one (`test` -> `test_gw0`), created when missing.
+
+    Its commits do not wait for the disk (synchronous_commit off, for this test database
+    only): a suite that migrates a fresh schema per test writes WAL fast, and on a busy CI
+    disk a checkpoint's fsync could stall a commit for longer than a test waits for its
+    effect. What a test asserts does not depend on a commit surviving a crash of the server."""
+    assert POSTGRES_URL is not None
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from storage.db import normalise_url
+
+    base = make_url(normalise_url(POSTGRES_URL))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    name = f"{base.database}_{worker}" if worker else base.database
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                   {"name": name})
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit TO off'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture
