@@ -33,8 +33,8 @@ from bot.config.schema import (
     whole_number,
 )
 from bot.config.transcript import TranscriptColors
-from bot.desk.case_links import CaseLink
 from bot.desk import hours as opening
+from bot.desk.case_links import CaseLink
 from bot.desk.data_protection.redaction import unsafe_pattern
 from bot.desk.queues import THREAD_HOMES, AgentOverride, Queue
 from bot.slack.limits import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS

@@ -15,6 +15,7 @@ reports split a wait into its in-hours and out-of-hours parts with `open_seconds
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -112,20 +113,20 @@ class OpeningHours:
         # date there is an opening.
         return 7 * (len(self.holidays) + 1) + 2
 
-    def _forward(self, at: datetime):
+    def _forward(self, at: datetime) -> Iterator[tuple[datetime, datetime]]:
         """UTC intervals (merged where they touch) from the day before `at`'s onward."""
         day = self.local(at).date() - timedelta(days=1)
-        pending: list[datetime] | None = None
+        pending: tuple[datetime, datetime] | None = None
         for offset in range(self._horizon_days()):
             for start, end in self._day(day + timedelta(days=offset)):
                 if pending is not None and start <= pending[1]:
-                    pending[1] = max(pending[1], end)
+                    pending = (pending[0], max(pending[1], end))
                     continue
                 if pending is not None:
-                    yield pending[0], pending[1]
-                pending = [start, end]
+                    yield pending
+                pending = (start, end)
         if pending is not None:
-            yield pending[0], pending[1]
+            yield pending
 
     def _spans(self, first: date, last: date) -> list[tuple[datetime, datetime]]:
         found: list[tuple[datetime, datetime]] = []
@@ -185,15 +186,13 @@ RANGE_EXAMPLE = ('write "09:00-17:00" (24-hour clock), several as "09:00-12:00, 
 def parse_day(value: object) -> tuple[Range, ...]:
     """One day's opening hours as written: "09:00-17:00", "09:00-12:00, 13:00-17:00",
     a list of such ranges, or "closed"."""
-    if isinstance(value, list):
-        parts = [str(item) if isinstance(item, str) else None for item in value]
-    elif isinstance(value, str):
+    if isinstance(value, str):
         parts = value.split(",")
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        parts = list(value)
     else:
         raise HoursError(f"must be text in quotes: {RANGE_EXAMPLE}")
-    if any(part is None for part in parts):
-        raise HoursError(f"must be text in quotes: {RANGE_EXAMPLE}")
-    texts = [part.strip() for part in parts if part and part.strip()]
+    texts = [part.strip() for part in parts if part.strip()]
     if [t.lower() for t in texts] == [CLOSED]:
         return ()
     if not texts:
