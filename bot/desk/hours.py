@@ -257,8 +257,8 @@ def _shown(value: object) -> str:
 def describe(hours: OpeningHours) -> str:
     """'Mon–Fri 09:00–17:00, Sat 10:00–14:00 (America/New_York)', for summaries."""
     def written(ranges: tuple[Range, ...]) -> str:
-        return ", ".join(f"{_clock(s)}–{_clock(e % DAY_MINUTES if e > DAY_MINUTES else e)}"
-                         for s, e in ranges) or "closed"
+        return " and ".join(f"{_clock(s)}–{_clock(e % DAY_MINUTES if e > DAY_MINUTES else e)}"
+                            for s, e in ranges) or "closed"
 
     groups: list[tuple[int, int, str]] = []
     for index, ranges in enumerate(hours.week):

@@ -103,3 +103,15 @@ def test_config_check_names_the_line_of_a_bad_time_zone(tmp_path, capsys):
     assert exit_.value.code == 2
     assert f'{path}:5: queue #1 (Support): hours.time_zone "Mars/Olympus" is not a time zone' \
         in capsys.readouterr().err
+
+
+def test_config_check_sums_up_each_queues_hours(tmp_path, capsys):
+    path = tmp_path / "desk.toml"
+    path.write_text(SUPPORT.lstrip("\n"), encoding="utf-8")
+    main(["config", "check", str(path)])
+    out = capsys.readouterr().out
+    assert ("Support: numbers none; every agent; threads in the desk channel; open Mon–Tue "
+            "09:00–17:00, Wed 09:00–12:00 and 13:00–17:00, Thu–Fri 09:00–17:00 "
+            "(America/New_York), closed 2 holidays; outside them to queue Overnight") in out
+    assert "Overnight: numbers none; every agent; threads in the desk channel; open Mon "\
+           "22:00–06:00 (Europe/London)" in out
