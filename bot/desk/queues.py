@@ -51,6 +51,13 @@ class Queue:
     def is_open(self, at: datetime) -> bool:
         return self.hours is None or self.hours.is_open(at)
 
+    def open_seconds_between(self, start: datetime, end: datetime) -> float:
+        """Seconds of [start, end) the queue was open (all of them without hours): a wait's
+        part inside opening hours; the rest of it was overnight, a weekend or a holiday."""
+        if self.hours is None:
+            return max(0.0, (end - start).total_seconds())
+        return self.hours.open_seconds_between(start, end)
+
 
 @dataclass(frozen=True)
 class AgentOverride:

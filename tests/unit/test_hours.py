@@ -165,3 +165,12 @@ def test_a_long_run_of_holidays_still_finds_the_next_opening():
     days = frozenset(date(2027, 1, 1) + timedelta(days=n) for n in range(40))
     hours = office(days)
     assert hours.next_opening(ny(2026, 12, 31, 18, 0)) == ny(2027, 2, 10, 9, 0)
+
+
+def test_a_queues_wait_splits_into_open_hours_and_the_rest():
+    from bot.desk.queues import Queue
+
+    start, end = ny(2026, 12, 7, 16, 30), ny(2026, 12, 8, 9, 15)
+    assert Queue("Support", hours=office()).open_seconds_between(start, end) == 45 * 60
+    # No hours: always open, so the whole wait counts.
+    assert Queue("Support").open_seconds_between(start, end) == (end - start).total_seconds()
