@@ -42,14 +42,14 @@ def office(holidays: tuple[str, ...] = ()) -> OpeningHours:
                         frozenset(datetime.fromisoformat(d).date() for d in holidays))
 
 
-def next_local(weekday: int, hour: int, minute: int = 0, *, after: datetime | None = None,
-               zone: ZoneInfo = NEW_YORK) -> datetime:
+def next_local(weekday: int, hour: int, minute: int = 0, second: int = 0, *,
+               after: datetime | None = None, zone: ZoneInfo = NEW_YORK) -> datetime:
     """The next such weekday and time in `zone`, at least a day from now (the clock only
     moves forward)."""
     day = ((after or clock.utcnow()) + timedelta(days=1)).astimezone(zone).date()
     while day.weekday() != weekday:
         day += timedelta(days=1)
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+    return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=zone)
 
 
 def travel_to(desk, at: datetime) -> None:
@@ -215,5 +215,28 @@ def test_the_opening_timer_survives_a_restart(tmp_path):
     try:
         travel_to(desk, next_local(TUE, 9, 0, after=evening - timedelta(days=1)))
         assert "Is my order shipped?" in json.dumps(desk.wait_for_preview(A)["blocks"])
+    finally:
+        desk.close()
+
+
+def test_a_text_let_run_out_at_closing_time_waits_for_the_morning(tmp_path):
+    desk = support_desk(f"sqlite:///{tmp_path / 'desk.sqlite3'}", support())
+    try:
+        desk.slash(A, ids.COMMAND_READY)
+        before_closing = next_local(TUE, 16, 59, 30)
+        travel_to(desk, before_closing)
+        desk.customer_texts(CUSTOMER, "Quick question")
+        desk.wait_for_preview(A)
+        assert texted(desk) == []  # open: no after-hours reply
+
+        # The offer runs out at 17:00:30, after closing: back in the queue, offered to
+        # nobody all night, though A is Ready and the back-off ends at 17:01.
+        travel_to(desk, before_closing + timedelta(minutes=5))
+        travel_to(desk, before_closing + timedelta(hours=15))  # 07:59:30
+        assert len(desk.previews_for(A)) == 1
+        assert alerts(desk) == []
+
+        travel_to(desk, next_local(WED, 9, 0, after=before_closing - timedelta(days=1)))
+        desk.wait_for_preview(A, count=2)
     finally:
         desk.close()
