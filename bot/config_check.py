@@ -19,6 +19,7 @@ from pathlib import Path
 from bot.config import ConfigError, Env, Settings
 from bot.config.schema import unknown_settings
 from bot.config.workspaces import workspace_settings
+from bot.desk.hours import describe as describe_hours
 
 # Enough for any real file; a guard against a rule that keeps failing after its key is gone.
 MAX_PROBLEMS = 100
@@ -367,6 +368,13 @@ def summary(path, settings: Settings, environ) -> list[str]:
           + ("every agent" if q.everyone else
              f"{len(q.members)} members, {len(q.member_groups)} user groups")
           + f"; threads in {'DMs' if q.threads == 'dm' else 'the desk channel'}"
+          + ("" if q.hours is None else
+             f"; open {describe_hours(q.hours)}"
+             + (f", closed {len(q.hours.holidays)} "
+                f"holiday{'' if len(q.hours.holidays) == 1 else 's'}" if q.hours.holidays
+                else "")
+             + (f"; outside them to queue {q.after_hours_queue}" if q.after_hours_queue
+                else ""))
           for q in queues),
         f"  offers: {settings.offer_timeout_seconds} seconds to accept; "
         f"{settings.agent_capacity} interactions per agent",

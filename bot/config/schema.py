@@ -39,7 +39,8 @@ SETTINGS_KEYS: dict[str, frozenset[str]] = {
     # Each [[queues]] table and each [agents.U…] table: the fields of what they become.
     "transcript": frozenset({"colors"}),  # colors: { customer, system, note } = "#RRGGBB"
     "slack": frozenset({"home_viewed_minutes"}),
-    "queues": frozenset(f.name for f in fields(Queue)),
+    # holidays: the dates a queue's hours (Queue.hours, an OpeningHours) are closed all day.
+    "queues": frozenset(f.name for f in fields(Queue)) | {"holidays"},
     "agents": frozenset(f.name for f in fields(AgentOverride)) - {"user_id"},
 }
 # Every true/false setting of a section, and the Settings field it sets. The flags of a
@@ -210,14 +211,17 @@ def phone_numbers(path, where: tuple, value: object, country: str,
 
 def help_reply_text(path, value: object, key: str = "help_reply",
                     example: str = "Acme Co support: text us your question. Reply STOP to "
-                                   "opt out.") -> str:
-    """A text the desk itself sends the customer (desk.help_reply, desk.holding_reply)."""
-    where = ("desk", key)
+                                   "opt out.", *, where: tuple | None = None,
+                    label: str = "") -> str:
+    """A text the desk itself sends the customer (desk.help_reply, desk.holding_reply, a
+    queue's after_hours_reply)."""
+    where = where or ("desk", key)
+    label = label or f"desk.{key}"
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{path}: desk.{key} must be text in quotes, e.g. "
+        raise ConfigError(f"{path}: {label} must be text in quotes, e.g. "
                           f'"{example}", got {shown(value)}', where)
     if len(value.strip()) > HELP_REPLY_LIMIT:
-        raise ConfigError(f"{path}: desk.{key} has {len(value.strip())} characters; "
+        raise ConfigError(f"{path}: {label} has {len(value.strip())} characters; "
                           f"keep it to {HELP_REPLY_LIMIT} (two SMS)", where)
     return value.strip()
 

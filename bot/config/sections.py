@@ -6,6 +6,7 @@ named first every time; `smsdesk config check` then takes that key out and reads
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING
@@ -32,6 +33,7 @@ from bot.config.schema import (
     whole_number,
 )
 from bot.config.transcript import TranscriptColors
+from bot.desk import hours as opening
 from bot.desk.case_links import CaseLink
 from bot.desk.data_protection.redaction import unsafe_pattern
 from bot.desk.queues import THREAD_HOMES, AgentOverride, Queue
@@ -326,8 +328,94 @@ def _queues(path, raw: object) -> tuple[Queue, ...]:
             auto_answer_preview_seconds=preview,
             auto_answer_allow_reject=table.get("auto_answer_allow_reject", True),
             threads=threads,
+            **_after_hours(path, index, name, table),
         ))
+    for index, queue in enumerate(queues):
+        if queue.after_hours_queue is None:
+            continue
+        here = (f"{path}: queue #{index + 1} ({queue.name}): after_hours_queue "
+                f"{shown(queue.after_hours_queue)}")
+        if queue.after_hours_queue == queue.name:
+            raise ConfigError(f"{here} is this queue itself: name another queue, whose agents "
+                              "take its texts while it is closed",
+                              ("queues", index, "after_hours_queue"))
+        if queue.after_hours_queue not in names:
+            raise ConfigError(f"{here} is not a queue: name one of the [[queues]] tables, "
+                              f"{', '.join(shown(n) for n in sorted(names - {queue.name}))}",
+                              ("queues", index, "after_hours_queue"))
     return tuple(queues)
+
+
+HOURS_EXAMPLE = ('hours = { time_zone = "America/New_York", mon = "09:00-17:00", '
+                 'tue = "09:00-17:00", ..., sat = "closed" }')
+
+
+def _after_hours(path, index: int, name: str, table: dict) -> dict:
+    """A queue's business hours and what happens outside them: `hours` (time_zone and a
+    range per day), `holidays`, `after_hours_reply`, `after_hours_queue`."""
+    here = f"{path}: queue #{index + 1} ({name})"
+    raw = table.get("hours")
+    hours = None if raw is None else _opening_hours(here, index, raw,
+                                                    table.get("holidays", []))
+    for key in ("holidays", "after_hours_reply", "after_hours_queue"):
+        if key in table and hours is None:
+            raise ConfigError(f"{here}: {key} needs the queue's opening hours: add "
+                              f"{HOURS_EXAMPLE}", ("queues", index, key))
+    reply = None
+    if "after_hours_reply" in table:
+        reply = help_reply_text(path, table["after_hours_reply"], "after_hours_reply",
+                                "Thanks for your text: we are closed now and will answer "
+                                "when we open.", where=("queues", index, "after_hours_reply"),
+                                label=f"queue #{index + 1} ({name}): after_hours_reply")
+    other = table.get("after_hours_queue")
+    if other is not None and (not isinstance(other, str) or not other.strip()):
+        raise ConfigError(f"{here}: after_hours_queue must be the name of another queue, in "
+                          f"quotes, got {shown(other)}", ("queues", index, "after_hours_queue"))
+    return {"hours": hours, "after_hours_reply": reply,
+            "after_hours_queue": other.strip() if other else None}
+
+
+def _opening_hours(here: str, index: int, raw: object, holidays: object) -> opening.OpeningHours:
+    where = ("queues", index, "hours")
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{here}: hours must be a table: {HOURS_EXAMPLE}", where)
+    known = ("time_zone", *opening.DAYS)
+    for key in raw:
+        if key not in known:
+            close = difflib.get_close_matches(str(key).lower(), known, n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]}?" if close else \
+                f"it holds time_zone and the days {', '.join(opening.DAYS)}"
+            raise ConfigError(f"{here}: hours.{key} is not a setting of hours; {hint}",
+                              (*where, key))
+    if "time_zone" not in raw:
+        raise ConfigError(f"{here}: hours needs the time zone its times are in, e.g. "
+                          'time_zone = "America/New_York"', where)
+    try:
+        zone = opening.zone_name(raw["time_zone"])
+    except opening.HoursError as error:
+        raise ConfigError(f"{here}: hours.time_zone {error}", (*where, "time_zone")) from None
+    week = []
+    for day in opening.DAYS:
+        try:
+            week.append(opening.parse_day(raw.get(day, opening.CLOSED)))
+        except opening.HoursError as error:
+            raise ConfigError(f"{here}: hours.{day} {error}", (*where, day)) from None
+    if not any(week):
+        raise ConfigError(f"{here}: hours open on no day, so its texts would wait forever: "
+                          "give at least one day's opening hours, e.g. mon = \"09:00-17:00\" "
+                          "(a day left out is closed), or remove hours to keep it always open",
+                          where)
+    if not isinstance(holidays, list):
+        raise ConfigError(f'{here}: holidays must be a list of dates, e.g. ["2026-12-25", '
+                          f'"2027-01-01"], got {shown(holidays)}', ("queues", index, "holidays"))
+    days = []
+    for position, value in enumerate(holidays):
+        try:
+            days.append(opening.holiday_date(value))
+        except opening.HoursError as error:
+            raise ConfigError(f"{here}: holidays: {error}",
+                              ("queues", index, "holidays", position)) from None
+    return opening.OpeningHours(zone, tuple(week), frozenset(days))
 
 
 def _agent_overrides(path, raw: object) -> tuple[AgentOverride, ...]:

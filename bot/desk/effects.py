@@ -51,6 +51,12 @@ def check_waiting_at(s: Session, team_id: str, interaction_id: int, due_at: date
     jobs.queue(s, team_id, jobs.WaitingTooLong(interaction_id), due_at=due_at)
 
 
+def offer_when_open(s: Session, team_id: str, queue: str, opens_at: datetime) -> None:
+    """The queue is closed: when it opens, offer what waited for it (brought forward if
+    one waits for later)."""
+    jobs.queue(s, team_id, jobs.QueueOpens(queue, team_id=team_id), due_at=opens_at)
+
+
 def open_thread(s: Session, team_id: str, interaction_id: int, *,
                 with_history: bool = False) -> None:
     """The card, then (a thread that moved) the conversation so far, then new lines."""

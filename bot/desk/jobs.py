@@ -182,6 +182,21 @@ class WaitingTooLong(OutboxJob):
     interaction_id: int
 
 
+@dataclass(frozen=True)
+class QueueOpens(OutboxJob):
+    """A queue's opening time (business hours): offer the texts that waited for it. One
+    waits per queue of a workspace: asked again, the one waiting is brought forward."""
+
+    KIND = "timer.queue_opens"
+    PRIORITY = CUSTOMER
+    queue: str
+    team_id: str | None = placement()
+
+    @property
+    def coalesce_key(self) -> str:
+        return f"queue_opens:{self.team_id}:{self.queue}"
+
+
 # --- the thread -------------------------------------------------------------------------
 
 @dataclass(frozen=True)

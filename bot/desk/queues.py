@@ -11,6 +11,9 @@ read into these values by bot/config; the rules are here, and `Settings` carries
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+
+from bot.desk.hours import OpeningHours
 
 DEFAULT_QUEUE = "SMS"
 THREAD_HOMES = ("channel", "dm")
@@ -34,10 +37,26 @@ class Queue:
     # supervisors see them) or "dm" (each agent's DM with the app: Slack's one-post-a-second
     # per channel is then per agent, not shared by the whole desk).
     threads: str = "channel"
+    # Business hours (with the queue's holidays); None: always open. Outside them a text
+    # waits for opening time (or goes to after_hours_queue, when that one is open), and the
+    # customer may get after_hours_reply once per closed period.
+    hours: OpeningHours | None = None
+    after_hours_reply: str | None = None
+    after_hours_queue: str | None = None
 
     @property
     def everyone(self) -> bool:
         return not self.members and not self.member_groups
+
+    def is_open(self, at: datetime) -> bool:
+        return self.hours is None or self.hours.is_open(at)
+
+    def open_seconds_between(self, start: datetime, end: datetime) -> float:
+        """Seconds of [start, end) the queue was open (all of them without hours): a wait's
+        part inside opening hours; the rest of it was overnight, a weekend or a holiday."""
+        if self.hours is None:
+            return max(0.0, (end - start).total_seconds())
+        return self.hours.open_seconds_between(start, end)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.desk import jobs, replies
-from bot.desk.interactions import offers, sessions, waiting
+from bot.desk.interactions import after_hours, offers, sessions, waiting
 from bot.desk.replies import held
 from bot.services import Services
 from bot.slack import directory, reply_text
@@ -45,6 +45,11 @@ def check_waiting(services: Services, job: jobs.WaitingTooLong, run: ClaimedJob)
                   job.interaction_id)
 
 
+def queue_opens(services: Services, job: jobs.QueueOpens, run: ClaimedJob) -> None:
+    after_hours.queue_opens(services.db, services.settings_for(run.team_id), run.team_id,
+                            job.queue)
+
+
 def recheck_reply(services: Services, job: jobs.RecheckReply, run: ClaimedJob) -> None:
     # Still taking the reply in: its phone text is worked out here as the listener does.
     reply = job.reply
@@ -76,6 +81,7 @@ HANDLERS: dict[type[jobs.OutboxJob], Handler] = {
     jobs.ExpireOffer: expire_offer,
     jobs.ReofferInteraction: reoffer,
     jobs.WaitingTooLong: check_waiting,
+    jobs.QueueOpens: queue_opens,
     jobs.OpenThread: slack_jobs.open_thread,
     jobs.PostHistory: slack_jobs.post_history,
     jobs.SyncTranscript: slack_jobs.sync_transcript,

@@ -65,6 +65,8 @@ STORED = [
      "reoffer:9"),
     (jobs.WaitingTooLong(9), "timer.waiting_alert", {"interaction_id": 9}, None, CUSTOMER,
      None),
+    (jobs.QueueOpens("Support", team_id="T1"), "timer.queue_opens", {"queue": "Support"},
+     None, CUSTOMER, "queue_opens:T1:Support"),
     (jobs.PostWaitingAlert(9, "CSUP"), "slack.waiting_alert",
      {"interaction_id": 9, "to": "CSUP"}, None, OFFER, None),
     (jobs.RemindHeldReply(7), "timer.remind_held_reply", {"message_id": 7}, None, CUSTOMER,

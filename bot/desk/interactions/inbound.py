@@ -13,7 +13,7 @@ from bot.desk import effects
 from bot.desk.data_protection import redaction
 from bot.desk.directory import opt_outs
 from bot.desk.directory.contacts import find_or_create_locked
-from bot.desk.interactions import desk_texts, routing, sessions, timeline, waiting
+from bot.desk.interactions import after_hours, desk_texts, routing, sessions, timeline, waiting
 from bot.desk.interactions.lifecycle import (
     DONE,
     OFFER_PENDING,
@@ -163,9 +163,13 @@ def _receive(db: Database, settings: Settings, team_id: str,
 
         if new_interaction:
             if not help_only:  # a lone HELP is answered by the desk: nobody to offer it to
+                after_hours.redirect(s, settings, interaction, now)
                 routing.route(s, settings, interaction, now)
                 waiting.arm(s, settings, interaction, now)
+                after_hours.reply(s, settings, interaction, inbound.body, now)
         else:
+            # Still waiting while its queue is closed: this closed period's reply, once.
+            after_hours.reply(s, settings, interaction, inbound.body, now)
             if interaction.thread_ts:
                 effects.sync_transcript(s, team_id, interaction.id)
             pending = s.scalars(select(Offer.id).where(

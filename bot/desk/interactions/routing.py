@@ -230,7 +230,16 @@ def route(s: Session, settings: Settings, interaction: Interaction,
     """Offer to the next agent (not one of `exclude`), or leave it waiting in the queue.
     Caller holds the row."""
     now = now or utcnow()
-    if batch is not None:
+    # Outside its queue's business hours a text is offered to nobody: it waits for opening
+    # time, when the queue's timer deals what waited (dispatch_waiting).
+    opens_at = opening_time(settings, interaction.queue, now)
+    if opens_at is not None:
+        agent = None
+        if batch is None:
+            lock_team_routing(s, interaction.team_id)
+        declines = (batch.declines if batch is not None else _declines(s, [interaction.id])
+                    ).get(interaction.id, {})
+    elif batch is not None:
         agent = batch.choose(interaction, now)
         declines = batch.declines.get(interaction.id, {})
     else:
@@ -243,10 +252,16 @@ def route(s: Session, settings: Settings, interaction: Interaction,
             interaction.state = QUEUED
             interaction.offered_to = None
             timeline.record(s, interaction.team_id, interaction.id, timeline.QUEUED)
-        _reoffer_later(s, settings, interaction, declines, now)
+        if opens_at is not None:
+            effects.offer_when_open(s, interaction.team_id,
+                                    settings.queue_named(interaction.queue).name, opens_at)
+        else:
+            _reoffer_later(s, settings, interaction, declines, now)
         if declines:
             _redraw_declined_previews(s, interaction)
-        _tell_supervisors_if_everyone_declined(s, settings, interaction, set(declines), now)
+        if opens_at is None:  # a closed queue's agents declining it is no news
+            _tell_supervisors_if_everyone_declined(s, settings, interaction, set(declines),
+                                                   now)
         effects.update_supervision(s, interaction.team_id, interaction.id,
                                    _supervised(settings, interaction))
         return None
@@ -277,6 +292,18 @@ def route(s: Session, settings: Settings, interaction: Interaction,
                 effects.update_preview(s, interaction.team_id, offer.id, interaction.id,
                                        due_at=offer.expires_at - timedelta(seconds=seconds_left))
     return offer
+
+
+def opening_time(settings: Settings, queue_name: str | None, now: datetime) -> datetime | None:
+    """When the queue opens next, if it is closed now (business hours); None when open."""
+    queue = settings.queue_named(queue_name)
+    if queue.hours is None or queue.hours.is_open(now):
+        return None
+    return queue.hours.next_opening(now)
+
+
+def closed_queues(settings: Settings, now: datetime) -> list[str]:
+    return [q.name for q in settings.all_queues() if not q.is_open(now)]
 
 
 def _supervised(settings: Settings, interaction: Interaction) -> bool:
@@ -329,6 +356,11 @@ def dispatch_waiting(s: Session, settings: Settings, team_id: str, limit: int = 
         .order_by(Interaction.created_at, Interaction.id)
         .limit(limit)
     )
+    # What waits in a closed queue is not offered, and must not fill the batch either: the
+    # open queues' texts behind a night's backlog would never be reached.
+    closed = closed_queues(settings, utcnow())
+    if closed:
+        query = query.where(Interaction.queue.not_in(closed))
     if s.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     waiting = list(s.scalars(query))

@@ -68,6 +68,14 @@ class QueueSummary:
     oldest_since: datetime | None
     agents: tuple[AgentLoad, ...] = ()
     items: tuple[WaitingItem, ...] = ()  # only for supervisors
+    # Business hours: when a closed queue opens (None: open, or no hours), and the zone
+    # its hours are written in.
+    opens_at: datetime | None = None
+    time_zone: str | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.opens_at is not None
 
     @property
     def ready(self) -> int:
@@ -160,6 +168,7 @@ def _items(s: Session, team_id: str, queue: Queue,
 
 def _summaries(s: Session, settings: Settings, team_id: str,
                detailed: bool) -> tuple[QueueSummary, ...]:
+    now = utcnow()
     holds = _holds(s, team_id)
     waiting = {name: (count, oldest) for name, count, oldest in s.execute(
         select(Interaction.queue, func.count(), func.min(Interaction.created_at))
@@ -169,8 +178,11 @@ def _summaries(s: Session, settings: Settings, team_id: str,
     for queue in settings.all_queues():
         count, oldest = waiting.get(queue.name, (0, None))
         agents = _agents(s, settings, team_id, queue, holds)
-        summaries.append(QueueSummary(queue.name, count, _aware(oldest), agents,
-                                      _items(s, team_id, queue, agents) if detailed else ()))
+        summaries.append(QueueSummary(
+            queue.name, count, _aware(oldest), agents,
+            _items(s, team_id, queue, agents) if detailed else (),
+            routing.opening_time(settings, queue.name, now),
+            queue.hours.time_zone if queue.hours else None))
     # Interactions stored under a queue the settings no longer name still wait somewhere.
     named = {q.name for q in settings.all_queues()}
     for name, (count, oldest) in sorted(waiting.items()):

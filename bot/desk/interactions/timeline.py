@@ -38,6 +38,11 @@ OPTED_IN = "opted_in"  # the customer texted START again
 HELP_REPLIED = "help_replied"  # the customer texted HELP; the desk texted its help reply
 WAITED_TOO_LONG = "waited_too_long"  # nobody accepted it in time: supervisors told (detail: s)
 HOLDING_REPLIED = "holding_replied"  # the desk texted its holding reply to the waiting customer
+# Outside business hours: the desk texted the queue's after_hours_reply (detail: the queue,
+# whose closed period it answers once a customer), or the text went to the queue's
+# after_hours_queue (detail "<closed queue>|<open queue>").
+AFTER_HOURS_REPLIED = "after_hours_replied"
+AFTER_HOURS_MOVED = "after_hours_moved"
 OUTBOUND_STARTED = "outbound_started"  # an agent's New SMS began this interaction
 CONTACT_ASSIGNED = "contact_assigned"  # the number was given to a contact; detail: its label
 # A close nobody clicked (detail: which, e.g. "reply sent") did not happen: the customer wrote
@@ -53,6 +58,7 @@ SHOWN_IN_THREAD = {SEND_FAILED, SEND_RETRYING, SEND_GAVE_UP,
                    CONSULTED,
                    NOTE, DISPOSITION, DISPOSITION_NEEDED, CASE_UPDATED, REASSIGNED,
                    SPELLING_CORRECTED, OPTED_OUT, OPTED_IN, HELP_REPLIED, HOLDING_REPLIED,
+                   AFTER_HOURS_REPLIED, AFTER_HOURS_MOVED,
                    OUTBOUND_STARTED, CONTACT_ASSIGNED, KEPT_OPEN}
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,14 +26,24 @@ log = logging.getLogger(__name__)
 STILL_WAITING = (QUEUED, OFFERED)
 # Events that start a new wait in a queue's line, after someone had accepted it.
 BACK_IN_LINE = (timeline.QUEUE_TRANSFERRED, timeline.TRANSFER_RETURNED)
+# A wait's start and its timer's due time are read a moment apart: no new timer for that.
+LEEWAY = timedelta(seconds=1)
 
 
 def arm(s: Session, settings: Settings, interaction: Interaction, now: datetime) -> None:
     """A new interaction, or one back in a queue's line: look at it again once it could
-    have waited too long."""
+    have waited too long (counting only its queue's opening hours: nobody is told, and no
+    holding reply goes, about a night spent waiting for a closed queue to open)."""
     if settings.waiting_alert_seconds:
         effects.check_waiting_at(s, interaction.team_id, interaction.id,
-                                 now + timedelta(seconds=settings.waiting_alert_seconds))
+                                 _alert_due(settings, interaction.queue, now))
+
+
+def _alert_due(settings: Settings, queue_name: str, since: datetime) -> datetime:
+    hours = settings.queue_named(queue_name).hours
+    if hours is None:
+        return since + timedelta(seconds=settings.waiting_alert_seconds)
+    return hours.after_open_seconds(since, settings.waiting_alert_seconds)
 
 
 def check(db: Database, settings: Settings, team_id: str, interaction_id: int) -> bool:
@@ -52,6 +62,13 @@ def check(db: Database, settings: Settings, team_id: str, interaction_id: int) -
         if interaction is None or interaction.state not in STILL_WAITING \
                 or _told_before(s, interaction_id):
             return False
+        due = (_alert_due(settings, interaction.queue, _waiting_since(s, interaction))
+               if settings.queue_named(interaction.queue).hours is not None else None)
+        if due is not None and due > utcnow() + LEEWAY:
+            # Its queue was closed for part of the wait (or it moved to a queue that was):
+            # only the time it could have been answered counts.
+            effects.check_waiting_at(s, team_id, interaction_id, due)
+            return False
         timeline.record(s, team_id, interaction_id, timeline.WAITED_TOO_LONG,
                         detail=str(settings.waiting_alert_seconds))
         if settings.holding_reply:
@@ -63,6 +80,15 @@ def check(db: Database, settings: Settings, team_id: str, interaction_id: int) -
                         "channel and no supervisors to tell", interaction_id,
                         settings.waiting_alert_seconds, queue_name)
         return True
+
+
+def _waiting_since(s: Session, interaction: Interaction) -> datetime:
+    """When this wait began: its arrival, or its latest return to a queue's line."""
+    back = s.scalar(select(func.max(TimelineEvent.at)).where(
+        TimelineEvent.interaction_id == interaction.id, TimelineEvent.kind.in_(BACK_IN_LINE)))
+    if back is None:
+        return interaction.created_at
+    return back if back.tzinfo is not None else back.replace(tzinfo=UTC)
 
 
 def _queue_of(db: Database, team_id: str, interaction_id: int) -> str | None:

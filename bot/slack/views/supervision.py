@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from bot.desk.interactions.lifecycle import ACCEPTED, DONE, EXPIRED, OFFERED, QUEUED, TRANSFERRING
 from bot.desk.interactions.supervision import (
@@ -191,6 +192,17 @@ def _oldest(summary: QueueSummary, now: datetime) -> str:
             f"(since {when(summary.oldest_since)})")
 
 
+def opening(summary: QueueSummary) -> str:
+    """'Closed: opens Tue 8 Dec, 09:00 America/New_York', in the queue's own time zone (its
+    hours are written in it); empty for an open queue."""
+    if summary.opens_at is None:
+        return ""
+    zone = ZoneInfo(summary.time_zone) if summary.time_zone else UTC
+    local = summary.opens_at.astimezone(zone)
+    return (f"Closed: opens {local:%a} {local.day} {local:%b, %H:%M} "
+            f"{summary.time_zone or 'UTC'}")
+
+
 def _agent_line(summary: QueueSummary) -> str:
     lines = []
     for agent in summary.agents:
@@ -223,6 +235,8 @@ def _summary_blocks(summary: QueueSummary, report: QueueReport) -> list[dict]:
                    {"type": "mrkdwn", "text": f"*Ready agents*\n{summary.ready}"},
                    {"type": "mrkdwn", "text": f"*Not Ready agents*\n{summary.not_ready}"},
                ]}]
+    if summary.closed:
+        blocks[0]["fields"].append({"type": "mrkdwn", "text": f"*Hours*\n{opening(summary)}"})
     if report.detailed:
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
                                                    "text": _agent_line(summary)}})
@@ -236,8 +250,9 @@ def build_queue_report(report: QueueReport) -> dict:
         oldest = ("" if q.oldest_since is None else ", the oldest for "
                   + duration((report.now - q.oldest_since).total_seconds()))
         agents = "agent" if q.ready == 1 else "agents"
+        hours = f" {opening(q)}." if q.closed else ""
         spoken.append(f"Queue {escape(q.name)}: {q.waiting} waiting{oldest}; "
-                      f"{q.ready} {agents} Ready, {q.not_ready} Not Ready.")
+                      f"{q.ready} {agents} Ready, {q.not_ready} Not Ready.{hours}")
     blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text",
                                                       "text": "SMS queues"}}]
     budget = MAX_BLOCKS - 2  # the header, and one line saying what did not fit
@@ -329,7 +344,8 @@ def home_queue_lines(queues: tuple[QueueSummary, ...], now: datetime) -> str:
     for q in queues[:40]:
         oldest = "" if q.oldest_since is None else \
             f", the oldest for {duration((now - q.oldest_since).total_seconds())}"
+        hours = f" · {opening(q)}" if q.closed else ""
         lines.append(f"• {escape(clip(q.name, 60))}: *{q.waiting}* waiting{oldest} · "
-                     f"{q.ready} Ready")
+                     f"{q.ready} Ready{hours}")
     return clip("*Queues* (you supervise)\n" + "\n".join(lines) + "\nDetails: `/sms-queue`",
                 SECTION_LIMIT)

@@ -128,6 +128,14 @@ def describe_event(kind: str, actor: str | None, detail: str | None,
     if kind == timeline.HOLDING_REPLIED:
         return ("The customer had waited a while: the desk texted them its holding reply "
                 "(desk.holding_reply in the settings).")
+    if kind == timeline.AFTER_HOURS_REPLIED:
+        queue = f" {safe_detail}" if safe_detail else ""
+        return (f"The customer wrote while queue{queue} was closed: the desk texted them its "
+                "after-hours reply (after_hours_reply in the settings).")
+    if kind == timeline.AFTER_HOURS_MOVED:
+        closed, _, open_queue = (detail or "").partition("|")
+        return (f"Queue {escape(closed)} was closed when this arrived: it went to queue "
+                f"{escape(open_queue)} (after_hours_queue in the settings).")
     if kind == timeline.WAITED_TOO_LONG:
         seconds = f" {safe_detail} s" if safe_detail else ""
         return f"Nobody had accepted it{seconds} after it arrived: supervisors were told."
