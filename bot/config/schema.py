@@ -39,6 +39,7 @@ SETTINGS_KEYS: dict[str, frozenset[str]] = {
     # Each [[queues]] table and each [agents.U…] table: the fields of what they become.
     "transcript": frozenset({"colors"}),  # colors: { customer, system, note } = "#RRGGBB"
     "slack": frozenset({"home_viewed_minutes"}),
+    "reports": frozenset({"time_zone", "digest_at"}),
     "queues": frozenset(f.name for f in fields(Queue)),
     "agents": frozenset(f.name for f in fields(AgentOverride)) - {"user_id"},
 }
