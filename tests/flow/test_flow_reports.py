@@ -26,7 +26,6 @@ from tests.harness import (
     restart_desk,
     start_another_instance,
     start_desk,
-    wait_for_modal,
 )
 
 pytestmark = pytest.mark.postgres

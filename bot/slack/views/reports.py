@@ -8,6 +8,9 @@ the one escape all the same.
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from bot.desk.reports import Measures, Report
 from bot.slack import ids
 from bot.slack.charts import duration
@@ -100,12 +103,14 @@ def build_report_modal(report: Report, chart_file_id: str | None, alt_text: str,
     """The numbers: the totals, each queue, the per-agent table, then the chart (a Slack
     file uploaded for it; None: `chart_note` says where it is, or why there is none)."""
     period = report.period
+    zone = ZoneInfo(period.time_zone)
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": clip(
             f"{period.label} · {report.queue or 'every queue'}", 150)}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": (
-            f"{period.start:%d %b %Y %H:%M} to {period.end:%d %b %Y %H:%M} UTC, counted in "
-            f"{escape(period.time_zone)} · what each number means: README, Reports")}]},
+            f"{_local(period.start, zone):%a %d %b %H:%M} to "
+            f"{_local(period.end, zone):%a %d %b %H:%M} ({escape(period.time_zone)}) · "
+            "what each number means: README, Reports")}]},
         {"type": "section", "fields": _total_fields(report.total)},
     ]
     if len(report.by_queue) > 1 or (report.by_queue and report.queue is None):
@@ -130,6 +135,10 @@ def build_report_modal(report: Report, chart_file_id: str | None, alt_text: str,
         blocks.append({"type": "section", "text": {"type": "plain_text",
                                                    "text": clip(alt_text, SECTION_LIMIT)}})
     return _modal(blocks)
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> datetime:
+    return moment.astimezone(zone) if moment.tzinfo else moment
 
 
 def _versus(now: float | int | None, before: float | int | None, *, time: bool = False) -> str:
