@@ -118,6 +118,13 @@ def test_an_agent_is_refused_and_no_modal_opens(team):
     assert desk.slack.modals() == [] and desk.slack.calls_to("files.getUploadURLExternal") == []
 
 
+@pytest.mark.parametrize("team", [{"admins": (B,)}], indirect=True)
+def test_an_admin_may_see_reports_too(team):
+    desk = team["desk"]
+    desk.slash(B, ids.COMMAND_REPORT, "yesterday")
+    assert "Yesterday · every queue" in _texts(_report_with_chart(desk))
+
+
 def test_a_queue_that_does_not_exist_is_named_with_those_that_do(team):
     answer = team["desk"].slash(SUP, ids.COMMAND_REPORT, "month Billing")
     assert "“Billing” is no period and no queue. Queues: Support." in answer.json()["text"]

@@ -134,6 +134,15 @@ def test_the_digest_is_due_at_its_time_of_day_in_the_report_time_zone():
     assert digest.next_digest_at(Settings(), before) is None
 
 
+def test_a_timer_armed_before_digest_at_moved_later_serves_a_day_already_sent():
+    # Armed for 07:30, fired then, but the settings now say 09:00: the latest 09:00 was
+    # Saturday's, about Friday, which Saturday's digest already covered.
+    moved = Settings(report_time_zone="Europe/Paris", digest_at="09:00")
+    sunday = datetime(2026, 12, 6, 6, 30, tzinfo=UTC)
+    assert digest.report_day(moved, sunday) == date(2026, 12, 4)
+    assert digest.next_digest_at(moved, sunday) == datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
+
+
 def test_the_digest_keeps_its_local_hour_across_a_daylight_saving_change():
     # Paris goes from UTC+1 to UTC+2 on 29 March 2026.
     saturday = datetime(2026, 3, 28, 6, 31, tzinfo=UTC)
@@ -141,8 +150,10 @@ def test_the_digest_keeps_its_local_hour_across_a_daylight_saving_change():
 
 
 def test_the_digest_reports_yesterday_and_the_same_weekday_a_week_before():
-    early = datetime(2026, 12, 5, 23, 30, tzinfo=UTC)  # already Sunday 6 Dec in Paris
-    assert digest.report_day(PARIS, early) == date(2026, 12, 5)
+    sunday = datetime(2026, 12, 6, 6, 31, tzinfo=UTC)  # 07:31 on Sunday 6 Dec in Paris
+    assert digest.report_day(PARIS, sunday) == date(2026, 12, 5)
+    late = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)  # the desk was down at 07:30
+    assert digest.report_day(PARIS, late) == date(2026, 12, 5)
     day, before = digest.compared_periods(date(2026, 12, 5), "Europe/Paris")
     assert (day.label, before.label) == ("Sat 05 Dec", "Sat 28 Nov")
     assert (day.start, day.end) == (datetime(2026, 12, 4, 23, tzinfo=UTC),

@@ -8,7 +8,7 @@ one jobs.PostDigest per queue and day, unless one was ever written (`storage.out
 ever_with_key`, under the kind's lock), so a queue hears about a day once whatever runs
 twice (two instances, a restart mid-run, a digest_at moved later the same day); then it
 re-arms for the next digest time. A timer that runs late (the desk was down at digest time)
-reports the day before it runs, and days missed meanwhile are not sent.
+reports the day its latest digest time was about, and days missed before are not sent.
 """
 
 from __future__ import annotations
@@ -28,19 +28,27 @@ log = logging.getLogger(__name__)
 UTC = ZoneInfo("UTC")
 
 
+def _digest_times(settings: Settings, now: datetime, days: range) -> list[datetime]:
+    """The digest time of each local day `now` + days, in UTC (DST kept: 07:30 stays 07:30)."""
+    assert settings.digest_at
+    zone = ZoneInfo(settings.report_time_zone)
+    hour, minute = (int(part) for part in settings.digest_at.split(":"))
+    today = now.astimezone(zone).date()
+    return [datetime.combine(today + timedelta(days=offset), time(hour, minute), tzinfo=zone)
+            .astimezone(UTC) for offset in days]
+
+
 def next_digest_at(settings: Settings, now: datetime) -> datetime | None:
     """The first digest time strictly after `now` (UTC), or None when there is no digest."""
     if not settings.digest_at:
         return None
-    zone = ZoneInfo(settings.report_time_zone)
-    hour, minute = (int(part) for part in settings.digest_at.split(":"))
-    local = now.astimezone(zone)
-    for days in range(3):  # today, or tomorrow (a day after that only across a DST gap)
-        candidate = datetime.combine(local.date() + timedelta(days=days), time(hour, minute),
-                                     tzinfo=zone)
-        if candidate.astimezone(UTC) > now:
-            return candidate.astimezone(UTC)
-    raise AssertionError("a digest time within three days")  # pragma: no cover
+    return next(t for t in _digest_times(settings, now, range(0, 3)) if t > now)
+
+
+def last_digest_at(settings: Settings, now: datetime) -> datetime:
+    """The latest digest time at or before `now`: the one a timer running now serves (late,
+    if the desk was down; or early by a day's worth when digest_at was moved later)."""
+    return next(t for t in _digest_times(settings, now, range(0, -3, -1)) if t <= now)
 
 
 def schedule(db: Database, settings: Settings, team_id: str) -> datetime | None:
@@ -55,8 +63,11 @@ def schedule(db: Database, settings: Settings, team_id: str) -> datetime | None:
 
 
 def report_day(settings: Settings, now: datetime) -> date:
-    """The day a digest sent now is about: yesterday, in the report time zone."""
-    return now.astimezone(ZoneInfo(settings.report_time_zone)).date() - timedelta(days=1)
+    """The day a digest sent now is about: the day before the latest digest time, in the
+    report time zone. A timer that fires early (digest_at moved later since it was armed)
+    so serves a day already sent, and sends nothing."""
+    zone = ZoneInfo(settings.report_time_zone)
+    return last_digest_at(settings, now).astimezone(zone).date() - timedelta(days=1)
 
 
 def day_period(day: date, time_zone: str) -> Period:
