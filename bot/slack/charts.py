@@ -43,9 +43,10 @@ class _Point:
     first_response_seconds: float | None
 
 
-def render(report: Report, earlier: Report | None = None) -> Chart:
+def render(report: Report, earlier: Report | None = None, *, file_tag: str = "") -> Chart:
     """The report's chart. `earlier`: a period to compare with (the digest: the same weekday
-    a week before), drawn as grey outlines and lines on the same hours."""
+    a week before), drawn as grey outlines and lines on the same hours. `file_tag` makes
+    the file's name unique to one request (a modal's view id)."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -88,7 +89,7 @@ def render(report: Report, earlier: Report | None = None) -> Chart:
     figure.tight_layout()
     out = io.BytesIO()
     figure.savefig(out, format="png", dpi=DPI)
-    return Chart(out.getvalue(), alt_text(report, earlier), _file_name(report))
+    return Chart(out.getvalue(), alt_text(report, earlier), _file_name(report, file_tag))
 
 
 def alt_text(report: Report, earlier: Report | None = None) -> str:
@@ -181,8 +182,9 @@ def _minutes(seconds: float | None) -> float | None:
     return None if seconds is None else seconds / 60
 
 
-def _file_name(report: Report) -> str:
+def _file_name(report: Report, tag: str = "") -> str:
     zone = ZoneInfo(report.period.time_zone)
     day = _local(report.period.start, zone).strftime("%Y-%m-%d")
     queue = "".join(c if c.isalnum() else "-" for c in (report.queue or "all"))
-    return f"sms-report-{queue}-{day}.png"
+    suffix = "-" + "".join(c for c in tag if c.isalnum()) if tag else ""
+    return f"sms-report-{queue}-{day}{suffix}.png"

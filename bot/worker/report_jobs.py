@@ -48,15 +48,18 @@ def show_report(services: Services, job: jobs.ShowReport, run: ClaimedJob) -> No
         _update(client, job.view_id, build_report_failed(period.label,
                                                           "the numbers could not be read"))
         return
-    chart = charts.render(report)
+    chart = charts.render(report, file_tag=job.view_id)
     dm = client.conversations_open(users=job.user_id)["channel"]["id"]
-    uploaded = client.files_upload_v2(
-        channel=dm, file=chart.png, filename=chart.file_name,
-        title=f"SMS report: {period.label}, {job.queue or 'every queue'}",
-        alt_txt=chart.alt_text,
-        initial_comment=f"Chart of your /sms-report: {period.label}, "
-                        f"{job.queue or 'every queue'}")
-    file_id = _file_id(uploaded)
+    # A run after a failed one (the modal's update refused, a timeout) shows the chart that
+    # run uploaded, rather than leave a second copy in the DM.
+    file_id = _posted_file(client, dm, chart.file_name) if run.attempts > 1 else None
+    if file_id is None:
+        file_id = _file_id(client.files_upload_v2(
+            channel=dm, file=chart.png, filename=chart.file_name,
+            title=f"SMS report: {period.label}, {job.queue or 'every queue'}",
+            alt_txt=chart.alt_text,
+            initial_comment=f"Chart of your /sms-report: {period.label}, "
+                            f"{job.queue or 'every queue'}"))
     for wait in (0.0, *CHART_READY_WAITS):
         time.sleep(wait)
         try:
@@ -113,7 +116,7 @@ def post_digest(services: Services, job: jobs.PostDigest, run: ClaimedJob) -> No
     chart = charts.render(yesterday, week_before)
     client = services.slack_client(run.team_id)
     channel = queue.supervisor_channel
-    if run.outcome_unknown and _already_posted(client, channel, chart.file_name):
+    if run.outcome_unknown and _posted_file(client, channel, chart.file_name):
         return
     upload = dict(channel=channel, file=chart.png, filename=chart.file_name,
                   title=f"SMS digest: {job.queue}, {day.label}", alt_txt=chart.alt_text,
@@ -127,12 +130,13 @@ def post_digest(services: Services, job: jobs.PostDigest, run: ClaimedJob) -> No
         client.files_upload_v2(**upload)
 
 
-def _already_posted(client: WebClient, channel: str, file_name: str) -> bool:
-    """An earlier run ended without an answer: its upload may have been shared. Files carry
-    no metadata, so the channel's latest messages are read for the chart's (unique) name."""
+def _posted_file(client: WebClient, channel: str, file_name: str) -> str | None:
+    """The id of a chart an earlier run shared here, if any. Files carry no metadata, so the
+    channel's latest messages are read for the chart's name (unique to its report)."""
     try:
         history = client.conversations_history(channel=channel, limit=50)
     except SlackApiError:
-        return False
-    return any(shared.get("name") == file_name for message in history.get("messages", [])
-               for shared in message.get("files") or [])
+        return None
+    return next((shared["id"] for message in history.get("messages", [])
+                 for shared in message.get("files") or []
+                 if shared.get("name") == file_name and shared.get("id")), None)

@@ -198,6 +198,24 @@ def test_the_digest_posts_yesterday_at_the_hour_once_and_again_after_a_restart(t
 
 
 @pytest.mark.parametrize("team", [{"digest_at": "07:00"}], indirect=True)
+def test_a_digest_whose_run_was_killed_mid_upload_is_not_posted_again(team):
+    desk = team["desk"]
+    _travel_to(_next_local(time(7, 0, 5), days=1))
+    [posted] = desk.slack.wait_for(lambda s: _digests(desk), 10, "no digest")
+    desk.wait_idle()
+    # The same post as a process killed after Slack shared its file would leave it: running,
+    # its lease over, nobody's (the outbox takes it back as "outcome unknown").
+    with desk.db.transaction() as s:
+        [done] = s.scalars(select(Job).where(Job.kind == jobs.PostDigest.KIND))
+        done.state, done.locked_until = "running", clock.utcnow() - timedelta(seconds=1)
+        done.claimed_by = None
+    desk.slack.wait_for(lambda s: desk.slack.calls_to("conversations.history"), 10,
+                        "the taken-back run never looked for its earlier post")
+    desk.wait_idle()
+    assert _digests(desk) == [posted]
+
+
+@pytest.mark.parametrize("team", [{"digest_at": "07:00"}], indirect=True)
 def test_two_instances_post_each_queues_digest_once(team):
     first = team["desk"]
     second = start_another_instance(first)
