@@ -23,6 +23,7 @@ from bot.config import Env, Settings
 from bot.desk.admin import groups
 from bot.desk.data_protection import retention
 from bot.desk.ports import SmsSender
+from bot.desk.reports import digest
 from bot.services import Services
 from bot.slack import identity, install_pages, installations
 from bot.slack.app import build_bolt_app
@@ -178,6 +179,8 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
     # Read the user groups the settings name now, then every 15 minutes (one timer job).
     for workspace_team, workspace_settings in _workspaces(settings, team_id):
         groups.schedule_refresh(db, workspace_settings, workspace_team)
+        # Each queue's daily digest ([reports] digest_at): one timer per workspace.
+        digest.schedule(db, workspace_settings, workspace_team)
         if not workspace_settings.desk_channel:
             log.warning("No desk channel for workspace %s ([workspaces.%s.desk] channel): "
                         "accepted interactions cannot open a thread", workspace_team,

@@ -108,6 +108,16 @@ def unfinished(session: Session, team_id: str, kind: str) -> list[Job]:
         Job.team_id == team_id, Job.kind == kind, Job.state.in_(UNFINISHED)).order_by(Job.id)))
 
 
+def ever_with_key(session: Session, team_id: str, kind: str, coalesce_key: str) -> bool:
+    """Whether a job of `kind` under `coalesce_key` was ever written for the workspace,
+    finished ones too (until pruned), with the kind's lock held to the transaction's end: a
+    job meant to run once, once written, is not written again by another instance."""
+    _one_at_a_time(session, team_id, kind)
+    return session.scalar(select(Job.id).where(
+        Job.team_id == team_id, Job.kind == kind, Job.coalesce_key == coalesce_key)
+        .limit(1)) is not None
+
+
 def ensure_one(
     session: Session,
     team_id: str,

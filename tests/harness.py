@@ -613,6 +613,17 @@ def restart_oauth_desk(desk: Desk, *, encryption_key: str) -> Desk:
     return again
 
 
+def restart_desk(desk: Desk, *, settings: Settings | None = None) -> Desk:
+    """Stop the desk and start it again on the same database and fakes, as a restart of the
+    process would (its timers wait in the database). Use the returned desk from then on."""
+    owned, desk.owns_fakes = desk.owns_fakes, False
+    desk.close()
+    again = _start_instance(desk.db.url, desk.slack, desk.twilio,
+                            settings=settings or desk.runtime.services.all_settings)
+    again.owns_fakes = owned
+    return again
+
+
 def start_another_instance(first: Desk, *, settings: Settings | None = None,
                            worker_threads: int = 3) -> Desk:
     """A second app instance beside `first`: its own web server, worker and database

@@ -39,6 +39,7 @@ SETTINGS_KEYS: dict[str, frozenset[str]] = {
     # Each [[queues]] table and each [agents.U…] table: the fields of what they become.
     "transcript": frozenset({"colors"}),  # colors: { customer, system, note } = "#RRGGBB"
     "slack": frozenset({"home_viewed_minutes"}),
+    "reports": frozenset({"time_zone", "digest_at"}),
     # holidays: the dates a queue's hours (Queue.hours, an OpeningHours) are closed all day.
     "queues": frozenset(f.name for f in fields(Queue)) | {"holidays"},
     "agents": frozenset(f.name for f in fields(AgentOverride)) - {"user_id"},

@@ -10,6 +10,7 @@ import difflib
 import re
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config.schema import (
     CASE_FIELD_LIMIT,
@@ -89,7 +90,31 @@ def fields_of(path, data: dict, env, defaults: Settings) -> dict:
         **_privacy_settings(path, data.get("privacy", {}), defaults),
         **_transcript_settings(path, section_table(path, data, "transcript"), defaults),
         **_slack_settings(path, section_table(path, data, "slack"), defaults),
+        **_report_settings(path, section_table(path, data, "reports"), defaults),
     }
+
+
+DIGEST_AT = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+def _report_settings(path, reports: dict, defaults: Settings) -> dict:
+    """The zone reports count days and hours in, and the digest's time of day in it."""
+    zone = reports.get("time_zone", defaults.report_time_zone)
+    try:
+        if not isinstance(zone, str) or not zone:
+            raise ValueError(zone)
+        ZoneInfo(zone)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ConfigError(f'{path}: reports.time_zone must be an IANA time zone such as '
+                          f'"Europe/Paris" or "America/New_York", got {shown(zone)}',
+                          ("reports", "time_zone")) from None
+    digest_at = reports.get("digest_at", defaults.digest_at)
+    if digest_at is not None and (not isinstance(digest_at, str)
+                                  or not DIGEST_AT.match(digest_at)):
+        raise ConfigError(f'{path}: reports.digest_at must be a time of day written "HH:MM" '
+                          f'(24-hour, e.g. "07:30"), got {shown(digest_at)}',
+                          ("reports", "digest_at"))
+    return {"report_time_zone": zone, "digest_at": digest_at}
 
 
 def _slack_settings(path, slack: dict, defaults: Settings) -> dict:

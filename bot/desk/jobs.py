@@ -577,6 +577,43 @@ class PurgeExpired(OutboxJob):
     PRIORITY = COSMETIC
 
 
+# --- reports ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ShowReport(OutboxJob):
+    """Work out the report /sms-report asked for and show it, with its chart, in the modal
+    the command opened (`view_id`); the person is looking at a "working it out" modal."""
+
+    KIND = "reports.show"
+    view_id: str
+    user_id: str
+    period: str  # a name named_period knows: today, yesterday, week, month
+    queue: str | None = None
+
+
+@dataclass(frozen=True)
+class DigestTimer(OutboxJob):
+    """The workspace's daily digest timer (bot/desk/reports/digest.py): due at the next
+    `[reports] digest_at`, it queues one PostDigest per supervised queue, then re-arms."""
+
+    KIND = "reports.digest_timer"
+    PRIORITY = COSMETIC
+
+
+@dataclass(frozen=True)
+class PostDigest(OutboxJob):
+    """Post one queue's digest for one day (the local date, ISO) to its supervisor channel."""
+
+    KIND = "reports.post_digest"
+    PRIORITY = COSMETIC
+    queue: str
+    day: str
+
+    @property
+    def coalesce_key(self) -> str:
+        return f"digest:{self.queue}:{self.day}"
+
+
 def _catalogue() -> dict[str, type[OutboxJob]]:
     found: dict[str, type[OutboxJob]] = {}
     pending = list(OutboxJob.__subclasses__())

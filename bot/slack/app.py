@@ -26,6 +26,7 @@ from bot.slack.listeners import (
     privacy,
     readiness,
     replies,
+    reports,
     spelling,
     supervision,
     tools,
@@ -135,6 +136,7 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
     spelling.register(app)
     custom_emoji.register(app)
     supervision.register(app)
+    reports.register(app)
     contacts.register(app)
     outbound.register(app)
     admin.register(app)

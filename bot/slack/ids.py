@@ -105,6 +105,7 @@ ADMIN_RESPONSE_VIEW = "admin.response"
 ADMIN_LOG_VIEW = "admin.log"  # no submit: paged
 ADMIN_DICTIONARY_VIEW = "admin.dictionary"
 ADMIN_PURGE_VIEW = "admin.purge"  # confirm: delete all the workspace's desk data
+REPORT_VIEW = "report.modal"  # no submit: /sms-report's numbers and chart
 
 # Slash commands: name -> manifest description and usage hint
 COMMAND_READY = "/sms-ready"
@@ -113,6 +114,7 @@ COMMAND_QUEUE = "/sms-queue"
 COMMAND_CONTACT = "/sms-contact"
 COMMAND_SMS = "/sms"
 COMMAND_ADMIN = "/sms-admin"
+COMMAND_REPORT = "/sms-report"
 SLASH_COMMANDS = {
     COMMAND_READY: ("Go Ready for SMS interactions", ""),
     COMMAND_NOT_READY: ("Go Not Ready for SMS interactions", "[reason]"),
@@ -124,6 +126,8 @@ SLASH_COMMANDS = {
     COMMAND_ADMIN: ("Admins: disposition codes, responses, corporate dictionary, queue "
                     "members, timeouts, change log",
                     "[log | export NUMBER | erase NUMBER | purge | help]"),
+    COMMAND_REPORT: ("Supervisors: texts, waits, first responses and agents, with a chart",
+                     "[today | yesterday | week | month] [queue]"),
 }
 
 # Global shortcuts: callback_id -> (name, description) for the manifest

@@ -18,6 +18,7 @@ from bot.worker import (
     erasure_jobs,
     media_jobs,
     purge_jobs,
+    report_jobs,
     retention_jobs,
     slack_jobs,
     sms_jobs,
@@ -111,6 +112,9 @@ HANDLERS: dict[type[jobs.OutboxJob], Handler] = {
     jobs.ReportErasure: erasure_jobs.report_erasure,
     jobs.PurgeWorkspace: purge_jobs.purge_workspace,
     jobs.PurgeExpired: retention_jobs.purge_expired,
+    jobs.ShowReport: report_jobs.show_report,
+    jobs.DigestTimer: report_jobs.digest_timer,
+    jobs.PostDigest: report_jobs.post_digest,
 }
 
 

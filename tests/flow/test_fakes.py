@@ -627,3 +627,53 @@ def test_reports_before_answering_come_signed_before_the_send_answer(twilio):
     assert received == [("sent", True, False), ("delivered", True, False)]
     assert answered == [201]
     assert twilio.early_report_answers == [204, 204]
+
+
+def _image(file_id: str | None = None, **block) -> list[dict]:
+    shown = {"type": "image", "alt_text": "Texts per hour: 9:00 5 in", **block}
+    if file_id is not None:
+        shown["slack_file"] = {"id": file_id}
+    return [shown]
+
+
+def _modal(blocks: list[dict]) -> dict:
+    return {"type": "modal", "title": {"type": "plain_text", "text": "Report"},
+            "blocks": blocks}
+
+
+def test_an_image_block_shows_an_uploaded_image_file_by_id_or_url(client, slack):
+    png = client.files_upload_v2(channel="C0QUEUE", file=b"\x89PNG fake", filename="c.png")
+    file = png["file"]
+    opened = client.views_open(trigger_id=slack.new_trigger_id(), view=_modal(_image(file["id"])))
+    assert opened["view"]["blocks"][0]["slack_file"] == {"id": file["id"]}
+    by_url = _image(slack_file={"url": slack.file(file["id"])["url_private"]})
+    client.chat_postMessage(channel="C0QUEUE", text="chart", blocks=by_url)
+
+
+@pytest.mark.parametrize("blocks, problem", [
+    (_image(None), "must provide either image_url or slack_file"),
+    (_image("F0NOTHERE1"), "invalid slack file [json-pointer:/blocks/0/slack_file]"),
+    (_image(None, image_url="https://example.com/a.png", slack_file={"id": "F0123456789"}),
+     "must provide either image_url or slack_file"),
+    (_image(None, slack_file={"id": "F0123456789", "url": "https://files.slack.com/x"}),
+     "invalid slack file"),
+    ([{"type": "image", "image_url": "https://example.com/a.png"}],
+     "missing required field: alt_text"),
+])
+def test_slack_refuses_an_image_block_it_cannot_show(client, slack, blocks, problem):
+    with pytest.raises(SlackApiError) as refused:
+        client.views_open(trigger_id=slack.new_trigger_id(), view=_modal(blocks))
+    assert refused.value.response["error"] == "invalid_blocks"
+    assert any(problem in message for message in refused.value.response["errors"])
+
+
+def test_a_file_still_processing_or_not_an_image_is_an_invalid_slack_file(client, slack):
+    text = client.files_upload_v2(channel="C0QUEUE", content="numbers", filename="n.txt")
+    slack.file_processing_seconds = 0.3
+    png = client.files_upload_v2(channel="C0QUEUE", file=b"\x89PNG fake", filename="c.png")
+    for file_id in (text["file"]["id"], png["file"]["id"]):
+        with pytest.raises(SlackApiError) as refused:
+            client.chat_postMessage(channel="C0QUEUE", text="chart", blocks=_image(file_id))
+        assert refused.value.response["error"] == "invalid_blocks"
+    time.sleep(0.35)
+    client.chat_postMessage(channel="C0QUEUE", text="chart", blocks=_image(png["file"]["id"]))

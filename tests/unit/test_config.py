@@ -86,6 +86,10 @@ def test_the_environment_names_the_desk_channel_over_the_file():
     ("[slack]\nhome_viewed_minutes = '10m'",
      "slack.home_viewed_minutes must be a whole number of minutes"),
     ("[slack]\nhome_minutes = 10", "home_minutes is not a setting of [slack]"),
+    ("[reports]\ntime_zone = 'Paris'", "reports.time_zone must be an IANA time zone"),
+    ("[reports]\ndigest_at = '7:30'", 'reports.digest_at must be a time of day written "HH:MM"'),
+    ("[reports]\ndigest_at = 730", 'reports.digest_at must be a time of day written "HH:MM"'),
+    ("[reports]\ndigest_at = '24:00'", 'got "24:00"'),
 ])
 def test_a_mistake_in_the_settings_is_named(tmp_path, text, complaint):
     path = tmp_path / "smsdesk.toml"
@@ -129,6 +133,15 @@ def test_a_home_tab_is_redrawn_for_ten_minutes_after_it_was_opened_unless_set(tm
     path = tmp_path / "smsdesk.toml"
     path.write_text("[slack]\nhome_viewed_minutes = 30\n")
     assert Settings.load(path, env={}).home_viewed_minutes == 30
+
+
+def test_reports_count_in_utc_and_send_no_digest_unless_set(tmp_path):
+    default = Settings.load(EXAMPLE, env={})
+    assert (default.report_time_zone, default.digest_at) == ("UTC", None)
+    path = tmp_path / "smsdesk.toml"
+    path.write_text('[reports]\ntime_zone = "Europe/Paris"\ndigest_at = "07:30"\n')
+    settings = Settings.load(path, env={})
+    assert (settings.report_time_zone, settings.digest_at) == ("Europe/Paris", "07:30")
 
 
 def test_a_spelling_language_without_a_dictionary_is_named(tmp_path):

@@ -105,6 +105,12 @@ STORED = [
     (jobs.PurgeWorkspace(jobs.BY_ADMIN), "privacy.purge_workspace", {"reason": "admin"}, None,
      OFFER, None),
     (jobs.PurgeExpired(), "retention.purge", {}, None, COSMETIC, None),
+    (jobs.ShowReport("V0123", "USUP", "week", "Billing"), "reports.show",
+     {"view_id": "V0123", "user_id": "USUP", "period": "week", "queue": "Billing"}, None,
+     OFFER, None),
+    (jobs.DigestTimer(), "reports.digest_timer", {}, None, COSMETIC, None),
+    (jobs.PostDigest("Billing", "2026-12-05"), "reports.post_digest",
+     {"queue": "Billing", "day": "2026-12-05"}, None, COSMETIC, "digest:Billing:2026-12-05"),
 ]
 
 

@@ -32,6 +32,7 @@ HELP = (
     "• `/sms-contact Jane`: find a contact, see their history\n"
     "• `/sms-ready`, `/sms-notready [reason]`: take new interactions, or stop\n"
     "• `/sms-queue`: who waits, for how long, who is Ready\n"
+    "• `/sms-report [today|yesterday|week|month] [queue]`: supervisors' numbers and chart\n"
     "• `/sms-admin`, `/sms-admin log`: admins change the desk's settings, see who changed "
     "what\n"
     "Customers' texts reach you as a preview in this DM: Accept opens a thread in the desk "

@@ -33,6 +33,8 @@ UPLOAD_PREFIX = "/upload/v1/"
 # The name `fail_next` and `calls_to` use for the POST of a file's bytes to its upload URL.
 UPLOAD = "upload"
 MAX_ALT_TEXT = 1000
+# The Slack file object: "Currently only png, jpg, jpeg, and gif Slack image files".
+IMAGE_TYPES = ("png", "jpg", "jpeg", "gif")
 
 
 @dataclass
@@ -51,6 +53,7 @@ class _File:
     title: str = ""
     created: int = 0
     completed: bool = False
+    ready_at: float = 0.0  # time.monotonic() from which blocks may show it
     # (channel, thread_ts or None, ts of the message that shares it)
     shares: list[tuple[str, str | None, str]] = field(default_factory=list)
 
@@ -89,6 +92,10 @@ class Files:
     """FakeSlack's uploaded and shared files (a mixin: it runs under FakeSlack's lock)."""
 
     def _init_files(self) -> None:
+        # Slack processes an upload in the background after files.completeUploadExternal
+        # answers; until then a block naming the file is refused as an invalid slack file.
+        # Tests set this to make that window seconds long; 0: ready at once.
+        self.file_processing_seconds = 0.0
         self._files: dict[str, _File] = {}
         self._upload_paths: dict[str, str] = {}  # upload URL path -> file id
         self._deleted_files: set[str] = set()
@@ -195,6 +202,7 @@ class Files:
             upload.title = title
             upload.created = int(time.time())
             upload.completed = True
+            upload.ready_at = time.monotonic() + self.file_processing_seconds
         for channel in channels:
             message = self._append_message(
                 channel.id,
@@ -230,6 +238,35 @@ class Files:
                     for f in message["files"]
                 ]
         return {}
+
+    # -- blocks naming files ---------------------------------------------------------------
+
+    def check_slack_files(self, bot: Bot, blocks: Any, error: str = "invalid_blocks") -> None:
+        """Image blocks whose `slack_file` names a file the bot cannot show: not there (or
+        another workspace's, or deleted), not yet processed, or not a png/jpg/gif image.
+        Slack answers `invalid_blocks` with "invalid slack file" at the block's pointer."""
+        if not isinstance(blocks, list):
+            return
+        problems = []
+        for index, block in enumerate(blocks):
+            named = block.get("slack_file") if isinstance(block, dict) else None
+            if block.get("type") != "image" or not isinstance(named, dict):
+                continue
+            found = self._file_named(bot, named)
+            if (found is None or not found.completed or time.monotonic() < found.ready_at
+                    or found.name.rpartition(".")[2].lower() not in IMAGE_TYPES):
+                problems.append(f"invalid slack file [json-pointer:/blocks/{index}/slack_file]")
+        if problems:
+            raise Refusal(error, errors=problems,
+                          response_metadata={"messages": [f"[ERROR] {p}" for p in problems]})
+
+    def _file_named(self, bot: Bot, named: dict[str, Any]) -> _File | None:
+        if "id" in named:
+            found = self._files.get(str(named["id"]))
+        else:  # url_private or permalink
+            found = next((f for f in self._files.values() if str(named.get("url")) in (
+                f.summary()["url_private"], f.summary()["permalink"])), None)
+        return found if found is not None and found.team_id == bot.team_id else None
 
     # -- helpers ---------------------------------------------------------------------------
 

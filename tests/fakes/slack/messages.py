@@ -103,6 +103,7 @@ class Messages:
         channel = self._resolve_channel(params.get("channel"), allow_user=True)
         require_member(channel)
         check_message_content(params)
+        self.check_slack_files(bot, params.get("blocks"))
         thread_ts = self._thread_root(channel.id, params.get("thread_ts"))
         message = self._append_message(
             channel.id,
@@ -129,6 +130,7 @@ class Messages:
             for key in ("text", "blocks", "attachments")
         }
         check_message_content({**params, **merged})
+        self.check_slack_files(bot, merged["blocks"])
         message["edits"].append(
             {"text": message["text"], "blocks": message["blocks"], "at": time.monotonic()}
         )

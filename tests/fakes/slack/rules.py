@@ -27,6 +27,8 @@ MAX_SELECT_OPTIONS = 100
 MAX_OVERFLOW_OPTIONS = 5
 MAX_OPTION_TEXT = 75
 MAX_OPTION_VALUE = 150
+MAX_IMAGE_ALT_TEXT = 2000  # an image block's alt_text
+MAX_IMAGE_URL = 3000
 
 
 class Refusal(Exception):
@@ -115,10 +117,36 @@ def _block_problems(pointer: str, block: Any) -> list[str]:
             problems.extend(_text_problems(f"{pointer}/fields/{index}", text, MAX_FIELD_TEXT))
     elif kind == "header":
         problems.extend(_text_problems(f"{pointer}/text", block.get("text"), MAX_HEADER_TEXT))
+    elif kind == "image":
+        problems.extend(_image_problems(pointer, block))
     elif kind in ("actions", "context"):
         limit = MAX_ACTIONS_ELEMENTS if kind == "actions" else MAX_CONTEXT_ELEMENTS
         if len(block.get("elements", [])) > limit:
             problems.append(f"no more than {limit} items allowed [json-pointer:{pointer}/elements]")
+    return problems
+
+
+def _image_problems(pointer: str, block: dict) -> list[str]:
+    """An image block: alt text (plain, up to 2000), and either a public `image_url` or a
+    `slack_file` naming one file by `id` or `url`, never both (Slack's image block and Slack
+    file object). Whether the file exists and is an image is the files' check
+    (files.py, `slack_file_problems`)."""
+    problems = []
+    alt = block.get("alt_text")
+    if not isinstance(alt, str) or not alt:
+        problems.append(f"missing required field: alt_text [json-pointer:{pointer}]")
+    elif len(alt) > MAX_IMAGE_ALT_TEXT:
+        problems.append(_too_long(MAX_IMAGE_ALT_TEXT, f"{pointer}/alt_text"))
+    has_url, slack_file = "image_url" in block, block.get("slack_file")
+    if has_url == (slack_file is not None):
+        problems.append(f"must provide either image_url or slack_file [json-pointer:{pointer}]")
+    elif has_url and len(str(block["image_url"])) > MAX_IMAGE_URL:
+        problems.append(_too_long(MAX_IMAGE_URL, f"{pointer}/image_url"))
+    elif slack_file is not None and (not isinstance(slack_file, dict)
+                                     or ("id" in slack_file) == ("url" in slack_file)):
+        problems.append(f"invalid slack file [json-pointer:{pointer}/slack_file]")
+    if "title" in block:
+        problems.extend(_text_problems(f"{pointer}/title", block["title"], MAX_IMAGE_ALT_TEXT))
     return problems
 
 

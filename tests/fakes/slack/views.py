@@ -75,6 +75,7 @@ class Views:
             raise Refusal("invalid_arguments")
         view = _view_param(params, expected_type="home")
         check_blocks(view.get("blocks", []), MAX_VIEW_BLOCKS)
+        self.check_slack_files(bot, view.get("blocks", []))
         view_id = self._home_views.get(user_id)
         if view_id is not None:
             _check_hash(params, self._views[view_id])
@@ -108,6 +109,7 @@ class Views:
         if view["type"] == "modal":
             check_modal(view)
         check_blocks(view.get("blocks", []), MAX_VIEW_BLOCKS)
+        self.check_slack_files(bot, view.get("blocks", []))
         stored = self._store_view(bot, view, existing["id"])
         return {"view": copy.deepcopy(stored)}
 
@@ -125,6 +127,7 @@ class Views:
         view = _view_param(params, expected_type="modal")
         check_modal(view)
         check_blocks(view.get("blocks", []), MAX_VIEW_BLOCKS)
+        self.check_slack_files(bot, view.get("blocks", []))
         self._used_triggers.add(trigger_id)
         stored = self._store_view(bot, view, None)
         self._modal_ids.append(stored["id"])
