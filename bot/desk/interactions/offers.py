@@ -160,7 +160,11 @@ def expire_offer(db: Database, settings: Settings, team_id: str, offer_id: int) 
     """The offer's time is up: redirected, or (auto-answer with a countdown) accepted."""
     with db.transaction() as s:
         offer = _load_offer(s, team_id, offer_id)
-        kind, agent = offer.kind, offer.agent_user_id
+        kind, agent, state = offer.kind, offer.agent_user_id, offer.state
+    if state != OFFER_PENDING:
+        # Ended meanwhile (accepted, or withdrawn by a claim or a reassignment): an
+        # auto-answer's timer must not tell its agent they lost a race they never ran.
+        return OfferAnswer(False, state, offer.interaction_id)
     if kind == AUTO_ANSWER:
         return accept_offer(db, settings, team_id, offer_id, agent)
     return _decline(db, settings, team_id, offer_id, OFFER_TIMED_OUT, None)

@@ -36,7 +36,8 @@ def waiting_blocks(waiting: WaitingTexts, room: int) -> list[dict]:
     """At most `room` blocks: a title, the oldest waiting texts, and what was left out."""
     if room < 2:
         return []
-    title = "*Waiting in your queues*, oldest first"
+    # Offered ones too: an offer nobody has accepted yet can still be claimed.
+    title = "*Waiting for an agent* in your queues, oldest first"
     if not waiting.items:
         return [{"type": "section", "text": {"type": "mrkdwn",
                                              "text": f"{title}\nNothing is waiting."}}]

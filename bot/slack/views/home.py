@@ -52,11 +52,10 @@ def build_home(desk: AgentDesk, *, simulator_url: str | None, labels: dict[int, 
     })
     blocks.append({"type": "divider"})
     blocks += in_progress_blocks(desk, labels, links)
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
+                   f"Waiting in the queue: *{desk.waiting}*"}]})
     if waiting is not None:
         blocks += waiting_blocks(waiting, WAITING_BLOCKS)
-    else:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
-                       f"Waiting in the queue: *{desk.waiting}*"}]})
     blocks += home_blocks(held)
     tools = []
     if contacts:
