@@ -53,7 +53,9 @@ def _claim_buttons(message: dict) -> list[str]:
 
 def _click_in_answer(desk, user_id: str, action_id: str, value: str):
     """A click on a button of a slash command's answer, as Slack posts it: the answer is
-    ephemeral, in the channel the command was typed in (here the desk channel)."""
+    ephemeral (`is_ephemeral`, no `message`), in the channel the command was typed in (here
+    the desk channel). Its response_url is left out: the fake holds no ephemeral to answer
+    through it, and the claim answers with chat.postEphemeral instead."""
     return desk._interactive(
         user_id, "block_actions",
         container={"type": "message", "message_ts": f"{time.time():.6f}",

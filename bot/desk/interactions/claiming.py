@@ -176,7 +176,7 @@ def _claim(s: Session, settings: Settings, team_id: str, interaction_id: int,
         # Offered to them already: claiming it is accepting that offer.
         answering.take(s, settings, mine, now)
         missed_offers.answered(s, settings, team_id, user_id)
-        return _claimed(interaction)
+        return _claimed(settings, interaction)
     routing.lock_team_routing(s, team_id)
     holds = routing.load(s, team_id).get(user_id, 0)
     capacity = settings.capacity_for(user_id, queue)
@@ -200,13 +200,15 @@ def _claim(s: Session, settings: Settings, team_id: str, interaction_id: int,
     answering.take(s, settings, offer, now)
     if previous:
         routing.dispatch_waiting(s, settings, team_id)  # a slot of theirs is free again
-    return _claimed(interaction)
+    return _claimed(settings, interaction)
 
 
-def _claimed(interaction: Interaction) -> ClaimResult:
+def _claimed(settings: Settings, interaction: Interaction) -> ClaimResult:
+    where = ("in your DM with the app" if settings.threads_in_dm(interaction.queue)
+             else "in the desk channel")
     return ClaimResult(True, Notice(
-        f"You claimed SMS interaction #{interaction.id} from queue {interaction.queue}: "
-        "its thread is opening, and your replies there reach the customer."), interaction.id)
+        f"You claimed SMS interaction #{interaction.id} from queue {interaction.queue}: its "
+        f"thread is {where}, and your replies there reach the customer."), interaction.id)
 
 
 def _taken(interaction: Interaction | None, user_id: str) -> Notice:
