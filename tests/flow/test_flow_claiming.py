@@ -284,3 +284,20 @@ def test_an_agent_outside_the_texts_queue_cannot_claim_it(database_url):
         assert desk.cards() == []
     finally:
         desk.close()
+
+
+def test_a_claimed_text_of_a_dm_threads_queue_opens_in_the_claimers_dm(database_url):
+    desk = start_desk(database_url, settings=_settings(queues=(Queue(name="SMS",
+                                                                     threads="dm"),)))
+    try:
+        _waiting_in_queue(desk, (FIRST, "Private please"))
+        interaction_id = _interactions(desk)[FIRST].id
+        _click_in_answer(desk, A, ids.CLAIM, str(interaction_id))
+        card = desk.slack.wait_for(lambda s: next(
+            (m for m in s.messages(s.dm_channel(A)) if has_button(m, ids.OPEN_COMPOSE)),
+            None), 5, "no thread in the claimer's DM")
+        assert "Private please" in json.dumps(card["blocks"])
+        assert "in your DM with the app" in _wait_told(desk, A, "You claimed")
+        assert desk.cards() == []  # nothing in the desk channel
+    finally:
+        desk.close()
