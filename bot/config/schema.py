@@ -22,7 +22,8 @@ HELP_REPLY_LIMIT = 320  # characters: two SMS at most, even with accents or emoj
 SETTINGS_KEYS: dict[str, frozenset[str]] = {
     "desk": frozenset({"channel", "offer_timeout_seconds", "agent_capacity", "default_country",
                        "business_numbers", "help_reply", "reoffer_after_seconds",
-                       "missed_offers_not_ready", "waiting_alert_seconds", "holding_reply"}),
+                       "missed_offers_not_ready", "waiting_alert_seconds", "holding_reply",
+                       "agents_may_claim"}),
     "session": frozenset({"numbers", "keywords", "expiry_minutes"}),
     "roles": frozenset({"agents", "agent_groups", "supervisors", "admins", "supervisor_groups",
                         "admin_groups"}),
@@ -47,6 +48,7 @@ SETTINGS_KEYS: dict[str, frozenset[str]] = {
 # Every true/false setting of a section, and the Settings field it sets. The flags of a
 # [[queues]] or [agents.U…] table are its dataclass's bool fields (queue_flags below).
 FLAG_SETTINGS: dict[tuple[str, str], str] = {
+    ("desk", "agents_may_claim"): "agents_may_claim",
     ("dispositions", "mandatory"): "disposition_mandatory",
     ("spelling", "enabled"): "spelling_enabled",
     ("spelling", "confirm_on_send"): "spelling_confirm_on_send",

@@ -46,6 +46,9 @@ class Settings(QueueRules):
     # Texted to the customer, once, when their text has waited waiting_alert_seconds (None:
     # nothing is sent).
     holding_reply: str | None = None
+    # Agents may take a waiting text of their queues themselves (Claim on /sms-queue and
+    # their Home tab) instead of waiting for routing to offer it.
+    agents_may_claim: bool = True
     session_numbers: tuple[str, ...] = ()
     session_keywords: tuple[str, ...] = ()
     session_expiry_minutes: int = 30

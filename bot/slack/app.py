@@ -17,6 +17,7 @@ from bot.slack.acking import AckFirstApp
 from bot.slack.install_pages import not_serving_text
 from bot.slack.listeners import (
     admin,
+    claiming,
     contacts,
     custom_emoji,
     home,
@@ -129,6 +130,7 @@ def build_bolt_app(services: Services, client: WebClient, signing_secret: str | 
 
     readiness.register(app)
     offers.register(app)
+    claiming.register(app)
     replies.register(app)
     media.register(app)
     home.register(app)

@@ -27,6 +27,7 @@ RESPONSE_SEARCH = "compose.response"  # external select in the compose modal
 COMPOSE_TEXT = "compose.text"  # the reply's text input: keeps the segment count live
 CASE_FIELD = "case.value"  # an editable field's input in the case modal
 REASSIGN = "interaction.reassign"  # supervisors: on the supervisor card and in /sms-queue
+CLAIM = "interaction.claim"  # agents: a waiting text on /sms-queue and Home (interaction id)
 
 # Contact directory (/sms-contact and the contact modal; values "<contact id>:<page or id>")
 # "View" on a search result, the recent count on a preview or card: opens the contact modal

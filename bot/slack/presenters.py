@@ -14,6 +14,7 @@ from bot.desk.interactions.lifecycle import (
     DONE,
     OFFER_REJECTED,
     OFFER_TIMED_OUT,
+    OFFER_WITHDRAWN,
     QUEUED,
     TRANSFER,
 )
@@ -66,7 +67,11 @@ def preview_data(db: Database, settings: Settings, offer: Offer,
 
 
 def afterwards(db: Database, offer: Offer, interaction: Interaction) -> dict:
-    """Where a routed offer's interaction went after it ended rejected or unanswered."""
+    """Where a routed offer's interaction went after it ended rejected or unanswered, or who
+    took it from under the offer (a claim)."""
+    if offer.kind != TRANSFER and offer.state == OFFER_WITHDRAWN \
+            and interaction.agent_user_id not in (None, offer.agent_user_id):
+        return {"taken_by": interaction.agent_user_id}
     if offer.kind == TRANSFER or offer.state not in (OFFER_REJECTED, OFFER_TIMED_OUT):
         return {}
     return {"agent_user_id": offer.agent_user_id,

@@ -13,7 +13,15 @@ from bot.desk import jobs
 from bot.desk.admin import admin_settings
 from bot.desk.data_protection import redaction
 from bot.desk.directory import contacts_directory
-from bot.desk.interactions import agents, offers, outbound, spelling, supervision, timeline
+from bot.desk.interactions import (
+    agents,
+    claiming,
+    offers,
+    outbound,
+    spelling,
+    supervision,
+    timeline,
+)
 from bot.desk.interactions.lifecycle import OFFER_PENDING
 from bot.desk.replies import custom_emoji, held
 from bot.services import Services
@@ -322,7 +330,9 @@ def publish_home(services: Services, job: jobs.PublishHome, run: ClaimedJob) -> 
                       new_sms=outbound.may_send(services.db, settings, run.team_id,
                                                 user_id),
                       admin=admin_settings.is_admin(services.db, settings,
-                                                    run.team_id, user_id))
+                                                    run.team_id, user_id),
+                      waiting=claiming.waiting_texts(services.db, settings, run.team_id,
+                                                     user_id))
     client.views_publish(user_id=user_id, view=view)
 
 

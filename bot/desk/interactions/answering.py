@@ -12,6 +12,7 @@ from bot.desk.interactions import sessions, threads, timeline
 from bot.desk.interactions.lifecycle import (
     ACCEPTED,
     AUTO_ANSWER,
+    CLAIMED,
     OFFER_ACCEPTED,
     OFFERED,
     TRANSFER,
@@ -20,6 +21,9 @@ from bot.desk.interactions.lifecycle import (
     move_offer,
 )
 from storage.models import Interaction, Offer
+
+# The ACCEPTED timeline event's detail: how it was taken, when not by Accept on a preview.
+ACCEPTED_HOW = {AUTO_ANSWER: "auto-answer", CLAIMED: "claimed"}
 
 
 class LostRace(Exception):
@@ -55,7 +59,7 @@ def take(s: Session, settings: Settings, offer: Offer, now: datetime,
         transfers.record_accepted(s, settings, offer)
     else:
         timeline.record(s, offer.team_id, offer.interaction_id, timeline.ACCEPTED,
-                        actor=user_id, detail="auto-answer" if offer.kind == AUTO_ANSWER else None)
+                        actor=user_id, detail=ACCEPTED_HOW.get(offer.kind))
     if resumed:
         s.refresh(interaction)
         if not threads.follow_new_holder(s, settings, interaction, user_id):
@@ -70,7 +74,9 @@ def take(s: Session, settings: Settings, offer: Offer, now: datetime,
     effects.open_thread(s, offer.team_id, offer.interaction_id)
     effects.update_supervision(s, offer.team_id, offer.interaction_id,
                                bool(settings.queue_named(queue).supervisor_channel))
-    if offer.preview_ts or offer.kind != AUTO_ANSWER:
+    if offer.kind == CLAIMED:
+        pass  # no preview: the claim answers the person who clicked Claim
+    elif offer.preview_ts or offer.kind != AUTO_ANSWER:
         effects.update_preview(s, offer.team_id, offer.id, offer.interaction_id,
                                response_url=response_url)
     else:

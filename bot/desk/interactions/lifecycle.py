@@ -56,8 +56,10 @@ OFFER_TRANSITIONS: set[tuple[str, str]] = {
 }
 
 # What an offer is (Offer.kind): routed from the queue to a Ready agent, routed to an agent
-# whose rule answers it when its countdown ends, or a colleague's transfer.
-ROUTED, AUTO_ANSWER, TRANSFER = "route", "auto", "transfer"
+# whose rule answers it when its countdown ends, or a colleague's transfer. A claim is an
+# agent taking a waiting text themselves: an offer to them, taken in the same transaction
+# (no preview), so it is accepted by the path every Accept takes.
+ROUTED, AUTO_ANSWER, TRANSFER, CLAIMED = "route", "auto", "transfer", "claim"
 
 # Outbound delivery states, in the order they can only move forward.
 DELIVERY_ORDER = {

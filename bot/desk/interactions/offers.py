@@ -21,6 +21,7 @@ from bot.desk.interactions.lifecycle import (
     TRANSFERRING,
     move_offer,
 )
+from bot.desk.notices import naming
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import Interaction, Offer
@@ -69,8 +70,11 @@ def accept_offer(db: Database, settings: Settings, team_id: str, offer_id: int,
         with db.transaction() as s:
             offer = _load_offer(s, team_id, offer_id)
             if offer.state != OFFER_ACCEPTED:  # a double click on Accept needs no answer
-                effects.notify_agent(s, team_id, user_id,
-                                     "That interaction is no longer offered to you.")
+                holder = s.get_one(Interaction, offer.interaction_id).agent_user_id
+                effects.notify_agent(s, team_id, user_id, naming(
+                    "That interaction is no longer offered to you: {holder} took it first.",
+                    holder=holder) if holder and holder != user_id else
+                    "That interaction is no longer offered to you.")
             return OfferAnswer(False, offer.state, offer.interaction_id)
     except OfferNotFound:
         return _no_such_offer(team_id, offer_id, user_id)
@@ -156,7 +160,11 @@ def expire_offer(db: Database, settings: Settings, team_id: str, offer_id: int) 
     """The offer's time is up: redirected, or (auto-answer with a countdown) accepted."""
     with db.transaction() as s:
         offer = _load_offer(s, team_id, offer_id)
-        kind, agent = offer.kind, offer.agent_user_id
+        kind, agent, state = offer.kind, offer.agent_user_id, offer.state
+    if state != OFFER_PENDING:
+        # Ended meanwhile (accepted, or withdrawn by a claim or a reassignment): an
+        # auto-answer's timer must not tell its agent they lost a race they never ran.
+        return OfferAnswer(False, state, offer.interaction_id)
     if kind == AUTO_ANSWER:
         return accept_offer(db, settings, team_id, offer_id, agent)
     return _decline(db, settings, team_id, offer_id, OFFER_TIMED_OUT, None)

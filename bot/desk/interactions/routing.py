@@ -90,8 +90,8 @@ def _reoffer_later(s: Session, settings: Settings, interaction: Interaction,
         effects.reoffer_at(s, interaction.team_id, interaction.id, min(ends))
 
 
-def _load(s: Session, team_id: str) -> dict[str, int]:
-    """How many interactions each agent holds or is being offered."""
+def load(s: Session, team_id: str) -> dict[str, int]:
+    """How many interactions each agent holds or is being offered (what capacity counts)."""
     holder = func.coalesce(Interaction.agent_user_id, Interaction.offered_to)
     rows = s.execute(
         select(holder, func.count())
@@ -146,7 +146,7 @@ def _eligible(s: Session, settings: Settings, team_id: str, queue: Queue, *,
     loading 500 agent rows as objects for every decision costs more than the decision).
     `dealing` (routing on its own, no person choosing): only those whose DM has room too."""
     members = queue_members(s, team_id, queue)
-    load = _load(s, team_id)
+    held = load(s, team_id)
     unshown = _unshown(s, team_id) if dealing else {}
     ready = s.scalars(
         select(Agent.user_id)
@@ -154,7 +154,7 @@ def _eligible(s: Session, settings: Settings, team_id: str, queue: Queue, *,
         .order_by(Agent.last_offer_at.asc().nulls_first(), Agent.state_changed_at, Agent.id))
     return [user for user in ready
             if (members is None or user in members)
-            and load.get(user, 0) < settings.capacity_for(user, queue)
+            and held.get(user, 0) < settings.capacity_for(user, queue)
             and unshown.get(user, 0) < PREVIEWS_AHEAD]
 
 
@@ -195,7 +195,7 @@ class _Batch:
     def __init__(self, s: Session, settings: Settings, team_id: str,
                  interaction_ids: list[int]):
         self.s, self.settings, self.team_id = s, settings, team_id
-        self.load = _load(s, team_id)
+        self.load = load(s, team_id)
         self.unshown = _unshown(s, team_id)
         self.pools: dict[str, list[str]] = {}
         self.declines = _declines(s, interaction_ids)

@@ -5,14 +5,16 @@ from __future__ import annotations
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.desk.interactions import supervision
+from bot.desk.interactions import claiming, supervision
 from bot.services import Services
 from bot.slack import ids
 from bot.slack.directory import display_name
 from bot.slack.listeners.common import answer
+from bot.slack.views.claiming import with_waiting
 from bot.slack.views.common import interaction_id_of
 from bot.slack.views.supervision import (
     AGENT_BLOCK,
+    MAX_BLOCKS,
     build_queue_report,
     build_reassign_modal,
     chosen_agent,
@@ -29,7 +31,9 @@ def show_queues(ack: Ack, respond: Respond, context: BoltContext, services: Serv
     ack()
     settings = services.settings_for(context.team_id)
     report = supervision.queue_report(services.db, settings, context.team_id, context.user_id)
-    answer(respond, **build_queue_report(report))
+    # Below the queues, what waits in the asker's own queues, with Claim (an agent's view).
+    waiting = claiming.waiting_texts(services.db, settings, context.team_id, context.user_id)
+    answer(respond, **with_waiting(build_queue_report(report), waiting, MAX_BLOCKS))
 
 
 def open_reassign(ack: Ack, body: dict, client: WebClient, context: BoltContext,

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.desk.interactions.agents import AgentDesk
+from bot.desk.interactions.claiming import WaitingTexts
 from bot.desk.interactions.supervision import QueueSummary
 from bot.slack import ids
 from bot.slack.limits import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
 from bot.slack.mrkdwn import escape
+from bot.slack.views.claiming import waiting_blocks
 from bot.slack.views.common import SECTION_LIMIT, escaped_chunks
 from bot.slack.views.held import HeldReplyData, home_blocks
 from bot.slack.views.supervision import home_queue_lines
@@ -19,12 +21,14 @@ def build_home(desk: AgentDesk, *, simulator_url: str | None, labels: dict[int, 
                links: dict[int, str], queues: tuple[QueueSummary, ...] | None = None,
                now: datetime | None = None, spelling: SpellingChoice | None = None,
                contacts: bool = True, new_sms: bool = False, admin: bool = False,
-               held: tuple[HeldReplyData, ...] = ()) -> dict:
+               held: tuple[HeldReplyData, ...] = (),
+               waiting: WaitingTexts | None = None) -> dict:
     """A `home` view. `labels` names each interaction's contact; `links` its thread;
     `queues` is the overview only supervisors and admins get (None for agents); `contacts`
     and `new_sms` say whether this person may search the directory and send a New SMS;
     `admin` whether they may change the desk's settings (/sms-admin); `held` the replies
-    waiting for this agent's decision."""
+    waiting for this agent's decision; `waiting` the texts waiting in their queues (an
+    agent's: None for anyone else), listed with Claim."""
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": "SMS desk"}},
     ]
@@ -50,6 +54,8 @@ def build_home(desk: AgentDesk, *, simulator_url: str | None, labels: dict[int, 
     blocks += in_progress_blocks(desk, labels, links)
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
                    f"Waiting in the queue: *{desk.waiting}*"}]})
+    if waiting is not None:
+        blocks += waiting_blocks(waiting, WAITING_BLOCKS)
     blocks += home_blocks(held)
     tools = []
     if contacts:
@@ -72,6 +78,8 @@ def build_home(desk: AgentDesk, *, simulator_url: str | None, labels: dict[int, 
     return {"type": "home", "blocks": blocks}
 
 
+# The waiting texts' share of the Home tab's 100 blocks: a title, ten texts, a note.
+WAITING_BLOCKS = 12
 SHOWN_IN_PROGRESS = 40  # lines; the rest are counted (a Home tab holds 100 blocks in all)
 
 

@@ -48,6 +48,7 @@ class PreviewData:
     agent_user_id: str | None = None
     next_offer_to: str | None = None
     in_queue: bool = False
+    taken_by: str | None = None  # withdrawn because this agent took it (a claim)
 
 
 def _outcome_line(p: PreviewData) -> str:
@@ -63,6 +64,8 @@ def _outcome_line(p: PreviewData) -> str:
         return f":leftwards_arrow_with_hook: You rejected this; {_went(p)}"
     if p.offer_state == OFFER_TIMED_OUT:
         return f":hourglass: Not answered in time; {_went(p)}"
+    if p.taken_by:
+        return f":information_source: Taken by <@{p.taken_by}>; no action needed."
     return ":information_source: Taken by someone else; no action needed."
 
 

@@ -67,6 +67,8 @@ def describe_event(kind: str, actor: str | None, detail: str | None,
     who = f"<@{actor}>" if actor else "the desk"
     safe_detail = escape(detail) if detail else ""
     if kind == timeline.ACCEPTED:
+        if detail == "claimed":
+            return f"Claimed from the queue by {who}."
         return f"Accepted by {who}."
     if kind == timeline.CLOSED:
         why = f" ({safe_detail})" if safe_detail else ""
