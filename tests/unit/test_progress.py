@@ -1,0 +1,68 @@
+"""Progress of long command-line work: a bar at a terminal, plain lines in a log."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from bot.progress import progress
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_at_a_terminal_a_bar_shows_the_count_and_the_share_done():
+    screen = Terminal()
+    with progress("Importing contacts", total=2000, stream=screen, unit="row") as shown:
+        for _ in range(20):
+            shown.advance(100)
+    drawn = screen.getvalue()
+    assert "\r" in drawn  # redrawn in place, not a line per step
+    last = drawn.rsplit("\r", 1)[-1]
+    assert "Importing contacts" in last and "100%" in last and "2000/2000" in last
+    assert "█" in last or "#" in last
+
+
+def test_in_a_log_each_tenth_is_a_plain_line_and_the_end_says_the_count_and_time():
+    log, clock = io.StringIO(), Clock()
+    with progress("Importing contacts", total=20_000, stream=log, unit="row",
+                  clock=clock) as shown:
+        for _ in range(200):
+            clock.now += 0.04
+            shown.update(shown.done + 100, 20_000)
+    lines = log.getvalue().splitlines()
+    assert "\r" not in log.getvalue()
+    assert lines[0] == "Importing contacts: 2,000/20,000 rows (10%)"
+    assert lines[-2] == "Importing contacts: 18,000/20,000 rows (90%)"
+    assert lines[-1] == "Importing contacts: 20,000 rows done in 8.0 s"
+    assert len(lines) == 10
+
+
+def test_without_a_total_a_line_comes_every_few_seconds():
+    log, clock = io.StringIO(), Clock()
+    with progress("Re-encrypting tokens", stream=log, unit="token", every_seconds=5,
+                  clock=clock) as shown:
+        for _ in range(12):
+            clock.now += 1
+            shown.advance()
+    assert log.getvalue().splitlines() == [
+        "Re-encrypting tokens: 5 tokens", "Re-encrypting tokens: 10 tokens",
+        "Re-encrypting tokens: 12 tokens done in 12.0 s"]
+
+
+def test_work_that_fails_gets_no_closing_line():
+    log = io.StringIO()
+    with pytest.raises(ValueError), progress("Importing", total=10, stream=log):
+        raise ValueError("bad row")
+    assert log.getvalue() == ""
