@@ -2,8 +2,9 @@
 
 Writes a CSV (name, phone, email, one custom column; a row in 500 unusable), runs the real
 command in a fresh process on a fresh SQLite database, with its output piped (plain progress
-lines) or on a pseudo-terminal (--tty: the progress bar), and reports the wall time and what
-the command printed last. --runs times each size that many times on fresh databases.
+lines) or on a pseudo-terminal (--tty: the progress bar), and reports the wall time, the
+command's CPU time (user + system: steadier than wall time on a shared machine) and what it
+printed last. --runs times each size that many times on fresh databases (medians).
 
 Run: .venv/bin/python bench/contact_import.py [--rows 20000 100000] [--runs 1] [--tty]
 """
@@ -11,13 +12,17 @@ Run: .venv/bin/python bench/contact_import.py [--rows 20000 100000] [--runs 1] [
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import pty
+import resource
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 from pathlib import Path
 
@@ -33,14 +38,21 @@ def write_csv(path: Path, rows: int) -> None:
             out.write(f"Customer {n:06d},{phone},customer{n}@example.com,gold\n")
 
 
-def run(csv: Path, workdir: Path, tty: bool) -> tuple[float, str]:
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def run(csv: Path, workdir: Path, tty: bool) -> tuple[float, float, str]:
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO),
            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
            "SMSDESK_SETTINGS": str(workdir / "none.toml")}
     command = [sys.executable, "-m", "bot.cli", "contacts", "import", str(csv), "--team", TEAM]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _children_cpu()
     if tty:
         leader, follower = pty.openpty()
+        # A terminal's size, as a person's has (a fresh pseudo-terminal has none).
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
         process = subprocess.Popen(command, env=env, cwd=workdir, stdout=subprocess.PIPE,
                                    stderr=follower)
         os.close(follower)
@@ -59,10 +71,10 @@ def run(csv: Path, workdir: Path, tty: bool) -> tuple[float, str]:
     else:
         done = subprocess.run(command, env=env, cwd=workdir, capture_output=True, text=True)
         process, stdout, stderr = done, done.stdout.encode(), done.stderr
-    took = time.perf_counter() - started
+    took, cpu = time.perf_counter() - started, _children_cpu() - cpu
     if process.returncode != 0:
         raise SystemExit(f"import failed ({process.returncode}):\n{stderr}")
-    return took, (stderr.replace("\r", "\n").strip().splitlines() or [""])[-1] + " | " + \
+    return took, cpu, (stderr.replace("\r", "\n").strip().splitlines() or [""])[-1] + " | " + \
         stdout.decode().strip().splitlines()[1]
 
 
@@ -72,21 +84,23 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--tty", action="store_true", help="stderr on a pseudo-terminal")
     args = parser.parse_args()
-    results = {}
+    results, cpu_results = {}, {}
     for rows in args.rows:
-        times = []
+        times, cpus = [], []
         for _ in range(args.runs):
             with tempfile.TemporaryDirectory() as tmp:
                 workdir = Path(tmp)
                 (workdir / "none.toml").write_text("")
                 csv = workdir / "contacts.csv"
                 write_csv(csv, rows)
-                took, last = run(csv, workdir, args.tty)
+                took, cpu, last = run(csv, workdir, args.tty)
                 times.append(took)
+                cpus.append(cpu)
         results[rows] = round(statistics.median(times), 2)
-        print(f"{rows:>7} rows: {results[rows]:6.2f} s (median of {args.runs}; "
-              f"{'terminal' if args.tty else 'piped'})   {last}")
-    print(json.dumps({"tty": args.tty, "seconds": results}))
+        cpu_results[rows] = round(statistics.median(cpus), 2)
+        print(f"{rows:>7} rows: {results[rows]:6.2f} s wall, {cpu_results[rows]:6.2f} s CPU "
+              f"(median of {args.runs}; {'terminal' if args.tty else 'piped'})   {last}")
+    print(json.dumps({"tty": args.tty, "seconds": results, "cpu_seconds": cpu_results}))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ The domain never imports this module (nor tqdm): its long functions take a plain
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -52,10 +53,14 @@ class Progress:
         self._bar: tqdm | None = None
         if bar:
             # mininterval keeps redraws (and their cost) to ten a second however often
-            # advance() is called; dynamic_ncols follows a resized terminal.
+            # advance() is called; dynamic_ncols follows a resized terminal. A terminal that
+            # reports no size (a fresh pseudo-terminal, some CI runners) is taken as 80x24:
+            # tqdm would take its 0 rows as no room and draw nothing at all.
+            sized = _width(stream) is not None
             self._bar = tqdm(total=total, desc=label, unit=f" {unit}s" if unit else "it",
-                             file=stream, dynamic_ncols=True, mininterval=0.1,
-                             unit_scale=False, leave=True)
+                             file=stream, dynamic_ncols=sized, ncols=None if sized else 80,
+                             nrows=None if sized else 24, mininterval=0.1, unit_scale=False,
+                             leave=True)
 
     def advance(self, n: int = 1) -> None:
         """n more units done."""
@@ -112,6 +117,13 @@ class Progress:
             units = f" {self.unit}s" if self.unit else ""
             print(f"{self.label}: {_count(self.done)}{units} done in {took:.1f} s",
                   file=self._stream, flush=True)
+
+
+def _width(stream: TextIO) -> int | None:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or None
+    except (AttributeError, OSError, ValueError):  # not a real terminal
+        return None
 
 
 def is_terminal(stream: TextIO) -> bool:

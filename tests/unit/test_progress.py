@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import pty
+import sys
 
 import pytest
 
@@ -66,3 +69,20 @@ def test_work_that_fails_gets_no_closing_line():
     with pytest.raises(ValueError), progress("Importing", total=10, stream=log):
         raise ValueError("bad row")
     assert log.getvalue() == ""
+
+
+def test_a_terminal_that_reports_no_size_still_gets_a_bar(monkeypatch):
+    # A fresh pseudo-terminal (a CI runner's, `script`'s) says 0 columns and 0 rows; given
+    # sys.stderr itself, tqdm would take that as no room and draw nothing.
+    leader, follower = pty.openpty()
+    terminal = os.fdopen(follower, "w", encoding="utf-8")
+    try:
+        monkeypatch.setattr(sys, "stderr", terminal)
+        with progress("Importing contacts", total=10, unit="row") as shown:
+            shown.advance(10)
+        terminal.flush()
+        drawn = os.read(leader, 65536).decode()
+    finally:
+        terminal.close()
+        os.close(leader)
+    assert "Importing contacts: 100%" in drawn and "10/10" in drawn
