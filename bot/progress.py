@@ -16,11 +16,12 @@ The domain never imports this module (nor tqdm): its long functions take a plain
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import TextIO
 
 from tqdm import tqdm
@@ -141,12 +142,41 @@ def progress(label: str, total: int | None = None, *, stream: TextIO | None = No
     default) is a terminal, plain lines otherwise. A closing line says the count and the
     time taken when the work finished; after an error only the error speaks."""
     stream = stream if stream is not None else sys.stderr
-    shown = Progress(label, total, stream, unit,
-                     bar=is_terminal(stream) if bar is None else bar,
-                     every_seconds=every_seconds, clock=clock)
+    drawn = is_terminal(stream) if bar is None else bar
+    shown = Progress(label, total, stream, unit, bar=drawn, every_seconds=every_seconds,
+                     clock=clock)
     finished = False
     try:
-        yield shown
+        with _logs_above_the_bar(stream) if drawn else nullcontext():
+            yield shown
         finished = True
     finally:
         shown.close(finished)
+
+
+class _AboveTheBar:
+    """A log handler's stream while a bar is drawn: each line is written above the bar,
+    which is then drawn again, instead of through the middle of it."""
+
+    def __init__(self, stream: TextIO):
+        self._stream = stream
+
+    def write(self, text: str) -> None:
+        tqdm.write(text, file=self._stream, end="")
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+@contextmanager
+def _logs_above_the_bar(stream: TextIO) -> Iterator[None]:
+    """The root logger's handlers that write to `stream` (a warning while the bar runs)."""
+    moved = [handler for handler in logging.getLogger().handlers
+             if isinstance(handler, logging.StreamHandler) and handler.stream is stream]
+    for handler in moved:
+        handler.setStream(_AboveTheBar(stream))
+    try:
+        yield
+    finally:
+        for handler in moved:
+            handler.setStream(stream)

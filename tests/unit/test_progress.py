@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import pty
+import select
 import sys
 
 import pytest
@@ -81,8 +83,29 @@ def test_a_terminal_that_reports_no_size_still_gets_a_bar(monkeypatch):
         with progress("Importing contacts", total=10, unit="row") as shown:
             shown.advance(10)
         terminal.flush()
-        drawn = os.read(leader, 65536).decode()
+        drawn = ""
+        while select.select([leader], [], [], 0.2)[0]:  # what the terminal shows, in pieces
+            drawn += os.read(leader, 65536).decode()
     finally:
         terminal.close()
         os.close(leader)
     assert "Importing contacts: 100%" in drawn and "10/10" in drawn
+
+
+def test_a_warning_logged_while_the_bar_runs_is_written_above_it_not_through_it():
+    screen = Terminal()
+    handler = logging.StreamHandler(screen)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with progress("Importing contacts", total=10, stream=screen, unit="row") as shown:
+            shown.advance(5)
+            logging.getLogger("smsdesk.test").warning("row 6: the database is slow")
+            shown.advance(5)
+    finally:
+        root.removeHandler(handler)
+    assert handler.stream is screen  # given back
+    # On its own line: the bar was cleared first, and drawn again after.
+    assert "\nrow 6: the database is slow\n" in screen.getvalue().replace("\r", "\n")
+    assert "row 6: the database is slow\n" in screen.getvalue()
+    assert "Importing contacts" in screen.getvalue().rsplit("slow\n", 1)[1]
