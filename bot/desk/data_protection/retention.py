@@ -185,7 +185,7 @@ def run_to_the_end(db: Database, settings_for: Callable[[str], Settings],
         while more:
             purged, more = purge_team(db, team_id, days, now)
             if not purged.interactions:
-                break  # another run took this batch: what is left is its to purge
+                break  # the hourly run claimed this batch meanwhile: it purges the rest
             done = Purged(done.interactions + purged.interactions,
                           done.messages + purged.messages, done.media + purged.media,
                           done.events + purged.events)
