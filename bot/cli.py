@@ -1,5 +1,6 @@
 """The `smsdesk` console script: serve, socket, doctor, config check, db upgrade, segments,
-manifest, responses import, contacts import, contacts export, contacts erase, tokens rotate."""
+manifest, responses import, contacts import, contacts export, contacts erase, tokens rotate,
+retention run."""
 
 from __future__ import annotations
 
@@ -262,12 +263,14 @@ def _workspace(env: Env) -> str:
 
 def responses_import(args: argparse.Namespace) -> None:
     from bot.desk.admin import responses
+    from bot.progress import progress
 
     env = Env.from_environ()
     team_id = args.team or _workspace(env)
     db = _open_database(env)
     try:
-        report = responses.import_file(db, team_id, args.file)
+        with progress("Importing responses", unit="row") as shown:
+            report = responses.import_file(db, team_id, args.file, on_progress=shown.update)
     except responses.ResponseFileError as error:
         print(f"smsdesk: nothing imported: {error}", file=sys.stderr)
         raise SystemExit(2) from error
@@ -292,11 +295,14 @@ def _workspace_database(args: argparse.Namespace):
 
 def contacts_import(args: argparse.Namespace) -> None:
     from bot.desk.directory import contact_import
+    from bot.progress import progress
 
     settings, team_id, db = _workspace_database(args)
     try:
-        report = contact_import.import_csv(db, team_id, args.file,
-                                           settings.for_team(team_id).default_country)
+        with progress("Importing contacts", unit="row") as shown:
+            report = contact_import.import_csv(db, team_id, args.file,
+                                               settings.for_team(team_id).default_country,
+                                               on_progress=shown.update)
     except contact_import.ContactFileError as error:
         print(f"smsdesk: nothing imported: {error}", file=sys.stderr)
         raise SystemExit(2) from error
@@ -336,10 +342,13 @@ def _contact_command(args: argparse.Namespace):
 def contacts_export(args: argparse.Namespace) -> None:
     """One contact's data as JSON (stdout, or -o FILE); audited as taken from the command line."""
     from bot.desk.data_protection import privacy
+    from bot.progress import progress
 
     db, _settings, team_id, contact_id = _contact_command(args)
     try:
-        document = privacy.export_contact(db, team_id, contact_id, requested_by=None)
+        with progress(f"Exporting contact #{contact_id}", unit="interaction") as shown:
+            document = privacy.export_contact(db, team_id, contact_id, requested_by=None,
+                                              on_progress=shown.update)
     finally:
         db.dispose()
     text = json.dumps(document, indent=2, ensure_ascii=False)
@@ -379,12 +388,15 @@ def contacts_erase(args: argparse.Namespace) -> None:
 
 def tokens_rotate(args: argparse.Namespace) -> None:
     """Seal every stored Slack token with the first key of SMSDESK_ENCRYPTION_KEY."""
+    from bot.progress import progress
     from bot.slack import installations
 
     env = Env.from_environ()
     db = _open_database(env)
     try:
-        count = installations.reseal(db.engine, installations.cipher(env.encryption_key))
+        with progress("Re-encrypting stored tokens", unit="row") as shown:
+            count = installations.reseal(db.engine, installations.cipher(env.encryption_key),
+                                         on_progress=shown.update)
     except installations.KeyProblem as error:
         print(f"smsdesk: nothing re-encrypted: {error}", file=sys.stderr)
         raise SystemExit(2) from error
@@ -392,6 +404,34 @@ def tokens_rotate(args: argparse.Namespace) -> None:
         db.dispose()
     print(f"{count} stored token(s) re-encrypted with the first key of "
           f"{installations.ENCRYPTION_KEY_VARIABLE}; the other keys can be removed now.")
+
+
+def retention_run(args: argparse.Namespace) -> None:
+    """The hourly retention run, now and to the end: every workspace by its own window."""
+    from bot.desk.admin.admin_settings import SettingsOverlay
+    from bot.desk.data_protection import retention
+    from bot.progress import progress
+
+    env = Env.from_environ()
+    try:
+        settings = Settings.load(env.settings_file)
+    except ConfigError as error:
+        print(f"smsdesk: {error}", file=sys.stderr)
+        raise SystemExit(2) from error
+    db = _open_database(env)
+    try:
+        # As the desk reads them: the file's settings, and what admins changed from Slack.
+        overlay = SettingsOverlay(db)
+        with progress("Purging transcripts past retention", unit="interaction") as shown:
+            run = retention.run_to_the_end(
+                db, lambda team_id: overlay.apply(team_id, settings.for_team(team_id)),
+                on_progress=shown.update)
+    finally:
+        db.dispose()
+    purged = run.purged
+    print(f"{purged.interactions} interaction(s) purged: {purged.messages} message text(s) "
+          f"emptied, {purged.media} MMS file(s) and {purged.events} note(s) removed; "
+          f"{run.jobs} finished job(s) deleted.")
 
 
 def _team_id(value: str) -> str:
@@ -415,6 +455,9 @@ def _team_option(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smsdesk", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show the log's INFO lines too (libraries' included: Alembic's "
+                             "migrations, Slack's retries); serve and socket always do")
     commands = parser.add_subparsers(dest="command", required=True)
 
     host_help = ("address to listen on (default: 0.0.0.0, every interface; 127.0.0.1 with "
@@ -493,12 +536,23 @@ def build_parser() -> argparse.ArgumentParser:
                        "SMSDESK_ENCRYPTION_KEY (after adding a new key in front)"
     ).set_defaults(run=tokens_rotate)
 
+    p = commands.add_parser("retention", help="transcripts kept past [privacy] "
+                                              "retention_days")
+    retention_commands = p.add_subparsers(dest="retention_command", required=True)
+    retention_commands.add_parser(
+        "run", help="purge now, to the end, what the hourly run purges: transcripts and "
+                    "media of interactions closed before each workspace's retention_days, "
+                    "and finished jobs past finished_jobs_days"
+    ).set_defaults(run=retention_run)
+
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    logs.configure(os.environ, serving=args.command in ("serve", "socket"))
+    serving = args.command in ("serve", "socket")
+    logs.configure(os.environ, serving=serving,
+                   level=logs.chosen_level(os.environ, serving=serving, verbose=args.verbose))
     args.run(args)
 
 

@@ -11,6 +11,11 @@ and those carry customers' numbers (a message lookup's `?From=%2B1…&To=%2B1…
 addresses (Twilio's signed storage URLs, each enough to download a customer's picture).
 The mask also matches a percent-encoded `+` (%2B), for any library that logs a URL anyway.
 
+`serve` and `socket` log from INFO: their log is the desk's record of what it did. Every other
+command prints its own words and logs WARNING and above only, so Alembic's "Running upgrade"
+lines and slack_sdk's retry notes do not bury a command's answer; errors still show.
+`smsdesk --verbose COMMAND` or SMSDESK_LOG_LEVEL (debug, info, warning, error) asks for more.
+
 Slack tokens (bot, user, refresh, app-level: xoxb-, xoxp-, xoxe-, xapp-…) are masked in
 every line at every level, tracebacks included: slack_sdk logs whole responses at DEBUG
 (an OAuth exchange's carries the new tokens), and a token in a log is a token leaked.
@@ -29,6 +34,8 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 FORMATS = ("json", "text")
+LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
+          "error": logging.ERROR}
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # A number as written (+1415…) or percent-encoded in a URL (%2B1415…).
 E164 = re.compile(r"(?:\+|%2[Bb])[1-9]\d{6,14}\b")
@@ -114,6 +121,17 @@ def chosen_format(environ: Mapping[str, str], serving: bool, stream: TextIO) -> 
     return "json" if serving and not stream.isatty() else "text"
 
 
+def chosen_level(environ: Mapping[str, str], *, serving: bool, verbose: bool = False) -> int:
+    """SMSDESK_LOG_LEVEL wins, except that --verbose always shows at least INFO. Otherwise
+    INFO for the long-running commands and WARNING for the rest (see the module's doc)."""
+    wanted = LEVELS.get((environ.get("SMSDESK_LOG_LEVEL") or "").strip().lower())
+    if verbose:
+        return min(wanted or logging.INFO, logging.INFO)
+    if wanted is not None:
+        return wanted
+    return logging.INFO if serving else logging.WARNING
+
+
 HANDLER_NAME = "smsdesk"
 
 
@@ -137,4 +155,9 @@ def configure(environ: Mapping[str, str], *, serving: bool, stream: TextIO | Non
     if wanted and wanted.strip().lower() not in FORMATS:
         logging.getLogger(__name__).warning("SMSDESK_LOG_FORMAT=%r is unknown: use json or "
                                             "text; logging %s", wanted, fmt)
+    wanted = environ.get("SMSDESK_LOG_LEVEL")
+    if wanted and wanted.strip().lower() not in LEVELS:
+        logging.getLogger(__name__).warning("SMSDESK_LOG_LEVEL=%r is unknown: use %s; logging "
+                                            "from %s", wanted, ", ".join(LEVELS),
+                                            logging.getLevelName(level))
     return fmt

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
+from bot.desk import timings
 from bot.desk.interactions.lifecycle import OFFERED, QUEUED
 from storage.clock import utcnow
 from storage.db import Database
@@ -22,6 +23,13 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Offers last a minute by default (desk.offer_timeout_seconds); auto-answer countdowns less.
 ACCEPT_BUCKETS = (1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 300)
 WAITING_STATES = (QUEUED, OFFERED)
+# A customer's wait runs from seconds to a night (a text after hours); 300 s is the default
+# answer target ([[queues]] answer_within_seconds), so "answered within target" is a bucket.
+WAIT_BUCKETS = (10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400)
+# A conversation is handled in minutes to hours (an interaction left open over a shift).
+HANDLE_BUCKETS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)
+# A queue the settings no longer name (renamed, removed): one label, not one per old name.
+OTHER_QUEUE = "other"
 
 
 class DeskMetrics:
@@ -41,10 +49,38 @@ class DeskMetrics:
         self.offer_accept_seconds = Histogram("smsdesk_offer_accept_seconds", "From an "
                                               "offer to its acceptance", buckets=ACCEPT_BUCKETS,
                                               registry=r)
+        # The supervisor's measures (README, Reports), as bot/desk/timings.py notes them.
+        self.timings = {
+            timings.WAIT_BEFORE_ACCEPT: Histogram(
+                "smsdesk_wait_before_accept_seconds", "From the customer's first text to the "
+                "interaction's first Accept, per queue", ["queue"], buckets=WAIT_BUCKETS,
+                registry=r),
+            timings.FIRST_RESPONSE: Histogram(
+                "smsdesk_first_response_seconds", "From the customer's first text to the first "
+                "agent reply the SMS provider took, per queue", ["queue"],
+                buckets=WAIT_BUCKETS, registry=r),
+            timings.HANDLE: Histogram(
+                "smsdesk_handle_seconds", "From the first Accept to Done, per queue",
+                ["queue"], buckets=HANDLE_BUCKETS, registry=r),
+        }
+        self._queue_names: Callable[[], Iterable[str]] = tuple
 
     def watch(self, db: Database, queue_names: Callable[[], Iterable[str]]) -> None:
-        """Add the gauges read from `db` at scrape time (once per desk)."""
+        """Add the gauges read from `db` at scrape time, and observe the timings its
+        transactions note as they commit (once per desk)."""
+        self._queue_names = queue_names
         self.registry.register(_DatabaseGauges(db, queue_names))
+        db.on_noted_committed(self.observe_noted)
+
+    def observe_noted(self, noted: list[object]) -> None:
+        known = None
+        for timing in noted:
+            if not isinstance(timing, timings.Timing):
+                continue
+            if known is None:
+                known = set(self._queue_names())
+            queue = timing.queue if timing.queue in known else OTHER_QUEUE
+            self.timings[timing.measure].labels(queue).observe(timing.seconds)
 
     def count_inbound(self, duplicate: bool, provider: str) -> None:
         if not duplicate:  # a webhook Twilio retried is one text, already counted

@@ -119,6 +119,15 @@ def rows_changed(result: Result[Any]) -> int:
     return result.rowcount
 
 
+NOTED = "noted"  # Session.info key: what the transaction noted for after its commit
+
+
+def note(session: Session, value: Any) -> None:
+    """Hand `value` to the Database's `on_noted_committed` listeners once this transaction
+    commits (a measurement, say: bot/desk/timings.py)."""
+    session.info.setdefault(NOTED, []).append(value)
+
+
 class Database:
     """One per process. `transaction()` is the unit of work: one commit per use case."""
 
@@ -127,6 +136,7 @@ class Database:
         self.engine = _make_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._commit_listeners: list[Callable[[], None]] = []
+        self._noted_listeners: list[Callable[[list[Any]], None]] = []
         self._lock = threading.Lock()
         # SQLite's busy handler sleeps and retries with no queue, so under a burst one
         # thread can lose the write lock for a second or more. Inside one process a plain
@@ -143,10 +153,21 @@ class Database:
         with self._lock:
             self._commit_listeners.append(callback)
 
+    def on_noted_committed(self, callback: Callable[[list[Any]], None]) -> None:
+        """Run `callback` with what a transaction noted (`note`) once it committed: a use
+        case that rolled back did not happen, so nobody hears of it (its session, and what
+        it noted, are dropped with it)."""
+        with self._lock:
+            self._noted_listeners.append(callback)
+
     def _after_commit(self, session: Session) -> None:
         if session.info.pop("jobs_added", False):
             for callback in list(self._commit_listeners):
                 callback()
+        noted = session.info.pop(NOTED, None)
+        if noted:
+            for listener in list(self._noted_listeners):
+                listener(noted)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

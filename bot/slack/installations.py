@@ -28,7 +28,7 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.oauth.token_rotation import TokenRotator
-from sqlalchemy import MetaData, Table, Text, select, update
+from sqlalchemy import MetaData, Table, Text, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -160,13 +160,18 @@ def _plain_tables() -> list[Table]:
             store.build_installations_table(metadata, store.default_installations_table_name)]
 
 
-def reseal(engine: Engine, fernet: MultiFernet, *, plaintext_only: bool = False) -> int:
+def reseal(engine: Engine, fernet: MultiFernet, *, plaintext_only: bool = False,
+           on_progress: Callable[[int, int | None], None] | None = None) -> int:
     """Seal every stored token with the first key (opening it with any key), or with
     `plaintext_only` only those still in plaintext. Returns how many values were rewritten.
-    Raises KeyProblem, changing nothing, when a value opens with no key."""
-    rewritten = 0
+    Raises KeyProblem, changing nothing, when a value opens with no key.
+    `on_progress(done, total)` hears each stored row (an installation, a bot) read."""
+    rewritten = done = 0
     with engine.begin() as conn:
-        for table in _plain_tables():
+        tables = _plain_tables()
+        total = sum(conn.scalar(select(func.count()).select_from(table)) or 0
+                    for table in tables) if on_progress is not None else None
+        for table in tables:
             columns = [table.c[name] for name in TOKEN_COLUMNS if name in table.c]
             for row in conn.execute(select(table.c.id, *columns)).mappings():
                 values = {}
@@ -184,6 +189,9 @@ def reseal(engine: Engine, fernet: MultiFernet, *, plaintext_only: bool = False)
                 if values:
                     conn.execute(update(table).where(table.c.id == row["id"]).values(**values))
                     rewritten += len(values)
+                done += 1
+                if on_progress is not None:
+                    on_progress(done, total)
     return rewritten
 
 

@@ -409,6 +409,10 @@ def test_the_command_line_exports_and_erases_and_the_desk_finishes_the_job(desk,
     exported = _cli(["contacts", "export", "415-555-0100", "-o", str(out), *team],
                     desk.db.url, tmp_path)
     assert exported.returncode == 0, exported.stderr
+    # Its progress (not a terminal: plain lines) and no library's log lines.
+    assert f"Exporting contact #{history['contact_id']}: 1/2 interactions (50%)\n" \
+        f"Exporting contact #{history['contact_id']}: 2 interactions done in " in exported.stderr
+    assert "INFO" not in exported.stderr
     document = json.loads(out.read_text())
     assert len(document["interactions"]) == 2 and document["contact"]["phone"] == CUSTOMER
     [entry] = _audit(desk, "privacy.export")

@@ -1,12 +1,18 @@
-"""/metrics as Prometheus scrapes it: texts in, replies out, failures, queue depth, lag."""
+"""/metrics as Prometheus scrapes it: texts in, replies out, failures, queue depth, lag, and
+the supervisor's timings (wait before Accept, first response, handle time) per queue."""
 
 from __future__ import annotations
 
+import json
 import time
+from datetime import timedelta
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.config import Settings
+from bot.desk.timings import HANDLE, Timing
 from bot.slack import ids
+from storage import clock
 from tests.harness import accept_new_interaction, action_value
 
 CUSTOMER = "+14155550100"
@@ -110,3 +116,86 @@ def test_metrics_are_for_the_bearer_of_the_ops_token_only(desk, database_url, tm
         assert response.status_code == 404 and "set SMSDESK_OPS_TOKEN" in response.text
     finally:
         unset.close()
+
+
+def _travel(desk, seconds: float) -> None:
+    clock.travel(timedelta(seconds=seconds))
+    desk.runtime.worker.wake()
+
+
+def _timing(samples, measure: str, queue: str = "SMS") -> dict[str, float]:
+    """count, sum, and the cumulative bucket counts this test looks at."""
+    name = f"smsdesk_{measure}_seconds"
+    return {"count": _value(samples, f"{name}_count", queue=queue),
+            "sum": _value(samples, f"{name}_sum", queue=queue),
+            **{le: _value(samples, f"{name}_bucket", queue=queue, le=le)
+               for le in ("60.0", "120.0", "300.0", "600.0")}}
+
+
+def test_wait_first_response_and_handle_time_are_histograms_per_queue(desk):
+    try:
+        desk.customer_texts(CUSTOMER, "Where is my parcel?")  # nobody is Ready: it waits
+        _travel(desk, 100)
+        card = accept_new_interaction(desk, "+14155550199", "Me too")  # Ready, takes this one
+        assert "Where is my parcel?" in json.dumps(card["blocks"])
+        _travel(desk, 50)
+        desk.agent_writes_in_thread("UAGENT1", card["ts"], "It arrives tomorrow")
+        desk.twilio.wait_for(lambda t: t.sent_to(CUSTOMER), 5, "no SMS sent")
+        desk.wait_idle()  # page mode: the reply sent is Done
+        samples = _scrape(desk)
+    finally:
+        clock.reset()
+
+    wait = _timing(samples, "wait_before_accept")
+    assert wait["count"] == 1 and 100 <= wait["sum"] < 110
+    assert (wait["60.0"], wait["120.0"]) == (0, 1)
+    first = _timing(samples, "first_response")
+    assert first["count"] == 1 and 150 <= first["sum"] < 160
+    assert (first["120.0"], first["300.0"]) == (0, 1)
+    handle = _timing(samples, "handle")
+    assert handle["count"] == 1 and 50 <= handle["sum"] < 60
+    assert handle["60.0"] == 1
+    # The second customer's text, offered but not accepted yet, measured nothing.
+    assert _value(samples, "smsdesk_first_response_seconds_count", queue="other") == 0
+
+
+def test_a_second_reply_is_no_first_response_and_done_ends_the_handle_time(database_url):
+    from tests.harness import BUSINESS_NUMBER, DESK_CHANNEL, start_desk
+
+    settings = Settings(desk_channel=DESK_CHANNEL, session_numbers=(BUSINESS_NUMBER,),
+                        session_expiry_minutes=60)
+    desk = start_desk(database_url, settings=settings)
+    try:
+        card = accept_new_interaction(desk, CUSTOMER, "Can I change my delivery address?")
+        _travel(desk, 30)
+        desk.agent_writes_in_thread("UAGENT1", card["ts"], "Yes: which address?")
+        desk.twilio.wait_for(lambda t: len(t.sent_to(CUSTOMER)) == 1, 5, "no SMS sent")
+        desk.wait_idle()  # the provider's answer recorded before the clock moves on
+        _travel(desk, 200)
+        desk.agent_writes_in_thread("UAGENT1", card["ts"], "Done: it goes to 1 Main St")
+        desk.twilio.wait_for(lambda t: len(t.sent_to(CUSTOMER)) == 2, 5, "no second SMS")
+        desk.wait_idle()
+        samples = _scrape(desk)
+        assert _timing(samples, "handle")["count"] == 0  # a session stays open after replies
+        _travel(desk, 100)
+        desk.click("UAGENT1", ids.MARK_DONE, action_value(card, ids.MARK_DONE),
+                   channel=DESK_CHANNEL, message_ts=card["ts"])
+        desk.wait_idle()
+        samples = _scrape(desk)
+    finally:
+        clock.reset()
+        desk.close()
+
+    assert _timing(samples, "wait_before_accept")["count"] == 1
+    first = _timing(samples, "first_response")
+    assert first["count"] == 1 and 30 <= first["sum"] < 40 and first["60.0"] == 1
+    handle = _timing(samples, "handle")
+    assert handle["count"] == 1 and 330 <= handle["sum"] < 345
+    assert (handle["300.0"], handle["600.0"]) == (0, 1)
+
+
+def test_a_queue_the_settings_no_longer_name_is_counted_as_other(desk):
+    desk.runtime.services.metrics.observe_noted([Timing(HANDLE, "Retired queue", 12.0)])
+    samples = _scrape(desk)
+    assert _value(samples, "smsdesk_handle_seconds_count", queue="other") == 1
+    assert _value(samples, "smsdesk_handle_seconds_count", queue="Retired queue") == 0

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -344,40 +345,48 @@ def read_file(path: str | Path) -> list[tuple[str, object]]:
                             "those columns")
 
 
-def import_file(db: Database, team_id: str, path: str | Path,
-                user_id: str | None = None) -> ImportReport:
+def import_file(db: Database, team_id: str, path: str | Path, user_id: str | None = None,
+                on_progress: Callable[[int, int | None], None] | None = None) -> ImportReport:
     """Add or update every usable row, in one transaction; the report says what was skipped
-    and why. A name that already exists (in the library or earlier in the file) is updated."""
+    and why. A name that already exists (in the library or earlier in the file) is updated.
+    `on_progress(done, total)` hears each row handled."""
     report = ImportReport()
     rows = read_file(path)
     seen: dict[str, str] = {}
     with db.transaction() as s:
-        for where, row in rows:
-            if not isinstance(row, dict):
-                report.skipped.append(SkippedRow(where, "", "not a mapping with name, "
-                                                             "category and text"))
-                continue
-            extra = sorted(str(k) for k in row if str(k).strip().lower() not in
-                           ("name", "category", "text") and k is not None)
-            name, category = _clean(row.get("name")), _clean(row.get("category"))
-            text = _clean(row.get("text"))
-            category = category or DEFAULT_CATEGORY
-            problem = _problem(name, category, text)
-            if problem:
-                report.skipped.append(SkippedRow(where, name[:60], problem))
-                continue
-            if extra:
-                report.warnings.append(f"{where} ({name}): ignored {', '.join(extra)}")
-            unknown = unknown_fields(text)
-            if unknown:
-                report.warnings.append(f"{where} ({name}): unknown field "
-                                       f"{', '.join(unknown)} is left as typed on insert")
-            if name in seen:
-                report.warnings.append(f"{where} ({name}): same name as {seen[name]}, "
-                                       "which it replaces")
-            seen[name] = where
-            if _store(s, team_id, name, category, text, user_id):
-                report.created += 1
-            else:
-                report.updated += 1
+        for done, (where, row) in enumerate(rows, 1):
+            _import_row(s, team_id, where, row, user_id, seen, report)
+            if on_progress is not None:
+                on_progress(done, len(rows))
     return report
+
+
+def _import_row(s: Session, team_id: str, where: str, row: object, user_id: str | None,
+                seen: dict[str, str], report: ImportReport) -> None:
+    if not isinstance(row, dict):
+        report.skipped.append(SkippedRow(where, "", "not a mapping with name, "
+                                                     "category and text"))
+        return
+    extra = sorted(str(k) for k in row if str(k).strip().lower() not in
+                   ("name", "category", "text") and k is not None)
+    name, category = _clean(row.get("name")), _clean(row.get("category"))
+    text = _clean(row.get("text"))
+    category = category or DEFAULT_CATEGORY
+    problem = _problem(name, category, text)
+    if problem:
+        report.skipped.append(SkippedRow(where, name[:60], problem))
+        return
+    if extra:
+        report.warnings.append(f"{where} ({name}): ignored {', '.join(extra)}")
+    unknown = unknown_fields(text)
+    if unknown:
+        report.warnings.append(f"{where} ({name}): unknown field "
+                               f"{', '.join(unknown)} is left as typed on insert")
+    if name in seen:
+        report.warnings.append(f"{where} ({name}): same name as {seen[name]}, "
+                               "which it replaces")
+    seen[name] = where
+    if _store(s, team_id, name, category, text, user_id):
+        report.created += 1
+    else:
+        report.updated += 1

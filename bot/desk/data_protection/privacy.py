@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -106,14 +107,17 @@ def _at(value: datetime | None) -> str | None:
 
 
 def export_contact(db: Database, team_id: str, contact_id: int, *,
-                   requested_by: str | None) -> dict[str, Any] | None:
+                   requested_by: str | None,
+                   on_progress: Callable[[int, int | None], None] | None = None,
+                   ) -> dict[str, Any] | None:
     """The contact's whole record as one JSON-ready dict, with an audit line saying who took
-    it (`requested_by` None: the command line). None when the contact is not this team's."""
+    it (`requested_by` None: the command line). None when the contact is not this team's.
+    `on_progress(done, total)` hears each interaction read (a regular's can be thousands)."""
     with db.transaction() as s:
         contact = s.get(Contact, contact_id)
         if contact is None or contact.team_id != team_id:
             return None
-        document = _document(s, team_id, contact)
+        document = _document(s, team_id, contact, on_progress)
         _audit_export(s, team_id, contact.id, requested_by)
     document["exported_by"] = requested_by
     return document
@@ -163,11 +167,17 @@ def _audit_export(s: Session, team_id: str, contact_id: int, by: str | None) -> 
                  new=None, via="slack" if by else "command line")
 
 
-def _document(s: Session, team_id: str, contact: Contact) -> dict[str, Any]:
+def _document(s: Session, team_id: str, contact: Contact,
+              on_progress: Callable[[int, int | None], None] | None = None) -> dict[str, Any]:
     numbers = numbers_of(s, team_id, contact.id)
     interactions = list(s.scalars(select(Interaction).where(
         Interaction.team_id == team_id, Interaction.contact_id == contact.id)
         .order_by(Interaction.created_at, Interaction.id)))
+    exported = []
+    for interaction in interactions:
+        exported.append(_interaction(s, team_id, interaction))
+        if on_progress is not None:
+            on_progress(len(exported), len(interactions))
     return {
         "format": EXPORT_FORMAT,
         "exported_at": _at(utcnow()),
@@ -181,7 +191,7 @@ def _document(s: Session, team_id: str, contact: Contact) -> dict[str, Any]:
                           "source": o.source, "at": _at(o.at)}
                          for o in opt_outs.opt_outs_of(s, team_id, numbers)],
         },
-        "interactions": [_interaction(s, team_id, i) for i in interactions],
+        "interactions": exported,
     }
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 
 from bot.config import Settings
 from bot.desk import jobs
@@ -84,10 +84,8 @@ def purge_team(db: Database, team_id: str, retention_days: int,
     now = now or utcnow()
     cutoff = now - timedelta(days=retention_days)
     with db.transaction() as s:
-        due = list(s.scalars(select(Interaction.id).where(
-            Interaction.team_id == team_id, Interaction.state == DONE,
-            Interaction.closed_at.is_not(None), Interaction.closed_at < cutoff,
-            Interaction.purged_at.is_(None)).order_by(Interaction.id).limit(BATCH + 1)))
+        due = list(s.scalars(select(Interaction.id).where(*_due(team_id, cutoff))
+                             .order_by(Interaction.id).limit(BATCH + 1)))
         more, due = len(due) > BATCH, due[:BATCH]
         # Each one is claimed by a conditional update: a second run at the same moment (a
         # duplicated timer) purges nothing twice and counts nothing twice.
@@ -123,6 +121,13 @@ def purge_team(db: Database, team_id: str, retention_days: int,
     return purged, more
 
 
+def _due(team_id: str, cutoff: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The workspace's interactions retention purges: Done, closed before `cutoff`."""
+    return (Interaction.team_id == team_id, Interaction.state == DONE,
+            Interaction.closed_at.is_not(None), Interaction.closed_at < cutoff,
+            Interaction.purged_at.is_(None))
+
+
 def prune_jobs(db: Database, team_id: str, days: int, now: datetime | None = None) -> bool:
     """Delete a batch of the workspace's jobs finished more than `days` ago (DESK_WIDE: the
     desk's own timers, by the top-level settings). True when more are waiting."""
@@ -146,3 +151,54 @@ def purge_due(db: Database, settings_for: Callable[[str], Settings]) -> bool:
         more = prune_jobs(db, team_id, settings_for(team_id).finished_jobs_days) or more
     delivery.forget_unmatched_reports(db)
     return more
+
+
+@dataclass(frozen=True)
+class RunToTheEnd:
+    """What a run started by hand removed: every workspace's transcripts and jobs past
+    their windows, not one batch of each."""
+
+    purged: Purged
+    jobs: int
+
+
+def run_to_the_end(db: Database, settings_for: Callable[[str], Settings],
+                   on_progress: Callable[[int, int | None], None] | None = None,
+                   now: datetime | None = None) -> RunToTheEnd:
+    """What the hourly timer does, batch after batch until nothing is left (after lowering
+    `retention_days`, say, rather than wait for the timer's rounds). Each batch is its own
+    transaction, as the timer's are. `on_progress(done, total)` hears the interactions
+    purged, of those due when the run began."""
+    now = now or utcnow()
+    windows = {team_id: settings_for(team_id).retention_days
+               for team_id in teams_with_closed(db)}
+    windows = {team_id: days for team_id, days in windows.items() if days > 0}
+    with db.transaction() as s:
+        total = sum(s.scalar(select(func.count()).select_from(Interaction).where(
+            *_due(team_id, now - timedelta(days=days)))) or 0
+            for team_id, days in windows.items())
+    done = Purged()
+    if on_progress is not None:
+        on_progress(0, total)
+    for team_id, days in windows.items():
+        more = True
+        while more:
+            purged, more = purge_team(db, team_id, days, now)
+            if not purged.interactions:
+                break  # the hourly run claimed this batch meanwhile: it purges the rest
+            done = Purged(done.interactions + purged.interactions,
+                          done.messages + purged.messages, done.media + purged.media,
+                          done.events + purged.events)
+            if on_progress is not None:
+                # A text closed meanwhile may join: the total grows rather than overflow.
+                total = max(total, done.interactions)
+                on_progress(done.interactions, total)
+    jobs = 0
+    for team_id in teams_with_finished(db):
+        days = settings_for(team_id).finished_jobs_days
+        more = days > 0
+        while more:
+            pruned, more = prune_finished(db, team_id, now - timedelta(days=days), JOB_BATCH)
+            jobs += pruned
+    delivery.forget_unmatched_reports(db)
+    return RunToTheEnd(done, jobs)

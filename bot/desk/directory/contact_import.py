@@ -7,11 +7,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import phonenumbers
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.desk.directory.contacts import create_contact, refresh_statistics
 from bot.desk.phone import InvalidNumber, to_e164
@@ -24,6 +26,7 @@ COLUMNS = ("name", "phone", "email")
 HEADER_NAMES = {"name": "name", "phone": "phone", "phonenumber": "phone",
                 "email": "email", "emailaddress": "email"}
 BULK = 1000  # new contacts from one file that call for fresh planner statistics
+CHUNK = 500  # rows checked and saved at a time (progress is told after each)
 
 
 class ContactFileError(Exception):
@@ -93,13 +96,38 @@ def _good_number(country: str) -> str:
             f"{phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)}")
 
 
-def import_csv(db: Database, team_id: str, path: str | Path,
-               default_country: str) -> ContactImportReport:
+def import_csv(db: Database, team_id: str, path: str | Path, default_country: str,
+               on_progress: Callable[[int, int | None], None] | None = None,
+               ) -> ContactImportReport:
+    """All of the file's usable rows in one transaction. `on_progress(done, total)` hears
+    the rows handled so far (saved or skipped) after each CHUNK of them."""
     report = ContactImportReport()
     good_number = _good_number(default_country)
-    usable: dict[str, tuple[str | None, str | None, dict[str, str]]] = {}
+    rows = _rows(Path(path))
     first_line: dict[str, int] = {}
-    for line, row in _rows(Path(path)):
+    with db.transaction() as s:
+        # A chunk at a time (checked, looked up, saved), so progress can be told as it is
+        # made and the lookup's IN list stays short whatever the file's size.
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start:start + CHUNK]
+            usable = _usable(chunk, default_country, good_number, first_line, report)
+            _save(s, team_id, usable, report)
+            if on_progress is not None:
+                on_progress(start + len(chunk), len(rows))
+    if report.created >= BULK:
+        refresh_statistics(db)
+    return report
+
+
+_Usable = dict[str, tuple[str | None, str | None, dict[str, str]]]
+
+
+def _usable(chunk: list[tuple[int, dict[str, str]]], default_country: str, good_number: str,
+            first_line: dict[str, int], report: ContactImportReport) -> _Usable:
+    """The chunk's rows that can be saved, by E.164 number; the rest go to the report.
+    `first_line` holds every number taken so far, so a duplicate in a later chunk is one."""
+    usable: _Usable = {}
+    for line, row in chunk:
         raw = row.get("phone", "")
         if not raw:
             report.skipped.append(SkippedContact(line, "missing phone"))
@@ -109,7 +137,7 @@ def import_csv(db: Database, team_id: str, path: str | Path,
         except InvalidNumber:
             report.skipped.append(SkippedContact(line, f"bad number {raw!r}: {good_number}"))
             continue
-        if phone in usable:
+        if phone in first_line:
             report.skipped.append(SkippedContact(
                 line, f"duplicate number {phone} (first on line {first_line[phone]})"))
             continue
@@ -117,26 +145,26 @@ def import_csv(db: Database, team_id: str, path: str | Path,
                       if key not in COLUMNS and value}
         usable[phone] = (row.get("name") or None, row.get("email") or None, attributes)
         first_line[phone] = line
-    with db.transaction() as s:
-        # Any of a contact's numbers finds it, not only the primary one.
-        existing = {phone: contact for phone, contact in s.execute(
-            select(ContactNumber.phone, Contact).join(
-                Contact, Contact.id == ContactNumber.contact_id).where(
-                ContactNumber.team_id == team_id,
-                ContactNumber.phone.in_(list(usable))))} if usable else {}
-        for phone, (name, email, attributes) in usable.items():
-            contact = existing.get(phone)
-            if contact is None:
-                create_contact(s, team_id, phone, name=name, email=email,
-                               attributes=attributes)
-                report.created += 1
-                continue
-            # An empty cell keeps what the desk already knows.
-            contact.name = name or contact.name
-            contact.email = email or contact.email
-            if attributes:
-                contact.attributes = {**(contact.attributes or {}), **attributes}
-            report.updated += 1
-    if report.created >= BULK:
-        refresh_statistics(db)
-    return report
+    return usable
+
+
+def _save(s: Session, team_id: str, usable: _Usable, report: ContactImportReport) -> None:
+    if not usable:
+        return
+    # Any of a contact's numbers finds it, not only the primary one.
+    existing = {phone: contact for phone, contact in s.execute(
+        select(ContactNumber.phone, Contact).join(
+            Contact, Contact.id == ContactNumber.contact_id).where(
+            ContactNumber.team_id == team_id, ContactNumber.phone.in_(list(usable))))}
+    for phone, (name, email, attributes) in usable.items():
+        contact = existing.get(phone)
+        if contact is None:
+            create_contact(s, team_id, phone, name=name, email=email, attributes=attributes)
+            report.created += 1
+            continue
+        # An empty cell keeps what the desk already knows.
+        contact.name = name or contact.name
+        contact.email = email or contact.email
+        if attributes:
+            contact.attributes = {**(contact.attributes or {}), **attributes}
+        report.updated += 1

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.desk import effects
+from bot.desk import effects, timings
 from bot.desk.interactions import sessions, threads, timeline
 from bot.desk.interactions.lifecycle import (
     ACCEPTED,
@@ -38,6 +38,9 @@ def take(s: Session, settings: Settings, offer: Offer, now: datetime,
     is_transfer = offer.kind == TRANSFER
     interaction = s.get_one(Interaction, offer.interaction_id)
     queue = interaction.queue
+    # Read before the update below: only the first Accept ends the customer's wait.
+    first_accept = interaction.accepted_at is None
+    opened_at = interaction.created_at
     # Back in a line after someone held it (transferred to a queue, or returned while its
     # owner was away): its thread is open already.
     resumed = not is_transfer and interaction.thread_ts is not None
@@ -51,6 +54,8 @@ def take(s: Session, settings: Settings, offer: Offer, now: datetime,
     )
     if not moved or not move_offer(s, offer.id, OFFER_ACCEPTED, answered_at=now):
         raise LostRace
+    if first_accept:
+        timings.first_accept(s, queue, opened_at, now)
     if is_transfer:
         from bot.desk.interactions import (
             transfers,  # transfers routes, routing answers: import late

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.desk import effects
+from bot.desk import effects, timings
 from bot.desk.interactions import routing, timeline
 from bot.desk.interactions.lifecycle import ACCEPTED, DONE, EXPIRED, move_interaction
 from bot.desk.notices import naming
@@ -90,12 +90,14 @@ def close(s: Session, settings: Settings, interaction: Interaction, user_id: str
         if not interaction.disposition:  # not for the code: closed, or the customer wrote
             return _kept_open_or_not_open(s, interaction, user_id, reason,
                                           unless_customer_wrote)
+    now = utcnow()
     closed = any(move_interaction(s, interaction.id, from_state, DONE,
-                                  closed_at=utcnow(), closed_by=user_id, _where=answered)
+                                  closed_at=now, closed_by=user_id, _where=answered)
                  for from_state in (ACCEPTED, EXPIRED))
     if not closed:
         s.refresh(interaction)
         return _kept_open_or_not_open(s, interaction, user_id, reason, unless_customer_wrote)
+    timings.closed(s, interaction, now)
     timeline.record(s, interaction.team_id, interaction.id, timeline.CLOSED, actor=user_id,
                     detail=reason)
     held.discard_all(s, interaction, held.CLOSED_MEANWHILE)

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.desk import effects
+from bot.desk import effects, timings
 from bot.desk.directory import opt_outs
 from bot.desk.interactions import timeline
 from bot.desk.interactions.lifecycle import ACCEPTED, DELIVERY_ORDER, delivery_moves_forward
@@ -71,6 +71,7 @@ def record_send_result(db: Database, settings: Settings, message_id: int,
             effects.update_card(s, message.team_id, interaction.id, supervised=False)
         timeline.record(s, message.team_id, interaction.id, timeline.SENT,
                         actor=message.author_user_id, detail=cost)
+        timings.reply_reached_provider(s, interaction, message, utcnow())
         effects.show_delivery(s, message.team_id, message.id, interaction.id)
         # Reports that overtook this answer: as if they came now, in the order they came.
         for early in delivery_reports.take(s, message.provider, result.provider_sid,
