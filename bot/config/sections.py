@@ -29,6 +29,7 @@ from bot.config.schema import (
     shown,
     slack_ids,
     text_list,
+    time_zone,
     whole_number,
 )
 from bot.config.transcript import TranscriptColors
@@ -87,7 +88,14 @@ def fields_of(path, data: dict, env, defaults: Settings) -> dict:
         **_privacy_settings(path, data.get("privacy", {}), defaults),
         **_transcript_settings(path, section_table(path, data, "transcript"), defaults),
         **_slack_settings(path, section_table(path, data, "slack"), defaults),
+        **_report_settings(path, section_table(path, data, "reports"), defaults),
     }
+
+
+def _report_settings(path, reports: dict, defaults: Settings) -> dict:
+    """[reports]: the workspace's time zone, in which a report's days and hours are counted."""
+    return {"report_time_zone": time_zone(path, ("reports", "time_zone"),
+                                          reports.get("time_zone", defaults.report_time_zone))}
 
 
 def _slack_settings(path, slack: dict, defaults: Settings) -> dict:
@@ -310,6 +318,11 @@ def _queues(path, raw: object) -> tuple[Queue, ...]:
         if not isinstance(preview, int) or not 0 <= preview <= 300:
             raise ConfigError(f"{here} ({name}): auto_answer_preview_seconds must be 0 to 300",
                               ("queues", index, "auto_answer_preview_seconds"))
+        target = table.get("answer_within_seconds", 300)
+        if isinstance(target, bool) or not isinstance(target, int) or not 1 <= target <= 86400:
+            raise ConfigError(f"{here} ({name}): answer_within_seconds must be a whole number "
+                              "of seconds from 1 to 86400 (a day), e.g. 300",
+                              ("queues", index, "answer_within_seconds"))
         threads = table.get("threads", "channel")
         if threads not in THREAD_HOMES:
             raise ConfigError(f"{here} ({name}): threads must be \"channel\" (the desk "
@@ -326,6 +339,7 @@ def _queues(path, raw: object) -> tuple[Queue, ...]:
             auto_answer_preview_seconds=preview,
             auto_answer_allow_reject=table.get("auto_answer_allow_reject", True),
             threads=threads,
+            answer_within_seconds=target,
         ))
     return tuple(queues)
 

@@ -109,6 +109,9 @@ class Settings(QueueRules):
     # it, or clicked on it) within this many minutes; a Home opened later is drawn then
     # ([slack]). views.publish has about 100 calls a minute per workspace.
     home_viewed_minutes: int = 10
+    # The workspace's IANA time zone ([reports] time_zone): a report's days, weeks and hours
+    # are counted in it, daylight saving included.
+    report_time_zone: str = "UTC"
     # The colour bar beside the thread's customer, system and note lines ([transcript]).
     transcript_colors: TranscriptColors = TranscriptColors()
     # [workspaces.T…] tables (several workspaces on one desk): each workspace's own

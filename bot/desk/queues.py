@@ -34,6 +34,9 @@ class Queue:
     # supervisors see them) or "dm" (each agent's DM with the app: Slack's one-post-a-second
     # per channel is then per agent, not shared by the whole desk).
     threads: str = "channel"
+    # Reports: an interaction accepted within this many seconds of the customer's first text
+    # counts as answered within the queue's target.
+    answer_within_seconds: int = 300
 
     @property
     def everyone(self) -> bool:
