@@ -1,0 +1,221 @@
+"""The SQL of reports (bot/desk/reports/build.py): a period's interactions with the facts
+every measure is computed from, and its texts. SQLAlchemy Core, so the same statements run
+on SQLite and PostgreSQL; no time-zone arithmetic in SQL (it is not portable): rows come back
+with UTC times and the report buckets them in the workspace's zone.
+
+Fast on a year of data: an interaction is found by (team_id, created_at) and a text by
+(team_id, created_at) (migration 0023); everything else about a page of interactions by
+its interaction_id, which messages, offers and the timeline are indexed by. Rows come a page
+at a time, each page in a transaction of its own: a report over a year streams, and on
+SQLite (where a transaction holds the write lock) the desk's writes go on between pages.
+Every statement filters on team_id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+
+from storage.db import Database
+from storage.models import Interaction, Message, Offer, TimelineEvent
+
+PAGE = 1000  # interactions (or texts) a page
+
+
+@dataclass(frozen=True)
+class EventKinds:
+    """The timeline's kinds a report reads (bot/desk/interactions/timeline.py) and the offer
+    states that count against an agent (bot/desk/interactions/lifecycle.py): the domain's
+    names, handed in, since storage imports nothing of the domain."""
+
+    accepted: str
+    sent: str
+    session_expired: str
+    transferred: str
+    queue_transferred: str
+    offer_rejected: str
+    offer_timed_out: str
+
+
+@dataclass
+class InteractionFacts:
+    """One interaction and what happened to it, as stored; times are UTC."""
+
+    id: int
+    queue: str
+    direction: str
+    mode: str
+    state: str
+    contact_id: int
+    agent_user_id: str | None  # who holds it now, or held it when it closed
+    created_at: datetime
+    accepted_at: datetime | None  # the latest Accept (a transfer's counts)
+    closed_at: datetime | None
+    disposition: str | None
+    texts_in: int = 0
+    texts_out: int = 0  # the provider took them
+    first_text_at: datetime | None = None  # the customer's first text
+    first_accept_at: datetime | None = None
+    first_accept_by: str | None = None
+    first_reply_at: datetime | None = None  # an agent's first reply the provider took
+    first_reply_by: str | None = None
+    expired_at: datetime | None = None  # its session closed for messaging
+    transferred_by: list[str | None] = field(default_factory=list)  # one per transfer
+    rejects: dict[str, int] = field(default_factory=dict)  # agent -> offers rejected
+    missed: dict[str, int] = field(default_factory=dict)  # agent -> offers let run out
+
+
+@dataclass(frozen=True)
+class Text:
+    """One text of the period: when, which way, whether the provider took it (out), who
+    wrote it (an agent's), and its interaction's queue and holder."""
+
+    at: datetime
+    inbound: bool
+    taken: bool
+    author_user_id: str | None
+    queue: str
+    agent_user_id: str | None
+
+
+def _pages(db: Database, statement: Select[Any], at: Any, row_id: Any,
+           page: int) -> Iterator[Sequence[Any]]:
+    """The statement's rows in (at, id) order, a page per transaction: each page starts
+    after the last row of the one before (keyset), so no page rereads the ones before."""
+    last: tuple[datetime, int] | None = None
+    while True:
+        query = statement
+        if last is not None:
+            query = query.where(at >= last[0], or_(at > last[0],
+                                                   and_(at == last[0], row_id > last[1])))
+        with db.transaction() as s:
+            rows = s.execute(query.order_by(at, row_id).limit(page)).all()
+        if not rows:
+            return
+        yield rows
+        if len(rows) < page:
+            return
+        last = (rows[-1].created_at, rows[-1].id)
+
+
+def opened_statement(team_id: str, start: datetime, end: datetime,
+                     queue: str | None) -> Select[Any]:
+    """Interactions opened in [start, end), in `queue` if given. Left out: a HELP the desk
+    answered by itself with no conversation open, which is closed at once and never offered
+    (the one way an interaction closes unaccepted)."""
+    statement = select(
+        Interaction.id, Interaction.queue, Interaction.direction, Interaction.mode,
+        Interaction.state, Interaction.contact_id, Interaction.agent_user_id,
+        Interaction.created_at, Interaction.accepted_at, Interaction.closed_at,
+        Interaction.disposition,
+    ).where(
+        Interaction.team_id == team_id, Interaction.created_at >= start,
+        Interaction.created_at < end,
+        or_(Interaction.accepted_at.is_not(None), Interaction.closed_at.is_(None)),
+    )
+    return statement if queue is None else statement.where(Interaction.queue == queue)
+
+
+def texts_of_statement(team_id: str, ids: list[int]) -> Select[Any]:
+    """Per interaction and direction: how many texts, how many the provider took, the first."""
+    return (select(Message.interaction_id, Message.direction, func.count(),
+                   func.count(Message.provider_sid), func.min(Message.created_at))
+            # The team is checked on the interactions: without statistics (the desk never
+            # runs ANALYZE) SQLite reckons messages.team_id = ? narrower than a thousand ids
+            # and would read the team's every text through ix_messages_team_created.
+            .where(Message.interaction_id.in_(
+                select(Interaction.id).where(Interaction.team_id == team_id,
+                                             Interaction.id.in_(ids))))
+            .group_by(Message.interaction_id, Message.direction))
+
+
+def events_of_statement(team_id: str, ids: list[int], kinds: EventKinds) -> Select[Any]:
+    """The timeline events a report reads, in the order they happened."""
+    wanted = (kinds.accepted, kinds.sent, kinds.session_expired, kinds.transferred,
+              kinds.queue_transferred)
+    return (select(TimelineEvent.interaction_id, TimelineEvent.kind,
+                   TimelineEvent.actor_user_id, TimelineEvent.detail, TimelineEvent.at)
+            .where(TimelineEvent.team_id == team_id, TimelineEvent.interaction_id.in_(ids),
+                   TimelineEvent.kind.in_(wanted),
+                   # The desk's own texts (the help and holding replies) have no author.
+                   or_(TimelineEvent.kind != kinds.sent,
+                       TimelineEvent.actor_user_id.is_not(None)))
+            .order_by(TimelineEvent.interaction_id, TimelineEvent.id))
+
+
+def declines_of_statement(team_id: str, ids: list[int], kinds: EventKinds) -> Select[Any]:
+    """Per interaction, agent and outcome: the offers rejected or let run out."""
+    return (select(Offer.interaction_id, Offer.agent_user_id, Offer.state, func.count())
+            .where(Offer.team_id == team_id, Offer.interaction_id.in_(ids),
+                   Offer.state.in_((kinds.offer_rejected, kinds.offer_timed_out)))
+            .group_by(Offer.interaction_id, Offer.agent_user_id, Offer.state))
+
+
+def interactions_opened(db: Database, team_id: str, start: datetime, end: datetime,
+                        queue: str | None, kinds: EventKinds,
+                        page: int = PAGE) -> Iterator[list[InteractionFacts]]:
+    """Interactions opened in [start, end) (in `queue`, if given), oldest first, a page at a
+    time, with their texts, accepts, replies, expiry, transfers and declined offers."""
+    statement = opened_statement(team_id, start, end, queue)
+    for rows in _pages(db, statement, Interaction.created_at, Interaction.id, page):
+        facts = {row.id: InteractionFacts(**row._asdict()) for row in rows}
+        ids = list(facts)
+        with db.transaction() as s:
+            for interaction_id, direction, count, taken, first in s.execute(
+                    texts_of_statement(team_id, ids)):
+                fact = facts[interaction_id]
+                if direction == "inbound":
+                    fact.texts_in, fact.first_text_at = count, first
+                else:
+                    fact.texts_out = taken
+            for interaction_id, kind, actor, detail, at in s.execute(
+                    events_of_statement(team_id, ids, kinds)):
+                _add_event(facts[interaction_id], kinds, kind, actor, detail, at)
+            for interaction_id, agent, state, count in s.execute(
+                    declines_of_statement(team_id, ids, kinds)):
+                fact = facts[interaction_id]
+                tally = fact.rejects if state == kinds.offer_rejected else fact.missed
+                tally[agent] = tally.get(agent, 0) + count
+        yield list(facts.values())
+
+
+def _add_event(fact: InteractionFacts, kinds: EventKinds, kind: str, actor: str | None,
+               detail: str | None, at: datetime) -> None:
+    if kind == kinds.accepted and fact.first_accept_at is None:
+        fact.first_accept_at, fact.first_accept_by = at, actor
+    elif kind == kinds.sent and fact.first_reply_at is None:
+        fact.first_reply_at, fact.first_reply_by = at, actor
+    elif kind == kinds.session_expired and fact.expired_at is None:
+        fact.expired_at = at
+    elif kind == kinds.transferred:
+        fact.transferred_by.append(detail or None)  # detail: who passed it on
+    elif kind == kinds.queue_transferred:
+        fact.transferred_by.append(actor)
+
+
+def texts_statement(team_id: str, start: datetime, end: datetime,
+                    queue: str | None) -> Select[Any]:
+    """Every text received or sent in [start, end), with its interaction's queue and holder."""
+    statement = (
+        select(Message.id, Message.created_at, Message.direction,
+               Message.provider_sid.is_not(None).label("taken"), Message.author_user_id,
+               Interaction.queue, Interaction.agent_user_id)
+        .join(Interaction, Interaction.id == Message.interaction_id)
+        .where(Message.team_id == team_id, Interaction.team_id == team_id,
+               Message.created_at >= start, Message.created_at < end)
+    )
+    return statement if queue is None else statement.where(Interaction.queue == queue)
+
+
+def texts_between(db: Database, team_id: str, start: datetime, end: datetime,
+                  queue: str | None, page: int = 5 * PAGE) -> Iterator[list[Text]]:
+    """Every text received or sent in [start, end) (of `queue`'s interactions, if given),
+    oldest first, a page at a time."""
+    statement = texts_statement(team_id, start, end, queue)
+    for rows in _pages(db, statement, Message.created_at, Message.id, page):
+        yield [Text(row.created_at, row.direction == "inbound", bool(row.taken),
+                    row.author_user_id, row.queue, row.agent_user_id) for row in rows]
