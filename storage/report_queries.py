@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Integer, Select, and_, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from storage.db import Database
 from storage.models import Interaction, Message, Offer, TimelineEvent
@@ -69,19 +71,6 @@ class InteractionFacts:
     missed: dict[str, int] = field(default_factory=dict)  # agent -> offers let run out
 
 
-@dataclass(frozen=True)
-class Text:
-    """One text of the period: when, which way, whether the provider took it (out), who
-    wrote it (an agent's), and its interaction's queue and holder."""
-
-    at: datetime
-    inbound: bool
-    taken: bool
-    author_user_id: str | None
-    queue: str
-    agent_user_id: str | None
-
-
 def _pages(db: Database, statement: Select[Any], at: Any, row_id: Any,
            page: int) -> Iterator[Sequence[Any]]:
     """The statement's rows in (at, id) order, a page per transaction: each page starts
@@ -93,7 +82,7 @@ def _pages(db: Database, statement: Select[Any], at: Any, row_id: Any,
             query = query.where(at >= last[0], or_(at > last[0],
                                                    and_(at == last[0], row_id > last[1])))
         with db.transaction() as s:
-            rows = s.execute(query.order_by(at, row_id).limit(page)).all()
+            rows = s.connection().execute(query.order_by(at, row_id).limit(page)).all()
         if not rows:
             return
         yield rows
@@ -165,17 +154,18 @@ def interactions_opened(db: Database, team_id: str, start: datetime, end: dateti
         facts = {row.id: InteractionFacts(**row._asdict()) for row in rows}
         ids = list(facts)
         with db.transaction() as s:
-            for interaction_id, direction, count, taken, first in s.execute(
+            core = s.connection()  # plain rows: no ORM bookkeeping for a year of them
+            for interaction_id, direction, count, taken, first in core.execute(
                     texts_of_statement(team_id, ids)):
                 fact = facts[interaction_id]
                 if direction == "inbound":
                     fact.texts_in, fact.first_text_at = count, first
                 else:
                     fact.texts_out = taken
-            for interaction_id, kind, actor, detail, at in s.execute(
+            for interaction_id, kind, actor, detail, at in core.execute(
                     events_of_statement(team_id, ids, kinds)):
                 _add_event(facts[interaction_id], kinds, kind, actor, detail, at)
-            for interaction_id, agent, state, count in s.execute(
+            for interaction_id, agent, state, count in core.execute(
                     declines_of_statement(team_id, ids, kinds)):
                 fact = facts[interaction_id]
                 tally = fact.rejects if state == kinds.offer_rejected else fact.missed
@@ -197,25 +187,90 @@ def _add_event(fact: InteractionFacts, kinds: EventKinds, kind: str, actor: str 
         fact.transferred_by.append(actor)
 
 
-def texts_statement(team_id: str, start: datetime, end: datetime,
-                    queue: str | None) -> Select[Any]:
-    """Every text received or sent in [start, end), with its interaction's queue and holder."""
-    statement = (
-        select(Message.id, Message.created_at, Message.direction,
-               Message.provider_sid.is_not(None).label("taken"), Message.author_user_id,
-               Interaction.queue, Interaction.agent_user_id)
-        .join(Interaction, Interaction.id == Message.interaction_id)
-        .where(Message.team_id == team_id, Interaction.team_id == team_id,
-               Message.created_at >= start, Message.created_at < end)
-    )
+class quarter_hour(FunctionElement[int]):
+    """The quarter of an hour (UTC) a time falls in, counted from 1970: the one piece of time
+    arithmetic done in SQL, written once per database. Every zone's offset is a whole number
+    of quarter hours, so a quarter lies within one local hour and the report puts it there."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(quarter_hour, "sqlite")
+def _quarter_hour_sqlite(element: quarter_hour, compiler: Any, **kw: Any) -> str:
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER) / 900"
+
+
+@compiles(quarter_hour, "postgresql")
+def _quarter_hour_postgresql(element: quarter_hour, compiler: Any, **kw: Any) -> str:
+    return (f"CAST(floor(extract(epoch FROM {compiler.process(element.clauses, **kw)}) / 900)"
+            " AS BIGINT)")
+
+
+QUARTER_HOUR = timedelta(minutes=15)
+
+
+def _texts_between(statement: Select[Any], team_id: str, start: datetime, end: datetime,
+                   queue: str | None) -> Select[Any]:
+    statement = (statement.join(Interaction, Interaction.id == Message.interaction_id)
+                 .where(Message.team_id == team_id, Interaction.team_id == team_id,
+                        Message.created_at >= start, Message.created_at < end))
     return statement if queue is None else statement.where(Interaction.queue == queue)
 
 
+def texts_statement(team_id: str, start: datetime, end: datetime,
+                    queue: str | None) -> Select[Any]:
+    """The texts received or sent in [start, end), counted by which way, whether the provider
+    took them, who wrote them, and their interaction's queue and holder."""
+    taken = Message.provider_sid.is_not(None).label("taken")
+    columns = (Message.direction, taken, Message.author_user_id, Interaction.queue,
+               Interaction.agent_user_id)
+    return _texts_between(select(*columns, func.count().label("count")), team_id, start, end,
+                          queue).group_by(*columns)
+
+
+def texts_by_quarter_statement(team_id: str, start: datetime, end: datetime,
+                               queue: str | None) -> Select[Any]:
+    """The same texts counted per quarter of an hour, which way and whether taken."""
+    quarter = quarter_hour(Message.created_at).label("quarter")
+    taken = Message.provider_sid.is_not(None).label("taken")
+    return _texts_between(select(quarter, Message.direction, taken,
+                                 func.count().label("count")),
+                          team_id, start, end, queue).group_by(quarter, Message.direction, taken)
+
+
+@dataclass(frozen=True)
+class Texts:
+    """How many texts: received or sent, taken by the provider or not, their author, and
+    their interaction's queue and holder."""
+
+    inbound: bool
+    taken: bool
+    author_user_id: str | None
+    queue: str
+    agent_user_id: str | None
+    count: int
+
+
+@dataclass(frozen=True)
+class QuarterTexts:
+    start: datetime  # UTC
+    inbound: bool
+    taken: bool
+    count: int
+
+
 def texts_between(db: Database, team_id: str, start: datetime, end: datetime,
-                  queue: str | None, page: int = 5 * PAGE) -> Iterator[list[Text]]:
-    """Every text received or sent in [start, end) (of `queue`'s interactions, if given),
-    oldest first, a page at a time."""
-    statement = texts_statement(team_id, start, end, queue)
-    for rows in _pages(db, statement, Message.created_at, Message.id, page):
-        yield [Text(row.created_at, row.direction == "inbound", bool(row.taken),
-                    row.author_user_id, row.queue, row.agent_user_id) for row in rows]
+                  queue: str | None) -> tuple[list[Texts], list[QuarterTexts]]:
+    """The texts of [start, end) (of `queue`'s interactions, if given), counted by the
+    database: by who and where, and by quarter hour."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    with db.transaction() as s:
+        counts = [Texts(row.direction == "inbound", bool(row.taken), row.author_user_id,
+                        row.queue, row.agent_user_id, row.count)
+                  for row in s.connection().execute(texts_statement(team_id, start, end, queue))]
+        quarters = [QuarterTexts(epoch + row.quarter * QUARTER_HOUR,
+                                 row.direction == "inbound", bool(row.taken), row.count)
+                    for row in s.connection().execute(texts_by_quarter_statement(team_id, start, end,
+                                                                    queue))]
+    return counts, quarters

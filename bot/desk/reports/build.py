@@ -272,18 +272,23 @@ def build_report(db: Database, settings: Settings, team_id: str, period: Period,
             if (passed := agent(passer)) is not None:
                 passed.add("transfers")
 
-    for page in report_queries.texts_between(db, team_id, period.start, period.end, queue):
-        for text in page:
-            if not text.inbound and not text.taken:
-                continue  # never reached the provider: not a text out
-            name = "texts_in" if text.inbound else "texts_out"
-            total.add(name)
-            queues.setdefault(text.queue, _Tally()).add(name)
-            if (person := agent(text.agent_user_id if text.inbound
-                                else text.author_user_id)) is not None:
-                person.add(name)
-            if (index := hour_of(text.at)) is not None:
-                hour_texts[index][0 if text.inbound else 1] += 1
+    counts, quarters = report_queries.texts_between(db, team_id, period.start, period.end,
+                                                     queue)
+    for texts in counts:
+        if not texts.inbound and not texts.taken:
+            continue  # never reached the provider: not a text out
+        name = "texts_in" if texts.inbound else "texts_out"
+        total.add(name, texts.count)
+        queues.setdefault(texts.queue, _Tally()).add(name, texts.count)
+        if (person := agent(texts.agent_user_id if texts.inbound
+                            else texts.author_user_id)) is not None:
+            person.add(name, texts.count)
+    for quarter in quarters:
+        # A period starts at a local midnight, on a quarter; one that does not (a test's)
+        # has its first quarter's texts in its first hour.
+        index = hour_of(max(quarter.start, period.start))
+        if (quarter.inbound or quarter.taken) and index is not None:
+            hour_texts[index][0 if quarter.inbound else 1] += quarter.count
 
     return Report(
         team_id=team_id, period=period, queue=queue, total=total.measures(),
