@@ -401,16 +401,16 @@ def report(args: argparse.Namespace) -> None:
     import csv
 
     from bot.desk.reports.build import CSV_COLUMNS, csv_values, interaction_rows
-    from bot.desk.reports.periods import UnknownPeriod, between
+    from bot.desk.reports.periods import between
 
+    if args.to_date < args.from_date:
+        print(f"smsdesk: --to {args.to_date} is before --from {args.from_date}: give the "
+              "first day, then the last", file=sys.stderr)
+        raise SystemExit(2)
     settings, team_id, db = _workspace_database(args)
     try:
         settings = settings.for_team(team_id)
-        try:
-            period = between(args.from_date, args.to_date, settings.report_time_zone)
-        except UnknownPeriod as error:
-            print(f"smsdesk: {error}", file=sys.stderr)
-            raise SystemExit(2) from error
+        period = between(args.from_date, args.to_date, settings.report_time_zone)
         if args.queue and args.queue not in {q.name for q in settings.all_queues()}:
             print(f"smsdesk: note: no queue is called {args.queue!r} in the settings now; "
                   "rows are those of interactions that were in it", file=sys.stderr)

@@ -25,7 +25,9 @@ from sqlalchemy.sql.functions import FunctionElement
 from storage.db import Database
 from storage.models import Interaction, Message, Offer, TimelineEvent
 
-PAGE = 1000  # interactions (or texts) a page
+PAGE = 1000  # interactions a page
+# A SELECT of any columns (Select is generic over its row's types).
+Query = Select[*tuple[Any, ...]]
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class InteractionFacts:
     missed: dict[str, int] = field(default_factory=dict)  # agent -> offers let run out
 
 
-def _pages(db: Database, statement: Select[Any], at: Any, row_id: Any,
+def _pages(db: Database, statement: Query, at: Any, row_id: Any,
            page: int) -> Iterator[Sequence[Any]]:
     """The statement's rows in (at, id) order, a page per transaction: each page starts
     after the last row of the one before (keyset), so no page rereads the ones before."""
@@ -92,7 +94,7 @@ def _pages(db: Database, statement: Select[Any], at: Any, row_id: Any,
 
 
 def opened_statement(team_id: str, start: datetime, end: datetime,
-                     queue: str | None) -> Select[Any]:
+                     queue: str | None) -> Query:
     """Interactions opened in [start, end), in `queue` if given. Left out: a HELP the desk
     answered by itself with no conversation open, which is closed at once and never offered
     (the one way an interaction closes unaccepted)."""
@@ -109,7 +111,7 @@ def opened_statement(team_id: str, start: datetime, end: datetime,
     return statement if queue is None else statement.where(Interaction.queue == queue)
 
 
-def texts_of_statement(team_id: str, ids: list[int]) -> Select[Any]:
+def texts_of_statement(team_id: str, ids: list[int]) -> Query:
     """Per interaction and direction: how many texts, how many the provider took, the first."""
     return (select(Message.interaction_id, Message.direction, func.count(),
                    func.count(Message.provider_sid), func.min(Message.created_at))
@@ -122,7 +124,7 @@ def texts_of_statement(team_id: str, ids: list[int]) -> Select[Any]:
             .group_by(Message.interaction_id, Message.direction))
 
 
-def events_of_statement(team_id: str, ids: list[int], kinds: EventKinds) -> Select[Any]:
+def events_of_statement(team_id: str, ids: list[int], kinds: EventKinds) -> Query:
     """The timeline events a report reads, in the order they happened."""
     wanted = (kinds.accepted, kinds.sent, kinds.session_expired, kinds.transferred,
               kinds.queue_transferred)
@@ -136,7 +138,7 @@ def events_of_statement(team_id: str, ids: list[int], kinds: EventKinds) -> Sele
             .order_by(TimelineEvent.interaction_id, TimelineEvent.id))
 
 
-def declines_of_statement(team_id: str, ids: list[int], kinds: EventKinds) -> Select[Any]:
+def declines_of_statement(team_id: str, ids: list[int], kinds: EventKinds) -> Query:
     """Per interaction, agent and outcome: the offers rejected or let run out."""
     return (select(Offer.interaction_id, Offer.agent_user_id, Offer.state, func.count())
             .where(Offer.team_id == team_id, Offer.interaction_id.in_(ids),
@@ -210,8 +212,8 @@ def _quarter_hour_postgresql(element: quarter_hour, compiler: Any, **kw: Any) ->
 QUARTER_HOUR = timedelta(minutes=15)
 
 
-def _texts_between(statement: Select[Any], team_id: str, start: datetime, end: datetime,
-                   queue: str | None) -> Select[Any]:
+def _texts_between(statement: Query, team_id: str, start: datetime, end: datetime,
+                   queue: str | None) -> Query:
     statement = (statement.join(Interaction, Interaction.id == Message.interaction_id)
                  .where(Message.team_id == team_id, Interaction.team_id == team_id,
                         Message.created_at >= start, Message.created_at < end))
@@ -219,23 +221,22 @@ def _texts_between(statement: Select[Any], team_id: str, start: datetime, end: d
 
 
 def texts_statement(team_id: str, start: datetime, end: datetime,
-                    queue: str | None) -> Select[Any]:
+                    queue: str | None) -> Query:
     """The texts received or sent in [start, end), counted by which way, whether the provider
     took them, who wrote them, and their interaction's queue and holder."""
     taken = Message.provider_sid.is_not(None).label("taken")
     columns = (Message.direction, taken, Message.author_user_id, Interaction.queue,
                Interaction.agent_user_id)
-    return _texts_between(select(*columns, func.count().label("count")), team_id, start, end,
+    return _texts_between(select(*columns, func.count()), team_id, start, end,
                           queue).group_by(*columns)
 
 
 def texts_by_quarter_statement(team_id: str, start: datetime, end: datetime,
-                               queue: str | None) -> Select[Any]:
+                               queue: str | None) -> Query:
     """The same texts counted per quarter of an hour, which way and whether taken."""
     quarter = quarter_hour(Message.created_at).label("quarter")
     taken = Message.provider_sid.is_not(None).label("taken")
-    return _texts_between(select(quarter, Message.direction, taken,
-                                 func.count().label("count")),
+    return _texts_between(select(quarter, Message.direction, taken, func.count()),
                           team_id, start, end, queue).group_by(quarter, Message.direction, taken)
 
 
@@ -266,11 +267,12 @@ def texts_between(db: Database, team_id: str, start: datetime, end: datetime,
     database: by who and where, and by quarter hour."""
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     with db.transaction() as s:
+        core = s.connection()
         counts = [Texts(row.direction == "inbound", bool(row.taken), row.author_user_id,
-                        row.queue, row.agent_user_id, row.count)
-                  for row in s.connection().execute(texts_statement(team_id, start, end, queue))]
+                        row.queue, row.agent_user_id, row[-1])
+                  for row in core.execute(texts_statement(team_id, start, end, queue))]
         quarters = [QuarterTexts(epoch + row.quarter * QUARTER_HOUR,
-                                 row.direction == "inbound", bool(row.taken), row.count)
-                    for row in s.connection().execute(texts_by_quarter_statement(team_id, start, end,
-                                                                    queue))]
+                                 row.direction == "inbound", bool(row.taken), row[-1])
+                    for row in core.execute(texts_by_quarter_statement(team_id, start, end,
+                                                                       queue))]
     return counts, quarters

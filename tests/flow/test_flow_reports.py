@@ -30,7 +30,6 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.desk.interactions.transfers import other_queue_target
-from bot.desk.queues import Queue
 from bot.desk.reports import Period
 from bot.desk.reports.build import build_report
 from bot.slack import ids
