@@ -74,9 +74,11 @@ class InteractionFacts:
 
 
 def _pages(db: Database, statement: Query, at: Any, row_id: Any,
-           page: int) -> Iterator[Sequence[Any]]:
-    """The statement's rows in (at, id) order, a page per transaction: each page starts
-    after the last row of the one before (keyset), so no page rereads the ones before."""
+           page: int) -> Iterator[tuple[Sequence[Any], Query]]:
+    """The statement's rows in (at, id) order, a page per transaction, each with the
+    statement narrowed to that page. A page starts after the last row of the one before
+    (keyset), so no page rereads the ones before; the narrowed statement names its rows by
+    their bounds, not by a list of ids, so every page sends the database the same SQL."""
     last: tuple[datetime, int] | None = None
     while True:
         query = statement
@@ -87,10 +89,12 @@ def _pages(db: Database, statement: Query, at: Any, row_id: Any,
             rows = s.connection().execute(query.order_by(at, row_id).limit(page)).all()
         if not rows:
             return
-        yield rows
+        final = (rows[-1].created_at, rows[-1].id)
+        yield rows, query.where(at <= final[0], or_(at < final[0],
+                                                    and_(at == final[0], row_id <= final[1])))
         if len(rows) < page:
             return
-        last = (rows[-1].created_at, rows[-1].id)
+        last = final
 
 
 def opened_statement(team_id: str, start: datetime, end: datetime,
@@ -111,20 +115,19 @@ def opened_statement(team_id: str, start: datetime, end: datetime,
     return statement if queue is None else statement.where(Interaction.queue == queue)
 
 
-def texts_of_statement(team_id: str, ids: list[int]) -> Query:
-    """Per interaction and direction: how many texts, how many the provider took, the first."""
+def texts_of_statement(team_id: str, ids: Query) -> Query:
+    """Per interaction and direction: how many texts, how many the provider took, the first.
+    `ids`: a SELECT of the page's interaction ids (of `team_id`)."""
     return (select(Message.interaction_id, Message.direction, func.count(),
                    func.count(Message.provider_sid), func.min(Message.created_at))
-            # The team is checked on the interactions: without statistics (the desk never
-            # runs ANALYZE) SQLite reckons messages.team_id = ? narrower than a thousand ids
-            # and would read the team's every text through ix_messages_team_created.
-            .where(Message.interaction_id.in_(
-                select(Interaction.id).where(Interaction.team_id == team_id,
-                                             Interaction.id.in_(ids))))
+            # The team is the interactions' (`ids` is of the team): without statistics (the
+            # desk never runs ANALYZE) SQLite reckons messages.team_id = ? narrower than a
+            # page of ids, and would read the team's every text by ix_messages_team_created.
+            .where(Message.interaction_id.in_(ids))
             .group_by(Message.interaction_id, Message.direction))
 
 
-def events_of_statement(team_id: str, ids: list[int], kinds: EventKinds) -> Query:
+def events_of_statement(team_id: str, ids: Query, kinds: EventKinds) -> Query:
     """The timeline events a report reads, in the order they happened."""
     wanted = (kinds.accepted, kinds.sent, kinds.session_expired, kinds.transferred,
               kinds.queue_transferred)
@@ -138,7 +141,7 @@ def events_of_statement(team_id: str, ids: list[int], kinds: EventKinds) -> Quer
             .order_by(TimelineEvent.interaction_id, TimelineEvent.id))
 
 
-def declines_of_statement(team_id: str, ids: list[int], kinds: EventKinds) -> Query:
+def declines_of_statement(team_id: str, ids: Query, kinds: EventKinds) -> Query:
     """Per interaction, agent and outcome: the offers rejected or let run out."""
     return (select(Offer.interaction_id, Offer.agent_user_id, Offer.state, func.count())
             .where(Offer.team_id == team_id, Offer.interaction_id.in_(ids),
@@ -152,9 +155,10 @@ def interactions_opened(db: Database, team_id: str, start: datetime, end: dateti
     """Interactions opened in [start, end) (in `queue`, if given), oldest first, a page at a
     time, with their texts, accepts, replies, expiry, transfers and declined offers."""
     statement = opened_statement(team_id, start, end, queue)
-    for rows in _pages(db, statement, Interaction.created_at, Interaction.id, page):
+    for rows, this_page in _pages(db, statement, Interaction.created_at, Interaction.id,
+                                  page):
         facts = {row.id: InteractionFacts(**row._asdict()) for row in rows}
-        ids = list(facts)
+        ids = this_page.with_only_columns(Interaction.id)
         with db.transaction() as s:
             core = s.connection()  # plain rows: no ORM bookkeeping for a year of them
             for interaction_id, direction, count, taken, first in core.execute(

@@ -9,10 +9,12 @@ import pytest
 
 from bot.desk.reports.build import KINDS
 from storage import report_queries as q
+from storage.models import Interaction
 
 pytestmark = pytest.mark.postgres
 
 START, END = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
+PAGE = q.opened_statement("T1", START, END, None).with_only_columns(Interaction.id)
 STATEMENTS = {
     "interactions opened": (q.opened_statement("T1", START, END, None),
                             "interactions", "ix_interactions_team_created"),
@@ -20,11 +22,11 @@ STATEMENTS = {
                                        "interactions", "ix_interactions_team_created"),
     "texts": (q.texts_statement("T1", START, END, None), "messages",
               "ix_messages_team_created"),
-    "a page's texts": (q.texts_of_statement("T1", [1, 2, 3]), "messages",
+    "a page's texts": (q.texts_of_statement("T1", PAGE), "messages",
                        "ix_messages_interaction"),
-    "a page's events": (q.events_of_statement("T1", [1, 2, 3], KINDS), "timeline_events",
+    "a page's events": (q.events_of_statement("T1", PAGE, KINDS), "timeline_events",
                         "ix_timeline_interaction"),
-    "a page's declined offers": (q.declines_of_statement("T1", [1, 2, 3], KINDS), "offers",
+    "a page's declined offers": (q.declines_of_statement("T1", PAGE, KINDS), "offers",
                                  "ix_offers_interaction"),
 }
 
