@@ -73,35 +73,42 @@ class InteractionFacts:
     missed: dict[str, int] = field(default_factory=dict)  # agent -> offers let run out
 
 
-def _pages(db: Database, statement: Query, at: Any, row_id: Any,
+def _pages(db: Database, team_id: str, start: datetime, end: datetime, queue: str | None,
            page: int) -> Iterator[tuple[Sequence[Any], Query]]:
-    """The statement's rows in (at, id) order, a page per transaction, each with the
-    statement narrowed to that page. A page starts after the last row of the one before
-    (keyset), so no page rereads the ones before; the narrowed statement names its rows by
-    their bounds, not by a list of ids, so every page sends the database the same SQL."""
+    """The interactions opened in [start, end) in (created_at, id) order, a page per
+    transaction, each with the statement narrowed to that page. A page starts after the last
+    row of the one before (keyset): its time replaces `start`, since with two lower bounds
+    on created_at SQLite may range over the index from the first and filter by the other,
+    rereading every page before. The narrowed statement names its rows by their bounds, not
+    by a list of ids, so every page sends the database the same SQL."""
+    at, row_id = Interaction.created_at, Interaction.id
     last: tuple[datetime, int] | None = None
     while True:
-        query = statement
+        query = opened_statement(team_id, start if last is None else last[0], end, queue)
         if last is not None:
-            query = query.where(at >= last[0], or_(at > last[0],
-                                                   and_(at == last[0], row_id > last[1])))
+            query = query.where(or_(at > last[0], and_(at == last[0], row_id > last[1])))
         with db.transaction() as s:
             rows = s.connection().execute(query.order_by(at, row_id).limit(page)).all()
         if not rows:
             return
         final = (rows[-1].created_at, rows[-1].id)
-        yield rows, query.where(at <= final[0], or_(at < final[0],
-                                                    and_(at == final[0], row_id <= final[1])))
+        this_page = opened_statement(team_id, start if last is None else last[0], end, queue,
+                                     through=final[0])
+        if last is not None:
+            this_page = this_page.where(or_(at > last[0],
+                                            and_(at == last[0], row_id > last[1])))
+        yield rows, this_page.where(or_(at < final[0], and_(at == final[0],
+                                                            row_id <= final[1])))
         if len(rows) < page:
             return
         last = final
 
 
-def opened_statement(team_id: str, start: datetime, end: datetime,
-                     queue: str | None) -> Query:
-    """Interactions opened in [start, end), in `queue` if given. Left out: a HELP the desk
-    answered by itself with no conversation open, which is closed at once and never offered
-    (the one way an interaction closes unaccepted)."""
+def opened_statement(team_id: str, start: datetime, end: datetime, queue: str | None, *,
+                     through: datetime | None = None) -> Query:
+    """Interactions opened in [start, end) (or [start, through]), in `queue` if given. Left
+    out: a HELP the desk answered by itself with no conversation open, which is closed at
+    once and never offered (the one way an interaction closes unaccepted)."""
     statement = select(
         Interaction.id, Interaction.queue, Interaction.direction, Interaction.mode,
         Interaction.state, Interaction.contact_id, Interaction.agent_user_id,
@@ -109,7 +116,7 @@ def opened_statement(team_id: str, start: datetime, end: datetime,
         Interaction.disposition,
     ).where(
         Interaction.team_id == team_id, Interaction.created_at >= start,
-        Interaction.created_at < end,
+        Interaction.created_at < end if through is None else Interaction.created_at <= through,
         or_(Interaction.accepted_at.is_not(None), Interaction.closed_at.is_(None)),
     )
     return statement if queue is None else statement.where(Interaction.queue == queue)
@@ -154,9 +161,7 @@ def interactions_opened(db: Database, team_id: str, start: datetime, end: dateti
                         page: int = PAGE) -> Iterator[list[InteractionFacts]]:
     """Interactions opened in [start, end) (in `queue`, if given), oldest first, a page at a
     time, with their texts, accepts, replies, expiry, transfers and declined offers."""
-    statement = opened_statement(team_id, start, end, queue)
-    for rows, this_page in _pages(db, statement, Interaction.created_at, Interaction.id,
-                                  page):
+    for rows, this_page in _pages(db, team_id, start, end, queue, page):
         facts = {row.id: InteractionFacts(**row._asdict()) for row in rows}
         ids = this_page.with_only_columns(Interaction.id)
         with db.transaction() as s:
