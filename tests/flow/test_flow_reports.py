@@ -314,12 +314,18 @@ def test_the_csv_export_writes_each_interaction_with_every_measure(desk, tmp_pat
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO_ROOT),
            "DATABASE_URL": desk.db.engine.url.render_as_string(hide_password=False),
            "SMSDESK_SETTINGS": str(desk.settings_file)}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "report", "--from", first_day.isoformat(),
-         "--to", last_day.isoformat(), "--team", desk.team_id, "--csv", str(out)],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    def report(*options: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", "report", "--from", first_day.isoformat(),
+             "--to", last_day.isoformat(), "--team", desk.team_id, *options],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    result = report("--csv", str(out))
     assert result.returncode == 0, result.stderr
     assert f"Wrote 5 interactions to {out}" in result.stdout
+    sales = report("--queue", "Sales", "--csv", str(tmp_path / "sales.csv"))
+    assert "Wrote 3 interactions" in sales.stdout, sales.stderr
 
     with out.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
