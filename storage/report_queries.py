@@ -69,6 +69,9 @@ class InteractionFacts:
     first_reply_by: str | None = None
     expired_at: datetime | None = None  # its session closed for messaging
     transferred_by: list[str | None] = field(default_factory=list)  # one per transfer
+    # The first transfer to another queue, as the timeline words it (its detail): it names
+    # the queue the interaction waited in before.
+    first_queue_transfer: str | None = None
     rejects: dict[str, int] = field(default_factory=dict)  # agent -> offers rejected
     missed: dict[str, int] = field(default_factory=dict)  # agent -> offers let run out
 
@@ -196,6 +199,8 @@ def _add_event(fact: InteractionFacts, kinds: EventKinds, kind: str, actor: str 
         fact.transferred_by.append(detail or None)  # detail: who passed it on
     elif kind == kinds.queue_transferred:
         fact.transferred_by.append(actor)
+        if fact.first_queue_transfer is None:
+            fact.first_queue_transfer = detail
 
 
 class quarter_hour(FunctionElement[int]):

@@ -274,11 +274,12 @@ def test_a_scripted_day_gives_the_numbers_counted_by_hand(desk):
     support, sales = report.by_queue["Support"], report.by_queue["Sales"]
     assert (support.opened, support.closed, support.expired, support.abandoned) == (2, 2, 1, 1)
     assert (support.texts_in, support.texts_out) == (3, 3)  # #1, #2 and HELP
-    assert (support.accepted, support.answered_within_target) == (2, 1)
+    # #4 waited in Support (Bob accepted it there at once): its wait is Support's.
+    assert (support.accepted, support.answered_within_target) == (3, 2)
     assert (support.rejects, support.missed_offers, support.transfers) == (1, 1, 1)
     # #4 ended in Sales, so it counts there, with its texts.
     assert (sales.opened, sales.closed, sales.accepted, sales.answered_within_target) == \
-        (3, 2, 2, 2)
+        (3, 2, 1, 1)
     assert (sales.texts_in, sales.texts_out, sales.transfers) == (3, 2, 1)
 
     ann, bob, cy = (report.by_agent[agent] for agent in (ANN, BOB, CY))
@@ -345,6 +346,8 @@ def test_the_csv_export_writes_each_interaction_with_every_measure(desk, tmp_pat
     assert (three["target_seconds"], three["disposition"], three["mode"]) == \
         ("300", "Follow-up needed", "page")
     assert (four["agent"], four["accepted_by"], four["transfers"]) == (CY, BOB, "1")
+    assert (four["queue"], four["waited_in"], four["target_seconds"]) == \
+        ("Sales", "Support", "60")
     assert (five["state"], five["accepted_at"], five["wait_seconds"], five["closed_at"]) == \
         ("offered", "", "", "")
     # Times in the workspace's zone, with its offset: what a spreadsheet needs.

@@ -8,6 +8,9 @@ What belongs to a period (the README says the same to supervisors):
   are those of yesterday's interactions that are closed now. So a report, its hourly
   chart and the CSV's rows add up to the same numbers.
 
+Per queue, an interaction counts in the queue it is in last, except its wait (accepted,
+within target): that counts in the queue it waited in, whose target it is held to.
+
 Per agent, each measure counts for the agent it is about: texts sent for their author;
 rejects and missed offers for the agent offered; a transfer for the agent who passed it on;
 the wait, and whether it was within target, for the agent who accepted it first; the first
@@ -24,7 +27,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
-from bot.desk.interactions import timeline
+from bot.desk.interactions import timeline, transfers
 from bot.desk.interactions.lifecycle import OFFER_REJECTED, OFFER_TIMED_OUT
 from bot.desk.queues import Queue
 from bot.desk.reports import HourBucket, Measures, Period, Report
@@ -46,7 +49,8 @@ class InteractionRow:
     the report's zone; durations in seconds (None: not measured, e.g. never accepted)."""
 
     interaction_id: int
-    queue: str
+    queue: str  # the queue it is in last
+    waited_in: str  # the queue it waited in for its first Accept (whose target counts)
     direction: str  # inbound: the customer texted first; outbound: an agent's New SMS
     mode: str
     state: str
@@ -76,8 +80,8 @@ class InteractionRow:
     transferred_by: tuple[str | None, ...] = field(default=(), repr=False)
 
 
-CSV_COLUMNS = ("interaction_id", "queue", "direction", "mode", "state", "agent", "opened_at",
-               "accepted_at", "accepted_by", "first_reply_at", "first_reply_by", "closed_at",
+CSV_COLUMNS = ("interaction_id", "queue", "waited_in", "direction", "mode", "state", "agent",
+               "opened_at", "accepted_at", "accepted_by", "first_reply_at", "first_reply_by", "closed_at",
                "expired_at", "texts_in", "texts_out", "wait_seconds", "target_seconds",
                "answered_within_target", "first_response_seconds", "handle_seconds",
                "abandoned", "rejects", "missed_offers", "transfers", "disposition")
@@ -121,7 +125,12 @@ def _row(settings: Settings, fact: InteractionFacts, zone: ZoneInfo) -> Interact
     accepted_at = fact.first_accept_at or (fact.accepted_at if inbound else None)
     accepted_by = fact.first_accept_by or (fact.agent_user_id if accepted_at else None)
     wait = _seconds(fact.created_at, accepted_at) if inbound else None
-    target = _target(settings, fact.queue)
+    # A transfer to another queue needs an Accept first: the first one names the queue the
+    # customer waited in, whose target the wait is held to.
+    moved = transfers.read_queue_transfer(fact.first_queue_transfer) \
+        if fact.first_queue_transfer else None
+    waited_in = moved.from_queue if moved else fact.queue
+    target = _target(settings, waited_in)
     first_response = (_seconds(fact.first_text_at or fact.created_at, fact.first_reply_at)
                       if inbound else None)
     closed = fact.closed_at is not None
@@ -133,7 +142,8 @@ def _row(settings: Settings, fact: InteractionFacts, zone: ZoneInfo) -> Interact
         return at.astimezone(zone) if at else None
 
     return InteractionRow(
-        interaction_id=fact.id, queue=fact.queue, direction=fact.direction, mode=fact.mode,
+        interaction_id=fact.id, queue=fact.queue, waited_in=waited_in,
+        direction=fact.direction, mode=fact.mode,
         state=fact.state, agent=fact.agent_user_id, opened_at=fact.created_at.astimezone(zone),
         accepted_at=local(accepted_at), accepted_by=accepted_by,
         first_reply_at=local(fact.first_reply_at), first_reply_by=fact.first_reply_by,
@@ -222,9 +232,10 @@ def _count_accept(tally: _Tally, row: InteractionRow) -> None:
             tally.add("answered_within_target")
 
 
-def _count_everything(tally: _Tally, row: InteractionRow) -> None:
+def _count_everything(tally: _Tally, row: InteractionRow, accept: bool = True) -> None:
     _count_outcome(tally, row)
-    _count_accept(tally, row)
+    if accept:
+        _count_accept(tally, row)
     if row.first_response_seconds is not None:
         tally.first_responses.append(row.first_response_seconds)
     tally.add("rejects", row.rejects)
@@ -254,7 +265,9 @@ def build_report(db: Database, settings: Settings, team_id: str, period: Period,
 
     for row in interaction_rows(db, settings, team_id, period, queue):
         _count_everything(total, row)
-        _count_everything(queues.setdefault(row.queue, _Tally()), row)
+        _count_everything(queues.setdefault(row.queue, _Tally()), row, accept=False)
+        if queue is None or row.waited_in == queue:
+            _count_accept(queues.setdefault(row.waited_in, _Tally()), row)
         if (holder := agent(row.agent)) is not None:
             _count_outcome(holder, row)
         if (accepter := agent(row.accepted_by)) is not None:
