@@ -81,10 +81,11 @@ class InteractionRow:
 
 
 CSV_COLUMNS = ("interaction_id", "queue", "waited_in", "direction", "mode", "state", "agent",
-               "opened_at", "accepted_at", "accepted_by", "first_reply_at", "first_reply_by", "closed_at",
-               "expired_at", "texts_in", "texts_out", "wait_seconds", "target_seconds",
-               "answered_within_target", "first_response_seconds", "handle_seconds",
-               "abandoned", "rejects", "missed_offers", "transfers", "disposition")
+               "opened_at", "accepted_at", "accepted_by", "first_reply_at", "first_reply_by",
+               "closed_at", "expired_at", "texts_in", "texts_out", "wait_seconds",
+               "target_seconds", "answered_within_target", "first_response_seconds",
+               "handle_seconds", "abandoned", "rejects", "missed_offers", "transfers",
+               "disposition")
 
 
 def csv_values(row: InteractionRow) -> list[str]:
