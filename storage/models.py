@@ -151,6 +151,8 @@ class Interaction(Base):
         Index("ix_interactions_thread", "team_id", "desk_channel", "thread_ts"),
         # A contact's history and activity counts.
         Index("ix_interactions_contact", "team_id", "contact_id", "created_at"),
+        # Reports (storage/report_queries.py): a period's interactions, by when they opened.
+        Index("ix_interactions_team_created", "team_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -228,6 +230,8 @@ class Message(Base):
         UniqueConstraint("provider", "provider_sid", name="uq_messages_provider_sid"),
         UniqueConstraint("team_id", "slack_channel", "slack_ts", name="uq_messages_slack_ts"),
         Index("ix_messages_interaction", "interaction_id", "id"),
+        # Reports: a period's texts, by when they were sent or received.
+        Index("ix_messages_team_created", "team_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -167,6 +167,23 @@ def whole_number(path, where: tuple[str, str], unit: str, minimum: int, value: o
     return value
 
 
+def time_zone(path, where: tuple, value: object) -> str:
+    """An IANA zone name ("Europe/Paris"): days and hours are counted in it, so a zone that
+    does not exist (or an offset such as "+02:00", which ignores daylight saving) is refused."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = ".".join(map(str, where))
+    if isinstance(value, str) and value.strip():
+        try:
+            ZoneInfo(value.strip())
+            return value.strip()
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    raise ConfigError(f"{path}: {name} must be an IANA time zone name such as "
+                      '"Europe/London" or "America/New_York" (the workspace\'s zone, daylight '
+                      f"saving included), got {shown(value)}", where)
+
+
 def country_code(path, value: object) -> str:
     import phonenumbers
 

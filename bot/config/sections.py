@@ -10,7 +10,6 @@ import difflib
 import re
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config.schema import (
     CASE_FIELD_LIMIT,
@@ -31,6 +30,7 @@ from bot.config.schema import (
     shown,
     slack_ids,
     text_list,
+    time_zone,
     whole_number,
 )
 from bot.config.transcript import TranscriptColors
@@ -98,23 +98,17 @@ DIGEST_AT = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
 def _report_settings(path, reports: dict, defaults: Settings) -> dict:
-    """The zone reports count days and hours in, and the digest's time of day in it."""
-    zone = reports.get("time_zone", defaults.report_time_zone)
-    try:
-        if not isinstance(zone, str) or not zone:
-            raise ValueError(zone)
-        ZoneInfo(zone)
-    except (ValueError, ZoneInfoNotFoundError):
-        raise ConfigError(f'{path}: reports.time_zone must be an IANA time zone such as '
-                          f'"Europe/Paris" or "America/New_York", got {shown(zone)}',
-                          ("reports", "time_zone")) from None
+    """[reports]: the workspace's time zone, in which a report's days and hours are counted,
+    and the daily digest's time of day in it."""
     digest_at = reports.get("digest_at", defaults.digest_at)
     if digest_at is not None and (not isinstance(digest_at, str)
                                   or not DIGEST_AT.match(digest_at)):
         raise ConfigError(f'{path}: reports.digest_at must be a time of day written "HH:MM" '
                           f'(24-hour, e.g. "07:30"), got {shown(digest_at)}',
                           ("reports", "digest_at"))
-    return {"report_time_zone": zone, "digest_at": digest_at}
+    return {"report_time_zone": time_zone(path, ("reports", "time_zone"),
+                                          reports.get("time_zone", defaults.report_time_zone)),
+            "digest_at": digest_at}
 
 
 def _slack_settings(path, slack: dict, defaults: Settings) -> dict:
@@ -337,6 +331,11 @@ def _queues(path, raw: object) -> tuple[Queue, ...]:
         if not isinstance(preview, int) or not 0 <= preview <= 300:
             raise ConfigError(f"{here} ({name}): auto_answer_preview_seconds must be 0 to 300",
                               ("queues", index, "auto_answer_preview_seconds"))
+        target = table.get("answer_within_seconds", 300)
+        if isinstance(target, bool) or not isinstance(target, int) or not 1 <= target <= 86400:
+            raise ConfigError(f"{here} ({name}): answer_within_seconds must be a whole number "
+                              "of seconds from 1 to 86400 (a day), e.g. 300",
+                              ("queues", index, "answer_within_seconds"))
         threads = table.get("threads", "channel")
         if threads not in THREAD_HOMES:
             raise ConfigError(f"{here} ({name}): threads must be \"channel\" (the desk "
@@ -354,6 +353,7 @@ def _queues(path, raw: object) -> tuple[Queue, ...]:
             auto_answer_allow_reject=table.get("auto_answer_allow_reject", True),
             threads=threads,
             **_after_hours(path, index, name, table),
+            answer_within_seconds=target,
         ))
     for index, queue in enumerate(queues):
         if queue.after_hours_queue is None:

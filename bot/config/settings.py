@@ -112,9 +112,9 @@ class Settings(QueueRules):
     # it, or clicked on it) within this many minutes; a Home opened later is drawn then
     # ([slack]). views.publish has about 100 calls a minute per workspace.
     home_viewed_minutes: int = 10
-    # Reports ([reports]): the IANA time zone their days and hours are counted in, and when
-    # the daily digest goes to each queue's supervisor channel ("HH:MM" in that zone; None:
-    # no digest).
+    # The workspace's IANA time zone ([reports] time_zone): a report's days, weeks and hours
+    # are counted in it, daylight saving included. And when the daily digest goes to each
+    # queue's supervisor channel ("HH:MM" in that zone; None: no digest).
     report_time_zone: str = "UTC"
     digest_at: str | None = None
     # The colour bar beside the thread's customer, system and note lines ([transcript]).

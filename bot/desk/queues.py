@@ -43,6 +43,9 @@ class Queue:
     hours: OpeningHours | None = None
     after_hours_reply: str | None = None
     after_hours_queue: str | None = None
+    # Reports: an interaction accepted within this many seconds of the customer's first text
+    # counts as answered within the queue's target.
+    answer_within_seconds: int = 300
 
     @property
     def everyone(self) -> bool:

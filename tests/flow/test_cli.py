@@ -275,3 +275,15 @@ def test_manifest_socket_refuses_a_url_it_would_not_use(capsys):
     assert "Socket Mode" in err and "no URL" in err
     code, out, _err = _manifest(capsys, "socket")
     assert code == 0 and json.loads(out)["settings"]["socket_mode_enabled"] is True
+
+
+def test_a_report_names_a_day_it_cannot_read_and_writes_nothing(tmp_path):
+    out = tmp_path / "r.csv"
+    bad = _run(["report", "--from", "2026-11-31", "--to", "2026-12-01", "--team", "T1ABC",
+                "--csv", str(out)], {}, tmp_path)
+    assert bad.returncode == 2 and "'2026-11-31' is not a day" in bad.stderr
+    assert "YYYY-MM-DD" in bad.stderr
+    backwards = _run(["report", "--from", "2026-12-02", "--to", "2026-12-01", "--team", "T1ABC",
+                      "--csv", str(out)], {}, tmp_path)
+    assert backwards.returncode == 2 and "before --from" in backwards.stderr
+    assert not out.exists() and not (tmp_path / "smsdesk.sqlite3").exists()

@@ -16,6 +16,8 @@ from sqlalchemy import select
 from bot.config import Settings
 from bot.desk.hours import OpeningHours, parse_day
 from bot.desk.queues import Queue
+from bot.desk.reports.build import build_report, interaction_rows
+from bot.desk.reports.periods import between
 from bot.slack import ids
 from storage import clock
 from storage.models import Message
@@ -123,6 +125,19 @@ def test_a_text_after_closing_gets_the_reply_once_and_is_offered_at_opening_time
                                           s.thread(DESK_CHANNEL, card["ts"])),
                             5, "the thread does not show the after-hours reply")
         assert len(texted(desk)) == 1
+
+        # Reports split the wait by the queue's hours: the night apart from the two minutes
+        # the queue was open before Accept.
+        period = between(evening.date(), morning.date(), "America/New_York")
+        [row] = interaction_rows(desk.db, desk.runtime.services.all_settings, desk.team_id,
+                                 period)
+        overnight = (morning - evening).total_seconds()  # 18:30 to 09:00: 14 h 30 min
+        assert row.wait_out_of_hours_seconds == pytest.approx(overnight, abs=1)
+        assert row.wait_in_hours_seconds == pytest.approx(121, abs=5)
+        report = build_report(desk.db, desk.runtime.services.all_settings, desk.team_id,
+                              period)
+        assert report.total.wait_out_of_hours_avg_seconds == pytest.approx(overnight, abs=1)
+        assert report.total.wait_in_hours_avg_seconds == pytest.approx(121, abs=5)
     finally:
         desk.close()
 

@@ -1,232 +1,370 @@
-"""What supervisors see of how the desk is doing, over HTTP against the fake Slack:
-/sms-report's modal with the numbers and the chart, refused to agents; the daily digest in
-each queue's supervisor channel at `[reports] digest_at`, once, across a restart and with two
-instances."""
+"""A scripted day at a desk with two queues, played over HTTP as Slack and Twilio play it,
+then its report and its CSV (`smsdesk report`, run as the command): every measure comes out
+as the test counts it by hand.
+
+Support (session mode, target 60 s): Ann and Bob. Sales (page mode, target 300 s): Cy.
+  #1 Support: offered to Ann, who rejects; Bob accepts after 50 s and answers 30 s later;
+     transfers it to Ann, who answers, codes it Resolved and marks it Done.
+  #2 Support: offered to Bob, who lets it run out (90 s); Ann accepts 20 s later (110 s:
+     over target), never answers; the session expires; Ann codes it No action, Done:
+     abandoned.
+  #3 Sales: Cy accepts after 80 s, codes it Follow-up needed, answers 20 s later (page
+     mode: that closes it).
+  #4 Support: Bob accepts at once, answers, and transfers it to the Sales queue, where Cy
+     accepts after 10 s and marks it Done.
+  HELP: the desk answers by itself (no interaction).
+  #5 Sales: offered to Cy, still waiting when the report is run.
+"""
 
 from __future__ import annotations
 
-import io
-import time as wall
-from datetime import datetime, time, timedelta
+import csv
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from PIL import Image
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.desk import jobs
-from bot.desk.queues import Queue
-from bot.slack import charts, ids
+from bot.desk.interactions.transfers import other_queue_target
+from bot.desk.reports import Period
+from bot.desk.reports.build import build_report
+from bot.slack import ids
+from bot.slack.views.disposition import CODE_ACTION, CODE_BLOCK
+from bot.slack.views.transfer import REASON_ACTION, REASON_BLOCK, TARGET_ACTION, TARGET_BLOCK
 from storage import clock
-from storage.models import Job
-from tests.harness import (
-    DESK_CHANNEL,
-    accept_new_interaction,
-    restart_desk,
-    start_another_instance,
-    start_desk,
-)
+from storage.models import Interaction
+from tests import REPO_ROOT
+from tests.harness import BUSINESS_NUMBER, DESK_CHANNEL, action_value, has_button, start_desk
 
 pytestmark = pytest.mark.postgres
 
-CUSTOMER, OTHER_CUSTOMER = "+14155550100", "+14155550123"
-A, B, SUP = "UAGENT1", "UAGENT2", "USUP"
-SUP_CHANNEL = "CSUP"
-ZONE = "Europe/Paris"
+SUPPORT_NUMBER, SALES_NUMBER = BUSINESS_NUMBER, "+15005550009"
+ANN, BOB, CY = "UAGENTA", "UAGENTB", "UAGENTC"
+ZONE = "America/New_York"
+C1, C2, C3, C4, HELPER, C5 = (f"+1415555010{n}" for n in range(1, 7))
+# Real time passes between the scripted steps (webhooks, jobs, clicks): durations are the
+# script's within this much.
+SLACK = 4.0
+SETTINGS_TOML = f"""
+[reports]
+time_zone = "{ZONE}"
 
+[session]
+numbers = ["{SUPPORT_NUMBER}"]
 
-def _settings(**overrides) -> Settings:
-    values = dict(desk_channel=DESK_CHANNEL, offer_timeout_seconds=30,
-                  queues=(Queue(name="Support", supervisor_channel=SUP_CHANNEL),),
-                  supervisors=(SUP,), report_time_zone=ZONE)
-    values.update(overrides)
-    return Settings(**values)
+[[queues]]
+name = "Support"
+numbers = ["{SUPPORT_NUMBER}"]
+members = ["{ANN}", "{BOB}"]
+answer_within_seconds = 60
+
+[[queues]]
+name = "Sales"
+numbers = ["{SALES_NUMBER}"]
+members = ["{CY}"]
+"""
 
 
 @pytest.fixture
-def team(request, database_url):
-    desk = start_desk(database_url, settings=_settings(**getattr(request, "param", {})),
-                      agents=(A, B, SUP))
-    desk.slack.add_channel(SUP_CHANNEL, "sms-supervisors")
-    holder = {"desk": desk}
-    yield holder
-    holder["desk"].close()
+def desk(database_url, tmp_path):
+    path = tmp_path / "smsdesk.toml"
+    path.write_text(SETTINGS_TOML, encoding="utf-8")
+    settings = Settings.load(path, env={})
+    assert settings.queues[0].answer_within_seconds == 60
+    desk = start_desk(database_url, agents=(ANN, BOB, CY), settings=Settings(
+        **{**settings.__dict__, "desk_channel": DESK_CHANNEL, "offer_timeout_seconds": 90,
+           "reoffer_after_seconds": 3600}))
+    desk.settings_file = path
+    yield desk
+    desk.close()
     clock.reset()
 
 
-def _a_conversation(desk) -> None:
-    """A customer texts, Ann accepts and answers: 1 text in, 1 out, 1 accepted."""
-    card = accept_new_interaction(desk, CUSTOMER, "Where is my parcel?", agent=A)
-    desk.agent_writes_in_thread(A, card["ts"], "It left today, tracking 1Z999")
-    desk.twilio.wait_for(lambda t: t.sent_to(CUSTOMER), 5, "the reply never reached Twilio")
+class Day:
+    """The script's clock: every step moves it on by known seconds."""
+
+    def __init__(self, desk) -> None:
+        self.desk = desk
+        self.started = clock.utcnow()
+
+    def wait(self, seconds: float) -> None:
+        clock.travel(timedelta(seconds=seconds))
+        self.desk.runtime.worker.wake()
+
+    def texts(self, customer: str, body: str, number: str) -> None:
+        assert self.desk.customer_texts(customer, body, To=number).status_code == 200
+
+    def preview(self, agent: str, customer: str) -> dict:
+        """The preview offering the customer's text to the agent, Accept and all."""
+        def offered(s):
+            return next((m for m in reversed(self.desk.previews_for(agent))
+                         if customer[-4:] in m.get("text", "")
+                         and has_button(m, ids.ACCEPT_OFFER)), None)
+        return self.desk.slack.wait_for(offered, 10, f"{customer} not offered to {agent}")
+
+    def accept(self, agent: str, preview: dict) -> None:
+        self.desk.click(agent, ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
+
+    def card(self, number: int) -> dict:
+        """The desk channel's number-th card (a thread's root), once posted."""
+        cards = self.desk.slack.wait_for(lambda s: len(self.desk.cards()) >= number
+                                         and self.desk.cards(), 10, f"no card #{number}")
+        return cards[number - 1]
+
+    def reply(self, agent: str, card: dict, text: str) -> None:
+        sent = len(self.desk.twilio.sent)
+        self.desk.agent_writes_in_thread(agent, card["ts"], text)
+        self.desk.twilio.wait_for(lambda t: len(t.sent) > sent, 10, f"{text!r} not sent")
+        self.desk.wait_idle()
+
+    def code(self, agent: str, card: dict, code: str) -> None:
+        modals = len(self.desk.slack.modals())
+        self.desk.choose(agent, ids.CARD_MENU,
+                         f"{ids.MENU_DISPOSITION}:{action_value(card, ids.MARK_DONE)}",
+                         channel=DESK_CHANNEL, message_ts=card["ts"])
+        modal = self.desk.slack.wait_for(lambda s: len(s.modals()) > modals
+                                         and s.modals()[-1], 5, "no disposition modal")
+        assert modal["callback_id"] == ids.DISPOSITION_VIEW
+        self.desk.submit_view(agent, modal, {CODE_BLOCK: {CODE_ACTION: {
+            "type": "static_select", "selected_option": {
+                "text": {"type": "plain_text", "text": code}, "value": code}}}})
+        self.desk.wait_idle()
+
+    def done(self, agent: str, card: dict, interaction_id: int) -> None:
+        self.desk.click(agent, ids.MARK_DONE, action_value(card, ids.MARK_DONE),
+                        channel=DESK_CHANNEL, message_ts=card["ts"])
+        self.desk.slack.wait_for(lambda s: self.state(interaction_id) == "done", 5,
+                                 f"#{interaction_id} not closed")
+        self.desk.wait_idle()
+
+    def transfer(self, agent: str, card: dict, target: str) -> None:
+        modals = len(self.desk.slack.modals())
+        self.desk.click(agent, ids.OPEN_TRANSFER, action_value(card, ids.OPEN_TRANSFER),
+                        channel=DESK_CHANNEL, message_ts=card["ts"])
+        modal = self.desk.slack.wait_for(lambda s: len(s.modals()) > modals
+                                         and s.modals()[-1], 5, "no transfer modal")
+        assert modal["callback_id"] == ids.TRANSFER_VIEW
+        self.desk.submit_view(agent, modal, {
+            TARGET_BLOCK: {TARGET_ACTION: {"type": "static_select",
+                                           "selected_option": {"value": target}}},
+            REASON_BLOCK: {REASON_ACTION: {"type": "plain_text_input", "value": ""}}})
+
+    def state(self, interaction_id: int) -> str:
+        with self.desk.db.transaction() as s:
+            return s.get_one(Interaction, interaction_id).state
+
+    def newest_interaction(self) -> int:
+        with self.desk.db.transaction() as s:
+            return s.scalars(select(Interaction.id).order_by(Interaction.id.desc())).first()
+
+
+def _play(desk) -> Day:
+    day = Day(desk)
+    for agent in (ANN, BOB, CY):  # in this order: routing offers the first Ready first
+        desk.slash(agent, ids.COMMAND_READY)
     desk.wait_idle()
 
+    # #1 Support: Ann rejects, Bob accepts after 50 s, answers 30 s later, transfers to Ann.
+    day.texts(C1, "My parcel is lost", SUPPORT_NUMBER)
+    day.desk.click(ANN, ids.REJECT_OFFER, action_value(day.preview(ANN, C1), ids.REJECT_OFFER))
+    to_bob = day.preview(BOB, C1)
+    day.wait(50)
+    day.accept(BOB, to_bob)
+    first = day.card(1)
+    one = day.newest_interaction()
+    day.wait(30)
+    day.reply(BOB, first, "Let me look at that")
+    day.transfer(BOB, first, ANN)
+    day.accept(ANN, day.preview(ANN, C1))
+    desk.slack.wait_for(lambda s: f"<@{ANN}>" in str(desk.slack.message(
+        DESK_CHANNEL, first["ts"])["blocks"]), 5, "card not Ann's")
+    desk.wait_idle()
+    day.wait(10)
+    day.reply(ANN, first, "Found it: it arrives tomorrow")
+    day.code(ANN, first, "Resolved")
+    day.wait(20)
+    day.done(ANN, first, one)
 
-def _png(file: dict) -> Image.Image:
-    image = Image.open(io.BytesIO(file["content"]))
-    assert image.format == "PNG" and image.size == (charts.WIDTH_PX, charts.HEIGHT_PX)
-    assert len(image.convert("RGB").getcolors(maxcolors=1 << 20)) > 10  # drawn on, not blank
-    return image
+    # #2 Support: offered to Bob (offered longest ago), who lets it run out after 90 s; Ann
+    # accepts 20 s later, never answers; the session expires; No action, Done.
+    day.texts(C2, "Hello?", SUPPORT_NUMBER)
+    day.preview(BOB, C2)
+    day.wait(91)
+    to_ann = day.preview(ANN, C2)
+    day.wait(19)
+    day.accept(ANN, to_ann)
+    second = day.card(2)
+    two = day.newest_interaction()
+    desk.wait_idle()
+    day.wait(31 * 60)
+    desk.slack.wait_for(lambda s: day.state(two) == "expired", 10, "#2 did not expire")
+    desk.wait_idle()
+    day.code(ANN, second, "No action")
+    day.done(ANN, second, two)
 
+    # #3 Sales (page mode): Cy accepts after 80 s, codes it, answers 20 s later: closed.
+    day.texts(C3, "Do you ship to Canada?", SALES_NUMBER)
+    to_cy = day.preview(CY, C3)
+    day.wait(80)
+    day.accept(CY, to_cy)
+    third = day.card(3)
+    three = day.newest_interaction()
+    desk.wait_idle()
+    day.code(CY, third, "Follow-up needed")
+    day.wait(20)
+    day.reply(CY, third, "We do, in 5 days")
+    desk.slack.wait_for(lambda s: day.state(three) == "done", 5, "#3 not closed by the reply")
 
-def _texts(view: dict) -> str:
-    shown = []
-    for block in view["blocks"]:
-        for text in [block.get("text")] + block.get("fields", []) + block.get("elements", []):
-            if isinstance(text, dict) and "text" in text:
-                shown.append(text["text"])
-    return "\n".join(shown)
+    # #4 Support: Bob accepts at once, answers, sends it to Sales; Cy accepts after 10 s, Done.
+    day.texts(C4, "Can I pay by card?", SUPPORT_NUMBER)
+    day.accept(BOB, day.preview(BOB, C4))
+    fourth = day.card(4)
+    four = day.newest_interaction()
+    desk.wait_idle()
+    day.reply(BOB, fourth, "Sales will tell you")
+    day.transfer(BOB, fourth, other_queue_target("Sales"))
+    to_cy = day.preview(CY, C4)
+    day.wait(10)
+    day.accept(CY, to_cy)
+    desk.slack.wait_for(lambda s: day.state(four) == "accepted", 5, "#4 not Cy's")
+    desk.wait_idle()
+    day.done(CY, fourth, four)
 
-
-def _report_with_chart(desk) -> dict:
-    def shown(s):
-        modals = [m for m in s.modals() if m["callback_id"] == ids.REPORT_VIEW]
-        return modals and any(b["type"] == "image" for b in modals[-1]["blocks"]) and modals[-1]
-    return desk.slack.wait_for(shown, 15, "the report modal never showed its chart")
-
-
-# --- /sms-report ------------------------------------------------------------------------
-
-def test_a_supervisor_sees_todays_numbers_per_queue_and_agent_with_the_chart(team):
-    desk = team["desk"]
-    _a_conversation(desk)
-
-    answer = desk.slash(SUP, ids.COMMAND_REPORT, "today Support")
-
-    assert answer.status_code == 200 and answer.text == ""  # the modal answers, not a message
-    view = _report_with_chart(desk)
-    assert [c.method for c in desk.slack.calls if c.method.startswith("views.")][:2] == \
-        ["views.open", "views.update"]  # opened at once, filled in when the numbers were ready
-    shown = _texts(view)
-    assert "Today · Support" in shown
-    assert "*Texts in / out*\n1 / 1" in shown
-    assert f"<@{A}> · accepted 1 · wait" in shown and "rejects 0 · missed 0" in shown
-    [image] = [b for b in view["blocks"] if b["type"] == "image"]
-    chart = desk.slack.file(image["slack_file"]["id"])
-    _png(chart)
-    assert chart["shares"] == [(desk.slack.dm_channel(SUP), None)]  # the supervisor's copy
-    assert image["alt_text"] == chart["alt_txt"]
-    assert image["alt_text"].startswith(f"Chart of queue Support, Today ({ZONE}): 1 texts in, "
-                                        "1 out")
-
-
-def test_an_agent_is_refused_and_no_modal_opens(team):
-    desk = team["desk"]
-    answer = desk.slash(A, ids.COMMAND_REPORT, "week")
-    assert "Only supervisors and admins can see reports" in answer.json()["text"]
-    assert desk.slack.modals() == [] and desk.slack.calls_to("files.getUploadURLExternal") == []
-
-
-@pytest.mark.parametrize("team", [{"admins": (B,)}], indirect=True)
-def test_an_admin_may_see_reports_too(team):
-    desk = team["desk"]
-    desk.slash(B, ids.COMMAND_REPORT, "yesterday")
-    assert "Yesterday · every queue" in _texts(_report_with_chart(desk))
-
-
-def test_a_queue_that_does_not_exist_is_named_with_those_that_do(team):
-    answer = team["desk"].slash(SUP, ids.COMMAND_REPORT, "month Billing")
-    assert "“Billing” is no period and no queue. Queues: Support." in answer.json()["text"]
-
-
-def test_the_modal_waits_for_slack_to_finish_processing_the_chart(team):
-    desk = team["desk"]
-    desk.slack.file_processing_seconds = 1.0  # Slack refuses the image block until then
-    desk.slash(SUP, ids.COMMAND_REPORT)
-    view = _report_with_chart(desk)
-    assert "Today · every queue" in _texts(view)
-    refused = [c for c in desk.slack.calls_to("views.update") if c.error == "invalid_blocks"]
-    assert refused, "the first update came before Slack had processed the file"
+    # HELP with no conversation open: answered by the desk; then #5 waits for Cy.
+    sent = len(desk.twilio.sent)
+    day.texts(HELPER, "HELP", SUPPORT_NUMBER)
+    desk.twilio.wait_for(lambda t: len(t.sent) > sent, 5, "no help reply")
+    day.texts(C5, "Still open?", SALES_NUMBER)
+    day.preview(CY, C5)
+    desk.wait_idle()
+    return day
 
 
-# --- the daily digest -------------------------------------------------------------------
+def _report_period(day: Day) -> Period:
+    return Period(day.started - timedelta(seconds=1), clock.utcnow() + timedelta(seconds=1),
+                  "the scripted day", ZONE)
 
-def _next_local(at: time, *, days: int) -> datetime:
+
+def test_a_scripted_day_gives_the_numbers_counted_by_hand(desk):
+    day = _play(desk)
+    settings = desk.runtime.services.settings_for(desk.team_id)
+    report = build_report(desk.db, settings, desk.team_id, _report_period(day))
+
+    total = report.total
+    assert (total.texts_in, total.texts_out) == (6, 5)  # HELP and its answer count as texts
+    assert (total.opened, total.closed, total.expired, total.abandoned) == (5, 4, 1, 1)
+    assert (total.accepted, total.answered_within_target) == (4, 3)
+    assert total.answered_within_target_share == 0.75
+    assert (total.rejects, total.missed_offers, total.transfers) == (1, 1, 2)
+    assert total.dispositions == {"Follow-up needed": 1, "No action": 1, "Resolved": 1}
+    # Waits: #1 50 s, #2 110 s, #3 80 s, #4 0 s.
+    assert total.wait_avg_seconds == pytest.approx(60, abs=SLACK)
+    assert total.wait_p90_seconds == pytest.approx(110, abs=SLACK)
+    # First responses: #1 80 s, #3 100 s, #4 0 s (#2 never had one).
+    assert total.first_response_avg_seconds == pytest.approx(60, abs=SLACK)
+    assert total.first_response_p90_seconds == pytest.approx(100, abs=SLACK)
+    # Handle: #1 30+10+20 = 60 s, #2 31 min, #3 20 s, #4 from Bob's accept, 10 s in Sales.
+    assert total.handle_avg_seconds == pytest.approx((60 + 31 * 60 + 20 + 10) / 4, abs=SLACK)
+    # No queue has business hours: every second of every wait was inside them.
+    assert total.wait_in_hours_avg_seconds == pytest.approx(total.wait_avg_seconds)
+    assert total.wait_out_of_hours_avg_seconds == 0
+
+    support, sales = report.by_queue["Support"], report.by_queue["Sales"]
+    assert (support.opened, support.closed, support.expired, support.abandoned) == (2, 2, 1, 1)
+    assert (support.texts_in, support.texts_out) == (3, 3)  # #1, #2 and HELP
+    # #4 waited in Support (Bob accepted it there at once): its wait is Support's.
+    assert (support.accepted, support.answered_within_target) == (3, 2)
+    assert (support.rejects, support.missed_offers, support.transfers) == (1, 1, 1)
+    # #4 ended in Sales, so it counts there, with its texts.
+    assert (sales.opened, sales.closed, sales.accepted, sales.answered_within_target) == \
+        (3, 2, 1, 1)
+    assert (sales.texts_in, sales.texts_out, sales.transfers) == (3, 2, 1)
+
+    ann, bob, cy = (report.by_agent[agent] for agent in (ANN, BOB, CY))
+    # Ann holds #1 and #2 last; she accepted #2 first, rejected #1's offer.
+    assert (ann.opened, ann.closed, ann.expired, ann.abandoned) == (2, 2, 1, 1)
+    assert (ann.accepted, ann.answered_within_target, ann.rejects, ann.missed_offers) == \
+        (1, 0, 1, 0)
+    assert (ann.texts_in, ann.texts_out, ann.transfers) == (2, 1, 0)
+    assert ann.wait_avg_seconds == pytest.approx(110, abs=SLACK)
+    assert ann.first_response_avg_seconds is None  # Bob answered #1 first
+    assert ann.dispositions == {"No action": 1, "Resolved": 1}
+    # Bob accepted #1 and #4 first, answered both first, passed both on, missed #2.
+    assert (bob.opened, bob.closed, bob.accepted, bob.answered_within_target) == (0, 0, 2, 2)
+    assert (bob.texts_out, bob.transfers, bob.missed_offers, bob.rejects) == (2, 2, 1, 0)
+    assert bob.first_response_avg_seconds == pytest.approx(40, abs=SLACK)
+    # Cy holds #3 and #4 last (#5 is only offered to him).
+    assert (cy.opened, cy.closed, cy.accepted, cy.texts_in, cy.texts_out) == (2, 2, 1, 2, 1)
+    assert cy.dispositions == {"Follow-up needed": 1}
+    assert cy.handle_avg_seconds == pytest.approx((20 + 10) / 2, abs=SLACK)
+
+    # Every text is in the hour it came in or went out.
+    assert sum(h.texts_in for h in report.hours) == 6
+    assert sum(h.texts_out for h in report.hours) == 5
+    assert all(h.start.tzinfo == ZoneInfo(ZONE) for h in report.hours)
+
+
+def test_the_csv_export_writes_each_interaction_with_every_measure(desk, tmp_path):
+    day = _play(desk)
     zone = ZoneInfo(ZONE)
-    today = clock.utcnow().astimezone(zone).date()
-    return datetime.combine(today + timedelta(days=days), at, tzinfo=zone)
+    first_day = day.started.astimezone(zone).date()
+    last_day = clock.utcnow().astimezone(zone).date()
+    out = tmp_path / "day.csv"
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO_ROOT),
+           "DATABASE_URL": desk.db.engine.url.render_as_string(hide_password=False),
+           "SMSDESK_SETTINGS": str(desk.settings_file)}
+
+    def report(*options: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", "report", "--from", first_day.isoformat(),
+             "--to", last_day.isoformat(), "--team", desk.team_id, *options],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    result = report("--csv", str(out))
+    assert result.returncode == 0, result.stderr
+    assert f"Wrote 5 interactions to {out}" in result.stdout
+    sales = report("--queue", "Sales", "--csv", str(tmp_path / "sales.csv"))
+    assert "Wrote 3 interactions" in sales.stdout, sales.stderr
+
+    with out.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["queue"] for r in rows] == ["Support", "Support", "Sales", "Sales", "Sales"]
+    one, two, three, four, five = rows
+    assert (one["agent"], one["accepted_by"], one["first_reply_by"]) == (ANN, BOB, BOB)
+    assert (one["texts_in"], one["texts_out"], one["rejects"], one["transfers"]) == \
+        ("1", "2", "1", "1")
+    assert abs(int(one["wait_seconds"]) - 50) <= SLACK
+    assert abs(int(one["first_response_seconds"]) - 80) <= SLACK
+    assert one["answered_within_target"] == "yes" and one["target_seconds"] == "60"
+    assert (one["disposition"], one["abandoned"], one["state"]) == ("Resolved", "no", "done")
+    assert (two["abandoned"], two["missed_offers"], two["answered_within_target"]) == \
+        ("yes", "1", "no")
+    assert two["expired_at"] and two["first_response_seconds"] == ""
+    assert abs(int(two["handle_seconds"]) - 31 * 60) <= SLACK
+    assert (three["target_seconds"], three["disposition"], three["mode"]) == \
+        ("300", "Follow-up needed", "page")
+    assert (four["agent"], four["accepted_by"], four["transfers"]) == (CY, BOB, "1")
+    assert (four["queue"], four["waited_in"], four["target_seconds"]) == \
+        ("Sales", "Support", "60")
+    assert (five["state"], five["accepted_at"], five["wait_seconds"], five["closed_at"]) == \
+        ("offered", "", "", "")
+    # Times in the workspace's zone, with its offset: what a spreadsheet needs.
+    opened = datetime.fromisoformat(one["opened_at"])
+    assert opened.utcoffset() == day.started.astimezone(zone).utcoffset()
+    assert abs(opened.astimezone(UTC) - day.started) < timedelta(seconds=SLACK)
 
 
-def _travel_to(moment: datetime) -> None:
-    clock.travel(moment - clock.utcnow())
-
-
-def _digests(desk) -> list[dict]:
-    return [m for m in desk.slack.messages(SUP_CHANNEL) if m.get("files")]
-
-
-def _timers(desk) -> list[Job]:
-    with desk.db.transaction() as s:
-        return list(s.scalars(select(Job).where(Job.kind == jobs.DigestTimer.KIND,
-                                                Job.state.in_(("pending", "running")))))
-
-
-@pytest.mark.parametrize("team", [{"digest_at": "07:00"}], indirect=True)
-def test_the_digest_posts_yesterday_at_the_hour_once_and_again_after_a_restart(team):
-    desk = team["desk"]
-    _a_conversation(desk)
-    day = clock.utcnow().astimezone(ZoneInfo(ZONE)).date()
-
-    _travel_to(_next_local(time(6, 59), days=1))
-    wall.sleep(2)
-    assert _digests(desk) == []  # not before its hour
-    _travel_to(_next_local(time(7, 0, 5), days=0))
-    [posted] = desk.slack.wait_for(lambda s: _digests(desk), 10, "no digest at 07:00")
-
-    assert posted["text"].startswith(f"*Daily SMS report · Support · {day:%a %d %b}* "
-                                     f"(against {day - timedelta(days=7):%a %d %b})")
-    assert "Texts in: 1 (▲ from 0) · out: 1 (▲ from 0)" in posted["text"]
-    [file] = posted["files"]
-    chart = desk.slack.file(file["id"])
-    _png(chart)
-    assert chart["alt_txt"].startswith(f"Chart of queue Support, {day:%a %d %b} ({ZONE}): "
-                                       "1 texts in, 1 out")
-
-    team["desk"] = desk = restart_desk(desk)
-    wall.sleep(2)
-    assert len(_digests(desk)) == 1  # the restart sent nothing again
-    [timer] = _timers(desk)
-    assert timer.due_at == _next_local(time(7, 0), days=1)
-
-    _travel_to(_next_local(time(7, 0, 5), days=1))
-    desk.slack.wait_for(lambda s: len(_digests(desk)) == 2, 10, "no digest the next day")
-    # Monday against the Monday before: both quiet (Sunday's text is in neither).
-    assert "Texts in: 0 (same) · out: 0 (same)" in _digests(desk)[1]["text"]
-    wall.sleep(2)
-    assert len(_digests(desk)) == 2 and len(_timers(desk)) == 1
-
-
-@pytest.mark.parametrize("team", [{"digest_at": "07:00"}], indirect=True)
-def test_a_digest_whose_run_was_killed_mid_upload_is_not_posted_again(team):
-    desk = team["desk"]
-    _travel_to(_next_local(time(7, 0, 5), days=1))
-    [posted] = desk.slack.wait_for(lambda s: _digests(desk), 10, "no digest")
-    desk.wait_idle()
-    # The same post as a process killed after Slack shared its file would leave it: running,
-    # its lease over, nobody's (the outbox takes it back as "outcome unknown").
-    with desk.db.transaction() as s:
-        [done] = s.scalars(select(Job).where(Job.kind == jobs.PostDigest.KIND))
-        done.state, done.locked_until = "running", clock.utcnow() - timedelta(seconds=1)
-        done.claimed_by = None
-    desk.slack.wait_for(lambda s: desk.slack.calls_to("conversations.history"), 10,
-                        "the taken-back run never looked for its earlier post")
-    desk.wait_idle()
-    assert _digests(desk) == [posted]
-
-
-@pytest.mark.parametrize("team", [{"digest_at": "07:00"}], indirect=True)
-def test_two_instances_post_each_queues_digest_once(team):
-    first = team["desk"]
-    second = start_another_instance(first)
-    try:
-        _travel_to(_next_local(time(7, 0, 5), days=1))
-        first.slack.wait_for(lambda s: _digests(first), 10, "no digest")
-        wall.sleep(3)
-        assert len(_digests(first)) == 1 and len(_timers(first)) == 1
-    finally:
-        second.close()
-
-
-def test_without_digest_at_there_is_no_digest_timer(team):
-    assert _timers(team["desk"]) == []
+def test_a_report_holds_only_its_own_workspaces_interactions(desk):
+    day = Day(desk)
+    desk.slash(CY, ids.COMMAND_READY)
+    day.texts(C3, "Do you ship to Canada?", SALES_NUMBER)
+    day.preview(CY, C3)
+    settings = desk.runtime.services.settings_for(desk.team_id)
+    period = _report_period(day)
+    assert build_report(desk.db, settings, desk.team_id, period).total.opened == 1
+    other = build_report(desk.db, settings, "TOTHERTEAM", period)
+    assert (other.total.opened, other.total.texts_in, other.by_agent) == (0, 0, {})

@@ -163,3 +163,31 @@ def test_what_becomes_of_a_text_nobody_takes_has_working_defaults_and_can_be_set
     assert (settings.reoffer_after_seconds, settings.missed_offers_not_ready,
             settings.waiting_alert_seconds, settings.holding_reply) == (0, 3, 300,
                                                                         "Hold on, please.")
+
+
+def test_reports_count_in_the_workspace_time_zone_and_queues_have_an_answer_target(tmp_path):
+    path = tmp_path / "smsdesk.toml"
+    path.write_text('[reports]\ntime_zone = "Europe/Paris"\n\n[[queues]]\nname = "Billing"\n'
+                    'answer_within_seconds = 120\n\n[[queues]]\nname = "Sales"\n',
+                    encoding="utf-8")
+    settings = Settings.load(path, env={})
+    assert settings.report_time_zone == "Europe/Paris"
+    assert [q.answer_within_seconds for q in settings.queues] == [120, 300]
+    assert Settings.load(EXAMPLE, env={}).report_time_zone == "UTC"
+
+
+@pytest.mark.parametrize(("toml", "words"), [
+    ('[reports]\ntime_zone = "Europe/Pariss"\n', ("reports.time_zone", "IANA", "Pariss")),
+    ('[reports]\ntime_zone = "+02:00"\n', ("reports.time_zone", "IANA")),
+    ('[reports]\ntime_zone = 2\n', ("reports.time_zone",)),
+    ('[[queues]]\nname = "B"\nanswer_within_seconds = 0\n', ("answer_within_seconds",)),
+    ('[[queues]]\nname = "B"\nanswer_within_seconds = "300"\n', ("answer_within_seconds",)),
+])
+def test_a_time_zone_or_target_that_cannot_be_counted_in_is_a_clear_error(tmp_path, toml,
+                                                                          words):
+    path = tmp_path / "smsdesk.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        Settings.load(path, env={})
+    for word in words:
+        assert word in str(error.value)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.desk import jobs
 from bot.desk.admin.permissions import may_supervise
-from bot.desk.reports.periods import NAMES
+from bot.desk.reports.periods import PERIOD_NAMES as NAMES
 from storage.db import Database
 
 DEFAULT_PERIOD = "today"

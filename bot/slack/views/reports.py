@@ -60,6 +60,10 @@ def _total_fields(m: Measures) -> list[dict]:
         ("Abandoned / expired", f"{m.abandoned} / {m.expired}"),
         ("Wait before Accept", f"{duration(m.wait_avg_seconds)} avg, "
                                f"{duration(m.wait_p90_seconds)} p90"),
+        # Business hours split the same waits: while the queue was open, and the rest
+        # (overnight, a weekend, a holiday). Ten fields, a section's most.
+        ("Wait while open / closed", f"{duration(m.wait_in_hours_avg_seconds)} / "
+                                     f"{duration(m.wait_out_of_hours_avg_seconds)} avg"),
         ("First response", f"{duration(m.first_response_avg_seconds)} avg, "
                            f"{duration(m.first_response_p90_seconds)} p90"),
         ("Handle time", f"{duration(m.handle_avg_seconds)} avg"),
