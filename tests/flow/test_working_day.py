@@ -11,10 +11,14 @@ At the end every customer who texted has an answer from an agent, and nobody got
 
 from __future__ import annotations
 
+import csv
 import json
 import re
+import subprocess
+import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -179,7 +183,7 @@ EMOJI_REPLY_ON_THE_PHONE = ("Yes \U0001F642 it arrives today \U0001F44B\U0001F3F
                             "(https://track.example.com/1Z) Agent D\n• box 1\n• box 2")
 
 
-def test_a_working_day_on_a_two_queue_desk_leaves_no_customer_unanswered(app):
+def test_a_working_day_on_a_two_queue_desk_leaves_no_customer_unanswered(app, tmp_path):
     app.start()
     for agent in AGENTS:
         app.slash(agent, ids.COMMAND_READY)
@@ -294,3 +298,32 @@ def test_a_working_day_on_a_two_queue_desk_leaves_no_customer_unanswered(app):
     assert not doubled, f"customers who got an answer twice: {doubled}"
     assert not re.search(r":[a-z_]+:", " ".join(sms.body for sms in app.twilio.sent))
     assert not any("Seller here" in b for b in _answers_to(app, "+14155550103"))
+
+    # The supervisor's account of the day (`smsdesk report`) tells the same story: an
+    # interaction per customer, each answered, none abandoned; one reject, one missed offer,
+    # one transfer; the invoice waited in Sales and ended in Support.
+    rows = {row["interaction_id"]: row for row in _report_rows(app, tmp_path)}
+    assert len(rows) == len(texted)
+    assert all(row["first_response_seconds"] and row["abandoned"] == "no"
+               for row in rows.values())
+    assert sum(int(row["rejects"]) for row in rows.values()) == 1
+    assert sum(int(row["missed_offers"]) for row in rows.values()) == 1
+    assert sum(int(row["transfers"]) for row in rows.values()) == 1
+    assert [(row["waited_in"], row["queue"]) for row in rows.values()
+            if row["waited_in"] != row["queue"]] == [("Sales", "Support")]
+    # Texts in and out on the report are the ones the phones sent and received.
+    assert sum(int(row["texts_in"]) for row in rows.values()) == len(texted)
+    assert sum(int(row["texts_out"]) for row in rows.values()) == len(app.twilio.sent)
+
+
+def _report_rows(app, tmp_path) -> list[dict[str, str]]:
+    """`smsdesk report` over yesterday to tomorrow (the day's clock was moved on), as CSV."""
+    today = datetime.now(UTC).date()
+    out = tmp_path / "day.csv"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "report", "--from",
+         (today - timedelta(days=1)).isoformat(), "--to", (today + timedelta(days=1)).isoformat(),
+         "--csv", str(out)], env=app.env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    with out.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
