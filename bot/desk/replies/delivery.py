@@ -115,10 +115,10 @@ def refuse_if_opted_out(db: Database, message_id: int) -> bool:
 
 
 def record_send_failure(db: Database, message_id: int, error: str,
-                        code: str | None = None) -> None:
+                        code: str | None = None, opted_out: bool = False) -> None:
     with db.transaction() as s:
         message = s.get_one(Message, message_id)
-        if code == opt_outs.PROVIDER_OPTED_OUT:
+        if opted_out or code == opt_outs.PROVIDER_OPTED_OUT:
             # The provider knows of an opt-out we missed (say, from before the desk existed).
             opt_outs.opt_out(s, message.team_id, message.to_number, message.from_number,
                              source=f"provider error {code}")
