@@ -60,9 +60,11 @@ class ProviderKit:
 
     def inbound(self, desk: Desk, from_number: str, to_number: str, body: str, *,
                 sid: str | None = None, media: tuple[tuple[bytes, str], ...] = (),
+                media_urls: tuple[tuple[str, str], ...] = (),
                 extra: dict[str, str] | None = None) -> httpx.Response:
-        """A customer's text (an MMS with `media`: (content, content type) the fake serves),
-        signed as the provider signs it, posted to the desk."""
+        """A customer's text, signed as the provider signs it, posted to the desk. An MMS
+        with `media`, (content, content type) the fake serves, or `media_urls`, (address,
+        content type) of files anywhere (a forged address on another host)."""
         raise NotImplementedError
 
     def report(self, desk: Desk, sms: Any, status: str,
@@ -115,22 +117,27 @@ class TwilioKit(ProviderKit):
             "Content-Type": "application/x-www-form-urlencoded", **headers})
 
     def _params(self, from_number: str, to_number: str, body: str, sid: str | None,
-                media: tuple[tuple[bytes, str], ...], extra: dict[str, str]) -> dict[str, str]:
+                media: tuple[tuple[bytes, str], ...], extra: dict[str, str],
+                media_urls: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
+        urls = [*media_urls, *(
+            (self.fake.add_media(
+                f"/2010-04-01/Accounts/{self.fake.account_sid}/Messages/MM1/Media/ME{index}",
+                content, content_type), content_type)
+            for index, (content, content_type) in enumerate(media))]
         params = {"MessageSid": sid or "SM" + uuid.uuid4().hex,
                   "AccountSid": self.fake.account_sid, "From": from_number, "To": to_number,
-                  "Body": body, "NumMedia": str(len(media))}
-        for index, (content, content_type) in enumerate(media):
-            params[f"MediaUrl{index}"] = self.fake.add_media(
-                f"/2010-04-01/Accounts/{self.fake.account_sid}/Messages/MM1/Media/ME{index}",
-                content, content_type)
+                  "Body": body, "NumMedia": str(len(urls))}
+        for index, (url, content_type) in enumerate(urls):
+            params[f"MediaUrl{index}"] = url
             params[f"MediaContentType{index}"] = content_type
         return {**params, **extra}
 
     def inbound(self, desk: Desk, from_number: str, to_number: str, body: str, *,
                 sid: str | None = None, media: tuple[tuple[bytes, str], ...] = (),
+                media_urls: tuple[tuple[str, str], ...] = (),
                 extra: dict[str, str] | None = None) -> httpx.Response:
-        return self.post(desk, self.inbound_path,
-                         self._params(from_number, to_number, body, sid, media, extra or {}))
+        return self.post(desk, self.inbound_path, self._params(
+            from_number, to_number, body, sid, media, extra or {}, media_urls))
 
     def report(self, desk: Desk, sms: Any, status: str,
                error_code: str | None = None) -> httpx.Response:
@@ -177,17 +184,20 @@ class TelnyxKit(ProviderKit):
         return desk.http.post(desk.url + self.inbound_path, content=body, headers=headers)
 
     def _body(self, from_number: str, to_number: str, body: str, sid: str | None,
-              media: tuple[tuple[bytes, str], ...]) -> bytes:
-        urls = [(self.fake.add_media(f"/media/{uuid.uuid4().hex}/{index}", content, kind),
-                 kind) for index, (content, kind) in enumerate(media)]
+              media: tuple[tuple[bytes, str], ...],
+              media_urls: tuple[tuple[str, str], ...] = ()) -> bytes:
+        urls = [*media_urls, *(
+            (self.fake.add_media(f"/media/{uuid.uuid4().hex}/{index}", content, kind), kind)
+            for index, (content, kind) in enumerate(media))]
         return self.fake.inbound(from_number, to_number, body, sid=sid, media=urls)
 
     def inbound(self, desk: Desk, from_number: str, to_number: str, body: str, *,
                 sid: str | None = None, media: tuple[tuple[bytes, str], ...] = (),
+                media_urls: tuple[tuple[str, str], ...] = (),
                 extra: dict[str, str] | None = None) -> httpx.Response:
         if extra:
             raise TypeError(f"Telnyx's webhook has no fields {sorted(extra)}")
-        payload = self._body(from_number, to_number, body, sid, media)
+        payload = self._body(from_number, to_number, body, sid, media, media_urls)
         return self.post(desk, payload, self.fake.sign(payload))
 
     def report(self, desk: Desk, sms: Any, status: str,
