@@ -19,6 +19,7 @@ it too.
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
@@ -48,6 +49,9 @@ class ProviderKit:
     # Case information: (fields a test adds to a customer's text, what the preview then
     # shows), or None when the provider sends none.
     case_information: ClassVar[tuple[dict[str, str], str] | None]
+    # The ways `forged` can forge a webhook of this provider (a provider whose signature
+    # covers a time adds "stale": signed as the provider signs, too long ago).
+    forgeries: ClassVar[tuple[str, ...]] = ("unsigned", "wrong key", "tampered")
     fake: Any
 
     def env(self) -> dict[str, str]:
@@ -75,9 +79,9 @@ class ProviderKit:
 
     def forged(self, desk: Desk, from_number: str, to_number: str, body: str, *,
                how: str) -> httpx.Response:
-        """A customer's text that is not the provider's: `how` is "unsigned", "wrong key"
-        (signed with another account's secret) or "tampered" (a real signature of another
-        body). Each must be refused with 403 and stored nowhere."""
+        """A customer's text that is not the provider's: `how` is one of `forgeries`:
+        "unsigned", "wrong key" (signed with another account's secret), "tampered" (a real
+        signature of another body), "stale". Each must be refused with 403, stored nowhere."""
         raise NotImplementedError
 
     def stop(self) -> None:
@@ -166,6 +170,7 @@ class TelnyxKit(ProviderKit):
     opted_out = {"status": 400, "code": "40300"}
     foreign_media_note = "not on Telnyx's hosts"
     case_information = ({}, "T-MOBILE USA, INC.")  # the fake's carrier of the customer
+    forgeries = (*ProviderKit.forgeries, "stale")
 
     def __init__(self, fake: FakeTelnyx | None = None) -> None:
         self.fake = fake or FakeTelnyx().start()
@@ -218,6 +223,8 @@ class TelnyxKit(ProviderKit):
         if how == "tampered":
             other = self._body(from_number, to_number, body + "!", None, ())
             return self.post(desk, other, self.fake.sign(payload))
+        if how == "stale":  # a captured webhook replayed, past Telnyx's tolerance
+            return self.post(desk, payload, self.fake.sign(payload, int(time.time()) - 301))
         raise ValueError(how)
 
 
