@@ -12,8 +12,14 @@ from storage.db import DEFAULT_URL
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
 DEFAULT_TELNYX_API_URL = "https://api.telnyx.com"
-# Every provider SMS_PROVIDER may name (bot/runtime.py builds each one's sender).
-SMS_PROVIDERS = ("twilio", "telnyx", "simulator")
+# Every provider SMS_PROVIDER may name (bot/runtime.py builds each one's sender), with the
+# variables it needs (`smsdesk config check` says which are set).
+PROVIDER_VARIABLES = {
+    "twilio": ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "SMSDESK_PUBLIC_URL"),
+    "telnyx": ("TELNYX_API_KEY", "TELNYX_PUBLIC_KEY", "SMSDESK_PUBLIC_URL"),
+    "simulator": (),
+}
+SMS_PROVIDERS = tuple(PROVIDER_VARIABLES)
 DEFAULT_SETTINGS_FILE = "smsdesk.toml"
 DEFAULT_PORT = 3000
 

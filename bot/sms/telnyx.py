@@ -127,14 +127,22 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def parse_inbound(payload: Mapping[str, Any],
                   country_of: Callable[[str], str | None]) -> InboundMessage:
     """message.received's payload. `country_of` as for Twilio (bot/sms/twilio.py)."""
     sid = _text(payload.get("id"))
     if not sid:
         raise WebhookError("payload.id is missing")
-    sender = payload.get("from") if isinstance(payload.get("from"), dict) else {}
-    recipients = payload.get("to") if isinstance(payload.get("to"), list) else []
+    sender = _dict(payload.get("from"))
+    recipients = _list(payload.get("to"))
     raw_from = _text(sender.get("phone_number"))
     raw_to = _text(recipients[0].get("phone_number")) if recipients and isinstance(
         recipients[0], dict) else None
@@ -175,12 +183,12 @@ def _media(raw: object) -> tuple[MediaRef, ...]:
 def parse_status(payload: Mapping[str, Any]) -> DeliveryStatus:
     """message.sent / message.finalized's payload: the state of our one recipient."""
     sid = _text(payload.get("id"))
-    recipients = payload.get("to") if isinstance(payload.get("to"), list) else []
+    recipients = _list(payload.get("to"))
     raw = recipients[0].get("status") if recipients and isinstance(recipients[0], dict) \
         else None
     if not sid or not isinstance(raw, str):
         raise WebhookError("payload.id and payload.to[0].status are required")
-    errors = payload.get("errors") if isinstance(payload.get("errors"), list) else []
+    errors = _list(payload.get("errors"))
     code = next((str(e["code"]) for e in errors if isinstance(e, dict) and e.get("code")), None)
     return DeliveryStatus(PROVIDER, sid, STATES.get(raw, raw), code)
 
@@ -204,7 +212,7 @@ def _parts(value: object) -> int | None:
 
 
 def _result(data: Mapping[str, Any]) -> SendResult:
-    recipients = data.get("to") if isinstance(data.get("to"), list) else []
+    recipients = _list(data.get("to"))
     raw = (recipients[0].get("status") if recipients and isinstance(recipients[0], dict)
            else data.get("status")) or "queued"
     return SendResult(provider_sid=str(data["id"]), status=STATES.get(raw, raw),

@@ -93,6 +93,7 @@ class FakeTelnyx:
         self._delays: deque[float] = deque()
         self._holds: deque[threading.Event] = deque()
         self._media: dict[str, tuple[bytes, str]] = {}
+        self._redirects: dict[str, tuple[int, str]] = {}
         self._early_reports: deque[tuple[str, ...]] = deque()
         self._early_answers: list[int] = []
 
@@ -183,6 +184,12 @@ class FakeTelnyx:
             self._media[path] = (content, content_type)
         return self.url + path
 
+    def redirect_media(self, path: str, location: str, status: int = 307) -> str:
+        """Answer GET `{url}{path}` with a redirect to `location`; returns the full URL."""
+        with self._lock:
+            self._redirects[path] = (status, location)
+        return self.url + path
+
     def fail_next(self, times: int = 1, status: int = 500, code: int | str | None = None,
                   message: str | None = None) -> None:
         """The next `times` sends fail with `status` and Telnyx's error body. A 4xx needs
@@ -265,6 +272,9 @@ class FakeTelnyx:
                 # Telnyx's media links are fetched as given, without the API key.
                 content, content_type = self._media[request.path]
                 response = HttpResponse(200, content, {"Content-Type": content_type})
+            elif request.method == "GET" and request.path in self._redirects:
+                status, location = self._redirects[request.path]
+                response = HttpResponse(status, b"", {"Location": location})
             elif request.headers.get("authorization") != f"Bearer {self.api_key}":
                 response = _error(401, "10009", "Authentication failed",
                                   "The required authentication headers were either invalid "
