@@ -32,6 +32,9 @@ class DeliveryStatus:
     provider_sid: str
     status: str  # queued, sending, sent, delivered, undelivered, failed
     error_code: str | None = None
+    # Not delivered because the recipient opted out (the provider's own code for it): the
+    # desk records the opt-out, as for a send refused for it (SendError.opted_out).
+    opted_out: bool = False
 
 
 @dataclass(frozen=True)

@@ -190,7 +190,8 @@ def parse_status(payload: Mapping[str, Any]) -> DeliveryStatus:
         raise WebhookError("payload.id and payload.to[0].status are required")
     errors = _list(payload.get("errors"))
     code = next((str(e["code"]) for e in errors if isinstance(e, dict) and e.get("code")), None)
-    return DeliveryStatus(PROVIDER, sid, STATES.get(raw, raw), code)
+    return DeliveryStatus(PROVIDER, sid, STATES.get(raw, raw), code,
+                          opted_out=code == OPTED_OUT)
 
 
 def _errors(response: httpx.Response) -> tuple[str | None, str]:
