@@ -28,9 +28,12 @@ from bot.services import Services
 from bot.slack import identity, install_pages, installations
 from bot.slack.app import build_bolt_app
 from bot.slack.ids import BOT_SCOPES
+from bot.sms import telnyx
 from bot.sms.simulator import SimulatorSender
+from bot.sms.telnyx import TelnyxSender
 from bot.sms.twilio import TwilioSender
 from bot.spelling import checker, dictionaries
+from bot.web import telnyx_routes
 from bot.web.app import WebContext, create_web_app
 from bot.web.media_links import MediaLinks, link_secret
 from bot.worker.handlers import run_job
@@ -60,6 +63,10 @@ def _sender(env: Env, public_url: str) -> SmsSender:
     if env.sms_provider == "twilio":
         return TwilioSender(env.twilio_account_sid, env.twilio_auth_token, env.twilio_api_url,
                             status_callback_url=f"{public_url}/sms/twilio/status")
+    if env.sms_provider == "telnyx":
+        return TelnyxSender(env.telnyx_api_key or "", env.telnyx_api_url,
+                            webhook_url=f"{public_url}{telnyx_routes.WEBHOOK_PATH}",
+                            messaging_profile_id=env.telnyx_messaging_profile_id)
     return SimulatorSender()
 
 
@@ -165,7 +172,9 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
     web = create_web_app(
         WebContext(services, team_id, public_url,
                    env.twilio_auth_token if env.sms_provider == "twilio" else None, links,
-                   _readiness(env, services, client), simulator_token, env.ops_token),
+                   _readiness(env, services, client), simulator_token, env.ops_token,
+                   telnyx.public_key_of(env.telnyx_public_key)
+                   if env.sms_provider == "telnyx" and env.telnyx_public_key else None),
         None if socket_mode else bolt,
     )
     worker = Worker(services, run_job, threads=worker_threads)

@@ -32,6 +32,9 @@ class DeliveryStatus:
     provider_sid: str
     status: str  # queued, sending, sent, delivered, undelivered, failed
     error_code: str | None = None
+    # Not delivered because the recipient opted out (the provider's own code for it): the
+    # desk records the opt-out, as for a send refused for it (SendError.opted_out).
+    opted_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,13 @@ class MediaFetchError(Exception):
 
 
 class SendError(Exception):
-    """A send the provider refused. `permanent` ones are not retried (e.g. opted-out number)."""
+    """A send the provider refused. `permanent` ones are not retried (e.g. opted-out number).
+    `opted_out`: the provider refused because the recipient opted out (each provider has its
+    own code for it), so the desk records the opt-out too; it implies `permanent`."""
 
-    def __init__(self, message: str, *, code: str | None = None, permanent: bool = False):
+    def __init__(self, message: str, *, code: str | None = None, permanent: bool = False,
+                 opted_out: bool = False):
         super().__init__(message)
         self.code = code
-        self.permanent = permanent
+        self.permanent = permanent or opted_out
+        self.opted_out = opted_out

@@ -29,6 +29,7 @@ from bot.sms import twilio_media
 PROVIDER = "twilio"
 # Twilio error codes that retrying cannot fix.
 PERMANENT_ERRORS = {"21610", "21211", "21612", "21614", "21408", "30004", "30006", "30007"}
+OPTED_OUT = "21610"  # "Attempt to send to unsubscribed recipient"
 MAX_MEDIA = 10  # Twilio's limit of files in one MMS
 LOOKUP_PAGE = 50  # how many of the latest messages to a number a lookup after a timeout reads
 # Extra Twilio fields worth showing an agent as case information.
@@ -118,7 +119,8 @@ def parse_status(params: Mapping[str, list[str]]) -> DeliveryStatus:
     status = _one(params, "MessageStatus") or _one(params, "SmsStatus")
     if not sid or not status:
         raise WebhookError("MessageSid and MessageStatus are required")
-    return DeliveryStatus(PROVIDER, sid, status.lower(), _one(params, "ErrorCode"))
+    code = _one(params, "ErrorCode")
+    return DeliveryStatus(PROVIDER, sid, status.lower(), code, opted_out=code == OPTED_OUT)
 
 
 class TwilioSender:
@@ -161,7 +163,7 @@ class TwilioSender:
                 400 <= response.status_code < 500 and response.status_code != 429
             )
             raise SendError(f"Twilio {response.status_code}: {message}", code=code,
-                            permanent=permanent)
+                            permanent=permanent, opted_out=code == OPTED_OUT)
         data = response.json()
         segments = data.get("num_segments")
         return SendResult(
