@@ -89,6 +89,10 @@ def _sender(env: Env):
     if env.sms_provider == "twilio" and env.twilio_account_sid and env.twilio_auth_token:
         return TwilioSender(env.twilio_account_sid, env.twilio_auth_token, env.twilio_api_url,
                             status_callback_url=None)
+    if env.sms_provider == "vonage" and env.vonage is not None and env.vonage.complete:
+        from bot.sms.vonage import vonage_sender
+
+        return vonage_sender(env.vonage, status_url=None)
     return SimulatorSender() if env.sms_provider == "simulator" else None
 
 

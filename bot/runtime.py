@@ -30,6 +30,7 @@ from bot.slack.app import build_bolt_app
 from bot.slack.ids import BOT_SCOPES
 from bot.sms.simulator import SimulatorSender
 from bot.sms.twilio import TwilioSender
+from bot.sms.vonage import vonage_sender
 from bot.spelling import checker, dictionaries
 from bot.web.app import WebContext, create_web_app
 from bot.web.media_links import MediaLinks, link_secret
@@ -60,6 +61,8 @@ def _sender(env: Env, public_url: str) -> SmsSender:
     if env.sms_provider == "twilio":
         return TwilioSender(env.twilio_account_sid, env.twilio_auth_token, env.twilio_api_url,
                             status_callback_url=f"{public_url}/sms/twilio/status")
+    if env.sms_provider == "vonage" and env.vonage is not None:
+        return vonage_sender(env.vonage, status_url=f"{public_url}/sms/vonage/status")
     return SimulatorSender()
 
 
@@ -165,7 +168,8 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
     web = create_web_app(
         WebContext(services, team_id, public_url,
                    env.twilio_auth_token if env.sms_provider == "twilio" else None, links,
-                   _readiness(env, services, client), simulator_token, env.ops_token),
+                   _readiness(env, services, client), simulator_token, env.ops_token,
+                   vonage=env.vonage if env.sms_provider == "vonage" else None),
         None if socket_mode else bolt,
     )
     worker = Worker(services, run_job, threads=worker_threads)

@@ -33,6 +33,7 @@ from tests import REPO_ROOT
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack import oauth as slack_oauth
 from tests.fakes.twilio_api import FakeTwilio
+from tests.fakes.vonage_api import FakeVonage, sign_webhook
 
 SIGNING_SECRET = "test-signing-secret"
 BUSINESS_NUMBER = "+15005550006"
@@ -135,6 +136,23 @@ class Desk:
     _server: object = None
     listeners: TrackingExecutor | None = None
     owns_fakes: bool = False
+    vonage: FakeVonage | None = None  # SMS_PROVIDER=vonage: the fake Vonage
+
+    # --- as Vonage (SMS_PROVIDER=vonage) ---------------------------------------------------
+    def vonage_posts(self, path: str, payload: dict, *,
+                     authorization: str | None = None) -> httpx.Response:
+        """A webhook as Vonage sends it: JSON, signed (or with `authorization` instead)."""
+        assert self.vonage is not None, "start_desk(sms_provider='vonage')"
+        body = json.dumps(payload).encode()
+        return self.http.post(self.url + path, content=body, headers={
+            "Content-Type": "application/json",
+            "Authorization": authorization or sign_webhook(body)})
+
+    def customer_texts_vonage(self, from_number: str, body: str, *,
+                              sid: str | None = None) -> httpx.Response:
+        assert self.vonage is not None
+        return self.vonage_posts("/sms/vonage/inbound", self.vonage.inbound_payload(
+            from_number, BUSINESS_NUMBER, body, sid=sid))
 
     # --- as Twilio -------------------------------------------------------------------
     def _twilio_post(self, path: str, params: dict[str, str], *, sign: bool = True,
@@ -424,6 +442,8 @@ class Desk:
         if self.owns_fakes:
             self.slack.stop()
             self.twilio.stop()
+        if self.vonage is not None:
+            self.vonage.stop()
 
 
 def accept_new_interaction(desk: Desk, customer: str, text: str,
@@ -664,6 +684,10 @@ def _start_instance(database_url: str, slack: FakeSlack, twilio: FakeTwilio, *,
     if sms_provider == "twilio":
         environ.update({"TWILIO_ACCOUNT_SID": twilio.account_sid,
                         "TWILIO_AUTH_TOKEN": twilio.auth_token, "TWILIO_API_URL": twilio.url})
+    vonage = None
+    if sms_provider == "vonage":
+        vonage = FakeVonage().start()
+        environ.update(vonage.environ())
     env = Env.from_environ(environ)
     settings = settings or Settings(desk_channel=DESK_CHANNEL, offer_timeout_seconds=30)
     listeners = TrackingExecutor()
@@ -676,7 +700,7 @@ def _start_instance(database_url: str, slack: FakeSlack, twilio: FakeTwilio, *,
     threading.Thread(target=_serve, args=(server,), daemon=True).start()
     runtime.worker.start()
     return Desk(runtime, slack, twilio, url, runtime.team_id,
-                httpx.Client(timeout=10), server, listeners)
+                httpx.Client(timeout=10), server, listeners, vonage=vonage)
 
 
 @dataclass

@@ -32,6 +32,9 @@ class DeliveryStatus:
     provider_sid: str
     status: str  # queued, sending, sent, delivered, undelivered, failed
     error_code: str | None = None
+    # The provider refused it because the customer opted out with it (a report, where the
+    # provider tells so after accepting the send: Vonage's error 1240).
+    opted_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,12 @@ class MediaFetchError(Exception):
 
 
 class SendError(Exception):
-    """A send the provider refused. `permanent` ones are not retried (e.g. opted-out number)."""
+    """A send the provider refused. `permanent` ones are not retried (e.g. opted-out number);
+    `opted_out`: the provider says the customer opted out (the adapter knows its code)."""
 
-    def __init__(self, message: str, *, code: str | None = None, permanent: bool = False):
+    def __init__(self, message: str, *, code: str | None = None, permanent: bool = False,
+                 opted_out: bool = False):
         super().__init__(message)
         self.code = code
         self.permanent = permanent
+        self.opted_out = opted_out

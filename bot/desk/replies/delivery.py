@@ -115,16 +115,11 @@ def refuse_if_opted_out(db: Database, message_id: int) -> bool:
 
 
 def record_send_failure(db: Database, message_id: int, error: str,
-                        code: str | None = None) -> None:
+                        code: str | None = None, opted_out: bool = False) -> None:
     with db.transaction() as s:
         message = s.get_one(Message, message_id)
-        if code == opt_outs.PROVIDER_OPTED_OUT:
-            # The provider knows of an opt-out we missed (say, from before the desk existed).
-            opt_outs.opt_out(s, message.team_id, message.to_number, message.from_number,
-                             source=f"provider error {code}")
-            timeline.record(s, message.team_id, message.interaction_id, timeline.OPTED_OUT,
-                            detail=f"the provider reports error {code}")
-            effects.update_card(s, message.team_id, message.interaction_id)
+        if code == opt_outs.PROVIDER_OPTED_OUT or opted_out:
+            _provider_opted_out(s, message, code)
         message.delivery_state = "failed"
         message.error = error[:300]
         timeline.record(s, message.team_id, message.interaction_id, timeline.SEND_FAILED,
@@ -241,11 +236,24 @@ def apply_delivery_status(db: Database, status: DeliveryStatus) -> bool:
             return False
         if message.direction != "outbound":
             return False
-        _apply_report(s, message, status.status, status.error_code)
+        _apply_report(s, message, status.status, status.error_code, status.opted_out)
         return True
 
 
-def _apply_report(s: Session, message: Message, status: str, error_code: str | None) -> None:
+def _provider_opted_out(s: Session, message: Message, code: str | None) -> None:
+    """The provider knows of an opt-out we missed (say, from before the desk existed)."""
+    opt_outs.opt_out(s, message.team_id, message.to_number, message.from_number,
+                     source=f"provider error {code}")
+    timeline.record(s, message.team_id, message.interaction_id, timeline.OPTED_OUT,
+                    detail=f"the provider reports error {code}")
+    effects.update_card(s, message.team_id, message.interaction_id)
+
+
+def _apply_report(s: Session, message: Message, status: str, error_code: str | None,
+                  opted_out: bool = False) -> None:
+    if opted_out:
+        # A provider that accepts the send and refuses it afterwards (Vonage) says so here.
+        _provider_opted_out(s, message, error_code)
     if not delivery_moves_forward(message.delivery_state, status):
         return
     message.delivery_state = status

@@ -83,7 +83,8 @@ def relay_reply(db: Database, settings: Settings, sender: SmsSender, message_id:
                              body=message.body)
     except SendError as error:
         if error.permanent:
-            record_send_failure(db, message.id, str(error), code=error.code)
+            record_send_failure(db, message.id, str(error), code=error.code,
+                                opted_out=error.opted_out)
             return replace(facts, outcome=Relayed.FAILED, error=error, send_failed=True)
         if last_try:
             record_send_gave_up(db, message.id, str(error))
