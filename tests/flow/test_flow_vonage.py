@@ -75,6 +75,17 @@ def test_a_delivered_report_that_overtakes_the_send_answer_marks_the_reply_deliv
                         "the early report was dropped")
 
 
+def test_an_opted_out_rejection_that_overtakes_the_send_answer_still_marks_the_contact(desk):
+    card = _accept(desk)
+    desk.vonage.report_before_answering("rejected", error_code=1240)
+    ts, _ = desk.agent_writes_in_thread(AGENT, card["ts"], "Hello?")
+    desk.vonage.wait_for(lambda v: v.early_report_answers == [204], WAIT, "no report")
+    _wait_mark(desk, ts, FAILED)
+    desk.slack.wait_for(lambda s: any(
+        "The customer opted out" in line_text(m) for m in s.thread(DESK_CHANNEL, card["ts"])),
+        WAIT, "the early opted-out report was applied without marking the contact")
+
+
 @pytest.mark.parametrize("forgery", ["unsigned", "wrong secret", "stale", "other body",
                                      "no payload_hash"])
 def test_a_hostile_inbound_webhook_is_refused_and_stored_nowhere(desk, forgery):

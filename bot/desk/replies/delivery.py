@@ -76,7 +76,9 @@ def record_send_result(db: Database, settings: Settings, message_id: int,
         # Reports that overtook this answer: as if they came now, in the order they came.
         for early in delivery_reports.take(s, message.provider, result.provider_sid,
                                            since=utcnow() - UNMATCHED_KEPT_FOR):
-            _apply_report(s, message, early.status, early.error_code)
+            code = early.error_code or ""
+            _apply_report(s, message, early.status, code.removeprefix(OPTED_OUT_MARK) or None,
+                          opted_out=code.startswith(OPTED_OUT_MARK))
         if interaction.mode == "page" and message.author_user_id is not None:
             # (The desk's own help reply, with no author, answers no agent's conversation.)
             # Page mode: one reply answers the customer, so sending it ends the interaction
@@ -231,13 +233,20 @@ def apply_delivery_status(db: Database, status: DeliveryStatus) -> bool:
         )).first()
         if message is None:
             if status.status in DELIVERY_ORDER:  # a state a reply can move to
+                code = (OPTED_OUT_MARK + (status.error_code or "") if status.opted_out
+                        else status.error_code)
                 delivery_reports.keep(s, status.provider, status.provider_sid, status.status,
-                                      status.error_code)
+                                      code)
             return False
         if message.direction != "outbound":
             return False
         _apply_report(s, message, status.status, status.error_code, status.opted_out)
         return True
+
+
+# A kept report (one that overtook its send) carries the provider's "opted out" on its
+# code, the one field it has for what the provider said.
+OPTED_OUT_MARK = "opted-out:"
 
 
 def _provider_opted_out(s: Session, message: Message, code: str | None) -> None:
