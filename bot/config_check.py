@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.config import ConfigError, Env, Settings
+from bot.config.env import PROVIDER_VARIABLES
 from bot.config.schema import unknown_settings
 from bot.config.workspaces import workspace_settings
 from bot.desk.hours import describe as describe_hours
@@ -392,11 +393,27 @@ def summary(path, settings: Settings, environ) -> list[str]:
         f"{len(settings.supervisor_groups) + len(settings.admin_groups)} user groups",
         "  spelling: " + (f"on ({settings.spelling_language})" if settings.spelling_enabled
                            else "off"),
+        _provider_line(environ),
     ]
     if settings.workspaces:
         lines.append("  workspaces: " + ", ".join(w.team_id for w in settings.workspaces))
     lines += _oauth_warnings(settings, environ)
     return lines
+
+
+def _provider_line(environ) -> str:
+    """SMS_PROVIDER and which of its variables are set (their values are `doctor`'s to
+    check: it asks the provider)."""
+    provider = Env.from_environ(environ).sms_provider
+    if provider not in PROVIDER_VARIABLES:
+        return (f"  sms provider: {provider!r} is unknown: SMS_PROVIDER is one of "
+                + ", ".join(PROVIDER_VARIABLES))
+    needed = PROVIDER_VARIABLES[provider]
+    missing = [name for name in needed if not environ.get(name)]
+    line = f"  sms provider: {provider}"
+    if needed:
+        line += ("; missing " + ", ".join(missing)) if missing else "; its variables are set"
+    return line
 
 
 def _is_oauth(environ) -> bool:

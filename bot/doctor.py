@@ -84,11 +84,14 @@ def _desk_channel(env: Env, desk, slack: WebClient | None) -> Check:
     return health.check_desk_channel(slack, desk.channel)
 def _sender(env: Env):
     from bot.sms.simulator import SimulatorSender
+    from bot.sms.telnyx import TelnyxSender
     from bot.sms.twilio import TwilioSender
 
     if env.sms_provider == "twilio" and env.twilio_account_sid and env.twilio_auth_token:
         return TwilioSender(env.twilio_account_sid, env.twilio_auth_token, env.twilio_api_url,
                             status_callback_url=None)
+    if env.sms_provider == "telnyx" and env.telnyx_api_key:
+        return TelnyxSender(env.telnyx_api_key, env.telnyx_api_url, webhook_url=None)
     if env.sms_provider == "vonage" and env.vonage is not None and env.vonage.complete:
         from bot.sms.vonage import vonage_sender
 

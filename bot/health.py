@@ -128,24 +128,31 @@ def check_slack_app(client: WebClient, client_id: str, client_secret: str) -> Ch
     return Check("slack", True, "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET accepted")
 
 
-VONAGE_FIX = ("check VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY (Vonage API Dashboard > "
-              "Applications), VONAGE_API_KEY and VONAGE_API_SECRET (API Settings), and that "
-              "the application has the Messages capability")
+# How to fix a failed provider check: (the provider refused the credentials, it could not
+# be reached or failed), per SMS_PROVIDER.
+SMS_FIXES = {
+    "twilio": ("check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (Twilio Console > Account Info), "
+               "TWILIO_API_URL and this host's network",
+               "Twilio is unreachable or failing: check this host's network and proxy settings "
+               "and TWILIO_API_URL, then https://status.twilio.com"),
+    "telnyx": ("check TELNYX_API_KEY (Mission Control Portal > Account Settings > Keys & "
+               "Credentials > API Keys), TELNYX_API_URL and this host's network",
+               "Telnyx is unreachable or failing: check this host's network and proxy settings "
+               "and TELNYX_API_URL, then https://status.telnyx.com"),
+    "vonage": ("check VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY (Vonage API Dashboard > "
+               "Applications), VONAGE_API_KEY and VONAGE_API_SECRET (API Settings), and that "
+               "the application has the Messages capability",
+               "Vonage is unreachable or failing: check this host's network and proxy settings "
+               "and VONAGE_API_URL, then https://vonageapi.statuspage.io"),
+}
 
 
 def check_sms(sender) -> Check:
     try:
         detail = sender.check()
     except SendError as error:
-        if getattr(sender, "name", None) == "vonage":
-            return Check("sms", False, str(error), VONAGE_FIX if error.permanent else
-                         "Vonage is unreachable or failing: check this host's network and "
-                         "proxy settings and VONAGE_API_URL, then https://vonageapi.statuspage.io")
-        return Check("sms", False, str(error),
-                     "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (Twilio Console > Account "
-                     "Info), TWILIO_API_URL and this host's network" if error.permanent else
-                     "Twilio is unreachable or failing: check this host's network and proxy "
-                     "settings and TWILIO_API_URL, then https://status.twilio.com")
+        refused, failing = SMS_FIXES.get(sender.name, SMS_FIXES["twilio"])
+        return Check("sms", False, str(error), refused if error.permanent else failing)
     return Check("sms", True, detail)
 
 

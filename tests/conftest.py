@@ -11,6 +11,8 @@ import os
 
 import pytest
 
+from tests.providers import PROVIDERS
+
 POSTGRES_URL = os.environ.get("SMSDESK_TEST_POSTGRES_URL")
 
 
@@ -85,10 +87,20 @@ def db(database_url):
     database.dispose()
 
 
+@pytest.fixture(params=PROVIDERS)
+def provider(request: pytest.FixtureRequest) -> str:
+    """Each SMS provider in turn (tests/providers.py): a test that asks for it, or a module
+    with `pytestmark = pytest.mark.usefixtures("provider")`, runs once per provider, and its
+    `desk` runs with that provider."""
+    return request.param
+
+
 @pytest.fixture
-def desk(database_url):
+def desk(database_url, request: pytest.FixtureRequest):
     from tests.harness import start_desk
 
-    running = start_desk(database_url)
+    sms_provider = (request.getfixturevalue("provider")
+                    if "provider" in request.fixturenames else "twilio")
+    running = start_desk(database_url, sms_provider=sms_provider)
     yield running
     running.close()

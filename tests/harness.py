@@ -26,14 +26,13 @@ import httpx
 
 from bot.config import Env, Settings
 from bot.runtime import Runtime, build_runtime
-from bot.sms.twilio import expected_signature
 from bot.web import server as web_server
 from bot.worker.pacing import METHOD_LIMITS, Limit, SlackPacer
 from tests import REPO_ROOT
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack import oauth as slack_oauth
 from tests.fakes.twilio_api import FakeTwilio
-from tests.fakes.vonage_api import FakeVonage, sign_webhook
+from tests.providers import KITS, ProviderKit, TwilioKit
 
 SIGNING_SECRET = "test-signing-secret"
 BUSINESS_NUMBER = "+15005550006"
@@ -125,67 +124,52 @@ class SlashAnswer:
 
 @dataclass
 class Desk:
-    """The app under test plus the fake Slack and Twilio it talks to."""
+    """The app under test plus the fake Slack and SMS provider it talks to."""
 
     runtime: Runtime
     slack: FakeSlack
-    twilio: FakeTwilio
+    kit: ProviderKit
     url: str
     team_id: str
     http: httpx.Client
     _server: object = None
     listeners: TrackingExecutor | None = None
     owns_fakes: bool = False
-    vonage: FakeVonage | None = None  # SMS_PROVIDER=vonage: the fake Vonage
 
-    # --- as Vonage (SMS_PROVIDER=vonage) ---------------------------------------------------
-    def vonage_posts(self, path: str, payload: dict, *,
-                     authorization: str | None = None) -> httpx.Response:
-        """A webhook as Vonage sends it: JSON, signed (or with `authorization` instead)."""
-        assert self.vonage is not None, "start_desk(sms_provider='vonage')"
-        body = json.dumps(payload).encode()
-        return self.http.post(self.url + path, content=body, headers={
-            "Content-Type": "application/json",
-            "Authorization": authorization or sign_webhook(body)})
+    # --- as the SMS provider (tests/providers.py) ---------------------------------------
+    @property
+    def provider(self):
+        """The fake of the provider this desk runs with (FakeTwilio's interface)."""
+        return self.kit.fake
 
-    def customer_texts_vonage(self, from_number: str, body: str, *,
-                              sid: str | None = None) -> httpx.Response:
-        assert self.vonage is not None
-        return self.vonage_posts("/sms/vonage/inbound", self.vonage.inbound_payload(
-            from_number, BUSINESS_NUMBER, body, sid=sid))
+    @property
+    def twilio(self) -> FakeTwilio:
+        """The fake Twilio, for tests of what only Twilio does."""
+        if not isinstance(self.kit.fake, FakeTwilio):
+            raise AttributeError(f"this desk runs with {self.kit.name}: use desk.provider")
+        return self.kit.fake
 
-    # --- as Twilio -------------------------------------------------------------------
     def _twilio_post(self, path: str, params: dict[str, str], *, sign: bool = True,
                      signature: str | None = None) -> httpx.Response:
-        headers = {}
-        if sign:
-            headers["X-Twilio-Signature"] = signature or expected_signature(
-                self.twilio.auth_token, self.url + path, {k: [v] for k, v in params.items()})
-        return self.http.post(self.url + path, content=urlencode(params), headers={
-            "Content-Type": "application/x-www-form-urlencoded", **headers})
+        assert isinstance(self.kit, TwilioKit), "a Twilio webhook to a desk of another provider"
+        return self.kit.post(self, path, params, sign=sign, signature=signature)
 
     def customer_texts(self, from_number: str, body: str, *, sid: str | None = None,
                        **extra: str) -> httpx.Response:
-        sid = sid or "SM" + uuid.uuid4().hex  # unique across desks sharing a database
-        params = {"MessageSid": sid, "AccountSid": self.twilio.account_sid,
-                  "From": from_number, "To": BUSINESS_NUMBER, "Body": body, "NumMedia": "0",
-                  **extra}
-        return self._twilio_post("/sms/twilio/inbound", params)
+        """A customer's text to the business number (or `To=`), signed as the desk's
+        provider signs its webhooks. Other keywords are Twilio's form fields (FromCity...)."""
+        to_number = extra.pop("To", BUSINESS_NUMBER)
+        return self.kit.inbound(self, from_number, to_number, body, sid=sid, extra=extra)
 
     def customer_sends_mms(self, from_number: str, body: str,
                            files: list[tuple[bytes, str]]) -> httpx.Response:
-        """An MMS: each (content, content type) served by the fake Twilio as its media."""
-        fields = {"NumMedia": str(len(files))}
-        for index, (content, content_type) in enumerate(files):
-            fields[f"MediaUrl{index}"] = self.twilio.add_media(
-                f"/2010-04-01/Accounts/{self.twilio.account_sid}/Messages/MM1/Media/ME{index}",
-                content, content_type)
-            fields[f"MediaContentType{index}"] = content_type
-        return self.customer_texts(from_number, body, **fields)
+        """An MMS: each (content, content type) served by the fake provider as its media."""
+        return self.kit.inbound(self, from_number, BUSINESS_NUMBER, body, media=tuple(files))
 
     def carrier_reports(self, sms, status: str, error_code: str | None = None) -> httpx.Response:
-        _url, params = self.twilio.status_callback(sms, status, error_code)
-        return self._twilio_post("/sms/twilio/status", params)
+        """A delivery report on `sms` (one of desk.provider.sent): queued, sent, delivered,
+        undelivered or failed, worded and signed as the provider does."""
+        return self.kit.report(self, sms, status, error_code)
 
     # --- as the simulator page (SMS_PROVIDER=simulator) --------------------------------
     @property
@@ -441,9 +425,7 @@ class Desk:
             self.listeners.shutdown(wait=False, cancel_futures=True)
         if self.owns_fakes:
             self.slack.stop()
-            self.twilio.stop()
-        if self.vonage is not None:
-            self.vonage.stop()
+            self.kit.stop()
 
 
 def accept_new_interaction(desk: Desk, customer: str, text: str,
@@ -460,16 +442,15 @@ def accept_new_interaction(desk: Desk, customer: str, text: str,
     return card
 
 
-def use_twilio_sender(desk: Desk, **options) -> None:
-    """Swap the desk's Twilio client for one built with `options` (say, `timeout=0.5`
-    where production waits 10 s), still talking to the desk's fake Twilio."""
-    from bot.sms.twilio import TwilioSender
-
+def use_sender(desk: Desk, **options) -> None:
+    """Swap the desk's provider client for one built with `options` (say, `timeout=0.5`
+    where production waits 10 s), still talking to the desk's fake provider."""
     old = desk.runtime.services.sender
-    desk.runtime.services.sender = TwilioSender(
-        desk.twilio.account_sid, desk.twilio.auth_token, desk.twilio.url,
-        status_callback_url=f"{desk.url}/sms/twilio/status", **options)
+    desk.runtime.services.sender = desk.kit.sender(desk.url, **options)
     old.close()
+
+
+use_twilio_sender = use_sender
 
 
 def line_blocks(message: dict) -> list[dict]:
@@ -589,19 +570,20 @@ def start_desk(database_url: str, *, settings: Settings | None = None,
                pacer: SlackPacer | None = None, pacing: bool = True,
                worker_threads: int = 3, oauth: bool = False,
                encryption_key: str = ENCRYPTION_KEY, ops_token: str | None = OPS_TOKEN) -> Desk:
-    """`sms_provider="simulator"` runs the desk with no Twilio at all (the fake stays idle).
+    """`sms_provider`: one of tests/providers.PROVIDERS, whose fake the desk talks to
+    (`desk.provider`), or "simulator": no provider at all (a fake Twilio stays idle).
     `user_groups` exist in the fake Slack before the app starts (it reads them at start).
     `oauth=True`: no bot token; workspaces install through /slack/install (`install_workspace`);
     their tokens are stored sealed with `encryption_key` (SMSDESK_ENCRYPTION_KEY).
     `ops_token` is SMSDESK_OPS_TOKEN (None: not set)."""
     slack = FakeSlack().start()
-    twilio = FakeTwilio().start()
+    kit = KITS.get(sms_provider, TwilioKit)()
     for user in agents:
         slack.add_user(user, user.lower(), real_name=f"Agent {user[-1]}")
     slack.add_channel(DESK_CHANNEL, "sms-desk")
     for group_id, members in (user_groups or {}).items():
         slack.add_user_group(group_id, members)
-    desk = _start_instance(database_url, slack, twilio, settings=settings,
+    desk = _start_instance(database_url, slack, kit, settings=settings,
                            sms_provider=sms_provider, pacer=pacer, pacing=pacing,
                            worker_threads=worker_threads, oauth=oauth,
                            encryption_key=encryption_key, ops_token=ops_token)
@@ -626,7 +608,7 @@ def restart_oauth_desk(desk: Desk, *, encryption_key: str) -> Desk:
     returned desk from then on (it owns the fakes)."""
     owned, desk.owns_fakes = desk.owns_fakes, False
     desk.close()
-    again = _start_instance(desk.db.url, desk.slack, desk.twilio,
+    again = _start_instance(desk.db.url, desk.slack, desk.kit,
                             settings=desk.runtime.services.all_settings, oauth=True,
                             encryption_key=encryption_key)
     again.owns_fakes = owned
@@ -638,8 +620,9 @@ def restart_desk(desk: Desk, *, settings: Settings | None = None) -> Desk:
     process would (its timers wait in the database). Use the returned desk from then on."""
     owned, desk.owns_fakes = desk.owns_fakes, False
     desk.close()
-    again = _start_instance(desk.db.url, desk.slack, desk.twilio,
-                            settings=settings or desk.runtime.services.all_settings)
+    again = _start_instance(desk.db.url, desk.slack, desk.kit,
+                            settings=settings or desk.runtime.services.all_settings,
+                            sms_provider=desk.runtime.services.sender.name)
     again.owns_fakes = owned
     return again
 
@@ -649,12 +632,13 @@ def start_another_instance(first: Desk, *, settings: Settings | None = None,
     """A second app instance beside `first`: its own web server, worker and database
     connections, on the same database and the same fake Slack and Twilio, as two replicas
     of a deployment share them. Close it before `first`."""
-    return _start_instance(first.db.url, first.slack, first.twilio,
+    return _start_instance(first.db.url, first.slack, first.kit,
                            settings=settings or first.runtime.services.all_settings,
+                           sms_provider=first.runtime.services.sender.name,
                            worker_threads=worker_threads)
 
 
-def _start_instance(database_url: str, slack: FakeSlack, twilio: FakeTwilio, *,
+def _start_instance(database_url: str, slack: FakeSlack, kit: ProviderKit, *,
                     settings: Settings | None = None, sms_provider: str = "twilio",
                     pacer: SlackPacer | None = None, pacing: bool = True,
                     worker_threads: int = 3, oauth: bool = False,
@@ -681,13 +665,8 @@ def _start_instance(database_url: str, slack: FakeSlack, twilio: FakeTwilio, *,
                         "SMSDESK_ENCRYPTION_KEY": encryption_key})
     else:
         environ["SLACK_BOT_TOKEN"] = slack.bot_token
-    if sms_provider == "twilio":
-        environ.update({"TWILIO_ACCOUNT_SID": twilio.account_sid,
-                        "TWILIO_AUTH_TOKEN": twilio.auth_token, "TWILIO_API_URL": twilio.url})
-    vonage = None
-    if sms_provider == "vonage":
-        vonage = FakeVonage().start()
-        environ.update(vonage.environ())
+    if sms_provider == kit.name:
+        environ.update(kit.env())
     env = Env.from_environ(environ)
     settings = settings or Settings(desk_channel=DESK_CHANNEL, offer_timeout_seconds=30)
     listeners = TrackingExecutor()
@@ -699,8 +678,8 @@ def _start_instance(database_url: str, slack: FakeSlack, twilio: FakeTwilio, *,
     holder["web"] = runtime.web
     threading.Thread(target=_serve, args=(server,), daemon=True).start()
     runtime.worker.start()
-    return Desk(runtime, slack, twilio, url, runtime.team_id,
-                httpx.Client(timeout=10), server, listeners, vonage=vonage)
+    return Desk(runtime, slack, kit, url, runtime.team_id,
+                httpx.Client(timeout=10), server, listeners)
 
 
 @dataclass
@@ -797,7 +776,8 @@ def desk_process(database_url: str, workdir: Path, settings_toml: str,
         "SMSDESK_CLOCK_OFFSET_FILE": str(workdir / "clock-offset"),
         "SMSDESK_LOG_FILE": str(workdir / "smsdesk.log"),
     }
-    return DeskProcess(runtime=None, slack=slack, twilio=twilio, url=url, team_id=slack.team_id,
+    return DeskProcess(runtime=None, slack=slack, kit=TwilioKit(twilio), url=url,
+                       team_id=slack.team_id,
                        http=httpx.Client(timeout=10), database_url=database_url, env=env)
 
 

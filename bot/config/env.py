@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from dataclasses import dataclass, field
 
@@ -9,7 +11,18 @@ from storage.db import DEFAULT_URL
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
+DEFAULT_TELNYX_API_URL = "https://api.telnyx.com"
 DEFAULT_VONAGE_API_URL = "https://api.nexmo.com"
+# Every provider SMS_PROVIDER may name (bot/runtime.py builds each one's sender), with the
+# variables it needs (`smsdesk config check` says which are set).
+PROVIDER_VARIABLES = {
+    "twilio": ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "SMSDESK_PUBLIC_URL"),
+    "telnyx": ("TELNYX_API_KEY", "TELNYX_PUBLIC_KEY", "SMSDESK_PUBLIC_URL"),
+    "vonage": ("VONAGE_APPLICATION_ID", "VONAGE_PRIVATE_KEY", "VONAGE_API_KEY",
+               "VONAGE_API_SECRET", "VONAGE_SIGNATURE_SECRET", "SMSDESK_PUBLIC_URL"),
+    "simulator": (),
+}
+SMS_PROVIDERS = tuple(PROVIDER_VARIABLES)
 DEFAULT_SETTINGS_FILE = "smsdesk.toml"
 DEFAULT_PORT = 3000
 
@@ -41,6 +54,12 @@ class Env:
     ops_token: str | None = None
     # Variables set to something unusable (PORT=abc): each with its fix, told with the rest.
     unusable: tuple[str, ...] = ()
+    # SMS_PROVIDER=telnyx: the API key (Bearer), the account's public key (Ed25519, base64)
+    # that verifies webhooks, an optional messaging profile, and the API's address.
+    telnyx_api_key: str | None = None
+    telnyx_public_key: str | None = None
+    telnyx_messaging_profile_id: str | None = None
+    telnyx_api_url: str = DEFAULT_TELNYX_API_URL
     extra: dict[str, str] = field(default_factory=dict)
     # SMS_PROVIDER=vonage: the Messages API application and the account's secrets.
     vonage: VonageEnv | None = None
@@ -74,6 +93,10 @@ class Env:
             encryption_key=e.get("SMSDESK_ENCRYPTION_KEY") or None,
             ops_token=e.get("SMSDESK_OPS_TOKEN") or None,
             unusable=tuple(problem for problem in (_port_problem(e.get("PORT")),) if problem),
+            telnyx_api_key=e.get("TELNYX_API_KEY") or None,
+            telnyx_public_key=e.get("TELNYX_PUBLIC_KEY") or None,
+            telnyx_messaging_profile_id=e.get("TELNYX_MESSAGING_PROFILE_ID") or None,
+            telnyx_api_url=(e.get("TELNYX_API_URL") or DEFAULT_TELNYX_API_URL).rstrip("/"),
             vonage=VonageEnv.from_environ(e),
         )
 
@@ -126,9 +149,11 @@ class Env:
             found.append("TWILIO_FROM_NUMBER is not used: list your numbers in "
                          f"desk.business_numbers (or a queue's numbers) in {self.settings_file}"
                          " and unset TWILIO_FROM_NUMBER")
-        if self.sms_provider not in ("twilio", "vonage", "simulator"):
-            found.append(f"SMS_PROVIDER={self.sms_provider!r} is unknown: use twilio, vonage "
-                         "or simulator")
+        if self.sms_provider not in SMS_PROVIDERS:
+            found.append(f"SMS_PROVIDER={self.sms_provider!r} is unknown: use "
+                         + ", ".join(SMS_PROVIDERS[:-1]) + f" or {SMS_PROVIDERS[-1]}")
+        if self.sms_provider == "telnyx":
+            found += self._telnyx_problems()
         if self.sms_provider == "vonage":
             found += (self.vonage or VonageEnv.from_environ({})).problems(self.public_url)
         if self.sms_provider == "twilio":
@@ -143,6 +168,32 @@ class Env:
                     "calls (it signs that exact URL, so it must match what you set in Twilio)"
                 )
         return found
+
+    def _telnyx_problems(self) -> list[str]:
+        found = []
+        if not self.telnyx_api_key:
+            found.append("SMS_PROVIDER=telnyx needs TELNYX_API_KEY: Mission Control Portal > "
+                         "Account Settings > Keys & Credentials > API Keys > Create API Key")
+        if not self.telnyx_public_key:
+            found.append("SMS_PROVIDER=telnyx needs TELNYX_PUBLIC_KEY, which verifies Telnyx's "
+                         "webhooks: Mission Control Portal > Account Settings > Keys & "
+                         "Credentials > Public Key")
+        elif not _is_ed25519_key(self.telnyx_public_key):
+            found.append("TELNYX_PUBLIC_KEY is not a base64 Ed25519 public key (32 bytes): "
+                         "copy it again from Mission Control Portal > Account Settings > Keys "
+                         "& Credentials > Public Key")
+        if not self.public_url:
+            found.append("SMS_PROVIDER=telnyx needs SMSDESK_PUBLIC_URL, the https address "
+                         "Telnyx calls: set the messaging profile's webhook URL to "
+                         "SMSDESK_PUBLIC_URL/sms/telnyx/webhook")
+        return found
+
+
+def _is_ed25519_key(value: str) -> bool:
+    try:
+        return len(base64.b64decode(value.strip(), validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False
 
 
 def _port(value: str | None) -> int | None:
@@ -167,8 +218,7 @@ def _public_url_problems(url: str | None, who: str, why: str) -> list[str]:
     return []
 
 
-VONAGE_VARIABLES = ("VONAGE_APPLICATION_ID", "VONAGE_PRIVATE_KEY", "VONAGE_API_KEY",
-                    "VONAGE_API_SECRET", "VONAGE_SIGNATURE_SECRET")
+VONAGE_VARIABLES = PROVIDER_VARIABLES["vonage"][:-1]  # less SMSDESK_PUBLIC_URL
 
 
 @dataclass(frozen=True)

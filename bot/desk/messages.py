@@ -53,12 +53,13 @@ class MediaFetchError(Exception):
 
 
 class SendError(Exception):
-    """A send the provider refused. `permanent` ones are not retried (e.g. opted-out number);
-    `opted_out`: the provider says the customer opted out (the adapter knows its code)."""
+    """A send the provider refused. `permanent` ones are not retried (e.g. opted-out number).
+    `opted_out`: the provider refused because the recipient opted out (each provider has its
+    own code for it), so the desk records the opt-out too; it implies `permanent`."""
 
     def __init__(self, message: str, *, code: str | None = None, permanent: bool = False,
                  opted_out: bool = False):
         super().__init__(message)
         self.code = code
-        self.permanent = permanent
+        self.permanent = permanent or opted_out
         self.opted_out = opted_out

@@ -29,6 +29,7 @@ from bot.sms import twilio_media
 PROVIDER = "twilio"
 # Twilio error codes that retrying cannot fix.
 PERMANENT_ERRORS = {"21610", "21211", "21612", "21614", "21408", "30004", "30006", "30007"}
+OPTED_OUT = "21610"  # "Attempt to send to unsubscribed recipient"
 MAX_MEDIA = 10  # Twilio's limit of files in one MMS
 LOOKUP_PAGE = 50  # how many of the latest messages to a number a lookup after a timeout reads
 # Extra Twilio fields worth showing an agent as case information.
@@ -161,7 +162,7 @@ class TwilioSender:
                 400 <= response.status_code < 500 and response.status_code != 429
             )
             raise SendError(f"Twilio {response.status_code}: {message}", code=code,
-                            permanent=permanent)
+                            permanent=permanent, opted_out=code == OPTED_OUT)
         data = response.json()
         segments = data.get("num_segments")
         return SendResult(

@@ -32,7 +32,14 @@ from typing import Any
 import httpx
 import jwt
 
-from bot.desk.messages import DeliveryStatus, InboundMessage, MediaRef, SendError, SendResult
+from bot.desk.messages import (
+    DeliveryStatus,
+    InboundMessage,
+    MediaFetchError,
+    MediaRef,
+    SendError,
+    SendResult,
+)
 from bot.desk.phone import InvalidNumber, to_e164
 from bot.sms import twilio_media, vonage_media
 
@@ -340,10 +347,18 @@ class VonageSender:
 
     def fetch_media(self, url: str, max_bytes: int) -> tuple[bytes, str | None]:
         """One MMS file, from Vonage's media hosts only, with the application's JWT."""
-        return twilio_media.fetch(self._media_client, self._media_origin, url,
-                                  auth=vonage_media.BearerAuth(self.app_token),
-                                  max_bytes=max_bytes, deadline=self._media_deadline,
-                                  timeout=self._timeout)
+        try:
+            return twilio_media.fetch(self._media_client, self._media_origin, url,
+                                      auth=vonage_media.BearerAuth(self.app_token),
+                                      max_bytes=max_bytes, deadline=self._media_deadline,
+                                      timeout=self._timeout)
+        except MediaFetchError as error:
+            # The download is twilio_media's; its refusals name Twilio.
+            said = str(error)
+            if said == twilio_media.NOT_PROVIDER:
+                said = vonage_media.NOT_PROVIDER
+            raise MediaFetchError(said.replace("Twilio", "Vonage"),
+                                  permanent=error.permanent) from error
 
     def delete_message(self, sid: str, media: list[list[str]] | None = None) -> bool:
         """An erasure: the Redact API removes a message's content from Vonage's records

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from bot.sms import twilio_media
 
 MEDIA_PATH = "/v3/media/"
+NOT_PROVIDER = "its address is not on Vonage's media hosts, so it was not fetched"
 # Vonage's API hosts, the default and each region's: where its media service answers.
 VONAGE_HOSTS = frozenset({"api.nexmo.com", "api-us.nexmo.com", "api-eu.nexmo.com",
                           "api-ap.nexmo.com"})

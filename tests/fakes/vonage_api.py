@@ -66,6 +66,11 @@ def application_keys() -> tuple[str, str]:
     return private, public
 
 
+# The desk's states in Vonage's words (status webhooks say these).
+VONAGE_STATUS = {"queued": "submitted", "sent": "submitted", "delivered": "delivered",
+                 "failed": "rejected", "undelivered": "undeliverable"}
+
+
 def sign_webhook(body: bytes, secret: str = SIGNATURE_SECRET, *, issued: float | None = None,
                  payload_hash: str | None = None, algorithm: str = "HS256",
                  application_id: str = APPLICATION_ID) -> str:
@@ -94,6 +99,7 @@ class SentSms:
     status_callback: str | None  # the send's webhook_url
     client_ref: str | None
     at: float
+    media_urls: tuple[str, ...] = ()  # (the desk sends SMS only)
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,7 @@ class FakeVonage:
         self._calls: list[VonageCall] = []
         self._faults: deque[_Fault] = deque()
         self._delays: deque[float] = deque()
+        self._holds: deque[threading.Event] = deque()
         self._early_reports: deque[tuple[tuple[str, str | None], ...]] = deque()
         self._early_answers: list[int] = []
         self._media: dict[str, tuple[bytes, str]] = {}
@@ -172,9 +179,11 @@ class FakeVonage:
             self._media[path] = (content, content_type)
         return self.url + path
 
-    def fail_next(self, times: int = 1, status: int = 500, code: int | None = None,
-                  detail: str | None = None) -> None:
+    def fail_next(self, times: int = 1, status: int = 500, code: int | str | None = None,
+                  detail: str | None = None, message: str | None = None) -> None:
         """The next `times` sends answer `status` with a Messages API problem body."""
+        detail = detail or message
+        code = None if code is None else int(code)
         if code is None:
             if status == 429:
                 code = 1000
@@ -186,16 +195,30 @@ class FakeVonage:
         with self._lock:
             self._faults.extend([_Fault(status, code, title, detail or f"error {code}")] * times)
 
+    def recover(self) -> None:
+        """The outage is over: sends still waiting to fail succeed instead."""
+        with self._lock:
+            self._faults.clear()
+
+    def hold_next_answer(self) -> threading.Event:
+        """Hold back the answer to the next send until the event is set (or 30 s pass)."""
+        held = threading.Event()
+        with self._lock:
+            self._holds.append(held)
+        return held
+
     def delay_next(self, seconds: float, times: int = 1) -> None:
         """Hold back the answer to the next sends (the message still counts as sent)."""
         with self._lock:
             self._delays.extend([seconds] * times)
 
     def report_before_answering(self, *statuses: str, error_code: int | None = None) -> None:
-        """For the next send: POST its status webhooks, signed, before answering it."""
+        """For the next send: POST its status webhooks, signed, before answering it.
+        `statuses` in Vonage's words (submitted…) or the desk's (sent, undelivered…)."""
         code = None if error_code is None else str(error_code)
         with self._lock:
-            self._early_reports.append(tuple((status, code) for status in statuses))
+            self._early_reports.append(tuple((VONAGE_STATUS.get(status, status), code)
+                                             for status in statuses))
 
     # -- what happened ---------------------------------------------------------------------
 
@@ -235,10 +258,11 @@ class FakeVonage:
                        error_code: str | int | None = None) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "message_uuid": sms.sid, "to": sms.to.lstrip("+"), "from": sms.from_.lstrip("+"),
-            "timestamp": _timestamp(), "status": status, "channel": "sms",
+            "timestamp": _timestamp(), "status": VONAGE_STATUS.get(status, status),
+            "channel": "sms",
             "usage": {"currency": "EUR", "price": "0.0333"}, "sms": {"count_total": "1"},
         }
-        if sms.client_ref:
+        if getattr(sms, "client_ref", None):
             payload["client_ref"] = sms.client_ref
         if error_code is not None:
             payload["error"] = {"type": f"{ERRORS_URL}#{error_code}", "title": int(error_code),
@@ -256,10 +280,22 @@ class FakeVonage:
 
     def mms_payload(self, from_number: str, to_number: str, caption: str,
                     content: bytes, content_type: str) -> dict[str, Any]:
-        return {"channel": "mms", "message_uuid": str(uuid.uuid4()),
+        return self.media_payload(from_number, to_number, caption,
+                                  self.add_media(content, content_type), content_type)
+
+    @staticmethod
+    def media_payload(from_number: str, to_number: str, caption: str, url: str,
+                      content_type: str, *, sid: str | None = None) -> dict[str, Any]:
+        """An inbound MMS of one file at `url`: Vonage sends one webhook per file, its
+        message_type the file's kind (image, video, audio, file)."""
+        kind = content_type.split("/")[0]
+        kind = kind if kind in ("image", "video", "audio") else "file"
+        part: dict[str, Any] = {"url": url}
+        if caption:
+            part["caption"] = caption
+        return {"channel": "mms", "message_uuid": sid or str(uuid.uuid4()),
                 "to": to_number.lstrip("+"), "from": from_number.lstrip("+"),
-                "timestamp": _timestamp(), "message_type": "image",
-                "image": {"url": self.add_media(content, content_type), "caption": caption}}
+                "timestamp": _timestamp(), "message_type": kind, kind: part}
 
     def post_webhook(self, url: str, payload: dict[str, Any]) -> httpx.Response:
         body = json.dumps(payload).encode()
@@ -276,6 +312,7 @@ class FakeVonage:
             payload = None
         delay = 0.0
         early = None
+        held: threading.Event | None = None
         with self._lock:
             path = request.path
             if request.method == "POST" and path == "/v1/messages":
@@ -286,6 +323,7 @@ class FakeVonage:
                     response = _problem(422, 1020, "Invalid params", "The body is not JSON.")
                 else:
                     delay = self._delays.popleft() if self._delays else 0.0
+                    held = self._holds.popleft() if self._holds else None
                     response = self._create(payload, at)
                     if response.status == 202 and self._early_reports:
                         early = (self._sent[-1], self._early_reports.popleft())
@@ -321,6 +359,11 @@ class FakeVonage:
                     self._early_answers.append(answer.status_code)
         if delay:
             self._stopping.wait(delay)
+        if held is not None:
+            deadline = time.monotonic() + 30
+            while not (held.wait(0.05) or self._stopping.is_set()
+                       or time.monotonic() > deadline):
+                pass
         return response
 
     def _app_authorized(self, request: HttpRequest) -> bool:

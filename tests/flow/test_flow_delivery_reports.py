@@ -1,7 +1,8 @@
-"""Twilio's delivery reports reach the agent's reply in the thread, even the ones that come
-before Twilio's answer to the send itself (both race: on loopback, and under load); and the
-marks they draw cost as few of the workspace's reaction calls as they can (a sent reply
-shows 📤, a delivered one 📤 and ✅, like two ticks)."""
+"""The provider's delivery reports (each provider's, in turn) reach the agent's reply in the
+thread, even the ones that come before the provider's answer to the send itself (both race:
+on loopback, and under load); and the marks they draw cost as few of the workspace's
+reaction calls as they can (a sent reply shows 📤, a delivered one 📤 and ✅, like two
+ticks)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from tests.harness import DESK_CHANNEL, accept_new_interaction, fast_pacer, line
 
 CUSTOMER = "+14155550100"
 SENT, DELIVERED, WAITING = "outbox_tray", "white_check_mark", "hourglass_flowing_sand"
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("provider")]
 
 
 def _reaction_calls(desk, ts: str) -> list[tuple[str, str]]:
@@ -28,17 +29,17 @@ def _reply(desk, text: str) -> str:
     card = accept_new_interaction(desk, CUSTOMER, "Is my parcel out yet?")
     reply_ts, answer = desk.agent_writes_in_thread("UAGENT1", card["ts"], text)
     assert answer.status_code == 200
-    desk.twilio.wait_for(lambda t: t.sent_to(CUSTOMER), 10, "no SMS sent")
+    desk.provider.wait_for(lambda t: t.sent_to(CUSTOMER), 10, "no SMS sent")
     return reply_ts
 
 
 def test_a_delivered_report_that_overtakes_the_send_answer_marks_the_reply_delivered(desk):
-    desk.twilio.report_before_answering("sent", "delivered")
+    desk.provider.report_before_answering("sent", "delivered")
     reply_ts = _reply(desk, "Yes, it left this morning")
 
     # Both reports reached the desk, and were answered, before the send's answer did.
-    desk.twilio.wait_for(lambda t: len(t.early_report_answers) == 2, 5, "no reports posted")
-    assert desk.twilio.early_report_answers == [204, 204]
+    desk.provider.wait_for(lambda t: len(t.early_report_answers) == 2, 5, "no reports posted")
+    assert desk.provider.early_report_answers == [204, 204]
     desk.slack.wait_for(lambda s: s.reactions(DESK_CHANNEL, reply_ts) == {DELIVERED},
                         5, "the early report was dropped: the reply never shows delivered")
     # Delivered was known before the sent mark was drawn: the sent mark never is.
@@ -47,7 +48,7 @@ def test_a_delivered_report_that_overtakes_the_send_answer_marks_the_reply_deliv
 
 
 def test_an_undelivered_report_that_overtakes_the_send_answer_is_told_in_the_thread(desk):
-    desk.twilio.report_before_answering("undelivered")
+    desk.provider.report_before_answering("undelivered")
     reply_ts = _reply(desk, "Your parcel is at the depot")
 
     desk.slack.wait_for(lambda s: s.reactions(DESK_CHANNEL, reply_ts) == {"x"},
@@ -62,7 +63,7 @@ def test_a_delivered_reply_shows_sent_then_delivered_for_two_reaction_calls(desk
     reply_ts = _reply(desk, "It is on the van")
     desk.slack.wait_for(lambda s: s.reactions(DESK_CHANNEL, reply_ts) == {SENT}, 5,
                         "no sent mark")
-    sms = desk.twilio.sent_to(CUSTOMER)[0]
+    sms = desk.provider.sent_to(CUSTOMER)[0]
 
     assert desk.carrier_reports(sms, "delivered").status_code == 204
     desk.slack.wait_for(lambda s: s.reactions(DESK_CHANNEL, reply_ts) == {SENT, DELIVERED}, 5,
@@ -89,9 +90,9 @@ class ReactionsSpent(SlackPacer):
 
 
 def test_a_reply_delivered_while_its_sent_mark_waited_for_the_budget_costs_one_call(
-        database_url):
+        database_url, provider):
     pacer = ReactionsSpent()
-    desk = start_desk(database_url, pacer=pacer)
+    desk = start_desk(database_url, pacer=pacer, sms_provider=provider)
     try:
         _delivered_while_the_mark_waited(desk, pacer)
     finally:
@@ -100,7 +101,7 @@ def test_a_reply_delivered_while_its_sent_mark_waited_for_the_budget_costs_one_c
 
 def _delivered_while_the_mark_waited(desk, pacer: ReactionsSpent) -> None:
     reply_ts = _reply(desk, "Out for delivery now")
-    assert desk.carrier_reports(desk.twilio.sent_to(CUSTOMER)[0], "delivered").status_code == 204
+    assert desk.carrier_reports(desk.provider.sent_to(CUSTOMER)[0], "delivered").status_code == 204
 
     pacer.refilled.set()
     desk.slack.wait_for(lambda s: s.reactions(DESK_CHANNEL, reply_ts) == {DELIVERED}, 5,
@@ -111,8 +112,8 @@ def _delivered_while_the_mark_waited(desk, pacer: ReactionsSpent) -> None:
 
 def test_a_slow_send_shows_waiting_then_only_the_newest_state(desk):
     # The answer to the send is late, and delivered is known by the time it comes.
-    desk.twilio.report_before_answering("sent", "delivered")
-    answer = desk.twilio.hold_next_answer()
+    desk.provider.report_before_answering("sent", "delivered")
+    answer = desk.provider.hold_next_answer()
     reply_ts = _reply(desk, "Let me check with the depot")
     desk.slack.wait_for(lambda s: s.reactions(DESK_CHANNEL, reply_ts) == {WAITING}, 5,
                         "a slow send never shows it is waiting")

@@ -54,8 +54,8 @@ def _values(view: dict, text: str, to: str | None = None) -> dict:
 
 
 def _sent(desk, number: str, count: int = 1):
-    return desk.twilio.wait_for(lambda t: len(t.sent_to(number)) >= count
-                                and t.sent_to(number), 5, f"no SMS to {number}")
+    return desk.provider.wait_for(lambda t: len(t.sent_to(number)) >= count
+                                  and t.sent_to(number), 5, f"no SMS to {number}")
 
 
 def _outbound_card(desk) -> dict:
@@ -216,6 +216,7 @@ def test_several_matching_contacts_are_listed_for_the_sender_to_choose(desk):
     assert "Several contacts match" in error and "+1 415-555-0111" in error
 
 
+@pytest.mark.usefixtures("provider")
 def test_stop_opts_out_a_reply_is_blocked_and_start_lets_texts_through_again(desk):
     card = accept_new_interaction(desk, JANE, "Where is my parcel?")
     desk.customer_texts(JANE, "Stop")
@@ -230,7 +231,7 @@ def test_stop_opts_out_a_reply_is_blocked_and_start_lets_texts_through_again(des
     # The agent's reply never reaches the provider, and they see why.
     desk.agent_writes_in_thread(A, card["ts"], "Sorry to see you go")
     desk.wait_idle()
-    assert desk.twilio.sent_to(JANE) == []
+    assert desk.provider.sent_to(JANE) == []
     assert "texted STOP" in str(desk.slack.thread(DESK_CHANNEL, card["ts"]))
 
     # A New SMS is refused up front.
@@ -245,6 +246,7 @@ def test_stop_opts_out_a_reply_is_blocked_and_start_lets_texts_through_again(des
     assert _sent(desk, JANE)[0].body == "Welcome back"
 
 
+@pytest.mark.usefixtures("provider")
 @pytest.mark.parametrize("word", ["START", "yes", "Unstop."])
 def test_each_opt_in_word_after_stop_lets_the_agents_replies_through_again(desk, word):
     card = accept_new_interaction(desk, JANE, "Where is my parcel?")
@@ -252,7 +254,7 @@ def test_each_opt_in_word_after_stop_lets_the_agents_replies_through_again(desk,
     desk.wait_idle()
     desk.agent_writes_in_thread(A, card["ts"], "Before you go")
     desk.wait_idle()
-    assert desk.twilio.sent_to(JANE) == []
+    assert desk.provider.sent_to(JANE) == []
 
     desk.customer_texts(JANE, word)
     desk.wait_idle()
@@ -300,13 +302,14 @@ def test_a_help_reply_with_no_setting_names_the_opt_out():
     assert "Reply STOP to opt out" in Settings().help_reply
 
 
-def test_the_providers_opted_out_error_is_remembered(desk):
+@pytest.mark.usefixtures("provider")
+def test_the_providers_opted_out_error_is_remembered_and_not_retried(desk):
     card = accept_new_interaction(desk, JANE, "Hi")
-    desk.twilio.fail_next(status=400, code=21610,
-                          message="Attempt to send to unsubscribed recipient")
+    desk.provider.fail_next(**desk.kit.opted_out, message="the recipient opted out")
     desk.agent_writes_in_thread(A, card["ts"], "Hello!")
     desk.wait_idle()
-    assert desk.twilio.sent_to(JANE) == []
+    assert desk.provider.sent_to(JANE) == []
+    assert len([c for c in desk.provider.calls if c.method == "POST"]) == 1  # no retry
     assert "opted out" in str(desk.slack.thread(DESK_CHANNEL, card["ts"]))
     modal = new_sms_view.build_new_sms(new_sms_view.NewSmsData((BUSINESS_NUMBER,)))
     answer = desk.submit_view(A, modal, _values(modal, "Another try", to=JANE)).json()

@@ -27,8 +27,8 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def session_desk(database_url):
-    desk = start_desk(database_url, settings=SESSION_SETTINGS)
+def session_desk(database_url, provider):
+    desk = start_desk(database_url, settings=SESSION_SETTINGS, sms_provider=provider)
     yield desk
     desk.close()
     clock.reset()
@@ -76,11 +76,11 @@ def test_a_session_interleaves_both_sides_in_order_and_stays_open(session_desk):
     desk.customer_texts(CUSTOMER, "It's for Friday")
     _wait_line(desk, card, "It's for Friday")
     desk.agent_writes_in_thread("UAGENT1", card["ts"], "Sure, which hotel?")
-    desk.twilio.wait_for(lambda t: len(t.sent) == 1, 5, "first reply not sent")
+    desk.provider.wait_for(lambda t: len(t.sent) == 1, 5, "first reply not sent")
     desk.customer_texts(CUSTOMER, "The Grand")
     _wait_line(desk, card, "The Grand")
     desk.agent_writes_in_thread("UAGENT1", card["ts"], "Found it, all set!")
-    desk.twilio.wait_for(lambda t: len(t.sent) == 2, 5, "second reply not sent")
+    desk.provider.wait_for(lambda t: len(t.sent) == 2, 5, "second reply not sent")
     desk.wait_idle()
 
     assert _chat(desk, card) == [
@@ -90,7 +90,7 @@ def test_a_session_interleaves_both_sides_in_order_and_stays_open(session_desk):
         "customer: The Grand",
         "agent: Found it, all set!",
     ]
-    assert [sms.body for sms in desk.twilio.sent] == ["Sure, which hotel?", "Found it, all set!"]
+    assert [sms.body for sms in desk.provider.sent] == ["Sure, which hotel?", "Found it, all set!"]
     # Sending does not close a session; only Done does.
     live_card = desk.slack.message(DESK_CHANNEL, card["ts"])
     assert has_button(live_card, ids.MARK_DONE) and "In progress" in str(live_card["blocks"])
@@ -110,7 +110,7 @@ def test_a_quiet_session_expires_and_the_next_text_starts_a_new_interaction(sess
     desk.agent_writes_in_thread("UAGENT1", card["ts"], "Still there?")
     desk.slack.wait_for(lambda s: any("session expired" in e["text"]
                                       for e in s.ephemerals(DESK_CHANNEL)), 5, "no notice")
-    assert desk.twilio.sent == []
+    assert desk.provider.sent == []
 
     desk.customer_texts(CUSTOMER, "Sorry, I was away")
     second = desk.wait_for_preview("UAGENT1", count=2)
@@ -122,7 +122,7 @@ def test_messages_keep_a_session_alive_for_the_whole_interval(session_desk):
     card = _accept_session(desk, "Hi")
     _travel(desk, 20)
     desk.agent_writes_in_thread("UAGENT1", card["ts"], "Checking now")
-    desk.twilio.wait_for(lambda t: t.sent, 5, "reply not sent")
+    desk.provider.wait_for(lambda t: t.sent, 5, "reply not sent")
     _travel(desk, 20)  # 40 minutes since the start, 20 since the last message
     desk.wait_idle()
     assert "Session expired" not in str(desk.slack.message(DESK_CHANNEL, card["ts"])["blocks"])

@@ -32,7 +32,7 @@ def desk(database_url):
 
 def _accept(desk, text: str = "Is my parcel out yet?") -> dict:
     desk.slash(AGENT, ids.COMMAND_READY)
-    assert desk.customer_texts_vonage(CUSTOMER, text).status_code == 200
+    assert desk.customer_texts(CUSTOMER, text).status_code == 200
     preview = desk.wait_for_preview(AGENT)
     desk.click(AGENT, ids.ACCEPT_OFFER, action_value(preview, ids.ACCEPT_OFFER))
     card = desk.slack.wait_for(lambda s: desk.cards() and desk.cards()[0], WAIT, "no card")
@@ -46,7 +46,7 @@ def _wait_mark(desk, ts: str, mark: str) -> None:
 
 
 def _sends(desk) -> list:
-    return [c for c in desk.vonage.calls if c.method == "POST" and c.path == "/v1/messages"]
+    return [c for c in desk.provider.calls if c.method == "POST" and c.path == "/v1/messages"]
 
 
 def test_a_customer_texts_through_vonage_the_agent_replies_and_it_is_delivered(desk):
@@ -54,32 +54,32 @@ def test_a_customer_texts_through_vonage_the_agent_replies_and_it_is_delivered(d
     assert "Is my parcel out yet?" in json.dumps(card, default=str)
 
     ts, _ = desk.agent_writes_in_thread(AGENT, card["ts"], "Yes, it left this morning")
-    [sms] = desk.vonage.wait_for(lambda v: v.sent_to(CUSTOMER), WAIT, "no SMS sent")
+    [sms] = desk.provider.wait_for(lambda v: v.sent_to(CUSTOMER), WAIT, "no SMS sent")
     assert (sms.from_, sms.body) == (BUSINESS_NUMBER, "Yes, it left this morning")
     assert sms.status_callback == desk.url + "/sms/vonage/status"
     assert sms.client_ref and sms.client_ref.startswith("smsdesk-")
     _wait_mark(desk, ts, SENT)
 
-    report = desk.vonage.status_payload(sms, "delivered")
-    assert desk.vonage_posts("/sms/vonage/status", report).status_code == 204
+    report = desk.provider.status_payload(sms, "delivered")
+    assert desk.kit.post(desk, "/sms/vonage/status", report).status_code == 204
     _wait_mark(desk, ts, DELIVERED)
 
 
 def test_a_delivered_report_that_overtakes_the_send_answer_marks_the_reply_delivered(desk):
     card = _accept(desk)
-    desk.vonage.report_before_answering("submitted", "delivered")
+    desk.provider.report_before_answering("submitted", "delivered")
     ts, _ = desk.agent_writes_in_thread(AGENT, card["ts"], "On the van")
-    desk.vonage.wait_for(lambda v: len(v.early_report_answers) == 2, WAIT, "no reports")
-    assert desk.vonage.early_report_answers == [204, 204]
+    desk.provider.wait_for(lambda v: len(v.early_report_answers) == 2, WAIT, "no reports")
+    assert desk.provider.early_report_answers == [204, 204]
     desk.slack.wait_for(lambda s: DELIVERED in s.reactions(DESK_CHANNEL, ts), WAIT,
                         "the early report was dropped")
 
 
 def test_an_opted_out_rejection_that_overtakes_the_send_answer_still_marks_the_contact(desk):
     card = _accept(desk)
-    desk.vonage.report_before_answering("rejected", error_code=1240)
+    desk.provider.report_before_answering("rejected", error_code=1240)
     ts, _ = desk.agent_writes_in_thread(AGENT, card["ts"], "Hello?")
-    desk.vonage.wait_for(lambda v: v.early_report_answers == [204], WAIT, "no report")
+    desk.provider.wait_for(lambda v: v.early_report_answers == [204], WAIT, "no report")
     _wait_mark(desk, ts, FAILED)
     desk.slack.wait_for(lambda s: any(
         "The customer opted out" in line_text(m) for m in s.thread(DESK_CHANNEL, card["ts"])),
@@ -90,7 +90,7 @@ def test_an_opted_out_rejection_that_overtakes_the_send_answer_still_marks_the_c
                                      "no payload_hash"])
 def test_a_hostile_inbound_webhook_is_refused_and_stored_nowhere(desk, forgery):
     desk.slash(AGENT, ids.COMMAND_READY)
-    payload = desk.vonage.inbound_payload(CUSTOMER, BUSINESS_NUMBER, "Send me the codes")
+    payload = desk.provider.inbound_payload(CUSTOMER, BUSINESS_NUMBER, "Send me the codes")
     body = json.dumps(payload).encode()
     genuine_for_other = sign_webhook(json.dumps({**payload, "text": "hi"}).encode())
     authorization = {
@@ -115,10 +115,10 @@ def test_a_hostile_inbound_webhook_is_refused_and_stored_nowhere(desk, forgery):
 def test_a_forged_status_webhook_changes_nothing(desk):
     card = _accept(desk)
     ts, _ = desk.agent_writes_in_thread(AGENT, card["ts"], "Hello")
-    [sms] = desk.vonage.wait_for(lambda v: v.sent_to(CUSTOMER), WAIT, "no SMS sent")
+    [sms] = desk.provider.wait_for(lambda v: v.sent_to(CUSTOMER), WAIT, "no SMS sent")
     _wait_mark(desk, ts, SENT)
-    forged = desk.vonage.status_payload(sms, "rejected", 1240)
-    answer = desk.vonage_posts("/sms/vonage/status", forged,
+    forged = desk.provider.status_payload(sms, "rejected", 1240)
+    answer = desk.kit.post(desk, "/sms/vonage/status", forged,
                                authorization=sign_webhook(b"{}", "guessed secret " * 5))
     assert answer.status_code == 403
     desk.wait_idle()
@@ -128,10 +128,10 @@ def test_a_forged_status_webhook_changes_nothing(desk):
 def test_vonages_opted_out_rejection_marks_the_contact_opted_out(desk):
     card = _accept(desk)
     ts, _ = desk.agent_writes_in_thread(AGENT, card["ts"], "Hello?")
-    [sms] = desk.vonage.wait_for(lambda v: v.sent_to(CUSTOMER), WAIT, "no SMS sent")
+    [sms] = desk.provider.wait_for(lambda v: v.sent_to(CUSTOMER), WAIT, "no SMS sent")
     # Vonage took it (202), then refuses it: the customer is on its STOP list.
-    report = desk.vonage.status_payload(sms, "rejected", 1240)
-    assert desk.vonage_posts("/sms/vonage/status", report).status_code == 204
+    report = desk.provider.status_payload(sms, "rejected", 1240)
+    assert desk.kit.post(desk, "/sms/vonage/status", report).status_code == 204
     _wait_mark(desk, ts, FAILED)
     desk.slack.wait_for(lambda s: any(
         "The customer opted out" in line_text(m) for m in s.thread(DESK_CHANNEL, card["ts"])),
@@ -147,7 +147,7 @@ def test_vonages_opted_out_rejection_marks_the_contact_opted_out(desk):
 
 def test_an_opted_out_refusal_at_send_is_not_retried(desk):
     card = _accept(desk)
-    desk.vonage.fail_next(status=422, code=1240)
+    desk.provider.fail_next(status=422, code=1240)
     ts, _ = desk.agent_writes_in_thread(AGENT, card["ts"], "Hello?")
     _wait_mark(desk, ts, FAILED)
     desk.wait_idle()
@@ -158,17 +158,17 @@ def test_an_opted_out_refusal_at_send_is_not_retried(desk):
 
 def test_an_outage_is_retried_and_the_reply_goes_out_once(desk):
     card = _accept(desk)
-    desk.vonage.fail_next(times=2, status=500)
+    desk.provider.fail_next(times=2, status=500)
     ts, _ = desk.agent_writes_in_thread(AGENT, card["ts"], "Retry me")
     _wait_mark(desk, ts, SENT)
     desk.wait_idle()
-    assert [sms.body for sms in desk.vonage.sent_to(CUSTOMER)] == ["Retry me"]
+    assert [sms.body for sms in desk.provider.sent_to(CUSTOMER)] == ["Retry me"]
 
 
 def _short_timeout(desk, seconds: float = 0.5) -> None:
     from bot.sms.vonage import VonageSender
 
-    fake, old = desk.vonage, desk.runtime.services.sender
+    fake, old = desk.provider, desk.runtime.services.sender
     desk.runtime.services.sender = VonageSender(
         fake.application_id, fake.private_key, fake.api_key, fake.api_secret, fake.url,
         status_url=desk.url + "/sms/vonage/status", timeout=seconds)
@@ -178,25 +178,25 @@ def _short_timeout(desk, seconds: float = 0.5) -> None:
 def test_a_send_that_times_out_after_vonage_took_it_is_not_sent_twice(desk):
     _short_timeout(desk)
     card = _accept(desk)
-    desk.vonage.delay_next(3.0)  # Vonage takes the SMS but answers too late
+    desk.provider.delay_next(3.0)  # Vonage takes the SMS but answers too late
     ts, _ = desk.agent_writes_in_thread(AGENT, card["ts"], "Your refund is on its way")
     _wait_mark(desk, ts, SENT)
     desk.wait_idle(WAIT)
-    [sms] = desk.vonage.sent_to(CUSTOMER)
-    lookups = [c for c in desk.vonage.calls if c.path == "/v2/reports/records"]
+    [sms] = desk.provider.sent_to(CUSTOMER)
+    lookups = [c for c in desk.provider.calls if c.path == "/v2/reports/records"]
     assert lookups, "the Reports API was never asked"
     # Its status webhook finds the reply: the earlier send was adopted as this one.
-    report = desk.vonage.status_payload(sms, "delivered")
-    assert desk.vonage_posts("/sms/vonage/status", report).status_code == 204
+    report = desk.provider.status_payload(sms, "delivered")
+    assert desk.kit.post(desk, "/sms/vonage/status", report).status_code == 204
     _wait_mark(desk, ts, DELIVERED)
 
 
 def test_an_mms_photo_is_fetched_from_vonage_with_the_applications_jwt(desk):
     desk.slash(AGENT, ids.COMMAND_READY)
-    payload = desk.vonage.mms_payload(CUSTOMER, BUSINESS_NUMBER, "the dent",
+    payload = desk.provider.mms_payload(CUSTOMER, BUSINESS_NUMBER, "the dent",
                                       b"\x89PNG\r\n\x1a\nfake", "image/png")
-    assert desk.vonage_posts("/sms/vonage/inbound", payload).status_code == 200
+    assert desk.kit.post(desk, "/sms/vonage/inbound", payload).status_code == 200
     preview = desk.wait_for_preview(AGENT)
     assert "the dent" in json.dumps(preview, default=str)
-    desk.vonage.wait_for(lambda v: any(c.path.startswith("/v3/media/") and c.status == 200
+    desk.provider.wait_for(lambda v: any(c.path.startswith("/v3/media/") and c.status == 200
                                        for c in v.calls), WAIT, "the photo was never fetched")

@@ -27,7 +27,7 @@ def _forget(desk) -> None:
     desk.runtime.web.config["SMSDESK_READINESS"].forget()
 
 
-def test_readyz_is_200_when_database_slack_and_twilio_answer(desk):
+def test_readyz_is_200_when_database_slack_and_the_provider_answer(desk, provider):
     response = _readyz(desk)
     assert response.status_code == 200, response.text
     body = response.json()
@@ -72,13 +72,13 @@ def test_readyz_is_503_while_slack_is_down_and_200_once_it_is_back(desk):
     assert _readyz(desk).status_code == 200
 
 
-def test_readyz_is_503_when_twilio_is_unreachable(desk):
-    desk.twilio.stop()
+def test_readyz_is_503_when_the_provider_is_unreachable(desk, provider):
+    desk.provider.stop()
     _forget(desk)
     response = _readyz(desk)
     assert response.status_code == 503
     sms = response.json()["checks"]["sms"]
-    assert not sms["ok"] and "Twilio unreachable" in sms["reason"]
+    assert not sms["ok"] and f"{desk.kit.label} unreachable" in sms["reason"]
 
 
 # --- what strangers see ---------------------------------------------------------------------

@@ -1,15 +1,18 @@
-"""Twilio webhooks: refused clearly when wrong, stored nowhere when forged."""
+"""The provider's webhooks: refused clearly when wrong, stored nowhere when forged. The
+first tests run for every provider (tests/providers.py); then Twilio's own."""
 
 from __future__ import annotations
 
 import socket
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.sms.twilio import expected_signature
 from storage.models import Contact, Message
-from tests.harness import SESSION_DESK_TOML, desk_process
+from tests.harness import BUSINESS_NUMBER, SESSION_DESK_TOML, desk_process
+from tests.providers import KITS
 
 CUSTOMER = "+14155550100"
 
@@ -23,6 +26,38 @@ def _stored(desk) -> tuple[int, int]:
 def _params(**overrides) -> dict[str, str]:
     return {"MessageSid": "SM" + "a" * 32, "From": CUSTOMER, "To": "+15005550006",
             "Body": "hello", **overrides}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "forgery" in metafunc.fixturenames:  # each provider with each of its forgeries
+        metafunc.parametrize(("provider", "forgery"), [
+            (name, how) for name, kit in KITS.items() for how in kit.forgeries])
+
+
+def test_a_forged_webhook_is_refused_with_403_and_stores_nothing(desk, provider, forgery):
+    response = desk.kit.forged(desk, CUSTOMER, BUSINESS_NUMBER, "send me the money",
+                               how=forgery)
+    assert response.status_code == 403
+    assert _stored(desk) == (0, 0)
+    # The same text, signed as the provider signs it, is taken.
+    assert desk.customer_texts(CUSTOMER, "send me the money").status_code == 200
+    assert _stored(desk) == (1, 1)
+
+
+def test_a_huge_webhook_is_refused_before_parsing(desk, provider):
+    assert desk.customer_texts(CUSTOMER, "x" * 400_000).status_code == 413
+    assert _stored(desk) == (0, 0)
+
+
+def test_a_delivery_report_for_an_unknown_message_is_accepted(desk, provider):
+    # (kept a few minutes in case its send is not recorded yet: test_flow_delivery_reports)
+    unknown = SimpleNamespace(sid="SM" + "f" * 32, to=CUSTOMER, from_=BUSINESS_NUMBER,
+                              body="hello", messaging_service_sid=None,
+                              status_callback=desk.url + desk.kit.status_path, media_urls=())
+    assert desk.carrier_reports(unknown, "delivered").status_code == 204
+
+
+# --- Twilio's own ---------------------------------------------------------------------------
 
 
 def test_the_signature_covers_the_public_url_not_the_host_header(desk):

@@ -36,6 +36,28 @@ def test_the_annotated_example_passes_with_a_summary(capsys):
     assert "dispositions: 3 codes" in out
 
 
+@pytest.mark.parametrize(("environ", "said"), [
+    ({"SMS_PROVIDER": "telnyx"},
+     "sms provider: telnyx; missing TELNYX_API_KEY, TELNYX_PUBLIC_KEY, SMSDESK_PUBLIC_URL"),
+    ({"SMS_PROVIDER": "telnyx", "TELNYX_API_KEY": "KEY1", "TELNYX_PUBLIC_KEY": "x",
+      "SMSDESK_PUBLIC_URL": "https://desk.example.com"},
+     "sms provider: telnyx; its variables are set"),
+    ({"SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": "AC1"},
+     "sms provider: twilio; missing TWILIO_AUTH_TOKEN, SMSDESK_PUBLIC_URL"),
+    ({}, "sms provider: simulator"),
+])
+def test_the_summary_says_which_of_the_providers_variables_are_missing(
+        capsys, monkeypatch, environ, said):
+    for name in ("SMS_PROVIDER", "SMSDESK_PUBLIC_URL", "TELNYX_API_KEY", "TELNYX_PUBLIC_KEY",
+                 "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    code, out, err = _check(capsys, str(EXAMPLE))
+    assert code == 0, err
+    assert f"  {said}\n" in out
+
+
 def test_without_a_file_argument_the_file_smsdesk_settings_names_is_checked(
         capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("SMSDESK_SETTINGS", _write(tmp_path, "[desk]\nagent_capacity = 0\n"))

@@ -120,7 +120,7 @@ def record_send_failure(db: Database, message_id: int, error: str,
                         code: str | None = None, opted_out: bool = False) -> None:
     with db.transaction() as s:
         message = s.get_one(Message, message_id)
-        if code == opt_outs.PROVIDER_OPTED_OUT or opted_out:
+        if opted_out or code == opt_outs.PROVIDER_OPTED_OUT:
             _provider_opted_out(s, message, code)
         message.delivery_state = "failed"
         message.error = error[:300]
