@@ -169,3 +169,39 @@ def test_time_is_not_checked_against_a_frozen_clock():
     body = b"{}"
     assert vonage.verify_webhook(sign_webhook(body, issued=time.time()), body,
                                  SIGNATURE_SECRET)
+
+
+def _sender(fake: FakeVonage) -> vonage.VonageSender:
+    return vonage.VonageSender(fake.application_id, fake.private_key, fake.api_key,
+                               fake.api_secret, fake.url)
+
+
+def test_after_a_timeout_the_reports_api_finds_the_send_by_its_client_ref():
+    from datetime import UTC, datetime, timedelta
+
+    since = datetime.now(UTC) - timedelta(minutes=2)
+    with FakeVonage().start() as fake:
+        sender = _sender(fake)
+        taken = sender.send(from_number="+14155550199", to_number="+14155550100", body="Hi")
+        sender.send(from_number="+14155550199", to_number="+14155550100", body="Other")
+        found = sender.find_sent(from_number="+14155550199", to_number="+14155550100",
+                                 body="Hi", since=since)
+        assert [f.provider_sid for f in found] == [taken.provider_sid]
+        # Reports can lag the send: then nothing is found, and the desk sends again (the
+        # one window this lookup leaves, README "Vonage").
+        fake.records_lag = True
+        assert sender.find_sent(from_number="+14155550199", to_number="+14155550100",
+                                body="Hi", since=since) == []
+        [lookup] = [c for c in fake.calls if c.path == "/v2/reports/records"][:1]
+        assert lookup.method == "GET"
+        sender.close()
+
+
+def test_an_erasure_redacts_the_message_at_vonage_once():
+    with FakeVonage().start() as fake:
+        sender = _sender(fake)
+        taken = sender.send(from_number="+14155550199", to_number="+14155550100", body="Hi")
+        assert sender.delete_message(taken.provider_sid) is True
+        assert fake.redacted == [(taken.provider_sid, "outbound")]
+        assert sender.delete_message(taken.provider_sid) is False  # no longer there
+        sender.close()
