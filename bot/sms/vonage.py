@@ -13,10 +13,10 @@
 - Webhooks (inbound and status) carry `Authorization: Bearer <JWT>`, HS256-signed with the
   account's signature secret; its `payload_hash` claim is the SHA-256 of the body. A token
   that is forged, older than MAX_AGE, or whose hash is not the body's is refused.
-- Opt-out: Vonage keeps its own STOP list for US numbers and still forwards the customer's
-  STOP to the inbound webhook, so the desk's own STOP/START/HELP rules run as for Twilio. A
-  send to a number on Vonage's list is accepted (202) and then rejected in the status
-  webhook with error 1240 ("Illegal Number"): that report marks the contact opted out.
+- Opt-out: Vonage keeps its STOP list on its side and tells of it only after taking a send:
+  accepted (202), then rejected in the status webhook with error 1240 ("Illegal Number").
+  That report marks the contact opted out (DeliveryStatus.opted_out). A STOP that reaches
+  the inbound webhook goes through the desk's own STOP/START/HELP rules, as for Twilio.
 """
 
 from __future__ import annotations
