@@ -89,6 +89,12 @@ class WebhookError(ValueError):
     """A webhook we refuse, with the reason the provider (or attacker) gets back."""
 
 
+class UnsignedWebhook(WebhookError):
+    """No token at all. Vonage's documentation says its callback service may, on an
+    internal error, send a callback unsigned, and that answering 5xx makes it retry (signed)
+    later: so this is answered 503, not 403, and still stored nowhere."""
+
+
 # --- webhooks -----------------------------------------------------------------------------
 
 def payload_hash(body: bytes) -> str:
@@ -102,9 +108,11 @@ def verify_webhook(authorization: str | None, body: bytes, signature_secret: str
     `signature_secret` (HS256 only: a token naming any other algorithm, "none" included,
     is refused), issued within MAX_AGE, whose `payload_hash` is this body's. Raises
     WebhookError saying which check failed."""
+    if not (authorization or "").strip():
+        raise UnsignedWebhook("Authorization is missing: the webhook is not signed")
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise WebhookError("Authorization: Bearer <signed JWT> is missing")
+        raise WebhookError("Authorization is not Bearer <signed JWT>")
     try:
         claims = jwt.decode(token.strip(), signature_secret, algorithms=["HS256"],
                             options={"require": ["iat"], "verify_iat": False,

@@ -36,6 +36,13 @@ def _verified_json() -> dict[str, Any] | Response:
         vonage.verify_webhook(request.headers.get("Authorization"), body,
                               config.signature_secret, now=utcnow().timestamp(),
                               application_id=config.application_id)
+    except vonage.UnsignedWebhook as error:
+        # Vonage's own, on an error of its signer: a 5xx makes it send again, signed.
+        log.warning("refused an unsigned Vonage webhook to %s (answered 503 so that Vonage "
+                    "retries it signed)", request.path)
+        response = _refuse(503, f"{error}: send it again signed")
+        response.headers["Retry-After"] = "60"
+        return response
     except vonage.WebhookError as error:
         log.warning("refused a Vonage webhook to %s: %s", request.path, error)
         return _refuse(403, str(error))

@@ -102,7 +102,11 @@ def test_a_hostile_inbound_webhook_is_refused_and_stored_nowhere(desk, forgery):
     }[forgery]
     answer = desk.http.post(desk.url + "/sms/vonage/inbound", content=body, headers={
         "Content-Type": "application/json", "Authorization": authorization})
-    assert answer.status_code == 403
+    if forgery == "unsigned":
+        # Vonage's own signer may fail and send one unsigned; a 5xx makes it send again.
+        assert answer.status_code == 503 and answer.headers["Retry-After"]
+    else:
+        assert answer.status_code == 403
     desk.wait_idle()
     assert desk.previews_for(AGENT) == []
     from sqlalchemy import func, select

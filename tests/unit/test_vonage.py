@@ -28,7 +28,7 @@ def test_a_webhook_signed_with_the_secret_for_its_body_is_let_in():
 
 
 @pytest.mark.parametrize("authorization, why", [
-    (None, "Bearer"),
+    (None, "not signed"),
     ("Basic YWJjOmRlZg==", "Bearer"),
     ("Bearer not.a.jwt", "signature"),
     (sign_webhook(BODY, "another secret " * 5, issued=NOW), "signature"),
