@@ -26,7 +26,7 @@ import hmac
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -50,7 +50,8 @@ DEFAULT_API_URL = "https://api.nexmo.com"
 MAX_AGE = 300
 CLOCK_SKEW = 60  # their clock may be this far ahead of ours
 APP_TOKEN_SECONDS = 900  # life of the JWT the desk signs for its own calls
-LOOKUP_PAGE = 100
+LOOKUP_PAGES = 10  # batches of Reports records a lookup after a timeout reads, at most
+REPORTS_WINDOW = timedelta(hours=23, minutes=59)
 
 # Error codes (https://developer.vonage.com/api-errors/messages): what retrying fixes.
 RETRYABLE_ERRORS = {"1000", "1030", "1100", "1180", "1220", "1230", "1241"}
@@ -300,32 +301,48 @@ class VonageSender:
     def find_sent(self, *, from_number: str, to_number: str, body: str,
                   since: datetime) -> list[SendResult]:
         """The SMS an unanswered try may have left at Vonage: the Reports API's outbound
-        MESSAGES records since `since` with this reply's client_ref, newest first. Raises
-        SendError when Vonage cannot answer (the send job waits and asks again)."""
+        MESSAGES records since `since` with this reply's client_ref, newest first (at most
+        LOOKUP_PAGES pages of them). Raises SendError when Vonage cannot answer (the send
+        job waits and asks again)."""
         ref = client_ref(from_number, to_number, body)
         now = datetime.now(UTC)
-        params = {"account_id": self._basic[0], "product": "MESSAGES",
-                  "direction": "outbound", "include_message": "true",
-                  "date_start": _iso(since), "date_end": _iso(now)}
+        # A synchronous query spans 24 hours at most.
+        start = max(since, now - REPORTS_WINDOW)
+        url: str | None = f"{self._api}/v2/reports/records"
+        params: dict[str, str] | None = {
+            "account_id": self._basic[0], "product": "MESSAGES", "direction": "outbound",
+            "include_message": "true", "date_start": _iso(start), "date_end": _iso(now)}
+        found = []
+        for _page in range(LOOKUP_PAGES):
+            if url is None:
+                break
+            page = self._records_page(url, params)
+            for record in page.get("records") or []:
+                if record.get("client_ref") != ref:
+                    continue
+                if record.get("message_body") not in (None, body):
+                    continue
+                sid = record.get("message_id") or record.get("message_uuid")
+                if sid:
+                    found.append((str(record.get("date_received") or ""), SendResult(
+                        provider_sid=sid, status=_record_state(record.get("status")))))
+            # The next batch's link carries the query; only Vonage's own is followed.
+            following = ((page.get("_links") or {}).get("next") or {}).get("href")
+            url = following if isinstance(following, str) \
+                and following.startswith(self._api + "/") else None
+            params = None
+        return [result for _at, result in sorted(found, key=lambda f: f[0], reverse=True)]
+
+    def _records_page(self, url: str, params: dict[str, str] | None) -> dict[str, Any]:
         try:
-            response = self._client.get(f"{self._api}/v2/reports/records", params=params,
-                                        auth=self._basic)
+            response = self._client.get(url, params=params, auth=self._basic)
         except httpx.HTTPError as error:
             raise SendError(f"Vonage unreachable: {error.__class__.__name__}") from error
         if response.status_code >= 400:
             raise SendError(f"Vonage {response.status_code}: could not list messages "
                             "(Reports API)", permanent=response.status_code in (401, 403))
-        found = []
-        for record in (response.json() or {}).get("records") or []:
-            if record.get("client_ref") != ref:
-                continue
-            if record.get("message_body") not in (None, body):
-                continue
-            sid = record.get("message_id") or record.get("message_uuid")
-            if sid:
-                found.append((str(record.get("date_received") or ""), SendResult(
-                    provider_sid=sid, status=_record_state(record.get("status")))))
-        return [result for _at, result in sorted(found, key=lambda f: f[0], reverse=True)]
+        page = response.json()
+        return page if isinstance(page, dict) else {}
 
     def check(self) -> str:
         """Readiness: the application, read with the API key and secret (free), and the

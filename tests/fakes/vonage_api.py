@@ -140,6 +140,7 @@ class FakeVonage:
         self._media: dict[str, tuple[bytes, str]] = {}
         self._redacted: list[tuple[str, str]] = []
         self.records_lag = False  # True: the Reports API does not list recent sends yet
+        self.records_page = 1000  # records in one batch of the Reports API
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -411,12 +412,20 @@ class FakeVonage:
                 (query.get("account_id") or [""])[0] != self.api_key:
             return HttpResponse.json(400, {"title": "Bad request"})
         sent = [] if self.records_lag else list(self._sent)
-        records = [{"account_id": self.api_key, "message_id": sms.sid,
+        every = [{"account_id": self.api_key, "message_id": sms.sid,
                     "client_ref": sms.client_ref, "direction": "outbound",
                     "from": sms.from_.lstrip("+"), "to": sms.to.lstrip("+"),
                     "message_body": sms.body, "status": "submitted", "product": "MESSAGES",
                     "date_received": _timestamp()} for sms in reversed(sent)]
-        return HttpResponse.json(200, {"request_status": "SUCCESS", "records": records})
+        # In batches of records_page, each answer linking the next (as Vonage's do).
+        at = int((query.get("cursor") or ["0"])[0])
+        answer: dict[str, Any] = {"request_status": "SUCCESS",
+                                  "records": every[at:at + self.records_page]}
+        if at + self.records_page < len(every):
+            answer["_links"] = {"next": {"href": f"{self.url}/v2/reports/records?account_id="
+                                                 f"{self.api_key}&product=MESSAGES"
+                                                 f"&cursor={at + self.records_page}"}}
+        return HttpResponse.json(200, answer)
 
     def _redact(self, payload: dict[str, Any]) -> HttpResponse:
         sid, kind = payload.get("id"), payload.get("type")

@@ -187,6 +187,11 @@ def test_after_a_timeout_the_reports_api_finds_the_send_by_its_client_ref():
         found = sender.find_sent(from_number="+14155550199", to_number="+14155550100",
                                  body="Hi", since=since)
         assert [f.provider_sid for f in found] == [taken.provider_sid]
+        # Further batches are read when the account sent more since.
+        fake.records_page = 1
+        assert [f.provider_sid for f in sender.find_sent(
+            from_number="+14155550199", to_number="+14155550100", body="Hi", since=since)
+        ] == [taken.provider_sid]
         # Reports can lag the send: then nothing is found, and the desk sends again (the
         # one window this lookup leaves, README "Vonage").
         fake.records_lag = True
