@@ -210,3 +210,21 @@ def test_an_erasure_redacts_the_message_at_vonage_once():
         assert fake.redacted == [(taken.provider_sid, "outbound")]
         assert sender.delete_message(taken.provider_sid) is False  # no longer there
         sender.close()
+
+
+def test_the_private_key_is_read_from_its_file_or_from_one_line_of_pem(tmp_path):
+    from bot.config.env import VonageEnv
+    from tests.fakes.vonage_api import application_keys
+
+    pem = application_keys()[0]
+    one_line = pem.strip().replace("\n", "\\n")  # as an .env file holds it
+    key_file = tmp_path / "private.key"
+    key_file.write_text(pem)
+    for value in (one_line, str(key_file)):
+        config = VonageEnv.from_environ({"VONAGE_PRIVATE_KEY": value})
+        assert config.key_problem is None
+        assert vonage.vonage_media.key_pair_matches(config.private_key or "",
+                                                    application_keys()[1])
+    (tmp_path / "notes.txt").write_text("not a key")
+    assert "holds no PEM private key" in (VonageEnv.from_environ(
+        {"VONAGE_PRIVATE_KEY": str(tmp_path / "notes.txt")}).key_problem or "")
