@@ -14,7 +14,16 @@ Every fake offers FakeTwilio's test-facing interface: `sent` / `sent_to` records
 
 To add a provider: write its fake in tests/fakes/, a ProviderKit subclass here, and add it
 to KITS. Every test that asks for the `provider` fixture (tests/conftest.py) then runs for
-it too.
+it too. What those tests expect of the provider's side:
+- `report` and `report_before_answering` take the desk's state names and word them the
+  provider's way; `sent[i].status_callback` is where its reports go (desk.url + status_path);
+- the adapter's SendError reads "{label} {HTTP status}: ..." (the thread shows it), marks
+  the provider's opted-out code `opted_out=True` (DeliveryStatus too), and a 5xx or 429 is
+  retryable; a refused media address says `foreign_media_note`;
+- the fake's `calls` hold one POST per send attempt (tests count them);
+- the app side: SMS_PROVIDER in bot/config/env.py (PROVIDER_VARIABLES and problems),
+  bot/runtime.py and bot/doctor.py `_sender`, bot/health.py SMS_FIXES, a blueprint in
+  bot/web/app.py that answers 404 unless the desk runs with that provider.
 """
 
 from __future__ import annotations

@@ -32,8 +32,8 @@ class DeliveryStatus:
     provider_sid: str
     status: str  # queued, sending, sent, delivered, undelivered, failed
     error_code: str | None = None
-    # The provider refused it because the customer opted out with it (a report, where the
-    # provider tells so after accepting the send: Vonage's error 1240).
+    # Not delivered because the recipient opted out (the provider's own code for it): the
+    # desk records the opt-out, as for a send refused for it (SendError.opted_out).
     opted_out: bool = False
 
 

@@ -11,9 +11,9 @@ that profile to the number, with error 40300 ("blocked due to STOP message"). Th
 text still reaches us as message.received, so the desk's own STOP/START/HELP rules hold;
 a 40300 tells the desk of an opt-out it missed and marks the contact opted out.
 
-A timed-out send: the send endpoint takes no idempotency key we could repeat (Telnyx's
-Idempotency-Key header is honoured only where an endpoint's reference declares it, and the
-send endpoint's does not), so, like Twilio's `find_sent`, the desk asks afterwards: the
+A timed-out send: Telnyx's Idempotency-Key header is honoured only where an endpoint's
+reference declares it, and we found no such declaration for POST /v2/messages (nor a client
+reference to look a message up by), so, like Twilio's `find_sent`, the desk asks afterwards: the
 message detail records (GET /v2/detail_records, record_type messaging) from the business
 number to the customer since the reply was written. Detail records carry no text, so the
 desk adopts only an SMS no other reply is known by (bot/desk/replies/delivery.py).
@@ -190,7 +190,8 @@ def parse_status(payload: Mapping[str, Any]) -> DeliveryStatus:
         raise WebhookError("payload.id and payload.to[0].status are required")
     errors = _list(payload.get("errors"))
     code = next((str(e["code"]) for e in errors if isinstance(e, dict) and e.get("code")), None)
-    return DeliveryStatus(PROVIDER, sid, STATES.get(raw, raw), code)
+    return DeliveryStatus(PROVIDER, sid, STATES.get(raw, raw), code,
+                          opted_out=code == OPTED_OUT)
 
 
 def _errors(response: httpx.Response) -> tuple[str | None, str]:

@@ -119,7 +119,8 @@ def parse_status(params: Mapping[str, list[str]]) -> DeliveryStatus:
     status = _one(params, "MessageStatus") or _one(params, "SmsStatus")
     if not sid or not status:
         raise WebhookError("MessageSid and MessageStatus are required")
-    return DeliveryStatus(PROVIDER, sid, status.lower(), _one(params, "ErrorCode"))
+    code = _one(params, "ErrorCode")
+    return DeliveryStatus(PROVIDER, sid, status.lower(), code, opted_out=code == OPTED_OUT)
 
 
 class TwilioSender:

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tests.fakes import wait_until
 from tests.fakes._http import HttpRequest, HttpResponse, LoopbackServer
-from tests.fakes.twilio_api import count_segments
+from tests.fakes.twilio_api import GSM7_BASIC, GSM7_EXTENDED, count_segments
 
 DEFAULT_API_KEY = "KEY0123456789ABCDEF_fake_telnyx_api_key"
 MAX_TEXT_CHARS = 1600
@@ -70,6 +70,10 @@ class _Fault:
     status: int
     code: str
     message: str
+
+
+def encoding_of(text: str) -> str:
+    return "GSM-7" if all(c in GSM7_BASIC or c in GSM7_EXTENDED for c in text) else "UCS-2"
 
 
 def now_iso() -> str:
@@ -151,7 +155,8 @@ class FakeTelnyx:
             "cc": [], "text": text,
             "media": [{"url": url, "content_type": content_type, "size": None,
                        "hash_sha256": None} for url, content_type in media or []],
-            "encoding": "GSM-7", "parts": 1, "tags": [], "received_at": now_iso(),
+            "encoding": encoding_of(text), "parts": count_segments(text), "tags": [],
+            "received_at": now_iso(),
             "sent_at": None, "completed_at": None, "valid_until": None, "errors": []})
 
     def delivery_report(self, sms: SentSms, status: str,
@@ -172,7 +177,7 @@ class FakeTelnyx:
                 "to": [{"phone_number": sms.to, "status": native,
                         "carrier": "T-MOBILE USA, INC.", "line_type": "Wireless"}],
                 "text": sms.body, "media": [], "parts": count_segments(sms.body),
-                "encoding": "GSM-7", "errors": errors, "sent_at": now_iso(),
+                "encoding": encoding_of(sms.body), "errors": errors, "sent_at": now_iso(),
                 "completed_at": now_iso() if native in FINAL else None})
 
     # -- arranging (FakeTwilio's interface) --------------------------------------------------
@@ -361,7 +366,7 @@ class FakeTelnyx:
             "text": text, "media": [{"url": url} for url in media_urls],
             "webhook_url": form.get("webhook_url"),
             "webhook_failover_url": form.get("webhook_failover_url"),
-            "encoding": "GSM-7", "parts": parts, "tags": [], "cost": None,
+            "encoding": encoding_of(text), "parts": parts, "tags": [], "cost": None,
             "received_at": created, "sent_at": None, "completed_at": None,
             "valid_until": None, "errors": []}})
 

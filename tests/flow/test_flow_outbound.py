@@ -318,6 +318,21 @@ def test_the_providers_opted_out_error_is_remembered_and_not_retried(desk):
         assert s.scalar(select(Contact.name).where(Contact.phone == JANE)) is None
 
 
+@pytest.mark.usefixtures("provider")
+def test_a_delivery_report_that_the_recipient_opted_out_is_remembered(desk):
+    card = accept_new_interaction(desk, JANE, "Hi")
+    desk.agent_writes_in_thread(A, card["ts"], "Hello!")
+    [sms] = _sent(desk, JANE)
+    # The provider took it, then its STOP list (Telnyx's block rule) stopped it.
+    answer = desk.carrier_reports(sms, "failed", str(desk.kit.opted_out["code"]))
+    assert answer.status_code == 204
+    desk.wait_idle()
+    assert "opted out" in str(desk.slack.thread(DESK_CHANNEL, card["ts"]))
+    modal = new_sms_view.build_new_sms(new_sms_view.NewSmsData((BUSINESS_NUMBER,)))
+    answer = desk.submit_view(A, modal, _values(modal, "Another try", to=JANE)).json()
+    assert "opted out" in answer["errors"][new_sms_view.TO_BLOCK]
+
+
 def test_a_standard_response_fills_in_the_contacts_name_and_the_count_follows_typing(desk):
     from bot.desk.admin import responses
     from tests.harness import suggest

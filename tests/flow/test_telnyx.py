@@ -149,3 +149,82 @@ def test_doctor_checks_the_telnyx_api_key(telnyx_fakes, tmp_path):
     lines = result.stdout.splitlines()
     failed = lines.index("✗ sms: Telnyx 401: the API key is wrong")
     assert "TELNYX_API_KEY" in lines[failed + 1] and "API Keys" in lines[failed + 1]
+
+
+# --- the adapter against the fake, over real HTTP ----------------------------------------
+
+
+@pytest.fixture
+def telnyx():
+    fake = FakeTelnyx().start()
+    yield fake
+    fake.stop()
+
+
+def _sender(fake: FakeTelnyx, api_key: str | None = None):
+    from bot.sms.telnyx import TelnyxSender
+
+    return TelnyxSender(api_key or fake.api_key, fake.url,
+                        webhook_url="https://desk.example.com/sms/telnyx/webhook")
+
+
+def test_a_send_is_taken_with_its_id_parts_and_webhook(telnyx):
+    sender = _sender(telnyx)
+    result = sender.send(from_number=BUSINESS_NUMBER, to_number=CUSTOMER, body="✓" * 71)
+    [sms] = telnyx.sent
+    assert (result.provider_sid, result.status, result.segments) == (sms.sid, "queued", 2)
+    assert sms.status_callback == "https://desk.example.com/sms/telnyx/webhook"
+    sender.close()
+
+
+def test_telnyxs_refusals_are_told_plainly_and_sorted_into_permanent_or_not(telnyx):
+    from bot.desk.messages import SendError
+
+    sender = _sender(telnyx)
+    telnyx.fail_next(status=400, code="40300", message="Blocked due to STOP message")
+    telnyx.fail_next(status=503)
+    telnyx.fail_next(status=429)
+    outcomes = []
+    for _ in range(3):
+        with pytest.raises(SendError) as refused:
+            sender.send(from_number=BUSINESS_NUMBER, to_number=CUSTOMER, body="hi")
+        outcomes.append((str(refused.value), refused.value.permanent, refused.value.opted_out))
+    assert outcomes == [
+        ("Telnyx 400: the customer opted out (texted STOP) of texts from this number (40300)",
+         True, True),
+        ("Telnyx 503: Unexpected error", False, False),
+        ("Telnyx 429: Telnyx is rate limiting the desk (10011)", False, False)]
+    with pytest.raises(SendError) as invalid:
+        sender.send(from_number=BUSINESS_NUMBER, to_number="4155550100", body="hi")
+    assert invalid.value.permanent and "not valid" in str(invalid.value)
+    with pytest.raises(SendError) as wrong_key:
+        _sender(telnyx, "KEYwrong").check()
+    assert wrong_key.value.permanent and "API key is wrong" in str(wrong_key.value)
+    assert _sender(telnyx).check() == "Telnyx API key accepted"
+    sender.close()
+
+
+def test_after_a_timeout_the_sends_telnyx_took_are_found_newest_first(telnyx):
+    from datetime import UTC, datetime, timedelta
+
+    sender = _sender(telnyx)
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    first = sender.send(from_number=BUSINESS_NUMBER, to_number=CUSTOMER, body="one")
+    sender.send(from_number=BUSINESS_NUMBER, to_number="+14155550199", body="elsewhere")
+    second = sender.send(from_number=BUSINESS_NUMBER, to_number=CUSTOMER, body="two")
+    found = sender.find_sent(from_number=BUSINESS_NUMBER, to_number=CUSTOMER, body="two",
+                             since=since)
+    assert [r.provider_sid for r in found] == [second.provider_sid, first.provider_sid]
+    assert sender.find_sent(from_number=BUSINESS_NUMBER, to_number=CUSTOMER, body="two",
+                            since=datetime.now(UTC) + timedelta(minutes=1)) == []
+    sender.close()
+
+
+def test_the_fakes_webhooks_verify_with_the_public_key_it_shows(telnyx):
+    from bot.sms.telnyx import public_key_of, signature_problem
+
+    body = telnyx.inbound(CUSTOMER, BUSINESS_NUMBER, "hi")
+    headers = telnyx.sign(body)
+    assert signature_problem(public_key_of(telnyx.public_key), body,
+                             headers["telnyx-signature-ed25519"],
+                             headers["telnyx-timestamp"]) is None

@@ -109,6 +109,11 @@ def test_a_status_callback_for_an_unknown_message_is_accepted(desk):
     assert desk._twilio_post("/sms/twilio/status", params).status_code == 204
 
 
+def test_another_providers_webhook_is_off(desk):
+    answer = desk.http.post(desk.url + "/sms/telnyx/webhook", json={"data": {}})
+    assert answer.status_code == 404 and "SMS_PROVIDER=twilio" in answer.text
+
+
 def test_healthz_answers(desk):
     assert desk.http.get(desk.url + "/healthz").json() == {"ok": True}
 

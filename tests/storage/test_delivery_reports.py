@@ -66,6 +66,20 @@ def test_a_report_on_a_send_not_recorded_yet_is_applied_when_it_is(db):
     assert _kept(db) == 0  # taken with the send
 
 
+def test_an_opted_out_report_that_overtook_its_send_still_opts_the_number_out(db):
+    from bot.desk.directory import opt_outs
+
+    message_id = _reply_being_sent(db)
+    report = DeliveryStatus("twilio", "SM1", "failed", "40300", opted_out=True)
+    assert not replies.apply_delivery_status(db, report)
+
+    replies.record_send_result(db, SETTINGS, message_id, SendResult("SM1", "queued"))
+    with db.transaction() as s:
+        message = s.get_one(Message, message_id)
+        assert (message.delivery_state, message.error) == ("failed", "error 40300")
+        assert opt_outs.is_opted_out(s, "T1", message.to_number, message.from_number)
+
+
 def test_a_report_older_than_the_window_is_not_applied(db):
     message_id = _reply_being_sent(db)
     replies.apply_delivery_status(db, DeliveryStatus("twilio", "SM1", "undelivered", "30003"))

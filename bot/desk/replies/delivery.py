@@ -76,9 +76,8 @@ def record_send_result(db: Database, settings: Settings, message_id: int,
         # Reports that overtook this answer: as if they came now, in the order they came.
         for early in delivery_reports.take(s, message.provider, result.provider_sid,
                                            since=utcnow() - UNMATCHED_KEPT_FOR):
-            code = early.error_code or ""
-            _apply_report(s, message, early.status, code.removeprefix(OPTED_OUT_MARK) or None,
-                          opted_out=code.startswith(OPTED_OUT_MARK))
+            code, opted_out = _unmarked(early.error_code)
+            _apply_report(s, message, early.status, code, opted_out)
         if interaction.mode == "page" and message.author_user_id is not None:
             # (The desk's own help reply, with no author, answers no agent's conversation.)
             # Page mode: one reply answers the customer, so sending it ends the interaction
@@ -128,6 +127,16 @@ def record_send_failure(db: Database, message_id: int, error: str,
                         actor=message.author_user_id, detail=error)
         effects.show_delivery(s, message.team_id, message.id, message.interaction_id)
         effects.sync_transcript(s, message.team_id, message.interaction_id)
+
+
+def _provider_opted_out(s: Session, message: Message, code: str | None) -> None:
+    """The provider knows of an opt-out we missed (say, from before the desk existed, or
+    a STOP the provider answered itself)."""
+    opt_outs.opt_out(s, message.team_id, message.to_number, message.from_number,
+                     source=f"provider error {code}")
+    timeline.record(s, message.team_id, message.interaction_id, timeline.OPTED_OUT,
+                    detail=f"the provider reports error {code}")
+    effects.update_card(s, message.team_id, message.interaction_id)
 
 
 def adopt_earlier_send(db: Database, settings: Settings, message_id: int,
@@ -233,8 +242,9 @@ def apply_delivery_status(db: Database, status: DeliveryStatus) -> bool:
         )).first()
         if message is None:
             if status.status in DELIVERY_ORDER:  # a state a reply can move to
-                code = (OPTED_OUT_MARK + (status.error_code or "") if status.opted_out
-                        else status.error_code)
+                code = status.error_code
+                if status.opted_out:
+                    code = OPTED_OUT_MARK + (code or "")
                 delivery_reports.keep(s, status.provider, status.provider_sid, status.status,
                                       code)
             return False
@@ -244,28 +254,24 @@ def apply_delivery_status(db: Database, status: DeliveryStatus) -> bool:
         return True
 
 
-# A kept report (one that overtook its send) carries the provider's "opted out" on its
-# code, the one field it has for what the provider said.
+# A kept report's error code when the provider said the recipient opted out: the flag
+# rides in the code's column, so a report that overtook its send loses none of it.
 OPTED_OUT_MARK = "opted-out:"
 
 
-def _provider_opted_out(s: Session, message: Message, code: str | None) -> None:
-    """The provider knows of an opt-out we missed (say, from before the desk existed)."""
-    opt_outs.opt_out(s, message.team_id, message.to_number, message.from_number,
-                     source=f"provider error {code}")
-    timeline.record(s, message.team_id, message.interaction_id, timeline.OPTED_OUT,
-                    detail=f"the provider reports error {code}")
-    effects.update_card(s, message.team_id, message.interaction_id)
+def _unmarked(code: str | None) -> tuple[str | None, bool]:
+    if code and code.startswith(OPTED_OUT_MARK):
+        return code.removeprefix(OPTED_OUT_MARK) or None, True
+    return code, False
 
 
 def _apply_report(s: Session, message: Message, status: str, error_code: str | None,
                   opted_out: bool = False) -> None:
-    if opted_out:
-        # A provider that accepts the send and refuses it afterwards (Vonage) says so here.
-        _provider_opted_out(s, message, error_code)
     if not delivery_moves_forward(message.delivery_state, status):
         return
     message.delivery_state = status
+    if opted_out and status in ("failed", "undelivered"):
+        _provider_opted_out(s, message, error_code)
     if status in ("failed", "undelivered"):
         message.error = f"error {error_code}" if error_code else status
         timeline.record(s, message.team_id, message.interaction_id, timeline.NOT_DELIVERED,
