@@ -115,3 +115,18 @@ def test_readyz_checks_vonage(database_url):
         assert answer.status_code == 404 and "SMS_PROVIDER=vonage" in answer.text
     finally:
         desk.close()
+
+
+def test_a_desk_of_another_provider_answers_404_at_vonages_webhooks(database_url):
+    from tests.fakes.vonage_api import sign_webhook
+    from tests.harness import start_desk
+
+    desk = start_desk(database_url)  # Twilio
+    try:
+        body = b'{"message_uuid": "u", "status": "delivered"}'
+        for path in ("/sms/vonage/inbound", "/sms/vonage/status"):
+            answer = desk.http.post(desk.url + path, content=body, headers={
+                "Content-Type": "application/json", "Authorization": sign_webhook(body)})
+            assert answer.status_code == 404 and "SMS_PROVIDER=twilio" in answer.text
+    finally:
+        desk.close()
