@@ -83,7 +83,6 @@ STATUS_STATES = {
 }
 # Inbound message types that carry a file, each under the key of its own name.
 MEDIA_TYPES = ("image", "video", "audio", "vcard", "file")
-MAX_MEDIA = 10
 
 
 class WebhookError(ValueError):
@@ -118,6 +117,8 @@ def verify_webhook(authorization: str | None, body: bytes, signature_secret: str
         claims = jwt.decode(token.strip(), signature_secret, algorithms=["HS256"],
                             options={"require": ["iat"], "verify_iat": False,
                                      "verify_exp": False, "verify_nbf": False})
+    except jwt.MissingRequiredClaimError as error:
+        raise WebhookError("the JWT has no iat (when it was issued)") from error
     except jwt.InvalidTokenError as error:
         raise WebhookError("the JWT's signature does not match the signature secret") \
             from error
@@ -133,8 +134,8 @@ def verify_webhook(authorization: str | None, body: bytes, signature_secret: str
     if isinstance(expires, int | float) and expires < now:
         raise WebhookError("the JWT has expired")
     claimed = claims.get("payload_hash")
-    if not isinstance(claimed, str) or not hmac.compare_digest(claimed.lower(),
-                                                               payload_hash(body)):
+    if not isinstance(claimed, str) or not hmac.compare_digest(
+            claimed.lower().encode(), payload_hash(body).encode()):
         raise WebhookError("the JWT's payload_hash is not the body's: it was signed for "
                            "another body")
     if application_id and claims.get("application_id") not in (None, application_id):

@@ -55,10 +55,18 @@ def test_a_token_replayed_with_another_body_is_refused():
         _verify(genuine, other)
 
 
-def test_a_token_without_payload_hash_or_for_another_application_is_refused():
+def test_a_token_without_payload_hash_or_iat_or_for_another_application_is_refused():
     bare = "Bearer " + jwt.encode({"iat": int(NOW)}, SIGNATURE_SECRET, algorithm="HS256")
     with pytest.raises(vonage.WebhookError, match="payload_hash"):
         _verify(bare)
+    odd = "Bearer " + jwt.encode({"iat": int(NOW), "payload_hash": "é" * 64},
+                                 SIGNATURE_SECRET, algorithm="HS256")
+    with pytest.raises(vonage.WebhookError, match="payload_hash"):
+        _verify(odd)
+    timeless = "Bearer " + jwt.encode({"payload_hash": vonage.payload_hash(BODY)},
+                                      SIGNATURE_SECRET, algorithm="HS256")
+    with pytest.raises(vonage.WebhookError, match="no iat"):
+        _verify(timeless)
     with pytest.raises(vonage.WebhookError, match="another Vonage application"):
         _verify(sign_webhook(BODY, issued=NOW, application_id="someone-else"))
 
