@@ -92,6 +92,10 @@ def _sender(env: Env):
                             status_callback_url=None)
     if env.sms_provider == "telnyx" and env.telnyx_api_key:
         return TelnyxSender(env.telnyx_api_key, env.telnyx_api_url, webhook_url=None)
+    if env.sms_provider == "vonage" and env.vonage is not None and env.vonage.complete:
+        from bot.sms.vonage import vonage_sender
+
+        return vonage_sender(env.vonage, status_url=None)
     return SimulatorSender() if env.sms_provider == "simulator" else None
 
 

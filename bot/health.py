@@ -139,6 +139,11 @@ SMS_FIXES = {
                "Credentials > API Keys), TELNYX_API_URL and this host's network",
                "Telnyx is unreachable or failing: check this host's network and proxy settings "
                "and TELNYX_API_URL, then https://status.telnyx.com"),
+    "vonage": ("check VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY (Vonage API Dashboard > "
+               "Applications), VONAGE_API_KEY and VONAGE_API_SECRET (API Settings), and that "
+               "the application has the Messages capability",
+               "Vonage is unreachable or failing: check this host's network and proxy settings "
+               "and VONAGE_API_URL, then https://vonageapi.statuspage.io"),
 }
 
 

@@ -32,6 +32,7 @@ from bot.sms import telnyx
 from bot.sms.simulator import SimulatorSender
 from bot.sms.telnyx import TelnyxSender
 from bot.sms.twilio import TwilioSender
+from bot.sms.vonage import vonage_sender
 from bot.spelling import checker, dictionaries
 from bot.web import telnyx_routes
 from bot.web.app import WebContext, create_web_app
@@ -67,6 +68,8 @@ def _sender(env: Env, public_url: str) -> SmsSender:
         return TelnyxSender(env.telnyx_api_key or "", env.telnyx_api_url,
                             webhook_url=f"{public_url}{telnyx_routes.WEBHOOK_PATH}",
                             messaging_profile_id=env.telnyx_messaging_profile_id)
+    if env.sms_provider == "vonage" and env.vonage is not None:
+        return vonage_sender(env.vonage, status_url=f"{public_url}/sms/vonage/status")
     return SimulatorSender()
 
 
@@ -174,7 +177,8 @@ def build_runtime(env: Env, settings: Settings, *, socket_mode: bool = False,
                    env.twilio_auth_token if env.sms_provider == "twilio" else None, links,
                    _readiness(env, services, client), simulator_token, env.ops_token,
                    telnyx.public_key_of(env.telnyx_public_key)
-                   if env.sms_provider == "telnyx" and env.telnyx_public_key else None),
+                   if env.sms_provider == "telnyx" and env.telnyx_public_key else None,
+                   vonage=env.vonage if env.sms_provider == "vonage" else None),
         None if socket_mode else bolt,
     )
     worker = Worker(services, run_job, threads=worker_threads)

@@ -37,8 +37,10 @@ import httpx
 
 from bot.desk.ports import SmsSender
 from bot.sms.twilio import expected_signature
+from storage.clock import utcnow
 from tests.fakes.telnyx_api import FakeTelnyx
 from tests.fakes.twilio_api import FakeTwilio
+from tests.fakes.vonage_api import FakeVonage, sign_webhook
 
 if TYPE_CHECKING:
     from tests.harness import Desk
@@ -61,6 +63,9 @@ class ProviderKit:
     # The ways `forged` can forge a webhook of this provider (a provider whose signature
     # covers a time adds "stale": signed as the provider signs, too long ago).
     forgeries: ClassVar[tuple[str, ...]] = ("unsigned", "wrong key", "tampered")
+    # Why an MMS of several files cannot be played as one message (None: it can). Vonage's
+    # inbound message holds one file (`image`, `video`…), so each file is a text of its own.
+    one_file_per_message: ClassVar[str | None] = None
     fake: Any
 
     def env(self) -> dict[str, str]:
@@ -237,5 +242,94 @@ class TelnyxKit(ProviderKit):
         raise ValueError(how)
 
 
-KITS: dict[str, type[ProviderKit]] = {"twilio": TwilioKit, "telnyx": TelnyxKit}
+class VonageKit(ProviderKit):
+    name = "vonage"
+    label = "Vonage"
+    inbound_path = "/sms/vonage/inbound"
+    status_path = "/sms/vonage/status"
+    # Vonage reports an opt-out after taking the send (a rejected status, error 1240:
+    # test_flow_vonage.py); a send it refuses at once with that code is handled the same.
+    opted_out = {"status": 422, "code": 1240}
+    foreign_media_note = "not on Vonage's media hosts"
+    case_information = None
+    # Unsigned is not among them: Vonage may send an unsigned callback on an error of its
+    # own and retries on a 5xx, so the desk answers that 503 (test_flow_vonage.py).
+    forgeries = ("wrong key", "tampered", "stale")
+    one_file_per_message = ("Vonage's inbound MMS webhook carries one file: several files "
+                            "arrive as several texts")
+
+    def __init__(self, fake: FakeVonage | None = None) -> None:
+        self.fake = fake or FakeVonage().start()
+
+    def env(self) -> dict[str, str]:
+        return self.fake.environ()
+
+    def sender(self, desk_url: str, **options: Any) -> SmsSender:
+        from bot.sms.vonage import VonageSender
+
+        fake = self.fake
+        return VonageSender(fake.application_id, fake.private_key, fake.api_key,
+                            fake.api_secret, fake.url,
+                            status_url=f"{desk_url}{self.status_path}", **options)
+
+    def post(self, desk: Desk, path: str, payload: dict[str, Any], *,
+             authorization: str | None = None) -> httpx.Response:
+        """`payload` as Vonage posts it: JSON, with its signed JWT (or `authorization`)."""
+        import json
+
+        body = json.dumps(payload).encode()
+        return desk.http.post(desk.url + path, content=body, headers={
+            "Content-Type": "application/json",
+            "Authorization": sign_webhook(body) if authorization is None else authorization})
+
+    def inbound(self, desk: Desk, from_number: str, to_number: str, body: str, *,
+                sid: str | None = None, media: tuple[tuple[bytes, str], ...] = (),
+                media_urls: tuple[tuple[str, str], ...] = (),
+                extra: dict[str, str] | None = None) -> httpx.Response:
+        if extra:
+            raise TypeError(f"Vonage's webhook has no fields {sorted(extra)}")
+        files = [*media_urls, *((self.fake.add_media(content, kind), kind)
+                                for content, kind in media)]
+        if not files:
+            return self.post(desk, self.inbound_path, self.fake.inbound_payload(
+                from_number, to_number, body, sid=sid))
+        # Vonage posts an MMS's files one webhook each, the text as the first's caption.
+        answer = None
+        for index, (url, kind) in enumerate(files):
+            answer = self.post(desk, self.inbound_path, self.fake.media_payload(
+                from_number, to_number, body if index == 0 else "", url, kind,
+                sid=sid if index == 0 else None))
+            if answer.status_code >= 300:
+                break
+        assert answer is not None
+        return answer
+
+    def report(self, desk: Desk, sms: Any, status: str,
+               error_code: str | None = None) -> httpx.Response:
+        return self.post(desk, self.status_path,
+                         self.fake.status_payload(sms, status, error_code))
+
+    def forged(self, desk: Desk, from_number: str, to_number: str, body: str, *,
+               how: str) -> httpx.Response:
+        import json
+
+        payload = self.fake.inbound_payload(from_number, to_number, body)
+        raw = json.dumps(payload).encode()
+        if how == "unsigned":
+            return self.post(desk, self.inbound_path, payload, authorization="")
+        if how == "wrong key":
+            return self.post(desk, self.inbound_path, payload,
+                             authorization=sign_webhook(raw, "another account's secret " * 3))
+        if how == "tampered":  # a real token, for another body
+            other = json.dumps({**payload, "text": body + "!"}).encode()
+            return self.post(desk, self.inbound_path, payload,
+                             authorization=sign_webhook(other))
+        if how == "stale":  # a captured webhook replayed, past the 5 minutes
+            return self.post(desk, self.inbound_path, payload,
+                             authorization=sign_webhook(raw, issued=utcnow().timestamp() - 301))
+        raise ValueError(how)
+
+
+KITS: dict[str, type[ProviderKit]] = {"twilio": TwilioKit, "telnyx": TelnyxKit,
+                                      "vonage": VonageKit}
 PROVIDERS = tuple(KITS)

@@ -12,11 +12,14 @@ from storage.db import DEFAULT_URL
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
 DEFAULT_TELNYX_API_URL = "https://api.telnyx.com"
+DEFAULT_VONAGE_API_URL = "https://api.nexmo.com"
 # Every provider SMS_PROVIDER may name (bot/runtime.py builds each one's sender), with the
 # variables it needs (`smsdesk config check` says which are set).
 PROVIDER_VARIABLES = {
     "twilio": ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "SMSDESK_PUBLIC_URL"),
     "telnyx": ("TELNYX_API_KEY", "TELNYX_PUBLIC_KEY", "SMSDESK_PUBLIC_URL"),
+    "vonage": ("VONAGE_APPLICATION_ID", "VONAGE_PRIVATE_KEY", "VONAGE_API_KEY",
+               "VONAGE_API_SECRET", "VONAGE_SIGNATURE_SECRET", "SMSDESK_PUBLIC_URL"),
     "simulator": (),
 }
 SMS_PROVIDERS = tuple(PROVIDER_VARIABLES)
@@ -58,6 +61,8 @@ class Env:
     telnyx_messaging_profile_id: str | None = None
     telnyx_api_url: str = DEFAULT_TELNYX_API_URL
     extra: dict[str, str] = field(default_factory=dict)
+    # SMS_PROVIDER=vonage: the Messages API application and the account's secrets.
+    vonage: VonageEnv | None = None
 
     @property
     def oauth(self) -> bool:
@@ -92,6 +97,7 @@ class Env:
             telnyx_public_key=e.get("TELNYX_PUBLIC_KEY") or None,
             telnyx_messaging_profile_id=e.get("TELNYX_MESSAGING_PROFILE_ID") or None,
             telnyx_api_url=(e.get("TELNYX_API_URL") or DEFAULT_TELNYX_API_URL).rstrip("/"),
+            vonage=VonageEnv.from_environ(e),
         )
 
     def problems(self, *, socket_mode: bool) -> list[str]:
@@ -148,6 +154,8 @@ class Env:
                          + ", ".join(SMS_PROVIDERS[:-1]) + f" or {SMS_PROVIDERS[-1]}")
         if self.sms_provider == "telnyx":
             found += self._telnyx_problems()
+        if self.sms_provider == "vonage":
+            found += (self.vonage or VonageEnv.from_environ({})).problems(self.public_url)
         if self.sms_provider == "twilio":
             if not self.twilio_account_sid or not self.twilio_auth_token:
                 found.append(
@@ -208,3 +216,77 @@ def _public_url_problems(url: str | None, who: str, why: str) -> list[str]:
         return [f"SMSDESK_PUBLIC_URL={url!r} must be an https:// address: {who} needs "
                 f"Slack to reach this server over HTTPS ({why})"]
     return []
+
+
+VONAGE_VARIABLES = PROVIDER_VARIABLES["vonage"][:-1]  # less SMSDESK_PUBLIC_URL
+
+
+@dataclass(frozen=True)
+class VonageEnv:
+    """SMS_PROVIDER=vonage's variables (README, "Vonage"). The private key is the PEM text
+    itself or the path of the file the dashboard downloaded."""
+
+    application_id: str | None
+    private_key: str | None
+    api_key: str | None
+    api_secret: str | None
+    signature_secret: str | None
+    api_url: str = DEFAULT_VONAGE_API_URL
+    key_problem: str | None = None
+
+    @classmethod
+    def from_environ(cls, e) -> VonageEnv:
+        key, problem = _pem_or_file(e.get("VONAGE_PRIVATE_KEY") or "")
+        return cls(application_id=e.get("VONAGE_APPLICATION_ID") or None,
+                   private_key=key, api_key=e.get("VONAGE_API_KEY") or None,
+                   api_secret=e.get("VONAGE_API_SECRET") or None,
+                   signature_secret=e.get("VONAGE_SIGNATURE_SECRET") or None,
+                   api_url=(e.get("VONAGE_API_URL") or DEFAULT_VONAGE_API_URL).rstrip("/"),
+                   key_problem=problem)
+
+    @property
+    def complete(self) -> bool:
+        return all((self.application_id, self.private_key, self.api_key, self.api_secret,
+                    self.signature_secret))
+
+    def problems(self, public_url: str | None) -> list[str]:
+        values = (self.application_id, self.private_key, self.api_key, self.api_secret,
+                  self.signature_secret)
+        missing = [name for name, value in zip(VONAGE_VARIABLES, values, strict=True)
+                   if not value and not (name == "VONAGE_PRIVATE_KEY" and self.key_problem)]
+        found = []
+        if missing:
+            found.append(
+                f"SMS_PROVIDER=vonage needs {', '.join(missing)}: in the Vonage API "
+                "Dashboard, Applications > your application (its id, and the private.key "
+                "downloaded when its keys were generated, as PEM text or the file's path), "
+                "and API Settings (the API key, API secret and signature secret)")
+        if self.key_problem:
+            found.append(self.key_problem)
+        if not public_url:
+            found.append("SMS_PROVIDER=vonage needs SMSDESK_PUBLIC_URL: the https address "
+                         "Vonage calls (the application's Inbound and Status URLs are "
+                         "SMSDESK_PUBLIC_URL/sms/vonage/inbound and /sms/vonage/status)")
+        return found
+
+
+def _pem_or_file(value: str) -> tuple[str | None, str | None]:
+    """(the PEM text, None) or (None, what is wrong with the value)."""
+    text = value.strip()
+    if not text:
+        return None, None
+    if text.startswith("-----BEGIN"):
+        # A PEM put in one line of an .env file, its line breaks written as \n.
+        return text.replace("\\n", "\n"), None
+    try:
+        with open(text, encoding="ascii") as handle:
+            pem = handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        return None, (f"VONAGE_PRIVATE_KEY names no readable key file ({error.__class__.__name__}"
+                      f"): set it to the path of the application's private.key, or to the "
+                      "PEM text itself")
+    if "PRIVATE KEY-----" not in pem:
+        return None, (f"VONAGE_PRIVATE_KEY's file {text} holds no PEM private key: use the "
+                      "private.key the dashboard downloaded when the application's keys were "
+                      "generated")
+    return pem, None

@@ -80,7 +80,8 @@ class MediaOrigin:
         return None
 
 
-def fetch(client: httpx.Client, origin: MediaOrigin, url: str, *, auth: tuple[str, str],
+def fetch(client: httpx.Client, origin: MediaOrigin, url: str, *,
+          auth: tuple[str, str] | httpx.Auth,
           max_bytes: int, deadline: float, timeout: float) -> tuple[bytes, str | None]:
     """The file at `url` and its content type, or MediaFetchError (permanent when asking
     again cannot help). `client` must not follow redirects or carry credentials itself."""

@@ -9,10 +9,18 @@ from flask import Flask, Response, request
 from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
 
+from bot.config.env import VonageEnv
 from bot.health import Readiness
 from bot.services import Services
 from bot.slack import acking
-from bot.web import media_routes, ops_routes, simulator, telnyx_routes, twilio_routes
+from bot.web import (
+    media_routes,
+    ops_routes,
+    simulator,
+    telnyx_routes,
+    twilio_routes,
+    vonage_routes,
+)
 from bot.web.media_links import MediaLinks
 
 # Twilio's largest webhook (an MMS with ten media URLs) is a few KB; Slack's payloads are
@@ -32,6 +40,7 @@ class WebContext:
     ops_token: str | None = None  # SMSDESK_OPS_TOKEN: /metrics and /readyz's details
     # SMS_PROVIDER=telnyx: the key its webhooks are verified with (None: they are refused).
     telnyx_public_key: Ed25519PublicKey | None = None
+    vonage: VonageEnv | None = None  # SMS_PROVIDER=vonage: its webhooks' secret
 
     def team_for(self, business_number: str) -> str | None:
         """The workspace a text to this business number belongs to."""
@@ -51,6 +60,7 @@ def create_web_app(context: WebContext, bolt_app: App | None) -> Flask:
     web.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     web.register_blueprint(twilio_routes.blueprint)
     web.register_blueprint(telnyx_routes.blueprint)
+    web.register_blueprint(vonage_routes.blueprint)
     web.register_blueprint(media_routes.blueprint)
     web.register_blueprint(ops_routes.blueprint)
     if context.simulator_token is not None:

@@ -115,7 +115,8 @@ def test_every_problem_is_listed_at_once_each_with_its_own_fix(tmp_path):
     problems = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
     said = "\n".join(problems)
     assert "SLACK_BOT_TOKEN is not set" in said and "SLACK_SIGNING_SECRET is not set" in said
-    assert "SMS_PROVIDER='twillio' is unknown: use twilio, telnyx or simulator" in said
+    assert "SMS_PROVIDER='twillio' is unknown: use twilio, telnyx, vonage or simulator" \
+        in said
     assert "no desk channel: set SMSDESK_DESK_CHANNEL" in said  # not only on the next try
     assert len(problems) == 4
 

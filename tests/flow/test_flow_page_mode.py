@@ -121,6 +121,8 @@ def test_a_retried_webhook_creates_nothing_new(desk):
 
 @pytest.mark.parametrize("how", ["unsigned", "wrong key", "tampered"])
 def test_a_bad_signature_is_refused_and_nothing_is_stored(desk, how):
+    if how not in desk.kit.forgeries:  # Vonage: an unsigned webhook is answered 503
+        pytest.skip(f"{desk.kit.name} is not refused that way: see its own tests")
     _ready(desk, "UAGENT1")
     response = desk.kit.forged(desk, CUSTOMER, "+15005550006", "forged", how=how)
     assert response.status_code == 403

@@ -45,11 +45,17 @@ def test_the_annotated_example_passes_with_a_summary(capsys):
     ({"SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": "AC1"},
      "sms provider: twilio; missing TWILIO_AUTH_TOKEN, SMSDESK_PUBLIC_URL"),
     ({}, "sms provider: simulator"),
+    ({"SMS_PROVIDER": "vonage", "VONAGE_APPLICATION_ID": "app", "VONAGE_API_KEY": "k",
+      "SMSDESK_PUBLIC_URL": "https://desk.example.com"},
+     "sms provider: vonage; missing VONAGE_PRIVATE_KEY, VONAGE_API_SECRET, "
+     "VONAGE_SIGNATURE_SECRET"),
 ])
 def test_the_summary_says_which_of_the_providers_variables_are_missing(
         capsys, monkeypatch, environ, said):
     for name in ("SMS_PROVIDER", "SMSDESK_PUBLIC_URL", "TELNYX_API_KEY", "TELNYX_PUBLIC_KEY",
-                 "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
+                 "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "VONAGE_APPLICATION_ID",
+                 "VONAGE_PRIVATE_KEY", "VONAGE_API_KEY", "VONAGE_API_SECRET",
+                 "VONAGE_SIGNATURE_SECRET"):
         monkeypatch.delenv(name, raising=False)
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
