@@ -8,11 +8,9 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy.exc import DBAPIError
 
-from bot.desk import replies
-from bot.desk.interactions import inbound as inbound_use_case
 from bot.sms import vonage
+from bot.web.provider_webhooks import refuse, store_inbound, store_status
 from storage.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -20,16 +18,12 @@ log = logging.getLogger(__name__)
 blueprint = Blueprint("vonage", __name__)
 
 
-def _refuse(status: int, reason: str) -> Response:
-    return Response(reason + "\n", status=status, mimetype="text/plain")
-
-
 def _verified_json() -> dict[str, Any] | Response:
     web = current_app.config["SMSDESK"]
     config = web.vonage
     if config is None or not config.signature_secret:
-        return _refuse(404, "Vonage webhooks are off: this desk runs with SMS_PROVIDER="
-                            f"{web.services.sender.name}")
+        return refuse(404, "Vonage webhooks are off: this desk runs with SMS_PROVIDER="
+                           f"{web.services.sender.name}")
     body = request.get_data(cache=True)
     # Checked before anything of the body is read: a refused webhook is stored nowhere.
     try:
@@ -40,18 +34,18 @@ def _verified_json() -> dict[str, Any] | Response:
         # Vonage's own, on an error of its signer: a 5xx makes it send again, signed.
         log.warning("refused an unsigned Vonage webhook to %s (answered 503 so that Vonage "
                     "retries it signed)", request.path)
-        response = _refuse(503, f"{error}: send it again signed")
+        response = refuse(503, f"{error}: send it again signed")
         response.headers["Retry-After"] = "60"
         return response
     except vonage.WebhookError as error:
         log.warning("refused a Vonage webhook to %s: %s", request.path, error)
-        return _refuse(403, str(error))
+        return refuse(403, str(error))
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError):
-        return _refuse(400, "the body is not JSON, as Vonage's always is")
+        return refuse(400, "the body is not JSON, as Vonage's always is")
     if not isinstance(data, dict):
-        return _refuse(400, "the body is not a JSON object")
+        return refuse(400, "the body is not a JSON object")
     return data
 
 
@@ -64,24 +58,8 @@ def inbound() -> Response:
     try:
         message = vonage.parse_inbound(data, web.country_for)
     except vonage.WebhookError as error:
-        return _refuse(400, str(error))
-    team_id = web.team_for(message.to_number)
-    if team_id is None:
-        log.error("a text to %s reached no desk: no [workspaces.T…] table lists that business "
-                  "number", message.to_number)
-        return _refuse(404, f"no workspace has the business number {message.to_number}: list "
-                            "it in a [workspaces.T…] table of the settings")
-    try:
-        receipt = inbound_use_case.receive_inbound(
-            web.services.db, web.services.settings_for(team_id), team_id, message)
-    except DBAPIError:
-        # Not stored, so not acknowledged: Vonage retries anything but a 200 or 204.
-        log.exception("could not store inbound SMS %s", message.provider_sid)
-        response = _refuse(503, "storage unavailable, retry later")
-        response.headers["Retry-After"] = "5"
-        return response
-    web.services.metrics.count_inbound(receipt.duplicate, message.provider)
-    return Response("", status=200)
+        return refuse(400, str(error))
+    return store_inbound(web, message, Response("", status=200))
 
 
 @blueprint.post("/sms/vonage/status")
@@ -93,10 +71,5 @@ def status() -> Response:
     try:
         delivery = vonage.parse_status(data)
     except vonage.WebhookError as error:
-        return _refuse(400, str(error))
-    try:
-        replies.apply_delivery_status(web.services.db, delivery)
-    except DBAPIError:
-        log.exception("could not store delivery status for %s", delivery.provider_sid)
-        return _refuse(503, "storage unavailable, retry later")
-    return Response("", status=204)
+        return refuse(400, str(error))
+    return store_status(web, delivery)
