@@ -280,15 +280,19 @@ def responses_import(args: argparse.Namespace) -> None:
     print("\n".join(report.lines()))
 
 
-def _workspace_database(args: argparse.Namespace):
-    """(settings, team id, migrated database) for a command about one workspace's data."""
-
+def _env_and_settings() -> tuple[Env, Settings]:
+    """The environment and the settings file, or exit 2 saying what is wrong in the file."""
     env = Env.from_environ()
     try:
-        settings = Settings.load(env.settings_file)
+        return env, Settings.load(env.settings_file)
     except ConfigError as error:
         print(f"smsdesk: {error}", file=sys.stderr)
         raise SystemExit(2) from error
+
+
+def _workspace_database(args: argparse.Namespace):
+    """(settings, team id, migrated database) for a command about one workspace's data."""
+    env, settings = _env_and_settings()
     team_id = args.team or _workspace(env)
     return settings, team_id, _open_database(env)
 
@@ -412,12 +416,7 @@ def retention_run(args: argparse.Namespace) -> None:
     from bot.desk.data_protection import retention
     from bot.progress import progress
 
-    env = Env.from_environ()
-    try:
-        settings = Settings.load(env.settings_file)
-    except ConfigError as error:
-        print(f"smsdesk: {error}", file=sys.stderr)
-        raise SystemExit(2) from error
+    env, settings = _env_and_settings()
     db = _open_database(env)
     try:
         # As the desk reads them: the file's settings, and what admins changed from Slack.
